@@ -1,0 +1,103 @@
+//! The command line: clap definitions only. What each command does lives in
+//! the library modules; `main.rs` wires the two together.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::data::ColumnMap;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "skuplan",
+    version,
+    about = "A terminal planning workstation for e-commerce supply chains"
+)]
+pub struct Cli {
+    /// Config file to use instead of the default one.
+    #[arg(long, global = true, env = "SKUPLAN_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import data files (CSV or Parquet) or folders of them; with --check,
+    /// only report on them.
+    Import(ImportArgs),
+    /// Write a generated, realistic e-commerce data set.
+    SampleData(SampleArgs),
+    /// Measure speed against a reference in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// Column mapping, field=column pairs: --map sku=item,warehouse=store,quantity=sales
+    #[arg(long, value_name = "FIELD=COLUMN,...")]
+    pub map: Option<ColumnMap>,
+    /// Date format (chrono syntax) when the dates are ambiguous, e.g. %d/%m/%Y
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files or folders to import.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub map: MapArgs,
+    /// Only check the data and print the summary; change nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Print the report as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SalesFormatArg {
+    Csv,
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Folder to write into (created if needed).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 200)]
+    pub skus: usize,
+    #[arg(long, default_value_t = 3)]
+    pub warehouses: usize,
+    /// Days of sales history.
+    #[arg(long, default_value_t = 730)]
+    pub days: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last day of history (orders are for the day after).
+    #[arg(long, default_value = "2026-11-27")]
+    pub end: NaiveDate,
+    /// File format of the sales history (the other files are always CSV).
+    #[arg(long, value_enum, default_value_t = SalesFormatArg::Csv)]
+    pub sales_format: SalesFormatArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Import and daily aggregation of a generated sales CSV, beside the time
+    /// to merely read the file's bytes.
+    Import {
+        /// Rows in the generated file.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Timed repetitions (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
+}

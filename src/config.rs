@@ -1,0 +1,126 @@
+//! Configuration: a TOML file in the config directory, every value with a
+//! built-in default, so skuplan runs with no file at all.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use directories::ProjectDirs;
+use serde::{Deserialize, Serialize};
+
+use crate::data::ColumnMap;
+use crate::domain::ProductDefaults;
+
+/// Where skuplan keeps its files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+impl Paths {
+    /// The platform's directories (XDG on Linux), or all under
+    /// `$SKUPLAN_HOME` when that is set (tests and portable installs).
+    pub fn discover() -> Result<Paths> {
+        if let Some(home) = std::env::var_os("SKUPLAN_HOME").filter(|h| !h.is_empty()) {
+            return Ok(Paths::under(Path::new(&home)));
+        }
+        let dirs = ProjectDirs::from("", "", "skuplan")
+            .context("cannot find a home directory for skuplan's files; set SKUPLAN_HOME")?;
+        Ok(Paths {
+            config_file: dirs.config_dir().join("config.toml"),
+            data_dir: dirs.data_dir().to_path_buf(),
+            log_dir: dirs.data_dir().join("logs"),
+        })
+    }
+
+    pub fn under(home: &Path) -> Paths {
+        Paths {
+            config_file: home.join("config.toml"),
+            data_dir: home.join("data"),
+            log_dir: home.join("logs"),
+        }
+    }
+
+    pub fn workspace_dir(&self) -> PathBuf {
+        self.data_dir.join("workspace")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportConfig {
+    /// Column mapping applied to every import, e.g. "sku=item,warehouse=store".
+    pub map: ColumnMap,
+    pub date_format: Option<String>,
+    /// Warehouse of sales files that name none.
+    pub default_warehouse: String,
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        ImportConfig {
+            map: ColumnMap::default(),
+            date_format: None,
+            default_warehouse: "main".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub import: ImportConfig,
+    /// Pack size, MOQ and lead time for products whose file leaves them out.
+    pub products: ProductDefaults,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter such as "info" or "skuplan=debug".
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+impl Config {
+    /// Read the file if it exists; defaults otherwise. A file that exists but
+    /// does not parse is an error naming the file and the place.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => bail!("cannot read config {}: {e}", path.display()),
+        };
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {} is not valid: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_gives_defaults_and_bad_file_names_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        assert_eq!(Config::load(&p).unwrap(), Config::default());
+        std::fs::write(
+            &p,
+            "[import]\nmap = { sku = \"item\" }\n[products]\nlead_time_days = 14\npack_size = 1\nmoq = 0\n",
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.import.map.get(crate::data::Field::Sku), Some("item"));
+        assert_eq!(c.products.lead_time_days, 14);
+        std::fs::write(&p, "[import]\nmapp = 3\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("config.toml") && err.contains("mapp"), "{err}");
+    }
+}

@@ -1,0 +1,639 @@
+//! Which column of a file holds which field: aliases planners' exports use,
+//! and the explicit `--map field=column` the planner can give.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// What a data file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// Daily (or finer) sales: date, sku, warehouse, quantity.
+    Sales,
+    /// Transaction lines of an order system (invoice, timestamp, ...).
+    Transactions,
+    Products,
+    Inventory,
+    Warehouses,
+    Orders,
+    Fleet,
+}
+
+impl FileKind {
+    pub const ALL: [FileKind; 7] = [
+        FileKind::Sales,
+        FileKind::Transactions,
+        FileKind::Products,
+        FileKind::Inventory,
+        FileKind::Warehouses,
+        FileKind::Orders,
+        FileKind::Fleet,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Sales => "sales",
+            FileKind::Transactions => "transactions",
+            FileKind::Products => "products",
+            FileKind::Inventory => "inventory",
+            FileKind::Warehouses => "warehouses",
+            FileKind::Orders => "orders",
+            FileKind::Fleet => "fleet",
+        }
+    }
+
+    /// The kind a file stem names exactly (the names `skuplan sample-data`
+    /// writes), if any.
+    pub fn from_stem(stem: &str) -> Option<FileKind> {
+        let s = normalize(stem);
+        FileKind::ALL.into_iter().find(|k| s == k.name())
+    }
+
+    /// The fields of this kind: (field, required).
+    pub fn fields(self) -> &'static [(Field, bool)] {
+        use Field::*;
+        match self {
+            FileKind::Sales => &[
+                (Date, true),
+                (Sku, true),
+                (Warehouse, false),
+                (Quantity, true),
+                (Price, false),
+                (Promo, false),
+            ],
+            FileKind::Transactions => &[
+                (Invoice, true),
+                (Date, true),
+                (Sku, true),
+                (Description, false),
+                (Quantity, true),
+                (Price, false),
+                (Customer, false),
+                (Country, false),
+                (Warehouse, false),
+            ],
+            FileKind::Products => &[
+                (Sku, true),
+                (Title, false),
+                (Category, false),
+                (Brand, false),
+                (UnitCost, false),
+                (Price, false),
+                (PackSize, false),
+                (Moq, false),
+                (LeadTime, false),
+                (Supplier, false),
+            ],
+            FileKind::Inventory => &[
+                (Sku, true),
+                (Warehouse, true),
+                (OnHand, true),
+                (OnOrder, false),
+                (DueDate, false),
+            ],
+            FileKind::Warehouses => &[(Id, true), (Name, false), (Lat, false), (Lon, false)],
+            FileKind::Orders => &[
+                (Id, true),
+                (Warehouse, true),
+                (Customer, false),
+                (Lat, false),
+                (Lon, false),
+                (X, false),
+                (Y, false),
+                (Quantity, true),
+                (Date, false),
+                (Ready, false),
+                (Due, false),
+                (Service, false),
+            ],
+            FileKind::Fleet => &[
+                (Id, true),
+                (Warehouse, true),
+                (Capacity, true),
+                (ShiftStart, false),
+                (ShiftEnd, false),
+                (Speed, false),
+                (CostPerKm, false),
+            ],
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A logical field; `--map` names these on its left side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Date,
+    Sku,
+    Warehouse,
+    Quantity,
+    Price,
+    Promo,
+    Invoice,
+    Description,
+    Customer,
+    Country,
+    Title,
+    Category,
+    Brand,
+    UnitCost,
+    PackSize,
+    Moq,
+    LeadTime,
+    Supplier,
+    OnHand,
+    OnOrder,
+    DueDate,
+    Id,
+    Name,
+    Lat,
+    Lon,
+    X,
+    Y,
+    Ready,
+    Due,
+    Service,
+    Capacity,
+    ShiftStart,
+    ShiftEnd,
+    Speed,
+    CostPerKm,
+}
+
+impl Field {
+    pub const ALL: [Field; 35] = [
+        Field::Date,
+        Field::Sku,
+        Field::Warehouse,
+        Field::Quantity,
+        Field::Price,
+        Field::Promo,
+        Field::Invoice,
+        Field::Description,
+        Field::Customer,
+        Field::Country,
+        Field::Title,
+        Field::Category,
+        Field::Brand,
+        Field::UnitCost,
+        Field::PackSize,
+        Field::Moq,
+        Field::LeadTime,
+        Field::Supplier,
+        Field::OnHand,
+        Field::OnOrder,
+        Field::DueDate,
+        Field::Id,
+        Field::Name,
+        Field::Lat,
+        Field::Lon,
+        Field::X,
+        Field::Y,
+        Field::Ready,
+        Field::Due,
+        Field::Service,
+        Field::Capacity,
+        Field::ShiftStart,
+        Field::ShiftEnd,
+        Field::Speed,
+        Field::CostPerKm,
+    ];
+
+    /// The name used in `--map` and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Date => "date",
+            Field::Sku => "sku",
+            Field::Warehouse => "warehouse",
+            Field::Quantity => "quantity",
+            Field::Price => "price",
+            Field::Promo => "promo",
+            Field::Invoice => "invoice",
+            Field::Description => "description",
+            Field::Customer => "customer",
+            Field::Country => "country",
+            Field::Title => "title",
+            Field::Category => "category",
+            Field::Brand => "brand",
+            Field::UnitCost => "unit_cost",
+            Field::PackSize => "pack_size",
+            Field::Moq => "moq",
+            Field::LeadTime => "lead_time_days",
+            Field::Supplier => "supplier",
+            Field::OnHand => "on_hand",
+            Field::OnOrder => "on_order",
+            Field::DueDate => "due_date",
+            Field::Id => "id",
+            Field::Name => "name",
+            Field::Lat => "lat",
+            Field::Lon => "lon",
+            Field::X => "x",
+            Field::Y => "y",
+            Field::Ready => "ready",
+            Field::Due => "due",
+            Field::Service => "service_min",
+            Field::Capacity => "capacity",
+            Field::ShiftStart => "shift_start",
+            Field::ShiftEnd => "shift_end",
+            Field::Speed => "speed_kmh",
+            Field::CostPerKm => "cost_per_km",
+        }
+    }
+
+    /// Column names (normalised: lower case, letters and digits only) that
+    /// mean this field in exports planners meet. The field's own name comes
+    /// first. `kind` matters where one word means different things: `id` is
+    /// the order number in an orders file and the vehicle in a fleet file.
+    pub fn aliases(self, kind: FileKind) -> &'static [&'static str] {
+        match self {
+            Field::Date => &[
+                "date",
+                "day",
+                "invoicedate",
+                "orderdate",
+                "salesdate",
+                "saledate",
+                "timestamp",
+                "datetime",
+                "time",
+                "ds",
+                "deliverydate",
+            ],
+            Field::Sku => &[
+                "sku",
+                "item",
+                "itemid",
+                "product",
+                "productid",
+                "stockcode",
+                "article",
+                "itemcode",
+                "productcode",
+                "skuid",
+            ],
+            Field::Warehouse => match kind {
+                FileKind::Fleet => &["warehouse", "depot", "store", "location", "warehouseid", "base"],
+                _ => &[
+                    "warehouse",
+                    "store",
+                    "location",
+                    "warehouseid",
+                    "storeid",
+                    "site",
+                    "dc",
+                    "depot",
+                    "shop",
+                    "locationid",
+                ],
+            },
+            Field::Quantity => &[
+                "quantity",
+                "qty",
+                "sales",
+                "units",
+                "unitssold",
+                "demand",
+                "sold",
+                "volume",
+                "amount",
+            ],
+            Field::Price => &["price", "unitprice", "sellingprice", "salesprice", "listprice"],
+            Field::Promo => &["promo", "promotion", "onpromotion", "promoflag", "onpromo"],
+            Field::Invoice => &[
+                "invoice",
+                "invoiceno",
+                "invoicenumber",
+                "invoiceid",
+                "orderno",
+                "ordernumber",
+            ],
+            Field::Description => &["description", "desc", "productname", "itemname"],
+            Field::Customer => &["customer", "customerid", "client", "customername"],
+            Field::Country => &["country", "countrycode"],
+            Field::Title => &["title", "description", "name", "productname", "itemname", "desc"],
+            Field::Category => &["category", "productcategory", "department", "group", "family"],
+            Field::Brand => &["brand", "manufacturer", "make"],
+            Field::UnitCost => &["unitcost", "cost", "purchaseprice", "costprice", "buyprice"],
+            Field::PackSize => &["packsize", "pack", "casesize", "casepack", "packqty", "innerpack"],
+            Field::Moq => &["moq", "minorderqty", "minimumorderquantity", "minorder", "minqty"],
+            Field::LeadTime => &["leadtimedays", "leadtime", "leaddays", "leadtimed"],
+            Field::Supplier => &["supplier", "vendor", "supplierid", "vendorid"],
+            Field::OnHand => &["onhand", "stock", "stockonhand", "qtyonhand", "available", "inventory"],
+            Field::OnOrder => &["onorder", "qtyonorder", "openorder", "inbound", "intransit"],
+            Field::DueDate => &["duedate", "due", "eta", "arrival", "arrivaldate", "expected"],
+            Field::Id => match kind {
+                FileKind::Orders => &["id", "order", "orderid", "orderno", "ordernumber"],
+                FileKind::Fleet => &["id", "vehicle", "vehicleid", "truck", "van"],
+                _ => &["id", "warehouse", "warehouseid", "code", "store", "storeid", "location"],
+            },
+            Field::Name => &["name", "warehousename", "storename"],
+            Field::Lat => &["lat", "latitude"],
+            Field::Lon => &["lon", "lng", "long", "longitude"],
+            Field::X => &["x", "xcoord", "xcoordinate"],
+            Field::Y => &["y", "ycoord", "ycoordinate"],
+            Field::Ready => &["ready", "readytime", "earliest", "twstart", "windowstart", "from"],
+            Field::Due => &["due", "duetime", "latest", "twend", "windowend", "to"],
+            Field::Service => &["servicemin", "service", "servicetime", "serviceminutes"],
+            Field::Capacity => &["capacity", "cap", "maxload"],
+            Field::ShiftStart => &["shiftstart", "start", "starttime"],
+            Field::ShiftEnd => &["shiftend", "end", "endtime"],
+            Field::Speed => &["speedkmh", "speed", "kmh"],
+            Field::CostPerKm => &["costperkm", "costkm", "kmcost"],
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Field {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let n = normalize(s);
+        Field::ALL
+            .into_iter()
+            .find(|f| normalize(f.name()) == n)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown field '{s}'; fields are: {}", names.join(", "))
+            })
+    }
+}
+
+/// Lower case, letters and digits only: "Invoice Date" and "invoice_date"
+/// are the same column to us.
+pub fn normalize(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The planner's explicit mapping: field -> source column name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ColumnMap(pub BTreeMap<Field, String>);
+
+impl ColumnMap {
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.0.get(&field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Entries of `other` win.
+    pub fn merged_with(&self, other: &ColumnMap) -> ColumnMap {
+        let mut out = self.clone();
+        for (k, v) in &other.0 {
+            out.0.insert(*k, v.clone());
+        }
+        out
+    }
+}
+
+impl FromStr for ColumnMap {
+    type Err = String;
+
+    /// `sku=item,warehouse=store,quantity=sales`
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut map = BTreeMap::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (field, column) = part
+                .split_once('=')
+                .ok_or_else(|| format!("'{part}' in --map should look like field=column, e.g. sku=item"))?;
+            let field: Field = field.trim().parse()?;
+            let column = column.trim();
+            if column.is_empty() {
+                return Err(format!("'{part}' in --map names no column"));
+            }
+            if map.insert(field, column.to_string()).is_some() {
+                return Err(format!("--map gives field '{field}' twice"));
+            }
+        }
+        Ok(ColumnMap(map))
+    }
+}
+
+impl fmt::Display for ColumnMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// Resolve which header column holds each field of `kind`. Returns
+/// field -> actual header name. An explicit mapping wins over aliases; a
+/// column is never used for two fields.
+pub fn resolve(kind: FileKind, headers: &[String], map: &ColumnMap) -> BTreeMap<Field, String> {
+    let norm: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+    let mut used = vec![false; headers.len()];
+    let mut out = BTreeMap::new();
+    // Explicit mappings first, so aliases cannot steal their columns.
+    for (field, _) in kind.fields() {
+        if let Some(src) = map.get(*field) {
+            let n = normalize(src);
+            if let Some(i) = norm.iter().position(|h| *h == n) {
+                used[i] = true;
+                out.insert(*field, headers[i].clone());
+            }
+        }
+    }
+    // Then aliases in order of preference; a field's earlier aliases win.
+    for (field, _) in kind.fields() {
+        if out.contains_key(field) {
+            continue;
+        }
+        for alias in field.aliases(kind) {
+            if let Some(i) = norm.iter().position(|h| h == alias)
+                && !used[i]
+            {
+                used[i] = true;
+                out.insert(*field, headers[i].clone());
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Guess what a file holds from its columns (after the planner's mapping).
+pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
+    let has = |kind: FileKind, field: Field| resolve(kind, headers, map).contains_key(&field);
+    let norm: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+    let has_col = |name: &str| norm.iter().any(|h| h == name);
+    if has(FileKind::Transactions, Field::Invoice)
+        && has(FileKind::Transactions, Field::Sku)
+        && has(FileKind::Transactions, Field::Quantity)
+    {
+        return Some(FileKind::Transactions);
+    }
+    if has(FileKind::Fleet, Field::Capacity) {
+        return Some(FileKind::Fleet);
+    }
+    if has(FileKind::Inventory, Field::OnHand) && has(FileKind::Inventory, Field::Sku) {
+        return Some(FileKind::Inventory);
+    }
+    let located = (has(FileKind::Orders, Field::Lat) && has(FileKind::Orders, Field::Lon))
+        || (has(FileKind::Orders, Field::X) && has(FileKind::Orders, Field::Y));
+    if located && has(FileKind::Orders, Field::Quantity) {
+        return Some(FileKind::Orders);
+    }
+    if has(FileKind::Sales, Field::Date) && has(FileKind::Sales, Field::Sku) && has(FileKind::Sales, Field::Quantity) {
+        return Some(FileKind::Sales);
+    }
+    if located && !has(FileKind::Products, Field::Sku) {
+        return Some(FileKind::Warehouses);
+    }
+    let product_words = [
+        "title",
+        "category",
+        "brand",
+        "unitcost",
+        "cost",
+        "packsize",
+        "moq",
+        "leadtime",
+        "leadtimedays",
+        "supplier",
+    ];
+    if has(FileKind::Products, Field::Sku) && product_words.iter().any(|w| has_col(w)) {
+        return Some(FileKind::Products);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(cols: &[&str]) -> Vec<String> {
+        cols.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_map() {
+        let m: ColumnMap = "sku=item, warehouse=store,quantity=sales".parse().unwrap();
+        assert_eq!(m.get(Field::Sku), Some("item"));
+        assert_eq!(m.get(Field::Warehouse), Some("store"));
+        assert_eq!(m.get(Field::Quantity), Some("sales"));
+        assert_eq!(m.to_string(), "sku=item,warehouse=store,quantity=sales");
+        assert!("sku".parse::<ColumnMap>().unwrap_err().contains("field=column"));
+        assert!(
+            "colour=x"
+                .parse::<ColumnMap>()
+                .unwrap_err()
+                .contains("unknown field 'colour'")
+        );
+        assert!("sku=a,sku=b".parse::<ColumnMap>().unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn aliases_find_store_item_columns() {
+        let cols = h(&["date", "store", "item", "sales"]);
+        let r = resolve(FileKind::Sales, &cols, &ColumnMap::default());
+        assert_eq!(r[&Field::Sku], "item");
+        assert_eq!(r[&Field::Warehouse], "store");
+        assert_eq!(r[&Field::Quantity], "sales");
+        assert_eq!(detect_kind(&cols, &ColumnMap::default()), Some(FileKind::Sales));
+    }
+
+    #[test]
+    fn aliases_find_online_retail_columns() {
+        let cols = h(&[
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "CustomerID",
+            "Country",
+        ]);
+        assert_eq!(detect_kind(&cols, &ColumnMap::default()), Some(FileKind::Transactions));
+        let r = resolve(FileKind::Transactions, &cols, &ColumnMap::default());
+        assert_eq!(r[&Field::Invoice], "InvoiceNo");
+        assert_eq!(r[&Field::Sku], "StockCode");
+        assert_eq!(r[&Field::Date], "InvoiceDate");
+        assert_eq!(r[&Field::Price], "UnitPrice");
+        assert_eq!(r[&Field::Customer], "CustomerID");
+    }
+
+    #[test]
+    fn explicit_map_wins_over_alias() {
+        let cols = h(&["date", "sku", "units", "qty_shipped"]);
+        let map: ColumnMap = "quantity=qty_shipped".parse().unwrap();
+        let r = resolve(FileKind::Sales, &cols, &map);
+        assert_eq!(r[&Field::Quantity], "qty_shipped");
+    }
+
+    #[test]
+    fn detects_every_generated_kind() {
+        let none = ColumnMap::default();
+        let cases = [
+            (
+                vec![
+                    "sku",
+                    "title",
+                    "category",
+                    "brand",
+                    "unit_cost",
+                    "price",
+                    "pack_size",
+                    "moq",
+                    "lead_time_days",
+                    "supplier",
+                ],
+                FileKind::Products,
+            ),
+            (
+                vec!["sku", "warehouse", "on_hand", "on_order", "due_date"],
+                FileKind::Inventory,
+            ),
+            (vec!["id", "name", "lat", "lon"], FileKind::Warehouses),
+            (
+                vec![
+                    "id",
+                    "warehouse",
+                    "customer",
+                    "lat",
+                    "lon",
+                    "quantity",
+                    "ready",
+                    "due",
+                    "service_min",
+                ],
+                FileKind::Orders,
+            ),
+            (
+                vec![
+                    "id",
+                    "warehouse",
+                    "capacity",
+                    "shift_start",
+                    "shift_end",
+                    "speed_kmh",
+                    "cost_per_km",
+                ],
+                FileKind::Fleet,
+            ),
+        ];
+        for (cols, kind) in cases {
+            assert_eq!(detect_kind(&h(&cols), &none), Some(kind), "{cols:?}");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The import report as text for a terminal.
+
+use std::fmt::Write as _;
+
+use crate::data::import::ImportReport;
+
+/// Files read, the summary (when the data is usable) and every problem.
+pub fn render(report: &ImportReport) -> String {
+    let mut out = String::new();
+    for f in &report.files {
+        let cols: Vec<String> = f
+            .columns
+            .iter()
+            .filter(|(field, col)| field.name() != col.as_str())
+            .map(|(field, col)| format!("{field}<-{col}"))
+            .collect();
+        let _ = write!(out, "read {} ({}, {} rows", f.path.display(), f.kind, f.rows);
+        if let Some(df) = &f.date_format {
+            let _ = write!(out, ", dates {df}");
+        }
+        if !cols.is_empty() {
+            let _ = write!(out, "; columns {}", cols.join(" "));
+        }
+        out.push_str(")\n");
+    }
+    if let Some(s) = &report.summary {
+        out.push('\n');
+        let range = match (s.first_day, s.last_day) {
+            (Some(a), Some(b)) => format!("{a} to {b} ({} days)", (b - a).num_days() + 1),
+            _ => "no sales history".to_string(),
+        };
+        let rows = [
+            ("demand rows", s.demand_rows.to_string()),
+            (
+                "series",
+                format!("{} ({} SKUs x {} warehouses)", s.series, s.skus, s.warehouses),
+            ),
+            ("date range", range),
+            ("zero-demand days", format!("{:.1} %", s.zero_share * 100.0)),
+            (
+                "intermittent",
+                format!("{} series (demand on fewer than 3 days in 4)", s.intermittent_series),
+            ),
+            ("new", format!("{} series with under 90 days of history", s.new_series)),
+            (
+                "products",
+                format!("{} ({} made from sales data)", s.products, s.synthesized_products),
+            ),
+            (
+                "returns",
+                format!(
+                    "{} return lines ({} units), {} cancelled lines ({} units), kept apart from demand",
+                    s.returns.return_lines,
+                    s.returns.returned_units,
+                    s.returns.cancellation_lines,
+                    s.returns.cancelled_units
+                ),
+            ),
+            ("inventory", format!("{} SKU x warehouse rows", s.inventory_rows)),
+            ("deliveries", format!("{} orders, {} vehicles", s.orders, s.vehicles)),
+        ];
+        for (k, v) in rows {
+            let _ = writeln!(out, "  {k:<17} {v}");
+        }
+    }
+    let errors = report.error_count();
+    let warnings = report.warnings().count();
+    if !report.problems.is_empty() {
+        out.push('\n');
+        for p in &report.problems {
+            let _ = writeln!(out, "{p}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} error{}, {} warning{}: {}",
+        errors,
+        if errors == 1 { "" } else { "s" },
+        warnings,
+        if warnings == 1 { "" } else { "s" },
+        if errors == 0 {
+            "the data is usable"
+        } else {
+            "the data is NOT usable; nothing was imported"
+        }
+    );
+    out
+}

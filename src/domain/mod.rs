@@ -1,0 +1,222 @@
+//! Plain domain types: what the rest of skuplan talks about.
+//!
+//! Nothing here knows about files, polars or the terminal. Dates are
+//! `chrono::NaiveDate` (planning is done in whole days); times of day are
+//! minutes after midnight so routing can do arithmetic on them directly.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A product as the planner knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub sku: String,
+    /// Title or description in words; the SKU code when nothing better is known.
+    pub title: String,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub unit_cost: Option<f64>,
+    pub price: Option<f64>,
+    /// Orders are rounded up to a multiple of this (at least 1).
+    pub pack_size: u32,
+    /// Minimum order quantity (0 when there is none).
+    pub moq: u32,
+    pub lead_time_days: u32,
+    pub supplier: Option<String>,
+    /// True when the product file did not list this SKU and the row was made
+    /// from the sales data.
+    pub synthesized: bool,
+}
+
+impl Product {
+    /// The row made for a SKU that sales mention but the product file lacks.
+    pub fn placeholder_for(sku: &str, description: Option<&str>, defaults: &ProductDefaults) -> Self {
+        Product {
+            sku: sku.to_string(),
+            title: description
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .unwrap_or(sku)
+                .to_string(),
+            category: None,
+            brand: None,
+            unit_cost: None,
+            price: None,
+            pack_size: defaults.pack_size,
+            moq: defaults.moq,
+            lead_time_days: defaults.lead_time_days,
+            supplier: None,
+            synthesized: true,
+        }
+    }
+}
+
+/// Values used for product fields a file leaves out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDefaults {
+    pub pack_size: u32,
+    pub moq: u32,
+    pub lead_time_days: u32,
+}
+
+impl Default for ProductDefaults {
+    fn default() -> Self {
+        ProductDefaults {
+            pack_size: 1,
+            moq: 0,
+            lead_time_days: 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Warehouse {
+    pub id: String,
+    pub name: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// Daily demand of one SKU in one warehouse, without gaps: `values[i]` is the
+/// demand on `start + i` days. Days without sales are zeros.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DemandSeries {
+    pub sku: String,
+    pub warehouse: String,
+    pub start: NaiveDate,
+    pub values: Vec<f64>,
+    /// Days with a promotion flag set (same indexing as `values`), if the
+    /// sales file carried one.
+    pub promo: Option<Vec<bool>>,
+}
+
+impl DemandSeries {
+    pub fn end(&self) -> NaiveDate {
+        self.start + chrono::Days::new(self.values.len().saturating_sub(1) as u64)
+    }
+
+    pub fn date_at(&self, i: usize) -> NaiveDate {
+        self.start + chrono::Days::new(i as u64)
+    }
+
+    /// Share of days with zero demand.
+    pub fn zero_share(&self) -> f64 {
+        if self.values.is_empty() {
+            return 0.0;
+        }
+        self.values.iter().filter(|v| **v == 0.0).count() as f64 / self.values.len() as f64
+    }
+
+    /// Average number of days between two days with demand (the ADI of
+    /// Syntetos and Boylan). Infinite when nothing ever sold.
+    pub fn average_demand_interval(&self) -> f64 {
+        let nonzero = self.values.iter().filter(|v| **v > 0.0).count();
+        if nonzero == 0 {
+            f64::INFINITY
+        } else {
+            self.values.len() as f64 / nonzero as f64
+        }
+    }
+
+    /// Intermittent in the Syntetos-Boylan sense: demand on fewer than about
+    /// three days in four (ADI above 1.32).
+    pub fn is_intermittent(&self) -> bool {
+        self.average_demand_interval() > 1.32
+    }
+}
+
+/// Stock of one SKU in one warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InventoryRecord {
+    pub sku: String,
+    pub warehouse: String,
+    pub on_hand: f64,
+    pub on_order: f64,
+    /// When the quantity on order is due; `None` when nothing is on order or
+    /// the file did not say.
+    pub due_date: Option<NaiveDate>,
+}
+
+/// Where a delivery goes: geographic or planar coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Location {
+    LatLon { lat: f64, lon: f64 },
+    Xy { x: f64, y: f64 },
+}
+
+/// An open order to deliver from a warehouse to a customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryOrder {
+    pub id: String,
+    pub warehouse: String,
+    pub customer: Option<String>,
+    pub location: Location,
+    pub quantity: f64,
+    /// Delivery day, when the file gives one.
+    pub date: Option<NaiveDate>,
+    /// Earliest service start, minutes after midnight.
+    pub ready_min: u32,
+    /// Latest service start, minutes after midnight.
+    pub due_min: u32,
+    pub service_min: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vehicle {
+    pub id: String,
+    pub warehouse: String,
+    pub capacity: f64,
+    /// Shift start and end, minutes after midnight.
+    pub shift_start_min: u32,
+    pub shift_end_min: u32,
+    pub speed_kmh: f64,
+    pub cost_per_km: f64,
+}
+
+/// Returns and cancellations found in transaction data: kept apart from
+/// demand, counted, never subtracted from it silently.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReturnsSummary {
+    /// Lines with a negative quantity that are not cancellations.
+    pub return_lines: usize,
+    pub returned_units: f64,
+    /// Lines of invoices whose number starts with `C`.
+    pub cancellation_lines: usize,
+    pub cancelled_units: f64,
+    /// Returned and cancelled units per SKU.
+    pub by_sku: BTreeMap<String, f64>,
+}
+
+/// Everything imported, in domain form. Built whole or not at all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    pub products: Vec<Product>,
+    pub warehouses: Vec<Warehouse>,
+    pub demand: Vec<DemandSeries>,
+    pub inventory: Vec<InventoryRecord>,
+    pub orders: Vec<DeliveryOrder>,
+    pub fleet: Vec<Vehicle>,
+    pub returns: ReturnsSummary,
+}
+
+impl Dataset {
+    pub fn product(&self, sku: &str) -> Option<&Product> {
+        self.products.iter().find(|p| p.sku == sku)
+    }
+
+    /// First and last day of demand history over all series.
+    pub fn date_range(&self) -> Option<(NaiveDate, NaiveDate)> {
+        let first = self.demand.iter().map(|s| s.start).min()?;
+        let last = self.demand.iter().map(|s| s.end()).max()?;
+        Some((first, last))
+    }
+
+    pub fn sku_count(&self) -> usize {
+        let mut skus: Vec<&str> = self.demand.iter().map(|s| s.sku.as_str()).collect();
+        skus.sort_unstable();
+        skus.dedup();
+        skus.len()
+    }
+}

@@ -1,0 +1,140 @@
+//! Where state lives on disk, and how it is written: atomically (temp file
+//! in the same folder, fsync, rename, fsync of the folder), so a crash leaves
+//! either the old file or the new one, never half of one.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::data::ColumnMap;
+
+/// Write `bytes` to `path` atomically.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file path", path.display()))?
+        .to_string_lossy()
+        .to_string();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| -> Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(bytes)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        f.sync_all()
+            .with_context(|| format!("cannot flush {} to disk", tmp.display()))?;
+        drop(f);
+        fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+        // The rename itself is durable only once the folder is synced.
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// What the workspace remembers about the data the planner works on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataSources {
+    /// Files and folders last imported successfully.
+    pub paths: Vec<PathBuf>,
+    /// The column mapping they were imported with.
+    #[serde(default)]
+    pub map: ColumnMap,
+    #[serde(default)]
+    pub date_format: Option<String>,
+}
+
+/// The planner's workspace: a folder under the data directory.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+}
+
+impl Workspace {
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        fs::create_dir_all(&root).with_context(|| format!("cannot create workspace folder {}", root.display()))?;
+        Ok(Workspace { root })
+    }
+
+    fn sources_path(&self) -> PathBuf {
+        self.root.join("sources.json")
+    }
+
+    /// The data sources saved by the last successful import, if any. A file
+    /// that cannot be read is an error, never silently replaced.
+    pub fn load_sources(&self) -> Result<Option<DataSources>> {
+        let path = self.sources_path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        match serde_json::from_str(&text) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) => bail!(
+                "{} is damaged ({e}); it was left as it is: move it away to start afresh",
+                path.display()
+            ),
+        }
+    }
+
+    pub fn save_sources(&self, sources: &DataSources) -> Result<()> {
+        let json = serde_json::to_vec_pretty(sources)?;
+        atomic_write(&self.sources_path(), &json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_whole_file_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        atomic_write(&p, b"first").unwrap();
+        atomic_write(&p, b"second").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"second");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn sources_round_trip_and_damage_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(dir.path().join("ws")).unwrap();
+        assert_eq!(ws.load_sources().unwrap(), None);
+        let s = DataSources {
+            paths: vec![PathBuf::from("/data/sales.csv")],
+            map: "sku=item".parse().unwrap(),
+            date_format: None,
+        };
+        ws.save_sources(&s).unwrap();
+        assert_eq!(ws.load_sources().unwrap(), Some(s));
+        fs::write(ws.root.join("sources.json"), b"{\"paths\": [").unwrap();
+        let err = ws.load_sources().unwrap_err().to_string();
+        assert!(err.contains("damaged"), "{err}");
+        // Still there for the planner to look at.
+        assert!(ws.root.join("sources.json").exists());
+    }
+}

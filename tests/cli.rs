@@ -1,0 +1,140 @@
+//! The binary as a planner or a script meets it: exit codes and output.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn skuplan(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("skuplan").unwrap();
+    c.env("SKUPLAN_HOME", home)
+        .env_remove("SKUPLAN_CONFIG")
+        .env_remove("SKUPLAN_LOG");
+    c
+}
+
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+#[test]
+fn version_says_where_files_live() {
+    let home = tempfile::tempdir().unwrap();
+    skuplan(home.path())
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("config:").and(predicate::str::contains("config.toml")))
+        .stdout(predicate::str::contains("data:").and(predicate::str::contains("logs:")))
+        .stdout(predicate::str::contains(home.path().to_string_lossy().as_ref()));
+}
+
+#[test]
+fn check_of_good_data_exits_zero_with_a_summary() {
+    let home = tempfile::tempdir().unwrap();
+    skuplan(home.path())
+        .args(["import", "--check"])
+        .arg(fixtures().join("good"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("4 (3 SKUs x 2 warehouses)"))
+        .stdout(predicate::str::contains("2024-01-01 to 2024-01-05"))
+        .stdout(predicate::str::contains("the data is usable"));
+    // --check changes nothing.
+    assert!(!home.path().join("data/workspace/sources.json").exists());
+}
+
+#[test]
+fn bad_data_exits_one_and_names_the_place() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.csv");
+    fs::write(
+        &p,
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,5\n2024-01-02,A,W,five\n",
+    )
+    .unwrap();
+    skuplan(home.path())
+        .args(["import", "--check"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("row 3, column 'quantity', value 'five'"))
+        .stdout(predicate::str::contains("NOT usable"));
+    skuplan(home.path())
+        .args(["import", "--check", "/no/such/dir"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn a_bad_map_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    skuplan(home.path())
+        .args(["import", "--check", "--map", "sku"])
+        .arg(fixtures().join("good"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("field=column"));
+}
+
+#[test]
+fn import_without_check_remembers_the_data() {
+    let home = tempfile::tempdir().unwrap();
+    skuplan(home.path())
+        .args(["import", "--map", "quantity=quantity"])
+        .arg(fixtures().join("good"))
+        .assert()
+        .success();
+    let saved = fs::read_to_string(home.path().join("data/workspace/sources.json")).unwrap();
+    assert!(saved.contains("fixtures/good"), "{saved}");
+    assert!(saved.contains("\"quantity\": \"quantity\""), "{saved}");
+    // Logs went to the log file, not the terminal.
+    assert!(home.path().join("logs/skuplan.log").exists());
+}
+
+#[test]
+fn sample_data_is_deterministic_and_imports_cleanly() {
+    let home = tempfile::tempdir().unwrap();
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for dir in [a.path(), b.path()] {
+        skuplan(home.path())
+            .args([
+                "sample-data",
+                "--skus",
+                "12",
+                "--warehouses",
+                "2",
+                "--days",
+                "60",
+                "--seed",
+                "9",
+                "--out",
+            ])
+            .arg(dir)
+            .assert()
+            .success();
+    }
+    for f in [
+        "sales.csv",
+        "products.csv",
+        "inventory.csv",
+        "warehouses.csv",
+        "orders.csv",
+        "fleet.csv",
+    ] {
+        assert_eq!(
+            fs::read(a.path().join(f)).unwrap(),
+            fs::read(b.path().join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    skuplan(home.path())
+        .args(["import", "--check"])
+        .arg(a.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 errors"));
+}

@@ -1,0 +1,347 @@
+//! The importer on good and bad files: every bad case names its file, row
+//! and column, and nothing is imported when anything is wrong.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use skuplan::data::{ImportFailed, ImportOptions, Imported, Severity, import_paths};
+use skuplan::domain::Location;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn import(paths: &[PathBuf]) -> Result<Imported, ImportFailed> {
+    import_paths(paths, &ImportOptions::default())
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[test]
+fn good_folder_imports_every_kind() {
+    let imported = import(&[fixture("good")]).unwrap_or_else(|e| panic!("{e}"));
+    let ds = &imported.dataset;
+    assert_eq!(imported.report.files.len(), 6);
+
+    // Sales: gap-free daily series from each series' first day to the last
+    // day of all data (2024-01-05); missing days are zeros.
+    assert_eq!(ds.demand.len(), 4);
+    let a1w1 = ds.demand.iter().find(|s| s.sku == "A1" && s.warehouse == "W1").unwrap();
+    assert_eq!(a1w1.start, day(2024, 1, 1));
+    assert_eq!(a1w1.values, vec![5.0, 3.0, 0.0, 7.0, 0.0]);
+    assert_eq!(a1w1.promo.as_deref(), Some(&[false, false, false, true, false][..]));
+    let c3 = ds.demand.iter().find(|s| s.sku == "C3").unwrap();
+    assert_eq!(c3.start, day(2024, 1, 4));
+    assert_eq!(c3.values, vec![4.0, 0.0]);
+
+    // Products: the file's rows, and one made up for C3 titled by its code.
+    assert_eq!(ds.products.len(), 3);
+    let a1 = ds.product("A1").unwrap();
+    assert_eq!(a1.title, "Oakfield Non-Stick Frying Pan, 28cm");
+    assert_eq!((a1.pack_size, a1.moq, a1.lead_time_days), (6, 12, 7));
+    let c3p = ds.product("C3").unwrap();
+    assert!(c3p.synthesized);
+    assert_eq!(c3p.title, "C3");
+    assert!(
+        imported
+            .report
+            .warnings()
+            .any(|w| w.message.contains("not in the product file") && w.message.contains("C3"))
+    );
+
+    assert_eq!(ds.inventory.len(), 3);
+    let inv = ds
+        .inventory
+        .iter()
+        .find(|r| r.sku == "A1" && r.warehouse == "W1")
+        .unwrap();
+    assert_eq!(
+        (inv.on_hand, inv.on_order, inv.due_date),
+        (20.0, 12.0, Some(day(2024, 1, 9)))
+    );
+
+    assert_eq!(ds.warehouses.len(), 2);
+    assert_eq!(ds.warehouses[0].lat, Some(51.529));
+
+    assert_eq!(ds.orders.len(), 3);
+    let o2 = &ds.orders[1];
+    assert_eq!((o2.ready_min, o2.due_min, o2.service_min), (13 * 60, 17 * 60 + 30, 5));
+    assert_eq!(o2.location, Location::LatLon { lat: 51.6, lon: -0.3 });
+    assert_eq!(o2.date, Some(day(2024, 1, 6)));
+
+    assert_eq!(ds.fleet.len(), 2);
+    assert_eq!((ds.fleet[0].shift_start_min, ds.fleet[0].shift_end_min), (420, 1020));
+
+    let s = imported.report.summary.as_ref().unwrap();
+    assert_eq!((s.series, s.skus, s.warehouses), (4, 3, 2));
+    assert_eq!(
+        (s.first_day, s.last_day),
+        (Some(day(2024, 1, 1)), Some(day(2024, 1, 5)))
+    );
+}
+
+#[test]
+fn online_retail_transactions_import_with_aliases_alone() {
+    let imported = import(&[fixture("online_retail.csv")]).unwrap_or_else(|e| panic!("{e}"));
+    let ds = &imported.dataset;
+    let f = &imported.report.files[0];
+    assert_eq!(f.kind.name(), "transactions");
+    assert_eq!(f.date_format.as_deref(), Some("%m/%d/%Y %H:%M"));
+
+    // Cancellations (invoice C...) and returns (negative quantity) are
+    // counted apart and never reduce demand.
+    let r = &ds.returns;
+    assert_eq!((r.cancellation_lines, r.cancelled_units), (2, 2.0));
+    assert_eq!((r.return_lines, r.returned_units), (1, 10.0));
+    assert_eq!(r.by_sku.get("21777"), Some(&10.0));
+    assert!(!ds.demand.iter().any(|s| s.sku == "D" || s.sku == "21777"));
+
+    // Daily demand in the default warehouse: 85123A sold 6 + 4 on 1 Dec.
+    let heart = ds.demand.iter().find(|s| s.sku == "85123A").unwrap();
+    assert_eq!(heart.warehouse, "main");
+    assert_eq!(heart.start, day(2010, 12, 1));
+    assert_eq!(heart.values[0], 10.0);
+    assert_eq!(heart.end(), day(2010, 12, 13));
+    let warmer = ds.demand.iter().find(|s| s.sku == "22633").unwrap();
+    assert_eq!(&warmer.values[..3], &[6.0, 0.0, 12.0]);
+
+    // Products come from the descriptions; a SKU without one keeps its code.
+    assert_eq!(ds.product("71053").unwrap().title, "WHITE METAL LANTERN");
+    assert_eq!(ds.product("22139").unwrap().title, "22139");
+    let s = imported.report.summary.as_ref().unwrap();
+    assert_eq!(s.returns.cancellation_lines, 2);
+}
+
+/// Write `content` as `name` in a fresh folder and import it; it must fail.
+fn bad(name: &str, content: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    fs::write(&p, content).unwrap();
+    match import(&[p]) {
+        Ok(_) => panic!("{name} imported but should not have:\n{content}"),
+        Err(e) => {
+            assert!(e.report.summary.is_none());
+            assert!(e.report.errors().count() > 0);
+            e.to_string()
+        }
+    }
+}
+
+fn assert_has(msg: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(msg.contains(p), "expected {p:?} in:\n{msg}");
+    }
+}
+
+#[test]
+fn bad_sales_files_name_row_and_column() {
+    let m = bad(
+        "sales.csv",
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,5\n2024-01-02,A,W,lots\n",
+    );
+    assert_has(
+        &m,
+        &["sales.csv, row 3, column 'quantity', value 'lots'", "expected a number"],
+    );
+
+    let m = bad(
+        "sales.csv",
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,5\n2024-13-45,A,W,1\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "row 3, column 'date', value '2024-13-45'",
+            "expected a date like 2017-03-31",
+        ],
+    );
+
+    let m = bad("sales.csv", "date,sku,warehouse,quantity\n2024-01-01,A,W,-4\n");
+    assert_has(&m, &["row 2, column 'quantity', value '-4'", "0 or more"]);
+
+    let m = bad("sales.csv", "date,sku,warehouse,quantity\n2024-01-01,A,W,inf\n");
+    assert_has(&m, &["row 2, column 'quantity'", "finite"]);
+
+    let m = bad("sales.csv", "date,sku,warehouse,quantity\n2024-01-01,,W,1\n");
+    assert_has(&m, &["row 2, column 'sku'", "SKU is required"]);
+
+    let m = bad(
+        "sales.csv",
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,1\n2024-01-02,A,W,1\n2024-01-01,A,W,2\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "row 4",
+            "duplicate row: sku A, warehouse W, 2024-01-01 is already on row 2",
+        ],
+    );
+
+    let m = bad("sales.csv", "date,sku,quantity_sold\n2024-01-01,A,1\n");
+    assert_has(
+        &m,
+        &[
+            "column 'quantity'",
+            "needs a 'quantity' column",
+            "date, sku, quantity_sold",
+        ],
+    );
+
+    let m = bad("sales.csv", "date,sku,warehouse,quantity\nsoon,A,W,1\n");
+    assert_has(&m, &["column 'date'", "cannot read dates like 'soon'"]);
+}
+
+#[test]
+fn bad_small_tables_name_row_and_column() {
+    let m = bad("products.csv", "sku,title,pack_size\nA,Pan,6\nA,Pan again,6\n");
+    assert_has(
+        &m,
+        &["row 3, column 'sku', value 'A'", "duplicate SKU: already on row 2"],
+    );
+
+    let m = bad(
+        "products.csv",
+        "sku,title,pack_size,lead_time_days\nA,Pan,0,7\nB,Pot,2,soon\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "row 2, column 'pack_size', value '0'",
+            "row 3, column 'lead_time_days', value 'soon'",
+        ],
+    );
+
+    let m = bad("inventory.csv", "sku,warehouse,on_hand\nA,W,ten\n");
+    assert_has(
+        &m,
+        &["row 2, column 'on_hand', value 'ten'", "expected a quantity on hand"],
+    );
+
+    let m = bad("warehouses.csv", "id,name,lat,lon\nW1,North,95,0\n");
+    assert_has(&m, &["row 2, column 'lat', value '95'", "latitude between -90 and 90"]);
+
+    let m = bad(
+        "orders.csv",
+        "id,warehouse,lat,lon,quantity,ready,due\nO1,W,51,0,3,12:00,09:00\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "row 2, column 'due', value '09:00'",
+            "due time is before the ready time",
+        ],
+    );
+
+    let m = bad("orders.csv", "id,warehouse,quantity\nO1,W,3\n");
+    assert_has(&m, &["needs coordinates"]);
+
+    let m = bad("orders.csv", "id,warehouse,x,y,quantity,ready\nO1,W,1,2,3,lunchtime\n");
+    assert_has(&m, &["row 2, column 'ready', value 'lunchtime'", "time of day"]);
+
+    let m = bad("fleet.csv", "id,warehouse,capacity\nV1,W,0\n");
+    assert_has(&m, &["row 2, column 'capacity', value '0'", "capacity above 0"]);
+
+    let m = bad(
+        "fleet.csv",
+        "id,warehouse,capacity,shift_start,shift_end\nV1,W,10,18:00,08:00\n",
+    );
+    assert_has(&m, &["row 2, column 'shift_end'", "ends before it starts"]);
+}
+
+#[test]
+fn unknown_warehouse_fails_the_whole_import() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["sales.csv", "warehouses.csv", "products.csv"] {
+        fs::copy(fixture("good").join(f), dir.path().join(f)).unwrap();
+    }
+    fs::write(
+        dir.path().join("fleet.csv"),
+        "id,warehouse,capacity\nV1,W1,100\nV2,W9,100\n",
+    )
+    .unwrap();
+    let e = import(&[dir.path().to_path_buf()]).unwrap_err();
+    let m = e.to_string();
+    assert_has(
+        &m,
+        &["fleet.csv, row 3, column 'warehouse', value 'W9'", "unknown warehouse"],
+    );
+    assert_has(&m, &["nothing was imported"]);
+}
+
+#[test]
+fn many_bad_rows_are_listed_briefly() {
+    let mut csv = String::from("date,sku,warehouse,quantity\n");
+    for i in 0..500 {
+        csv.push_str(&format!("2024-01-01,S{i},W,x\n"));
+    }
+    let m = bad("sales.csv", &csv);
+    assert_has(&m, &["row 2,", "row 11,", "490 more rows like this"]);
+    assert!(!m.contains("row 12,"), "{m}");
+}
+
+#[test]
+fn explicit_map_and_other_date_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("export.csv");
+    fs::write(&p, "Day;Article;Site;Shipped\n31/01/2024;X;S1;4\n01/02/2024;X;S1;6\n").unwrap();
+    let opts = ImportOptions {
+        map: "quantity=Shipped".parse().unwrap(),
+        ..ImportOptions::default()
+    };
+    let imported = import_paths(&[p], &opts).unwrap_or_else(|e| panic!("{e}"));
+    let s = &imported.dataset.demand[0];
+    assert_eq!((s.sku.as_str(), s.warehouse.as_str()), ("X", "S1"));
+    assert_eq!(s.start, day(2024, 1, 31));
+    assert_eq!(s.values, vec![4.0, 6.0]);
+    assert_eq!(imported.report.files[0].date_format.as_deref(), Some("%d/%m/%Y"));
+}
+
+#[test]
+fn a_map_naming_no_column_is_an_error() {
+    let opts = ImportOptions {
+        map: "quantity=salez".parse().unwrap(),
+        ..ImportOptions::default()
+    };
+    let e = import_paths(&[fixture("good").join("sales.csv")], &opts).unwrap_err();
+    assert_has(&e.to_string(), &["--map", "no file that was read has a column 'salez'"]);
+}
+
+#[test]
+fn parquet_reads_like_csv() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.parquet");
+    let mut df = df!(
+        "date" => ["2024-01-01", "2024-01-03"],
+        "item" => ["A", "A"],
+        "store" => ["1", "1"],
+        "sales" => [3i64, 5],
+    )
+    .unwrap();
+    let f = fs::File::create(&p).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+    let imported = import(&[p]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(imported.dataset.demand[0].values, vec![3.0, 0.0, 5.0]);
+}
+
+#[test]
+fn missing_and_unreadable_paths_are_errors() {
+    let e = import(&[PathBuf::from("/no/such/file.csv")]).unwrap_err();
+    assert_has(&e.to_string(), &["/no/such/file.csv", "no such file"]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("notes.csv");
+    fs::write(&p, "colour,shape\nred,round\n").unwrap();
+    let e = import(&[p]).unwrap_err();
+    assert_has(
+        &e.to_string(),
+        &["notes.csv", "cannot tell what this file holds", "colour, shape"],
+    );
+    let p = dir.path().join("sales.csv");
+    fs::write(&p, "").unwrap();
+    let e = import(&[p]).unwrap_err();
+    assert_has(&e.to_string(), &["sales.csv", "empty"]);
+    assert!(e.report.problems.iter().all(|p| p.severity == Severity::Error));
+}
