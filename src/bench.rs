@@ -82,6 +82,13 @@ pub fn import_bench(rows: usize, repeat: usize) -> Result<()> {
     let _ = std::fs::read(&path)?;
 
     let raw = median_time(repeat, || Ok(std::fs::read(&path)?))?;
+    // A second reference: polars' own CSV reader with types inferred, no
+    // checks and no aggregation.
+    let polars_read = median_time(repeat, || {
+        use polars::prelude::*;
+        let p = path.to_string_lossy().to_string();
+        Ok(LazyCsvReader::new(PlRefPath::from(p.as_str())).finish()?.collect()?)
+    })?;
     let opts = ImportOptions::default();
     let rss_before = current_rss().unwrap_or(0);
     let reset = reset_peak_rss();
@@ -103,6 +110,12 @@ pub fn import_bench(rows: usize, repeat: usize) -> Result<()> {
         "read the bytes (std::fs::read)",
         raw.as_secs_f64() * 1e3,
         "1.0x"
+    );
+    println!(
+        "{:<34} {:>8.1}ms {:>7.1}x",
+        "polars CSV read, typed, no checks",
+        polars_read.as_secs_f64() * 1e3,
+        polars_read.as_secs_f64() / raw.as_secs_f64().max(1e-9)
     );
     println!(
         "{:<34} {:>8.1}ms {:>7.1}x",

@@ -47,8 +47,9 @@ pub struct MapArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Files or folders to import.
-    #[arg(required = true, value_name = "PATH")]
+    /// Files or folders to import; by default the workspace's data, or the
+    /// shipped sample data.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub map: MapArgs,

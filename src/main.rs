@@ -8,7 +8,7 @@ use skuplan::config::{Config, Paths};
 use skuplan::data::report;
 use skuplan::data::sample::{SalesFormat, SampleSpec, generate};
 use skuplan::data::{ImportOptions, import_paths};
-use skuplan::workspace::{DataSources, Workspace};
+use skuplan::workspace::{DataSources, Workspace, default_sources};
 use skuplan::{bench, logging};
 
 // mimalloc: glibc's malloc maps and unmaps every large temporary, which
@@ -56,22 +56,31 @@ fn run() -> Result<ExitCode> {
 }
 
 fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
-    let map = match &args.map.map {
-        Some(m) => config.import.map.merged_with(m),
-        None => config.import.map.clone(),
+    let ws = Workspace::open(paths.workspace_dir())?;
+    // No paths: the data skuplan opens by default, with its saved mapping.
+    let (sources, saved_map, saved_date_format) = if args.paths.is_empty() {
+        let d = default_sources(&ws)?;
+        (d.paths, d.map, d.date_format)
+    } else {
+        (args.paths.clone(), Default::default(), None)
     };
+    let mut map = config.import.map.merged_with(&saved_map);
+    if let Some(m) = &args.map.map {
+        map = map.merged_with(m);
+    }
     let opts = ImportOptions {
         map,
         date_format: args
             .map
             .date_format
             .clone()
+            .or(saved_date_format)
             .or_else(|| config.import.date_format.clone()),
         product_defaults: config.products.clone(),
         default_warehouse: config.import.default_warehouse.clone(),
         ..ImportOptions::default()
     };
-    let result = import_paths(&args.paths, &opts);
+    let result = import_paths(&sources, &opts);
     let report = match &result {
         Ok(imported) => &imported.report,
         Err(failed) => &failed.report,
@@ -84,9 +93,7 @@ fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> 
     match result {
         Ok(_) if args.check => Ok(ExitCode::SUCCESS),
         Ok(_) => {
-            let ws = Workspace::open(paths.workspace_dir())?;
-            let abs: Vec<_> = args
-                .paths
+            let abs: Vec<_> = sources
                 .iter()
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .collect();

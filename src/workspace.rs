@@ -101,6 +101,29 @@ impl Workspace {
     }
 }
 
+/// The data skuplan opens when none is named: the workspace's last
+/// successful import, else the sample data shipped with skuplan (in the
+/// current folder, or in the source tree it was built from).
+pub fn default_sources(ws: &Workspace) -> Result<DataSources> {
+    if let Some(s) = ws.load_sources()? {
+        return Ok(s);
+    }
+    let shipped = [
+        PathBuf::from("sample-data"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data"),
+    ];
+    match shipped.into_iter().find(|p| p.is_dir()) {
+        Some(p) => Ok(DataSources {
+            paths: vec![p],
+            ..DataSources::default()
+        }),
+        None => bail!(
+            "no data to open: import some with `skuplan import PATH`, or make a sample with \
+             `skuplan sample-data --out DIR`"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +140,20 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn default_sources_prefer_the_last_import_then_the_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(dir.path()).unwrap();
+        let d = default_sources(&ws).unwrap();
+        assert!(d.paths[0].ends_with("sample-data"), "{d:?}");
+        let saved = DataSources {
+            paths: vec![PathBuf::from("/data/x.csv")],
+            ..DataSources::default()
+        };
+        ws.save_sources(&saved).unwrap();
+        assert_eq!(default_sources(&ws).unwrap(), saved);
     }
 
     #[test]

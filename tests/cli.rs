@@ -138,3 +138,15 @@ fn sample_data_is_deterministic_and_imports_cleanly() {
         .success()
         .stdout(predicate::str::contains("0 errors"));
 }
+
+#[test]
+fn import_with_no_path_opens_the_shipped_sample_data() {
+    let home = tempfile::tempdir().unwrap();
+    skuplan(home.path())
+        .args(["import", "--check"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sample-data/sales.parquet"))
+        .stdout(predicate::str::contains("(200 SKUs x 3 warehouses)"));
+}

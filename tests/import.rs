@@ -345,3 +345,70 @@ fn missing_and_unreadable_paths_are_errors() {
     assert_has(&e.to_string(), &["sales.csv", "empty"]);
     assert!(e.report.problems.iter().all(|p| p.severity == Severity::Error));
 }
+
+#[test]
+fn bad_transaction_lines_name_row_and_column() {
+    let head = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+    let m = bad(
+        "retail.csv",
+        &format!(
+            "{head}536365,85123A,HEART,6,12/1/2010 8:26,2.55,17850,UK\n536366,71053,LANTERN,6,12/1/2010 8:28,3.39,,UK\n\
+             536367,22633,WARMER,six,12/1/2010 8:34,1.85,,UK\n536368,22633,WARMER,2,31/31/2010 9:00,1.85,,UK\n"
+        ),
+    );
+    assert_has(
+        &m,
+        &["retail.csv, row 4, column 'Quantity', value 'six'", "expected a number"],
+    );
+    assert_has(
+        &m,
+        &["row 5, column 'InvoiceDate', value '31/31/2010 9:00'", "%m/%d/%Y %H:%M"],
+    );
+}
+
+mod properties {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Whatever the rows, every series is gap-free, ends on the last day
+        /// of the data, and keeps every unit that was sold on the right day.
+        #[test]
+        fn sales_become_gap_free_series_that_keep_every_unit(
+            rows in prop::collection::btree_map((0u8..4, 0u8..3, 0u16..60), 0u32..50, 1..120)
+        ) {
+            let mut csv = String::from("date,sku,warehouse,quantity\n");
+            for ((s, w, d), q) in &rows {
+                let date = day(2024, 1, 1) + chrono::Days::new(u64::from(*d));
+                writeln!(csv, "{date},S{s},W{w},{q}").unwrap();
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("sales.csv");
+            fs::write(&p, csv).unwrap();
+            let imported = import(&[p]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let last = rows.keys().map(|k| k.2).max().unwrap();
+            let mut expected: BTreeMap<(String, String, u16), f64> = BTreeMap::new();
+            for ((s, w, d), q) in &rows {
+                *expected.entry((format!("S{s}"), format!("W{w}"), *d)).or_default() += f64::from(*q);
+            }
+            let mut got: BTreeMap<(String, String, u16), f64> = BTreeMap::new();
+            for s in &imported.dataset.demand {
+                prop_assert_eq!(s.end(), day(2024, 1, 1) + chrono::Days::new(u64::from(last)));
+                for (i, v) in s.values.iter().enumerate() {
+                    let d = (s.date_at(i) - day(2024, 1, 1)).num_days() as u16;
+                    if *v != 0.0 {
+                        got.insert((s.sku.clone(), s.warehouse.clone(), d), *v);
+                    }
+                }
+            }
+            expected.retain(|_, v| *v != 0.0);
+            prop_assert_eq!(got, expected);
+        }
+    }
+}

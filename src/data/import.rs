@@ -140,6 +140,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
 
     for path in expand(paths, &mut problems) {
         let label = path.display().to_string();
+        let clock = std::time::Instant::now();
         let frame = match read_text_frame(&path) {
             Ok(df) => df,
             Err(msg) => {
@@ -211,6 +212,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             columns,
             row_base: frame.row_base,
         };
+        tracing::debug!(file = %label, rows = t.height(), ms = clock.elapsed().as_millis(), "read as text");
         let date_format = match kind {
             FileKind::Sales | FileKind::Transactions => read_demand(&t, kind, opts, &mut problems, &mut acc)
                 .unwrap_or_else(|e| {
@@ -266,7 +268,13 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
         );
     }
 
+    let clock = std::time::Instant::now();
     let dataset = acc.finish(opts, &mut problems);
+    tracing::debug!(
+        ms = clock.elapsed().as_millis(),
+        series = dataset.demand.len(),
+        "dataset built"
+    );
     let mut report = ImportReport {
         files,
         problems: Vec::new(),
@@ -601,18 +609,32 @@ fn date_to_days(d: NaiveDate) -> i32 {
 
 // ------------------------------------------------------------- accumulator
 
+/// One day's row of a demand series, before series are built.
+#[derive(Debug, Clone, Copy)]
+struct DayRow {
+    /// Days since 1970-01-01.
+    day: i32,
+    qty: f64,
+    promo: bool,
+    /// Index into `Acc::files` and the row a planner sees, for messages.
+    file: u32,
+    row: u32,
+}
+
 #[derive(Default)]
 struct SeriesAcc {
-    /// (day, quantity, promotion) in no particular order.
-    days: Vec<(i32, f64, bool)>,
+    /// Rows in no particular order.
+    days: Vec<DayRow>,
     has_promo: bool,
-    /// Where the series' rows came from, for messages.
-    file: String,
+    /// Transaction lines add up; two sales rows for one day are an error.
+    sums_duplicates: bool,
 }
 
 #[derive(Default)]
 struct Acc {
     series: HashMap<(String, String), SeriesAcc>,
+    /// Labels of the demand files, indexed by `DayRow::file`.
+    demand_files: Vec<String>,
     /// Transaction descriptions by SKU (the first seen).
     descriptions: HashMap<String, String>,
     /// Warehouses named by demand rows: id -> (file, first row).
@@ -666,7 +688,7 @@ impl Acc {
 
         // Demand series: gap-free from each series' first day to the last
         // day of all the data; missing days are zero demand.
-        let last_day = self.series.values().flat_map(|s| s.days.iter().map(|d| d.0)).max();
+        let last_day = self.series.values().flat_map(|s| s.days.iter().map(|d| d.day)).max();
         let mut demand = Vec::with_capacity(self.series.len());
         let mut keys: Vec<(String, String)> = self.series.keys().cloned().collect();
         keys.sort();
@@ -675,32 +697,39 @@ impl Acc {
                 continue;
             };
             let Some(last) = last_day else { break };
-            acc.days.sort_by_key(|d| d.0);
-            let first = acc.days.first().map_or(last, |d| d.0);
+            acc.days.sort_by_key(|d| (d.day, d.file, d.row));
+            let first = acc.days.first().map_or(last, |d| d.day);
             let len = (last - first + 1).max(0) as usize;
             let mut values = vec![0.0; len];
             let mut promo = acc.has_promo.then(|| vec![false; len]);
-            let mut prev: Option<i32> = None;
-            for (day, q, p) in &acc.days {
-                if prev == Some(*day) {
+            let mut prev: Option<DayRow> = None;
+            for d in &acc.days {
+                if let Some(p) = prev.filter(|p| p.day == d.day && !acc.sums_duplicates) {
+                    let file = &self.demand_files[d.file as usize];
+                    let place = if p.file == d.file {
+                        format!("row {}", p.row)
+                    } else {
+                        format!("{} row {}", self.demand_files[p.file as usize], p.row)
+                    };
                     problems.error(
-                        &acc.file,
+                        file,
+                        Some(d.row as usize),
                         None,
                         None,
-                        Some(&format!("{} / {}", key.0, key.1)),
                         format!(
-                            "sku {} in warehouse {} has more than one row for {} across the files",
+                            "duplicate row: sku {}, warehouse {}, {} is already on {place}; expected one row per \
+                             day, SKU and warehouse",
                             key.0,
                             key.1,
-                            days_to_date(*day).map(|d| d.to_string()).unwrap_or_default()
+                            days_to_date(d.day).map(|d| d.to_string()).unwrap_or_default(),
                         ),
                     );
                 }
-                prev = Some(*day);
-                let i = (day - first) as usize;
-                values[i] += q;
+                prev = Some(*d);
+                let i = (d.day - first) as usize;
+                values[i] += d.qty;
                 if let Some(pr) = promo.as_mut() {
-                    pr[i] |= *p;
+                    pr[i] |= d.promo;
                 }
             }
             let Some(start) = days_to_date(first) else { continue };
@@ -877,7 +906,9 @@ fn read_demand(
         }
     }
     // DataFrame clones share their column buffers: this copies no data.
+    let clock = std::time::Instant::now();
     let parsed = t.df.clone().lazy().with_row_index(ROW, None).select(exprs).collect()?;
+    tracing::debug!(ms = clock.elapsed().as_millis(), "parsed");
 
     // Rows that cannot be used, each reported with its row and column.
     let sales = kind == FileKind::Sales;
@@ -893,6 +924,7 @@ fn read_demand(
         bad = bad.or(col("qty").lt(lit(0.0)));
     }
     let bad_rows = parsed.clone().lazy().filter(bad.clone()).collect()?;
+    tracing::debug!(ms = clock.elapsed().as_millis(), bad = bad_rows.height(), "checked");
     if bad_rows.height() > 0 {
         let raw_cell = |field: Field, i: usize| -> Option<String> { t.text_column(field)?.get(i).map(str::to_string) };
         let rows = bad_rows.column(ROW)?.idx()?;
@@ -959,24 +991,12 @@ fn read_demand(
         return Ok(Some(fmt.format));
     }
 
-    let good = parsed.lazy();
-    let (demand_rows, day_key) = if sales {
-        let mut aggs = vec![
-            col("qty").sum().alias("qty"),
-            len().alias("n"),
-            col(ROW).min().alias("r1"),
-            col(ROW).max().alias("r2"),
-        ];
-        let has_promo = t.col(Field::Promo).is_some();
-        if has_promo {
-            aggs.push(col("promo").max().alias("promo"));
-        }
-        let agg = good
-            .group_by([col("sku"), col("wh"), col("date")])
-            .agg(aggs)
-            .collect()?;
-        (agg, has_promo)
+    let has_promo = t.col(Field::Promo).is_some();
+    let demand_rows = if sales {
+        // One row per day already; duplicates are found when series are built.
+        parsed
     } else {
+        let good = parsed.lazy();
         // Returns and cancellations are kept apart from demand.
         let cancelled = col("cancelled");
         let returns = good
@@ -1024,69 +1044,62 @@ fn read_demand(
                 }
             }
         }
-        let agg = good
-            .filter(cancelled.not().and(col("qty").gt(lit(0.0))))
-            .group_by([col("sku"), col("wh"), col("date")])
-            .agg([
-                col("qty").sum().alias("qty"),
-                len().alias("n"),
-                col(ROW).min().alias("r1"),
-                col(ROW).max().alias("r2"),
-            ])
-            .collect()?;
-        (agg, false)
+        // Several lines a day add up when the series is built.
+        good.filter(cancelled.not().and(col("qty").gt(lit(0.0)))).collect()?
     };
+    tracing::debug!(ms = clock.elapsed().as_millis(), rows = demand_rows.height(), "split");
 
+    let file = acc.demand_files.len() as u32;
+    acc.demand_files.push(label.clone());
     let skus = demand_rows.column("sku")?.str()?;
     let whs = demand_rows.column("wh")?.str()?;
-    let dates = demand_rows.column("date")?.date()?.physical().clone();
+    let dates = demand_rows.column("date")?.date()?.physical();
     let qtys = demand_rows.column("qty")?.f64()?;
-    let ns = demand_rows.column("n")?.idx()?;
-    let r1 = demand_rows.column("r1")?.idx()?;
-    let r2 = demand_rows.column("r2")?.idx()?;
-    let promos = if day_key {
+    let rows = demand_rows.column(ROW)?.idx()?;
+    let promos = if has_promo {
         Some(demand_rows.column("promo")?.bool()?)
     } else {
         None
     };
-    // Intern keys so a million rows do not allocate a million strings.
-    let mut index: HashMap<(&str, &str), (String, String)> = HashMap::new();
-    for k in 0..demand_rows.height() {
-        let (Some(sku), Some(wh), Some(day), Some(q)) = (skus.get(k), whs.get(k), dates.get(k), qtys.get(k)) else {
+    // Series are found by borrowed keys: a million rows allocate nothing.
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut found: Vec<(&str, &str, Vec<DayRow>)> = Vec::new();
+    let mut promo_iter = promos.map(|p| p.iter());
+    for ((((sku, wh), day), q), row) in skus
+        .iter()
+        .zip(whs.iter())
+        .zip(dates.iter())
+        .zip(qtys.iter())
+        .zip(rows.iter())
+    {
+        let promo = promo_iter.as_mut().and_then(Iterator::next).flatten().unwrap_or(false);
+        let (Some(sku), Some(wh), Some(day), Some(qty), Some(row)) = (sku, wh, day, q, row) else {
             continue;
         };
-        if sales && ns.get(k).unwrap_or(1) > 1 {
-            let (a, b) = (r1.get(k).unwrap_or(0) as usize, r2.get(k).unwrap_or(0) as usize);
-            problems.error(
-                &label,
-                Some(t.row(b)),
-                None,
-                None,
-                format!(
-                    "duplicate row: sku {sku}, warehouse {wh}, {} is already on row {}; expected one row per \
-                     day, SKU and warehouse",
-                    days_to_date(day).map(|d| d.to_string()).unwrap_or_default(),
-                    t.row(a)
-                ),
-            );
-            continue;
+        let n = found.len();
+        let i = *index.entry((sku, wh)).or_insert(n);
+        if i == n {
+            found.push((sku, wh, Vec::new()));
         }
-        let key = index
-            .entry((sku, wh))
-            .or_insert_with(|| (sku.to_string(), wh.to_string()))
-            .clone();
-        if !acc.demand_warehouses.contains_key(wh) {
-            acc.demand_warehouses
-                .insert(wh.to_string(), (label.clone(), r1.get(k).map(|r| t.row(r as usize))));
-        }
-        let p = promos.and_then(|pc| pc.get(k)).unwrap_or(false);
-        let s = acc.series.entry(key).or_default();
-        if s.file.is_empty() {
-            s.file = label.clone();
-        }
-        s.has_promo |= day_key;
-        s.days.push((day, q, p));
+        found[i].2.push(DayRow {
+            day,
+            qty,
+            promo,
+            file,
+            row: t.row(row as usize) as u32,
+        });
     }
+    for (sku, wh, days) in found {
+        if !acc.demand_warehouses.contains_key(wh) {
+            let first_row = days.iter().map(|d| d.row as usize).min();
+            acc.demand_warehouses.insert(wh.to_string(), (label.clone(), first_row));
+        }
+        let s = acc.series.entry((sku.to_string(), wh.to_string())).or_default();
+        s.has_promo |= has_promo;
+        s.sums_duplicates |= !sales;
+        s.days.extend(days);
+    }
+    tracing::debug!(ms = clock.elapsed().as_millis(), "collected");
     Ok(Some(fmt.format))
 }
 

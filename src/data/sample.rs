@@ -134,7 +134,7 @@ const CATEGORIES: &[Category] = &[
             "Kite",
         ],
         adjectives: &["Classic", "Deluxe", "Junior", "Family", "Eco"],
-        variants: &["500 Pieces", "1000 Pieces", "Age 3+", "Age 8+", "Travel Size"],
+        variants: &["Age 3+", "Age 6+", "Age 8+", "Gift Edition", "Travel Size"],
         season: Season::Christmas(1.6),
         cost: (3.0, 25.0),
         black_friday: true,
@@ -252,14 +252,32 @@ const BRANDS: &[&str] = &[
     "Everyday Co.",
 ];
 
-const SUPPLIERS: &[(&str, u32)] = &[
-    ("Anglia Housewares Ltd", 7),
-    ("Pennine Outdoor Supply", 10),
-    ("Shenzhen Bright Electronics", 35),
-    ("Rhine Valley Toys GmbH", 21),
-    ("Clyde Paper Mills", 5),
-    ("Iberia Home Textiles", 14),
-    ("Northern Pet Wholesale", 6),
+/// Suppliers by category, with their usual lead time in days.
+const SUPPLIERS: &[(&str, &[(&str, u32)])] = &[
+    ("Kitchen", &[("Anglia Housewares Ltd", 7), ("Ningbo Cookware Co.", 35)]),
+    (
+        "Garden",
+        &[("Pennine Outdoor Supply", 10), ("Anglia Housewares Ltd", 7)],
+    ),
+    (
+        "Toys",
+        &[("Rhine Valley Toys GmbH", 21), ("Guangdong Playthings Ltd", 42)],
+    ),
+    (
+        "Outdoor Clothing",
+        &[("Pennine Outdoor Supply", 10), ("Porto Textile Works", 18)],
+    ),
+    (
+        "Home Decor",
+        &[("Iberia Home Textiles", 14), ("Anglia Housewares Ltd", 7)],
+    ),
+    ("Stationery", &[("Clyde Paper Mills", 5)]),
+    ("Pet Supplies", &[("Northern Pet Wholesale", 6)]),
+    (
+        "Electronics Accessories",
+        &[("Shenzhen Bright Electronics", 35), ("Midlands Cable Co.", 9)],
+    ),
+    ("Beauty", &[("Lakeland Botanicals Ltd", 8)]),
 ];
 
 /// (id, name, lat, lon): real city centres, so maps look right.
@@ -692,16 +710,11 @@ fn round4(v: f64) -> f64 {
 }
 
 fn supplier_for(category: &str, rng: &mut ChaCha8Rng) -> (&'static str, u32) {
-    let idx = match category {
-        "Kitchen" | "Home Decor" => [0, 5],
-        "Garden" | "Outdoor Clothing" => [1, 0],
-        "Electronics Accessories" => [2, 2],
-        "Toys" => [3, 2],
-        "Stationery" => [4, 4],
-        "Pet Supplies" => [6, 0],
-        _ => [0, 4],
-    };
-    let (name, lead) = SUPPLIERS[idx[rng.random_range(0..2)]];
+    let list = SUPPLIERS
+        .iter()
+        .find(|(c, _)| *c == category)
+        .map_or(&[("General Wholesale Ltd", 10)][..], |(_, l)| l);
+    let (name, lead) = list[rng.random_range(0..list.len())];
     (name, lead + rng.random_range(0..4))
 }
 

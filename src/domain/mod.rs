@@ -220,3 +220,17 @@ impl Dataset {
         skus.len()
     }
 }
+
+/// Demand quantiles for one SKU in one warehouse, day by day from `start`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesForecast {
+    pub sku: String,
+    pub warehouse: String,
+    /// The first forecast day (the day after the history ends).
+    pub start: NaiveDate,
+    pub p10: Vec<f64>,
+    pub p50: Vec<f64>,
+    pub p90: Vec<f64>,
+    /// The method that made it ("snaive364", "ets", the fine-tuned model ...).
+    pub model: String,
+}
