@@ -30,6 +30,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Write a generated, realistic e-commerce data set.
     SampleData(SampleArgs),
+    /// Backtest every baseline on the data (rolling origins), pick a
+    /// champion per series and print the scores.
+    Evaluate(EvaluateArgs),
     /// Measure speed against a reference in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -59,6 +62,34 @@ pub struct ImportArgs {
     /// Print the report as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Data folder or sales file; by default the workspace's data.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub map: MapArgs,
+    /// Days each window forecasts.
+    #[arg(long, default_value_t = 28)]
+    pub horizon: usize,
+    /// Number of rolling windows.
+    #[arg(long, default_value_t = 4)]
+    pub windows: usize,
+    /// Days between origins (default: the horizon).
+    #[arg(long)]
+    pub step: Option<usize>,
+    /// The last day the latest window may learn from; earlier windows step
+    /// back from it. Default: the last day of data minus the horizon.
+    #[arg(long)]
+    pub origin: Option<NaiveDate>,
+    /// Only these methods (comma separated), e.g. snaive7,snaive364,ets
+    #[arg(long, value_delimiter = ',')]
+    pub methods: Option<Vec<String>>,
+    /// Write metrics_by_series.csv and champion_forecast.csv here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,5 +131,16 @@ pub enum BenchCommand {
         /// Timed repetitions (the median is reported).
         #[arg(long, default_value_t = 5)]
         repeat: usize,
+    },
+    /// Backtest every baseline (4 windows) on generated data sets of these
+    /// sizes, with time per method and peak memory.
+    Backtest {
+        /// Numbers of series, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "500,10000")]
+        series: Vec<usize>,
+        #[arg(long, default_value_t = 4)]
+        windows: usize,
+        #[arg(long, default_value_t = 28)]
+        horizon: usize,
     },
 }

@@ -8,5 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod domain;
+pub mod forecast;
 pub mod logging;
 pub mod workspace;

@@ -3,7 +3,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches};
 
-use skuplan::cli::{BenchCommand, Cli, Command, ImportArgs, SalesFormatArg, SampleArgs};
+use std::path::PathBuf;
+
+use skuplan::cli::{BenchCommand, Cli, Command, EvaluateArgs, ImportArgs, MapArgs, SalesFormatArg, SampleArgs};
 use skuplan::config::{Config, Paths};
 use skuplan::data::report;
 use skuplan::data::sample::{SalesFormat, SampleSpec, generate};
@@ -48,30 +50,43 @@ fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Import(args) => import(args, &config, &paths),
         Command::SampleData(args) => sample(args),
+        Command::Evaluate(args) => evaluate(args, &config, &paths),
         Command::Bench(BenchCommand::Import { rows, repeat }) => {
             bench::import_bench(rows, repeat)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Backtest {
+            series,
+            windows,
+            horizon,
+        }) => {
+            bench::backtest_bench(&series, windows, horizon)?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
-    let ws = Workspace::open(paths.workspace_dir())?;
-    // No paths: the data skuplan opens by default, with its saved mapping.
-    let (sources, saved_map, saved_date_format) = if args.paths.is_empty() {
-        let d = default_sources(&ws)?;
+/// The paths and options an import uses: the given paths, or the workspace's
+/// data with its saved mapping; the config's mapping under the command line's.
+fn import_setup(
+    given: &[PathBuf],
+    map_args: &MapArgs,
+    config: &Config,
+    ws: &Workspace,
+) -> Result<(Vec<PathBuf>, ImportOptions)> {
+    let (sources, saved_map, saved_date_format) = if given.is_empty() {
+        let d = default_sources(ws)?;
         (d.paths, d.map, d.date_format)
     } else {
-        (args.paths.clone(), Default::default(), None)
+        (given.to_vec(), Default::default(), None)
     };
     let mut map = config.import.map.merged_with(&saved_map);
-    if let Some(m) = &args.map.map {
+    if let Some(m) = &map_args.map {
         map = map.merged_with(m);
     }
     let opts = ImportOptions {
         map,
-        date_format: args
-            .map
+        date_format: map_args
             .date_format
             .clone()
             .or(saved_date_format)
@@ -80,6 +95,12 @@ fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> 
         default_warehouse: config.import.default_warehouse.clone(),
         ..ImportOptions::default()
     };
+    Ok((sources, opts))
+}
+
+fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let (sources, opts) = import_setup(&args.paths, &args.map, config, &ws)?;
     let result = import_paths(&sources, &opts);
     let report = match &result {
         Ok(imported) => &imported.report,
@@ -124,6 +145,48 @@ fn sample(args: SampleArgs) -> Result<ExitCode> {
     let written = generate(&args.out, &spec)?;
     for (path, rows) in written.files {
         println!("{:>9} rows  {}", rows, path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    use skuplan::forecast::{backtest, baselines, report as fc_report};
+
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let given: Vec<PathBuf> = args.data.iter().cloned().collect();
+    let (sources, opts) = import_setup(&given, &args.map, config, &ws)?;
+    let imported = match import_paths(&sources, &opts) {
+        Ok(i) => i,
+        Err(failed) => {
+            print!("{}", report::render(&failed.report));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut methods = baselines::all_baselines();
+    if let Some(names) = &args.methods {
+        for n in names {
+            if !methods.iter().any(|m| m.name() == n) {
+                let known: Vec<&str> = methods.iter().map(|m| m.name()).collect();
+                anyhow::bail!("unknown method '{n}'; methods are: {}", known.join(", "));
+            }
+        }
+        methods.retain(|m| names.iter().any(|n| n == m.name()));
+    }
+    let spec = backtest::BacktestSpec {
+        horizon: args.horizon.max(1),
+        windows: args.windows.max(1),
+        step: args.step.unwrap_or(args.horizon).max(1),
+        origin: args.origin,
+        ..backtest::BacktestSpec::default()
+    };
+    let bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
+    let champions = bt.champions();
+    print!("{}", fc_report::render(&bt, &champions));
+    if let Some(dir) = &args.out {
+        let forecasts = backtest::champion_forecasts(&imported.dataset, &methods, &champions, spec.horizon);
+        for p in fc_report::write_outputs(dir, &bt, &champions, &forecasts)? {
+            println!("wrote {}", p.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -150,3 +150,58 @@ fn import_with_no_path_opens_the_shipped_sample_data() {
         .stdout(predicate::str::contains("sample-data/sales.parquet"))
         .stdout(predicate::str::contains("(200 SKUs x 3 warehouses)"));
 }
+
+#[test]
+fn evaluate_prints_every_method_and_writes_per_series_csv() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    skuplan(home.path())
+        .args([
+            "sample-data",
+            "--skus",
+            "8",
+            "--warehouses",
+            "2",
+            "--days",
+            "200",
+            "--out",
+        ])
+        .arg(data.path())
+        .assert()
+        .success();
+    let assert = skuplan(home.path())
+        .args(["evaluate", "--horizon", "14", "--windows", "3", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    for m in [
+        "snaive7",
+        "snaive364",
+        "ma28",
+        "ets",
+        "theta",
+        "croston",
+        "tsb",
+        "champion",
+        "MASE by class",
+    ] {
+        assert!(stdout.contains(m), "{m} missing from:\n{stdout}");
+    }
+    let csv = fs::read_to_string(out.path().join("metrics_by_series.csv")).unwrap();
+    assert!(
+        csv.starts_with("sku,warehouse,class,method,champion,points,smape,mase"),
+        "{csv}"
+    );
+    let fc = fs::read_to_string(out.path().join("champion_forecast.csv")).unwrap();
+    assert!(fc.starts_with("sku,warehouse,date,p10,p50,p90,model"), "{fc}");
+    skuplan(home.path())
+        .args(["evaluate", "--methods", "nope", "--data"])
+        .arg(data.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown method 'nope'"));
+}

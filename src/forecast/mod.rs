@@ -1,0 +1,10 @@
+//! Forecasting: classical baselines, error measures, rolling-origin
+//! backtests and the champion per series.
+
+pub mod backtest;
+pub mod baselines;
+pub mod metrics;
+
+pub use backtest::{Backtest, BacktestSpec, SkuClass};
+pub use baselines::{Forecaster, QuantileForecast, all_baselines};
+pub mod report;
