@@ -21,11 +21,29 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
+        // `skuplan evaluate | head` closes the pipe early: not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("skuplan: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Write command output to stdout; a closed pipe comes back as an error
+/// instead of the panic `print!` would raise.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
 
 fn run() -> Result<ExitCode> {
@@ -107,9 +125,9 @@ fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> 
         Err(failed) => &failed.report,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+        emit(&format!("{}\n", serde_json::to_string_pretty(report)?))?;
     } else {
-        print!("{}", report::render(report));
+        emit(&report::render(report))?;
     }
     match result {
         Ok(_) if args.check => Ok(ExitCode::SUCCESS),
@@ -123,7 +141,7 @@ fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> 
                 map: opts.map.clone(),
                 date_format: opts.date_format.clone(),
             })?;
-            println!("saved as the workspace's data: {}", ws.root.display());
+            emit(&format!("saved as the workspace's data: {}\n", ws.root.display()))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(_) => Ok(ExitCode::from(1)),
@@ -144,7 +162,7 @@ fn sample(args: SampleArgs) -> Result<ExitCode> {
     };
     let written = generate(&args.out, &spec)?;
     for (path, rows) in written.files {
-        println!("{:>9} rows  {}", rows, path.display());
+        emit(&format!("{:>9} rows  {}\n", rows, path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -158,7 +176,7 @@ fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<ExitCo
     let imported = match import_paths(&sources, &opts) {
         Ok(i) => i,
         Err(failed) => {
-            print!("{}", report::render(&failed.report));
+            emit(&report::render(&failed.report))?;
             return Ok(ExitCode::from(1));
         }
     };
@@ -181,11 +199,11 @@ fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<ExitCo
     };
     let bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
     let champions = bt.champions();
-    print!("{}", fc_report::render(&bt, &champions));
+    emit(&fc_report::render(&bt, &champions))?;
     if let Some(dir) = &args.out {
         let forecasts = backtest::champion_forecasts(&imported.dataset, &methods, &champions, spec.horizon);
         for p in fc_report::write_outputs(dir, &bt, &champions, &forecasts)? {
-            println!("wrote {}", p.display());
+            emit(&format!("wrote {}\n", p.display()))?;
         }
     }
     Ok(ExitCode::SUCCESS)

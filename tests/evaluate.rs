@@ -188,3 +188,30 @@ fn reference_table_is_reproduced_on_store_item_data() {
     assert_eq!((r2(weekly.smape), r2(weekly.mase)), (22.73, 1.43));
     assert_eq!((r2(yearly.smape), r2(yearly.mase)), (17.86, 1.02));
 }
+
+#[test]
+fn a_series_keeps_its_own_method_only_when_it_clearly_wins() {
+    let info = |s: &str| SeriesInfo {
+        sku: s.into(),
+        warehouse: "W".into(),
+        class: SkuClass::Fast,
+    };
+    // Method a is best overall. Series 1 is a little better with b (9.5 vs
+    // 10: inside the margin), series 2 much better with b (2 vs 10).
+    let bt = Backtest {
+        spec: BacktestSpec::default(),
+        methods: vec!["a".into(), "b".into()],
+        origins: vec![day(2024, 1, 1), day(2024, 2, 1)],
+        series: vec![info("S0"), info("S1"), info("S2")],
+        cells: vec![
+            vec![vec![acc(1.0), acc(1.0)], vec![acc(50.0), acc(50.0)]],
+            vec![vec![acc(10.0), acc(10.0)], vec![acc(9.5), acc(9.5)]],
+            vec![vec![acc(10.0), acc(10.0)], vec![acc(2.0), acc(2.0)]],
+        ],
+        failures: vec![],
+        method_time: vec![Default::default(); 2],
+        wall_time: Default::default(),
+    };
+    let ch = bt.champions();
+    assert_eq!(ch.final_choice, vec![Some(0), Some(0), Some(1)]);
+}
