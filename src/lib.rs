@@ -10,4 +10,5 @@ pub mod data;
 pub mod domain;
 pub mod forecast;
 pub mod logging;
+pub mod plan;
 pub mod workspace;

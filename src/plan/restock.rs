@@ -1,0 +1,607 @@
+//! Restock plans: a periodic-review, order-up-to policy per SKU and
+//! warehouse, computed from the forecast quantiles.
+//!
+//! Every `review_days` the planner orders up to S, the service-level
+//! quantile of demand over the protection interval (lead time + review
+//! period). Order = S - inventory position (on hand + what is on order and
+//! arrives within the interval), never negative, raised to the MOQ and
+//! rounded up to the pack size. Every line says why it is there.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::domain::{Dataset, DemandSeries, InventoryRecord, Product, SeriesForecast};
+
+/// Service level targets by ABC class.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ServiceTargets {
+    pub a: f64,
+    pub b: f64,
+    pub c: f64,
+}
+
+impl Default for ServiceTargets {
+    fn default() -> Self {
+        ServiceTargets {
+            a: 0.98,
+            b: 0.95,
+            c: 0.90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RestockSettings {
+    /// Days between two orders of the same line.
+    pub review_days: u32,
+    pub service: ServiceTargets,
+    /// Cumulative value shares that end classes A and B.
+    pub abc_cuts: (f64, f64),
+    /// Correlation assumed between the forecast errors of two days when
+    /// daily spreads are added up over the protection interval: 0 treats
+    /// days as independent (too little safety stock when a level is off for
+    /// weeks), 1 as moving together.
+    pub error_correlation: f64,
+    /// Spend cap per warehouse (in unit-cost money), if any.
+    pub budget: HashMap<String, f64>,
+}
+
+impl Default for RestockSettings {
+    fn default() -> Self {
+        RestockSettings {
+            review_days: 7,
+            service: ServiceTargets::default(),
+            abc_cuts: (0.80, 0.95),
+            error_correlation: 0.3,
+            budget: HashMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Abc {
+    A,
+    B,
+    C,
+}
+
+/// Why a line orders what it orders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reason {
+    /// Inventory position is below the reorder point.
+    BelowReorderPoint { position: f64, reorder_point: f64 },
+    /// Without the order, projected stock runs out on this day.
+    StockOut(NaiveDate),
+    /// A promotion falls in the protection interval.
+    Promotion,
+    /// The planner's what-if changed the demand.
+    Override(String),
+    /// The MOQ raised the quantity.
+    MoqRaised { from: f64, to: u32 },
+    /// The budget cap cut the quantity.
+    BudgetCut { from: u32 },
+    /// Stock covers the protection interval: nothing to order.
+    Covered,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::BelowReorderPoint {
+                position,
+                reorder_point,
+            } => {
+                write!(f, "below reorder point ({position:.0} < {reorder_point:.0})")
+            }
+            Reason::StockOut(d) => write!(f, "stock-out on {d} without this order"),
+            Reason::Promotion => write!(f, "promotion in the protection interval"),
+            Reason::Override(r) => write!(f, "override: {r}"),
+            Reason::MoqRaised { from, to } => write!(f, "MOQ raised {from:.0} to {to}"),
+            Reason::BudgetCut { from } => write!(f, "budget cap cut it from {from}"),
+            Reason::Covered => write!(f, "stock covers lead time and review period"),
+        }
+    }
+}
+
+/// One proposed order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestockLine {
+    pub sku: String,
+    pub warehouse: String,
+    pub title: String,
+    pub supplier: Option<String>,
+    pub abc: Abc,
+    pub service_level: f64,
+    pub intermittent: bool,
+    pub lead_time_days: u32,
+    pub review_days: u32,
+    pub on_hand: f64,
+    /// On order and due within the protection interval.
+    pub on_order_in_time: f64,
+    pub inventory_position: f64,
+    /// Expected (p50) demand over lead time + review period.
+    pub protection_demand: f64,
+    pub order_up_to: f64,
+    pub reorder_point: f64,
+    pub safety_stock: f64,
+    /// S - position before MOQ, pack and budget.
+    pub raw_qty: f64,
+    pub order_qty: u32,
+    pub pack_size: u32,
+    pub moq: u32,
+    pub unit_cost: f64,
+    pub line_cost: f64,
+    pub order_date: NaiveDate,
+    pub arrival: NaiveDate,
+    pub stockout_without: Option<NaiveDate>,
+    pub stockout_with: Option<NaiveDate>,
+    /// Projected on hand at the end of each forecast day.
+    pub projected_without: Vec<f64>,
+    pub projected_with: Vec<f64>,
+    pub reasons: Vec<Reason>,
+}
+
+impl RestockLine {
+    pub fn key(&self) -> (String, String) {
+        (self.sku.clone(), self.warehouse.clone())
+    }
+
+    pub fn reason_text(&self) -> String {
+        self.reasons
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// A plan: one line per SKU and warehouse with a forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestockPlan {
+    pub plan_date: NaiveDate,
+    pub settings: RestockSettings,
+    pub lines: Vec<RestockLine>,
+}
+
+impl RestockPlan {
+    pub fn total_cost(&self) -> f64 {
+        self.lines.iter().map(|l| l.line_cost).sum()
+    }
+
+    pub fn ordering(&self) -> impl Iterator<Item = &RestockLine> {
+        self.lines.iter().filter(|l| l.order_qty > 0)
+    }
+}
+
+/// The smallest quantity >= `raw` that is 0 or at least the MOQ and a
+/// multiple of the pack size.
+pub fn round_order(raw: f64, moq: u32, pack: u32) -> u32 {
+    // NaN and non-positive quantities order nothing.
+    if raw.is_nan() || raw <= 0.0 {
+        return 0;
+    }
+    let pack = pack.max(1);
+    let need = raw.ceil().max(f64::from(moq));
+    let packs = (need / f64::from(pack)).ceil();
+    (packs * f64::from(pack)).min(f64::from(u32::MAX)) as u32
+}
+
+/// z of the standard normal at `p`.
+fn z(p: f64) -> f64 {
+    Normal::new(0.0, 1.0).map_or(0.0, |n| n.inverse_cdf(p.clamp(0.5, 0.9999)))
+}
+
+/// The service-level quantile of the sum of `n` daily demands.
+///
+/// Regular items: normal, mean the sum of daily p50, spread from each day's
+/// p10..p90 added with the configured error correlation. Intermittent items:
+/// negative binomial with the same mean and the history's dispersion.
+pub fn protection_quantile(
+    daily: &DailyForecast<'_>,
+    from: usize,
+    n: usize,
+    sl: f64,
+    rho: f64,
+    intermittent: Option<f64>,
+) -> (f64, f64) {
+    let (mut mean, mut var_ind, mut sd_sum) = (0.0, 0.0, 0.0);
+    for t in from..from + n {
+        let (p10, p50, p90) = daily.at(t);
+        let sd = ((p90 - p10) / (2.0 * 1.281_551_565_545)).max(0.0);
+        mean += p50;
+        var_ind += sd * sd;
+        sd_sum += sd;
+    }
+    let rho = rho.clamp(0.0, 1.0);
+    // Var of a sum with equal pairwise correlation rho.
+    let var = (1.0 - rho) * var_ind + rho * sd_sum * sd_sum;
+    let q = match intermittent {
+        Some(dispersion) => nb_quantile(mean, mean * dispersion.max(1.0), sl),
+        None => mean + z(sl) * var.sqrt(),
+    };
+    // Never below the median demand of the interval.
+    (mean, q.max(mean))
+}
+
+/// Quantile of a negative binomial with this mean and variance (Poisson
+/// when the variance does not exceed the mean); normal beyond where the
+/// probabilities underflow.
+pub fn nb_quantile(mean: f64, var: f64, p: f64) -> f64 {
+    if mean <= 0.0 {
+        return 0.0;
+    }
+    let p = p.clamp(0.0, 0.9999);
+    if mean > 400.0 {
+        return mean + z(p) * var.max(mean).sqrt();
+    }
+    // log pmf(0) and the ratio pmf(k+1)/pmf(k).
+    let (log0, ratio): (f64, Box<dyn Fn(f64) -> f64>) = if var > mean * 1.0001 {
+        let q = mean / var;
+        let r = mean * mean / (var - mean);
+        (r * q.ln(), Box::new(move |k| (k + r) / (k + 1.0) * (1.0 - q)))
+    } else {
+        (-mean, Box::new(move |k| mean / (k + 1.0)))
+    };
+    let mut pmf = log0.exp();
+    let mut cdf = pmf;
+    let mut k = 0.0;
+    while cdf < p && k < 100_000.0 {
+        pmf *= ratio(k);
+        k += 1.0;
+        cdf += pmf;
+    }
+    k
+}
+
+/// Daily quantiles from a forecast, extended past its horizon with the
+/// average of its last week.
+pub struct DailyForecast<'a> {
+    f: &'a SeriesForecast,
+    tail: (f64, f64, f64),
+    /// Planner overrides already applied by the caller; a factor per day.
+    pub scale: Vec<f64>,
+}
+
+impl<'a> DailyForecast<'a> {
+    pub fn new(f: &'a SeriesForecast) -> Self {
+        let n = f.p50.len();
+        let k = n.clamp(1, 7);
+        let avg = |v: &[f64]| {
+            if v.is_empty() {
+                0.0
+            } else {
+                v[v.len().saturating_sub(k)..].iter().sum::<f64>() / k.min(v.len()) as f64
+            }
+        };
+        DailyForecast {
+            f,
+            tail: (avg(&f.p10), avg(&f.p50), avg(&f.p90)),
+            scale: Vec::new(),
+        }
+    }
+
+    pub fn at(&self, t: usize) -> (f64, f64, f64) {
+        let (a, b, c) = if t < self.f.p50.len() {
+            (self.f.p10[t], self.f.p50[t], self.f.p90[t])
+        } else {
+            self.tail
+        };
+        let s = self.scale.get(t).copied().unwrap_or(1.0);
+        (a * s, b * s, c * s)
+    }
+}
+
+/// Dispersion (variance over mean) of daily demand over the last year, for
+/// intermittent items; `None` for regular ones.
+fn intermittency(history: Option<&DemandSeries>) -> Option<f64> {
+    let h = history?;
+    let v = &h.values[h.values.len().saturating_sub(365)..];
+    if v.len() < 28 {
+        return None;
+    }
+    let nonzero = v.iter().filter(|x| **x > 0.0).count();
+    if nonzero == 0 || (v.len() as f64 / nonzero as f64) <= 1.32 {
+        return None;
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64;
+    Some(if m > 0.0 { var / m } else { 1.0 })
+}
+
+/// ABC class of each (sku, warehouse) by the value of its last year's
+/// demand at unit cost (price when there is no cost, 1 when neither).
+pub fn abc_classes(ds: &Dataset, cuts: (f64, f64)) -> HashMap<(String, String), Abc> {
+    let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
+    let mut values: Vec<((String, String), f64)> = ds
+        .demand
+        .iter()
+        .map(|s| {
+            let unit = products
+                .get(s.sku.as_str())
+                .and_then(|p| p.unit_cost.or(p.price))
+                .unwrap_or(1.0);
+            let recent = &s.values[s.values.len().saturating_sub(365)..];
+            ((s.sku.clone(), s.warehouse.clone()), recent.iter().sum::<f64>() * unit)
+        })
+        .collect();
+    values.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let total: f64 = values.iter().map(|v| v.1).sum();
+    let mut cum = 0.0;
+    values
+        .into_iter()
+        .map(|(k, v)| {
+            // Class by the share before this item, so the top item is A.
+            let share = if total > 0.0 { cum / total } else { 1.0 };
+            cum += v;
+            let c = if share < cuts.0 {
+                Abc::A
+            } else if share < cuts.1 {
+                Abc::B
+            } else {
+                Abc::C
+            };
+            (k, c)
+        })
+        .collect()
+}
+
+/// Inputs that change a line: demand scale factors per day and a note for
+/// the reason, keyed by (sku, warehouse).
+pub type Adjustments = HashMap<(String, String), (Vec<f64>, String)>;
+
+/// Build the plan. `plan_date` is the first forecast day (the day after the
+/// history ends); forecasts are matched to inventory by SKU and warehouse.
+pub fn build_plan(
+    ds: &Dataset,
+    forecasts: &[SeriesForecast],
+    adjustments: &Adjustments,
+    settings: &RestockSettings,
+) -> RestockPlan {
+    let plan_date = forecasts.iter().map(|f| f.start).min().unwrap_or_else(|| {
+        ds.date_range()
+            .map_or(NaiveDate::MIN, |(_, l)| l + chrono::Days::new(1))
+    });
+    let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
+    let inventory: HashMap<(&str, &str), &InventoryRecord> = ds
+        .inventory
+        .iter()
+        .map(|r| ((r.sku.as_str(), r.warehouse.as_str()), r))
+        .collect();
+    let history: HashMap<(&str, &str), &DemandSeries> = ds
+        .demand
+        .iter()
+        .map(|s| ((s.sku.as_str(), s.warehouse.as_str()), s))
+        .collect();
+    let abc = abc_classes(ds, settings.abc_cuts);
+
+    let mut lines: Vec<RestockLine> = forecasts
+        .iter()
+        .map(|f| {
+            let key = (f.sku.as_str(), f.warehouse.as_str());
+            let product = products.get(f.sku.as_str()).copied();
+            let adj = adjustments.get(&(f.sku.clone(), f.warehouse.clone()));
+            line_for(
+                f,
+                product,
+                inventory.get(&key).copied(),
+                history.get(&key).copied(),
+                abc.get(&(f.sku.clone(), f.warehouse.clone()))
+                    .copied()
+                    .unwrap_or(Abc::C),
+                adj,
+                settings,
+            )
+        })
+        .collect();
+    apply_budgets(&mut lines, settings);
+    lines.sort_by(|a, b| (&a.sku, &a.warehouse).cmp(&(&b.sku, &b.warehouse)));
+    RestockPlan {
+        plan_date,
+        settings: settings.clone(),
+        lines,
+    }
+}
+
+fn line_for(
+    f: &SeriesForecast,
+    product: Option<&Product>,
+    inv: Option<&InventoryRecord>,
+    history: Option<&DemandSeries>,
+    abc: Abc,
+    adj: Option<&(Vec<f64>, String)>,
+    settings: &RestockSettings,
+) -> RestockLine {
+    let lead = product.map_or(7, |p| p.lead_time_days);
+    let review = settings.review_days.max(1);
+    let pack = product.map_or(1, |p| p.pack_size.max(1));
+    let moq = product.map_or(0, |p| p.moq);
+    let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
+    let sl = match abc {
+        Abc::A => settings.service.a,
+        Abc::B => settings.service.b,
+        Abc::C => settings.service.c,
+    };
+    let mut daily = DailyForecast::new(f);
+    if let Some((scale, _)) = adj {
+        daily.scale = scale.clone();
+    }
+    let disp = intermittency(history);
+    let protect = (lead + review) as usize;
+    let (mean, s) = protection_quantile(&daily, 0, protect, sl, settings.error_correlation, disp);
+    let (_, rop) = protection_quantile(&daily, 0, (lead as usize).max(1), sl, settings.error_correlation, disp);
+
+    let plan_date = f.start;
+    let in_time = plan_date + chrono::Days::new(protect as u64);
+    let on_hand = inv.map_or(0.0, |r| r.on_hand);
+    // Stock on order without a due date is taken to arrive after the lead time.
+    let due = inv.map(|r| r.due_date.unwrap_or(plan_date + chrono::Days::new(u64::from(lead))));
+    let on_order = inv.map_or(0.0, |r| r.on_order);
+    let on_order_in_time = if due.is_some_and(|d| d < in_time) {
+        on_order
+    } else {
+        0.0
+    };
+    let position = on_hand + on_order_in_time;
+    let raw = (s - position).max(0.0);
+    let qty = round_order(raw, moq, pack);
+
+    // Projected stock, day by day, with the p50 demand.
+    let horizon = f.p50.len().max(protect);
+    let arrival_day = lead as usize;
+    let due_day = due.map(|d| (d - plan_date).num_days().max(0) as usize);
+    let project = |with: u32| -> (Vec<f64>, Option<NaiveDate>) {
+        let mut stock = on_hand;
+        let mut out = Vec::with_capacity(horizon);
+        let mut first = None;
+        for t in 0..horizon {
+            if due_day == Some(t) {
+                stock += on_order;
+            }
+            if t == arrival_day {
+                stock += f64::from(with);
+            }
+            stock -= daily.at(t).1;
+            if stock < 0.0 && first.is_none() {
+                first = Some(plan_date + chrono::Days::new(t as u64));
+            }
+            out.push(stock);
+        }
+        (out, first)
+    };
+    let (projected_without, stockout_without) = project(0);
+    let (projected_with, stockout_with) = project(qty);
+
+    let mut reasons = Vec::new();
+    if position < rop {
+        reasons.push(Reason::BelowReorderPoint {
+            position,
+            reorder_point: rop,
+        });
+    }
+    // A stock-out after the next review is the next order's business.
+    if let Some(d) = stockout_without.filter(|_| qty > 0) {
+        reasons.push(Reason::StockOut(d));
+    }
+    let promo_soon = history
+        .and_then(|h| h.promo.as_ref())
+        .is_some_and(|p| p.iter().rev().take(3).any(|x| *x));
+    if promo_soon && qty > 0 {
+        reasons.push(Reason::Promotion);
+    }
+    if let Some((_, why)) = adj {
+        reasons.push(Reason::Override(why.clone()));
+    }
+    if qty > 0 && f64::from(moq) > raw.ceil() {
+        reasons.push(Reason::MoqRaised { from: raw, to: qty });
+    }
+    if qty == 0 {
+        reasons.push(Reason::Covered);
+    }
+
+    RestockLine {
+        sku: f.sku.clone(),
+        warehouse: f.warehouse.clone(),
+        title: product.map_or_else(|| f.sku.clone(), |p| p.title.clone()),
+        supplier: product.and_then(|p| p.supplier.clone()),
+        abc,
+        service_level: sl,
+        intermittent: disp.is_some(),
+        lead_time_days: lead,
+        review_days: review,
+        on_hand,
+        on_order_in_time,
+        inventory_position: position,
+        protection_demand: mean,
+        order_up_to: s,
+        reorder_point: rop,
+        safety_stock: s - mean,
+        raw_qty: raw,
+        order_qty: qty,
+        pack_size: pack,
+        moq,
+        unit_cost,
+        line_cost: f64::from(qty) * unit_cost,
+        order_date: plan_date,
+        arrival: plan_date + chrono::Days::new(u64::from(lead)),
+        stockout_without,
+        stockout_with,
+        projected_without,
+        projected_with,
+        reasons,
+    }
+}
+
+/// Cut each warehouse's orders to its budget, keeping the lines that avoid
+/// the most expected shortage value per unit of money; a line that does not
+/// fit whole is cut to the largest valid quantity that does, or to zero.
+fn apply_budgets(lines: &mut [RestockLine], settings: &RestockSettings) {
+    for (wh, budget) in &settings.budget {
+        let mut idx: Vec<usize> = (0..lines.len())
+            .filter(|i| lines[*i].warehouse == *wh && lines[*i].order_qty > 0)
+            .collect();
+        // Shortage avoided: what the order covers of the demand the current
+        // position does not. Worth per money spent on the line.
+        let worth = |l: &RestockLine| {
+            let short = (l.protection_demand - l.inventory_position)
+                .max(0.0)
+                .min(f64::from(l.order_qty));
+            let cost = l.line_cost.max(1e-9);
+            (short + 0.01 * f64::from(l.order_qty)) * l.unit_cost.max(1e-9) / cost
+        };
+        idx.sort_by(|a, b| worth(&lines[*b]).total_cmp(&worth(&lines[*a])).then(a.cmp(b)));
+        let mut left = *budget;
+        for i in idx {
+            let l = &mut lines[i];
+            if l.line_cost <= left {
+                left -= l.line_cost;
+                continue;
+            }
+            let from = l.order_qty;
+            let affordable = if l.unit_cost > 0.0 {
+                (left / l.unit_cost).floor()
+            } else {
+                0.0
+            };
+            let pack = l.pack_size.max(1);
+            let mut q = (affordable as u32 / pack) * pack;
+            if q < l.moq {
+                q = 0;
+            }
+            l.order_qty = q;
+            l.line_cost = f64::from(q) * l.unit_cost;
+            left -= l.line_cost;
+            l.reasons.push(Reason::BudgetCut { from });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_respects_moq_and_pack() {
+        assert_eq!(round_order(0.0, 10, 6), 0);
+        assert_eq!(round_order(-3.0, 10, 6), 0);
+        assert_eq!(round_order(0.2, 0, 1), 1);
+        assert_eq!(round_order(3.0, 10, 6), 12);
+        assert_eq!(round_order(13.0, 10, 6), 18);
+        assert_eq!(round_order(12.0, 0, 6), 12);
+        assert_eq!(round_order(5.0, 0, 0), 5);
+    }
+
+    #[test]
+    fn negative_binomial_quantiles() {
+        // Poisson(2): P(X<=3) = 0.857, P(X<=4) = 0.947.
+        assert_eq!(nb_quantile(2.0, 2.0, 0.85), 3.0);
+        assert_eq!(nb_quantile(2.0, 2.0, 0.90), 4.0);
+        // Overdispersed: a higher quantile than Poisson with the same mean.
+        assert!(nb_quantile(2.0, 8.0, 0.95) > nb_quantile(2.0, 2.0, 0.95));
+        assert_eq!(nb_quantile(0.0, 0.0, 0.95), 0.0);
+    }
+}

@@ -1,0 +1,231 @@
+//! Restock plans: hand-computed lines and the laws every plan obeys.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use proptest::prelude::*;
+use skuplan::domain::{Dataset, DemandSeries, InventoryRecord, Product, SeriesForecast};
+use skuplan::plan::restock::{Adjustments, Reason, RestockSettings, ServiceTargets, build_plan};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn product(sku: &str, pack: u32, moq: u32, lead: u32, cost: f64) -> Product {
+    Product {
+        sku: sku.into(),
+        title: format!("{sku} title"),
+        category: None,
+        brand: None,
+        unit_cost: Some(cost),
+        price: Some(cost * 2.0),
+        pack_size: pack,
+        moq,
+        lead_time_days: lead,
+        supplier: Some("Acme".into()),
+        synthesized: false,
+    }
+}
+
+fn forecast(sku: &str, p50: f64, sd: f64, days: usize) -> SeriesForecast {
+    let w = 1.281_551_565_545 * sd;
+    SeriesForecast {
+        sku: sku.into(),
+        warehouse: "W".into(),
+        start: day(2025, 1, 1),
+        p10: vec![p50 - w; days],
+        p50: vec![p50; days],
+        p90: vec![p50 + w; days],
+        model: "test".into(),
+    }
+}
+
+fn history(sku: &str, daily: f64) -> DemandSeries {
+    DemandSeries {
+        sku: sku.into(),
+        warehouse: "W".into(),
+        start: day(2024, 1, 1),
+        values: vec![daily; 366],
+        promo: None,
+    }
+}
+
+fn inv(sku: &str, on_hand: f64, on_order: f64, due: Option<NaiveDate>) -> InventoryRecord {
+    InventoryRecord {
+        sku: sku.into(),
+        warehouse: "W".into(),
+        on_hand,
+        on_order,
+        due_date: due,
+    }
+}
+
+fn flat_service(sl: f64, rho: f64) -> RestockSettings {
+    RestockSettings {
+        review_days: 7,
+        service: ServiceTargets { a: sl, b: sl, c: sl },
+        error_correlation: rho,
+        ..RestockSettings::default()
+    }
+}
+
+#[test]
+fn hand_computed_plan() {
+    let ds = Dataset {
+        products: vec![
+            product("A", 12, 0, 7, 2.0),
+            product("B", 1, 0, 7, 5.0),
+            product("C", 10, 50, 7, 1.0),
+        ],
+        demand: vec![history("A", 10.0), history("B", 10.0), history("C", 1.0)],
+        inventory: vec![
+            inv("A", 50.0, 30.0, Some(day(2025, 1, 4))),
+            inv("B", 200.0, 0.0, None),
+            inv("C", 3.0, 0.0, None),
+        ],
+        ..Dataset::default()
+    };
+    let fc = vec![
+        forecast("A", 10.0, 0.0, 28),
+        forecast("B", 10.0, 3.0, 28),
+        forecast("C", 1.0, 0.0, 28),
+    ];
+    let plan = build_plan(&ds, &fc, &Adjustments::new(), &flat_service(0.95, 0.0));
+    let a = &plan.lines[0];
+    // S = 10/day over 7 + 7 days; position = 50 on hand + 30 due on day 3.
+    assert_eq!(a.order_up_to, 140.0);
+    assert_eq!(a.inventory_position, 80.0);
+    assert_eq!(a.raw_qty, 60.0);
+    assert_eq!(a.order_qty, 60); // 5 packs of 12
+    assert_eq!(a.line_cost, 120.0);
+    assert_eq!(a.arrival, day(2025, 1, 8));
+    // Without the order: 80 - 10 (t + 1) < 0 first at t = 8.
+    assert_eq!(a.stockout_without, Some(day(2025, 1, 9)));
+    // With it (60 on day 7), stock lasts to t = 13 and runs out on t = 14.
+    assert_eq!(a.stockout_with, Some(day(2025, 1, 15)));
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| matches!(r, Reason::StockOut(d) if *d == day(2025, 1, 9)))
+    );
+    // The reorder point covers the lead time alone: 70 < 80, so not below it;
+    // the periodic review orders up to S all the same.
+    assert_eq!(a.reorder_point, 70.0);
+    assert!(!a.reasons.iter().any(|r| matches!(r, Reason::BelowReorderPoint { .. })));
+
+    // B: sd 3 a day, independent days: S = 140 + 1.6449 * 3 * sqrt(14).
+    let b = &plan.lines[1];
+    assert!((b.order_up_to - (140.0 + 1.644_853_626_951 * 3.0 * 14f64.sqrt())).abs() < 1e-6);
+    assert!((b.safety_stock - 1.644_853_626_951 * 3.0 * 14f64.sqrt()).abs() < 1e-6);
+    assert_eq!(b.order_qty, 0);
+    assert_eq!(b.reasons, vec![Reason::Covered]);
+
+    // C: needs 14 - 3 = 11, raised to the MOQ of 50 (a multiple of 10).
+    let c = &plan.lines[2];
+    assert_eq!(c.order_qty, 50);
+    assert!(c.reasons.iter().any(|r| matches!(r, Reason::MoqRaised { to: 50, .. })));
+}
+
+#[test]
+fn error_correlation_widens_the_interval() {
+    let ds = Dataset {
+        products: vec![product("B", 1, 0, 7, 5.0)],
+        demand: vec![history("B", 10.0)],
+        ..Dataset::default()
+    };
+    let fc = vec![forecast("B", 10.0, 3.0, 28)];
+    let s = |rho| build_plan(&ds, &fc, &Adjustments::new(), &flat_service(0.95, rho)).lines[0].order_up_to;
+    // Var = 0.7 * 14 * 9 + 0.3 * (14 * 3)^2 = 617.4.
+    assert!((s(0.3) - (140.0 + 1.644_853_626_951 * 617.4f64.sqrt())).abs() < 1e-6);
+    assert!(s(1.0) > s(0.3) && s(0.3) > s(0.0));
+}
+
+#[test]
+fn budget_keeps_the_most_valuable_lines() {
+    let ds = Dataset {
+        products: vec![product("A", 1, 0, 7, 1.0), product("B", 1, 0, 7, 1.0)],
+        demand: vec![history("A", 10.0), history("B", 10.0)],
+        // A is out of stock: its order avoids shortage. B only tops up.
+        inventory: vec![inv("A", 0.0, 0.0, None), inv("B", 130.0, 0.0, None)],
+        ..Dataset::default()
+    };
+    let fc = vec![forecast("A", 10.0, 0.0, 28), forecast("B", 10.0, 0.0, 28)];
+    let mut settings = flat_service(0.95, 0.0);
+    settings.budget = HashMap::from([("W".to_string(), 145.0)]);
+    let plan = build_plan(&ds, &fc, &Adjustments::new(), &settings);
+    assert_eq!(plan.lines[0].order_qty, 140);
+    assert_eq!(plan.lines[1].order_qty, 5);
+    assert!(plan.lines[1].reasons.contains(&Reason::BudgetCut { from: 10 }));
+    assert!(plan.total_cost() <= 145.0);
+}
+
+fn arb_case() -> impl Strategy<Value = (f64, f64, f64, f64, u32, u32, u32, bool)> {
+    (
+        0.0f64..50.0,  // p50
+        0.0f64..20.0,  // daily sd
+        0.0f64..400.0, // on hand
+        0.0f64..200.0, // on order
+        1u32..25,      // pack
+        0u32..100,     // moq
+        0u32..30,      // lead time
+        any::<bool>(), // intermittent history
+    )
+}
+
+fn plan_for(case: (f64, f64, f64, f64, u32, u32, u32, bool), sl: f64) -> skuplan::plan::RestockLine {
+    let (p50, sd, on_hand, on_order, pack, moq, lead, sparse) = case;
+    let mut h = history("X", p50);
+    if sparse {
+        for (i, v) in h.values.iter_mut().enumerate() {
+            *v = if i % 5 == 0 { p50 * 5.0 } else { 0.0 };
+        }
+    }
+    let ds = Dataset {
+        products: vec![product("X", pack, moq, lead, 3.0)],
+        demand: vec![h],
+        inventory: vec![inv("X", on_hand, on_order, Some(day(2025, 1, 5)))],
+        ..Dataset::default()
+    };
+    let fc = vec![forecast("X", p50, sd, 28)];
+    build_plan(&ds, &fc, &Adjustments::new(), &flat_service(sl, 0.3))
+        .lines
+        .remove(0)
+}
+
+proptest! {
+    #[test]
+    fn orders_are_zero_or_valid_multiples(case in arb_case(), sl in 0.5f64..0.999) {
+        let l = plan_for(case, sl);
+        prop_assert!(l.order_qty == 0 || (l.order_qty >= l.moq && l.order_qty.is_multiple_of(l.pack_size)));
+        // Never short of what S asks for.
+        prop_assert!(f64::from(l.order_qty) + 1e-9 >= l.raw_qty);
+    }
+
+    #[test]
+    fn order_up_to_never_below_median_demand(case in arb_case(), sl in 0.5f64..0.999) {
+        let l = plan_for(case, sl);
+        prop_assert!(l.order_up_to + 1e-9 >= l.protection_demand);
+        prop_assert!(l.safety_stock >= -1e-9);
+    }
+
+    #[test]
+    fn more_service_never_less_stock(case in arb_case(), lo in 0.5f64..0.99, extra in 0.0f64..0.009) {
+        let a = plan_for(case, lo);
+        let b = plan_for(case, lo + extra);
+        prop_assert!(b.order_up_to + 1e-9 >= a.order_up_to);
+        prop_assert!(b.order_qty >= a.order_qty);
+    }
+}
+
+#[test]
+fn plan_starts_at_the_forecast_and_sorts_lines() {
+    let ds = Dataset {
+        products: vec![product("B", 1, 0, 3, 1.0), product("A", 1, 0, 3, 1.0)],
+        ..Dataset::default()
+    };
+    let fc = vec![forecast("B", 1.0, 0.0, 7), forecast("A", 1.0, 0.0, 7)];
+    let plan = build_plan(&ds, &fc, &Adjustments::new(), &RestockSettings::default());
+    assert_eq!(plan.plan_date, day(2025, 1, 1));
+    assert_eq!(plan.lines[0].sku, "A");
+    assert_eq!(plan.lines[0].order_date + Days::new(3), plan.lines[0].arrival);
+}
