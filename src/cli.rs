@@ -33,9 +33,139 @@ pub enum Command {
     /// Backtest every baseline on the data (rolling origins), pick a
     /// champion per series and print the scores.
     Evaluate(EvaluateArgs),
+    /// Compute a plan headless and save it in the workspace.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Record approval decisions on the saved plan (the same audit log the
+    /// TUI writes).
+    #[command(subcommand)]
+    Approve(ApproveCommand),
+    /// Export approved plan lines to CSV.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// What-if scenarios: demand overrides kept apart from the forecast.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// Measure speed against a reference in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Restock orders from the champion forecasts (and a scenario's overrides).
+    Restock(PlanRestockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanRestockArgs {
+    /// Data folder or files; by default the workspace's data.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub map: MapArgs,
+    /// Apply this scenario's overrides.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Also write every line, with its state, to this CSV file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Days between two orders of a line.
+    #[arg(long, default_value_t = 7)]
+    pub review_days: u32,
+    /// Spend caps per warehouse: WH=AMOUNT,...
+    #[arg(long, value_delimiter = ',', value_name = "WH=AMOUNT")]
+    pub budget: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApproveCommand {
+    /// Approve (or reject) restock lines of the saved plan.
+    Restock(ApproveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// Only this SKU.
+    #[arg(long)]
+    pub sku: Option<String>,
+    /// Only this warehouse.
+    #[arg(long)]
+    pub warehouse: Option<String>,
+    /// Every line that orders something (needed when neither --sku nor
+    /// --warehouse is given).
+    #[arg(long)]
+    pub all: bool,
+    /// Reject instead of approve.
+    #[arg(long)]
+    pub reject: bool,
+    /// Order this quantity instead of the proposed one (recorded, then approved).
+    #[arg(long)]
+    pub qty: Option<u32>,
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Approved restock lines (or all, with their state) as CSV.
+    Restock {
+        #[arg(long)]
+        out: PathBuf,
+        /// Every line that orders something or carries a decision.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Start an empty scenario.
+    New { name: String },
+    /// Add a demand override to a scenario.
+    Set(ScenarioSetArgs),
+    /// List saved scenarios.
+    List,
+    /// Compare a scenario's restock plan with the base plan.
+    Compare {
+        name: String,
+        #[arg(long, value_name = "PATH")]
+        data: Option<PathBuf>,
+        #[command(flatten)]
+        map: MapArgs,
+    },
+    /// Delete a scenario.
+    Discard { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioSetArgs {
+    pub name: String,
+    /// SKUs it applies to (comma separated); all when omitted.
+    #[arg(long, value_delimiter = ',')]
+    pub sku: Vec<String>,
+    #[arg(long)]
+    pub warehouse: Option<String>,
+    /// First day.
+    #[arg(long)]
+    pub from: NaiveDate,
+    /// Last day (default: the first).
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    /// Change by this percentage (e.g. 30 or -20).
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        conflicts_with = "qty",
+        required_unless_present = "qty"
+    )]
+    pub pct: Option<f64>,
+    /// Set demand to this many units a day.
+    #[arg(long)]
+    pub qty: Option<f64>,
+    /// Why (shown on every line it changes).
+    #[arg(long)]
+    pub reason: String,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +261,12 @@ pub enum BenchCommand {
         /// Timed repetitions (the median is reported).
         #[arg(long, default_value_t = 5)]
         repeat: usize,
+    },
+    /// Recompute a restock plan of N lines with a what-if override, beside a
+    /// plain pass over the same forecasts.
+    Plan {
+        #[arg(long, default_value_t = 10_000)]
+        lines: usize,
     },
     /// Backtest every baseline (4 windows) on generated data sets of these
     /// sizes, with time per method and peak memory.

@@ -5,7 +5,10 @@ use clap::{CommandFactory, FromArgMatches};
 
 use std::path::PathBuf;
 
-use skuplan::cli::{BenchCommand, Cli, Command, EvaluateArgs, ImportArgs, MapArgs, SalesFormatArg, SampleArgs};
+use skuplan::cli::{
+    ApproveArgs, ApproveCommand, BenchCommand, Cli, Command, EvaluateArgs, ExportCommand, ImportArgs, MapArgs,
+    PlanCommand, PlanRestockArgs, SalesFormatArg, SampleArgs, ScenarioCommand,
+};
 use skuplan::config::{Config, Paths};
 use skuplan::data::report;
 use skuplan::data::sample::{SalesFormat, SampleSpec, generate};
@@ -69,6 +72,14 @@ fn run() -> Result<ExitCode> {
         Command::Import(args) => import(args, &config, &paths),
         Command::SampleData(args) => sample(args),
         Command::Evaluate(args) => evaluate(args, &config, &paths),
+        Command::Plan(PlanCommand::Restock(args)) => plan_restock(args, &config, &paths),
+        Command::Approve(ApproveCommand::Restock(args)) => approve_restock(args, &paths),
+        Command::Export(ExportCommand::Restock { out, all }) => export_restock(&out, all, &paths),
+        Command::Scenario(cmd) => scenario(cmd, &config, &paths),
+        Command::Bench(BenchCommand::Plan { lines }) => {
+            bench::plan_bench(lines)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Import { rows, repeat }) => {
             bench::import_bench(rows, repeat)?;
             Ok(ExitCode::SUCCESS)
@@ -204,6 +215,242 @@ fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<ExitCo
         let forecasts = backtest::champion_forecasts(&imported.dataset, &methods, &champions, spec.horizon);
         for p in fc_report::write_outputs(dir, &bt, &champions, &forecasts)? {
             emit(&format!("wrote {}\n", p.display()))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Import the data (the given path or the workspace's), or print why not.
+fn load_dataset(
+    data: Option<&PathBuf>,
+    map: &MapArgs,
+    config: &Config,
+    ws: &Workspace,
+) -> Result<Option<skuplan::domain::Dataset>> {
+    let given: Vec<PathBuf> = data.into_iter().cloned().collect();
+    let (sources, opts) = import_setup(&given, map, config, ws)?;
+    match import_paths(&sources, &opts) {
+        Ok(i) => Ok(Some(i.dataset)),
+        Err(failed) => {
+            emit(&report::render(&failed.report))?;
+            Ok(None)
+        }
+    }
+}
+
+/// The restock plan for a dataset, with a scenario's overrides if named.
+fn restock_plan(
+    ds: &skuplan::domain::Dataset,
+    scenario: Option<&skuplan::plan::scenario::Scenario>,
+    settings: &skuplan::plan::RestockSettings,
+) -> Result<skuplan::plan::RestockPlan> {
+    use skuplan::forecast::backtest::planning_forecasts;
+    let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
+    let horizon = (longest + settings.review_days).max(28) as usize;
+    let base = planning_forecasts(ds, horizon).map_err(anyhow::Error::msg)?;
+    let (forecasts, adjustments) = match scenario {
+        Some(s) => s.apply(&base),
+        None => (base, Default::default()),
+    };
+    Ok(skuplan::plan::build_plan(ds, &forecasts, &adjustments, settings))
+}
+
+fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    use skuplan::data::export::{restock_rows, write_csv};
+    use skuplan::plan::approval::replay;
+
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let mut settings = skuplan::plan::RestockSettings {
+        review_days: args.review_days.max(1),
+        ..Default::default()
+    };
+    for b in &args.budget {
+        let (wh, amount) = b
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--budget {b}: expected WAREHOUSE=AMOUNT"))?;
+        let amount: f64 = amount
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--budget {b}: '{amount}' is not an amount"))?;
+        settings.budget.insert(wh.trim().to_string(), amount);
+    }
+    let scenario = args.scenario.as_deref().map(|n| ws.load_scenario(n)).transpose()?;
+    let plan = restock_plan(&ds, scenario.as_ref(), &settings)?;
+    ws.save_restock(&plan)?;
+    let decisions = replay(&ws.audit_log().load()?.records, "restock");
+    let rows = restock_rows(&plan, &decisions, true);
+    emit(&skuplan::plan::restock::summary(&plan))?;
+    if let Some(out) = &args.out {
+        write_csv(out, &rows)?;
+        emit(&format!("wrote {} lines to {}\n", rows.len(), out.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
+    use skuplan::data::export::restock_fingerprint;
+    use skuplan::plan::approval::{Action, Record};
+
+    if args.sku.is_none() && args.warehouse.is_none() && !args.all {
+        anyhow::bail!("say which lines: --sku S, --warehouse W, or --all");
+    }
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let plan = ws
+        .load_restock()?
+        .ok_or_else(|| anyhow::anyhow!("no restock plan yet: run `skuplan plan restock` first"))?;
+    let chosen: Vec<_> = plan
+        .lines
+        .iter()
+        .filter(|l| l.order_qty > 0 || args.qty.is_some())
+        .filter(|l| args.sku.as_deref().is_none_or(|s| s == l.sku))
+        .filter(|l| args.warehouse.as_deref().is_none_or(|w| w == l.warehouse))
+        .collect();
+    if chosen.is_empty() {
+        emit("no plan line orders anything for that selection; nothing recorded\n")?;
+        return Ok(ExitCode::from(1));
+    }
+    let mut records = Vec::new();
+    for l in &chosen {
+        let key = vec![l.sku.clone(), l.warehouse.clone()];
+        let fp = restock_fingerprint(l);
+        if let Some(q) = args.qty {
+            records.push(Record::new(
+                "restock",
+                key.clone(),
+                fp.clone(),
+                Action::SetQty { qty: q },
+                None,
+            ));
+        }
+        let action = if args.reject { Action::Reject } else { Action::Approve };
+        records.push(Record::new("restock", key, fp, action, args.comment.clone()));
+    }
+    let log = ws.audit_log();
+    log.append(&records)?;
+    emit(&format!(
+        "recorded {} {} by {} in {}\n",
+        chosen.len(),
+        if args.reject { "rejections" } else { "approvals" },
+        skuplan::plan::approval::current_user(),
+        log.path().display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_restock(out: &std::path::Path, all: bool, paths: &Paths) -> Result<ExitCode> {
+    use skuplan::data::export::{restock_rows, write_csv};
+    use skuplan::plan::approval::replay;
+
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let plan = ws
+        .load_restock()?
+        .ok_or_else(|| anyhow::anyhow!("no restock plan yet: run `skuplan plan restock` first"))?;
+    let loaded = ws.audit_log().load()?;
+    let rows = restock_rows(&plan, &replay(&loaded.records, "restock"), all);
+    write_csv(out, &rows)?;
+    emit(&format!(
+        "wrote {} {}lines to {}\n",
+        rows.len(),
+        if all { "" } else { "approved " },
+        out.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    use skuplan::plan::scenario::{Change, Override, Scenario, compare};
+
+    let ws = Workspace::open(paths.workspace_dir())?;
+    match cmd {
+        ScenarioCommand::New { name } => {
+            if ws.list_scenarios()?.contains(&name) {
+                anyhow::bail!("a scenario called '{name}' exists already");
+            }
+            ws.save_scenario(&Scenario {
+                name: name.clone(),
+                overrides: vec![],
+            })?;
+            emit(&format!("scenario '{name}' created\n"))?;
+        }
+        ScenarioCommand::Set(a) => {
+            let mut s = ws.load_scenario(&a.name)?;
+            let to = a.to.unwrap_or(a.from);
+            if to < a.from {
+                anyhow::bail!("--to {to} is before --from {}", a.from);
+            }
+            let change = match (a.pct, a.qty) {
+                (Some(p), _) => Change::Percent(p),
+                (None, Some(q)) if q >= 0.0 => Change::Quantity(q),
+                _ => anyhow::bail!("give --pct X or --qty N (0 or more)"),
+            };
+            let o = Override {
+                skus: a.sku,
+                warehouse: a.warehouse,
+                from: a.from,
+                to,
+                change,
+                reason: a.reason,
+            };
+            emit(&format!("scenario '{}': {}\n", s.name, o.describe()))?;
+            s.overrides.push(o);
+            ws.save_scenario(&s)?;
+        }
+        ScenarioCommand::List => {
+            for name in ws.list_scenarios()? {
+                let s = ws.load_scenario(&name)?;
+                emit(&format!("{name:<20} {} override(s)\n", s.overrides.len()))?;
+                for o in &s.overrides {
+                    let who = if o.skus.is_empty() {
+                        "all SKUs".to_string()
+                    } else {
+                        o.skus.join(",")
+                    };
+                    let wh = o.warehouse.clone().unwrap_or_else(|| "all warehouses".into());
+                    emit(&format!("    {who} @ {wh}: {}\n", o.describe()))?;
+                }
+            }
+        }
+        ScenarioCommand::Compare { name, data, map } => {
+            let s = ws.load_scenario(&name)?;
+            let Some(ds) = load_dataset(data.as_ref(), &map, config, &ws)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let settings = skuplan::plan::RestockSettings::default();
+            let base = restock_plan(&ds, None, &settings)?;
+            let what_if = restock_plan(&ds, Some(&s), &settings)?;
+            let c = compare(&base, &what_if);
+            emit(&format!(
+                "{:<22} {:>12} {:>12} {:>12}\n{:<22} {:>12} {:>12} {:>+12}\n{:<22} {:>12.2} {:>12.2} {:>+12.2}\n{:<22} {:>12} {:>12} {:>+12}\n",
+                "",
+                "base",
+                name,
+                "difference",
+                "units ordered",
+                c.base_qty,
+                c.scenario_qty,
+                c.scenario_qty as i64 - c.base_qty as i64,
+                "order cost",
+                c.base_cost,
+                c.scenario_cost,
+                c.scenario_cost - c.base_cost,
+                "lines short in horizon",
+                c.base_stockouts,
+                c.scenario_stockouts,
+                c.scenario_stockouts as i64 - c.base_stockouts as i64,
+            ))?;
+            for ((sku, wh), (b, w)) in c.changed.iter().take(20) {
+                emit(&format!("  {sku} @ {wh}: {b} -> {w}\n"))?;
+            }
+            if c.changed.len() > 20 {
+                emit(&format!("  ... and {} more lines\n", c.changed.len() - 20))?;
+            }
+        }
+        ScenarioCommand::Discard { name } => {
+            ws.discard_scenario(&name)?;
+            emit(&format!("scenario '{name}' discarded\n"))?;
         }
     }
     Ok(ExitCode::SUCCESS)

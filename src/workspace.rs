@@ -10,6 +10,9 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::data::ColumnMap;
+use crate::plan::approval::AuditLog;
+use crate::plan::restock::RestockPlan;
+use crate::plan::scenario::Scenario;
 
 /// Write `bytes` to `path` atomically.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -99,6 +102,82 @@ impl Workspace {
         let json = serde_json::to_vec_pretty(sources)?;
         atomic_write(&self.sources_path(), &json)
     }
+
+    /// The audit log of every approval decision.
+    pub fn audit_log(&self) -> AuditLog {
+        AuditLog::open(self.root.join("audit.log"))
+    }
+
+    fn restock_path(&self) -> PathBuf {
+        self.root.join("plans").join("restock.json")
+    }
+
+    pub fn save_restock(&self, plan: &RestockPlan) -> Result<()> {
+        atomic_write(&self.restock_path(), &serde_json::to_vec(plan)?)
+    }
+
+    pub fn load_restock(&self) -> Result<Option<RestockPlan>> {
+        load_json(&self.restock_path())
+    }
+
+    fn scenario_path(&self, name: &str) -> Result<PathBuf> {
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            bail!("scenario name '{name}': use 1 to 64 letters, digits, '-' or '_'");
+        }
+        Ok(self.root.join("scenarios").join(format!("{name}.json")))
+    }
+
+    pub fn save_scenario(&self, s: &Scenario) -> Result<()> {
+        atomic_write(&self.scenario_path(&s.name)?, &serde_json::to_vec_pretty(s)?)
+    }
+
+    pub fn load_scenario(&self, name: &str) -> Result<Scenario> {
+        let p = self.scenario_path(name)?;
+        load_json(&p)?.with_context(|| format!("no scenario called '{name}' (see `skuplan scenario list`)"))
+    }
+
+    pub fn list_scenarios(&self) -> Result<Vec<String>> {
+        let dir = self.root.join("scenarios");
+        let mut names = Vec::new();
+        if let Ok(entries) = fs::read_dir(&dir) {
+            for e in entries.filter_map(Result::ok) {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "json")
+                    && let Some(stem) = p.file_stem()
+                {
+                    names.push(stem.to_string_lossy().to_string());
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Remove a scenario; its overrides are gone, the audit log keeps the
+    /// decisions that were taken under it.
+    pub fn discard_scenario(&self, name: &str) -> Result<()> {
+        let p = self.scenario_path(name)?;
+        if !p.exists() {
+            bail!("no scenario called '{name}'");
+        }
+        fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))
+    }
+}
+
+/// Read a JSON file saved by the workspace: `None` when absent, an error
+/// naming the file when damaged (the file is left as it is).
+fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => bail!("cannot read {}: {e}", path.display()),
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{} is damaged ({e}); it was left as it is", path.display()))
 }
 
 /// The data skuplan opens when none is named: the workspace's last

@@ -101,8 +101,10 @@ fn hand_computed_plan() {
     assert_eq!(a.arrival, day(2025, 1, 8));
     // Without the order: 80 - 10 (t + 1) < 0 first at t = 8.
     assert_eq!(a.stockout_without, Some(day(2025, 1, 9)));
-    // With it (60 on day 7), stock lasts to t = 13 and runs out on t = 14.
-    assert_eq!(a.stockout_with, Some(day(2025, 1, 15)));
+    // With it (60 on day 7), stock lasts to t = 13 and runs out on t = 14:
+    // the day the next review's order is due, so no stock-out counts.
+    assert_eq!(a.stockout_with, None);
+    assert!(a.projected_with[13].abs() < 1e-9 && a.projected_with[14] < 0.0);
     assert!(
         a.reasons
             .iter()

@@ -1,5 +1,6 @@
 //! Files in and out: the importer, column mapping, problems, sample data.
 
+pub mod export;
 pub mod import;
 pub mod mapping;
 pub mod problems;

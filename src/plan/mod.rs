@@ -1,6 +1,8 @@
 //! Plans: restock orders from forecasts, the planner's what-if overrides,
 //! and approvals.
 
+pub mod approval;
 pub mod restock;
+pub mod scenario;
 
 pub use restock::{RestockLine, RestockPlan, RestockSettings, build_plan};

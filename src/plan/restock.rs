@@ -138,7 +138,10 @@ pub struct RestockLine {
     pub line_cost: f64,
     pub order_date: NaiveDate,
     pub arrival: NaiveDate,
+    /// First projected stock-out without the order, over the whole forecast.
     pub stockout_without: Option<NaiveDate>,
+    /// First projected stock-out with the order, before the next review's
+    /// order arrives (lead time + review period).
     pub stockout_with: Option<NaiveDate>,
     /// Projected on hand at the end of each forecast day.
     pub projected_without: Vec<f64>,
@@ -263,8 +266,6 @@ pub fn nb_quantile(mean: f64, var: f64, p: f64) -> f64 {
 pub struct DailyForecast<'a> {
     f: &'a SeriesForecast,
     tail: (f64, f64, f64),
-    /// Planner overrides already applied by the caller; a factor per day.
-    pub scale: Vec<f64>,
 }
 
 impl<'a> DailyForecast<'a> {
@@ -281,18 +282,15 @@ impl<'a> DailyForecast<'a> {
         DailyForecast {
             f,
             tail: (avg(&f.p10), avg(&f.p50), avg(&f.p90)),
-            scale: Vec::new(),
         }
     }
 
     pub fn at(&self, t: usize) -> (f64, f64, f64) {
-        let (a, b, c) = if t < self.f.p50.len() {
+        if t < self.f.p50.len() {
             (self.f.p10[t], self.f.p50[t], self.f.p90[t])
         } else {
             self.tail
-        };
-        let s = self.scale.get(t).copied().unwrap_or(1.0);
-        (a * s, b * s, c * s)
+        }
     }
 }
 
@@ -350,9 +348,10 @@ pub fn abc_classes(ds: &Dataset, cuts: (f64, f64)) -> HashMap<(String, String), 
         .collect()
 }
 
-/// Inputs that change a line: demand scale factors per day and a note for
-/// the reason, keyed by (sku, warehouse).
-pub type Adjustments = HashMap<(String, String), (Vec<f64>, String)>;
+/// Lines whose forecast the planner overrode, with the override's reason,
+/// keyed by (sku, warehouse). The forecasts passed in already carry the
+/// overrides (see `plan::scenario`).
+pub type Adjustments = HashMap<(String, String), String>;
 
 /// Build the plan. `plan_date` is the first forecast day (the day after the
 /// history ends); forecasts are matched to inventory by SKU and warehouse.
@@ -413,7 +412,7 @@ fn line_for(
     inv: Option<&InventoryRecord>,
     history: Option<&DemandSeries>,
     abc: Abc,
-    adj: Option<&(Vec<f64>, String)>,
+    adj: Option<&String>,
     settings: &RestockSettings,
 ) -> RestockLine {
     let lead = product.map_or(7, |p| p.lead_time_days);
@@ -426,10 +425,7 @@ fn line_for(
         Abc::B => settings.service.b,
         Abc::C => settings.service.c,
     };
-    let mut daily = DailyForecast::new(f);
-    if let Some((scale, _)) = adj {
-        daily.scale = scale.clone();
-    }
+    let daily = DailyForecast::new(f);
     let disp = intermittency(history);
     let protect = (lead + review) as usize;
     let (mean, s) = protection_quantile(&daily, 0, protect, sl, settings.error_correlation, disp);
@@ -454,7 +450,10 @@ fn line_for(
     let horizon = f.p50.len().max(protect);
     let arrival_day = lead as usize;
     let due_day = due.map(|d| (d - plan_date).num_days().max(0) as usize);
-    let project = |with: u32| -> (Vec<f64>, Option<NaiveDate>) {
+    // `until`: the last day a stock-out counts. With the order that is the
+    // end of the protection interval; after it the next review's order is
+    // due to arrive.
+    let project = |with: u32, until: usize| -> (Vec<f64>, Option<NaiveDate>) {
         let mut stock = on_hand;
         let mut out = Vec::with_capacity(horizon);
         let mut first = None;
@@ -466,15 +465,15 @@ fn line_for(
                 stock += f64::from(with);
             }
             stock -= daily.at(t).1;
-            if stock < 0.0 && first.is_none() {
+            if stock < 0.0 && first.is_none() && t < until {
                 first = Some(plan_date + chrono::Days::new(t as u64));
             }
             out.push(stock);
         }
         (out, first)
     };
-    let (projected_without, stockout_without) = project(0);
-    let (projected_with, stockout_with) = project(qty);
+    let (projected_without, stockout_without) = project(0, horizon);
+    let (projected_with, stockout_with) = project(qty, protect);
 
     let mut reasons = Vec::new();
     if position < rop {
@@ -493,7 +492,7 @@ fn line_for(
     if promo_soon && qty > 0 {
         reasons.push(Reason::Promotion);
     }
-    if let Some((_, why)) = adj {
+    if let Some(why) = adj {
         reasons.push(Reason::Override(why.clone()));
     }
     if qty > 0 && f64::from(moq) > raw.ceil() {
@@ -578,6 +577,46 @@ fn apply_budgets(lines: &mut [RestockLine], settings: &RestockSettings) {
             l.reasons.push(Reason::BudgetCut { from });
         }
     }
+}
+
+/// A short text summary: lines, units and cost in total, by warehouse and
+/// by supplier.
+pub fn summary(plan: &RestockPlan) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let ordering: Vec<&RestockLine> = plan.ordering().collect();
+    let _ = writeln!(
+        out,
+        "restock plan for {}: {} of {} lines order, {} units, cost {:.2}",
+        plan.plan_date,
+        ordering.len(),
+        plan.lines.len(),
+        ordering.iter().map(|l| u64::from(l.order_qty)).sum::<u64>(),
+        plan.total_cost()
+    );
+    let mut by_wh: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    let mut by_sup: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    for l in &ordering {
+        let w = by_wh.entry(&l.warehouse).or_default();
+        w.0 += 1;
+        w.1 += l.line_cost;
+        let s = by_sup.entry(l.supplier.as_deref().unwrap_or("(none)")).or_default();
+        s.0 += 1;
+        s.1 += l.line_cost;
+    }
+    for (title, map) in [("warehouse", &by_wh), ("supplier", &by_sup)] {
+        let _ = writeln!(out, "  by {title}:");
+        for (k, (n, c)) in map.iter() {
+            let _ = writeln!(out, "    {k:<30} {n:>5} lines {c:>12.2}");
+        }
+    }
+    let short = plan.lines.iter().filter(|l| l.stockout_with.is_some()).count();
+    let _ = writeln!(
+        out,
+        "  {short} lines run short before their next review even with the order (the order arrives too late)"
+    );
+    out
 }
 
 #[cfg(test)]

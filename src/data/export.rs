@@ -1,0 +1,92 @@
+//! CSV exports of what the planner approved: proper CSV (a header, quoting,
+//! UTF-8), written atomically.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::plan::approval::{LineDecision, State, state_of};
+use crate::plan::restock::{RestockLine, RestockPlan};
+use crate::workspace::atomic_write;
+
+/// One exported restock line.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RestockExportRow {
+    pub sku: String,
+    pub warehouse: String,
+    pub supplier: String,
+    pub order_qty: u32,
+    pub order_date: String,
+    pub expected_arrival: String,
+    pub unit_cost: f64,
+    pub line_cost: f64,
+    pub reason: String,
+    pub state: String,
+    pub approver: String,
+    pub approved_at: String,
+}
+
+/// The fingerprint a decision on this line is tied to.
+pub fn restock_fingerprint(l: &RestockLine) -> String {
+    format!("{}@{}", l.order_qty, l.order_date)
+}
+
+/// Rows for the approved lines, or with `all` every line that orders
+/// something or carries a decision, each with its state.
+pub fn restock_rows(
+    plan: &RestockPlan,
+    decisions: &HashMap<Vec<String>, LineDecision>,
+    all: bool,
+) -> Vec<RestockExportRow> {
+    plan.lines
+        .iter()
+        .filter_map(|l| {
+            let key = vec![l.sku.clone(), l.warehouse.clone()];
+            let (state, review, d) = state_of(decisions, &key, &restock_fingerprint(l));
+            let keep = if all {
+                l.order_qty > 0 || d.is_some() || review
+            } else {
+                state == State::Approved
+            };
+            if !keep {
+                return None;
+            }
+            let qty = d.as_ref().and_then(|d| d.qty).unwrap_or(l.order_qty);
+            let approved = state == State::Approved;
+            Some(RestockExportRow {
+                sku: l.sku.clone(),
+                warehouse: l.warehouse.clone(),
+                supplier: l.supplier.clone().unwrap_or_default(),
+                order_qty: qty,
+                order_date: l.order_date.to_string(),
+                expected_arrival: l.arrival.to_string(),
+                unit_cost: l.unit_cost,
+                line_cost: (f64::from(qty) * l.unit_cost * 100.0).round() / 100.0,
+                reason: l.reason_text(),
+                state: if review { "review".into() } else { state.name().into() },
+                approver: d
+                    .as_ref()
+                    .filter(|_| approved)
+                    .and_then(|d| d.user.clone())
+                    .unwrap_or_default(),
+                approved_at: d
+                    .as_ref()
+                    .filter(|_| approved)
+                    .and_then(|d| d.at.clone())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Write rows as CSV with a header, atomically.
+pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    let mut w = csv::WriterBuilder::new().has_headers(true).from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    atomic_write(path, &bytes)
+}

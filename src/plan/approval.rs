@@ -1,0 +1,329 @@
+//! Approvals: every plan line is Proposed, Approved or Rejected, with who,
+//! when and why. Decisions are appended to an audit log, one JSON line each,
+//! flushed to disk (fsync) before they are acknowledged, so a process killed
+//! at any moment loses no acknowledged decision. The log is never rewritten.
+
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// What the planner decided about a line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Approve,
+    Reject,
+    /// Change the quantity to order (before approving it).
+    SetQty {
+        qty: u32,
+    },
+    /// Take back the most recent decision that is still in force.
+    Undo,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub user: String,
+    /// "restock" or "deliveries".
+    pub plan: String,
+    /// The line: SKU and warehouse for restock, the vehicle for routes.
+    pub key: Vec<String>,
+    /// What the line looked like when decided (e.g. "60@2025-01-01"): a
+    /// decision holds only while the line still looks like this.
+    pub fingerprint: String,
+    #[serde(flatten)]
+    pub action: Action,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl Record {
+    pub fn new(plan: &str, key: Vec<String>, fingerprint: String, action: Action, comment: Option<String>) -> Self {
+        Record {
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            user: current_user(),
+            plan: plan.to_string(),
+            key,
+            fingerprint,
+            action,
+            comment,
+        }
+    }
+}
+
+/// $USER, or $LOGNAME, or "unknown".
+pub fn current_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum State {
+    Proposed,
+    Approved,
+    Rejected,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Proposed => "proposed",
+            State::Approved => "approved",
+            State::Rejected => "rejected",
+        }
+    }
+}
+
+/// Where a line stands after replaying the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineDecision {
+    pub state: State,
+    pub user: Option<String>,
+    pub at: Option<String>,
+    pub comment: Option<String>,
+    /// The planner's quantity, when changed.
+    pub qty: Option<u32>,
+    pub fingerprint: String,
+}
+
+/// The append-only log file.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+/// What loading found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    pub records: Vec<Record>,
+    /// A last line cut short by a crash (never acknowledged); ignored.
+    pub torn_tail: bool,
+}
+
+impl AuditLog {
+    pub fn open(path: impl Into<PathBuf>) -> Self {
+        AuditLog { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append records and flush them to disk; returns once they are durable.
+    pub fn append(&self, records: &[Record]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        if let Some(dir) = self.path.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let mut buf = Vec::new();
+        for r in records {
+            serde_json::to_writer(&mut buf, r)?;
+            buf.push(b'\n');
+        }
+        // A crash mid-write may have left a torn last line, never
+        // acknowledged: cut it off so the log stays one record per line.
+        cut_torn_tail(&self.path)?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .with_context(|| format!("cannot open the audit log {}", self.path.display()))?;
+        f.write_all(&buf)
+            .with_context(|| format!("cannot write the audit log {}", self.path.display()))?;
+        f.sync_data()
+            .with_context(|| format!("cannot flush the audit log {}", self.path.display()))?;
+        Ok(())
+    }
+
+    /// Read every record. A damaged line anywhere but at the very end is an
+    /// error (the log is left untouched for the planner to look at); a torn
+    /// last line is what a crash mid-write leaves, and is skipped.
+    pub fn load(&self) -> Result<Loaded> {
+        let text = match fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::default()),
+            Err(e) => bail!("cannot read the audit log {}: {e}", self.path.display()),
+        };
+        let mut out = Loaded::default();
+        let complete = text.last() == Some(&b'\n');
+        let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+        let n = lines.len();
+        for (i, line) in lines.iter().enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Record>(line) {
+                Ok(r) => out.records.push(r),
+                // The unterminated last piece: a write cut short by a crash.
+                Err(_) if i + 1 == n && !complete => out.torn_tail = true,
+                Err(e) => bail!(
+                    "the audit log {} is damaged at line {} ({e}); it was left as it is",
+                    self.path.display(),
+                    i + 1
+                ),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Truncate the file after its last newline, if something follows it.
+/// Reads one byte in the usual case.
+fn cut_torn_tail(path: &Path) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    f.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
+    let mut bytes = Vec::new();
+    f.seek(SeekFrom::Start(0))?;
+    f.read_to_end(&mut bytes)?;
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    f.set_len(keep as u64)?;
+    f.sync_data()?;
+    Ok(())
+}
+
+/// Replay the records of one plan into the state of each line.
+pub fn replay(records: &[Record], plan: &str) -> HashMap<Vec<String>, LineDecision> {
+    let mut history: HashMap<Vec<String>, Vec<LineDecision>> = HashMap::new();
+    let mut order: Vec<Vec<String>> = Vec::new();
+    for r in records.iter().filter(|r| r.plan == plan) {
+        if r.action == Action::Undo {
+            if let Some(key) = order.pop()
+                && let Some(h) = history.get_mut(&key)
+            {
+                h.pop();
+            }
+            continue;
+        }
+        let h = history.entry(r.key.clone()).or_default();
+        let prev = h.last().cloned();
+        let same_line = prev.as_ref().is_some_and(|p| p.fingerprint == r.fingerprint);
+        let mut d = prev.filter(|_| same_line).unwrap_or(LineDecision {
+            state: State::Proposed,
+            user: None,
+            at: None,
+            comment: None,
+            qty: None,
+            fingerprint: r.fingerprint.clone(),
+        });
+        match &r.action {
+            Action::Approve => d.state = State::Approved,
+            Action::Reject => d.state = State::Rejected,
+            Action::SetQty { qty } => {
+                d.qty = Some(*qty);
+                // A changed quantity needs a fresh approval.
+                d.state = State::Proposed;
+            }
+            Action::Undo => {}
+        }
+        d.user = Some(r.user.clone());
+        d.at = Some(r.at.clone());
+        if r.comment.is_some() {
+            d.comment = r.comment.clone();
+        }
+        h.push(d);
+        order.push(r.key.clone());
+    }
+    history
+        .into_iter()
+        .filter_map(|(k, mut h)| h.pop().map(|d| (k, d)))
+        .collect()
+}
+
+/// The state of a line given its current fingerprint: a decision taken on
+/// a line that has since changed is back to Proposed, marked for review.
+pub fn state_of(
+    decisions: &HashMap<Vec<String>, LineDecision>,
+    key: &[String],
+    fingerprint: &str,
+) -> (State, bool, Option<LineDecision>) {
+    match decisions.get(key) {
+        Some(d) if d.fingerprint == fingerprint => (d.state, false, Some(d.clone())),
+        Some(d) => (State::Proposed, d.state != State::Proposed || d.qty.is_some(), None),
+        None => (State::Proposed, false, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(key: &str, fp: &str, action: Action) -> Record {
+        Record::new("restock", vec![key.into(), "W".into()], fp.into(), action, None)
+    }
+
+    #[test]
+    fn replay_follows_decisions_and_undo() {
+        let recs = vec![
+            rec("A", "10@d", Action::Approve),
+            rec("B", "5@d", Action::Reject),
+            rec("B", "5@d", Action::SetQty { qty: 6 }),
+            rec("B", "5@d", Action::Approve),
+            rec("C", "1@d", Action::Approve),
+            Record::new("restock", vec![], String::new(), Action::Undo, None),
+        ];
+        let d = replay(&recs, "restock");
+        let k = |s: &str| vec![s.to_string(), "W".to_string()];
+        assert_eq!(d[&k("A")].state, State::Approved);
+        assert_eq!(d[&k("B")].state, State::Approved);
+        assert_eq!(d[&k("B")].qty, Some(6));
+        // C's approval was undone.
+        assert!(!d.contains_key(&k("C")));
+        // A changed line goes back for review.
+        assert_eq!(state_of(&d, &k("A"), "12@d").0, State::Proposed);
+        assert!(state_of(&d, &k("A"), "12@d").1);
+        assert_eq!(state_of(&d, &k("A"), "10@d").0, State::Approved);
+    }
+
+    #[test]
+    fn torn_tail_is_skipped_but_damage_inside_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("audit.log"));
+        log.append(&[rec("A", "1@d", Action::Approve)]).unwrap();
+        log.append(&[rec("B", "1@d", Action::Approve)]).unwrap();
+        // A crash mid-write leaves half a line.
+        let mut f = OpenOptions::new().append(true).open(log.path()).unwrap();
+        f.write_all(b"{\"at\":\"2025-").unwrap();
+        drop(f);
+        let l = log.load().unwrap();
+        assert_eq!(l.records.len(), 2);
+        assert!(l.torn_tail);
+        // The next append starts on a new line and everything reads back.
+        log.append(&[rec("C", "1@d", Action::Reject)]).unwrap();
+        let l = log.load().unwrap();
+        assert_eq!(l.records.len(), 3);
+        assert!(!l.torn_tail);
+        // Garbage in the middle is reported, not skipped.
+        let text = fs::read_to_string(log.path()).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.insert(1, "not json");
+        fs::write(log.path(), lines.join("\n") + "\n").unwrap();
+        let err = log.load().unwrap_err().to_string();
+        assert!(err.contains("damaged at line 2"), "{err}");
+    }
+}

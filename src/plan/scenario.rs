@@ -1,0 +1,213 @@
+//! What-if scenarios: the planner's demand overrides, kept apart from the
+//! statistical forecast and applied on top of it when a plan is computed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::SeriesForecast;
+use crate::plan::restock::{Adjustments, RestockPlan};
+
+/// How an override changes demand on its days.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// +x % or -x % on the forecast (p10, p50 and p90 alike).
+    Percent(f64),
+    /// This many units a day; p10 and p90 keep their ratio to p50.
+    Quantity(f64),
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Percent(p) => write!(f, "{p:+}%"),
+            Change::Quantity(q) => write!(f, "{q} a day"),
+        }
+    }
+}
+
+/// One override: which lines, which days, what change, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Override {
+    /// The SKUs it applies to; empty means every SKU.
+    pub skus: Vec<String>,
+    /// One warehouse, or all.
+    pub warehouse: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub change: Change,
+    pub reason: String,
+}
+
+impl Override {
+    pub fn matches(&self, sku: &str, warehouse: &str) -> bool {
+        (self.skus.is_empty() || self.skus.iter().any(|s| s == sku))
+            && self.warehouse.as_deref().is_none_or(|w| w == warehouse)
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{} from {} to {} ({})", self.change, self.from, self.to, self.reason)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub overrides: Vec<Override>,
+}
+
+impl Scenario {
+    /// The forecasts with this scenario's overrides applied (later
+    /// overrides on top of earlier ones), and the reason for each line
+    /// that changed. The base forecasts are not touched.
+    pub fn apply(&self, base: &[SeriesForecast]) -> (Vec<SeriesForecast>, Adjustments) {
+        let mut reasons: Adjustments = HashMap::new();
+        let out = base
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                for o in self.overrides.iter().filter(|o| o.matches(&f.sku, &f.warehouse)) {
+                    let mut touched = false;
+                    for i in 0..f.p50.len() {
+                        let d = f.start + chrono::Days::new(i as u64);
+                        if d < o.from || d > o.to {
+                            continue;
+                        }
+                        touched = true;
+                        match o.change {
+                            Change::Percent(p) => {
+                                let k = (1.0 + p / 100.0).max(0.0);
+                                f.p10[i] *= k;
+                                f.p50[i] *= k;
+                                f.p90[i] *= k;
+                            }
+                            Change::Quantity(q) => {
+                                let q = q.max(0.0);
+                                let (lo, hi) = if f.p50[i] > 0.0 {
+                                    (f.p10[i] / f.p50[i], f.p90[i] / f.p50[i])
+                                } else {
+                                    (1.0, 1.0)
+                                };
+                                f.p10[i] = q * lo;
+                                f.p50[i] = q;
+                                f.p90[i] = q * hi;
+                            }
+                        }
+                    }
+                    if touched {
+                        let r = reasons.entry((f.sku.clone(), f.warehouse.clone())).or_default();
+                        if !r.is_empty() {
+                            r.push_str("; ");
+                        }
+                        r.push_str(&o.describe());
+                    }
+                }
+                f
+            })
+            .collect();
+        (out, reasons)
+    }
+}
+
+/// How a scenario's plan differs from the base plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Comparison {
+    pub base_qty: u64,
+    pub scenario_qty: u64,
+    pub base_cost: f64,
+    pub scenario_cost: f64,
+    /// Lines projected to run out within the forecast, with their order.
+    pub base_stockouts: usize,
+    pub scenario_stockouts: usize,
+    /// (sku, warehouse) -> (base qty, scenario qty), for lines that differ.
+    pub changed: BTreeMap<(String, String), (u32, u32)>,
+}
+
+pub fn compare(base: &RestockPlan, scenario: &RestockPlan) -> Comparison {
+    let mut c = Comparison {
+        base_qty: base.lines.iter().map(|l| u64::from(l.order_qty)).sum(),
+        scenario_qty: scenario.lines.iter().map(|l| u64::from(l.order_qty)).sum(),
+        base_cost: base.total_cost(),
+        scenario_cost: scenario.total_cost(),
+        base_stockouts: base.lines.iter().filter(|l| l.stockout_with.is_some()).count(),
+        scenario_stockouts: scenario.lines.iter().filter(|l| l.stockout_with.is_some()).count(),
+        changed: BTreeMap::new(),
+    };
+    let base_qty: HashMap<(String, String), u32> = base.lines.iter().map(|l| (l.key(), l.order_qty)).collect();
+    for l in &scenario.lines {
+        let b = base_qty.get(&l.key()).copied().unwrap_or(0);
+        if b != l.order_qty {
+            c.changed.insert(l.key(), (b, l.order_qty));
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, m, day).unwrap()
+    }
+
+    fn fc(sku: &str, wh: &str) -> SeriesForecast {
+        SeriesForecast {
+            sku: sku.into(),
+            warehouse: wh.into(),
+            start: d(1, 1),
+            p10: vec![8.0; 5],
+            p50: vec![10.0; 5],
+            p90: vec![15.0; 5],
+            model: "m".into(),
+        }
+    }
+
+    #[test]
+    fn override_arithmetic() {
+        let s = Scenario {
+            name: "promo".into(),
+            overrides: vec![
+                Override {
+                    skus: vec!["A".into()],
+                    warehouse: None,
+                    from: d(1, 2),
+                    to: d(1, 3),
+                    change: Change::Percent(50.0),
+                    reason: "TV spot".into(),
+                },
+                Override {
+                    skus: vec![],
+                    warehouse: Some("W2".into()),
+                    from: d(1, 5),
+                    to: d(1, 9),
+                    change: Change::Quantity(4.0),
+                    reason: "store closing".into(),
+                },
+                Override {
+                    skus: vec!["A".into()],
+                    warehouse: Some("W1".into()),
+                    from: d(1, 1),
+                    to: d(1, 1),
+                    change: Change::Percent(-100.0),
+                    reason: "recall".into(),
+                },
+            ],
+        };
+        let base = vec![fc("A", "W1"), fc("A", "W2"), fc("B", "W1")];
+        let (out, reasons) = s.apply(&base);
+        assert_eq!(out[0].p50, vec![0.0, 15.0, 15.0, 10.0, 10.0]);
+        assert_eq!(out[0].p90[1], 22.5);
+        assert_eq!(out[1].p50, vec![10.0, 15.0, 15.0, 10.0, 4.0]);
+        assert_eq!((out[1].p10[4], out[1].p90[4]), (3.2, 6.0));
+        assert_eq!(out[2], base[2]);
+        assert!(reasons[&("A".into(), "W1".into())].contains("TV spot"));
+        assert!(reasons[&("A".into(), "W1".into())].contains("recall"));
+        assert!(!reasons.contains_key(&("B".into(), "W1".into())));
+        // The base is untouched.
+        assert_eq!(base[0].p50, vec![10.0; 5]);
+    }
+}

@@ -1,0 +1,229 @@
+//! Plans, decisions and exports through the binary, as a planner (or a
+//! script) uses them; and the audit log surviving a killed process.
+
+use std::fs;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use skuplan::data::export::RestockExportRow;
+use skuplan::plan::approval::AuditLog;
+
+fn skuplan(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("skuplan").unwrap();
+    c.env("SKUPLAN_HOME", home)
+        .env("USER", "alice")
+        .env_remove("SKUPLAN_CONFIG");
+    c
+}
+
+fn sample(home: &Path, dir: &Path) {
+    skuplan(home)
+        .args([
+            "sample-data",
+            "--skus",
+            "10",
+            "--warehouses",
+            "2",
+            "--days",
+            "200",
+            "--out",
+        ])
+        .arg(dir)
+        .assert()
+        .success();
+}
+
+fn read_rows(p: &Path) -> Vec<RestockExportRow> {
+    let mut r = csv::Reader::from_path(p).unwrap();
+    r.deserialize().map(|x| x.unwrap()).collect()
+}
+
+#[test]
+fn plan_approve_export_round_trip() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    sample(home.path(), data.path());
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(data.path())
+        .assert()
+        .success();
+    let all = home.path().join("all.csv");
+    skuplan(home.path())
+        .args(["export", "restock", "--all", "--out"])
+        .arg(&all)
+        .assert()
+        .success();
+    let rows = read_rows(&all);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.state == "proposed" && r.approver.is_empty()));
+    let first = rows[0].clone();
+
+    skuplan(home.path())
+        .args([
+            "approve",
+            "restock",
+            "--sku",
+            &first.sku,
+            "--warehouse",
+            &first.warehouse,
+        ])
+        .args(["--qty", "7", "--comment", "rounded, \"quoted\""])
+        .assert()
+        .success();
+    let out = home.path().join("approved.csv");
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let approved = read_rows(&out);
+    assert_eq!(approved.len(), 1);
+    let a = &approved[0];
+    assert_eq!(
+        (a.sku.as_str(), a.warehouse.as_str()),
+        (first.sku.as_str(), first.warehouse.as_str())
+    );
+    assert_eq!(a.state, "approved");
+    assert_eq!(a.approver, "alice");
+    assert_eq!(a.order_qty, 7);
+    assert!((a.line_cost - 7.0 * a.unit_cost).abs() < 0.01);
+    assert!(!a.approved_at.is_empty());
+
+    // Recomputing the same plan keeps the decision.
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(data.path())
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(read_rows(&out).len(), 1);
+
+    // A what-if that changes that line sends it back for review.
+    skuplan(home.path())
+        .args(["scenario", "new", "surge"])
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args([
+            "scenario",
+            "set",
+            "surge",
+            "--sku",
+            &first.sku,
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2030-01-01",
+        ])
+        .args(["--pct", "300", "--reason", "viral video"])
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["plan", "restock", "--scenario", "surge", "--data"])
+        .arg(data.path())
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["export", "restock", "--all", "--out"])
+        .arg(&all)
+        .assert()
+        .success();
+    let rows = read_rows(&all);
+    let line = rows
+        .iter()
+        .find(|r| r.sku == first.sku && r.warehouse == first.warehouse)
+        .unwrap();
+    assert_eq!(line.state, "review");
+    assert!(line.reason.contains("viral video"), "{}", line.reason);
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(read_rows(&out).is_empty());
+
+    let cmp = skuplan(home.path())
+        .args(["scenario", "compare", "surge", "--data"])
+        .arg(data.path())
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&cmp.get_output().stdout).to_string();
+    assert!(text.contains("units ordered") && text.contains(&first.sku), "{text}");
+    skuplan(home.path())
+        .args(["scenario", "discard", "surge"])
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["scenario", "compare", "surge"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn audit_log_survives_a_killed_process() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    sample(home.path(), data.path());
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(data.path())
+        .assert()
+        .success();
+    let bin = assert_cmd::cargo::cargo_bin("skuplan");
+    let acks = home.path().join("acks.txt");
+    // Approve and reject everything, over and over, until killed.
+    let script = format!(
+        "while true; do '{b}' approve restock --all >> '{a}'; '{b}' approve restock --all --reject >> '{a}'; done",
+        b = bin.display(),
+        a = acks.display()
+    );
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env("SKUPLAN_HOME", home.path())
+        .env("USER", "bob")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pgid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-9", "--", &format!("-{pgid}")])
+        .status()
+        .unwrap();
+    let _ = child.wait();
+
+    let acked: usize = fs::read_to_string(&acks)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix("recorded "))
+        .filter_map(|l| l.split_whitespace().next()?.parse::<usize>().ok())
+        .sum();
+    assert!(acked > 0, "the loop never got going");
+    let log = AuditLog::open(home.path().join("data/workspace/audit.log"));
+    let loaded = log.load().expect("the log must load after a crash");
+    assert!(
+        loaded.records.len() >= acked,
+        "{} records in the log, {acked} acknowledged",
+        loaded.records.len()
+    );
+    assert!(loaded.records.iter().all(|r| r.user == "bob"));
+    // And the workspace keeps working: another decision appends cleanly.
+    skuplan(home.path())
+        .args(["approve", "restock", "--all"])
+        .assert()
+        .success();
+    assert!(log.load().unwrap().records.len() > loaded.records.len());
+    assert!(!log.load().unwrap().torn_tail);
+}
+
+use std::os::unix::process::CommandExt as _;
