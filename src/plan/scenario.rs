@@ -65,11 +65,36 @@ impl Scenario {
     /// that changed. The base forecasts are not touched.
     pub fn apply(&self, base: &[SeriesForecast]) -> (Vec<SeriesForecast>, Adjustments) {
         let mut reasons: Adjustments = HashMap::new();
+        // Overrides by SKU, so ten thousand lines do not each scan them all.
+        let mut by_sku: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut every: Vec<usize> = Vec::new();
+        for (i, o) in self.overrides.iter().enumerate() {
+            if o.skus.is_empty() {
+                every.push(i);
+            }
+            for s in &o.skus {
+                by_sku.entry(s.as_str()).or_default().push(i);
+            }
+        }
         let out = base
             .iter()
             .map(|f| {
+                let mut which: Vec<usize> = every.clone();
+                if let Some(v) = by_sku.get(f.sku.as_str()) {
+                    which.extend(v);
+                }
+                if which.is_empty() {
+                    return f.clone();
+                }
+                // Later overrides apply on top of earlier ones.
+                which.sort_unstable();
+                which.dedup();
                 let mut f = f.clone();
-                for o in self.overrides.iter().filter(|o| o.matches(&f.sku, &f.warehouse)) {
+                for o in which
+                    .iter()
+                    .map(|i| &self.overrides[*i])
+                    .filter(|o| o.matches(&f.sku, &f.warehouse))
+                {
                     let mut touched = false;
                     for i in 0..f.p50.len() {
                         let d = f.start + chrono::Days::new(i as u64);
