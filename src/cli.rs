@@ -43,6 +43,9 @@ pub enum Command {
     /// Export approved plan lines to CSV.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Replay the restock policy over held-out history and report the
+    /// service level it achieved against its targets.
+    Simulate(SimulateArgs),
     /// What-if scenarios: demand overrides kept apart from the forecast.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
@@ -76,6 +79,29 @@ pub struct PlanRestockArgs {
     /// Spend caps per warehouse: WH=AMOUNT,...
     #[arg(long, value_delimiter = ',', value_name = "WH=AMOUNT")]
     pub budget: Vec<String>,
+    /// Correlation assumed between forecast errors of different days.
+    #[arg(long)]
+    pub error_correlation: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Data folder or files; by default the workspace's data.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub map: MapArgs,
+    /// Days at the end of the history to replay.
+    #[arg(long, default_value_t = 182)]
+    pub days: usize,
+    #[arg(long, default_value_t = 7)]
+    pub review_days: u32,
+    /// Forecasting method used at each review.
+    #[arg(long, default_value = "ets")]
+    pub method: String,
+    /// Correlation assumed between forecast errors of different days.
+    #[arg(long)]
+    pub error_correlation: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use skuplan::cli::{
     ApproveArgs, ApproveCommand, BenchCommand, Cli, Command, EvaluateArgs, ExportCommand, ImportArgs, MapArgs,
-    PlanCommand, PlanRestockArgs, SalesFormatArg, SampleArgs, ScenarioCommand,
+    PlanCommand, PlanRestockArgs, SalesFormatArg, SampleArgs, ScenarioCommand, SimulateArgs,
 };
 use skuplan::config::{Config, Paths};
 use skuplan::data::report;
@@ -76,6 +76,7 @@ fn run() -> Result<ExitCode> {
         Command::Approve(ApproveCommand::Restock(args)) => approve_restock(args, &paths),
         Command::Export(ExportCommand::Restock { out, all }) => export_restock(&out, all, &paths),
         Command::Scenario(cmd) => scenario(cmd, &config, &paths),
+        Command::Simulate(args) => simulate(args, &config, &paths),
         Command::Bench(BenchCommand::Plan { lines }) => {
             bench::plan_bench(lines)?;
             Ok(ExitCode::SUCCESS)
@@ -267,6 +268,9 @@ fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Result
         review_days: args.review_days.max(1),
         ..Default::default()
     };
+    if let Some(rho) = args.error_correlation {
+        settings.error_correlation = rho.clamp(0.0, 1.0);
+    }
     for b in &args.budget {
         let (wh, amount) = b
             .split_once('=')
@@ -453,5 +457,34 @@ fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<Exit
             emit(&format!("scenario '{name}' discarded\n"))?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    use skuplan::plan::simulate::{SimulationSpec, render, simulate};
+
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let method = skuplan::forecast::baselines::baseline(&args.method).ok_or_else(|| {
+        let known: Vec<String> = skuplan::forecast::all_baselines()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+        anyhow::anyhow!("unknown method '{}'; methods are: {}", args.method, known.join(", "))
+    })?;
+    let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let mut spec = SimulationSpec {
+        days: args.days.max(28),
+        settings: skuplan::plan::RestockSettings {
+            review_days: args.review_days.max(1),
+            ..Default::default()
+        },
+    };
+    if let Some(rho) = args.error_correlation {
+        spec.settings.error_correlation = rho.clamp(0.0, 1.0);
+    }
+    let sim = simulate(&ds, method.as_ref(), &spec);
+    emit(&render(&sim, &spec, method.name()))?;
     Ok(ExitCode::SUCCESS)
 }

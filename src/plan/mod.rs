@@ -4,5 +4,6 @@
 pub mod approval;
 pub mod restock;
 pub mod scenario;
+pub mod simulate;
 
 pub use restock::{RestockLine, RestockPlan, RestockSettings, build_plan};

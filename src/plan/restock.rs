@@ -57,7 +57,7 @@ impl Default for RestockSettings {
             review_days: 7,
             service: ServiceTargets::default(),
             abc_cuts: (0.80, 0.95),
-            error_correlation: 0.3,
+            error_correlation: 0.1,
             budget: HashMap::new(),
         }
     }
@@ -296,7 +296,7 @@ impl<'a> DailyForecast<'a> {
 
 /// Dispersion (variance over mean) of daily demand over the last year, for
 /// intermittent items; `None` for regular ones.
-fn intermittency(history: Option<&DemandSeries>) -> Option<f64> {
+pub fn intermittency(history: Option<&DemandSeries>) -> Option<f64> {
     let h = history?;
     let v = &h.values[h.values.len().saturating_sub(365)..];
     if v.len() < 28 {

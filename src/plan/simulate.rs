@@ -1,0 +1,251 @@
+//! Checking the restock policy against history: replay it over held-out
+//! days where the real demand is known. At every review the policy forecasts
+//! from the history up to that day, orders up to S, and the order arrives
+//! after the lead time; demand that finds no stock is lost.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::domain::{Dataset, Product, SeriesForecast};
+use crate::forecast::baselines::Forecaster;
+use crate::plan::restock::{
+    Abc, DailyForecast, RestockSettings, abc_classes, intermittency, protection_quantile, round_order,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationSpec {
+    /// Days at the end of the history the policy is replayed over.
+    pub days: usize,
+    pub settings: RestockSettings,
+}
+
+impl Default for SimulationSpec {
+    fn default() -> Self {
+        SimulationSpec {
+            days: 182,
+            settings: RestockSettings::default(),
+        }
+    }
+}
+
+/// What one series (or a class of them) went through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Outcome {
+    pub series: usize,
+    /// Review periods after the first order could arrive.
+    pub cycles: usize,
+    /// Of those, periods in which no demand was lost.
+    pub cycles_without_stockout: usize,
+    pub demand: f64,
+    pub served: f64,
+    /// Sum of end-of-day stock, and the days counted.
+    pub stock_days: f64,
+    pub days: usize,
+    pub stockout_days: usize,
+    pub orders: usize,
+}
+
+impl Outcome {
+    fn merge(&mut self, o: &Outcome) {
+        self.series += o.series;
+        self.cycles += o.cycles;
+        self.cycles_without_stockout += o.cycles_without_stockout;
+        self.demand += o.demand;
+        self.served += o.served;
+        self.stock_days += o.stock_days;
+        self.days += o.days;
+        self.stockout_days += o.stockout_days;
+        self.orders += o.orders;
+    }
+
+    /// Share of review cycles without a stock-out.
+    pub fn cycle_service_level(&self) -> f64 {
+        if self.cycles == 0 {
+            f64::NAN
+        } else {
+            self.cycles_without_stockout as f64 / self.cycles as f64
+        }
+    }
+
+    pub fn fill_rate(&self) -> f64 {
+        if self.demand > 0.0 {
+            self.served / self.demand
+        } else {
+            1.0
+        }
+    }
+
+    pub fn average_stock(&self) -> f64 {
+        if self.days == 0 {
+            0.0
+        } else {
+            self.stock_days / self.days as f64
+        }
+    }
+}
+
+/// Results per ABC class, with the target each class had.
+#[derive(Debug, Clone, Default)]
+pub struct Simulation {
+    pub by_class: BTreeMap<Abc, (f64, Outcome)>,
+    pub total: Outcome,
+}
+
+/// Replay the policy on every series of `ds` that has more history than
+/// the replay period, forecasting with `method`.
+pub fn simulate(ds: &Dataset, method: &dyn Forecaster, spec: &SimulationSpec) -> Simulation {
+    let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
+    let abc = abc_classes(ds, spec.settings.abc_cuts);
+    let s = &spec.settings;
+    let outcomes: Vec<(Abc, f64, Outcome)> = ds
+        .demand
+        .par_iter()
+        .filter(|series| series.values.len() > spec.days + 28)
+        .map(|series| {
+            let p = products.get(series.sku.as_str()).copied();
+            let lead = p.map_or(7, |p| p.lead_time_days) as usize;
+            let pack = p.map_or(1, |p| p.pack_size.max(1));
+            let moq = p.map_or(0, |p| p.moq);
+            let review = s.review_days.max(1) as usize;
+            let class = abc
+                .get(&(series.sku.clone(), series.warehouse.clone()))
+                .copied()
+                .unwrap_or(Abc::C);
+            let sl = match class {
+                Abc::A => s.service.a,
+                Abc::B => s.service.b,
+                Abc::C => s.service.c,
+            };
+            let start = series.values.len() - spec.days;
+            let mut out = Outcome {
+                series: 1,
+                ..Outcome::default()
+            };
+            // Orders in the pipeline: (arrival day, quantity).
+            let mut pipeline: Vec<(usize, f64)> = Vec::new();
+            let mut on_hand: Option<f64> = None;
+            let mut cycle_lost = false;
+            for t in start..series.values.len() {
+                let since = t - start;
+                if since.is_multiple_of(review) {
+                    // Close the cycle that ends here, once orders can arrive.
+                    if since >= lead + review {
+                        out.cycles += 1;
+                        if !cycle_lost {
+                            out.cycles_without_stockout += 1;
+                        }
+                    }
+                    cycle_lost = false;
+                    let history = &series.values[..t];
+                    let protect = lead + review;
+                    if let Ok(f) = method.forecast(history, protect) {
+                        let fc = SeriesForecast {
+                            sku: series.sku.clone(),
+                            warehouse: series.warehouse.clone(),
+                            start: series.date_at(t),
+                            p10: f.p10,
+                            p50: f.p50,
+                            p90: f.p90,
+                            model: method.name().to_string(),
+                        };
+                        let hist = crate::domain::DemandSeries {
+                            values: history.to_vec(),
+                            ..series.clone()
+                        };
+                        let disp = intermittency(Some(&hist));
+                        let (_, level) =
+                            protection_quantile(&DailyForecast::new(&fc), 0, protect, sl, s.error_correlation, disp);
+                        // Start the replay in steady state: stock at S.
+                        let stock = *on_hand.get_or_insert(level);
+                        let position = stock + pipeline.iter().map(|o| o.1).sum::<f64>();
+                        let q = round_order(level - position, moq, pack);
+                        if q > 0 {
+                            pipeline.push((t + lead, f64::from(q)));
+                            out.orders += 1;
+                        }
+                    }
+                }
+                let mut stock = on_hand.unwrap_or(0.0);
+                pipeline.retain(|(day, q)| {
+                    if *day <= t {
+                        stock += q;
+                        false
+                    } else {
+                        true
+                    }
+                });
+                let demand = series.values[t].max(0.0);
+                let served = demand.min(stock);
+                stock -= served;
+                out.demand += demand;
+                out.served += served;
+                if demand - served > 1e-9 {
+                    out.stockout_days += 1;
+                    cycle_lost = true;
+                }
+                out.stock_days += stock;
+                out.days += 1;
+                on_hand = Some(stock);
+            }
+            (class, sl, out)
+        })
+        .collect();
+    let mut sim = Simulation::default();
+    for (class, sl, o) in outcomes {
+        let e = sim.by_class.entry(class).or_insert((sl, Outcome::default()));
+        e.1.merge(&o);
+        sim.total.merge(&o);
+    }
+    sim
+}
+
+/// The table `skuplan simulate` prints.
+pub fn render(sim: &Simulation, spec: &SimulationSpec, method: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "policy replayed over the last {} days, review every {} days, forecasts by {method}",
+        spec.days, spec.settings.review_days
+    );
+    let _ = writeln!(
+        out,
+        "{:<6} {:>7} {:>7} {:>9} {:>8} {:>9} {:>11} {:>9}",
+        "class", "series", "target", "achieved", "gap pts", "fill", "avg stock", "out days"
+    );
+    for (class, (target, o)) in &sim.by_class {
+        let csl = o.cycle_service_level();
+        let _ = writeln!(
+            out,
+            "{:<6} {:>7} {:>6.1}% {:>8.1}% {:>+8.1} {:>8.1}% {:>11.1} {:>9}",
+            format!("{class:?}"),
+            o.series,
+            target * 100.0,
+            csl * 100.0,
+            (csl - target) * 100.0,
+            o.fill_rate() * 100.0,
+            o.average_stock(),
+            o.stockout_days
+        );
+    }
+    let t = &sim.total;
+    let _ = writeln!(
+        out,
+        "{:<6} {:>7} {:>7} {:>8.1}% {:>8} {:>8.1}% {:>11.1} {:>9}",
+        "all",
+        t.series,
+        "",
+        t.cycle_service_level() * 100.0,
+        "",
+        t.fill_rate() * 100.0,
+        t.average_stock(),
+        t.stockout_days
+    );
+    let _ = writeln!(
+        out,
+        "  achieved: share of review periods with no lost demand; avg stock: units per series per day"
+    );
+    out
+}
