@@ -28,6 +28,26 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    pub fn new(
+        severity: Severity,
+        file: &str,
+        row: Option<usize>,
+        column: Option<&str>,
+        value: Option<&str>,
+        message: String,
+    ) -> Self {
+        Problem {
+            severity,
+            file: file.to_string(),
+            row,
+            column: column.map(str::to_string),
+            value: value.map(str::to_string),
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tag = match self.severity {
@@ -93,14 +113,7 @@ impl Problems {
         value: Option<&str>,
         message: impl Into<String>,
     ) {
-        self.push(Problem {
-            severity: Severity::Error,
-            file: file.to_string(),
-            row,
-            column: column.map(str::to_string),
-            value: value.map(str::to_string),
-            message: message.into(),
-        });
+        self.push(Problem::new(Severity::Error, file, row, column, value, message.into()));
     }
 
     pub fn warning(
@@ -111,14 +124,14 @@ impl Problems {
         value: Option<&str>,
         message: impl Into<String>,
     ) {
-        self.push(Problem {
-            severity: Severity::Warning,
-            file: file.to_string(),
+        self.push(Problem::new(
+            Severity::Warning,
+            file,
             row,
-            column: column.map(str::to_string),
-            value: value.map(str::to_string),
-            message: message.into(),
-        });
+            column,
+            value,
+            message.into(),
+        ));
     }
 
     pub fn has_errors(&self) -> bool {
