@@ -96,8 +96,9 @@ pub struct SimulateArgs {
     pub days: usize,
     #[arg(long, default_value_t = 7)]
     pub review_days: u32,
-    /// Forecasting method used at each review.
-    #[arg(long, default_value = "ets")]
+    /// Forecasting method used at each review: "champion" (each series'
+    /// champion, as plans use) or a baseline's name.
+    #[arg(long, default_value = "champion")]
     pub method: String,
     /// Correlation assumed between forecast errors of different days.
     #[arg(long)]

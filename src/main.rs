@@ -245,15 +245,7 @@ fn restock_plan(
     scenario: Option<&skuplan::plan::scenario::Scenario>,
     settings: &skuplan::plan::RestockSettings,
 ) -> Result<skuplan::plan::RestockPlan> {
-    use skuplan::forecast::backtest::planning_forecasts;
-    let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
-    let horizon = (longest + settings.review_days).max(28) as usize;
-    let base = planning_forecasts(ds, horizon).map_err(anyhow::Error::msg)?;
-    let (forecasts, adjustments) = match scenario {
-        Some(s) => s.apply(&base),
-        None => (base, Default::default()),
-    };
-    Ok(skuplan::plan::build_plan(ds, &forecasts, &adjustments, settings))
+    skuplan::plan::restock::plan_from_data(ds, scenario, settings).map_err(anyhow::Error::msg)
 }
 
 fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
@@ -461,16 +453,23 @@ fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<Exit
 }
 
 fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
-    use skuplan::plan::simulate::{SimulationSpec, render, simulate};
+    use skuplan::plan::simulate::{MethodChoice, SimulationSpec, render, simulate};
 
     let ws = Workspace::open(paths.workspace_dir())?;
-    let method = skuplan::forecast::baselines::baseline(&args.method).ok_or_else(|| {
-        let known: Vec<String> = skuplan::forecast::all_baselines()
-            .iter()
-            .map(|m| m.name().to_string())
-            .collect();
-        anyhow::anyhow!("unknown method '{}'; methods are: {}", args.method, known.join(", "))
-    })?;
+    let methods = skuplan::forecast::all_baselines();
+    let one = if args.method == "champion" {
+        None
+    } else {
+        let m = methods.iter().find(|m| m.name() == args.method).ok_or_else(|| {
+            let known: Vec<&str> = methods.iter().map(|m| m.name()).collect();
+            anyhow::anyhow!(
+                "unknown method '{}'; methods are: champion, {}",
+                args.method,
+                known.join(", ")
+            )
+        })?;
+        Some(m.as_ref())
+    };
     let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
     };
@@ -484,7 +483,11 @@ fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<ExitCo
     if let Some(rho) = args.error_correlation {
         spec.settings.error_correlation = rho.clamp(0.0, 1.0);
     }
-    let sim = simulate(&ds, method.as_ref(), &spec);
-    emit(&render(&sim, &spec, method.name()))?;
+    let (choice, label) = match one {
+        Some(m) => (MethodChoice::One(m), m.name().to_string()),
+        None => (MethodChoice::Champions(&methods), "each series' champion".to_string()),
+    };
+    let sim = simulate(&ds, choice, &spec);
+    emit(&render(&sim, &spec, &label))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use skuplan::domain::{Dataset, DemandSeries};
 use skuplan::forecast::baselines;
 use skuplan::plan::restock::{RestockSettings, ServiceTargets};
-use skuplan::plan::simulate::{SimulationSpec, simulate};
+use skuplan::plan::simulate::{MethodChoice, SimulationSpec, simulate};
 
 fn series(values: Vec<f64>) -> Dataset {
     Dataset {
@@ -32,7 +32,8 @@ fn spec(sl: f64) -> SimulationSpec {
 #[test]
 fn steady_demand_is_always_served() {
     let ds = series(vec![10.0; 400]);
-    let sim = simulate(&ds, baselines::baseline("ma28").unwrap().as_ref(), &spec(0.95));
+    let m = baselines::baseline("ma28").unwrap();
+    let sim = simulate(&ds, MethodChoice::One(m.as_ref()), &spec(0.95));
     let t = sim.total;
     assert_eq!(t.series, 1);
     assert_eq!(t.demand, 1400.0);
@@ -56,8 +57,8 @@ fn more_service_never_serves_less() {
         .collect();
     let ds = series(values);
     let m = baselines::baseline("ets").unwrap();
-    let lo = simulate(&ds, m.as_ref(), &spec(0.80)).total;
-    let hi = simulate(&ds, m.as_ref(), &spec(0.99)).total;
+    let lo = simulate(&ds, MethodChoice::One(m.as_ref()), &spec(0.80)).total;
+    let hi = simulate(&ds, MethodChoice::One(m.as_ref()), &spec(0.99)).total;
     assert!(hi.served >= lo.served - 1e-9, "{} < {}", hi.served, lo.served);
     assert!(hi.cycle_service_level() >= lo.cycle_service_level());
     assert!(hi.average_stock() > lo.average_stock());

@@ -361,19 +361,3 @@ pub fn fva(m: &Metrics, reference: &Metrics) -> f64 {
         f64::NAN
     }
 }
-
-/// Forecasts for planning: every baseline is backtested on two 28-day
-/// windows, each series gets its champion, and the champion forecasts the
-/// `horizon` days after the history.
-pub fn planning_forecasts(dataset: &Dataset, horizon: usize) -> Result<Vec<SeriesForecast>, String> {
-    let methods = crate::forecast::baselines::all_baselines();
-    let spec = BacktestSpec {
-        horizon: 28,
-        windows: 2,
-        step: 28,
-        ..BacktestSpec::default()
-    };
-    let bt = run(dataset, &methods, &spec)?;
-    let champions = bt.champions();
-    Ok(champion_forecasts(dataset, &methods, &champions, horizon))
-}

@@ -49,6 +49,10 @@ pub struct RestockSettings {
     pub error_correlation: f64,
     /// Spend cap per warehouse (in unit-cost money), if any.
     pub budget: HashMap<String, f64>,
+    /// Measured spread of forecast errors (see [`calibrate`]); the normal
+    /// distribution is used until one is measured.
+    #[serde(skip)]
+    pub calibration: Calibration,
 }
 
 impl Default for RestockSettings {
@@ -59,6 +63,7 @@ impl Default for RestockSettings {
             abc_cuts: (0.80, 0.95),
             error_correlation: 0.1,
             budget: HashMap::new(),
+            calibration: Calibration::default(),
         }
     }
 }
@@ -199,19 +204,10 @@ fn z(p: f64) -> f64 {
     Normal::new(0.0, 1.0).map_or(0.0, |n| n.inverse_cdf(p.clamp(0.5, 0.9999)))
 }
 
-/// The service-level quantile of the sum of `n` daily demands.
-///
-/// Regular items: normal, mean the sum of daily p50, spread from each day's
-/// p10..p90 added with the configured error correlation. Intermittent items:
-/// negative binomial with the same mean and the history's dispersion.
-pub fn protection_quantile(
-    daily: &DailyForecast<'_>,
-    from: usize,
-    n: usize,
-    sl: f64,
-    rho: f64,
-    intermittent: Option<f64>,
-) -> (f64, f64) {
+/// Mean and standard deviation of the sum of `n` daily demands from day
+/// `from`: means add up; spreads (from each day's p10..p90) add up with an
+/// equal pairwise correlation `rho`.
+pub fn sum_stats(daily: &DailyForecast<'_>, from: usize, n: usize, rho: f64) -> (f64, f64) {
     let (mut mean, mut var_ind, mut sd_sum) = (0.0, 0.0, 0.0);
     for t in from..from + n {
         let (p10, p50, p90) = daily.at(t);
@@ -221,14 +217,115 @@ pub fn protection_quantile(
         sd_sum += sd;
     }
     let rho = rho.clamp(0.0, 1.0);
-    // Var of a sum with equal pairwise correlation rho.
     let var = (1.0 - rho) * var_ind + rho * sd_sum * sd_sum;
+    (mean, var.max(0.0).sqrt())
+}
+
+/// The service-level quantile of the sum of `n` daily demands.
+///
+/// Regular items: the forecast mean plus the calibrated quantile of the
+/// standardised error times the spread of the sum (the normal's z until a
+/// calibration is measured). Intermittent items: negative binomial with
+/// the same mean and the history's dispersion.
+pub fn protection_quantile(
+    daily: &DailyForecast<'_>,
+    from: usize,
+    n: usize,
+    sl: f64,
+    settings: &RestockSettings,
+    intermittent: Option<f64>,
+) -> (f64, f64) {
+    let (mean, sd) = sum_stats(daily, from, n, settings.error_correlation);
     let q = match intermittent {
         Some(dispersion) => nb_quantile(mean, mean * dispersion.max(1.0), sl),
-        None => mean + z(sl) * var.sqrt(),
+        None => mean + settings.calibration.z(sl) * sd,
     };
     // Never below the median demand of the interval.
     (mean, q.max(mean))
+}
+
+/// How far actual demand over a protection interval strayed from its
+/// forecast, in units of the forecast's own spread, measured on past
+/// origins of the data. Its quantiles stand in for the normal's z, which
+/// corrects both a biased forecast and a spread of the wrong shape.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Calibration {
+    /// Standardised errors, sorted.
+    errors: Vec<f64>,
+}
+
+impl Calibration {
+    /// Fewer errors than this and the normal distribution is used.
+    pub const MIN_SAMPLES: usize = 100;
+
+    pub fn from_errors(mut errors: Vec<f64>) -> Self {
+        errors.retain(|e| e.is_finite());
+        errors.sort_by(f64::total_cmp);
+        Calibration { errors }
+    }
+
+    pub fn samples(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// The standardised error not exceeded with probability `sl`.
+    pub fn z(&self, sl: f64) -> f64 {
+        let n = self.errors.len();
+        if n < Self::MIN_SAMPLES {
+            return z(sl);
+        }
+        let rank = (sl.clamp(0.0, 1.0) * n as f64).ceil() as usize;
+        self.errors[rank.clamp(1, n) - 1]
+    }
+}
+
+/// Measure a [`Calibration`]: for every regular series and each origin
+/// that `origins(history length, protection days)` names, forecast the
+/// protection interval with `forecast(series, history, days)` from the
+/// history before the origin and compare with what happened.
+pub fn calibrate<O, F>(ds: &Dataset, settings: &RestockSettings, origins: O, forecast: F) -> Calibration
+where
+    O: Fn(usize, usize) -> Vec<usize> + Sync,
+    F: Fn(usize, &[f64], usize) -> Option<crate::forecast::QuantileForecast> + Sync,
+{
+    use rayon::prelude::*;
+    let leads: HashMap<&str, u32> = ds.products.iter().map(|p| (p.sku.as_str(), p.lead_time_days)).collect();
+    let errors: Vec<f64> = ds
+        .demand
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, s)| {
+            let lead = leads.get(s.sku.as_str()).copied().unwrap_or(7);
+            let protect = (lead + settings.review_days.max(1)) as usize;
+            let regular = intermittency(Some(s)).is_none();
+            let mut out = Vec::new();
+            for origin in origins(s.values.len(), protect) {
+                if !regular || origin < 56 || origin + protect > s.values.len() {
+                    continue;
+                }
+                let history = &s.values[..origin];
+                let Some(f) = forecast(i, history, protect) else {
+                    continue;
+                };
+                let fc = SeriesForecast {
+                    sku: String::new(),
+                    warehouse: String::new(),
+                    start: s.start,
+                    p10: f.p10,
+                    p50: f.p50,
+                    p90: f.p90,
+                    model: String::new(),
+                };
+                let (mean, sd) = sum_stats(&DailyForecast::new(&fc), 0, protect, settings.error_correlation);
+                let actual: f64 = s.values[origin..origin + protect].iter().sum();
+                if sd > 1e-9 {
+                    out.push((actual - mean) / sd);
+                }
+            }
+            out
+        })
+        .collect();
+    Calibration::from_errors(errors)
 }
 
 /// Quantile of a negative binomial with this mean and variance (Poisson
@@ -428,8 +525,8 @@ fn line_for(
     let daily = DailyForecast::new(f);
     let disp = intermittency(history);
     let protect = (lead + review) as usize;
-    let (mean, s) = protection_quantile(&daily, 0, protect, sl, settings.error_correlation, disp);
-    let (_, rop) = protection_quantile(&daily, 0, (lead as usize).max(1), sl, settings.error_correlation, disp);
+    let (mean, s) = protection_quantile(&daily, 0, protect, sl, settings, disp);
+    let (_, rop) = protection_quantile(&daily, 0, (lead as usize).max(1), sl, settings, disp);
 
     let plan_date = f.start;
     let in_time = plan_date + chrono::Days::new(protect as u64);
@@ -619,6 +716,57 @@ pub fn summary(plan: &RestockPlan) -> String {
     out
 }
 
+/// Origins for a calibration that looks `ahead` days forward from the end
+/// of the history: the same weeks one year (364 days) earlier, where the
+/// history is that long, because a forecast's errors follow the season (a
+/// weekly model over-forecasts every autumn); the last 16 weeks otherwise.
+pub fn seasonal_origins(ahead: usize) -> impl Fn(usize, usize) -> Vec<usize> + Sync {
+    move |len: usize, protect: usize| -> Vec<usize> {
+        let span = ahead.max(28);
+        let start_last_year = (len + ahead).checked_sub(364 + ahead);
+        match start_last_year.filter(|s| *s >= 56 + 28) {
+            // From four weeks before the same day last year to the end of
+            // the period that will be planned or replayed, a year earlier.
+            Some(s) => (0..=span / 28 + 1).map(|k| s - 28 + k * 28).collect(),
+            None => (1..=4).filter_map(|k| len.checked_sub(protect + k * 28)).collect(),
+        }
+    }
+}
+
+/// The whole planning run on a data set: backtest the baselines on two
+/// 28-day windows, forecast each series with its champion, measure the
+/// calibration on the same champions' past errors, apply the scenario's
+/// overrides, and build the plan.
+pub fn plan_from_data(
+    ds: &Dataset,
+    scenario: Option<&crate::plan::scenario::Scenario>,
+    settings: &RestockSettings,
+) -> Result<RestockPlan, String> {
+    use crate::forecast::backtest::{BacktestSpec, champion_forecasts, run};
+    let methods = crate::forecast::all_baselines();
+    let spec = BacktestSpec {
+        horizon: 28,
+        windows: 2,
+        step: 28,
+        ..BacktestSpec::default()
+    };
+    let bt = run(ds, &methods, &spec)?;
+    let champions = bt.champions();
+    let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
+    let horizon = (longest + settings.review_days).max(28) as usize;
+    let base = champion_forecasts(ds, &methods, &champions, horizon);
+    let mut settings = settings.clone();
+    settings.calibration = calibrate(ds, &settings, seasonal_origins(0), |i, history, days| {
+        let m = champions.final_choice.get(i).copied().flatten().unwrap_or(0);
+        methods[m].forecast(history, days).ok()
+    });
+    let (forecasts, adjustments) = match scenario {
+        Some(s) => s.apply(&base),
+        None => (base, Adjustments::new()),
+    };
+    Ok(build_plan(ds, &forecasts, &adjustments, &settings))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -632,6 +780,28 @@ mod tests {
         assert_eq!(round_order(13.0, 10, 6), 18);
         assert_eq!(round_order(12.0, 0, 6), 12);
         assert_eq!(round_order(5.0, 0, 0), 5);
+    }
+
+    #[test]
+    fn calibration_quantiles_fall_back_to_the_normal() {
+        let few = Calibration::from_errors(vec![0.0; 10]);
+        assert!((few.z(0.95) - 1.644_853_626_951).abs() < 1e-6);
+        // 0.00, 0.01, ... 0.99 (and a NaN that is dropped).
+        let mut e: Vec<f64> = (0..100).rev().map(|i| f64::from(i) / 100.0).collect();
+        e.push(f64::NAN);
+        let c = Calibration::from_errors(e);
+        assert_eq!(c.samples(), 100);
+        assert_eq!(c.z(0.95), 0.94);
+        assert_eq!(c.z(1.0), 0.99);
+        assert_eq!(c.z(0.0), 0.0);
+    }
+
+    #[test]
+    fn seasonal_origins_look_a_year_back() {
+        let o = seasonal_origins(0)(1000, 14);
+        assert_eq!(o, vec![1000 - 364 - 28, 1000 - 364, 1000 - 364 + 28]);
+        // Less than a year and a bit of history: the last 16 weeks.
+        assert_eq!(seasonal_origins(0)(300, 14), vec![258, 230, 202, 174]);
     }
 
     #[test]

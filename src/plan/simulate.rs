@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::domain::{Dataset, Product, SeriesForecast};
 use crate::forecast::baselines::Forecaster;
 use crate::plan::restock::{
-    Abc, DailyForecast, RestockSettings, abc_classes, intermittency, protection_quantile, round_order,
+    Abc, DailyForecast, RestockSettings, abc_classes, calibrate, intermittency, protection_quantile, round_order,
+    seasonal_origins,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,17 +94,63 @@ pub struct Simulation {
     pub total: Outcome,
 }
 
+/// Which forecasting method each series uses in a replay.
+pub enum MethodChoice<'a> {
+    /// The same method everywhere.
+    One(&'a dyn Forecaster),
+    /// Each series' champion among these, chosen by a backtest that ends
+    /// where the replay starts (as `skuplan plan restock` chooses).
+    Champions(&'a [Box<dyn Forecaster>]),
+}
+
 /// Replay the policy on every series of `ds` that has more history than
-/// the replay period, forecasting with `method`.
-pub fn simulate(ds: &Dataset, method: &dyn Forecaster, spec: &SimulationSpec) -> Simulation {
+/// the replay period.
+pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -> Simulation {
     let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
     let abc = abc_classes(ds, spec.settings.abc_cuts);
-    let s = &spec.settings;
+    let per_series: Vec<&dyn Forecaster> = match choice {
+        MethodChoice::One(m) => vec![m; ds.demand.len()],
+        MethodChoice::Champions(methods) => {
+            let last = ds.date_range().map(|r| r.1);
+            let bspec = crate::forecast::BacktestSpec {
+                horizon: 28,
+                windows: 2,
+                step: 28,
+                origin: last.map(|l| l - chrono::Days::new(spec.days as u64 + 28)),
+                ..crate::forecast::BacktestSpec::default()
+            };
+            let chosen = crate::forecast::backtest::run(ds, methods, &bspec)
+                .map(|bt| bt.champions().final_choice)
+                .unwrap_or_default();
+            (0..ds.demand.len())
+                .map(|i| methods[chosen.get(i).copied().flatten().unwrap_or(0)].as_ref())
+                .collect()
+        }
+    };
+    // Calibrate on origins before the replay: the replay is never looked at.
+    let mut settings = spec.settings.clone();
+    let days = spec.days;
+    let seasonal = seasonal_origins(days);
+    settings.calibration = calibrate(
+        ds,
+        &settings,
+        // The replay starts `days` before the end: calibrate as a plan made
+        // on that day would, never on the replayed days themselves.
+        |len, protect| {
+            seasonal(len.saturating_sub(days), protect)
+                .into_iter()
+                .filter(|o| o + protect <= len.saturating_sub(days))
+                .collect()
+        },
+        |i, history, n| per_series[i].forecast(history, n).ok(),
+    );
+    let s = &settings;
     let outcomes: Vec<(Abc, f64, Outcome)> = ds
         .demand
         .par_iter()
-        .filter(|series| series.values.len() > spec.days + 28)
-        .map(|series| {
+        .zip(per_series.par_iter())
+        .filter(|(series, _)| series.values.len() > spec.days + 28)
+        .map(|(series, method)| {
             let p = products.get(series.sku.as_str()).copied();
             let lead = p.map_or(7, |p| p.lead_time_days) as usize;
             let pack = p.map_or(1, |p| p.pack_size.max(1));
@@ -155,8 +202,7 @@ pub fn simulate(ds: &Dataset, method: &dyn Forecaster, spec: &SimulationSpec) ->
                             ..series.clone()
                         };
                         let disp = intermittency(Some(&hist));
-                        let (_, level) =
-                            protection_quantile(&DailyForecast::new(&fc), 0, protect, sl, s.error_correlation, disp);
+                        let (_, level) = protection_quantile(&DailyForecast::new(&fc), 0, protect, sl, s, disp);
                         // Start the replay in steady state: stock at S.
                         let stock = *on_hand.get_or_insert(level);
                         let position = stock + pipeline.iter().map(|o| o.1).sum::<f64>();
@@ -203,6 +249,7 @@ pub fn simulate(ds: &Dataset, method: &dyn Forecaster, spec: &SimulationSpec) ->
 
 /// The table `skuplan simulate` prints.
 pub fn render(sim: &Simulation, spec: &SimulationSpec, method: &str) -> String {
+    // `method` names what forecast: a method, or "each series' champion".
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(
