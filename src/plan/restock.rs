@@ -232,13 +232,14 @@ pub fn protection_quantile(
     from: usize,
     n: usize,
     sl: f64,
+    class: Abc,
     settings: &RestockSettings,
     intermittent: Option<f64>,
 ) -> (f64, f64) {
     let (mean, sd) = sum_stats(daily, from, n, settings.error_correlation);
     let q = match intermittent {
         Some(dispersion) => nb_quantile(mean, mean * dispersion.max(1.0), sl),
-        None => mean + settings.calibration.z(sl) * sd,
+        None => mean + settings.calibration.z_for(sl, class) * sd,
     };
     // Never below the median demand of the interval.
     (mean, q.max(mean))
@@ -250,33 +251,58 @@ pub fn protection_quantile(
 /// corrects both a biased forecast and a spread of the wrong shape.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Calibration {
-    /// Standardised errors, sorted.
+    /// Standardised errors of every series, sorted.
     errors: Vec<f64>,
+    /// The same by ABC class (A, B, C), sorted: low-volume lines err
+    /// differently from high-volume ones.
+    by_class: [Vec<f64>; 3],
 }
 
 impl Calibration {
-    /// Fewer errors than this and the normal distribution is used.
+    /// Fewer errors than this and the pooled errors (or the normal
+    /// distribution) are used.
     pub const MIN_SAMPLES: usize = 100;
 
-    pub fn from_errors(mut errors: Vec<f64>) -> Self {
-        errors.retain(|e| e.is_finite());
-        errors.sort_by(f64::total_cmp);
-        Calibration { errors }
+    pub fn from_errors(errors: Vec<f64>) -> Self {
+        Self::from_class_errors(errors.into_iter().map(|e| (Abc::C, e)).collect())
+    }
+
+    pub fn from_class_errors(errors: Vec<(Abc, f64)>) -> Self {
+        let mut c = Calibration::default();
+        for (class, e) in errors.into_iter().filter(|(_, e)| e.is_finite()) {
+            c.errors.push(e);
+            c.by_class[class as usize].push(e);
+        }
+        c.errors.sort_by(f64::total_cmp);
+        for v in &mut c.by_class {
+            v.sort_by(f64::total_cmp);
+        }
+        c
     }
 
     pub fn samples(&self) -> usize {
         self.errors.len()
     }
 
-    /// The standardised error not exceeded with probability `sl`.
+    /// The standardised error not exceeded with probability `sl`, over all
+    /// series.
     pub fn z(&self, sl: f64) -> f64 {
-        let n = self.errors.len();
-        if n < Self::MIN_SAMPLES {
-            return z(sl);
-        }
-        let rank = (sl.clamp(0.0, 1.0) * n as f64).ceil() as usize;
-        self.errors[rank.clamp(1, n) - 1]
+        quantile_of(&self.errors, sl).unwrap_or_else(|| z(sl))
     }
+
+    /// The same for one class, falling back to all series.
+    pub fn z_for(&self, sl: f64, class: Abc) -> f64 {
+        quantile_of(&self.by_class[class as usize], sl).unwrap_or_else(|| self.z(sl))
+    }
+}
+
+fn quantile_of(sorted: &[f64], p: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n < Calibration::MIN_SAMPLES {
+        return None;
+    }
+    let rank = (p.clamp(0.0, 1.0) * n as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, n) - 1])
 }
 
 /// Measure a [`Calibration`]: for every regular series and each origin
@@ -290,7 +316,8 @@ where
 {
     use rayon::prelude::*;
     let leads: HashMap<&str, u32> = ds.products.iter().map(|p| (p.sku.as_str(), p.lead_time_days)).collect();
-    let errors: Vec<f64> = ds
+    let classes = abc_classes(ds, settings.abc_cuts);
+    let errors: Vec<(Abc, f64)> = ds
         .demand
         .par_iter()
         .enumerate()
@@ -298,6 +325,10 @@ where
             let lead = leads.get(s.sku.as_str()).copied().unwrap_or(7);
             let protect = (lead + settings.review_days.max(1)) as usize;
             let regular = intermittency(Some(s)).is_none();
+            let class = classes
+                .get(&(s.sku.clone(), s.warehouse.clone()))
+                .copied()
+                .unwrap_or(Abc::C);
             let mut out = Vec::new();
             for origin in origins(s.values.len(), protect) {
                 if !regular || origin < 56 || origin + protect > s.values.len() {
@@ -319,13 +350,13 @@ where
                 let (mean, sd) = sum_stats(&DailyForecast::new(&fc), 0, protect, settings.error_correlation);
                 let actual: f64 = s.values[origin..origin + protect].iter().sum();
                 if sd > 1e-9 {
-                    out.push((actual - mean) / sd);
+                    out.push((class, (actual - mean) / sd));
                 }
             }
             out
         })
         .collect();
-    Calibration::from_errors(errors)
+    Calibration::from_class_errors(errors)
 }
 
 /// Quantile of a negative binomial with this mean and variance (Poisson
@@ -525,8 +556,8 @@ fn line_for(
     let daily = DailyForecast::new(f);
     let disp = intermittency(history);
     let protect = (lead + review) as usize;
-    let (mean, s) = protection_quantile(&daily, 0, protect, sl, settings, disp);
-    let (_, rop) = protection_quantile(&daily, 0, (lead as usize).max(1), sl, settings, disp);
+    let (mean, s) = protection_quantile(&daily, 0, protect, sl, abc, settings, disp);
+    let (_, rop) = protection_quantile(&daily, 0, (lead as usize).max(1), sl, abc, settings, disp);
 
     let plan_date = f.start;
     let in_time = plan_date + chrono::Days::new(protect as u64);

@@ -202,7 +202,7 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
                             ..series.clone()
                         };
                         let disp = intermittency(Some(&hist));
-                        let (_, level) = protection_quantile(&DailyForecast::new(&fc), 0, protect, sl, s, disp);
+                        let (_, level) = protection_quantile(&DailyForecast::new(&fc), 0, protect, sl, class, s, disp);
                         // Start the replay in steady state: stock at S.
                         let stock = *on_hand.get_or_insert(level);
                         let position = stock + pipeline.iter().map(|o| o.1).sum::<f64>();
