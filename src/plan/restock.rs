@@ -324,17 +324,21 @@ where
         .flat_map_iter(|(i, s)| {
             let lead = leads.get(s.sku.as_str()).copied().unwrap_or(7);
             let protect = (lead + settings.review_days.max(1)) as usize;
-            let regular = intermittency(Some(s)).is_none();
             let class = classes
                 .get(&(s.sku.clone(), s.warehouse.clone()))
                 .copied()
                 .unwrap_or(Abc::C);
             let mut out = Vec::new();
             for origin in origins(s.values.len(), protect) {
-                if !regular || origin < 56 || origin + protect > s.values.len() {
+                if origin < 56 || origin + protect > s.values.len() {
                     continue;
                 }
+                // Only what was known at the origin decides whether the line
+                // is regular (intermittent ones use the negative binomial).
                 let history = &s.values[..origin];
+                if intermittency_of(history).is_some() {
+                    continue;
+                }
                 let Some(f) = forecast(i, history, protect) else {
                     continue;
                 };
@@ -425,8 +429,12 @@ impl<'a> DailyForecast<'a> {
 /// Dispersion (variance over mean) of daily demand over the last year, for
 /// intermittent items; `None` for regular ones.
 pub fn intermittency(history: Option<&DemandSeries>) -> Option<f64> {
-    let h = history?;
-    let v = &h.values[h.values.len().saturating_sub(365)..];
+    intermittency_of(&history?.values)
+}
+
+/// The same for a plain history.
+pub fn intermittency_of(values: &[f64]) -> Option<f64> {
+    let v = &values[values.len().saturating_sub(365)..];
     if v.len() < 28 {
         return None;
     }

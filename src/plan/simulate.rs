@@ -107,7 +107,21 @@ pub enum MethodChoice<'a> {
 /// the replay period.
 pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -> Simulation {
     let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
-    let abc = abc_classes(ds, spec.settings.abc_cuts);
+    // Classes from the history before the replay, as a plan made then would.
+    let before = Dataset {
+        products: ds.products.clone(),
+        demand: ds
+            .demand
+            .iter()
+            .map(|s| crate::domain::DemandSeries {
+                values: s.values[..s.values.len().saturating_sub(spec.days)].to_vec(),
+                promo: None,
+                ..s.clone()
+            })
+            .collect(),
+        ..Dataset::default()
+    };
+    let abc = abc_classes(&before, spec.settings.abc_cuts);
     let per_series: Vec<&dyn Forecaster> = match choice {
         MethodChoice::One(m) => vec![m; ds.demand.len()],
         MethodChoice::Champions(methods) => {
