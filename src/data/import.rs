@@ -767,7 +767,7 @@ impl Acc {
             );
         }
         for sku in missing {
-            products.push(Product::placeholder_for(
+            products.push(Product::made_from_sales(
                 sku,
                 self.descriptions.get(sku).map(String::as_str),
                 &opts.product_defaults,

@@ -32,7 +32,7 @@ pub struct Product {
 
 impl Product {
     /// The row made for a SKU that sales mention but the product file lacks.
-    pub fn placeholder_for(sku: &str, description: Option<&str>, defaults: &ProductDefaults) -> Self {
+    pub fn made_from_sales(sku: &str, description: Option<&str>, defaults: &ProductDefaults) -> Self {
         Product {
             sku: sku.to_string(),
             title: description

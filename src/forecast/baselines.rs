@@ -151,6 +151,22 @@ fn fallback(history: &[f64], horizon: usize) -> Result<QuantileForecast, Forecas
     Ok(QuantileForecast::flat(m, m - Z90 * sd, m + Z90 * sd, horizon))
 }
 
+/// Fit a seasonal model on the last year of history; the recent mean when
+/// there are fewer than two seasons, the history is flat, or the fit fails.
+fn seasonal_fit(
+    name: &str,
+    model: impl AnofoxForecaster,
+    period: usize,
+    history: &[f64],
+    horizon: usize,
+) -> Result<QuantileForecast, ForecastError> {
+    let h = tail(history, FIT_WINDOW);
+    if h.len() < 2 * period + 2 || h.iter().all(|v| *v == h[0]) {
+        return fallback(history, horizon);
+    }
+    run_anofox(name, model, h, horizon).or_else(|_| fallback(history, horizon))
+}
+
 /// The value `lag` days before each forecast day ("same weekday last week",
 /// or with lag 364 "same weekday one year earlier").
 #[derive(Debug, Clone)]
@@ -232,11 +248,13 @@ impl Forecaster for Ets {
     }
 
     fn forecast(&self, history: &[f64], horizon: usize) -> Result<QuantileForecast, ForecastError> {
-        let h = tail(history, FIT_WINDOW);
-        if h.len() < 2 * self.period + 2 || h.iter().all(|v| *v == h[0]) {
-            return fallback(history, horizon);
-        }
-        run_anofox("ets", ETS::new(ETSSpec::ana(), self.period), h, horizon).or_else(|_| fallback(history, horizon))
+        seasonal_fit(
+            "ets",
+            ETS::new(ETSSpec::ana(), self.period),
+            self.period,
+            history,
+            horizon,
+        )
     }
 }
 
@@ -252,11 +270,7 @@ impl Forecaster for Theta {
     }
 
     fn forecast(&self, history: &[f64], horizon: usize) -> Result<QuantileForecast, ForecastError> {
-        let h = tail(history, FIT_WINDOW);
-        if h.len() < 2 * self.period + 2 || h.iter().all(|v| *v == h[0]) {
-            return fallback(history, horizon);
-        }
-        run_anofox("theta", AfTheta::seasonal(self.period), h, horizon).or_else(|_| fallback(history, horizon))
+        seasonal_fit("theta", AfTheta::seasonal(self.period), self.period, history, horizon)
     }
 }
 
