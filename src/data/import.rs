@@ -287,7 +287,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             report: Box::new(report),
         });
     }
-    report.summary = Some(summarize(&dataset, &acc_rows(&report), opts));
+    report.summary = Some(summarize(&dataset, acc_rows(&report), opts));
     Ok(Imported { dataset, report })
 }
 
@@ -300,7 +300,7 @@ fn acc_rows(report: &ImportReport) -> usize {
         .sum()
 }
 
-fn summarize(ds: &Dataset, demand_rows: &usize, opts: &ImportOptions) -> Summary {
+fn summarize(ds: &Dataset, demand_rows: usize, opts: &ImportOptions) -> Summary {
     let (first, last) = ds.date_range().unzip();
     let days: usize = ds.demand.iter().map(|s| s.values.len()).sum();
     let zeros: usize = ds
@@ -311,7 +311,7 @@ fn summarize(ds: &Dataset, demand_rows: &usize, opts: &ImportOptions) -> Summary
     let mut warehouses: BTreeSet<&str> = ds.demand.iter().map(|s| s.warehouse.as_str()).collect();
     warehouses.extend(ds.warehouses.iter().map(|w| w.id.as_str()));
     Summary {
-        demand_rows: *demand_rows,
+        demand_rows,
         series: ds.demand.len(),
         skus: ds.sku_count(),
         warehouses: warehouses.len(),
