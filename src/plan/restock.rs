@@ -126,6 +126,10 @@ pub struct RestockLine {
     pub lead_time_days: u32,
     pub review_days: u32,
     pub on_hand: f64,
+    /// False when the inventory file had no row for the line: stock is
+    /// then taken as zero. (Plans saved before this field read as known.)
+    #[serde(default = "known")]
+    pub stock_known: bool,
     /// On order and due within the protection interval.
     pub on_order_in_time: f64,
     pub inventory_position: f64,
@@ -166,6 +170,10 @@ impl RestockLine {
             .collect::<Vec<_>>()
             .join("; ")
     }
+}
+
+fn known() -> bool {
+    true
 }
 
 /// A plan: one line per SKU and warehouse with a forecast.
@@ -649,6 +657,7 @@ fn line_for(
         lead_time_days: lead,
         review_days: review,
         on_hand,
+        stock_known: inv.is_some(),
         on_order_in_time,
         inventory_position: position,
         protection_demand: mean,
@@ -746,6 +755,20 @@ pub fn summary(plan: &RestockPlan) -> String {
         for (k, (n, c)) in map.iter() {
             let _ = writeln!(out, "    {k:<30} {n:>5} lines {c:>12.2}");
         }
+    }
+    let unknown_stock = plan.lines.iter().filter(|l| !l.stock_known).count();
+    if unknown_stock > 0 {
+        let _ = writeln!(
+            out,
+            "  note: {unknown_stock} lines have no inventory row; their stock is taken as zero"
+        );
+    }
+    let no_cost = ordering.iter().filter(|l| l.unit_cost <= 0.0).count();
+    if no_cost > 0 {
+        let _ = writeln!(
+            out,
+            "  note: {no_cost} ordering lines have no unit cost, so costs and budgets leave them out"
+        );
     }
     let short = plan.lines.iter().filter(|l| l.stockout_with.is_some()).count();
     let _ = writeln!(
