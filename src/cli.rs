@@ -289,6 +289,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         repeat: usize,
     },
+    /// Solve the Solomon VRPTW instances in a folder, check every route, and
+    /// compare vehicles and distance with the best-known solutions.
+    Vrp {
+        /// Folder with the instances (*.txt) and solomon_bks.csv.
+        #[arg(long)]
+        solomon: PathBuf,
+        /// Seconds per instance.
+        #[arg(long, default_value_t = 10)]
+        time_limit: usize,
+        /// Only instances whose name starts with this (e.g. C1, RC2).
+        #[arg(long)]
+        only: Option<String>,
+        /// Write each instance's routes as DIR/<instance>.csv (vehicle,seq,customer).
+        #[arg(long)]
+        routes_out: Option<PathBuf>,
+    },
     /// Recompute a restock plan of N lines with a what-if override, beside a
     /// plain pass over the same forecasts.
     Plan {

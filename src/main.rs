@@ -77,6 +77,15 @@ fn run() -> Result<ExitCode> {
         Command::Export(ExportCommand::Restock { out, all }) => export_restock(&out, all, &paths),
         Command::Scenario(cmd) => scenario(cmd, &config, &paths),
         Command::Simulate(args) => simulate(args, &config, &paths),
+        Command::Bench(BenchCommand::Vrp {
+            solomon,
+            time_limit,
+            only,
+            routes_out,
+        }) => {
+            bench::vrp_bench(&solomon, time_limit, only.as_deref(), routes_out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Plan { lines }) => {
             bench::plan_bench(lines)?;
             Ok(ExitCode::SUCCESS)

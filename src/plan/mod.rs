@@ -5,5 +5,7 @@ pub mod approval;
 pub mod restock;
 pub mod scenario;
 pub mod simulate;
+pub mod solomon;
+pub mod vrp;
 
 pub use restock::{RestockLine, RestockPlan, RestockSettings, build_plan};
