@@ -40,8 +40,8 @@ fn read_rows(p: &Path) -> Vec<RestockExportRow> {
     r.deserialize().map(|x| x.unwrap()).collect()
 }
 
-#[test]
-fn plan_approve_export_round_trip() {
+/// A workspace with sample data and a saved restock plan.
+fn planned_workspace() -> (tempfile::TempDir, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     sample(home.path(), data.path());
@@ -50,6 +50,12 @@ fn plan_approve_export_round_trip() {
         .arg(data.path())
         .assert()
         .success();
+    (home, data)
+}
+
+#[test]
+fn plan_approve_export_round_trip() {
+    let (home, data) = planned_workspace();
     let all = home.path().join("all.csv");
     skuplan(home.path())
         .args(["export", "restock", "--all", "--out"])
@@ -168,14 +174,7 @@ fn plan_approve_export_round_trip() {
 
 #[test]
 fn audit_log_survives_a_killed_process() {
-    let home = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    sample(home.path(), data.path());
-    skuplan(home.path())
-        .args(["plan", "restock", "--data"])
-        .arg(data.path())
-        .assert()
-        .success();
+    let (home, _data) = planned_workspace();
     let bin = assert_cmd::cargo::cargo_bin("skuplan");
     let acks = home.path().join("acks.txt");
     // Approve and reject everything, over and over, until killed.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::domain::{Dataset, Product, SeriesForecast};
 use crate::forecast::baselines::Forecaster;
 use crate::plan::restock::{
-    Abc, DailyForecast, RestockSettings, abc_classes, calibrate, intermittency, protection_quantile, round_order,
+    Abc, DailyForecast, RestockSettings, abc_classes, calibrate, intermittency_of, protection_quantile, round_order,
     seasonal_origins,
 };
 
@@ -211,11 +211,7 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
                             p90: f.p90,
                             model: method.name().to_string(),
                         };
-                        let hist = crate::domain::DemandSeries {
-                            values: history.to_vec(),
-                            ..series.clone()
-                        };
-                        let disp = intermittency(Some(&hist));
+                        let disp = intermittency_of(history);
                         let (_, level) = protection_quantile(&DailyForecast::new(&fc), 0, protect, sl, class, s, disp);
                         // Start the replay in steady state: stock at S.
                         let stock = *on_hand.get_or_insert(level);

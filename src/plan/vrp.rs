@@ -318,14 +318,3 @@ pub fn check(matrix: &Matrix, jobs: &[JobSpec], vehicles: &[VehicleSpec], routin
     }
     errors
 }
-
-/// Total distance of routes by the matrix, depot to depot.
-pub fn route_distance(matrix: &Matrix, jobs: &[JobSpec], vehicle: &VehicleSpec, visits: &[Visit]) -> f64 {
-    let mut at = vehicle.start;
-    let mut d = 0.0;
-    for v in visits {
-        d += matrix.distance(at, jobs[v.job].location);
-        at = jobs[v.job].location;
-    }
-    d + matrix.distance(at, vehicle.end)
-}
