@@ -413,3 +413,231 @@ pub fn vrp_bench(dir: &Path, seconds: usize, only: Option<&str>, routes_out: Opt
     println!("infeasible or incomplete: {infeasible}");
     Ok(())
 }
+
+/// Best f32 matrix-multiply rate candle reaches here, in FLOP/s, over a few
+/// shapes like the encoder's.
+fn matmul_rate(dev: &candle_core::Device) -> Result<f64> {
+    use candle_core::{DType, Tensor};
+    let mut best = 0f64;
+    for (m, k, n) in [(1024, 384, 1536), (2048, 384, 384), (1024, 1024, 1024)] {
+        let a = Tensor::randn(0f32, 1.0, (m, k), dev)?;
+        let b = Tensor::randn(0f32, 1.0, (k, n), dev)?;
+        let _ = a.matmul(&b)?.to_dtype(DType::F32)?;
+        let t = median_time(5, || Ok(a.matmul(&b)?.sum_all()?.to_scalar::<f32>()?))?;
+        best = best.max(2.0 * (m * k * n) as f64 / t.as_secs_f64());
+    }
+    Ok(best)
+}
+
+/// `skuplan bench train`: samples/s of a training step (batch x seq tokens)
+/// in each mode, the FLOP/s it achieves over candle's matmul rate, peak
+/// memory, and forecast throughput with cached embeddings.
+pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize, series: usize) -> Result<String> {
+    use crate::engine::bert::{Batch, Bert, Dropout};
+    use crate::engine::encoder::{Encoder, ModelDir};
+    use crate::engine::model::{HeadConfig, pinball_loss};
+    use crate::engine::optim::AdamW;
+    use crate::engine::train::{Calibration, DemandModel, Mode};
+    use crate::forecast::features::feature_len;
+    use candle_core::{Device, Tensor};
+    use rand::{Rng, SeedableRng};
+
+    let dev = Device::Cpu;
+    let mdir = ModelDir::open(model_dir)?;
+    let cfg = mdir.config.clone();
+    let mut out = String::new();
+    let rate = matmul_rate(&dev)?;
+    writeln!(
+        out,
+        "bench train: {} ({} layers, hidden {}), batch {batch}, {} threads\n\
+         reference: candle f32 matmul {:.1} GFLOP/s",
+        model_dir.display(),
+        cfg.num_hidden_layers,
+        cfg.hidden_size,
+        rayon::current_num_threads(),
+        rate / 1e9
+    )?;
+    writeln!(
+        out,
+        "{:<6} {:<6} {:>10} {:>10} {:>12} {:>8} {:>10}",
+        "seq", "mode", "ms/step", "samples/s", "GFLOP/s", "x matmul", "peak MB"
+    )?;
+    let h = cfg.hidden_size as f64;
+    let inter = cfg.intermediate_size as f64;
+    let horizon = 28;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    for &seq in seqs {
+        for (mode, k) in [(Mode::Head, 0), (Mode::TopK, 2), (Mode::Full, cfg.num_hidden_layers)] {
+            let before = current_rss().unwrap_or(0);
+            let reset = reset_peak_rss();
+            let enc = Encoder::load(&mdir, &dev, seq)?;
+            let head_cfg = HeadConfig {
+                text_dim: cfg.hidden_size,
+                text_proj: 32,
+                features: feature_len(horizon),
+                hidden: 256,
+                horizon,
+                dropout: 0.1,
+            };
+            let model = DemandModel::new(enc, &head_cfg, 1)?;
+            let mut opt = AdamW::new(1e-4);
+            for (name, var, is_enc) in model.trainable(mode, 2)? {
+                opt.add(&name, var, if is_enc { 0.03 } else { 1.0 })?;
+            }
+            let vocab = cfg.vocab_size as u32;
+            let ids: Vec<u32> = (0..batch * seq)
+                .map(|_| rng.random_range(1000.min(vocab - 1)..vocab))
+                .collect();
+            let tokens = Batch {
+                ids: Tensor::from_vec(ids, (batch, seq), &dev)?,
+                mask: Tensor::ones((batch, seq), candle_core::DType::U32, &dev)?,
+            };
+            let layers = model.encoder.bert.num_layers();
+            let cached =
+                Bert::mean_pool(&model.encoder.bert.forward(&tokens, &mut Dropout::off())?, &tokens.mask)?.detach();
+            let lower = model
+                .encoder
+                .bert
+                .forward_lower(&tokens, layers - k.min(layers), &mut Dropout::off())?
+                .detach();
+            let feats = Tensor::randn(0f32, 1.0, (batch, head_cfg.features), &dev)?;
+            let targets = Tensor::randn(1f32, 0.5, (batch, horizon), &dev)?;
+            let mut drop_rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+            let mut step = || -> Result<()> {
+                let mut drop = Dropout::train(&mut drop_rng);
+                let emb = match mode {
+                    Mode::Head => cached.clone(),
+                    Mode::TopK => {
+                        let x = model
+                            .encoder
+                            .bert
+                            .forward_upper(&lower, &tokens.mask, layers - k, &mut drop)?;
+                        Bert::mean_pool(&x, &tokens.mask)?
+                    }
+                    Mode::Full => {
+                        let x = model.encoder.bert.forward(&tokens, &mut drop)?;
+                        Bert::mean_pool(&x, &tokens.mask)?
+                    }
+                };
+                let pred = model.head.forward(&emb, &feats, &mut drop)?;
+                let loss = pinball_loss(&pred, &targets)?;
+                let grads = loss.backward()?;
+                opt.step(&grads, 1e-4, 1.0)?;
+                Ok(())
+            };
+            step()?;
+            let t = median_time(steps, &mut step)?.as_secs_f64();
+            // Forward FLOPs per token per trained layer: QKV and output
+            // (8h^2), feed-forward (4 h i), attention (4 s h); a training
+            // step costs about three forwards.
+            let per_layer = 8.0 * h * h + 4.0 * h * inter + 4.0 * seq as f64 * h;
+            let flops = 3.0 * per_layer * k as f64 * (batch * seq) as f64;
+            let peak = if reset {
+                format!("{:.0}", peak_rss().unwrap_or(0).saturating_sub(before) as f64 / 1e6)
+            } else {
+                "-".into()
+            };
+            let (gf, ratio) = if k == 0 {
+                ("-".to_string(), "-".to_string())
+            } else {
+                (format!("{:.1}", flops / t / 1e9), format!("{:.2}", flops / t / rate))
+            };
+            writeln!(
+                out,
+                "{seq:<6} {:<6} {:>10.1} {:>10.1} {gf:>12} {ratio:>8} {peak:>10}",
+                mode.to_string(),
+                t * 1e3,
+                batch as f64 / t
+            )?;
+        }
+    }
+    // Forecast throughput: features, cached embeddings and the head for
+    // `series` series, beside reading their values once as the reference.
+    let data = synthetic_dataset(series, 800, 3);
+    let enc = Encoder::load(&mdir, &dev, 32)?;
+    let head_cfg = HeadConfig {
+        text_dim: cfg.hidden_size,
+        text_proj: 32,
+        features: feature_len(horizon),
+        hidden: 256,
+        horizon,
+        dropout: 0.0,
+    };
+    let model = DemandModel::new(enc, &head_cfg, 1)?;
+    let table = Tensor::randn(0f32, 1.0, (series * 2, cfg.hidden_size), &dev)?;
+    let mut cache: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let before = current_rss().unwrap_or(0);
+    let reset = reset_peak_rss();
+    let origin = data.date_range().map(|(_, l)| l).context("no data")?;
+    let clock = Instant::now();
+    let fc = crate::engine::run::forecast_with(&model, Calibration::default(), &data, origin, &mut |texts| {
+        // Each distinct text gets its own row of the (random) table.
+        let rows = series as u32 * 2;
+        let idx: Vec<u32> = texts
+            .iter()
+            .map(|t| {
+                let n = cache.len() as u32 % rows;
+                *cache.entry(t.clone()).or_insert(n)
+            })
+            .collect();
+        Ok(table.index_select(&Tensor::from_vec(idx, texts.len(), &dev)?, 0)?)
+    })?;
+    let t = clock.elapsed().as_secs_f64();
+    let peak = peak_rss().unwrap_or(0).saturating_sub(before);
+    let clock = Instant::now();
+    let total: f64 = data.demand.iter().map(|s| s.values.iter().sum::<f64>()).sum();
+    std::hint::black_box(total);
+    let reference = clock.elapsed().as_secs_f64();
+    writeln!(
+        out,
+        "forecast with cached embeddings: {} series x {horizon} days in {:.2} s ({:.0} series/s); \
+         summing their history once takes {:.3} s ({:.0}x); peak {}",
+        fc.len(),
+        t,
+        fc.len() as f64 / t,
+        reference,
+        t / reference.max(1e-9),
+        if reset {
+            format!("{:.0} MB", peak as f64 / 1e6)
+        } else {
+            "-".into()
+        }
+    )?;
+    Ok(out)
+}
+
+/// `n` daily series of `days` days over `warehouses` warehouses: weekly
+/// rhythm, noise, and a product row each.
+pub fn synthetic_dataset(n: usize, days: usize, warehouses: usize) -> crate::domain::Dataset {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+    let mut ds = crate::domain::Dataset::default();
+    let skus = n.div_ceil(warehouses.max(1));
+    for i in 0..skus {
+        let mut p = crate::domain::Product::made_from_sales(
+            &format!("SKU{i:05}"),
+            Some(&format!("product {i}")),
+            &Default::default(),
+        );
+        p.category = Some(format!("category {}", i % 20));
+        ds.products.push(p);
+    }
+    for i in 0..n {
+        let level: f64 = rng.random_range(0.2..40.0);
+        let values = (0..days)
+            .map(|d| {
+                let wk = 1.0 + 0.3 * ((d % 7) as f64 / 6.0 - 0.5);
+                (level * wk * rng.random_range(0.5..1.5)).round()
+            })
+            .collect();
+        ds.demand.push(crate::domain::DemandSeries {
+            sku: format!("SKU{:05}", i / warehouses.max(1)),
+            warehouse: format!("W{}", i % warehouses.max(1)),
+            start,
+            values,
+            promo: None,
+        });
+    }
+    ds
+}

@@ -52,6 +52,119 @@ pub enum Command {
     /// Measure speed against a reference in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Encoder models: bring a Hugging Face BERT folder into skuplan.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Fine-tune the demand model (headless; progress on stderr).
+    Train(TrainArgs),
+    /// Forecast the days after a run's train end with its model.
+    Forecast(ForecastArgs),
+    /// Products whose encoder embeddings are nearest to a SKU's.
+    Similar(SimilarArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Copy a Hugging Face BERT folder (config.json, tokenizer.json or
+    /// vocab.txt, model.safetensors or pytorch_model.bin) into the form
+    /// skuplan uses, checking that it loads.
+    Import {
+        /// The Hugging Face folder.
+        dir: PathBuf,
+        /// Where to write it (default: <data dir>/models/<folder name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Weight precision on disk; training always runs in f32.
+        #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
+        dtype: DtypeArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DtypeArg {
+    F16,
+    F32,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Data folder or sales file; by default the workspace's data.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub map: MapArgs,
+    /// A local BERT-family model folder (default: the shipped MiniLM).
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = crate::engine::Mode::Head)]
+    pub mode: crate::engine::Mode,
+    /// Encoder layers that train in top-k mode.
+    #[arg(long, default_value_t = 2)]
+    pub top_k: usize,
+    #[arg(long, default_value_t = 8)]
+    pub epochs: usize,
+    /// Days the model forecasts.
+    #[arg(long, default_value_t = 28)]
+    pub horizon: usize,
+    /// The last day the model may learn from (default: the data's last day).
+    #[arg(long)]
+    pub train_end: Option<NaiveDate>,
+    /// The run folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    #[arg(long, default_value = "auto")]
+    pub device: crate::engine::DeviceChoice,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Peak learning rate of the head.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Training windows are subsampled to at most this many.
+    #[arg(long)]
+    pub max_samples: Option<usize>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Epochs without improvement before stopping.
+    #[arg(long)]
+    pub patience: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// The training run.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Data to forecast from (default: the data the run learnt from), read
+    /// with the run's column mapping.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// CSV to write: sku,warehouse,date,p10,p50,p90,model.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Forecast from this day instead of the run's train end.
+    #[arg(long)]
+    pub origin: Option<NaiveDate>,
+    #[arg(long, default_value = "auto")]
+    pub device: crate::engine::DeviceChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct SimilarArgs {
+    pub sku: String,
+    /// Data folder or files; by default the workspace's data.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub map: MapArgs,
+    /// A local BERT-family model folder (default: the shipped MiniLM).
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// How many to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,9 +341,9 @@ pub struct EvaluateArgs {
     pub data: Option<PathBuf>,
     #[command(flatten)]
     pub map: MapArgs,
-    /// Days each window forecasts.
-    #[arg(long, default_value_t = 28)]
-    pub horizon: usize,
+    /// Days each window forecasts (default 28, or the run's horizon).
+    #[arg(long)]
+    pub horizon: Option<usize>,
     /// Number of rolling windows.
     #[arg(long, default_value_t = 4)]
     pub windows: usize,
@@ -247,6 +360,11 @@ pub struct EvaluateArgs {
     /// Write metrics_by_series.csv and champion_forecast.csv here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Add a training run's model as one more method. Its forecasts start
+    /// after the run's train end, so that is the latest origin (and the
+    /// horizon is the run's, unless given).
+    #[arg(long)]
+    pub run: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -279,6 +397,25 @@ pub struct SampleArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Training-step throughput of an encoder in each mode, beside the f32
+    /// matrix-multiply rate candle reaches here; forecast throughput with
+    /// cached embeddings.
+    Train {
+        /// Model folder (default: the shipped MiniLM).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+        /// Sequence lengths to measure.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![32, 64])]
+        seq: Vec<usize>,
+        /// Timed steps per case.
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        /// Series in the forecast-throughput case.
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+    },
     /// Import and daily aggregation of a generated sales CSV, beside the time
     /// to merely read the file's bytes.
     Import {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod domain;
+pub mod engine;
 pub mod forecast;
 pub mod logging;
 pub mod plan;

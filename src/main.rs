@@ -1,5 +1,7 @@
 use std::process::ExitCode;
 
+mod engine_commands;
+
 use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches};
 
@@ -7,7 +9,7 @@ use std::path::PathBuf;
 
 use skuplan::cli::{
     ApproveArgs, ApproveCommand, BenchCommand, Cli, Command, EvaluateArgs, ExportCommand, ImportArgs, MapArgs,
-    PlanCommand, PlanRestockArgs, SalesFormatArg, SampleArgs, ScenarioCommand, SimulateArgs,
+    ModelCommand, PlanCommand, PlanRestockArgs, SalesFormatArg, SampleArgs, ScenarioCommand, SimulateArgs,
 };
 use skuplan::config::{Config, Paths};
 use skuplan::data::report;
@@ -86,6 +88,19 @@ fn run() -> Result<ExitCode> {
             bench::vrp_bench(&solomon, time_limit, only.as_deref(), routes_out.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Model(ModelCommand::Import { dir, out, dtype }) => {
+            engine_commands::model_import(&dir, out.as_ref(), dtype, &paths)
+        }
+        Command::Train(args) => engine_commands::train(args, &config, &paths),
+        Command::Forecast(args) => engine_commands::forecast(args, &config),
+        Command::Similar(args) => engine_commands::similar(args, &config, &paths),
+        Command::Bench(BenchCommand::Train {
+            model,
+            batch,
+            seq,
+            steps,
+            series,
+        }) => engine_commands::bench_train(model.as_ref(), batch, &seq, steps, series),
         Command::Bench(BenchCommand::Plan { lines }) => {
             bench::plan_bench(lines)?;
             Ok(ExitCode::SUCCESS)
@@ -211,14 +226,50 @@ fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<ExitCo
         }
         methods.retain(|m| names.iter().any(|n| n == m.name()));
     }
+    let run = match &args.run {
+        Some(dir) => Some(skuplan::engine::run::load_run(dir, None)?),
+        None => None,
+    };
+    let horizon = args
+        .horizon
+        .or(run.as_ref().map(|r| r.meta.horizon))
+        .unwrap_or(28)
+        .max(1);
+    let mut origin = args.origin;
+    if let Some(r) = &run {
+        if let Some(o) = origin
+            && o != r.meta.train_end
+        {
+            anyhow::bail!(
+                "--origin {o}: the run learnt up to {}, so it can only be judged from that day",
+                r.meta.train_end
+            );
+        }
+        if horizon > r.meta.horizon {
+            anyhow::bail!("--horizon {horizon}: the run forecasts {} days", r.meta.horizon);
+        }
+        origin = Some(r.meta.train_end);
+    }
     let spec = backtest::BacktestSpec {
-        horizon: args.horizon.max(1),
+        horizon,
         windows: args.windows.max(1),
-        step: args.step.unwrap_or(args.horizon).max(1),
-        origin: args.origin,
+        step: args.step.unwrap_or(horizon).max(1),
+        origin,
         ..backtest::BacktestSpec::default()
     };
-    let bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
+    let mut bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
+    if let Some(r) = &run {
+        let lookup = skuplan::engine::run::forecast_lookup(r, &imported.dataset)?;
+        let last = bt.origins.len() - 1;
+        let ds = &imported.dataset;
+        bt.add_external(ds, skuplan::engine::run::METHOD, |i, w| {
+            if w != last {
+                return None;
+            }
+            let s = &ds.demand[i];
+            lookup.get(&(s.sku.clone(), s.warehouse.clone())).cloned()
+        });
+    }
     let champions = bt.champions();
     emit(&fc_report::render(&bt, &champions))?;
     if let Some(dir) = &args.out {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::domain::{Dataset, DemandSeries, SeriesForecast};
-use crate::forecast::baselines::{ForecastError, Forecaster};
+use crate::forecast::baselines::{ForecastError, Forecaster, QuantileForecast};
 use crate::forecast::metrics::{Accum, Metrics, mase_scale};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -189,6 +189,46 @@ impl Backtest {
         }
         Champions { final_choice, judged }
     }
+
+    /// Add a method that forecasts outside this module (the fine-tuned
+    /// model): `forecast(series, window)` gives its forecast from that
+    /// window's origin, or None. Scored exactly like the baselines.
+    pub fn add_external(
+        &mut self,
+        dataset: &Dataset,
+        name: &str,
+        mut forecast: impl FnMut(usize, usize) -> Option<QuantileForecast>,
+    ) {
+        let h = self.spec.horizon.max(1);
+        for (i, s) in dataset.demand.iter().enumerate().take(self.cells.len()) {
+            let mut row = vec![None; self.origins.len()];
+            for (w, origin) in self.origins.iter().enumerate() {
+                let Some(end) = index_of(s, *origin) else { continue };
+                if end + 1 >= s.values.len() {
+                    continue;
+                }
+                let history = &s.values[..=end];
+                let actual = &s.values[end + 1..(end + 1 + h).min(s.values.len())];
+                let Some(f) = forecast(i, w) else { continue };
+                let n = actual.len().min(f.horizon());
+                if n == 0 {
+                    continue;
+                }
+                let mut acc = Accum::default();
+                acc.add(
+                    &actual[..n],
+                    &f.p10[..n],
+                    &f.p50[..n],
+                    &f.p90[..n],
+                    mase_scale(history, self.spec.mase_lag),
+                );
+                row[w] = Some(acc);
+            }
+            self.cells[i].push(row);
+        }
+        self.methods.push(name.to_string());
+        self.method_time.push(Duration::ZERO);
+    }
 }
 
 /// A series keeps its own best method only when that method's error on it
@@ -325,7 +365,9 @@ pub fn classify(demand: &[DemandSeries], origin: NaiveDate, new_days: usize) -> 
 }
 
 /// Forecast the `horizon` days after each series' last day with the method
-/// the backtest chose for it (the first method where it chose none).
+/// the backtest chose for it (the first method where it chose none, or
+/// where it chose an external method such as the fine-tuned model, which
+/// forecasts through the engine, not here).
 pub fn champion_forecasts(
     dataset: &Dataset,
     methods: &[Box<dyn Forecaster>],
@@ -337,7 +379,7 @@ pub fn champion_forecasts(
         .par_iter()
         .zip(champions.final_choice.par_iter())
         .filter_map(|(s, choice)| {
-            let m = choice.unwrap_or(0);
+            let m = choice.filter(|m| *m < methods.len()).unwrap_or(0);
             let f = methods[m].forecast(&s.values, horizon).ok()?;
             Some(SeriesForecast {
                 sku: s.sku.clone(),

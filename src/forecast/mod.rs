@@ -3,7 +3,9 @@
 
 pub mod backtest;
 pub mod baselines;
+pub mod features;
 pub mod metrics;
+pub mod text;
 
 pub use backtest::{Backtest, BacktestSpec, SkuClass};
 pub use baselines::{Forecaster, QuantileForecast, all_baselines};

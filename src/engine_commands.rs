@@ -1,0 +1,267 @@
+//! The engine's headless commands: model import, train, forecast, similar,
+//! and the training benchmark's wiring.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use indicatif::{ProgressBar, ProgressStyle};
+use skuplan::cli::{DtypeArg, ForecastArgs, MapArgs, SimilarArgs, TrainArgs};
+use skuplan::config::{Config, Paths};
+use skuplan::data::import::{ImportOptions, import_paths};
+use skuplan::data::report;
+use skuplan::engine::encoder::{self, Encoder, ModelDir};
+use skuplan::engine::run::{self, TrainJob};
+use skuplan::engine::train::Control;
+use skuplan::engine::{EngineEvent, TrainConfig};
+use skuplan::workspace::{DataSources, Workspace};
+
+use crate::{emit, import_setup};
+
+/// The model folder: `--model`, else the shipped MiniLM.
+fn model_dir(given: Option<&PathBuf>) -> Result<PathBuf> {
+    match given {
+        Some(p) => Ok(p.clone()),
+        None => encoder::default_model_dir().ok_or_else(|| {
+            anyhow!(
+                "the shipped model (assets/models/{}) is not here; pass --model DIR with a local BERT folder",
+                encoder::DEFAULT_MODEL
+            )
+        }),
+    }
+}
+
+pub fn model_import(dir: &std::path::Path, out: Option<&PathBuf>, dtype: DtypeArg, paths: &Paths) -> Result<ExitCode> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let dest = out
+        .cloned()
+        .unwrap_or_else(|| paths.data_dir.join("models").join(&name));
+    let dtype = match dtype {
+        DtypeArg::F16 => candle_core::DType::F16,
+        DtypeArg::F32 => candle_core::DType::F32,
+    };
+    let m = encoder::import_model(dir, &dest, dtype)?;
+    emit(&format!(
+        "imported {} tensors ({:.1} M parameters, {:?}) into {}\nfiles: {}\nuse it with --model {}\n",
+        m.tensors,
+        m.parameters as f64 / 1e6,
+        dtype,
+        m.dest.display(),
+        m.files.join(", "),
+        m.dest.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Import the data for a command, remembering the sources it came from.
+fn load(
+    data: Option<&PathBuf>,
+    map: &MapArgs,
+    config: &Config,
+    ws: &Workspace,
+) -> Result<Option<(skuplan::domain::Dataset, DataSources)>> {
+    let given: Vec<PathBuf> = data.into_iter().cloned().collect();
+    let (sources, opts) = import_setup(&given, map, config, ws)?;
+    match import_paths(&sources, &opts) {
+        Ok(i) => {
+            let abs = sources
+                .iter()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .collect();
+            Ok(Some((
+                i.dataset,
+                DataSources {
+                    paths: abs,
+                    map: opts.map.clone(),
+                    date_format: opts.date_format.clone(),
+                },
+            )))
+        }
+        Err(failed) => {
+            emit(&report::render(&failed.report))?;
+            Ok(None)
+        }
+    }
+}
+
+/// Progress on stderr for headless training.
+struct BarControl {
+    bar: ProgressBar,
+    best: String,
+}
+
+impl Control for BarControl {
+    fn keep_going(&mut self) -> bool {
+        true
+    }
+
+    fn report(&mut self, event: EngineEvent) {
+        match event {
+            EngineEvent::Device { label, reason } => {
+                self.bar.println(format!("device: {label} ({reason})"));
+            }
+            EngineEvent::Started {
+                train_samples,
+                validation_samples,
+                texts,
+                parameters,
+                steps_total,
+                mode,
+                ..
+            } => {
+                self.bar.println(format!(
+                    "mode {mode}: {train_samples} training windows, {validation_samples} validation windows, \
+                     {texts} distinct texts, {parameters} trainable parameters"
+                ));
+                self.bar.set_length(steps_total as u64);
+            }
+            EngineEvent::Progress(p) => {
+                self.bar.set_position(p.step as u64);
+                self.bar.set_message(format!(
+                    "epoch {}/{}  loss {:.4}  val MSE {}  {:.0} samples/s{}",
+                    p.epoch,
+                    p.epochs,
+                    p.train_loss,
+                    p.val_mse.map_or("-".into(), |v| format!("{v:.4}")),
+                    p.samples_per_sec,
+                    self.best
+                ));
+            }
+            EngineEvent::EpochEnd {
+                epoch,
+                train_loss,
+                validation,
+                best,
+            } => {
+                if best {
+                    self.best = format!("  best epoch {epoch}");
+                }
+                self.bar.println(format!(
+                    "epoch {epoch}: train {train_loss:.4}  validation pinball {:.4} MSE {:.4} MAE {:.4}{}",
+                    validation.loss,
+                    validation.mse,
+                    validation.mae,
+                    if best { "  (best so far)" } else { "" }
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let Some((dataset, sources)) = load(args.data.as_ref(), &args.map, config, &ws)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let d = TrainConfig::default();
+    let cfg = TrainConfig {
+        mode: args.mode,
+        top_k: args.top_k,
+        epochs: args.epochs.max(1),
+        horizon: args.horizon.max(1),
+        batch_size: args.batch_size.unwrap_or(d.batch_size).max(1),
+        lr: args.lr.unwrap_or(d.lr),
+        max_train_samples: args.max_samples.unwrap_or(d.max_train_samples).max(1),
+        seed: args.seed.unwrap_or(d.seed),
+        patience: args.patience.unwrap_or(d.patience),
+        ..d
+    };
+    let job = TrainJob {
+        dataset: Arc::new(dataset),
+        sources,
+        train_end: args.train_end,
+        model_dir: model_dir(args.model.as_ref())?,
+        config: cfg,
+        out: args.out.clone(),
+        device: args.device,
+        resume: args.resume,
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {elapsed_precise} eta {eta}  {msg}")
+            .map_err(|e| anyhow!("{e}"))?,
+    );
+    let mut control = BarControl {
+        bar: bar.clone(),
+        best: String::new(),
+    };
+    let summary = run::train_run(&job, &mut control);
+    bar.finish_and_clear();
+    let summary = summary?;
+    emit(&summary.describe())?;
+    emit(&format!(
+        "run saved in {} (run.json, metrics.csv, checkpoint/)\n",
+        summary.dir.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn forecast(args: ForecastArgs, config: &Config) -> Result<ExitCode> {
+    let loaded = run::load_run(&args.run, Some(args.device))?;
+    let sources = match &args.data {
+        Some(p) => DataSources {
+            paths: vec![p.clone()],
+            ..loaded.meta.sources.clone()
+        },
+        None => loaded.meta.sources.clone(),
+    };
+    let opts = ImportOptions {
+        map: sources.map.clone(),
+        date_format: sources.date_format.clone(),
+        product_defaults: config.products.clone(),
+        default_warehouse: config.import.default_warehouse.clone(),
+        ..ImportOptions::default()
+    };
+    let data = match import_paths(&sources.paths, &opts) {
+        Ok(i) => i.dataset,
+        Err(failed) => {
+            emit(&report::render(&failed.report))?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let fc = run::forecast(&loaded, &data, args.origin)?;
+    let rows = run::write_forecast_csv(&args.out, &fc)?;
+    emit(&format!(
+        "{} series x {} days ({rows} rows) from {} written to {}\n",
+        fc.len(),
+        loaded.meta.horizon,
+        args.origin.unwrap_or(loaded.meta.train_end),
+        args.out.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn similar(args: SimilarArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let Some((data, _)) = load(args.data.as_ref(), &args.map, config, &ws)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let dir = ModelDir::open(&model_dir(args.model.as_ref())?)?;
+    let enc = Encoder::load(&dir, &candle_core::Device::Cpu, 64)?;
+    let found = skuplan::engine::similar::nearest(&enc, &data, &args.sku, args.top)?;
+    let mut out = format!("{:<6} {:<16} product\n", "cosine", "sku");
+    for (sku, score, text) in found {
+        out.push_str(&format!("{score:<6.3} {sku:<16} {text}\n"));
+    }
+    emit(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn bench_train(
+    model: Option<&PathBuf>,
+    batch: usize,
+    seq: &[usize],
+    steps: usize,
+    series: usize,
+) -> Result<ExitCode> {
+    let dir = model_dir(model)?;
+    let report = skuplan::bench::train_bench(&dir, batch, seq, steps, series)
+        .with_context(|| format!("benchmarking {}", dir.display()))?;
+    emit(&report)?;
+    Ok(ExitCode::SUCCESS)
+}

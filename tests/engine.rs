@@ -1,0 +1,428 @@
+//! The engine on a tiny random BERT: gradients reach every weight, the loss
+//! falls, checkpoints resume to the same numbers, the worker pauses,
+//! cancels, survives a panic and reports NaN, and forecasts never cross.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use skuplan::bench::synthetic_dataset;
+use skuplan::engine::bert::{Bert, BertConfig, Dropout};
+use skuplan::engine::encoder::{Encoder, ModelDir, write_random_model};
+use skuplan::engine::model::{HeadConfig, pinball_loss};
+use skuplan::engine::optim::AdamW;
+use skuplan::engine::run::{self, TrainJob};
+use skuplan::engine::train::{DemandModel, Mode, Stop, TrainConfig};
+use skuplan::engine::{DeviceChoice, Engine, EngineCommand, EngineEvent};
+use skuplan::forecast::features::feature_len;
+use skuplan::workspace::DataSources;
+
+fn tiny_model(dir: &Path) -> PathBuf {
+    let p = dir.join("tiny-bert");
+    write_random_model(&p, &BertConfig::tiny(0), 7).unwrap();
+    p
+}
+
+fn tiny_encoder(dir: &Path) -> Encoder {
+    let md = ModelDir::open(&tiny_model(dir)).unwrap();
+    Encoder::load(&md, &Device::Cpu, 32).unwrap()
+}
+
+fn texts() -> Vec<String> {
+    [
+        "wireless mouse. category electronics",
+        "bananas are yellow",
+        "the order shipped late. warehouse w1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn every_parameter_of_our_encoder_gets_a_finite_nonzero_gradient() {
+    let dir = tempfile::tempdir().unwrap();
+    let enc = tiny_encoder(dir.path());
+    let batch = enc.tokenize(&texts()).unwrap();
+    let mut rng = rand::SeedableRng::seed_from_u64(3);
+    let hidden = enc.bert.forward(&batch, &mut Dropout::train(&mut rng)).unwrap();
+    let pooled = Bert::mean_pool(&hidden, &batch.mask).unwrap();
+    let w = Tensor::randn(0f32, 1.0, pooled.shape(), &Device::Cpu).unwrap();
+    let loss = pooled.mul(&w).unwrap().sum_all().unwrap();
+    let grads = loss.backward().unwrap();
+    let vars = enc.varmap.data().lock().unwrap();
+    assert!(vars.len() >= 30, "{} variables", vars.len());
+    for (name, var) in vars.iter() {
+        let g = grads
+            .get(var.as_tensor())
+            .unwrap_or_else(|| panic!("{name} got no gradient"));
+        let norm: f32 = g.sqr().unwrap().sum_all().unwrap().to_scalar().unwrap();
+        assert!(norm.is_finite() && norm > 0.0, "{name}: gradient norm {norm}");
+    }
+}
+
+#[test]
+fn stock_candle_bert_drops_gradients_and_ours_matches_its_outputs() {
+    // Why we keep our own encoder: candle-transformers' BertModel on the
+    // same weights computes the same hidden states, but its fused layer
+    // norm has no backward, so most weights never see a gradient.
+    let dir = tempfile::tempdir().unwrap();
+    let md = ModelDir::open(&tiny_model(dir.path())).unwrap();
+    let enc = Encoder::load(&md, &Device::Cpu, 32).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(md.path.join("config.json")).unwrap()).unwrap();
+    json["initializer_range"] = serde_json::json!(0.02);
+    let cfg: candle_transformers::models::bert::Config = serde_json::from_value(json).unwrap();
+    let vb = VarBuilder::from_varmap(&enc.varmap, DType::F32, &Device::Cpu);
+    let stock = candle_transformers::models::bert::BertModel::load(vb, &cfg).unwrap();
+    // One text: no padding, so the two masks cannot differ.
+    let batch = enc.tokenize(&texts()[..1]).unwrap();
+    let ours = enc.bert.forward(&batch, &mut Dropout::off()).unwrap();
+    let theirs = stock
+        .forward(&batch.ids, &batch.ids.zeros_like().unwrap(), Some(&batch.mask))
+        .unwrap();
+    let diff: f32 = (ours - &theirs)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar()
+        .unwrap();
+    assert!(diff < 1e-4, "hidden states differ by {diff}");
+    let loss = theirs.sqr().unwrap().sum_all().unwrap();
+    let grads = loss.backward().unwrap();
+    let vars = enc.varmap.data().lock().unwrap();
+    let with_grad = vars.values().filter(|v| grads.get(v.as_tensor()).is_some()).count();
+    assert!(
+        with_grad < vars.len() / 2,
+        "candle-transformers' BertModel now back-propagates into {with_grad} of {} weights: \
+         reconsider keeping our own encoder",
+        vars.len()
+    );
+}
+
+#[test]
+fn loss_falls_on_a_fixed_batch_in_full_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let enc = tiny_encoder(dir.path());
+    let h = 7;
+    let cfg = HeadConfig {
+        text_dim: enc.hidden_size(),
+        text_proj: 8,
+        features: 12,
+        hidden: 32,
+        horizon: h,
+        dropout: 0.0,
+    };
+    let model = DemandModel::new(enc, &cfg, 1).unwrap();
+    let mut opt = AdamW::new(0.0);
+    for (n, v, is_enc) in model.trainable(Mode::Full, 0).unwrap() {
+        opt.add(&n, v, if is_enc { 0.3 } else { 1.0 }).unwrap();
+    }
+    let batch = model.encoder.tokenize(&texts()).unwrap();
+    let feats = Tensor::randn(0f32, 1.0, (3, 12), &Device::Cpu).unwrap();
+    let target = Tensor::new(&[[1f32; 7], [3.0; 7], [0.5; 7]], &Device::Cpu).unwrap();
+    let mut losses = Vec::new();
+    for _ in 0..40 {
+        let hidden = model.encoder.bert.forward(&batch, &mut Dropout::off()).unwrap();
+        let emb = Bert::mean_pool(&hidden, &batch.mask).unwrap();
+        let pred = model.head.forward(&emb, &feats, &mut Dropout::off()).unwrap();
+        let loss = pinball_loss(&pred, &target).unwrap();
+        losses.push(loss.to_scalar::<f32>().unwrap());
+        let grads = loss.backward().unwrap();
+        opt.step(&grads, 3e-3, 1.0).unwrap();
+    }
+    assert!(
+        losses[39] < 0.3 * losses[0],
+        "loss went from {} to {}",
+        losses[0],
+        losses[39]
+    );
+}
+
+fn job(dir: &Path, out: &str, cfg: TrainConfig, resume: bool) -> TrainJob {
+    TrainJob {
+        dataset: Arc::new(synthetic_dataset(12, 200, 2)),
+        sources: DataSources::default(),
+        train_end: None,
+        model_dir: tiny_model(dir),
+        config: cfg,
+        out: dir.join(out),
+        device: DeviceChoice::Cpu,
+        resume,
+    }
+}
+
+fn small_cfg(mode: Mode, epochs: usize) -> TrainConfig {
+    TrainConfig {
+        mode,
+        top_k: 1,
+        epochs,
+        horizon: 7,
+        batch_size: 16,
+        hidden: 32,
+        text_proj: 8,
+        max_train_samples: 160,
+        patience: 10,
+        log_every: 2,
+        ..TrainConfig::default()
+    }
+}
+
+struct Quiet;
+impl skuplan::engine::train::Control for Quiet {
+    fn keep_going(&mut self) -> bool {
+        true
+    }
+    fn report(&mut self, _e: EngineEvent) {}
+}
+
+/// Cancels at the first step after epoch `n` ended: an interrupted run.
+struct StopAfterEpoch {
+    n: usize,
+    done: bool,
+}
+impl skuplan::engine::train::Control for StopAfterEpoch {
+    fn keep_going(&mut self) -> bool {
+        !self.done
+    }
+    fn report(&mut self, e: EngineEvent) {
+        if let EngineEvent::EpochEnd { epoch, .. } = e
+            && epoch == self.n
+        {
+            self.done = true;
+        }
+    }
+}
+
+#[test]
+fn a_resumed_run_reproduces_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = run::train_run(&job(dir.path(), "whole", small_cfg(Mode::TopK, 3), false), &mut Quiet).unwrap();
+    let cut = run::train_run(
+        &job(dir.path(), "split", small_cfg(Mode::TopK, 3), false),
+        &mut StopAfterEpoch { n: 1, done: false },
+    )
+    .unwrap();
+    assert_eq!((cut.stop, cut.epochs_done), (Stop::Cancelled, 1));
+    // Starting again without --resume is refused rather than overwriting.
+    let err = run::train_run(&job(dir.path(), "split", small_cfg(Mode::TopK, 3), false), &mut Quiet)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("--resume"), "{err}");
+    let resumed = run::train_run(&job(dir.path(), "split", small_cfg(Mode::TopK, 3), true), &mut Quiet).unwrap();
+    assert_eq!(whole.epochs_done, 3);
+    assert_eq!(resumed.epochs_done, 3);
+    assert_eq!(whole.validation, resumed.validation);
+    let a = std::fs::read_to_string(dir.path().join("whole/metrics.csv")).unwrap();
+    let b = std::fs::read_to_string(dir.path().join("split/metrics.csv")).unwrap();
+    let cols = |s: &str| -> Vec<String> {
+        // samples/s is wall-clock; everything else must match exactly.
+        s.lines().map(|l| l.rsplit_once(',').unwrap().0.to_string()).collect()
+    };
+    assert_eq!(cols(&a), cols(&b));
+    assert!(a.starts_with("step,epoch,train_loss,val_mse,val_mae,samples_per_sec"));
+    // And the saved best weights load back to the same forecasts.
+    let data = synthetic_dataset(12, 200, 2);
+    let fa = run::forecast(
+        &run::load_run(&dir.path().join("whole"), Some(DeviceChoice::Cpu)).unwrap(),
+        &data,
+        None,
+    )
+    .unwrap();
+    let fb = run::forecast(
+        &run::load_run(&dir.path().join("split"), Some(DeviceChoice::Cpu)).unwrap(),
+        &data,
+        None,
+    )
+    .unwrap();
+    assert_eq!(fa, fb);
+}
+
+#[test]
+fn forecasts_never_cross_and_cover_every_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = run::train_run(&job(dir.path(), "r", small_cfg(Mode::Head, 2), false), &mut Quiet).unwrap();
+    assert_eq!(s.stop, Stop::Finished);
+    let data = synthetic_dataset(12, 200, 2);
+    let loaded = run::load_run(&dir.path().join("r"), Some(DeviceChoice::Cpu)).unwrap();
+    let fc = run::forecast(&loaded, &data, None).unwrap();
+    assert_eq!(fc.len(), 12);
+    for f in &fc {
+        assert_eq!(f.p50.len(), 7);
+        for d in 0..7 {
+            assert!(0.0 <= f.p10[d] && f.p10[d] <= f.p50[d] && f.p50[d] <= f.p90[d], "{f:?}");
+        }
+    }
+    // A new SKU with no history still gets a forecast (from its text).
+    let mut with_new = data.clone();
+    let mut fresh = with_new.demand[0].clone();
+    fresh.sku = "NEW1".into();
+    fresh.start = with_new.demand[0].end();
+    fresh.values = vec![3.0];
+    with_new.demand.push(fresh);
+    let fc = run::forecast(&loaded, &with_new, Some(data.demand[0].end())).unwrap();
+    assert!(
+        fc.iter()
+            .any(|f| f.sku == "NEW1" && f.p50.iter().all(|v| v.is_finite()))
+    );
+    let path = dir.path().join("f.csv");
+    let rows = run::write_forecast_csv(&path, &fc).unwrap();
+    assert_eq!(rows, 13 * 7);
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.starts_with("sku,warehouse,date,p10,p50,p90,model\n"));
+}
+
+fn wait_for(engine: &mut Engine, what: &str, pred: impl Fn(&EngineEvent) -> bool) -> Vec<EngineEvent> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        for e in engine.drain() {
+            let hit = pred(&e);
+            seen.push(e);
+            if hit {
+                return seen;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("timed out waiting for {what}; saw {seen:?}");
+}
+
+fn last_step(events: &[EngineEvent]) -> usize {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Progress(p) => Some(p.step),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn worker_pauses_resumes_and_cancels_within_a_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = Engine::spawn().unwrap();
+    engine
+        .send(EngineCommand::Train(Box::new(job(
+            dir.path(),
+            "w",
+            small_cfg(Mode::Full, 500),
+            false,
+        ))))
+        .unwrap();
+    wait_for(
+        &mut engine,
+        "progress",
+        |e| matches!(e, EngineEvent::Progress(p) if p.step >= 2),
+    );
+    engine.send(EngineCommand::Pause).unwrap();
+    let seen = wait_for(&mut engine, "paused", |e| matches!(e, EngineEvent::Paused));
+    let at_pause = last_step(&seen);
+    std::thread::sleep(Duration::from_millis(300));
+    let during = engine.drain();
+    assert!(
+        during.iter().all(|e| !e.is_progress()),
+        "steps ran while paused: {during:?}"
+    );
+    engine.send(EngineCommand::Resume).unwrap();
+    wait_for(
+        &mut engine,
+        "progress after resume",
+        |e| matches!(e, EngineEvent::Progress(p) if p.step > at_pause),
+    );
+    engine.send(EngineCommand::Cancel).unwrap();
+    let sent_at = Instant::now();
+    let seen = wait_for(&mut engine, "finished", |e| matches!(e, EngineEvent::Finished(_)));
+    let Some(EngineEvent::Finished(summary)) = seen.last() else {
+        unreachable!()
+    };
+    assert_eq!(summary.stop, Stop::Cancelled);
+    // Within one step: a tiny step is milliseconds; the wrap-up validates
+    // once more, which is what the rest of the time is.
+    assert!(sent_at.elapsed() < Duration::from_secs(30));
+    let steps_after_cancel = seen.iter().filter(|e| e.is_progress()).count();
+    assert!(steps_after_cancel <= 1, "{steps_after_cancel} steps ran after cancel");
+}
+
+#[test]
+fn worker_reports_nan_and_panics_as_failures_and_keeps_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = Engine::spawn().unwrap();
+    let mut bad = job(dir.path(), "nan", small_cfg(Mode::Head, 2), false);
+    let mut data = (*bad.dataset).clone();
+    for v in data.demand[3].values.iter_mut().step_by(5) {
+        *v = f64::NAN;
+    }
+    bad.dataset = Arc::new(data);
+    engine.send(EngineCommand::Train(Box::new(bad))).unwrap();
+    let seen = wait_for(&mut engine, "failure", |e| matches!(e, EngineEvent::Failed { .. }));
+    let Some(EngineEvent::Failed { message }) = seen.last() else {
+        unreachable!()
+    };
+    assert!(message.contains("NaN"), "{message}");
+
+    let mut cfg = small_cfg(Mode::Head, 2);
+    cfg.panic_at_step = Some(3);
+    engine
+        .send(EngineCommand::Train(Box::new(job(dir.path(), "panic", cfg, false))))
+        .unwrap();
+    let seen = wait_for(&mut engine, "failure", |e| matches!(e, EngineEvent::Failed { .. }));
+    let Some(EngineEvent::Failed { message }) = seen.last() else {
+        unreachable!()
+    };
+    assert!(message.contains("panic_at_step 3"), "{message}");
+
+    // Still alive: a normal run finishes.
+    engine
+        .send(EngineCommand::Train(Box::new(job(
+            dir.path(),
+            "ok",
+            small_cfg(Mode::Head, 1),
+            false,
+        ))))
+        .unwrap();
+    wait_for(&mut engine, "finished", |e| matches!(e, EngineEvent::Finished(_)));
+    engine
+        .send(EngineCommand::Predict {
+            run: Some(dir.path().join("ok")),
+            data: Arc::new(synthetic_dataset(12, 200, 2)),
+            origin: None,
+        })
+        .unwrap();
+    let seen = wait_for(&mut engine, "forecasts", |e| matches!(e, EngineEvent::Forecasts { .. }));
+    let Some(EngineEvent::Forecasts { forecasts, .. }) = seen.last() else {
+        unreachable!()
+    };
+    assert_eq!(forecasts.len(), 12);
+}
+
+#[test]
+fn f16_import_agrees_with_f32_to_f16_precision() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = tiny_model(dir.path());
+    let dst = dir.path().join("half");
+    let m = skuplan::engine::encoder::import_model(&src, &dst, DType::F16).unwrap();
+    assert!(m.files.contains(&"vocab.txt".to_string()));
+    let a = Encoder::load(&ModelDir::open(&src).unwrap(), &Device::Cpu, 32).unwrap();
+    let b = Encoder::load(&ModelDir::open(&dst).unwrap(), &Device::Cpu, 32).unwrap();
+    let ea: Vec<Vec<f32>> = a.embed(&texts(), 8).unwrap().to_vec2().unwrap();
+    let eb: Vec<Vec<f32>> = b.embed(&texts(), 8).unwrap().to_vec2().unwrap();
+    for (x, y) in ea.iter().zip(&eb) {
+        let cos = skuplan::engine::encoder::cosine(x, y);
+        assert!(cos > 0.999, "cosine {cos}");
+        for (p, q) in x.iter().zip(y) {
+            assert!((p - q).abs() <= 2e-2 * p.abs().max(1.0), "{p} vs {q}");
+        }
+    }
+}
+
+#[test]
+fn feature_layout_matches_the_head() {
+    assert_eq!(feature_len(28), 28 + 56 + 1 + 2 + 4 + 3 + 1 + 7 + 7 + 12 + 2 + 1 + 1);
+}
