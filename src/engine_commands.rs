@@ -94,6 +94,18 @@ struct BarControl {
     best: String,
 }
 
+impl BarControl {
+    /// A line above the bar, or plain stderr when there is no terminal
+    /// (the bar then draws nothing, and scripts still want the lines).
+    fn say(&self, line: String) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+}
+
 impl Control for BarControl {
     fn keep_going(&mut self) -> bool {
         true
@@ -102,7 +114,7 @@ impl Control for BarControl {
     fn report(&mut self, event: EngineEvent) {
         match event {
             EngineEvent::Device { label, reason } => {
-                self.bar.println(format!("device: {label} ({reason})"));
+                self.say(format!("device: {label} ({reason})"));
             }
             EngineEvent::Started {
                 train_samples,
@@ -113,7 +125,7 @@ impl Control for BarControl {
                 mode,
                 ..
             } => {
-                self.bar.println(format!(
+                self.say(format!(
                     "mode {mode}: {train_samples} training windows, {validation_samples} validation windows, \
                      {texts} distinct texts, {parameters} trainable parameters"
                 ));
@@ -140,7 +152,7 @@ impl Control for BarControl {
                 if best {
                     self.best = format!("  best epoch {epoch}");
                 }
-                self.bar.println(format!(
+                self.say(format!(
                     "epoch {epoch}: train {train_loss:.4}  validation pinball {:.4} MSE {:.4} MAE {:.4}{}",
                     validation.loss,
                     validation.mse,

@@ -1,0 +1,203 @@
+//! The engine's commands as a planner or a script meets them: model import,
+//! train, forecast, evaluate --run, similar; and their errors.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use skuplan::engine::bert::BertConfig;
+use skuplan::engine::encoder::write_random_model;
+
+fn skuplan(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("skuplan").unwrap();
+    c.env("SKUPLAN_HOME", home)
+        .env_remove("SKUPLAN_CONFIG")
+        .env_remove("SKUPLAN_LOG");
+    c
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data")
+}
+
+fn tiny(dir: &Path) -> PathBuf {
+    let p = dir.join("tiny");
+    write_random_model(&p, &BertConfig::tiny(0), 5).unwrap();
+    p
+}
+
+#[test]
+fn train_forecast_evaluate_on_the_sample_data() {
+    let home = tempfile::tempdir().unwrap();
+    let model = tiny(home.path());
+    let run = home.path().join("run");
+    skuplan(home.path())
+        .args([
+            "train",
+            "--epochs",
+            "2",
+            "--horizon",
+            "7",
+            "--max-samples",
+            "600",
+            "--device",
+            "cpu",
+        ])
+        .arg("--data")
+        .arg(sample())
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("validation: pinball"))
+        .stderr(predicate::str::contains("device: CPU"));
+    let metrics = fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert!(metrics.starts_with("step,epoch,train_loss,val_mse,val_mae,samples_per_sec\n"));
+    assert!(metrics.lines().count() > 2);
+    let meta: serde_json::Value = serde_json::from_str(&fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(meta["train_end"], "2026-11-27", "the data's last day by default");
+    assert!(meta["sources"]["paths"][0].as_str().unwrap().ends_with("sample-data"));
+
+    let out = home.path().join("fc.csv");
+    skuplan(home.path())
+        .args(["forecast", "--run"])
+        .arg(&run)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("x 7 days"));
+    let text = fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("sku,warehouse,date,p10,p50,p90,model"));
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    assert_eq!(rows.len() % 7, 0);
+    assert!(rows.len() >= 600 * 7 / 2);
+    assert_eq!(rows[0][2], "2026-11-28", "forecasts start the day after the train end");
+    for r in &rows {
+        let q: Vec<f64> = r[3..6].iter().map(|v| v.parse().unwrap()).collect();
+        assert!(0.0 <= q[0] && q[0] <= q[1] && q[1] <= q[2], "{r:?}");
+        assert_eq!(r[6], "finetuned");
+    }
+
+    // Judged beside the baselines: trained to an earlier day, scored after.
+    let run2 = home.path().join("run2");
+    skuplan(home.path())
+        .args([
+            "train",
+            "--epochs",
+            "1",
+            "--horizon",
+            "7",
+            "--max-samples",
+            "300",
+            "--train-end",
+            "2026-11-01",
+        ])
+        .arg("--data")
+        .arg(sample())
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&run2)
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["evaluate", "--windows", "1", "--methods", "snaive7,ets", "--run"])
+        .arg(&run2)
+        .arg("--data")
+        .arg(sample())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("finetuned"))
+        .stdout(predicate::str::contains("origins 2026-11-01"));
+    skuplan(home.path())
+        .args(["evaluate", "--origin", "2026-10-01", "--run"])
+        .arg(&run2)
+        .arg("--data")
+        .arg(sample())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("learnt up to 2026-11-01"));
+}
+
+#[test]
+fn similar_lists_neighbours_and_model_import_converts() {
+    let home = tempfile::tempdir().unwrap();
+    let model = tiny(home.path());
+    let half = home.path().join("half");
+    skuplan(home.path())
+        .args(["model", "import", "--dtype", "f16", "--out"])
+        .arg(&half)
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("F16"));
+    let products = fs::read_to_string(sample().join("products.csv")).unwrap();
+    let first_sku = products.lines().nth(1).unwrap().split(',').next().unwrap().to_string();
+    skuplan(home.path())
+        .args(["similar", &first_sku, "--top", "3", "--model"])
+        .arg(&half)
+        .arg("--data")
+        .arg(sample())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cosine"))
+        .stdout(predicate::function(|s: &str| s.lines().count() == 4));
+    skuplan(home.path())
+        .args(["similar", "NO-SUCH-SKU", "--model"])
+        .arg(&half)
+        .arg("--data")
+        .arg(sample())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("\"NO-SUCH-SKU\" is not in the data"));
+}
+
+#[test]
+fn engine_errors_say_what_is_wrong() {
+    let home = tempfile::tempdir().unwrap();
+    let model = tiny(home.path());
+    skuplan(home.path())
+        .args(["forecast", "--out", "x.csv", "--run"])
+        .arg(home.path().join("nothing"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not a training run"));
+    skuplan(home.path())
+        .args(["model", "import"])
+        .arg(home.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("config.json"));
+    skuplan(home.path())
+        .args(["train", "--device", "tpu", "--out", "r"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("expected auto, cpu or cuda"));
+    if !cfg!(feature = "cuda") {
+        skuplan(home.path())
+            .args(["train", "--device", "cuda", "--out"])
+            .arg(home.path().join("r"))
+            .arg("--model")
+            .arg(&model)
+            .arg("--data")
+            .arg(sample())
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("built without CUDA"));
+    }
+    skuplan(home.path())
+        .args(["train", "--horizon", "300", "--out"])
+        .arg(home.path().join("r"))
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(sample())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not enough history"));
+}
