@@ -478,6 +478,8 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
                 hidden: 256,
                 horizon,
                 dropout: 0.1,
+                use_text: true,
+                base_offset: None,
             };
             let model = DemandModel::new(enc, &head_cfg, 1)?;
             let mut opt = AdamW::new(1e-4);
@@ -562,6 +564,8 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
         hidden: 256,
         horizon,
         dropout: 0.0,
+        use_text: true,
+        base_offset: None,
     };
     let model = DemandModel::new(enc, &head_cfg, 1)?;
     let table = Tensor::randn(0f32, 1.0, (series * 2, cfg.hidden_size), &dev)?;

@@ -130,6 +130,9 @@ pub struct TrainArgs {
     /// Epochs without improvement before stopping.
     #[arg(long)]
     pub patience: Option<usize>,
+    /// Ignore the text (an ablation, to measure what the encoder adds).
+    #[arg(long)]
+    pub no_text: bool,
 }
 
 #[derive(Debug, Args)]

@@ -181,6 +181,7 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
         max_train_samples: args.max_samples.unwrap_or(d.max_train_samples).max(1),
         seed: args.seed.unwrap_or(d.seed),
         patience: args.patience.unwrap_or(d.patience),
+        use_text: !args.no_text,
         ..d
     };
     let job = TrainJob {

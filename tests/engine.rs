@@ -116,6 +116,8 @@ fn loss_falls_on_a_fixed_batch_in_full_mode() {
         hidden: 32,
         horizon: h,
         dropout: 0.0,
+        use_text: true,
+        base_offset: None,
     };
     let model = DemandModel::new(enc, &cfg, 1).unwrap();
     let mut opt = AdamW::new(0.0);
@@ -424,5 +426,8 @@ fn f16_import_agrees_with_f32_to_f16_precision() {
 
 #[test]
 fn feature_layout_matches_the_head() {
-    assert_eq!(feature_len(28), 28 + 56 + 1 + 2 + 4 + 3 + 1 + 7 + 7 + 12 + 2 + 1 + 1);
+    assert_eq!(
+        feature_len(28),
+        28 + 8 * 28 + 3 + 2 + 5 + 3 + 1 + 7 + 7 + 7 + 12 + 2 + 1 + 1
+    );
 }

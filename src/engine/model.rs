@@ -24,6 +24,18 @@ pub struct HeadConfig {
     pub hidden: usize,
     pub horizon: usize,
     pub dropout: f64,
+    /// false: the text embedding is ignored (zeros), to measure what the
+    /// encoder adds.
+    #[serde(default = "yes")]
+    pub use_text: bool,
+    /// Where among the features the base forecast sits (the median is a
+    /// correction to it); None: the head predicts the median outright.
+    #[serde(default)]
+    pub base_offset: Option<usize>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 pub struct DemandHead {
@@ -55,6 +67,7 @@ impl DemandHead {
     /// (batch, 3, horizon): p10, p50, p90 on the scaled axis.
     pub fn forward(&self, text: &Tensor, features: &Tensor, drop: &mut Dropout) -> candle_core::Result<Tensor> {
         let t = self.text_proj.forward(text)?.tanh()?;
+        let t = if self.config.use_text { t } else { t.zeros_like()? };
         let x = Tensor::cat(&[&t, features], D::Minus1)?;
         let x = self.l1.forward(&x)?.gelu_erf()?;
         let x = drop.apply(&x, self.config.dropout)?;
@@ -63,7 +76,15 @@ impl DemandHead {
         let raw = self.out.forward(&x)?;
         let (b, _) = raw.dims2()?;
         let raw = raw.reshape((b, 3, self.config.horizon))?;
-        let mid = raw.narrow(1, 1, 1)?;
+        // The median is a correction to the base forecast among the
+        // features (see features::base_offset): the head starts from a
+        // forecast a multiplicative model would make and learns what it
+        // misses.
+        let mut mid = raw.narrow(1, 1, 1)?;
+        if let Some(at) = self.config.base_offset {
+            let base = features.narrow(1, at, self.config.horizon)?.unsqueeze(1)?;
+            mid = mid.add(&base)?;
+        }
         let lower = softplus(&raw.narrow(1, 0, 1)?)?;
         let upper = softplus(&raw.narrow(1, 2, 1)?)?;
         Tensor::cat(&[&mid.sub(&lower)?, &mid, &mid.add(&upper)?], 1)
@@ -101,14 +122,16 @@ mod tests {
         let cfg = HeadConfig {
             text_dim: 8,
             text_proj: 4,
-            features: 5,
+            features: 9,
             hidden: 16,
             horizon: 7,
             dropout: 0.0,
+            use_text: true,
+            base_offset: Some(1),
         };
         let head = DemandHead::new(&cfg, vb).unwrap();
         let text = (Tensor::randn(0f32, 10.0, (64, 8), &dev).unwrap()).clone();
-        let feats = Tensor::randn(0f32, 10.0, (64, 5), &dev).unwrap();
+        let feats = Tensor::randn(0f32, 10.0, (64, 9), &dev).unwrap();
         let out = head.forward(&text, &feats, &mut Dropout::off()).unwrap();
         let v: Vec<Vec<Vec<f32>>> = out.to_vec3().unwrap();
         for row in v {

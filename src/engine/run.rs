@@ -161,6 +161,8 @@ fn head_config(encoder: &Encoder, cfg: &TrainConfig) -> HeadConfig {
         hidden: cfg.hidden,
         horizon: cfg.horizon,
         dropout: cfg.dropout,
+        use_text: cfg.use_text,
+        base_offset: Some(crate::forecast::features::base_offset(cfg.horizon)),
     }
 }
 
@@ -407,6 +409,7 @@ pub fn forecast_with(
     let h = model.head.config.horizon;
     let f = model.head.config.features;
     let tb = TextBuilder::new(data);
+    let pooled = features::Pooled::build(&data.demand, origin);
     let mut out = Vec::with_capacity(data.demand.len());
     let idx: Vec<usize> = (0..data.demand.len()).collect();
     for chunk in idx.chunks(1024) {
@@ -416,7 +419,7 @@ pub fn forecast_with(
         for &i in chunk {
             let s = &data.demand[i];
             let o = index_of(s, origin);
-            scales.push(features::push_features(s, o, h, &mut feats));
+            scales.push(features::push_features(s, o, h, &pooled, &mut feats));
             texts.push(train::text_at(&tb, data, i, o, h));
         }
         let dev = model.device();

@@ -80,6 +80,9 @@ pub struct TrainConfig {
     pub dropout: f64,
     /// Write a metrics row every this many steps.
     pub log_every: usize,
+    /// false: train without the text (an ablation: what does the encoder
+    /// add?).
+    pub use_text: bool,
     /// Tests only: panic at this step, to prove a panic on the engine
     /// thread becomes a Failed event. Never read from a file.
     #[serde(skip)]
@@ -108,6 +111,7 @@ impl Default for TrainConfig {
             text_proj: 32,
             dropout: 0.1,
             log_every: 20,
+            use_text: true,
             panic_at_step: None,
         }
     }
@@ -125,9 +129,10 @@ pub struct Samples {
 }
 
 impl Samples {
-    fn push(&mut self, data: &Dataset, series: usize, o: i64, horizon: usize, text: u32) {
+    fn push(&mut self, data: &Dataset, at: (usize, i64), horizon: usize, text: u32, pooled: &features::Pooled) {
+        let (series, o) = at;
         let s = &data.demand[series];
-        let scale = features::push_features(s, o, horizon, &mut self.feats);
+        let scale = features::push_features(s, o, horizon, pooled, &mut self.feats);
         features::push_targets(s, o, horizon, scale, &mut self.targets);
         self.text.push(text);
         self.scale.push(scale as f32);
@@ -226,6 +231,7 @@ pub fn prepare(data: &Dataset, train_end: NaiveDate, cfg: &TrainConfig) -> Resul
         );
     }
     let tb = TextBuilder::new(data);
+    let pooled = features::Pooled::build(&data.demand, train_end);
     let mut table = TextTable::default();
     let mut cut = |dates: &[NaiveDate], limit: Option<usize>, seed: u64| -> Samples {
         let mut pairs: Vec<(usize, i64)> = Vec::new();
@@ -248,7 +254,7 @@ pub fn prepare(data: &Dataset, train_end: NaiveDate, cfg: &TrainConfig) -> Resul
         let mut out = Samples::default();
         for (i, o) in pairs {
             let t = table.id(text_at(&tb, data, i, o, h));
-            out.push(data, i, o, h, t);
+            out.push(data, (i, o), h, t, &pooled);
         }
         out
     };
@@ -306,7 +312,11 @@ impl DemandModel {
             for n in names {
                 let var = &vars[n];
                 let prefix = n.rsplit_once('.').map_or(n.as_str(), |p| p.0);
-                let bound = 1.0 / (fan_in.get(prefix).copied().unwrap_or(1).max(1) as f32).sqrt();
+                let mut bound = 1.0 / (fan_in.get(prefix).copied().unwrap_or(1).max(1) as f32).sqrt();
+                if prefix == "out" {
+                    // Start close to the base forecast.
+                    bound *= 0.1;
+                }
                 let values: Vec<f32> = (0..var.elem_count()).map(|_| rng.random_range(-bound..bound)).collect();
                 var.set(&Tensor::from_vec(values, var.dims(), &Device::Cpu)?.to_device(var.device())?)?;
             }

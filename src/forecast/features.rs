@@ -17,11 +17,113 @@ use crate::domain::DemandSeries;
 pub const RECENT: usize = 28;
 /// Bumped whenever the feature layout changes; stored in checkpoints so an
 /// old run is refused rather than fed the wrong columns.
-pub const FEATURES_VERSION: u32 = 1;
+pub const FEATURES_VERSION: u32 = 6;
 
 /// Number of features for a horizon.
 pub fn feature_len(horizon: usize) -> usize {
-    RECENT + 2 * horizon + 1 + 2 + 4 + 3 + 1 + 7 + 7 + 12 + 2 + 1 + 1
+    RECENT + 8 * horizon + 3 + 2 + 5 + 3 + 1 + 7 + 7 + 7 + 12 + 2 + 1 + 1
+}
+
+/// The calendar shape all series share: for each date, the mean over
+/// series of that day's demand relative to the series' mean over the 364
+/// days before it. Causal: the value of a date uses nothing later, so
+/// features at an origin read it only up to the origin.
+#[derive(Debug, Clone, Default)]
+pub struct Pooled {
+    start: Option<NaiveDate>,
+    index: Vec<f64>,
+    /// Demand of all series together, per date.
+    totals: Vec<f64>,
+}
+
+impl Pooled {
+    /// Build from every series, over dates up to `upto`.
+    pub fn build(demand: &[DemandSeries], upto: NaiveDate) -> Pooled {
+        let Some(start) = demand.iter().map(|s| s.start).min() else {
+            return Pooled::default();
+        };
+        let days = ((upto - start).num_days() + 1).max(0) as usize;
+        let mut sum = vec![0.0f64; days];
+        let mut count = vec![0u32; days];
+        let mut totals = vec![0.0f64; days];
+        for s in demand {
+            let offset = (s.start - start).num_days() as usize;
+            let mut window = 0.0;
+            for (i, v) in s.values.iter().enumerate() {
+                let d = offset + i;
+                if d >= days {
+                    break;
+                }
+                // `window` holds the sum of the (up to) 364 days before i.
+                totals[d] += v;
+                let n = i.min(364);
+                if n >= 28 && window > 0.0 {
+                    sum[d] += v / (window / n as f64);
+                    count[d] += 1;
+                }
+                window += v;
+                if i >= 364 {
+                    window -= s.values[i - 364];
+                }
+            }
+        }
+        Pooled {
+            start: Some(start),
+            index: sum
+                .iter()
+                .zip(&count)
+                .map(|(s, c)| if *c == 0 { f64::NAN } else { s / *c as f64 })
+                .collect(),
+            totals,
+        }
+    }
+
+    fn total(&self, from: NaiveDate, to: NaiveDate) -> Option<f64> {
+        let start = self.start?;
+        let a = (from - start).num_days();
+        let b = (to - start).num_days();
+        if a < 0 || b < a || b as usize >= self.totals.len() {
+            return None;
+        }
+        Some(self.totals[a as usize..=b as usize].iter().sum())
+    }
+
+    /// Year-on-year growth of all series together at `date` (the last 364
+    /// days over the 364 before them).
+    pub fn growth(&self, date: NaiveDate) -> Option<f64> {
+        let d = |k: i64| chrono::TimeDelta::days(k);
+        let now = self.total(date - d(363), date)?;
+        let then = self.total(date - d(727), date - d(364))?;
+        (then > 0.0).then(|| (now / then).clamp(0.5, 2.0))
+    }
+
+    fn at(&self, date: NaiveDate) -> Option<f64> {
+        let d = (date - self.start?).num_days();
+        if d < 0 {
+            return None;
+        }
+        self.index.get(d as usize).copied().filter(|v| v.is_finite())
+    }
+
+    /// Mean of the index over `[from, to]`, if any day is known.
+    pub fn mean(&self, from: NaiveDate, to: NaiveDate) -> Option<f64> {
+        let mut d = from;
+        let (mut sum, mut n) = (0.0, 0);
+        while d <= to {
+            if let Some(v) = self.at(d) {
+                sum += v;
+                n += 1;
+            }
+            d = d + chrono::Days::new(1);
+        }
+        (n > 0).then(|| sum / n as f64)
+    }
+}
+
+/// Where the base forecast sits among the features (block 2d): what a
+/// multiplicative model forecasts. The head predicts a correction to it.
+pub fn base_offset(horizon: usize) -> usize {
+    RECENT + 6 * horizon + 3
 }
 
 /// Index of `date` in the series (may be negative or past its end).
@@ -70,7 +172,7 @@ pub fn promotion_ahead(series: &DemandSeries, o: i64, horizon: usize) -> bool {
 
 /// Append the features of `series` at origin index `o` (the origin's
 /// date is `series.start + o`) to `out`; returns the scale used.
-pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, out: &mut Vec<f32>) -> f64 {
+pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, pooled: &Pooled, out: &mut Vec<f32>) -> f64 {
     let start_len = out.len();
     let s = scale_at(series, o);
     let scaled = |v: f64| (v / s) as f32;
@@ -78,7 +180,9 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, out: &mut Ve
     for i in (o - RECENT as i64 + 1)..=o {
         out.push(value(series, i).map_or(0.0, scaled));
     }
-    // 2. the same days a year (52 weeks) earlier, aligned by weekday
+    // 2. the same days a year (52 weeks) earlier, aligned by weekday: as
+    // they were, and smoothed over a week a year and two years back (the
+    // yearly shape without one year's noise)
     let ly = o - 364;
     let mut ly_known = 0.0;
     for j in 1..=horizon as i64 {
@@ -91,6 +195,104 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, out: &mut Ve
         }
     }
     out.push(ly_known);
+    for back in [364i64, 728] {
+        let mut known = 0.0;
+        for j in 1..=horizon as i64 {
+            // Centred week, clipped so it never passes the origin.
+            let mid = o - back + j;
+            let (m, n) = mean(series, mid - 3, (mid + 3).min(o));
+            if n > 0 {
+                known = 1.0;
+            }
+            out.push(scaled(m));
+        }
+        out.push(known);
+    }
+    // 2b. the yearly shape carried to today's level: the smoothed window a
+    // year (two years) back times the growth of the last 91 days over the
+    // same days then. Ratios are what a multiplicative model knows and an
+    // MLP finds hard to compute, so they are handed over ready-made.
+    let now91 = mean(series, o - 90, o).0;
+    // Weekday factors of the last 52 weeks (1 = an average day), by
+    // horizon day: the smoothed shapes carry no weekday rhythm, and an MLP
+    // multiplies poorly, so the products are computed here.
+    let year_mean = mean(series, o - 363, o).0;
+    let weekday: Vec<f64> = (1..=7i64)
+        .map(|j| {
+            let (m, n) = (1..=52i64)
+                .filter_map(|k| value(series, o + j - 7 * k))
+                .fold((0.0, 0), |(m, n), v| (m + v, n + 1));
+            if n == 0 || year_mean <= 0.0 {
+                1.0
+            } else {
+                m / n as f64 / year_mean
+            }
+        })
+        .collect();
+    let wd = |j: i64| weekday[((j - 1) % 7) as usize];
+    for back in [364i64, 728] {
+        let then91 = mean(series, o - back - 90, o - back).0;
+        let growth = if then91 > 0.0 {
+            (now91 / then91).clamp(0.2, 5.0)
+        } else {
+            1.0
+        };
+        for j in 1..=horizon as i64 {
+            let mid = o - back + j;
+            let (m, n) = mean(series, mid - 3, (mid + 3).min(o));
+            out.push(if n > 0 && then91 > 0.0 {
+                scaled(m * growth * wd(j))
+            } else {
+                scaled(now91 * wd(j))
+            });
+        }
+    }
+    // 2c. the same with the shape all series share, which is far less
+    // noisy than one series' own year
+    let origin_date = series.start + chrono::TimeDelta::days(o);
+    let day = chrono::TimeDelta::days;
+    let then = origin_date - day(364);
+    let base91 = pooled.mean(then - day(90), then);
+    let shape = |j: i64| {
+        let mid = then + day(j);
+        pooled.mean(mid - day(3), (mid + day(3)).min(origin_date))
+    };
+    for j in 1..=horizon as i64 {
+        out.push(match (shape(j), base91) {
+            (Some(sh), Some(b)) if b > 0.0 => scaled(now91 * (sh / b).clamp(0.0, 10.0) * wd(j)),
+            _ => scaled(now91 * wd(j)),
+        });
+    }
+    // 2d. the base forecast, as a multiplicative store x item x weekday x
+    // season model makes it: the series' level over the last year, carried
+    // forward by the growth of all series, times the shared yearly shape a
+    // year ago and the shared weekday factors.
+    let year_level = mean(series, o - 363, o).0;
+    let pooled_year = pooled.mean(then - day(363), then);
+    let pooled_now = pooled.mean(origin_date - day(363), origin_date);
+    let growth = pooled.growth(origin_date);
+    let pooled_weekday: Vec<Option<f64>> = (1..=7i64)
+        .map(|j| {
+            let p = pooled_now?;
+            let (m, n) = (1..=52i64)
+                .filter_map(|k| {
+                    let d = origin_date + day(j - 7 * k);
+                    pooled.mean(d, d)
+                })
+                .fold((0.0, 0), |(m, n), v| (m + v, n + 1));
+            (n > 0 && p > 0.0).then(|| m / n as f64 / p)
+        })
+        .collect();
+    for j in 1..=horizon as i64 {
+        let parts = (shape(j), pooled_year, growth, pooled_weekday[((j - 1) % 7) as usize]);
+        out.push(match parts {
+            (Some(sh), Some(py), Some(g), Some(w)) if py > 0.0 && year_level > 0.0 => {
+                let carried = year_level * g.powf((182.0 + j as f64) / 364.0);
+                scaled(carried * (sh / py).clamp(0.0, 10.0) * w)
+            }
+            _ => scaled(now91 * wd(j)),
+        });
+    }
     // 3. the level a year ago: the 28 and 91 days before that origin
     out.push(scaled(mean(series, ly - 27, ly).0));
     out.push(scaled(mean(series, ly - 90, ly).0));
@@ -98,6 +300,8 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, out: &mut Ve
     for days in [7, 28, 91, 364] {
         out.push(scaled(mean(series, o - days + 1, o).0));
     }
+    // and the year before the last one (growth from year to year)
+    out.push(scaled(mean(series, o - 727, o - 364).0));
     // 5. spread, zeros, recency of the last sale
     let (m28, n28) = mean(series, o - 27, o);
     let var = if n28 > 1 {
@@ -120,12 +324,16 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, out: &mut Ve
     out.push(since as f32 / 365.0);
     // 6. the absolute level (log), so the head can tell 1 unit from 1000
     out.push((s - 1.0).ln_1p() as f32);
-    // 7. weekday profile of the next 7 days from the last 8 weeks
+    // 7. weekday profile of the next 7 days from the last 8 weeks, and
+    // from the last 52 weeks relative to that year's mean
     for j in 1..=7i64 {
         let (m, n) = (1..=8i64)
             .filter_map(|k| value(series, o + j - 7 * k))
             .fold((0.0, 0), |(m, n), v| (m + v, n + 1));
         out.push(if n == 0 { 0.0 } else { scaled(m / n as f64) });
+    }
+    for w in &weekday {
+        out.push(*w as f32);
     }
     // 8. calendar of the first forecast day
     let first = series.start + chrono::TimeDelta::days(o + 1);
@@ -221,7 +429,7 @@ mod tests {
         let s = series(800);
         for o in [-5i64, 0, 10, 400, 799] {
             let mut out = Vec::new();
-            push_features(&s, o, 28, &mut out);
+            push_features(&s, o, 28, &Pooled::default(), &mut out);
             assert_eq!(out.len(), feature_len(28), "origin {o}");
             assert!(out.iter().all(|v| v.is_finite()));
         }
@@ -237,8 +445,12 @@ mod tests {
             *v = 1000.0;
         }
         let (mut fa, mut fb) = (Vec::new(), Vec::new());
-        push_features(&a, 500, 28, &mut fa);
-        push_features(&b, 500, 28, &mut fb);
+        // The pooled shape is built from everything; only days up to the
+        // origin may be read from it.
+        let pa = Pooled::build(std::slice::from_ref(&a), a.end());
+        let pb = Pooled::build(std::slice::from_ref(&b), b.end());
+        push_features(&a, 500, 28, &pa, &mut fa);
+        push_features(&b, 500, 28, &pb, &mut fb);
         assert_eq!(fa, fb);
     }
 
