@@ -400,6 +400,25 @@ pub struct SampleArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// New SKUs: hide most of the history of a share of SKUs, train with
+    /// and without text, and score them against short-history baselines.
+    Coldstart {
+        /// Data folder (default: the shipped sample data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Share of SKUs made new.
+        #[arg(long, default_value_t = 0.1)]
+        share: f64,
+        /// Days of history they keep.
+        #[arg(long, default_value_t = 14)]
+        history: usize,
+        #[arg(long, default_value_t = 28)]
+        horizon: usize,
+        #[arg(long, default_value_t = 6)]
+        epochs: usize,
+    },
     /// Training-step throughput of an encoder in each mode, beside the f32
     /// matrix-multiply rate candle reaches here; forecast throughput with
     /// cached embeddings.

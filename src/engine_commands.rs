@@ -278,3 +278,33 @@ pub fn bench_train(
     emit(&report)?;
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn bench_coldstart(
+    data: Option<PathBuf>,
+    model: Option<&PathBuf>,
+    share: f64,
+    history: usize,
+    horizon: usize,
+    epochs: usize,
+) -> Result<ExitCode> {
+    let data = match data {
+        Some(d) => d,
+        None => [
+            PathBuf::from("sample-data"),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data"),
+        ]
+        .into_iter()
+        .find(|p| p.is_dir())
+        .ok_or_else(|| anyhow!("no sample-data folder here; pass --data DIR"))?,
+    };
+    let report = skuplan::bench::coldstart_bench(
+        &data,
+        &model_dir(model)?,
+        share,
+        history.max(1),
+        horizon.max(1),
+        epochs.max(1),
+    )?;
+    emit(&report)?;
+    Ok(ExitCode::SUCCESS)
+}

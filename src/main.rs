@@ -101,6 +101,14 @@ fn run() -> Result<ExitCode> {
             steps,
             series,
         }) => engine_commands::bench_train(model.as_ref(), batch, &seq, steps, series),
+        Command::Bench(BenchCommand::Coldstart {
+            data,
+            model,
+            share,
+            history,
+            horizon,
+            epochs,
+        }) => engine_commands::bench_coldstart(data, model.as_ref(), share, history, horizon, epochs),
         Command::Bench(BenchCommand::Plan { lines }) => {
             bench::plan_bench(lines)?;
             Ok(ExitCode::SUCCESS)
