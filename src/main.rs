@@ -281,7 +281,40 @@ fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<ExitCo
     let champions = bt.champions();
     emit(&fc_report::render(&bt, &champions))?;
     if let Some(dir) = &args.out {
-        let forecasts = backtest::champion_forecasts(&imported.dataset, &methods, &champions, spec.horizon);
+        let mut forecasts = backtest::champion_forecasts(&imported.dataset, &methods, &champions, spec.horizon);
+        if let Some(r) = &run {
+            // Where the model won, its forecast from the data's last day
+            // (it learnt only from days before its train end, so any later
+            // origin is honest).
+            let model_index = methods.len();
+            let last = imported.dataset.date_range().map(|(_, l)| l);
+            let won: std::collections::HashSet<(String, String)> = champions
+                .final_choice
+                .iter()
+                .zip(&imported.dataset.demand)
+                .filter(|(c, _)| **c == Some(model_index))
+                .map(|(_, s)| (s.sku.clone(), s.warehouse.clone()))
+                .collect();
+            if !won.is_empty() {
+                let own = skuplan::engine::run::forecast(r, &imported.dataset, last)?;
+                let own: std::collections::HashMap<(String, String), _> = own
+                    .into_iter()
+                    .map(|f| ((f.sku.clone(), f.warehouse.clone()), f))
+                    .collect();
+                for f in &mut forecasts {
+                    let key = (f.sku.clone(), f.warehouse.clone());
+                    if won.contains(&key)
+                        && let Some(m) = own.get(&key)
+                    {
+                        let n = f.p50.len().min(m.p50.len());
+                        *f = m.clone();
+                        f.p10.truncate(n);
+                        f.p50.truncate(n);
+                        f.p90.truncate(n);
+                    }
+                }
+            }
+        }
         for p in fc_report::write_outputs(dir, &bt, &champions, &forecasts)? {
             emit(&format!("wrote {}\n", p.display()))?;
         }

@@ -114,6 +114,23 @@ fn train_forecast_evaluate_on_the_sample_data() {
         .success()
         .stdout(predicate::str::contains("finetuned"))
         .stdout(predicate::str::contains("origins 2026-11-01"));
+    // With --out, the champion forecasts use the model where it won.
+    let out_dir = home.path().join("eval");
+    skuplan(home.path())
+        .args(["evaluate", "--windows", "1", "--methods", "snaive7", "--run"])
+        .arg(&run2)
+        .arg("--data")
+        .arg(sample())
+        .arg("--out")
+        .arg(&out_dir)
+        .assert()
+        .success();
+    let champ = fs::read_to_string(out_dir.join("champion_forecast.csv")).unwrap();
+    let metrics = fs::read_to_string(out_dir.join("metrics_by_series.csv")).unwrap();
+    let model_wins = metrics.lines().filter(|l| l.contains("finetuned")).count();
+    let model_rows = champ.lines().filter(|l| l.ends_with(",finetuned")).count();
+    assert!(model_wins > 0, "{metrics}");
+    assert!(model_rows > 0, "the model won somewhere but no forecast uses it");
     skuplan(home.path())
         .args(["evaluate", "--origin", "2026-10-01", "--run"])
         .arg(&run2)
