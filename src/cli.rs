@@ -19,12 +19,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "SKUPLAN_CONFIG")]
     pub config: Option<PathBuf>,
 
+    /// Without a command, the full-screen workstation opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The full-screen workstation (what `skuplan` alone opens).
+    Tui(TuiArgs),
     /// Import data files (CSV or Parquet) or folders of them; with --check,
     /// only report on them.
     Import(ImportArgs),
@@ -61,6 +64,19 @@ pub enum Command {
     Forecast(ForecastArgs),
     /// Products whose encoder embeddings are nearest to a SKU's.
     Similar(SimilarArgs),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct TuiArgs {
+    /// Data folder or files (default: the workspace's data, else the
+    /// shipped sample data).
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub map: MapArgs,
+    /// A local BERT-family model folder (default: the shipped MiniLM).
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -311,7 +327,7 @@ pub struct ScenarioSetArgs {
     pub reason: String,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct MapArgs {
     /// Column mapping, field=column pairs: --map sku=item,warehouse=store,quantity=sales
     #[arg(long, value_name = "FIELD=COLUMN,...")]

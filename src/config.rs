@@ -74,6 +74,9 @@ pub struct Config {
     /// Pack size, MOQ and lead time for products whose file leaves them out.
     pub products: ProductDefaults,
     pub log: LogConfig,
+    /// Key bindings of the workstation: action name -> key, e.g.
+    /// `approve = "y"` (see `?` in the UI for the actions).
+    pub keys: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,4 +12,5 @@ pub mod engine;
 pub mod forecast;
 pub mod logging;
 pub mod plan;
+pub mod tui;
 pub mod workspace;

@@ -70,7 +70,11 @@ fn run() -> Result<ExitCode> {
     let _guard = logging::init(&paths.log_dir, &config.log.level)?;
     tracing::info!(command = ?cli.command, "start");
 
-    match cli.command {
+    let Some(command) = cli.command else {
+        return tui(skuplan::cli::TuiArgs::default(), &config, &paths);
+    };
+    match command {
+        Command::Tui(args) => tui(args, &config, &paths),
         Command::Import(args) => import(args, &config, &paths),
         Command::SampleData(args) => sample(args),
         Command::Evaluate(args) => evaluate(args, &config, &paths),
@@ -126,6 +130,33 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn tui(args: skuplan::cli::TuiArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!("the workstation needs a terminal; for scripts use the commands (see --help)");
+    }
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let given: Vec<PathBuf> = args.data.iter().cloned().collect();
+    let (sources, opts) = import_setup(&given, &args.map, config, &ws)?;
+    let sources = DataSources {
+        paths: sources
+            .iter()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+            .collect(),
+        map: opts.map.clone(),
+        date_format: opts.date_format.clone(),
+    };
+    let model_dir = args.model.clone().or_else(skuplan::engine::encoder::default_model_dir);
+    skuplan::tui::run(skuplan::tui::TuiOptions {
+        workspace: ws,
+        sources,
+        import: opts,
+        keys: config.keys.clone(),
+        model_dir,
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The paths and options an import uses: the given paths, or the workspace's

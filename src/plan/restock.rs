@@ -804,29 +804,57 @@ pub fn plan_from_data(
     scenario: Option<&crate::plan::scenario::Scenario>,
     settings: &RestockSettings,
 ) -> Result<RestockPlan, String> {
-    use crate::forecast::backtest::{BacktestSpec, champion_forecasts, run};
-    let methods = crate::forecast::all_baselines();
-    let spec = BacktestSpec {
-        horizon: 28,
-        windows: 2,
-        step: 28,
-        ..BacktestSpec::default()
-    };
-    let bt = run(ds, &methods, &spec)?;
-    let champions = bt.champions();
-    let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
-    let horizon = (longest + settings.review_days).max(28) as usize;
-    let base = champion_forecasts(ds, &methods, &champions, horizon);
-    let mut settings = settings.clone();
-    settings.calibration = calibrate(ds, &settings, seasonal_origins(0), |i, history, days| {
-        let m = champions.final_choice.get(i).copied().flatten().unwrap_or(0);
-        methods[m].forecast(history, days).ok()
-    });
-    let (forecasts, adjustments) = match scenario {
-        Some(s) => s.apply(&base),
-        None => (base, Adjustments::new()),
-    };
-    Ok(build_plan(ds, &forecasts, &adjustments, &settings))
+    let base = PlanBase::compute(ds, settings)?;
+    Ok(base.plan(ds, scenario))
+}
+
+/// The slow half of planning (backtest, champions, their forecasts, the
+/// calibration), kept so a what-if edit only redoes the fast half.
+#[derive(Debug, Clone)]
+pub struct PlanBase {
+    pub forecasts: Vec<crate::domain::SeriesForecast>,
+    pub settings: RestockSettings,
+    /// The champions' backtest, for tables of errors per series.
+    pub backtest: crate::forecast::backtest::Backtest,
+    pub champions: crate::forecast::backtest::Champions,
+}
+
+impl PlanBase {
+    pub fn compute(ds: &Dataset, settings: &RestockSettings) -> Result<PlanBase, String> {
+        use crate::forecast::backtest::{BacktestSpec, champion_forecasts, run};
+        let methods = crate::forecast::all_baselines();
+        let spec = BacktestSpec {
+            horizon: 28,
+            windows: 2,
+            step: 28,
+            ..BacktestSpec::default()
+        };
+        let bt = run(ds, &methods, &spec)?;
+        let champions = bt.champions();
+        let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
+        let horizon = (longest + settings.review_days).max(28) as usize;
+        let forecasts = champion_forecasts(ds, &methods, &champions, horizon);
+        let mut settings = settings.clone();
+        settings.calibration = calibrate(ds, &settings, seasonal_origins(0), |i, history, days| {
+            let m = champions.final_choice.get(i).copied().flatten().unwrap_or(0);
+            methods[m].forecast(history, days).ok()
+        });
+        Ok(PlanBase {
+            forecasts,
+            settings,
+            backtest: bt,
+            champions,
+        })
+    }
+
+    /// The plan with a scenario's overrides (fast: no forecasting).
+    pub fn plan(&self, ds: &Dataset, scenario: Option<&crate::plan::scenario::Scenario>) -> RestockPlan {
+        let (forecasts, adjustments) = match scenario {
+            Some(s) => s.apply(&self.forecasts),
+            None => (self.forecasts.clone(), Adjustments::new()),
+        };
+        build_plan(ds, &forecasts, &adjustments, &self.settings)
+    }
 }
 
 #[cfg(test)]

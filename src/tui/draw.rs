@@ -1,0 +1,135 @@
+//! Drawing: a pure function of the state. The frame is the tab bar, the
+//! tab's body, a message line and the keys that work here.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, Confirm, Prompt, Tab};
+use super::tabs;
+use super::theme::Theme;
+
+pub fn draw(f: &mut Frame, app: &mut App) {
+    let theme = Theme { colors: app.colors };
+    let [top, body, message, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
+    tab_bar(f, top, app, &theme);
+    if let Some(what) = &app.loading {
+        let p = Paragraph::new(format!("{what} ...")).style(theme.dim());
+        f.render_widget(p, body);
+    } else {
+        match app.tab {
+            Tab::Data => tabs::data::draw(f, body, app, &theme),
+            Tab::Training => tabs::training::draw(f, body, app, &theme),
+            Tab::Forecasts => tabs::forecasts::draw(f, body, app, &theme),
+            Tab::Restock => tabs::restock::draw(f, body, app, &theme),
+        }
+    }
+    message_line(f, message, app, &theme);
+    f.render_widget(Paragraph::new(app.hints()).style(theme.dim()), hints);
+    if app.help {
+        help(f, body, &theme);
+    }
+}
+
+fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = Vec::new();
+    for (i, t) in Tab::ALL.iter().enumerate() {
+        let style = if *t == app.tab {
+            theme.selected()
+        } else {
+            Default::default()
+        };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, t.title()), style));
+    }
+    let engine = if app.training.running {
+        match app.training.last {
+            Some(p) if app.training.paused => format!("paused at step {}", p.step),
+            Some(p) => format!("training {:.0}%", 100.0 * p.step as f64 / p.steps_total.max(1) as f64),
+            None => "training: starting".into(),
+        }
+    } else {
+        "engine idle".into()
+    };
+    let right = match &app.last_save {
+        Some(t) => format!("{engine} | saved {t} "),
+        None => format!("{engine} "),
+    };
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let pad = (area.width as usize).saturating_sub(used + right.chars().count());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(right, theme.dim()));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let line = if let Some((prompt, buf)) = &app.prompt {
+        let label = match prompt {
+            Prompt::Filter => "filter: ".to_string(),
+            Prompt::ExportPath => "export approved lines to: ".to_string(),
+            Prompt::ImportPath => "import file or folder: ".to_string(),
+            Prompt::EditDemand { sku } => format!("what-if for {sku} (+20% [FROM..TO] reason | =N reason): "),
+            Prompt::SetQty { key } => format!("order quantity for {} at {}: ", key.0, key.1),
+        };
+        Line::from(vec![Span::styled(label, theme.accent()), Span::raw(format!("{buf}_"))])
+    } else if let Some(c) = &app.confirm {
+        let q = match c {
+            Confirm::Quit => "training is running: cancel it and quit? (y/n)".to_string(),
+            Confirm::ApproveAll { count } => format!("approve all {count} lines shown? (y/n)"),
+        };
+        Line::styled(q, theme.warn())
+    } else if let Some(e) = &app.error {
+        Line::styled(e.clone(), theme.bad())
+    } else {
+        Line::raw(app.status.clone())
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+const HELP: &[(&str, &str)] = &[
+    ("1-4, Tab, Shift-Tab", "switch tabs"),
+    ("j/k, arrows", "move"),
+    ("PgUp/PgDn, g/G", "page, top, bottom"),
+    ("/", "filter (Esc clears)"),
+    ("s", "sort (cycle)"),
+    ("a / r", "approve / reject the line"),
+    ("A", "approve every line shown"),
+    ("u", "undo the last decision"),
+    ("=", "set the line's quantity"),
+    ("e", "what-if: edit demand of the SKU"),
+    ("D", "drop all what-ifs"),
+    ("x", "export approved lines to CSV"),
+    ("i", "import a file or folder (Data)"),
+    ("t / p / c", "train / pause-resume / cancel"),
+    ("m, + / -", "training mode, epochs"),
+    ("?", "this help"),
+    ("q", "quit"),
+];
+
+fn help(f: &mut Frame, area: Rect, theme: &Theme) {
+    let w = area.width.min(60);
+    let h = (HELP.len() as u16 + 2).min(area.height);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    let lines: Vec<Line> = HELP
+        .iter()
+        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:<22}"), theme.title()), Span::raw(*what)]))
+        .collect();
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).title(" keys (? or Esc closes) ")),
+        r,
+    );
+}

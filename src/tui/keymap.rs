@@ -1,0 +1,217 @@
+//! Keys to actions: defaults built in, overridable in the config file's
+//! `[keys]` table (`approve = "y"`), conflicts reported when it loads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+/// A key without the modifiers that do not matter (shift on letters is in
+/// the letter's case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    code: KeyCode,
+    ctrl: bool,
+}
+
+impl Key {
+    pub fn from_event(e: &KeyEvent) -> Key {
+        Key {
+            code: e.code,
+            ctrl: e.modifiers.contains(KeyModifiers::CONTROL),
+        }
+    }
+
+    /// "a", "A", "?", "tab", "backtab", "enter", "esc", "up", "pgdn",
+    /// "ctrl-c", "f1" ...
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let (ctrl, rest) = match s.strip_prefix("ctrl-") {
+            Some(r) => (true, r),
+            None => (false, s),
+        };
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "tab" => KeyCode::Tab,
+            "backtab" | "shift-tab" => KeyCode::BackTab,
+            "enter" => KeyCode::Enter,
+            "esc" => KeyCode::Esc,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "pgdn" | "pagedown" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "space" => KeyCode::Char(' '),
+            f if f.len() > 1 && f.starts_with('f') => {
+                KeyCode::F(f[1..].parse().map_err(|_| format!("{s:?}: not a key"))?)
+            }
+            _ => {
+                let mut chars = rest.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => KeyCode::Char(c),
+                    _ => {
+                        return Err(format!(
+                            "{s:?}: not a key (a character, or tab, enter, esc, up, pgdn, ctrl-x, f1 ...)"
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(Key { code, ctrl })
+    }
+}
+
+pub struct Keymap {
+    map: HashMap<Key, Action>,
+}
+
+fn k(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: false,
+    }
+}
+
+fn code(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let mut map = HashMap::new();
+        let pairs: Vec<(Key, Action)> = vec![
+            (k('q'), Action::Quit),
+            (
+                Key {
+                    code: KeyCode::Char('c'),
+                    ctrl: true,
+                },
+                Action::Quit,
+            ),
+            (code(KeyCode::Tab), Action::NextTab),
+            (code(KeyCode::BackTab), Action::PrevTab),
+            (code(KeyCode::Up), Action::Up),
+            (k('k'), Action::Up),
+            (code(KeyCode::Down), Action::Down),
+            (k('j'), Action::Down),
+            (code(KeyCode::PageUp), Action::PageUp),
+            (code(KeyCode::PageDown), Action::PageDown),
+            (k('g'), Action::Top),
+            (code(KeyCode::Home), Action::Top),
+            (k('G'), Action::Bottom),
+            (code(KeyCode::End), Action::Bottom),
+            (k('?'), Action::Help),
+            (code(KeyCode::Esc), Action::Back),
+            (k('/'), Action::Filter),
+            (k('s'), Action::Sort),
+            (k('a'), Action::Approve),
+            (k('r'), Action::Reject),
+            (k('A'), Action::ApproveAll),
+            (k('u'), Action::Undo),
+            (k('='), Action::SetQty),
+            (k('e'), Action::Edit),
+            (k('D'), Action::DropEdits),
+            (k('x'), Action::Export),
+            (k('i'), Action::Import),
+            (k('t'), Action::StartTraining),
+            (k('p'), Action::PauseResume),
+            (k('c'), Action::CancelTraining),
+            (k('m'), Action::CycleMode),
+            (k('+'), Action::MoreEpochs),
+            (k('-'), Action::FewerEpochs),
+        ];
+        for (key, a) in pairs {
+            map.insert(key, a);
+        }
+        for i in 0..4 {
+            map.insert(k(char::from(b'1' + i as u8)), Action::GoTab(i));
+        }
+        Keymap { map }
+    }
+}
+
+impl Keymap {
+    /// The defaults with `overrides` (action name -> key) applied. A key
+    /// bound to two actions, an unknown action or key is an error naming it.
+    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Keymap, String> {
+        let mut km = Keymap::default();
+        let mut taken: HashMap<Key, &str> = HashMap::new();
+        for (name, key) in overrides {
+            let action = Action::BINDABLE
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| *a)
+                .ok_or_else(|| format!("[keys] {name}: no such action"))?;
+            let key = Key::parse(key).map_err(|e| format!("[keys] {name}: {e}"))?;
+            if let Some(other) = taken.insert(key, name) {
+                return Err(format!("[keys] {name} and {other} are both bound to the same key"));
+            }
+            km.map.retain(|_, a| *a != action);
+            km.map.insert(key, action);
+        }
+        Ok(km)
+    }
+
+    /// The action of a key in normal mode.
+    pub fn action(&self, e: &KeyEvent) -> Option<Action> {
+        self.map.get(&Key::from_event(e)).copied()
+    }
+
+    /// In a prompt every printable key is text.
+    pub fn prompt_action(e: &KeyEvent) -> Option<Action> {
+        match e.code {
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Esc => Some(Action::Back),
+            KeyCode::Backspace => Some(Action::Backspace),
+            KeyCode::Tab => Some(Action::Complete),
+            KeyCode::Char('c') if e.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Back),
+            KeyCode::Char(c) => Some(Action::Char(c)),
+            _ => None,
+        }
+    }
+
+    pub fn confirm_action(e: &KeyEvent) -> Action {
+        match e.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => Action::Yes,
+            _ => Action::Back,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let km = Keymap::default();
+        assert_eq!(km.action(&ev('a')), Some(Action::Approve));
+        assert_eq!(km.action(&ev('3')), Some(Action::GoTab(2)));
+        let mut o = BTreeMap::new();
+        o.insert("approve".to_string(), "y".to_string());
+        let km = Keymap::with_overrides(&o).unwrap();
+        assert_eq!(km.action(&ev('y')), Some(Action::Approve));
+        assert_eq!(km.action(&ev('a')), None, "the old key is freed");
+    }
+
+    #[test]
+    fn conflicts_and_unknowns_are_reported() {
+        let mut o = BTreeMap::new();
+        o.insert("approve".to_string(), "z".to_string());
+        o.insert("reject".to_string(), "z".to_string());
+        let e = Keymap::with_overrides(&o).err().unwrap();
+        assert!(e.contains("same key"), "{e}");
+        let mut o = BTreeMap::new();
+        o.insert("launch".to_string(), "z".to_string());
+        assert!(Keymap::with_overrides(&o).err().unwrap().contains("no such action"));
+        let mut o = BTreeMap::new();
+        o.insert("quit".to_string(), "ctrl-".to_string());
+        assert!(Keymap::with_overrides(&o).is_err());
+    }
+}

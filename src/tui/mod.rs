@@ -1,0 +1,244 @@
+//! The full-screen workstation: ratatui + crossterm on tokio. Terminal
+//! events, engine events and a tick are merged into one loop; keys become
+//! actions through the keymap; `App::update` changes the state; `draw` is a
+//! pure function of it. Logs go to the log file, never to the screen.
+
+pub mod action;
+pub mod app;
+pub mod draw;
+pub mod keymap;
+pub mod tabs;
+pub mod theme;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::data::{ImportOptions, import_paths, report};
+use crate::engine::{Engine, EngineCommand};
+use crate::plan::restock::{PlanBase, RestockSettings};
+use crate::workspace::{DataSources, Workspace};
+use app::{App, Effect, Loaded};
+use keymap::Keymap;
+
+/// Import the sources and compute the plan's slow half.
+pub fn load(sources: &DataSources, base_opts: &ImportOptions) -> Result<Loaded, String> {
+    let opts = ImportOptions {
+        map: base_opts.map.merged_with(&sources.map),
+        date_format: sources.date_format.clone().or_else(|| base_opts.date_format.clone()),
+        ..base_opts.clone()
+    };
+    let imported = import_paths(&sources.paths, &opts).map_err(|f| report::render(&f.report))?;
+    let report_text = report::render(&imported.report);
+    let base = PlanBase::compute(&imported.dataset, &RestockSettings::default())?;
+    Ok(Loaded {
+        sources: DataSources {
+            map: opts.map.clone(),
+            ..sources.clone()
+        },
+        dataset: Arc::new(imported.dataset),
+        report_text,
+        base,
+    })
+}
+
+/// One workstation per workspace: a lock file holding our pid. A lock left
+/// by a process that no longer runs is taken over.
+pub struct WorkspaceLock {
+    path: PathBuf,
+}
+
+impl WorkspaceLock {
+    pub fn acquire(root: &Path) -> Result<WorkspaceLock> {
+        let path = root.join("skuplan.lock");
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    writeln!(f, "{}", std::process::id())?;
+                    f.sync_all()?;
+                    return Ok(WorkspaceLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                    let pid = pid.trim();
+                    let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
+                    if alive {
+                        bail!(
+                            "another skuplan (pid {pid}) has the workspace {} open; close it first \
+                             (or remove {} if that process is not skuplan)",
+                            root.display(),
+                            path.display()
+                        );
+                    }
+                    tracing::warn!(pid, "taking over a stale workspace lock");
+                    std::fs::remove_file(&path).ok();
+                }
+                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            }
+        }
+        bail!("could not lock {}", path.display())
+    }
+}
+
+impl Drop for WorkspaceLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+pub struct TuiOptions {
+    pub workspace: Workspace,
+    pub sources: DataSources,
+    pub import: ImportOptions,
+    pub keys: std::collections::BTreeMap<String, String>,
+    pub model_dir: Option<PathBuf>,
+}
+
+fn restore_terminal() {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Restores the terminal when dropped: on quit, on error and on unwinding.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// A panic on the UI thread restores the terminal before the message is
+/// printed; a panic elsewhere (the engine turns its own into Failed
+/// events) is only logged, so the screen stays intact.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        tracing::error!(thread = thread.name().unwrap_or("?"), "panic: {info}");
+        if thread.name() == Some("main") {
+            restore_terminal();
+            default(info);
+        }
+    }));
+}
+
+pub fn run(opts: TuiOptions) -> Result<()> {
+    let keymap = Keymap::with_overrides(&opts.keys).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    let _lock = WorkspaceLock::acquire(&opts.workspace.root)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(main_loop(opts, keymap))
+}
+
+async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
+    install_panic_hook();
+    crossterm::terminal::enable_raw_mode()?;
+    let _guard = TerminalGuard;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+    let mut engine = Engine::spawn()?;
+    let mut app = App::new(opts.workspace.clone(), opts.model_dir.clone());
+    let (load_tx, mut load_rx) = tokio::sync::mpsc::unbounded_channel::<Result<Loaded, String>>();
+    let start_load = |sources: DataSources| {
+        let tx = load_tx.clone();
+        let import = opts.import.clone();
+        tokio::task::spawn_blocking(move || {
+            let r = load(&sources, &import);
+            let _ = tx.send(r);
+        });
+    };
+    start_load(opts.sources.clone());
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - Duration::from_secs(1);
+    loop {
+        if dirty && last_draw.elapsed() >= Duration::from_millis(100) {
+            terminal.draw(|f| draw::draw(f, &mut app))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        let mut effects = Vec::new();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                    let action = if app.prompt.is_some() {
+                        Keymap::prompt_action(&k)
+                    } else if app.confirm.is_some() {
+                        Some(Keymap::confirm_action(&k))
+                    } else {
+                        keymap.action(&k)
+                    };
+                    if let Some(a) = action {
+                        effects = app.update(a);
+                        // A key is answered at once, not on the next tick.
+                        terminal.draw(|f| draw::draw(f, &mut app))?;
+                        last_draw = Instant::now();
+                        dirty = false;
+                    }
+                }
+                Some(Ok(Event::Resize(_, _))) => {
+                    terminal.autoresize()?;
+                    dirty = true;
+                    last_draw = Instant::now() - Duration::from_secs(1);
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => bail!("reading the terminal: {e}"),
+                None => break,
+            },
+            ev = engine.events.recv() => {
+                if let Some(ev) = ev {
+                    let mut batch = vec![ev];
+                    while let Ok(more) = engine.events.try_recv() {
+                        batch.push(more);
+                    }
+                    for e in crate::engine::worker::coalesce(batch) {
+                        effects.extend(app.on_engine(e));
+                    }
+                    dirty = true;
+                }
+            },
+            loaded = load_rx.recv() => {
+                match loaded {
+                    Some(Ok(l)) => app.on_loaded(l),
+                    Some(Err(e)) => app.on_load_failed(e),
+                    None => {}
+                }
+                dirty = true;
+                last_draw = Instant::now() - Duration::from_secs(1);
+            },
+            _ = tick.tick() => {}
+        }
+        for e in effects {
+            match e {
+                Effect::Engine(cmd) => {
+                    if let Err(e) = engine.send(cmd) {
+                        app.error = Some(format!("{e:#}"));
+                    }
+                }
+                Effect::Load(sources) => start_load(sources),
+            }
+        }
+        if app.quit {
+            break;
+        }
+    }
+    let _ = engine.send(EngineCommand::Cancel);
+    drop(terminal);
+    Ok(())
+}

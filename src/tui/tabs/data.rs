@@ -1,0 +1,42 @@
+//! Data: what was loaded, the import summary and every problem found.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut lines: Vec<Line> = Vec::new();
+    match &app.loaded {
+        Some(l) => {
+            lines.push(Line::styled("files", theme.title()));
+            for p in &l.sources.paths {
+                lines.push(Line::raw(format!("  {}", p.display())));
+            }
+            if !l.sources.map.is_empty() {
+                lines.push(Line::raw(format!("  column mapping: {}", l.sources.map)));
+            }
+            lines.push(Line::raw(""));
+            for t in l.report_text.lines() {
+                let style = if t.contains("error") {
+                    theme.bad()
+                } else if t.contains("warning") {
+                    theme.warn()
+                } else {
+                    Default::default()
+                };
+                lines.push(Line::styled(t.to_string(), style));
+            }
+        }
+        None => lines.push(Line::raw("no data loaded: press i to import a file or folder")),
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::TOP).title(" data ")),
+        area,
+    );
+}

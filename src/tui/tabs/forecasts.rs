@@ -1,0 +1,194 @@
+//! Forecasts: every SKU x warehouse with its champion method, totals and
+//! backtest error; the selected series' history, forecast and band; the
+//! methods' errors on it.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::Line;
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Row, Table};
+
+use super::{fit, scroll_offset};
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+    let wide = area.width >= 120;
+    let (table_area, detail_area) = if wide {
+        let [a, b] = Layout::horizontal([Constraint::Length(64), Constraint::Min(30)]).areas(area);
+        (a, b)
+    } else {
+        let [a, b] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+        (a, b)
+    };
+    let view = app.forecast_view();
+    let height = table_area.height.saturating_sub(2) as usize;
+    app.page = height.max(1);
+    let sel = app.selected().min(view.len().saturating_sub(1));
+    let off = scroll_offset(sel, height);
+    let rows: Vec<Row> = view
+        .iter()
+        .enumerate()
+        .skip(off)
+        .take(height)
+        .map(|(pos, &i)| {
+            let r = &app.forecast_rows[i];
+            let row = Row::new(vec![
+                fit(&r.sku, 12),
+                fit(&r.warehouse, 6),
+                fit(&r.method, 9),
+                format!("{:.0}", r.next7),
+                format!("{:.0}", r.horizon_total),
+                r.mase.map_or("-".into(), |m| format!("{m:.2}")),
+                if r.overridden { "*".into() } else { String::new() },
+            ]);
+            if pos == sel { row.style(theme.selected()) } else { row }
+        })
+        .collect();
+    let sort = ["data order", "horizon total", "MASE"][app.sort % 3];
+    let title = format!(
+        " {} of {} series, sorted by {sort}{} ",
+        view.len(),
+        app.forecast_rows.len(),
+        if app.filter.is_empty() {
+            String::new()
+        } else {
+            format!(", filter {:?}", app.filter)
+        }
+    );
+    let t = Table::new(
+        rows,
+        [
+            Constraint::Length(12),
+            Constraint::Length(6),
+            Constraint::Length(9),
+            Constraint::Length(7),
+            Constraint::Length(8),
+            Constraint::Length(5),
+            Constraint::Length(1),
+        ],
+    )
+    .header(Row::new(vec!["SKU", "WH", "champion", "next 7", "horizon", "MASE", "*"]).style(theme.header()))
+    .block(Block::default().borders(Borders::TOP).title(title));
+    f.render_widget(t, table_area);
+    let Some(&i) = view.get(sel) else {
+        f.render_widget(Paragraph::new("no series match the filter"), detail_area);
+        return;
+    };
+    detail(f, detail_area, app, i, theme);
+}
+
+fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
+    let Some(l) = &app.loaded else { return };
+    let r = &app.forecast_rows[row];
+    let s = &l.dataset.demand[r.series];
+    let [chart_area, info_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(2)]).areas(area);
+    let hist_days = 56usize.min(s.values.len());
+    let start = s.values.len() - hist_days;
+    let history: Vec<(f64, f64)> = s.values[start..]
+        .iter()
+        .enumerate()
+        .map(|(k, v)| (k as f64 - hist_days as f64 + 1.0, *v))
+        .collect();
+    let fc = l
+        .base
+        .forecasts
+        .iter()
+        .find(|f| f.sku == r.sku && f.warehouse == r.warehouse);
+    let horizon = fc.map_or(0, |f| f.p50.len().min(56));
+    let line = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter()
+            .take(horizon)
+            .enumerate()
+            .map(|(k, x)| ((k + 1) as f64, *x))
+            .collect()
+    };
+    let (p10, p50, p90) = match fc {
+        Some(f) => (line(&f.p10), line(&f.p50), line(&f.p90)),
+        None => (vec![], vec![], vec![]),
+    };
+    let model: Vec<(f64, f64)> = app
+        .model_forecasts
+        .get(&(r.sku.clone(), r.warehouse.clone()))
+        .map(|f| line(&f.p50))
+        .unwrap_or_default();
+    let max_y = history
+        .iter()
+        .chain(&p90)
+        .chain(&model)
+        .map(|p| p.1)
+        .fold(1.0f64, f64::max);
+    let marker = if app.colors { Marker::Braille } else { Marker::Dot };
+    let mut sets = vec![
+        Dataset::default()
+            .name("history")
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .data(&history),
+        Dataset::default()
+            .name("p10")
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(&p10),
+        Dataset::default()
+            .name("p90")
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(&p90),
+        Dataset::default()
+            .name(if r.overridden { "p50 (what-if not shown)" } else { "p50" })
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(theme.accent())
+            .data(&p50),
+    ];
+    if !model.is_empty() {
+        sets.push(
+            Dataset::default()
+                .name("finetuned")
+                .marker(marker)
+                .graph_type(GraphType::Line)
+                .style(theme.good())
+                .data(&model),
+        );
+    }
+    let c = Chart::new(sets)
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" {} at {} ", r.sku, r.warehouse)),
+        )
+        .x_axis(
+            Axis::default()
+                .bounds([-(hist_days as f64), horizon.max(1) as f64])
+                .labels([format!("-{hist_days}d"), "today".to_string(), format!("+{horizon}d")]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, max_y * 1.05])
+                .labels(["0".to_string(), format!("{max_y:.0}")]),
+        );
+    f.render_widget(c, chart_area);
+    // The methods' errors on this series (MASE over the backtest windows).
+    let bt = &l.base.backtest;
+    let mut parts: Vec<String> = bt
+        .methods
+        .iter()
+        .enumerate()
+        .map(|(m, name)| {
+            let mase = bt.series_total(r.series, m).metrics().mase;
+            if mase.is_finite() {
+                format!("{name} {mase:.2}")
+            } else {
+                format!("{name} -")
+            }
+        })
+        .collect();
+    parts.insert(0, "MASE by method:".into());
+    f.render_widget(
+        Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
+        info_area,
+    );
+}

@@ -1,0 +1,116 @@
+//! Restock: plan lines with state, quantity, cost and projected stock-out;
+//! approve, reject, undo, edit; totals by warehouse.
+
+use std::collections::BTreeMap;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
+
+use super::{fit, scroll_offset};
+use crate::plan::approval::State;
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+    let Some(plan) = app.plan.clone() else {
+        f.render_widget(Paragraph::new("no plan yet"), area);
+        return;
+    };
+    let [table_area, totals_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(2)]).areas(area);
+    let view = app.restock_view();
+    let height = table_area.height.saturating_sub(2) as usize;
+    app.page = height.max(1);
+    let sel = app.selected().min(view.len().saturating_sub(1));
+    let off = scroll_offset(sel, height);
+    let wide = area.width >= 120;
+    let rows: Vec<Row> = view
+        .iter()
+        .enumerate()
+        .skip(off)
+        .take(height)
+        .map(|(pos, &i)| {
+            let l = &plan.lines[i];
+            let (state, review, qty) = app.state_of(l);
+            let state_text = if review { "review" } else { state.name() };
+            let qty = qty.unwrap_or(l.order_qty);
+            let mut cells = vec![
+                state_text.to_string(),
+                fit(&l.sku, 12),
+                fit(&l.warehouse, 6),
+                qty.to_string(),
+                format!("{:.0}", f64::from(qty) * l.unit_cost),
+                l.stockout_without.map_or("-".into(), |d| d.format("%m-%d").to_string()),
+            ];
+            if wide {
+                cells.push(fit(&l.title, 28));
+            }
+            cells.push(l.reason_text());
+            let style = match state {
+                _ if pos == sel => theme.selected(),
+                State::Approved => theme.good(),
+                State::Rejected => theme.dim(),
+                State::Proposed if review => theme.warn(),
+                State::Proposed => Default::default(),
+            };
+            Row::new(cells).style(style)
+        })
+        .collect();
+    let mut widths = vec![
+        Constraint::Length(8),
+        Constraint::Length(12),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(6),
+    ];
+    let mut header = vec!["state", "SKU", "WH", "qty", "cost", "out"];
+    if wide {
+        widths.push(Constraint::Length(28));
+        header.push("product");
+    }
+    widths.push(Constraint::Min(10));
+    header.push("reason");
+    let sort = ["data order", "cost", "stock-out date"][app.sort % 3];
+    let what_if = if app.scenario.overrides.is_empty() {
+        String::new()
+    } else {
+        format!(", {} what-ifs", app.scenario.overrides.len())
+    };
+    let title = format!(
+        " plan of {}: {} lines shown, sorted by {sort}{what_if}{} ",
+        plan.plan_date,
+        view.len(),
+        if app.filter.is_empty() {
+            String::new()
+        } else {
+            format!(", filter {:?}", app.filter)
+        }
+    );
+    f.render_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(theme.header()))
+            .block(Block::default().borders(Borders::TOP).title(title)),
+        table_area,
+    );
+    // Totals of what orders, by warehouse (and state).
+    let mut by_wh: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for l in plan.lines.iter().filter(|l| l.order_qty > 0) {
+        let (state, _, qty) = app.state_of(l);
+        let cost = f64::from(qty.unwrap_or(l.order_qty)) * l.unit_cost;
+        let e = by_wh.entry(l.warehouse.as_str()).or_default();
+        e.0 += cost;
+        if state == State::Approved {
+            e.1 += cost;
+        }
+    }
+    let text: Vec<String> = by_wh
+        .iter()
+        .map(|(wh, (all, ok))| format!("{wh} {all:.0} ({ok:.0} approved)"))
+        .collect();
+    f.render_widget(
+        Paragraph::new(Line::raw(format!("totals: {}", text.join("  ")))).wrap(ratatui::widgets::Wrap { trim: true }),
+        totals_area,
+    );
+}

@@ -1,0 +1,112 @@
+//! Training: device, model, mode, live loss and validation charts,
+//! throughput, ETA; start, pause, resume, cancel.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::Line;
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
+
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+fn secs(s: f64) -> String {
+    let s = s.max(0.0) as u64;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let t = &app.training;
+    let cfg = &app.train_config;
+    let mut info: Vec<Line> = Vec::new();
+    let model = app
+        .model_dir
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map_or("(none)".to_string(), |n| n.to_string_lossy().into_owned());
+    let series = app.loaded.as_ref().map_or(0, |l| l.dataset.demand.len());
+    info.push(Line::raw(format!(
+        "model {model}  mode {}  epochs {}  horizon {} days  {series} series",
+        cfg.mode, cfg.epochs, cfg.horizon
+    )));
+    info.push(Line::raw(format!(
+        "device {}",
+        if t.device.is_empty() {
+            "chosen when training starts (auto: CUDA if built with it and a GPU answers, else CPU)"
+        } else {
+            &t.device
+        }
+    )));
+    match (&t.last, t.running) {
+        (Some(p), _) => info.push(Line::raw(format!(
+            "epoch {}/{}  step {}/{}  loss {:.4}  val MSE {}  {:.0} samples/s  elapsed {}  ETA {}{}",
+            p.epoch,
+            p.epochs,
+            p.step,
+            p.steps_total,
+            p.train_loss,
+            p.val_mse.map_or("-".into(), |v| format!("{v:.4}")),
+            p.samples_per_sec,
+            secs(p.elapsed_secs),
+            if t.running { secs(p.eta_secs) } else { "-".into() },
+            if t.paused { "  PAUSED" } else { "" }
+        ))),
+        (None, true) => info.push(Line::raw("preparing the training windows and text embeddings ...")),
+        (None, false) => info.push(Line::styled(
+            "press t to fine-tune the model on this data (head mode on a CPU: a few minutes for a few \
+             hundred series; top-k and full train the encoder too and take far longer)",
+            theme.dim(),
+        )),
+    }
+    if let Some(b) = &t.best {
+        info.push(Line::styled(format!("best {b}"), theme.good()));
+    }
+    if let Some(o) = &t.outcome {
+        info.push(Line::raw(o.clone()));
+    }
+    let [top, chart] = Layout::vertical([Constraint::Length(info.len() as u16 + 1), Constraint::Min(3)]).areas(area);
+    f.render_widget(
+        Paragraph::new(info).block(Block::default().borders(Borders::TOP).title(" training ")),
+        top,
+    );
+    if t.loss.is_empty() {
+        return;
+    }
+    let max_x = t.loss.last().map_or(1.0, |p| p.0).max(1.0);
+    let max_y = t
+        .loss
+        .iter()
+        .chain(&t.val)
+        .map(|p| p.1)
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max)
+        .max(1e-6);
+    let marker = if app.colors { Marker::Braille } else { Marker::Dot };
+    let sets = vec![
+        Dataset::default()
+            .name("train loss")
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(theme.accent())
+            .data(&t.loss),
+        Dataset::default()
+            .name("val MSE")
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Scatter)
+            .style(theme.good())
+            .data(&t.val),
+    ];
+    let c = Chart::new(sets)
+        .x_axis(
+            Axis::default()
+                .title("step")
+                .bounds([0.0, max_x])
+                .labels(["0".to_string(), format!("{max_x:.0}")]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, max_y])
+                .labels(["0".to_string(), format!("{max_y:.3}")]),
+        );
+    f.render_widget(c, chart);
+}
