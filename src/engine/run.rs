@@ -256,9 +256,8 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
     }
     let outcome: Outcome = train::train(&mut model, &prep, cfg, Some(&ckpt), resume_state, control)?;
     write_metrics_csv(out, &outcome.state)?;
-    if cfg.mode == Mode::Head {
+    if let Some(table) = outcome.text_table.clone() {
         // The frozen encoder's embeddings, so forecasts need not run it.
-        let table = model.encoder.embed(&prep.texts, 64)?;
         checkpoint::save_tensors(
             &HashMap::from([("embeddings".to_string(), table)]),
             &out.join("text_embeddings.safetensors"),

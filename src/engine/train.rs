@@ -615,6 +615,9 @@ pub struct Outcome {
     pub test: Option<EvalMetrics>,
     pub calibration: Calibration,
     pub parameters: usize,
+    /// Head mode: the frozen encoder's embedding of every text (row i is
+    /// `prep.texts[i]`), so the run can cache them without encoding again.
+    pub text_table: Option<Tensor>,
 }
 
 fn epoch_rng(seed: u64, epoch: usize, salt: u64) -> ChaCha8Rng {
@@ -810,6 +813,10 @@ pub fn train(
     } else {
         None
     };
+    let text_table = match side {
+        TextSide::Cached(t) => Some(t),
+        _ => None,
+    };
     Ok(Outcome {
         stop,
         state,
@@ -817,6 +824,7 @@ pub fn train(
         test,
         calibration,
         parameters,
+        text_table,
     })
 }
 

@@ -15,6 +15,30 @@ fn secs(s: f64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// How long a run will take here, from rates measured with `skuplan bench
+/// train` on 2 CPU cores (MiniLM, batch 32, 32 tokens): head ~15,000
+/// windows/s once the texts are encoded (~100 texts/s), top-k ~100/s,
+/// full ~25/s.
+fn estimate(app: &App) -> String {
+    let cfg = &app.train_config;
+    let series = app.loaded.as_ref().map_or(0, |l| l.dataset.demand.len());
+    let windows = (series * 150).min(cfg.max_train_samples) as f64;
+    let texts = (series * 5) as f64;
+    let rate = match cfg.mode {
+        crate::engine::Mode::Head => 15_000.0,
+        crate::engine::Mode::TopK => 100.0,
+        crate::engine::Mode::Full => 25.0,
+    };
+    let secs = texts / 100.0 + windows * cfg.epochs as f64 / rate;
+    if secs < 90.0 {
+        format!("{:.0} seconds", secs.max(1.0))
+    } else if secs < 5400.0 {
+        format!("{:.0} minutes", secs / 60.0)
+    } else {
+        format!("{:.0} hours", secs / 3600.0)
+    }
+}
+
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let t = &app.training;
     let cfg = &app.train_config;
@@ -39,7 +63,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     )));
     match (&t.last, t.running) {
         (Some(p), _) => info.push(Line::raw(format!(
-            "epoch {}/{}  step {}/{}  loss {:.4}  val MSE {}  {:.0} samples/s  elapsed {}  ETA {}{}",
+            "epoch {}/{}  step {}/{}  loss {:.4}  val MSE {}  {:.0}/s  {} ETA {}{}",
             p.epoch,
             p.epochs,
             p.step,
@@ -53,8 +77,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ))),
         (None, true) => info.push(Line::raw("preparing the training windows and text embeddings ...")),
         (None, false) => info.push(Line::styled(
-            "press t to fine-tune the model on this data (head mode on a CPU: a few minutes for a few \
-             hundred series; top-k and full train the encoder too and take far longer)",
+            format!(
+                "press t to fine-tune on this data: about {} in {} mode on this CPU (m changes the mode, \
+                 +/- the epochs)",
+                estimate(app),
+                cfg.mode
+            ),
             theme.dim(),
         )),
     }
@@ -64,9 +92,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(o) = &t.outcome {
         info.push(Line::raw(o.clone()));
     }
-    let [top, chart] = Layout::vertical([Constraint::Length(info.len() as u16 + 1), Constraint::Min(3)]).areas(area);
+    // Long lines wrap on a narrow screen: leave them room.
+    let width = area.width.max(1) as usize;
+    let rows: usize = info.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let [top, chart] = Layout::vertical([Constraint::Length(rows as u16 + 1), Constraint::Min(3)]).areas(area);
     f.render_widget(
-        Paragraph::new(info).block(Block::default().borders(Borders::TOP).title(" training ")),
+        Paragraph::new(info)
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .block(Block::default().borders(Borders::TOP).title(" training ")),
         top,
     );
     if t.loss.is_empty() {

@@ -1,0 +1,260 @@
+//! The workstation without a terminal: every tab rendered with TestBackend
+//! at 80x24 and 160x48 (snapshots), and what each action does.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use skuplan::data::ImportOptions;
+use skuplan::data::sample::{SalesFormat, SampleSpec, generate};
+use skuplan::engine::worker::{EngineEvent, Progress};
+use skuplan::plan::approval::State;
+use skuplan::tui::action::Action;
+use skuplan::tui::app::{App, Effect, Tab};
+use skuplan::workspace::{DataSources, Workspace};
+
+fn app(dir: &Path) -> App {
+    let data = dir.join("data");
+    generate(
+        &data,
+        &SampleSpec {
+            skus: 12,
+            warehouses: 2,
+            days: 400,
+            seed: 3,
+            end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+            sales_format: SalesFormat::Csv,
+        },
+    )
+    .unwrap();
+    let sources = DataSources {
+        paths: vec![data],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut app = App::new(Workspace::open(dir.join("ws")).unwrap(), None);
+    app.colors = false;
+    app.on_loaded(loaded);
+    app
+}
+
+/// The screen as text, with the sources' temporary path made stable.
+fn screen(app: &mut App, w: u16, h: u16, dir: &Path) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| skuplan::tui::draw::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out.replace(&dir.display().to_string(), "<tmp>")
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Action::Char(c));
+    }
+}
+
+#[test]
+fn every_tab_renders_at_80x24_and_160x48() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        app.update(Action::GoTab(i));
+        assert_eq!(app.tab, *tab);
+        for (w, h) in [(80, 24), (160, 48)] {
+            let s = screen(&mut app, w, h, dir.path());
+            insta::assert_snapshot!(format!("{}_{w}x{h}", tab.title().to_lowercase()), s);
+        }
+    }
+    // Help over the restock tab, and a tiny terminal that must not panic.
+    app.update(Action::Help);
+    insta::assert_snapshot!("help_80x24", screen(&mut app, 80, 24, dir.path()));
+    app.update(Action::Back);
+    for (w, h) in [(20, 5), (40, 10), (1, 1)] {
+        for i in 0..4 {
+            app.update(Action::GoTab(i));
+            screen(&mut app, w, h, dir.path());
+        }
+    }
+}
+
+#[test]
+fn tabs_switch_with_numbers_tab_and_shift_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    assert_eq!(app.tab, Tab::Restock);
+    app.update(Action::NextTab);
+    assert_eq!(app.tab, Tab::Data, "wraps around");
+    app.update(Action::PrevTab);
+    assert_eq!(app.tab, Tab::Restock);
+    app.update(Action::GoTab(2));
+    assert_eq!(app.tab, Tab::Forecasts);
+    app.update(Action::GoTab(9));
+    assert_eq!(app.tab, Tab::Forecasts, "no such tab: nothing happens");
+}
+
+#[test]
+fn filter_narrows_and_escape_clears() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(2));
+    let all = app.forecast_view().len();
+    assert_eq!(all, app.forecast_rows.len());
+    app.update(Action::Filter);
+    let wh = app.forecast_rows[0].warehouse.clone();
+    keys(&mut app, &wh);
+    app.update(Action::Submit);
+    let shown = app.forecast_view();
+    assert!(!shown.is_empty() && shown.len() < all);
+    assert!(shown.iter().all(|i| app.forecast_rows[*i].warehouse == wh));
+    app.update(Action::Back);
+    assert_eq!(app.forecast_view().len(), all);
+    // Movement stays inside the view.
+    app.update(Action::Bottom);
+    assert_eq!(app.selected(), all - 1);
+    app.update(Action::Down);
+    assert_eq!(app.selected(), all - 1);
+    app.update(Action::Top);
+    assert_eq!(app.selected(), 0);
+}
+
+#[test]
+fn approve_reject_undo_and_approve_all_go_to_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let view = app.restock_view();
+    assert!(view.len() >= 2, "the sample plan orders something");
+    let line = |app: &App, k: usize| app.plan.as_ref().unwrap().lines[app.restock_view()[k]].clone();
+    app.update(Action::Approve);
+    assert_eq!(app.state_of(&line(&app, 0)).0, State::Approved);
+    app.update(Action::Down);
+    app.update(Action::Reject);
+    assert_eq!(app.state_of(&line(&app, 1)).0, State::Rejected);
+    app.update(Action::Undo);
+    assert_eq!(app.state_of(&line(&app, 1)).0, State::Proposed);
+    // The log is what survives: a new app on the same workspace agrees.
+    let log = std::fs::read_to_string(dir.path().join("ws/audit.log")).unwrap();
+    assert_eq!(log.lines().count(), 3);
+    app.update(Action::ApproveAll);
+    assert!(app.confirm.is_some());
+    app.update(Action::Back);
+    assert_eq!(app.state_of(&line(&app, 1)).0, State::Proposed, "no: nothing approved");
+    app.update(Action::ApproveAll);
+    app.update(Action::Yes);
+    let n = app.restock_view().len();
+    for k in 0..n {
+        assert_eq!(app.state_of(&line(&app, k)).0, State::Approved);
+    }
+}
+
+#[test]
+fn quantity_edit_and_what_if_recompute_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let first = app.plan.as_ref().unwrap().lines[app.restock_view()[0]].clone();
+    app.update(Action::SetQty);
+    for _ in 0..10 {
+        app.update(Action::Backspace);
+    }
+    keys(&mut app, "7");
+    app.update(Action::Submit);
+    assert_eq!(app.state_of(&first).2, Some(7));
+    // What-if: double the demand of the selected SKU.
+    app.update(Action::Edit);
+    keys(&mut app, "+100% trade show");
+    app.update(Action::Submit);
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert_eq!(app.scenario.overrides.len(), 1);
+    let after = app
+        .plan
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .find(|l| l.key() == first.key())
+        .unwrap()
+        .clone();
+    assert!(
+        after.order_qty > first.order_qty,
+        "{} -> {}",
+        first.order_qty,
+        after.order_qty
+    );
+    assert!(after.reason_text().contains("trade show"), "{}", after.reason_text());
+    // Saved with the workspace, and bad input is explained.
+    assert!(dir.path().join("ws/scenarios/what-if.json").exists());
+    app.update(Action::Edit);
+    keys(&mut app, "lots");
+    app.update(Action::Submit);
+    assert!(
+        app.error.as_deref().unwrap_or("").contains("expected"),
+        "{:?}",
+        app.error
+    );
+    app.update(Action::Edit);
+    keys(&mut app, "+10%");
+    app.update(Action::Submit);
+    assert!(app.error.as_deref().unwrap_or("").contains("why"), "{:?}", app.error);
+    app.update(Action::DropEdits);
+    assert!(app.scenario.overrides.is_empty());
+}
+
+#[test]
+fn export_writes_the_approved_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::Approve);
+    app.update(Action::Export);
+    let (_, default) = app.prompt.clone().unwrap();
+    assert!(default.contains("exports/restock-approved-"), "{default}");
+    for _ in 0..default.len() {
+        app.update(Action::Backspace);
+    }
+    let out = dir.path().join("out/approved.csv");
+    keys(&mut app, &out.display().to_string());
+    app.update(Action::Submit);
+    assert!(app.status.contains("exported 1 approved lines"), "{}", app.status);
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(csv.lines().count(), 2);
+    assert!(csv.lines().nth(1).unwrap().contains("approved"));
+}
+
+#[test]
+fn training_events_fold_into_bounded_charts_and_quit_asks_while_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.training.running = true;
+    for step in 1..=5000 {
+        app.on_engine(EngineEvent::Progress(Progress {
+            epoch: 1,
+            epochs: 1,
+            step,
+            steps_total: 5000,
+            train_loss: 1.0 / step as f64,
+            val_mse: None,
+            val_mae: None,
+            samples_per_sec: 100.0,
+            eta_secs: 1.0,
+            elapsed_secs: 1.0,
+        }));
+    }
+    assert!(app.training.loss.len() <= 2000);
+    assert_eq!(app.training.last.unwrap().step, 5000);
+    app.update(Action::Quit);
+    assert!(!app.quit, "asks first");
+    let effects = app.update(Action::Yes);
+    assert!(app.quit);
+    assert!(
+        matches!(effects.first(), Some(Effect::Engine(_))),
+        "cancels the training"
+    );
+    app.on_engine(EngineEvent::Failed { message: "boom".into() });
+    assert!(!app.training.running);
+    assert!(app.error.as_deref().unwrap().contains("boom"));
+}

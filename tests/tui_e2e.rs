@@ -1,0 +1,126 @@
+//! The real binary in tmux, as a planner over SSH meets it: every tab, a
+//! training run started and cancelled, a line approved and exported, quit,
+//! and the terminal given back. Skipped (with a message) without tmux; CI
+//! installs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use skuplan::engine::bert::BertConfig;
+use skuplan::engine::encoder::write_random_model;
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux").args(args).output().expect("tmux runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn screen(session: &str) -> String {
+    tmux(&["capture-pane", "-p", "-t", session])
+}
+
+fn wait_for(session: &str, what: &str, secs: u64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let s = screen(session);
+        if s.contains(what) {
+            return s;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {what:?}; the screen:\n{s}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn send(session: &str, keys: &str) {
+    tmux(&["send-keys", "-t", session, keys]);
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+fn find_export(dir: &Path) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if let Some(f) = find_export(&p) {
+                return Some(f);
+            }
+        } else if p.file_name()?.to_string_lossy().starts_with("restock-approved-") {
+            return Some(p);
+        }
+    }
+    None
+}
+
+struct Session(String);
+impl Drop for Session {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.0]);
+    }
+}
+
+#[test]
+fn a_planner_session_in_tmux() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the end-to-end test");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let model = home.path().join("tiny");
+    write_random_model(&model, &BertConfig::tiny(0), 1).unwrap();
+    let bin = env!("CARGO_BIN_EXE_skuplan");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let exit_file = home.path().join("exit");
+    let session = Session(format!("skuplan-e2e-{}", std::process::id()));
+    let cmd = format!(
+        "env SKUPLAN_HOME='{}' '{bin}' tui --data '{}' --model '{}'; echo \"EXIT=$?\" > '{}'; sleep 60",
+        home.path().display(),
+        sample.display(),
+        model.display(),
+        exit_file.display()
+    );
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "100", "-y", "30", &cmd]);
+    wait_for(&session.0, "data loaded", 120);
+    assert_eq!(
+        tmux(&["display", "-p", "-t", &session.0, "#{alternate_on}"]).trim(),
+        "1"
+    );
+
+    send(&session.0, "1");
+    wait_for(&session.0, "sample-data", 5);
+    send(&session.0, "3");
+    wait_for(&session.0, "champion", 5);
+    send(&session.0, "4");
+    wait_for(&session.0, "plan of", 5);
+
+    // Training: start, see progress, cancel.
+    send(&session.0, "2");
+    send(&session.0, "t");
+    wait_for(&session.0, "step ", 300);
+    send(&session.0, "c");
+    wait_for(&session.0, "Cancelled", 120);
+
+    // Approve the first restock line and export it.
+    send(&session.0, "4");
+    send(&session.0, "a");
+    wait_for(&session.0, "approved SKU", 5);
+    send(&session.0, "x");
+    wait_for(&session.0, "export approved lines to", 5);
+    send(&session.0, "Enter");
+    wait_for(&session.0, "exported 1 approved lines", 5);
+
+    send(&session.0, "q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !exit_file.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "EXIT=0");
+    assert_eq!(
+        tmux(&["display", "-p", "-t", &session.0, "#{alternate_on}"]).trim(),
+        "0",
+        "the terminal left the alternate screen"
+    );
+    let csv = std::fs::read_to_string(find_export(home.path()).expect("an export file")).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.lines().next().unwrap().starts_with("sku,warehouse"));
+}
