@@ -416,6 +416,14 @@ pub struct SampleArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Frame time of the Forecasts and Restock tabs with many rows, beside
+    /// drawing an empty frame; key press to redrawn frame.
+    Tui {
+        #[arg(long, value_delimiter = ',', default_values_t = vec![10_000, 100_000])]
+        rows: Vec<usize>,
+        #[arg(long, default_value_t = 30)]
+        repeat: usize,
+    },
     /// New SKUs: hide most of the history of a share of SKUs, train with
     /// and without text, and score them against short-history baselines.
     Coldstart {

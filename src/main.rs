@@ -113,6 +113,10 @@ fn run() -> Result<ExitCode> {
             horizon,
             epochs,
         }) => engine_commands::bench_coldstart(data, model.as_ref(), share, history, horizon, epochs),
+        Command::Bench(BenchCommand::Tui { rows, repeat }) => {
+            emit(&bench::tui_bench(&rows, repeat)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Plan { lines }) => {
             bench::plan_bench(lines)?;
             Ok(ExitCode::SUCCESS)

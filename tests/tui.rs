@@ -258,3 +258,34 @@ fn training_events_fold_into_bounded_charts_and_quit_asks_while_training() {
     assert!(!app.training.running);
     assert!(app.error.as_deref().unwrap().contains("boom"));
 }
+
+#[test]
+fn a_broken_import_changes_nothing_and_names_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(0));
+    app.update(Action::Import);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "date,sku,warehouse,quantity\n2026-06-01,A,W,3\n2026-06-02,A,W,lots\n",
+    )
+    .unwrap();
+    keys(&mut app, &bad.display().to_string());
+    let effects = app.update(Action::Submit);
+    let Some(Effect::Load(sources)) = effects.into_iter().next() else {
+        panic!("an import is started off the UI thread");
+    };
+    assert_eq!(sources.paths.len(), 2, "the new file joins the loaded ones");
+    let series_before = app.forecast_rows.len();
+    let report = match skuplan::tui::load(&sources, &ImportOptions::default()) {
+        Err(r) => r,
+        Ok(_) => panic!("the bad file must fail the import"),
+    };
+    app.on_load_failed(report);
+    assert_eq!(app.forecast_rows.len(), series_before, "nothing was lost");
+    assert!(app.error.as_deref().unwrap().contains("nothing was changed"));
+    let s = screen(&mut app, 160, 48, dir.path());
+    assert!(s.contains("bad.csv") && s.contains("row 3"), "{s}");
+    assert!(s.contains("lots"), "{s}");
+}

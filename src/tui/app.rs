@@ -144,6 +144,11 @@ pub struct App {
     pub colors: bool,
     /// Rows that fit in the table (set by the last draw, for PgUp/PgDn).
     pub page: usize,
+    /// Cost of the ordering lines by warehouse: (warehouse, all, approved);
+    /// kept up to date on every change so a frame never walks the plan.
+    pub totals: Vec<(String, f64, f64)>,
+    /// The report of the last import that failed.
+    pub load_problems: Option<String>,
 }
 
 /// What the runner must do after an update (the engine lives outside).
@@ -186,12 +191,15 @@ impl App {
             last_save: None,
             colors: std::env::var_os("NO_COLOR").is_none(),
             page: 10,
+            totals: Vec::new(),
+            load_problems: None,
         }
     }
 
     /// The data has been imported and the plan's slow half computed.
     pub fn on_loaded(&mut self, loaded: Loaded) {
         self.loading = None;
+        self.load_problems = None;
         if let Ok(s) = self.workspace.load_scenario("what-if") {
             self.scenario = s;
         }
@@ -204,9 +212,19 @@ impl App {
         self.status = "data loaded; baseline forecasts and the restock plan are ready".into();
     }
 
+    /// The import failed: nothing changes (the data already loaded stays),
+    /// and the Data tab shows every problem with its file, row and column.
     pub fn on_load_failed(&mut self, message: String) {
         self.loading = None;
-        self.error = Some(message);
+        self.error = Some(format!(
+            "the import failed, nothing was changed: {}",
+            message
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("see the Data tab")
+        ));
+        self.load_problems = Some(message);
+        self.tab = Tab::Data;
     }
 
     fn loaded_sources(&self) -> DataSources {
@@ -259,6 +277,25 @@ impl App {
                 }
             })
             .collect();
+        self.refresh_totals();
+    }
+
+    /// Recompute the totals by warehouse (after the plan or a decision
+    /// changed).
+    pub fn refresh_totals(&mut self) {
+        let mut by_wh: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+        if let Some(plan) = &self.plan {
+            for l in plan.lines.iter().filter(|l| l.order_qty > 0) {
+                let (state, _, qty) = self.state_of(l);
+                let cost = f64::from(qty.unwrap_or(l.order_qty)) * l.unit_cost;
+                let e = by_wh.entry(l.warehouse.clone()).or_default();
+                e.0 += cost;
+                if state == State::Approved {
+                    e.1 += cost;
+                }
+            }
+        }
+        self.totals = by_wh.into_iter().map(|(w, (a, b))| (w, a, b)).collect();
     }
 
     fn reload_decisions(&mut self) {
@@ -271,6 +308,7 @@ impl App {
             }
             Err(e) => self.error = Some(format!("reading the audit log: {e:#}")),
         }
+        self.refresh_totals();
     }
 
     pub fn state_of(&self, l: &crate::plan::restock::RestockLine) -> (State, bool, Option<u32>) {

@@ -151,6 +151,24 @@ impl Keymap {
             km.map.retain(|_, a| *a != action);
             km.map.insert(key, action);
         }
+        // A new key must not silently take another action's default key.
+        let defaults = Keymap::default();
+        for (key, name) in &taken {
+            if let Some(prev) = defaults.map.get(key)
+                && km.map.get(key) != Some(prev)
+                && !overrides
+                    .keys()
+                    .any(|n| Action::BINDABLE.iter().any(|(b, a)| b == n && a == prev))
+            {
+                let prev_name = Action::BINDABLE
+                    .iter()
+                    .find(|(_, a)| a == prev)
+                    .map_or_else(|| format!("{prev:?}"), |(n, _)| n.to_string());
+                return Err(format!(
+                    "[keys] {name} takes the key of {prev_name}; bind {prev_name} to another key too"
+                ));
+            }
+        }
         Ok(km)
     }
 
@@ -207,6 +225,14 @@ mod tests {
         o.insert("reject".to_string(), "z".to_string());
         let e = Keymap::with_overrides(&o).err().unwrap();
         assert!(e.contains("same key"), "{e}");
+        let mut o = BTreeMap::new();
+        o.insert("approve".to_string(), "r".to_string());
+        let e = Keymap::with_overrides(&o).err().unwrap();
+        assert!(e.contains("takes the key of reject"), "{e}");
+        o.insert("reject".to_string(), "R".to_string());
+        let km = Keymap::with_overrides(&o).unwrap();
+        assert_eq!(km.action(&ev('r')), Some(Action::Approve));
+        assert_eq!(km.action(&ev('R')), Some(Action::Reject));
         let mut o = BTreeMap::new();
         o.insert("launch".to_string(), "z".to_string());
         assert!(Keymap::with_overrides(&o).err().unwrap().contains("no such action"));

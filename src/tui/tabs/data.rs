@@ -10,6 +10,16 @@ use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
+    if let Some(p) = &app.load_problems {
+        lines.push(Line::styled(
+            "the last import failed; nothing was changed:",
+            theme.bad(),
+        ));
+        for t in p.lines() {
+            lines.push(Line::raw(t.to_string()));
+        }
+        lines.push(Line::raw(""));
+    }
     match &app.loaded {
         Some(l) => {
             lines.push(Line::styled("files", theme.title()));

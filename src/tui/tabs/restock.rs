@@ -1,8 +1,6 @@
 //! Restock: plan lines with state, quantity, cost and projected stock-out;
 //! approve, reject, undo, edit; totals by warehouse.
 
-use std::collections::BTreeMap;
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -94,20 +92,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             .block(Block::default().borders(Borders::TOP).title(title)),
         table_area,
     );
-    // Totals of what orders, by warehouse (and state).
-    let mut by_wh: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    for l in plan.lines.iter().filter(|l| l.order_qty > 0) {
-        let (state, _, qty) = app.state_of(l);
-        let cost = f64::from(qty.unwrap_or(l.order_qty)) * l.unit_cost;
-        let e = by_wh.entry(l.warehouse.as_str()).or_default();
-        e.0 += cost;
-        if state == State::Approved {
-            e.1 += cost;
-        }
-    }
-    let text: Vec<String> = by_wh
+    let text: Vec<String> = app
+        .totals
         .iter()
-        .map(|(wh, (all, ok))| format!("{wh} {all:.0} ({ok:.0} approved)"))
+        .map(|(wh, all, ok)| format!("{wh} {all:.0} ({ok:.0} approved)"))
         .collect();
     f.render_widget(
         Paragraph::new(Line::raw(format!("totals: {}", text.join("  ")))).wrap(ratatui::widgets::Wrap { trim: true }),
