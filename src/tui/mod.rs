@@ -163,6 +163,11 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
         });
     };
     start_load(opts.sources.clone());
+    // A hang-up (the SSH connection dropped) or a polite kill ends the
+    // session like q does: the terminal is restored and nothing is lost
+    // (every decision is already on disk).
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut dirty = true;
@@ -223,6 +228,14 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                 last_draw = Instant::now() - Duration::from_secs(1);
             },
             _ = tick.tick() => {}
+            _ = hangup.recv() => {
+                tracing::info!("hang-up: closing");
+                app.quit = true;
+            }
+            _ = term.recv() => {
+                tracing::info!("terminated: closing");
+                app.quit = true;
+            }
         }
         for e in effects {
             match e {
