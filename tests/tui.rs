@@ -187,8 +187,19 @@ fn quantity_edit_and_what_if_recompute_the_plan() {
         after.order_qty
     );
     assert!(after.reason_text().contains("trade show"), "{}", after.reason_text());
-    // Saved with the workspace, and bad input is explained.
+    // Saved with the workspace, compared with the base, saved by name.
     assert!(dir.path().join("ws/scenarios/what-if.json").exists());
+    app.update(Action::Compare);
+    assert!(
+        app.status.starts_with("what-if vs base: ") && app.status.contains("lines change"),
+        "{}",
+        app.status
+    );
+    app.update(Action::SaveScenario);
+    keys(&mut app, "show");
+    app.update(Action::Submit);
+    assert!(dir.path().join("ws/scenarios/show.json").exists(), "{}", app.status);
+    // Bad input is explained.
     app.update(Action::Edit);
     keys(&mut app, "lots");
     app.update(Action::Submit);

@@ -23,6 +23,10 @@ pub enum Action {
     SetQty,
     Edit,
     DropEdits,
+    /// Compare the what-if plan with the base plan.
+    Compare,
+    /// Save the what-ifs as a named scenario.
+    SaveScenario,
     Export,
     Import,
     StartTraining,
@@ -42,7 +46,7 @@ pub enum Action {
 
 impl Action {
     /// Actions a planner may rebind in the config file, by name.
-    pub const BINDABLE: [(&'static str, Action); 27] = [
+    pub const BINDABLE: [(&'static str, Action); 29] = [
         ("quit", Action::Quit),
         ("next_tab", Action::NextTab),
         ("prev_tab", Action::PrevTab),
@@ -63,6 +67,8 @@ impl Action {
         ("set_qty", Action::SetQty),
         ("edit", Action::Edit),
         ("drop_edits", Action::DropEdits),
+        ("compare", Action::Compare),
+        ("save_scenario", Action::SaveScenario),
         ("export", Action::Export),
         ("import", Action::Import),
         ("start_training", Action::StartTraining),

@@ -61,6 +61,8 @@ pub enum Prompt {
     SetQty {
         key: (String, String),
     },
+    /// A name to save the what-ifs under (a scenario the CLI sees too).
+    ScenarioName,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -458,6 +460,29 @@ impl App {
         self.record(records, &format!("approved {n} lines"));
     }
 
+    /// What the what-ifs change against the base plan, on the status line.
+    fn compare(&mut self) {
+        let (Some(l), Some(plan)) = (&self.loaded, &self.plan) else {
+            return;
+        };
+        if self.scenario.overrides.is_empty() {
+            self.status = "no what-ifs: the plan is the base plan".into();
+            return;
+        }
+        let base = l.base.plan(&l.dataset, None);
+        let c = crate::plan::scenario::compare(&base, plan);
+        self.status = format!(
+            "what-if vs base: {} lines change; units {} -> {}; cost {:.0} -> {:.0}; short lines {} -> {}",
+            c.changed.len(),
+            c.base_qty,
+            c.scenario_qty,
+            c.base_cost,
+            c.scenario_cost,
+            c.base_stockouts,
+            c.scenario_stockouts
+        );
+    }
+
     pub fn default_export_path(&self) -> PathBuf {
         self.workspace.root.join("exports").join(format!(
             "restock-approved-{}.csv",
@@ -560,6 +585,23 @@ impl App {
                 }
                 Err(e) => self.error = Some(e),
             },
+            Prompt::ScenarioName => {
+                let name = input.trim().to_string();
+                let s = Scenario {
+                    name: name.clone(),
+                    overrides: self.scenario.overrides.clone(),
+                };
+                match self.workspace.save_scenario(&s) {
+                    Ok(()) => {
+                        self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string());
+                        self.status = format!(
+                            "saved {} what-ifs as scenario {name:?} (skuplan scenario list shows it)",
+                            s.overrides.len()
+                        );
+                    }
+                    Err(e) => self.error = Some(format!("not saved: {e:#}")),
+                }
+            }
             Prompt::SetQty { key } => match input.trim().parse::<u32>() {
                 Ok(q) => {
                     if let Some(l) = self.plan.as_ref().and_then(|p| p.lines.iter().find(|l| l.key() == key)) {
@@ -690,6 +732,14 @@ impl App {
                 }
                 self.recompute();
                 self.status = "what-ifs discarded; back to the base forecast".into();
+            }
+            Action::Compare if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.compare(),
+            Action::SaveScenario if matches!(self.tab, Tab::Forecasts | Tab::Restock) => {
+                if self.scenario.overrides.is_empty() {
+                    self.status = "no what-ifs to save: press e on a SKU first".into();
+                } else {
+                    self.prompt = Some((Prompt::ScenarioName, String::new()));
+                }
             }
             Action::Export if self.tab == Tab::Restock => {
                 let p = self.default_export_path();
@@ -858,7 +908,7 @@ impl App {
             Tab::Data => "i import  1-4/Tab tabs  ? help  q quit",
             Tab::Training => "t start  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
             Tab::Forecasts => "j/k move  / filter  s sort  e what-if  D drop what-ifs  ? help  q quit",
-            Tab::Restock => "a approve  r reject  A all  u undo  = qty  e what-if  x export  / filter  ? help",
+            Tab::Restock => "a approve  r reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
         }
     }
 }

@@ -76,6 +76,7 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Prompt::ImportPath => "import file or folder: ".to_string(),
             Prompt::EditDemand { sku } => format!("what-if for {sku} (+20% [FROM..TO] reason | =N reason): "),
             Prompt::SetQty { key } => format!("order quantity for {} at {}: ", key.0, key.1),
+            Prompt::ScenarioName => "save the what-ifs as scenario: ".to_string(),
         };
         Line::from(vec![Span::styled(label, theme.accent()), Span::raw(format!("{buf}_"))])
     } else if let Some(c) = &app.confirm {
@@ -104,6 +105,7 @@ const HELP: &[(&str, &str)] = &[
     ("=", "set the line's quantity"),
     ("e", "what-if: edit demand of the SKU"),
     ("D", "drop all what-ifs"),
+    ("C / S", "compare what-ifs with base / save as a scenario"),
     ("x", "export approved lines to CSV"),
     ("i", "import a file or folder (Data)"),
     ("t / p / c", "train / pause-resume / cancel"),

@@ -113,6 +113,8 @@ impl Default for Keymap {
             (k('='), Action::SetQty),
             (k('e'), Action::Edit),
             (k('D'), Action::DropEdits),
+            (k('C'), Action::Compare),
+            (k('S'), Action::SaveScenario),
             (k('x'), Action::Export),
             (k('i'), Action::Import),
             (k('t'), Action::StartTraining),
