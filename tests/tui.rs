@@ -300,3 +300,54 @@ fn a_broken_import_changes_nothing_and_names_the_row() {
     assert!(s.contains("bad.csv") && s.contains("row 3"), "{s}");
     assert!(s.contains("lots"), "{s}");
 }
+
+#[test]
+fn similar_products_come_from_the_engine_and_remap_reimports() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let tiny = dir.path().join("tiny");
+    skuplan::engine::encoder::write_random_model(&tiny, &skuplan::engine::bert::BertConfig::tiny(0), 2).unwrap();
+    app.model_dir = Some(tiny);
+    app.update(Action::GoTab(2));
+    let mut effects = app.update(Action::Similar);
+    let Some(Effect::Engine(cmd)) = effects.pop() else {
+        panic!("similar products are asked of the engine");
+    };
+    let mut engine = skuplan::engine::Engine::spawn().unwrap();
+    engine.send(cmd).unwrap();
+    loop {
+        match engine.recv_blocking() {
+            Some(e @ EngineEvent::Similar { .. }) => {
+                app.on_engine(e);
+                break;
+            }
+            Some(EngineEvent::Failed { message }) => panic!("{message}"),
+            Some(_) => {}
+            None => panic!("the engine stopped"),
+        }
+    }
+    let (sku, items) = app.similar.clone().unwrap();
+    assert_eq!(items.len(), 5);
+    assert!(items.iter().all(|(s, _, _)| *s != sku));
+    let s = screen(&mut app, 160, 48, dir.path());
+    assert!(s.contains("similar products:"), "{s}");
+
+    app.update(Action::GoTab(0));
+    app.update(Action::Remap);
+    for _ in 0..200 {
+        app.update(Action::Backspace);
+    }
+    keys(&mut app, "quantity=qty_sold");
+    let mut effects = app.update(Action::Submit);
+    let Some(Effect::Load(sources)) = effects.pop() else {
+        panic!("a new mapping imports again");
+    };
+    assert_eq!(sources.map.to_string(), "quantity=qty_sold");
+    app.update(Action::Remap);
+    for _ in 0..200 {
+        app.update(Action::Backspace);
+    }
+    keys(&mut app, "colour=x");
+    app.update(Action::Submit);
+    assert!(app.error.is_some(), "an unknown field is explained");
+}

@@ -41,6 +41,13 @@ pub enum EngineCommand {
     LoadCheckpoint {
         run: PathBuf,
     },
+    /// Products whose text embeddings are nearest to `sku`'s.
+    Similar {
+        model_dir: PathBuf,
+        data: Arc<Dataset>,
+        sku: String,
+        top: usize,
+    },
     Shutdown,
 }
 
@@ -99,6 +106,11 @@ pub enum EngineEvent {
     Evaluated {
         run: PathBuf,
         report: String,
+    },
+    /// (sku, cosine, product text), nearest first.
+    Similar {
+        sku: String,
+        items: Vec<(String, f32, String)>,
     },
 }
 
@@ -185,6 +197,8 @@ struct Worker {
     /// Commands that arrived during training, handled after it.
     pending: VecDeque<EngineCommand>,
     loaded: Option<LoadedRun>,
+    /// The encoder for "similar products", kept once loaded.
+    encoder: Option<(PathBuf, super::encoder::Encoder)>,
     shutdown: bool,
 }
 
@@ -253,6 +267,7 @@ impl Worker {
             events,
             pending: VecDeque::new(),
             loaded: None,
+            encoder: None,
             shutdown: false,
         }
     }
@@ -317,6 +332,22 @@ impl Worker {
                 let loaded = run::load_run(&run, None)?;
                 let report = run::evaluate_text(&loaded, &data)?;
                 self.emit(EngineEvent::Evaluated { run, report });
+            }
+            EngineCommand::Similar {
+                model_dir,
+                data,
+                sku,
+                top,
+            } => {
+                if self.encoder.as_ref().is_none_or(|(d, _)| *d != model_dir) {
+                    let dir = super::encoder::ModelDir::open(&model_dir)?;
+                    let enc = super::encoder::Encoder::load(&dir, &candle_core::Device::Cpu, 64)?;
+                    self.encoder = Some((model_dir, enc));
+                }
+                if let Some((_, enc)) = &self.encoder {
+                    let items = super::similar::nearest(enc, &data, &sku, top)?;
+                    self.emit(EngineEvent::Similar { sku, items });
+                }
             }
             EngineCommand::Pause | EngineCommand::Resume | EngineCommand::Cancel => {
                 // Nothing is training: nothing to do.

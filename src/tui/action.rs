@@ -29,6 +29,10 @@ pub enum Action {
     SaveScenario,
     Export,
     Import,
+    /// Products like the selected one (by their text embeddings).
+    Similar,
+    /// Change the column mapping and import again.
+    Remap,
     StartTraining,
     PauseResume,
     CancelTraining,
@@ -46,7 +50,7 @@ pub enum Action {
 
 impl Action {
     /// Actions a planner may rebind in the config file, by name.
-    pub const BINDABLE: [(&'static str, Action); 29] = [
+    pub const BINDABLE: [(&'static str, Action); 31] = [
         ("quit", Action::Quit),
         ("next_tab", Action::NextTab),
         ("prev_tab", Action::PrevTab),
@@ -71,6 +75,8 @@ impl Action {
         ("save_scenario", Action::SaveScenario),
         ("export", Action::Export),
         ("import", Action::Import),
+        ("similar", Action::Similar),
+        ("remap", Action::Remap),
         ("start_training", Action::StartTraining),
         ("pause_resume", Action::PauseResume),
         ("cancel_training", Action::CancelTraining),

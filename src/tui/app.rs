@@ -45,6 +45,9 @@ impl Tab {
     }
 }
 
+/// A similar product: (sku, cosine, product text).
+pub type Neighbour = (String, f32, String);
+
 /// What the bottom line is collecting from the keyboard.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prompt {
@@ -63,6 +66,8 @@ pub enum Prompt {
     },
     /// A name to save the what-ifs under (a scenario the CLI sees too).
     ScenarioName,
+    /// A column mapping, "field=column,...".
+    Mapping,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +156,8 @@ pub struct App {
     pub totals: Vec<(String, f64, f64)>,
     /// The report of the last import that failed.
     pub load_problems: Option<String>,
+    /// Products like a SKU: (sku, neighbours).
+    pub similar: Option<(String, Vec<Neighbour>)>,
 }
 
 /// What the runner must do after an update (the engine lives outside).
@@ -195,6 +202,7 @@ impl App {
             page: 10,
             totals: Vec::new(),
             load_problems: None,
+            similar: None,
         }
     }
 
@@ -585,6 +593,15 @@ impl App {
                 }
                 Err(e) => self.error = Some(e),
             },
+            Prompt::Mapping => match input.trim().parse::<crate::data::ColumnMap>() {
+                Ok(map) => {
+                    let mut sources = self.loaded_sources();
+                    sources.map = map;
+                    self.loading = Some("importing with the new mapping".into());
+                    return vec![Effect::Load(sources)];
+                }
+                Err(e) => self.error = Some(e.to_string()),
+            },
             Prompt::ScenarioName => {
                 let name = input.trim().to_string();
                 let s = Scenario {
@@ -745,6 +762,23 @@ impl App {
                 let p = self.default_export_path();
                 self.prompt = Some((Prompt::ExportPath, p.display().to_string()));
             }
+            Action::Remap if self.tab == Tab::Data => {
+                let current = self.loaded_sources().map.to_string();
+                self.prompt = Some((Prompt::Mapping, current));
+            }
+            Action::Similar if self.tab == Tab::Forecasts => {
+                let (Some(sku), Some(l), Some(dir)) = (self.selected_sku(), &self.loaded, &self.model_dir) else {
+                    self.status = "similar products need the encoder (assets/models or --model DIR)".into();
+                    return Vec::new();
+                };
+                self.status = format!("finding products like {sku} ...");
+                return vec![Effect::Engine(EngineCommand::Similar {
+                    model_dir: dir.clone(),
+                    data: l.dataset.clone(),
+                    sku,
+                    top: 5,
+                })];
+            }
             Action::Import if self.tab == Tab::Data => {
                 self.prompt = Some((Prompt::ImportPath, String::new()));
             }
@@ -891,6 +925,10 @@ impl App {
                 self.status = format!("the fine-tuned model forecast {} series", forecasts.len());
             }
             EngineEvent::Loaded { summary, .. } => self.status = summary,
+            EngineEvent::Similar { sku, items } => {
+                self.status = format!("{} products like {sku}", items.len());
+                self.similar = Some((sku, items));
+            }
             EngineEvent::Evaluated { report, .. } => self.status = report.lines().next().unwrap_or("").to_string(),
         }
         Vec::new()
@@ -905,9 +943,9 @@ impl App {
             return "y yes  any other key: no";
         }
         match self.tab {
-            Tab::Data => "i import  1-4/Tab tabs  ? help  q quit",
+            Tab::Data => "i import  M column mapping  1-4/Tab tabs  ? help  q quit",
             Tab::Training => "t start  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
-            Tab::Forecasts => "j/k move  / filter  s sort  e what-if  D drop what-ifs  ? help  q quit",
+            Tab::Forecasts => "j/k move  / filter  s sort  e what-if  n similar  D drop what-ifs  ? help",
             Tab::Restock => "a approve  r reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
         }
     }

@@ -77,6 +77,7 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Prompt::EditDemand { sku } => format!("what-if for {sku} (+20% [FROM..TO] reason | =N reason): "),
             Prompt::SetQty { key } => format!("order quantity for {} at {}: ", key.0, key.1),
             Prompt::ScenarioName => "save the what-ifs as scenario: ".to_string(),
+            Prompt::Mapping => "column mapping (field=column,...): ".to_string(),
         };
         Line::from(vec![Span::styled(label, theme.accent()), Span::raw(format!("{buf}_"))])
     } else if let Some(c) = &app.confirm {
@@ -107,7 +108,8 @@ const HELP: &[(&str, &str)] = &[
     ("D", "drop all what-ifs"),
     ("C / S", "compare what-ifs with base / save as a scenario"),
     ("x", "export approved lines to CSV"),
-    ("i", "import a file or folder (Data)"),
+    ("i / M", "import a file or folder / change the mapping (Data)"),
+    ("n", "products like the selected one (Forecasts)"),
     ("t / p / c", "train / pause-resume / cancel"),
     ("m, + / -", "training mode, epochs"),
     ("?", "this help"),

@@ -117,6 +117,8 @@ impl Default for Keymap {
             (k('S'), Action::SaveScenario),
             (k('x'), Action::Export),
             (k('i'), Action::Import),
+            (k('n'), Action::Similar),
+            (k('M'), Action::Remap),
             (k('t'), Action::StartTraining),
             (k('p'), Action::PauseResume),
             (k('c'), Action::CancelTraining),

@@ -82,7 +82,9 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
     let Some(l) = &app.loaded else { return };
     let r = &app.forecast_rows[row];
     let s = &l.dataset.demand[r.series];
-    let [chart_area, info_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(2)]).areas(area);
+    let similar = app.similar.as_ref().filter(|(sku, _)| *sku == r.sku);
+    let info_rows = if similar.is_some() { 4 } else { 2 };
+    let [chart_area, info_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(info_rows)]).areas(area);
     let hist_days = 56usize.min(s.values.len());
     let start = s.values.len() - hist_days;
     let history: Vec<(f64, f64)> = s.values[start..]
@@ -187,6 +189,10 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         })
         .collect();
     parts.insert(0, "MASE by method:".into());
+    if let Some((_, items)) = similar {
+        let near: Vec<String> = items.iter().map(|(s, c, _)| format!("{s} {c:.2}")).collect();
+        parts.push(format!("| similar products: {}", near.join(", ")));
+    }
     f.render_widget(
         Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
         info_area,
