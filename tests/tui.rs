@@ -72,7 +72,13 @@ fn every_tab_renders_at_80x24_and_160x48() {
             insta::assert_snapshot!(format!("{}_{w}x{h}", tab.title().to_lowercase()), s);
         }
     }
-    // Help over the restock tab, and a tiny terminal that must not panic.
+    // A line's details, help over the restock tab, and a tiny terminal
+    // that must not panic.
+    app.update(Action::Submit);
+    assert!(app.details);
+    insta::assert_snapshot!("restock_details_80x24", screen(&mut app, 80, 24, dir.path()));
+    app.update(Action::Back);
+    assert!(!app.details);
     app.update(Action::Help);
     insta::assert_snapshot!("help_80x24", screen(&mut app, 80, 24, dir.path()));
     app.update(Action::Back);

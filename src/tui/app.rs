@@ -156,6 +156,8 @@ pub struct App {
     pub totals: Vec<(String, f64, f64)>,
     /// The report of the last import that failed.
     pub load_problems: Option<String>,
+    /// Enter on a restock line: its whole story in a popup.
+    pub details: bool,
     /// Products like a SKU: (sku, neighbours).
     pub similar: Option<(String, Vec<Neighbour>)>,
 }
@@ -203,6 +205,7 @@ impl App {
             totals: Vec::new(),
             load_problems: None,
             similar: None,
+            details: false,
         }
     }
 
@@ -398,7 +401,7 @@ impl App {
         self.selected[i] = (cur + delta).clamp(0, n as i64 - 1) as usize;
     }
 
-    fn selected_line(&self) -> Option<&crate::plan::restock::RestockLine> {
+    pub fn selected_line(&self) -> Option<&crate::plan::restock::RestockLine> {
         let view = self.restock_view();
         let idx = *view.get(self.selected[Tab::Restock.index()])?;
         self.plan.as_ref()?.lines.get(idx)
@@ -688,6 +691,10 @@ impl App {
             }
             return Vec::new();
         }
+        if self.details && matches!(action, Action::Back | Action::Submit) {
+            self.details = false;
+            return Vec::new();
+        }
         match action {
             Action::Quit => {
                 if self.training.running {
@@ -710,6 +717,9 @@ impl App {
             Action::Top => self.move_by(i64::MIN / 2),
             Action::Bottom => self.move_by(i64::MAX / 2),
             Action::Help => self.help = true,
+            Action::Submit if self.tab == Tab::Restock && self.selected_line().is_some() => {
+                self.details = true;
+            }
             Action::Back if !self.filter.is_empty() => {
                 self.filter.clear();
                 self.status = "filter cleared".into();

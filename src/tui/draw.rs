@@ -33,9 +33,125 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     message_line(f, message, app, &theme);
     f.render_widget(Paragraph::new(app.hints()).style(theme.dim()), hints);
+    if app.details && app.tab == Tab::Restock {
+        details(f, body, app, &theme);
+    }
     if app.help {
         help(f, body, &theme);
     }
+}
+
+/// Everything about the selected restock line.
+fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(l) = app.selected_line() else { return };
+    let (state, review, qty) = app.state_of(l);
+    let d = |x: Option<chrono::NaiveDate>| x.map_or("none".to_string(), |d| d.to_string());
+    let rows = [
+        (
+            "product",
+            format!(
+                "{} ({}), {}",
+                l.title,
+                l.sku,
+                l.supplier.as_deref().unwrap_or("no supplier")
+            ),
+        ),
+        ("warehouse", l.warehouse.clone()),
+        (
+            "state",
+            format!(
+                "{}{}",
+                state.name(),
+                if review {
+                    " (changed since the decision: review)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (
+            "order",
+            format!(
+                "{} units (pack {}, MOQ {}) on {}, arriving {}",
+                qty.unwrap_or(l.order_qty),
+                l.pack_size,
+                l.moq,
+                l.order_date,
+                l.arrival
+            ),
+        ),
+        (
+            "cost",
+            format!(
+                "{:.2} at {:.2} a unit",
+                f64::from(qty.unwrap_or(l.order_qty)) * l.unit_cost,
+                l.unit_cost
+            ),
+        ),
+        (
+            "class",
+            format!(
+                "{:?}, service level {:.0} %{}",
+                l.abc,
+                100.0 * l.service_level,
+                if l.intermittent { ", intermittent" } else { "" }
+            ),
+        ),
+        (
+            "stock",
+            format!(
+                "on hand {:.0}{}, on order in time {:.0}, position {:.0}",
+                l.on_hand,
+                if l.stock_known {
+                    ""
+                } else {
+                    " (no inventory row: taken as 0)"
+                },
+                l.on_order_in_time,
+                l.inventory_position
+            ),
+        ),
+        (
+            "policy",
+            format!(
+                "lead time {} d + review {} d: demand {:.0}, safety stock {:.0}, reorder point {:.0}, order-up-to {:.0}",
+                l.lead_time_days, l.review_days, l.protection_demand, l.safety_stock, l.reorder_point, l.order_up_to
+            ),
+        ),
+        (
+            "stock-out",
+            format!(
+                "without the order {}, with it {}",
+                d(l.stockout_without),
+                d(l.stockout_with)
+            ),
+        ),
+        ("why", l.reason_text()),
+    ];
+    let w = area.width.saturating_sub(4).min(100);
+    let lines: Vec<Line> = rows
+        .iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<10}"), theme.title()),
+                Span::raw(v.clone()),
+            ])
+        })
+        .collect();
+    let h = (lines.len() as u16 * 2 + 2).min(area.height);
+    let r = Rect {
+        x: area.x + (area.width.saturating_sub(w)) / 2,
+        y: area.y + (area.height.saturating_sub(h)) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).title(" line (Esc closes) ")),
+        r,
+    );
 }
 
 fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -98,6 +214,7 @@ const HELP: &[(&str, &str)] = &[
     ("1-4, Tab, Shift-Tab", "switch tabs"),
     ("j/k, arrows", "move"),
     ("PgUp/PgDn, g/G", "page, top, bottom"),
+    ("Enter / Esc", "a line's details / back"),
     ("/", "filter (Esc clears)"),
     ("s", "sort (cycle)"),
     ("a / r", "approve / reject the line"),

@@ -103,6 +103,7 @@ impl Default for Keymap {
             (k('G'), Action::Bottom),
             (code(KeyCode::End), Action::Bottom),
             (k('?'), Action::Help),
+            (code(KeyCode::Enter), Action::Submit),
             (code(KeyCode::Esc), Action::Back),
             (k('/'), Action::Filter),
             (k('s'), Action::Sort),
