@@ -154,6 +154,8 @@ pub struct App {
     /// Cost of the ordering lines by warehouse: (warehouse, all, approved);
     /// kept up to date on every change so a frame never walks the plan.
     pub totals: Vec<(String, f64, f64)>,
+    /// The same by supplier, largest first.
+    pub supplier_totals: Vec<(String, f64, f64)>,
     /// The report of the last import that failed.
     pub load_problems: Option<String>,
     /// Enter on a restock line: its whole story in a popup.
@@ -203,6 +205,7 @@ impl App {
             colors: std::env::var_os("NO_COLOR").is_none(),
             page: 10,
             totals: Vec::new(),
+            supplier_totals: Vec::new(),
             load_problems: None,
             similar: None,
             details: false,
@@ -296,19 +299,30 @@ impl App {
     /// Recompute the totals by warehouse (after the plan or a decision
     /// changed).
     pub fn refresh_totals(&mut self) {
-        let mut by_wh: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+        type Sums = std::collections::BTreeMap<String, (f64, f64)>;
+        let mut by_wh: Sums = Default::default();
+        let mut by_supplier: Sums = Default::default();
         if let Some(plan) = &self.plan {
             for l in plan.lines.iter().filter(|l| l.order_qty > 0) {
                 let (state, _, qty) = self.state_of(l);
                 let cost = f64::from(qty.unwrap_or(l.order_qty)) * l.unit_cost;
-                let e = by_wh.entry(l.warehouse.clone()).or_default();
-                e.0 += cost;
-                if state == State::Approved {
-                    e.1 += cost;
+                let approved = if state == State::Approved { cost } else { 0.0 };
+                for (map, key) in [
+                    (&mut by_wh, l.warehouse.clone()),
+                    (
+                        &mut by_supplier,
+                        l.supplier.clone().unwrap_or_else(|| "(no supplier)".into()),
+                    ),
+                ] {
+                    let e = map.entry(key).or_default();
+                    e.0 += cost;
+                    e.1 += approved;
                 }
             }
         }
         self.totals = by_wh.into_iter().map(|(w, (a, b))| (w, a, b)).collect();
+        self.supplier_totals = by_supplier.into_iter().map(|(w, (a, b))| (w, a, b)).collect();
+        self.supplier_totals.sort_by(|a, b| b.1.total_cmp(&a.1));
     }
 
     fn reload_decisions(&mut self) {

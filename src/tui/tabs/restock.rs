@@ -97,8 +97,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .iter()
         .map(|(wh, all, ok)| format!("{wh} {all:.0} ({ok:.0} approved)"))
         .collect();
+    let suppliers: Vec<String> = app
+        .supplier_totals
+        .iter()
+        .map(|(s, all, ok)| format!("{s} {all:.0} ({ok:.0})"))
+        .collect();
+    let width = totals_area.width as usize;
     f.render_widget(
-        Paragraph::new(Line::raw(format!("totals: {}", text.join("  ")))).wrap(ratatui::widgets::Wrap { trim: true }),
+        Paragraph::new(vec![
+            Line::raw(super::fit(&format!("by warehouse: {}", text.join("  ")), width)),
+            Line::raw(super::fit(&format!("by supplier: {}", suppliers.join("  ")), width)),
+        ]),
         totals_area,
     );
 }
