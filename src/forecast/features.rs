@@ -17,7 +17,7 @@ use crate::domain::DemandSeries;
 pub const RECENT: usize = 28;
 /// Bumped whenever the feature layout changes; stored in checkpoints so an
 /// old run is refused rather than fed the wrong columns.
-pub const FEATURES_VERSION: u32 = 6;
+pub const FEATURES_VERSION: u32 = 7;
 
 /// Number of features for a horizon.
 pub fn feature_len(horizon: usize) -> usize {
@@ -86,6 +86,61 @@ impl Pooled {
             return None;
         }
         Some(self.totals[a as usize..=b as usize].iter().sum())
+    }
+
+    /// The shared level of each calendar month relative to the year, from
+    /// every day up to `upto` (all years pooled), normalised to mean 1.
+    pub fn month_factors(&self, upto: NaiveDate) -> Option<[f64; 12]> {
+        let start = self.start?;
+        let last = ((upto - start).num_days()).min(self.index.len() as i64 - 1);
+        if last < 364 {
+            return None;
+        }
+        let mut sum = [0.0f64; 12];
+        let mut n = [0usize; 12];
+        for d in 0..=last as usize {
+            let v = self.index[d];
+            if v.is_finite() {
+                let m = (start + chrono::Days::new(d as u64)).month0() as usize;
+                sum[m] += v;
+                n[m] += 1;
+            }
+        }
+        if n.contains(&0) {
+            return None;
+        }
+        let mut f = [0.0f64; 12];
+        for m in 0..12 {
+            f[m] = sum[m] / n[m] as f64;
+        }
+        let mean = f.iter().sum::<f64>() / 12.0;
+        (mean > 0.0).then(|| f.map(|x| x / mean))
+    }
+
+    /// The shared weekday factors from every day up to `upto`, mean 1;
+    /// index 0 is Monday.
+    pub fn weekday_factors(&self, upto: NaiveDate) -> Option<[f64; 7]> {
+        let start = self.start?;
+        let last = ((upto - start).num_days()).min(self.index.len() as i64 - 1);
+        if last < 27 {
+            return None;
+        }
+        let mut sum = [0.0f64; 7];
+        let mut n = [0usize; 7];
+        for d in 0..=last as usize {
+            let v = self.index[d];
+            if v.is_finite() {
+                let w = (start + chrono::Days::new(d as u64)).weekday().num_days_from_monday() as usize;
+                sum[w] += v;
+                n[w] += 1;
+            }
+        }
+        if n.contains(&0) {
+            return None;
+        }
+        let f = std::array::from_fn::<f64, 7, _>(|w| sum[w] / n[w] as f64);
+        let mean = f.iter().sum::<f64>() / 7.0;
+        (mean > 0.0).then(|| f.map(|x| x / mean))
     }
 
     /// Year-on-year growth of all series together at `date` (the last 364
@@ -283,14 +338,32 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, pooled: &Poo
             (n > 0 && p > 0.0).then(|| m / n as f64 / p)
         })
         .collect();
+    // The month factors of every year so far: steadier than one year's
+    // shape, as a multiplicative model's month effect is.
+    let months = pooled.month_factors(origin_date);
+    let year_months = months.map(|mf| {
+        (0..364i64)
+            .map(|k| mf[(origin_date - day(k)).month0() as usize])
+            .sum::<f64>()
+            / 364.0
+    });
+    let weekdays = pooled.weekday_factors(origin_date);
     for j in 1..=horizon as i64 {
-        let parts = (shape(j), pooled_year, growth, pooled_weekday[((j - 1) % 7) as usize]);
+        let w_all = weekdays.map(|f| f[(origin_date + day(j)).weekday().num_days_from_monday() as usize]);
+        let parts = (months, year_months, growth, w_all);
         out.push(match parts {
-            (Some(sh), Some(py), Some(g), Some(w)) if py > 0.0 && year_level > 0.0 => {
+            (Some(mf), Some(ym), Some(g), Some(w)) if ym > 0.0 && year_level > 0.0 => {
                 let carried = year_level * g.powf((182.0 + j as f64) / 364.0);
-                scaled(carried * (sh / py).clamp(0.0, 10.0) * w)
+                let m = (origin_date + day(j)).month0() as usize;
+                scaled(carried * mf[m] / ym * w)
             }
-            _ => scaled(now91 * wd(j)),
+            _ => match (shape(j), pooled_year, growth, pooled_weekday[((j - 1) % 7) as usize]) {
+                (Some(sh), Some(py), Some(g), Some(w)) if py > 0.0 && year_level > 0.0 => {
+                    let carried = year_level * g.powf((182.0 + j as f64) / 364.0);
+                    scaled(carried * (sh / py).clamp(0.0, 10.0) * w)
+                }
+                _ => scaled(now91 * wd(j)),
+            },
         });
     }
     // 3. the level a year ago: the 28 and 91 days before that origin
