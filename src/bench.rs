@@ -556,6 +556,11 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
             )?;
         }
     }
+    writeln!(
+        out,
+        "peak RSS: the highest resident size since the case began, in this one process; memory \
+         the allocator kept from earlier cases counts, so read them as upper bounds"
+    )?;
     // Forecast throughput: features, cached embeddings and the head for
     // `series` series, beside reading their values once as the reference.
     let data = synthetic_dataset(series, 800, 3);
