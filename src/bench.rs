@@ -468,7 +468,6 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     for &seq in seqs {
         for (mode, k) in [(Mode::Head, 0), (Mode::TopK, 2), (Mode::Full, cfg.num_hidden_layers)] {
-            let before = current_rss().unwrap_or(0);
             let reset = reset_peak_rss();
             let enc = Encoder::load(&mdir, &dev, seq)?;
             let head_cfg = HeadConfig {
@@ -535,8 +534,7 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
             let per_layer = 8.0 * h * h + 4.0 * h * inter + 4.0 * seq as f64 * h;
             let flops = 3.0 * per_layer * k as f64 * (batch * seq) as f64;
             // Absolute peak since the reset: freed memory is reused by the
-            // allocator, so a difference to `before` would understate it.
-            let _ = before;
+            // allocator, so a difference from the start would understate it.
             let peak = if reset {
                 format!("{:.0}", peak_rss().unwrap_or(0) as f64 / 1e6)
             } else {
@@ -578,7 +576,6 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
     let model = DemandModel::new(enc, &head_cfg, 1)?;
     let table = Tensor::randn(0f32, 1.0, (series * 2, cfg.hidden_size), &dev)?;
     let mut cache: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-    let before = current_rss().unwrap_or(0);
     let reset = reset_peak_rss();
     let origin = data.date_range().map(|(_, l)| l).context("no data")?;
     let clock = Instant::now();
@@ -595,7 +592,6 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
         Ok(table.index_select(&Tensor::from_vec(idx, texts.len(), &dev)?, 0)?)
     })?;
     let t = clock.elapsed().as_secs_f64();
-    let _ = before;
     let peak = peak_rss().unwrap_or(0);
     let clock = Instant::now();
     let total: f64 = data.demand.iter().map(|s| s.values.iter().sum::<f64>()).sum();

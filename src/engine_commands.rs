@@ -67,20 +67,7 @@ fn load(
     let given: Vec<PathBuf> = data.into_iter().cloned().collect();
     let (sources, opts) = import_setup(&given, map, config, ws)?;
     match import_paths(&sources, &opts) {
-        Ok(i) => {
-            let abs = sources
-                .iter()
-                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-                .collect();
-            Ok(Some((
-                i.dataset,
-                DataSources {
-                    paths: abs,
-                    map: opts.map.clone(),
-                    date_format: opts.date_format.clone(),
-                },
-            )))
-        }
+        Ok(i) => Ok(Some((i.dataset, DataSources::of_import(&sources, &opts)))),
         Err(failed) => {
             emit(&report::render(&failed.report))?;
             Ok(None)
@@ -287,16 +274,9 @@ pub fn bench_coldstart(
     horizon: usize,
     epochs: usize,
 ) -> Result<ExitCode> {
-    let data = match data {
-        Some(d) => d,
-        None => [
-            PathBuf::from("sample-data"),
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data"),
-        ]
-        .into_iter()
-        .find(|p| p.is_dir())
-        .ok_or_else(|| anyhow!("no sample-data folder here; pass --data DIR"))?,
-    };
+    let data = data
+        .or_else(skuplan::workspace::shipped_sample)
+        .ok_or_else(|| anyhow!("no sample-data folder here; pass --data DIR"))?;
     let report = skuplan::bench::coldstart_bench(
         &data,
         &model_dir(model)?,

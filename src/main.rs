@@ -144,14 +144,7 @@ fn tui(args: skuplan::cli::TuiArgs, config: &Config, paths: &Paths) -> Result<Ex
     let ws = Workspace::open(paths.workspace_dir())?;
     let given: Vec<PathBuf> = args.data.iter().cloned().collect();
     let (sources, opts) = import_setup(&given, &args.map, config, &ws)?;
-    let sources = DataSources {
-        paths: sources
-            .iter()
-            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-            .collect(),
-        map: opts.map.clone(),
-        date_format: opts.date_format.clone(),
-    };
+    let sources = DataSources::of_import(&sources, &opts);
     let model_dir = args.model.clone().or_else(skuplan::engine::encoder::default_model_dir);
     skuplan::tui::run(skuplan::tui::TuiOptions {
         workspace: ws,
@@ -211,15 +204,7 @@ fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> 
     match result {
         Ok(_) if args.check => Ok(ExitCode::SUCCESS),
         Ok(_) => {
-            let abs: Vec<_> = sources
-                .iter()
-                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-                .collect();
-            ws.save_sources(&DataSources {
-                paths: abs,
-                map: opts.map.clone(),
-                date_format: opts.date_format.clone(),
-            })?;
+            ws.save_sources(&DataSources::of_import(&sources, &opts))?;
             emit(&format!("saved as the workspace's data: {}\n", ws.root.display()))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -302,16 +287,7 @@ fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<ExitCo
     };
     let mut bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
     if let Some(r) = &run {
-        let lookup = skuplan::engine::run::forecast_lookup(r, &imported.dataset)?;
-        let last = bt.origins.len() - 1;
-        let ds = &imported.dataset;
-        bt.add_external(ds, skuplan::engine::run::METHOD, |i, w| {
-            if w != last {
-                return None;
-            }
-            let s = &ds.demand[i];
-            lookup.get(&(s.sku.clone(), s.warehouse.clone())).cloned()
-        });
+        skuplan::engine::run::add_to_backtest(r, &imported.dataset, &mut bt)?;
     }
     let champions = bt.champions();
     emit(&fc_report::render(&bt, &champions))?;

@@ -64,6 +64,32 @@ pub struct DataSources {
     pub date_format: Option<String>,
 }
 
+impl DataSources {
+    /// What an import read, its paths made absolute so the workspace (or a
+    /// training run) finds them from any folder.
+    pub fn of_import(paths: &[PathBuf], opts: &crate::data::ImportOptions) -> DataSources {
+        DataSources {
+            paths: paths
+                .iter()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .collect(),
+            map: opts.map.clone(),
+            date_format: opts.date_format.clone(),
+        }
+    }
+}
+
+/// The sample data shipped with skuplan: in the current folder, or in the
+/// source tree this binary was built from.
+pub fn shipped_sample() -> Option<PathBuf> {
+    [
+        PathBuf::from("sample-data"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data"),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir())
+}
+
 /// The planner's workspace: a folder under the data directory.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -187,11 +213,7 @@ pub fn default_sources(ws: &Workspace) -> Result<DataSources> {
     if let Some(s) = ws.load_sources()? {
         return Ok(s);
     }
-    let shipped = [
-        PathBuf::from("sample-data"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data"),
-    ];
-    match shipped.into_iter().find(|p| p.is_dir()) {
+    match shipped_sample() {
         Some(p) => Ok(DataSources {
             paths: vec![p],
             ..DataSources::default()

@@ -361,9 +361,8 @@ pub fn load_run(dir: &Path, device: Option<DeviceChoice>) -> Result<LoadedRun> {
 /// Embeddings of `texts` from the run's cache, encoding what is missing.
 fn embed_texts(run: &LoadedRun, texts: &[String]) -> Result<Tensor> {
     let dev = run.model.device();
-    let missing: Vec<String> = texts.iter().filter(|t| !run.cache.contains_key(*t)).cloned().collect();
     if let Some(table) = &run.table
-        && missing.is_empty()
+        && texts.iter().all(|t| run.cache.contains_key(t))
     {
         let idx: Vec<u32> = texts.iter().map(|t| run.cache[t] as u32).collect();
         return Ok(table.index_select(&Tensor::from_vec(idx, texts.len(), dev)?, 0)?);
@@ -482,23 +481,20 @@ pub fn write_forecast_csv(path: &Path, forecasts: &[SeriesForecast]) -> Result<u
     Ok(rows)
 }
 
-/// The run's forecasts as one more method in a backtest whose latest
-/// origin is the run's train end.
-pub fn forecast_lookup(run: &LoadedRun, data: &Dataset) -> Result<HashMap<(String, String), QuantileForecast>> {
+/// Score the run's forecasts as one more method of `bt`, in its latest
+/// window, whose origin is the run's train end.
+pub fn add_to_backtest(run: &LoadedRun, data: &Dataset, bt: &mut crate::forecast::backtest::Backtest) -> Result<()> {
+    // One forecast per series, in the data's order.
     let fc = forecast(run, data, None)?;
-    Ok(fc
-        .into_iter()
-        .map(|f| {
-            (
-                (f.sku, f.warehouse),
-                QuantileForecast {
-                    p10: f.p10,
-                    p50: f.p50,
-                    p90: f.p90,
-                },
-            )
+    let last = bt.origins.len().saturating_sub(1);
+    bt.add_external(data, METHOD, |i, w| {
+        (w == last).then(|| QuantileForecast {
+            p10: fc[i].p10.clone(),
+            p50: fc[i].p50.clone(),
+            p90: fc[i].p90.clone(),
         })
-        .collect())
+    });
+    Ok(())
 }
 
 /// The evaluation table of a run against every baseline, on the days after
@@ -514,11 +510,7 @@ pub fn evaluate_text(run: &LoadedRun, data: &Dataset) -> Result<String> {
     };
     let methods = baselines::all_baselines();
     let mut bt = backtest::run(data, &methods, &spec).map_err(anyhow::Error::msg)?;
-    let lookup = forecast_lookup(run, data)?;
-    bt.add_external(data, METHOD, |i, _w| {
-        let s = &data.demand[i];
-        lookup.get(&(s.sku.clone(), s.warehouse.clone())).cloned()
-    });
+    add_to_backtest(run, data, &mut bt)?;
     let champions = bt.champions();
     Ok(report::render(&bt, &champions))
 }

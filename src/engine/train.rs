@@ -16,7 +16,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::bert::{Batch, Bert, Dropout};
+use super::bert::{Bert, Dropout};
 use super::checkpoint::{self, TrainState};
 use super::encoder::Encoder;
 use super::model::{DemandHead, HeadConfig, pinball_loss};
@@ -434,8 +434,7 @@ impl TextSide {
             }
             TextSide::Full => {
                 let batch_texts: Vec<String> = uniq.iter().map(|i| texts[*i as usize].clone()).collect();
-                let Batch { ids: tok, mask } = model.encoder.tokenize(&batch_texts)?;
-                let batch = Batch { ids: tok, mask };
+                let batch = model.encoder.tokenize(&batch_texts)?;
                 let out = model.encoder.bert.forward(&batch, drop)?;
                 Bert::mean_pool(&out, &batch.mask)?
             }

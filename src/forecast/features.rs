@@ -34,6 +34,42 @@ pub struct Pooled {
     index: Vec<f64>,
     /// Demand of all series together, per date.
     totals: Vec<f64>,
+    /// Running (sum, count) of the known index values by calendar month
+    /// and by weekday, over days 0..=d: month and weekday factors at any
+    /// origin are then a lookup, not a pass over the history per window.
+    by_month: Vec<[(f64, u32); 12]>,
+    by_weekday: Vec<[(f64, u32); 7]>,
+}
+
+/// Running (sum, count) of `index` per calendar group, day by day.
+fn running<const N: usize>(
+    start: NaiveDate,
+    index: &[f64],
+    group: impl Fn(NaiveDate) -> usize,
+) -> Vec<[(f64, u32); N]> {
+    let mut acc = [(0.0f64, 0u32); N];
+    index
+        .iter()
+        .enumerate()
+        .map(|(d, v)| {
+            if v.is_finite() {
+                let g = group(start + chrono::Days::new(d as u64));
+                acc[g].0 += v;
+                acc[g].1 += 1;
+            }
+            acc
+        })
+        .collect()
+}
+
+/// Group means normalised to mean 1, if every group has a value.
+fn factors<const N: usize>(sums: &[(f64, u32); N]) -> Option<[f64; N]> {
+    if sums.iter().any(|(_, n)| *n == 0) {
+        return None;
+    }
+    let f = sums.map(|(s, n)| s / n as f64);
+    let mean = f.iter().sum::<f64>() / N as f64;
+    (mean > 0.0).then(|| f.map(|x| x / mean))
 }
 
 impl Pooled {
@@ -67,13 +103,16 @@ impl Pooled {
                 }
             }
         }
+        let index: Vec<f64> = sum
+            .iter()
+            .zip(&count)
+            .map(|(s, c)| if *c == 0 { f64::NAN } else { s / *c as f64 })
+            .collect();
         Pooled {
             start: Some(start),
-            index: sum
-                .iter()
-                .zip(&count)
-                .map(|(s, c)| if *c == 0 { f64::NAN } else { s / *c as f64 })
-                .collect(),
+            by_month: running(start, &index, |d| d.month0() as usize),
+            by_weekday: running(start, &index, |d| d.weekday().num_days_from_monday() as usize),
+            index,
             totals,
         }
     }
@@ -88,59 +127,22 @@ impl Pooled {
         Some(self.totals[a as usize..=b as usize].iter().sum())
     }
 
+    /// Index of the last day up to `upto`, if at least `min` days precede it.
+    fn last_day(&self, upto: NaiveDate, min: i64) -> Option<usize> {
+        let last = ((upto - self.start?).num_days()).min(self.index.len() as i64 - 1);
+        (last >= min).then_some(last as usize)
+    }
+
     /// The shared level of each calendar month relative to the year, from
     /// every day up to `upto` (all years pooled), normalised to mean 1.
     pub fn month_factors(&self, upto: NaiveDate) -> Option<[f64; 12]> {
-        let start = self.start?;
-        let last = ((upto - start).num_days()).min(self.index.len() as i64 - 1);
-        if last < 364 {
-            return None;
-        }
-        let mut sum = [0.0f64; 12];
-        let mut n = [0usize; 12];
-        for d in 0..=last as usize {
-            let v = self.index[d];
-            if v.is_finite() {
-                let m = (start + chrono::Days::new(d as u64)).month0() as usize;
-                sum[m] += v;
-                n[m] += 1;
-            }
-        }
-        if n.contains(&0) {
-            return None;
-        }
-        let mut f = [0.0f64; 12];
-        for m in 0..12 {
-            f[m] = sum[m] / n[m] as f64;
-        }
-        let mean = f.iter().sum::<f64>() / 12.0;
-        (mean > 0.0).then(|| f.map(|x| x / mean))
+        factors(&self.by_month[self.last_day(upto, 364)?])
     }
 
     /// The shared weekday factors from every day up to `upto`, mean 1;
     /// index 0 is Monday.
     pub fn weekday_factors(&self, upto: NaiveDate) -> Option<[f64; 7]> {
-        let start = self.start?;
-        let last = ((upto - start).num_days()).min(self.index.len() as i64 - 1);
-        if last < 27 {
-            return None;
-        }
-        let mut sum = [0.0f64; 7];
-        let mut n = [0usize; 7];
-        for d in 0..=last as usize {
-            let v = self.index[d];
-            if v.is_finite() {
-                let w = (start + chrono::Days::new(d as u64)).weekday().num_days_from_monday() as usize;
-                sum[w] += v;
-                n[w] += 1;
-            }
-        }
-        if n.contains(&0) {
-            return None;
-        }
-        let f = std::array::from_fn::<f64, 7, _>(|w| sum[w] / n[w] as f64);
-        let mean = f.iter().sum::<f64>() / 7.0;
-        (mean > 0.0).then(|| f.map(|x| x / mean))
+        factors(&self.by_weekday[self.last_day(upto, 27)?])
     }
 
     /// Year-on-year growth of all series together at `date` (the last 364
@@ -525,6 +527,35 @@ mod tests {
         push_features(&a, 500, 28, &pa, &mut fa);
         push_features(&b, 500, 28, &pb, &mut fb);
         assert_eq!(fa, fb);
+    }
+
+    #[test]
+    fn pooled_factors_are_the_group_means_up_to_the_day() {
+        let s = series(800);
+        let p = Pooled::build(std::slice::from_ref(&s), s.end());
+        let upto = s.start + chrono::Days::new(500);
+        let wf = p.weekday_factors(upto).unwrap();
+        // Brute force over the index, days 0..=500.
+        let mut sum = [0.0; 7];
+        let mut n = [0.0; 7];
+        for d in 0..=500usize {
+            let v = p.index[d];
+            if v.is_finite() {
+                let w = (s.start + chrono::Days::new(d as u64)).weekday().num_days_from_monday() as usize;
+                sum[w] += v;
+                n[w] += 1.0;
+            }
+        }
+        let f: Vec<f64> = (0..7).map(|w| sum[w] / n[w]).collect();
+        let mean = f.iter().sum::<f64>() / 7.0;
+        for w in 0..7 {
+            assert!((wf[w] - f[w] / mean).abs() < 1e-12);
+        }
+        assert!(
+            p.month_factors(s.start + chrono::Days::new(300)).is_none(),
+            "under a year"
+        );
+        assert!(p.month_factors(upto).is_some());
     }
 
     #[test]

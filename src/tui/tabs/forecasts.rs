@@ -8,7 +8,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::Line;
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Row, Table};
 
-use super::{fit, scroll_offset};
+use super::{fit, table_window};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
@@ -22,10 +22,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         (a, b)
     };
     let view = app.forecast_view();
-    let height = table_area.height.saturating_sub(2) as usize;
-    app.page = height.max(1);
-    let sel = app.selected().min(view.len().saturating_sub(1));
-    let off = scroll_offset(sel, height);
+    let (height, sel, off) = table_window(app, view.len(), table_area);
     let rows: Vec<Row> = view
         .iter()
         .enumerate()

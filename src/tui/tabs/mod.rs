@@ -26,3 +26,13 @@ pub fn scroll_offset(selected: usize, height: usize) -> usize {
         selected.saturating_sub(height - 1)
     }
 }
+
+/// The rows a table in `area` (a title line and a header) shows of a view
+/// of `len` rows: (height, selected, first row). Records the page size for
+/// PgUp / PgDn.
+pub fn table_window(app: &mut crate::tui::app::App, len: usize, area: ratatui::layout::Rect) -> (usize, usize, usize) {
+    let height = area.height.saturating_sub(2) as usize;
+    app.page = height.max(1);
+    let sel = app.selected().min(len.saturating_sub(1));
+    (height, sel, scroll_offset(sel, height))
+}

@@ -6,22 +6,20 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
-use super::{fit, scroll_offset};
+use super::{fit, table_window};
 use crate::plan::approval::State;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
-    let Some(plan) = app.plan.clone() else {
+    let [table_area, totals_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(2)]).areas(area);
+    let view = app.restock_view();
+    let (height, sel, off) = table_window(app, view.len(), table_area);
+    let app = &*app;
+    let Some(plan) = &app.plan else {
         f.render_widget(Paragraph::new("no plan yet"), area);
         return;
     };
-    let [table_area, totals_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(2)]).areas(area);
-    let view = app.restock_view();
-    let height = table_area.height.saturating_sub(2) as usize;
-    app.page = height.max(1);
-    let sel = app.selected().min(view.len().saturating_sub(1));
-    let off = scroll_offset(sel, height);
     let wide = area.width >= 120;
     let rows: Vec<Row> = view
         .iter()
