@@ -300,7 +300,12 @@ pub fn plan_bench(lines: usize) -> Result<()> {
 /// `skuplan bench vrp`: every Solomon instance in `dir`, solved for
 /// `seconds` each, its routes checked independently, vehicles and distance
 /// beside the best-known solutions, with averages per class.
-pub fn vrp_bench(dir: &Path, seconds: usize, only: Option<&str>, routes_out: Option<&Path>) -> Result<()> {
+pub fn vrp_bench(
+    dir: &Path,
+    budget: crate::plan::vrp::Budget,
+    only: Option<&str>,
+    routes_out: Option<&Path>,
+) -> Result<()> {
     use std::collections::BTreeMap;
 
     use crate::plan::solomon::Instance;
@@ -336,8 +341,8 @@ pub fn vrp_bench(dir: &Path, seconds: usize, only: Option<&str>, routes_out: Opt
         std::fs::create_dir_all(out)?;
     }
     println!(
-        "{:<7} {:>4} {:>4} {:>6} {:>10} {:>10} {:>7} {:>6} feasible",
-        "inst", "veh", "bks", "veh%", "distance", "bks", "dist%", "s"
+        "{:<7} {:>4} {:>4} {:>6} {:>10} {:>10} {:>7} {:>6} {:>8} feasible",
+        "inst", "veh", "bks", "veh%", "distance", "bks", "dist%", "s", "iter"
     );
     // class -> (n, vehicle gap sum, distance gap sum)
     let mut classes: BTreeMap<String, (usize, f64, f64)> = BTreeMap::new();
@@ -346,7 +351,7 @@ pub fn vrp_bench(dir: &Path, seconds: usize, only: Option<&str>, routes_out: Opt
         let inst = Instance::read(&f)?;
         let (matrix, jobs, vehicles) = inst.to_problem();
         let clock = Instant::now();
-        let routing = solve(&matrix, &jobs, &vehicles, seconds).map_err(|e| anyhow::anyhow!("{}: {e}", inst.name))?;
+        let routing = solve(&matrix, &jobs, &vehicles, budget);
         let took = clock.elapsed().as_secs_f64();
         let problems = check(&matrix, &jobs, &vehicles, &routing);
         let ok = problems.is_empty() && routing.unassigned.is_empty();
@@ -359,7 +364,7 @@ pub fn vrp_bench(dir: &Path, seconds: usize, only: Option<&str>, routes_out: Opt
         let vgap = 100.0 * (used as f64 - bv) / bv;
         let dgap = 100.0 * (routing.distance - bd) / bd;
         println!(
-            "{:<7} {:>4} {:>4} {:>+6.1} {:>10.2} {:>10.2} {:>+7.2} {:>6.1} {}",
+            "{:<7} {:>4} {:>4} {:>+6.1} {:>10.2} {:>10.2} {:>+7.2} {:>6.1} {:>8} {}",
             inst.name,
             used,
             bv,
@@ -368,6 +373,7 @@ pub fn vrp_bench(dir: &Path, seconds: usize, only: Option<&str>, routes_out: Opt
             bd,
             dgap,
             took,
+            routing.iterations,
             if ok {
                 "yes".to_string()
             } else {

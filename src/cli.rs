@@ -479,8 +479,14 @@ pub enum BenchCommand {
         #[arg(long)]
         solomon: PathBuf,
         /// Seconds per instance.
-        #[arg(long, default_value_t = 10)]
-        time_limit: usize,
+        #[arg(long, default_value_t = 10.0)]
+        time_limit: f64,
+        /// Stop after this many iterations instead (repeatable for a seed;
+        /// the time limit still caps it).
+        #[arg(long)]
+        iterations: Option<u64>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
         /// Only instances whose name starts with this (e.g. C1, RC2).
         #[arg(long)]
         only: Option<String>,

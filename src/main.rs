@@ -86,10 +86,17 @@ fn run() -> Result<ExitCode> {
         Command::Bench(BenchCommand::Vrp {
             solomon,
             time_limit,
+            iterations,
+            seed,
             only,
             routes_out,
         }) => {
-            bench::vrp_bench(&solomon, time_limit, only.as_deref(), routes_out.as_deref())?;
+            let budget = skuplan::plan::vrp::Budget {
+                seed,
+                seconds: time_limit,
+                iterations,
+            };
+            bench::vrp_bench(&solomon, budget, only.as_deref(), routes_out.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Model(ModelCommand::Import { dir, out, dtype }) => {

@@ -129,6 +129,7 @@ impl Instance {
                 shift_start: depot.ready,
                 shift_end: depot.due,
                 capacity: self.capacity,
+                time_factor: 1.0,
             })
             .collect();
         (matrix, jobs, vehicles)

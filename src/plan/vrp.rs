@@ -1,22 +1,29 @@
-//! Vehicle routing with time windows, capacities and shifts, solved by
-//! vrp-core behind our own small types: locations by index into a distance
-//! matrix, jobs with a demand, service time and a time window, vehicles
-//! with a depot, a shift and a capacity. The rest of skuplan never sees
-//! vrp-core's types.
+//! Vehicle routing with time windows, capacities and shifts.
 //!
-//! Limits of the library (1.25), see the crate's issues #136 and #147: its
-//! search is not deterministic, even with its repeatable random source.
+//! Our own solver, after the "slack induction by string removals" (SISR)
+//! ruin-and-recreate scheme of Christiaens and Vanden Berghe (Transportation
+//! Science, 2020): remove a few strings of neighbouring stops, put them back
+//! greedily with "blinks" (positions skipped at random), accept under
+//! simulated annealing. A fleet-minimisation phase first takes routes away
+//! and counts how often each stop is left out ("absences") to steer the
+//! search towards a plan with fewer vehicles.
+//!
+//! Why not vrp-core (used until session 3): its search cannot be repeated
+//! (hash sets keyed by pointer address, rewards from wall-clock time, rayon
+//! tie-breaks, a seed fixed at 0; its issues #136 and #147), while plans
+//! here must be the same for the same seed and budget; and at 10 s per
+//! Solomon instance it was 8 % over the best-known vehicle counts.
+//!
+//! Every random choice comes from one ChaCha generator seeded by the
+//! caller, and the search runs on one thread, so with an iteration budget
+//! the result is a function of the input and the seed. With a time budget
+//! it is not (the number of iterations depends on the machine), which the
+//! result says.
 
-use std::sync::Arc;
+use std::time::Instant;
 
-use vrp_core::construction::features::create_minimize_tours_feature;
-use vrp_core::construction::heuristics::UnassignmentInfo;
-use vrp_core::models::Goal;
-use vrp_core::models::common::TimeWindow;
-use vrp_core::models::problem::{JobIdDimension, VehicleIdDimension};
-use vrp_core::prelude::*;
-use vrp_core::rosomaxa::evolution::TelemetryMode;
-use vrp_core::rosomaxa::utils::{Parallelism, TimeQuota};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// A delivery: where, how much, when, and for how long.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +46,9 @@ pub struct VehicleSpec {
     pub shift_start: f64,
     pub shift_end: f64,
     pub capacity: u32,
+    /// Travel times of this vehicle are the matrix's durations times this
+    /// (a slower vehicle has a larger factor). 1 for most uses.
+    pub time_factor: f64,
 }
 
 /// A square matrix of travel distances and durations, row-major.
@@ -79,6 +89,8 @@ pub struct Visit {
     /// Index into the jobs.
     pub job: usize,
     pub arrival: f64,
+    /// Service start: the arrival, or the window's opening if that is later.
+    pub start: f64,
     pub departure: f64,
 }
 
@@ -86,182 +98,623 @@ pub struct Visit {
 pub struct RoutePlan {
     /// Index into the vehicles.
     pub vehicle: usize,
+    /// When the vehicle leaves its depot: as late as it can without
+    /// serving any stop later than it would leaving at shift start.
+    pub depart: f64,
+    /// Back at the end depot.
+    pub back: f64,
     pub visits: Vec<Visit>,
+    pub distance: f64,
+}
+
+/// What ended the search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The iteration budget ran out: the result repeats for the same seed.
+    Iterations,
+    /// The time budget ran out first: another run may differ.
+    Time,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Routing {
+    /// Routes with at least one stop, by vehicle index.
     pub routes: Vec<RoutePlan>,
-    /// Jobs no vehicle could take, with the constraint that stopped them.
+    /// Jobs no vehicle could take, with the reason.
     pub unassigned: Vec<(usize, Unserved)>,
     /// Total distance of the routes.
     pub distance: f64,
+    pub iterations: u64,
+    pub stop: Stop,
 }
 
 /// Why a job was left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unserved {
-    /// No vehicle reaches it within its window and shift.
-    TimeWindow,
-    /// Too heavy for every vehicle that could go.
+    /// Too heavy for every vehicle.
     Capacity,
-    Unknown,
+    /// No vehicle reaches it within its window and is back before the end
+    /// of its shift, even serving it alone.
+    TimeWindow,
+    /// It could be served alone, but not together with the others: the
+    /// fleet is too small (or shifts too short) for the day's orders.
+    FleetFull,
 }
 
-const TIME_CODE: ViolationCode = ViolationCode(1);
-const CAPACITY_CODE: ViolationCode = ViolationCode(2);
-
-/// Solve: fewest unserved jobs first, then fewest vehicles, then distance;
-/// stop after `seconds`.
-pub fn solve(matrix: &Matrix, jobs: &[JobSpec], vehicles: &[VehicleSpec], seconds: usize) -> GenericResult<Routing> {
-    let transport: Arc<dyn TransportCost> = Arc::new(SimpleTransportCost::new(
-        matrix.duration.clone(),
-        matrix.distance.clone(),
-    )?);
-    let features = vec![
-        MinimizeUnassignedBuilder::new("min_unassigned").build()?,
-        create_minimize_tours_feature("min_tours")?,
-        TransportFeatureBuilder::new("min_distance")
-            .set_transport_cost(transport.clone())
-            .set_time_constrained(true)
-            .set_violation_code(TIME_CODE)
-            .build_minimize_distance()?,
-        CapacityFeatureBuilder::<SingleDimLoad>::new("capacity")
-            .set_violation_code(CAPACITY_CODE)
-            .build()?,
-    ];
-    let goal = GoalContextBuilder::with_features(&features)?
-        .set_main_goal(Goal::subset_of(
-            &features,
-            &["min_unassigned", "min_tours", "min_distance"],
-        )?)
-        .add_alternative_goal(Goal::subset_of(&features, &["min_unassigned", "min_distance"])?, 0.1)
-        .build()?;
-
-    let core_jobs = jobs
-        .iter()
-        .enumerate()
-        .map(|(i, j)| {
-            SingleBuilder::default()
-                .id(&i.to_string())
-                .demand(Demand::delivery(i32::try_from(j.demand).unwrap_or(i32::MAX)))
-                .location(j.location)?
-                .duration(j.service)?
-                .times(vec![TimeWindow::new(j.ready, j.due)])?
-                .build_as_job()
-        })
-        .collect::<GenericResult<Vec<_>>>()?;
-    let core_vehicles = vehicles
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            VehicleBuilder::default()
-                .id(&i.to_string())
-                .capacity(SingleDimLoad::new(i32::try_from(v.capacity).unwrap_or(i32::MAX)))
-                .add_detail(
-                    VehicleDetailBuilder::default()
-                        .set_start_location(v.start)
-                        .set_start_time(v.shift_start)
-                        .set_end_location(v.end)
-                        .set_end_time(v.shift_end)
-                        .build()?,
-                )
-                .build()
-        })
-        .collect::<GenericResult<Vec<_>>>()?;
-
-    let quiet: InfoLogger = Arc::new(|_: &str| {});
-    let problem = Arc::new(
-        ProblemBuilder::default()
-            .add_jobs(core_jobs.into_iter())
-            .add_vehicles(core_vehicles.into_iter())
-            .with_goal(goal)
-            .with_transport_cost(transport)
-            .with_logger(quiet.clone())
-            .build()?,
-    );
-    let environment = Arc::new(Environment::new(
-        Arc::new(DefaultRandom::new_repeatable()),
-        Some(Arc::new(TimeQuota::new(seconds as Float))),
-        Parallelism::default(),
-        quiet,
-        false,
-    ));
-    let config = VrpConfigBuilder::new(problem.clone())
-        .set_environment(environment)
-        .set_telemetry_mode(TelemetryMode::None)
-        .prebuild()?
-        .with_max_time(Some(seconds.max(1)))
-        .build()?;
-    let solution = Solver::new(problem, config).solve()?;
-
-    let mut routes = Vec::new();
-    let mut distance = 0.0;
-    for r in &solution.routes {
-        let vehicle = r
-            .actor
-            .vehicle
-            .dimens
-            .get_vehicle_id()
-            .and_then(|id| id.parse::<usize>().ok())
-            .ok_or("a route without a vehicle")?;
-        let acts: Vec<_> = r.tour.all_activities().collect();
-        for w in acts.windows(2) {
-            distance += matrix.distance(w[0].place.location, w[1].place.location);
+impl Unserved {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unserved::Capacity => "too heavy for every vehicle",
+            Unserved::TimeWindow => "no vehicle can reach it within its window and return within its shift",
+            Unserved::FleetFull => "no room left: the fleet cannot take it with the other orders",
         }
-        let visits = acts
-            .iter()
-            .filter_map(|a| {
-                let job = a.job.as_ref()?;
-                let index = job.dimens.get_job_id()?.parse::<usize>().ok()?;
-                Some(Visit {
-                    job: index,
-                    arrival: a.schedule.arrival,
-                    departure: a.schedule.departure,
-                })
+    }
+}
+
+/// How long to search, and with which seed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    pub seed: u64,
+    /// Wall-clock cap in seconds.
+    pub seconds: f64,
+    /// Iterations of ruin and recreate. `None`: as many as `seconds` allow
+    /// (the annealing schedule then follows the clock).
+    pub iterations: Option<u64>,
+}
+
+impl Budget {
+    pub fn seconds(seconds: f64) -> Budget {
+        Budget {
+            seed: 1,
+            seconds,
+            iterations: None,
+        }
+    }
+
+    pub fn iterations(iterations: u64, seed: u64) -> Budget {
+        Budget {
+            seed,
+            seconds: f64::INFINITY,
+            iterations: Some(iterations),
+        }
+    }
+}
+
+/// SISR's parameters: average removed stops, longest string, blink rate.
+const AVG_REMOVED: f64 = 10.0;
+const MAX_STRING: f64 = 10.0;
+const BLINK: f64 = 0.01;
+/// Share of the budget spent taking vehicles away before annealing on
+/// distance.
+const FLEET_SHARE: f64 = 0.4;
+
+/// Solve: fewest unserved jobs first, then fewest vehicles, then distance.
+pub fn solve(matrix: &Matrix, jobs: &[JobSpec], vehicles: &[VehicleSpec], budget: Budget) -> Routing {
+    let clock = Instant::now();
+    let ctx = Ctx::new(matrix, jobs, vehicles);
+    let mut rng = ChaCha8Rng::seed_from_u64(budget.seed);
+
+    // Jobs nobody can ever serve stay out of the search.
+    let mut impossible = Vec::new();
+    let mut open = Vec::new();
+    for (i, j) in jobs.iter().enumerate() {
+        match explain(matrix, j, vehicles) {
+            Some(why) => impossible.push((i, why)),
+            None => open.push(i),
+        }
+    }
+
+    let mut sol = Sol::empty(&ctx);
+    ctx.recreate(&mut sol, open, true, &mut rng);
+    let mut best = sol.clone();
+
+    let total = budget.iterations;
+    let mut iter: u64 = 0;
+    let progress = |iter: u64| -> f64 {
+        match total {
+            Some(n) => iter as f64 / n.max(1) as f64,
+            None => clock.elapsed().as_secs_f64() / budget.seconds.max(1e-9),
+        }
+    };
+    let out_of_time = || clock.elapsed().as_secs_f64() >= budget.seconds;
+    let mut stop = Stop::Iterations;
+
+    // Phase 1: fewer vehicles. Take a route away, try to fit its stops into
+    // the others; stops that keep falling out weigh more.
+    let mut absences = vec![0u64; jobs.len()];
+    let absent = |s: &Sol, a: &[u64]| -> u64 { s.unassigned.iter().map(|j| a[*j]).sum() };
+    let mut cur = sol;
+    let mut fleet_tries = 0usize;
+    while progress(iter) < FLEET_SHARE && ctx.used(&cur) > 1 {
+        if out_of_time() {
+            stop = Stop::Time;
+            break;
+        }
+        if cur.unassigned.len() <= best.unassigned.len() {
+            if ctx.better(&cur, &best) {
+                best = cur.clone();
+            }
+            // Drop a short route: the shorter of two picked at random.
+            let used: Vec<usize> = (0..cur.routes.len())
+                .filter(|r| !cur.routes[*r].jobs.is_empty())
+                .collect();
+            let a = used[rng.random_range(0..used.len())];
+            let b = used[rng.random_range(0..used.len())];
+            let r = if cur.routes[a].jobs.len() <= cur.routes[b].jobs.len() {
+                a
+            } else {
+                b
+            };
+            let taken = std::mem::take(&mut cur.routes[r].jobs);
+            ctx.refresh(&mut cur, r);
+            for j in taken {
+                cur.route_of[j] = NONE;
+                cur.unassigned.push(j);
+            }
+            fleet_tries += 1;
+        }
+        let mut cand = cur.clone();
+        let mut removed = ctx.ruin(&mut cand, &mut rng);
+        removed.append(&mut cand.unassigned);
+        ctx.recreate(&mut cand, removed, false, &mut rng);
+        if cand.unassigned.len() < cur.unassigned.len() || absent(&cand, &absences) < absent(&cur, &absences) {
+            cur = cand;
+        }
+        for j in &cur.unassigned {
+            absences[*j] += 1;
+        }
+        iter += 1;
+    }
+    if cur.unassigned.len() <= best.unassigned.len() && ctx.better(&cur, &best) {
+        best = cur;
+    }
+    tracing::debug!(fleet_tries, vehicles = ctx.used(&best), "fleet minimisation done");
+
+    // Phase 2: distance, with the vehicles found, under simulated
+    // annealing from a temperature scaled to the problem's distances.
+    let (t0, t1) = (ctx.scale * 3.0, ctx.scale * 0.03);
+    let start = progress(iter).min(FLEET_SHARE);
+    let mut cur = best.clone();
+    let mut cur_cost = ctx.cost(&cur);
+    loop {
+        if total.is_some_and(|n| iter >= n) {
+            break;
+        }
+        if out_of_time() {
+            if total.is_some() {
+                stop = Stop::Time;
+            }
+            break;
+        }
+        let p = ((progress(iter) - start) / (1.0 - start)).clamp(0.0, 1.0);
+        let temp = t0 * (t1 / t0).powf(p);
+        let mut cand = cur.clone();
+        let mut removed = ctx.ruin(&mut cand, &mut rng);
+        removed.append(&mut cand.unassigned);
+        // Routes may open again, at their cost: only to serve what would
+        // otherwise be left out.
+        ctx.recreate(&mut cand, removed, true, &mut rng);
+        let cost = ctx.cost(&cand);
+        let u: f64 = rng.random_range(f64::EPSILON..1.0);
+        if cost < cur_cost - temp * u.ln() {
+            cur = cand;
+            cur_cost = cost;
+            if ctx.better(&cur, &best) {
+                best = cur.clone();
+            }
+        }
+        iter += 1;
+    }
+    if total.is_none() {
+        stop = Stop::Time;
+    }
+    ctx.finish(&best, impossible, iter, stop)
+}
+
+const NONE: usize = usize::MAX;
+
+struct Ctx<'a> {
+    m: &'a Matrix,
+    jobs: &'a [JobSpec],
+    veh: &'a [VehicleSpec],
+    /// Per job, every job by distance from it (itself first).
+    neighbours: Vec<Vec<usize>>,
+    /// Per vehicle, the first vehicle just like it: an empty route is tried
+    /// once per kind of vehicle.
+    kind: Vec<usize>,
+    /// Mean distance from the depots to the jobs: the unit of the annealing
+    /// temperature and of the penalties.
+    scale: f64,
+    /// Cost of leaving a job out, far above any route's distance.
+    unserved_penalty: f64,
+}
+
+#[derive(Clone)]
+struct Route {
+    jobs: Vec<usize>,
+    /// Earliest service start at each stop.
+    start: Vec<f64>,
+    /// Latest service start at each stop that keeps the rest on time.
+    latest: Vec<f64>,
+    load: u64,
+    dist: f64,
+}
+
+#[derive(Clone)]
+struct Sol {
+    /// One route per vehicle, possibly empty.
+    routes: Vec<Route>,
+    unassigned: Vec<usize>,
+    route_of: Vec<usize>,
+}
+
+impl Sol {
+    fn empty(ctx: &Ctx) -> Sol {
+        Sol {
+            routes: vec![
+                Route {
+                    jobs: Vec::new(),
+                    start: Vec::new(),
+                    latest: Vec::new(),
+                    load: 0,
+                    dist: 0.0,
+                };
+                ctx.veh.len()
+            ],
+            unassigned: Vec::new(),
+            route_of: vec![NONE; ctx.jobs.len()],
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    fn new(m: &'a Matrix, jobs: &'a [JobSpec], veh: &'a [VehicleSpec]) -> Ctx<'a> {
+        let neighbours = (0..jobs.len())
+            .map(|i| {
+                let mut n: Vec<usize> = (0..jobs.len()).collect();
+                n.sort_by(|a, b| {
+                    let da = m.distance(jobs[i].location, jobs[*a].location);
+                    let db = m.distance(jobs[i].location, jobs[*b].location);
+                    da.total_cmp(&db).then(a.cmp(b))
+                });
+                if let Some(p) = n.iter().position(|x| *x == i) {
+                    n.remove(p);
+                    n.insert(0, i);
+                }
+                n
             })
             .collect();
-        routes.push(RoutePlan { vehicle, visits });
+        let kind = (0..veh.len())
+            .map(|i| {
+                let v = &veh[i];
+                (0..i)
+                    .find(|k| {
+                        let w = &veh[*k];
+                        (w.start, w.end, w.capacity) == (v.start, v.end, v.capacity)
+                            && w.shift_start == v.shift_start
+                            && w.shift_end == v.shift_end
+                            && w.time_factor == v.time_factor
+                    })
+                    .unwrap_or(i)
+            })
+            .collect();
+        let mut sum = 0.0;
+        let mut n = 0usize;
+        for j in jobs {
+            for v in veh {
+                sum += m.distance(v.start, j.location);
+                n += 1;
+            }
+        }
+        let scale = if n > 0 && sum > 0.0 { sum / n as f64 } else { 1.0 };
+        let longest = m.distance.iter().copied().fold(0.0, f64::max);
+        Ctx {
+            m,
+            jobs,
+            veh,
+            neighbours,
+            kind,
+            scale,
+            unserved_penalty: 10.0 * (2.0 * longest + scale) * (jobs.len() as f64 + 1.0),
+        }
     }
-    let unassigned = solution
-        .unassigned
-        .iter()
-        .filter_map(|(job, info)| {
-            let index = job.dimens().get_job_id()?.parse::<usize>().ok()?;
-            let code = match info {
-                UnassignmentInfo::Simple(c) => Some(*c),
-                UnassignmentInfo::Detailed(v) => v.first().map(|(_, c)| *c),
-                UnassignmentInfo::Unknown => None,
-            };
-            // Our own reading first: it does not depend on which constraint
-            // the solver happened to try last.
-            let why = explain(matrix, jobs.get(index)?, vehicles).unwrap_or(match code {
-                Some(c) if c == TIME_CODE => Unserved::TimeWindow,
-                Some(c) if c == CAPACITY_CODE => Unserved::Capacity,
-                _ => Unserved::Unknown,
-            });
-            Some((index, why))
+
+    fn time(&self, v: usize, a: usize, b: usize) -> f64 {
+        self.m.duration(a, b) * self.veh[v].time_factor
+    }
+
+    fn used(&self, s: &Sol) -> usize {
+        s.routes.iter().filter(|r| !r.jobs.is_empty()).count()
+    }
+
+    fn distance(&self, s: &Sol) -> f64 {
+        s.routes.iter().map(|r| r.dist).sum()
+    }
+
+    fn cost(&self, s: &Sol) -> f64 {
+        self.distance(s) + self.route_cost() * self.used(s) as f64 + self.unserved_penalty * s.unassigned.len() as f64
+    }
+
+    /// What a vehicle costs: more than any detour, less than a job left out.
+    fn route_cost(&self) -> f64 {
+        self.unserved_penalty / (self.jobs.len() as f64 + 1.0)
+    }
+
+    /// Fewer unserved, then fewer vehicles, then shorter.
+    fn better(&self, a: &Sol, b: &Sol) -> bool {
+        (a.unassigned.len(), self.used(a))
+            .cmp(&(b.unassigned.len(), self.used(b)))
+            .then(self.distance(a).total_cmp(&self.distance(b)))
+            .is_lt()
+    }
+
+    /// Recompute a route's schedule, load and distance after a change.
+    fn refresh(&self, s: &mut Sol, r: usize) {
+        let v = &self.veh[r];
+        let route = &mut s.routes[r];
+        let n = route.jobs.len();
+        route.start.clear();
+        route.latest.clear();
+        route.load = 0;
+        route.dist = 0.0;
+        if n == 0 {
+            return;
+        }
+        let (mut at, mut t) = (v.start, v.shift_start);
+        for &j in &route.jobs {
+            let job = &self.jobs[j];
+            let s0 = (t + self.time(r, at, job.location)).max(job.ready);
+            route.start.push(s0);
+            route.dist += self.m.distance(at, job.location);
+            route.load += u64::from(job.demand);
+            t = s0 + job.service;
+            at = job.location;
+        }
+        route.dist += self.m.distance(at, v.end);
+        route.latest.resize(n, 0.0);
+        let mut next_latest = v.shift_end;
+        let mut next_loc = v.end;
+        for i in (0..n).rev() {
+            let job = &self.jobs[route.jobs[i]];
+            let l = job
+                .due
+                .min(next_latest - self.time(r, job.location, next_loc) - job.service);
+            route.latest[i] = l;
+            next_latest = l;
+            next_loc = job.location;
+        }
+    }
+
+    /// Extra distance of serving `j` in route `r` before position `p`, if
+    /// that keeps every window, the shift and the capacity.
+    fn insertion(&self, s: &Sol, r: usize, p: usize, j: usize) -> Option<f64> {
+        let v = &self.veh[r];
+        let route = &s.routes[r];
+        let job = &self.jobs[j];
+        let (prev, dep) = if p == 0 {
+            (v.start, v.shift_start)
+        } else {
+            let pj = route.jobs[p - 1];
+            (self.jobs[pj].location, route.start[p - 1] + self.jobs[pj].service)
+        };
+        let start = (dep + self.time(r, prev, job.location)).max(job.ready);
+        if start > job.due {
+            return None;
+        }
+        let leave = start + job.service;
+        let (next, ok) = if p == route.jobs.len() {
+            (v.end, leave + self.time(r, job.location, v.end) <= v.shift_end)
+        } else {
+            let nj = route.jobs[p];
+            let loc = self.jobs[nj].location;
+            (loc, leave + self.time(r, job.location, loc) <= route.latest[p])
+        };
+        ok.then(|| {
+            self.m.distance(prev, job.location) + self.m.distance(job.location, next) - self.m.distance(prev, next)
         })
-        .collect();
-    routes.sort_by_key(|r| r.vehicle);
-    Ok(Routing {
-        routes,
-        unassigned,
-        distance,
-    })
+    }
+
+    /// SISR's ruin: strings of neighbouring stops from a few routes around
+    /// a random stop.
+    fn ruin(&self, s: &mut Sol, rng: &mut ChaCha8Rng) -> Vec<usize> {
+        let assigned: usize = s.routes.iter().map(|r| r.jobs.len()).sum();
+        let used = self.used(s);
+        if assigned == 0 {
+            return Vec::new();
+        }
+        let avg = assigned as f64 / used as f64;
+        let ls_max = MAX_STRING.min(avg);
+        let ks_max = 4.0 * AVG_REMOVED / (1.0 + ls_max) - 1.0;
+        let ks = (rng.random_range(1.0..ks_max.max(1.0) + 1.0) as usize).max(1);
+        // A random assigned stop as the seed.
+        let seed = loop {
+            let j = rng.random_range(0..self.jobs.len());
+            if s.route_of[j] != NONE {
+                break j;
+            }
+        };
+        let mut removed = Vec::new();
+        let mut ruined: Vec<usize> = Vec::new();
+        for &c in &self.neighbours[seed] {
+            if ruined.len() >= ks {
+                break;
+            }
+            let r = s.route_of[c];
+            if r == NONE || ruined.contains(&r) {
+                continue;
+            }
+            let route = &mut s.routes[r];
+            let len = route.jobs.len();
+            let Some(pos) = route.jobs.iter().position(|x| *x == c) else {
+                continue;
+            };
+            let lmax = (len as f64).min(ls_max);
+            let l = (rng.random_range(1.0..lmax + 1.0) as usize).clamp(1, len);
+            let take: Vec<usize> = if l == len || rng.random_bool(0.5) {
+                // A string of l stops that holds c.
+                let lo = (pos + 1).saturating_sub(l);
+                let hi = pos.min(len - l);
+                let from = rng.random_range(lo..=hi);
+                route.jobs.drain(from..from + l).collect()
+            } else {
+                // A string of l + m stops holding c, of which m in the
+                // middle stay.
+                let mut m = 1;
+                while l + m < len && rng.random_bool(0.3) {
+                    m += 1;
+                }
+                let m = m.min(len - l);
+                let w = l + m;
+                let lo = (pos + 1).saturating_sub(w);
+                let hi = pos.min(len - w);
+                let from = rng.random_range(lo..=hi);
+                let keep_at = rng.random_range(0..=l);
+                let window: Vec<usize> = route.jobs.drain(from..from + w).collect();
+                let mut kept = Vec::with_capacity(m);
+                let mut gone = Vec::with_capacity(l);
+                for (k, x) in window.into_iter().enumerate() {
+                    if k >= keep_at && k < keep_at + m {
+                        kept.push(x);
+                    } else {
+                        gone.push(x);
+                    }
+                }
+                for (k, x) in kept.into_iter().enumerate() {
+                    route.jobs.insert(from + k, x);
+                }
+                gone
+            };
+            for j in &take {
+                s.route_of[*j] = NONE;
+            }
+            removed.extend(take);
+            ruined.push(r);
+            self.refresh(s, r);
+        }
+        removed
+    }
+
+    /// Greedy insertion with blinks, in one of SISR's orders; what fits
+    /// nowhere joins the unassigned. `open` allows starting empty routes.
+    fn recreate(&self, s: &mut Sol, mut todo: Vec<usize>, open: bool, rng: &mut ChaCha8Rng) {
+        let pick = rng.random_range(0..11);
+        if pick < 4 {
+            // Random order.
+            for i in (1..todo.len()).rev() {
+                let k = rng.random_range(0..=i);
+                todo.swap(i, k);
+            }
+        } else if pick < 8 {
+            todo.sort_by_key(|j| std::cmp::Reverse(self.jobs[*j].demand));
+        } else {
+            let depot = |j: &usize| {
+                self.m
+                    .distance(self.veh.first().map_or(0, |v| v.start), self.jobs[*j].location)
+            };
+            if pick < 10 {
+                todo.sort_by(|a, b| depot(b).total_cmp(&depot(a)));
+            } else {
+                todo.sort_by(|a, b| depot(a).total_cmp(&depot(b)));
+            }
+        }
+        // A new route costs far more than any detour: fill what is open.
+        let open_cost = self.route_cost();
+        let mut tried = vec![false; self.veh.len()];
+        for j in todo {
+            let demand = u64::from(self.jobs[j].demand);
+            let mut best: Option<(f64, usize, usize)> = None;
+            tried.iter_mut().for_each(|t| *t = false);
+            for r in 0..s.routes.len() {
+                let empty = s.routes[r].jobs.is_empty();
+                if empty {
+                    if !open || tried[self.kind[r]] {
+                        continue;
+                    }
+                    tried[self.kind[r]] = true;
+                }
+                if s.routes[r].load + demand > u64::from(self.veh[r].capacity) {
+                    continue;
+                }
+                let extra = if empty { open_cost } else { 0.0 };
+                for p in 0..=s.routes[r].jobs.len() {
+                    if rng.random_bool(BLINK) {
+                        continue;
+                    }
+                    if let Some(d) = self.insertion(s, r, p, j) {
+                        let d = d + extra;
+                        if best.is_none_or(|b| d < b.0) {
+                            best = Some((d, r, p));
+                        }
+                    }
+                }
+            }
+            match best {
+                Some((_, r, p)) => {
+                    s.routes[r].jobs.insert(p, j);
+                    s.route_of[j] = r;
+                    self.refresh(s, r);
+                }
+                None => s.unassigned.push(j),
+            }
+        }
+    }
+
+    fn finish(&self, s: &Sol, mut unassigned: Vec<(usize, Unserved)>, iterations: u64, stop: Stop) -> Routing {
+        let mut routes = Vec::new();
+        for (r, route) in s.routes.iter().enumerate() {
+            if route.jobs.is_empty() {
+                continue;
+            }
+            let v = &self.veh[r];
+            // Leave as late as the first stop allows, never before the shift.
+            let first = &self.jobs[route.jobs[0]];
+            let depart = (route.start[0] - self.time(r, v.start, first.location)).max(v.shift_start);
+            let (mut at, mut t) = (v.start, depart);
+            let mut visits = Vec::with_capacity(route.jobs.len());
+            for &j in &route.jobs {
+                let job = &self.jobs[j];
+                let arrival = t + self.time(r, at, job.location);
+                let start = arrival.max(job.ready);
+                t = start + job.service;
+                at = job.location;
+                visits.push(Visit {
+                    job: j,
+                    arrival,
+                    start,
+                    departure: t,
+                });
+            }
+            routes.push(RoutePlan {
+                vehicle: r,
+                depart,
+                back: t + self.time(r, at, v.end),
+                visits,
+                distance: route.dist,
+            });
+        }
+        unassigned.extend(s.unassigned.iter().map(|j| (*j, Unserved::FleetFull)));
+        unassigned.sort_by_key(|u| u.0);
+        Routing {
+            distance: routes.iter().map(|r| r.distance).sum(),
+            routes,
+            unassigned,
+            iterations,
+            stop,
+        }
+    }
 }
 
 /// Why no vehicle could ever serve this job alone, if that is so: too
 /// heavy for every vehicle, or out of reach of every shift within its
-/// window. `None` when some vehicle could (the job fell out for the sake of
-/// the others).
+/// window. `None` when some vehicle could.
 pub fn explain(matrix: &Matrix, job: &JobSpec, vehicles: &[VehicleSpec]) -> Option<Unserved> {
     if vehicles.iter().all(|v| v.capacity < job.demand) {
         return Some(Unserved::Capacity);
     }
     let reachable = vehicles.iter().filter(|v| v.capacity >= job.demand).any(|v| {
-        let start = (v.shift_start + matrix.duration(v.start, job.location)).max(job.ready);
-        start <= job.due && start + job.service + matrix.duration(job.location, v.end) <= v.shift_end
+        let f = v.time_factor;
+        let start = (v.shift_start + matrix.duration(v.start, job.location) * f).max(job.ready);
+        start <= job.due && start + job.service + matrix.duration(job.location, v.end) * f <= v.shift_end
     });
     (!reachable).then_some(Unserved::TimeWindow)
 }
@@ -273,23 +726,32 @@ pub fn explain(matrix: &Matrix, job: &JobSpec, vehicles: &[VehicleSpec]) -> Opti
 pub fn check(matrix: &Matrix, jobs: &[JobSpec], vehicles: &[VehicleSpec], routing: &Routing) -> Vec<String> {
     let mut errors = Vec::new();
     let mut seen = vec![0usize; jobs.len()];
+    let mut vehicle_used = vec![false; vehicles.len()];
     for r in &routing.routes {
         let Some(v) = vehicles.get(r.vehicle) else {
             errors.push(format!("route for unknown vehicle {}", r.vehicle));
             continue;
         };
-        let load: u64 = r.visits.iter().map(|s| u64::from(jobs[s.job].demand)).sum();
+        if std::mem::replace(&mut vehicle_used[r.vehicle], true) {
+            errors.push(format!("vehicle {} has two routes", v.id));
+        }
+        let load: u64 = r
+            .visits
+            .iter()
+            .filter_map(|s| jobs.get(s.job))
+            .map(|j| u64::from(j.demand))
+            .sum();
         if load > u64::from(v.capacity) {
             errors.push(format!("vehicle {} carries {load} > capacity {}", v.id, v.capacity));
         }
-        let (mut at, mut time) = (v.start, v.shift_start);
+        let (mut at, mut time) = (v.start, v.shift_start.max(r.depart));
         for s in &r.visits {
             let Some(j) = jobs.get(s.job) else {
                 errors.push(format!("unknown job {}", s.job));
                 continue;
             };
             seen[s.job] += 1;
-            let arrive = time + matrix.duration(at, j.location);
+            let arrive = time + matrix.duration(at, j.location) * v.time_factor;
             let start = arrive.max(j.ready);
             if start > j.due + 1e-6 {
                 errors.push(format!(
@@ -300,7 +762,7 @@ pub fn check(matrix: &Matrix, jobs: &[JobSpec], vehicles: &[VehicleSpec], routin
             time = start + j.service;
             at = j.location;
         }
-        let back = time + matrix.duration(at, v.end);
+        let back = time + matrix.duration(at, v.end) * v.time_factor;
         if back > v.shift_end + 1e-6 {
             errors.push(format!(
                 "vehicle {} is back at {back:.2}, after its shift ends at {}",
@@ -308,9 +770,14 @@ pub fn check(matrix: &Matrix, jobs: &[JobSpec], vehicles: &[VehicleSpec], routin
             ));
         }
     }
-    let unassigned: Vec<usize> = routing.unassigned.iter().map(|u| u.0).collect();
+    let mut listed = vec![false; jobs.len()];
+    for (j, _) in &routing.unassigned {
+        if let Some(l) = listed.get_mut(*j) {
+            *l = true;
+        }
+    }
     for (j, n) in seen.iter().enumerate() {
-        match (*n, unassigned.contains(&j)) {
+        match (*n, listed[j]) {
             (1, false) | (0, true) => {}
             (0, false) => errors.push(format!("job {j} is neither routed nor listed as unserved")),
             (n, _) => errors.push(format!("job {j} is visited {n} times")),
