@@ -46,6 +46,9 @@ pub enum Command {
     /// Export approved plan lines to CSV.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Edit the saved delivery plan: move orders, lock routes, re-optimise.
+    #[command(subcommand)]
+    Deliveries(DeliveriesCommand),
     /// Replay the restock policy over held-out history and report the
     /// service level it achieved against its targets.
     Simulate(SimulateArgs),
@@ -190,6 +193,72 @@ pub struct SimilarArgs {
 pub enum PlanCommand {
     /// Restock orders from the champion forecasts (and a scenario's overrides).
     Restock(PlanRestockArgs),
+    /// Delivery routes for a day's open orders (locked routes are kept).
+    Deliveries(PlanDeliveriesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanDeliveriesArgs {
+    /// Data folder or files; by default the workspace's data.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub map: MapArgs,
+    /// The day to plan (YYYY-MM-DD); by default the first order day from today on.
+    #[arg(long)]
+    pub date: Option<chrono::NaiveDate>,
+    /// Also write every stop, with its route's state, to this CSV file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seconds the solver may take at most.
+    #[arg(long, default_value_t = 5.0)]
+    pub time_limit: f64,
+    /// Solver iterations (default 2,000 per order); the plan repeats for a
+    /// seed when these end the search before the time limit.
+    #[arg(long)]
+    pub iterations: Option<u64>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Road distances and times: CSV from,to,distance_km,duration_min with
+    /// order and warehouse ids.
+    #[arg(long, value_name = "FILE")]
+    pub matrix: Option<PathBuf>,
+    /// Plan afresh, dropping the locks of the saved plan.
+    #[arg(long)]
+    pub unlock_all: bool,
+}
+
+/// Edits to the saved delivery plan.
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesCommand {
+    /// The saved plan, route by route.
+    Show,
+    /// Move an order onto a vehicle (its route is then locked).
+    Move {
+        order: String,
+        /// The vehicle to carry it.
+        #[arg(long)]
+        to: String,
+        /// Stop number on that vehicle (1 = first); by default where it adds the least distance.
+        #[arg(long)]
+        position: Option<usize>,
+    },
+    /// Keep a vehicle's route as it is when re-planning.
+    Lock {
+        vehicle: String,
+    },
+    Unlock {
+        vehicle: String,
+    },
+    /// Re-plan everything but the locked routes.
+    Reoptimise {
+        #[arg(long, default_value_t = 5.0)]
+        time_limit: f64,
+        #[arg(long)]
+        iterations: Option<u64>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +310,19 @@ pub struct SimulateArgs {
 pub enum ApproveCommand {
     /// Approve (or reject) restock lines of the saved plan.
     Restock(ApproveArgs),
+    /// Approve (or reject) routes of the saved delivery plan.
+    Deliveries {
+        /// Only this vehicle's route.
+        #[arg(long)]
+        vehicle: Option<String>,
+        /// Every route.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        reject: bool,
+        #[arg(long)]
+        comment: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -272,6 +354,14 @@ pub enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
         /// Every line that orders something or carries a decision.
+        #[arg(long)]
+        all: bool,
+    },
+    /// The stops of approved routes (or all, with their state) as CSV.
+    Deliveries {
+        #[arg(long)]
+        out: PathBuf,
+        /// Every route, whatever its state.
         #[arg(long)]
         all: bool,
     },

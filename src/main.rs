@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+mod delivery_commands;
 mod engine_commands;
 
 use anyhow::Result;
@@ -79,8 +80,19 @@ fn run() -> Result<ExitCode> {
         Command::SampleData(args) => sample(args),
         Command::Evaluate(args) => evaluate(args, &config, &paths),
         Command::Plan(PlanCommand::Restock(args)) => plan_restock(args, &config, &paths),
+        Command::Plan(PlanCommand::Deliveries(args)) => delivery_commands::plan_deliveries(args, &config, &paths),
+        Command::Deliveries(cmd) => delivery_commands::deliveries(cmd, &config, &paths),
         Command::Approve(ApproveCommand::Restock(args)) => approve_restock(args, &paths),
+        Command::Approve(ApproveCommand::Deliveries {
+            vehicle,
+            all,
+            reject,
+            comment,
+        }) => delivery_commands::approve_deliveries(vehicle, all, reject, comment, &paths),
         Command::Export(ExportCommand::Restock { out, all }) => export_restock(&out, all, &paths),
+        Command::Export(ExportCommand::Deliveries { out, all }) => {
+            delivery_commands::export_deliveries(&out, all, &paths)
+        }
         Command::Scenario(cmd) => scenario(cmd, &config, &paths),
         Command::Simulate(args) => simulate(args, &config, &paths),
         Command::Bench(BenchCommand::Vrp {

@@ -146,6 +146,18 @@ impl Workspace {
         load_json(&self.restock_path())
     }
 
+    fn deliveries_path(&self) -> PathBuf {
+        self.root.join("plans").join("deliveries.json")
+    }
+
+    pub fn save_deliveries(&self, plan: &crate::plan::delivery::DeliveryPlan) -> Result<()> {
+        atomic_write(&self.deliveries_path(), &serde_json::to_vec(plan)?)
+    }
+
+    pub fn load_deliveries(&self) -> Result<Option<crate::plan::delivery::DeliveryPlan>> {
+        load_json(&self.deliveries_path())
+    }
+
     fn scenario_path(&self, name: &str) -> Result<PathBuf> {
         let ok = !name.is_empty()
             && name.len() <= 64

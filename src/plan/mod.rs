@@ -2,6 +2,7 @@
 //! and approvals.
 
 pub mod approval;
+pub mod delivery;
 pub mod restock;
 pub mod scenario;
 pub mod simulate;

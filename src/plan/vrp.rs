@@ -660,38 +660,13 @@ impl<'a> Ctx<'a> {
     }
 
     fn finish(&self, s: &Sol, mut unassigned: Vec<(usize, Unserved)>, iterations: u64, stop: Stop) -> Routing {
-        let mut routes = Vec::new();
-        for (r, route) in s.routes.iter().enumerate() {
-            if route.jobs.is_empty() {
-                continue;
-            }
-            let v = &self.veh[r];
-            // Leave as late as the first stop allows, never before the shift.
-            let first = &self.jobs[route.jobs[0]];
-            let depart = (route.start[0] - self.time(r, v.start, first.location)).max(v.shift_start);
-            let (mut at, mut t) = (v.start, depart);
-            let mut visits = Vec::with_capacity(route.jobs.len());
-            for &j in &route.jobs {
-                let job = &self.jobs[j];
-                let arrival = t + self.time(r, at, job.location);
-                let start = arrival.max(job.ready);
-                t = start + job.service;
-                at = job.location;
-                visits.push(Visit {
-                    job: j,
-                    arrival,
-                    start,
-                    departure: t,
-                });
-            }
-            routes.push(RoutePlan {
-                vehicle: r,
-                depart,
-                back: t + self.time(r, at, v.end),
-                visits,
-                distance: route.dist,
-            });
-        }
+        let routes: Vec<RoutePlan> = s
+            .routes
+            .iter()
+            .enumerate()
+            .filter(|(_, route)| !route.jobs.is_empty())
+            .map(|(r, route)| timeline(self.m, self.jobs, r, &self.veh[r], &route.jobs))
+            .collect();
         unassigned.extend(s.unassigned.iter().map(|j| (*j, Unserved::FleetFull)));
         unassigned.sort_by_key(|u| u.0);
         Routing {
@@ -719,6 +694,123 @@ pub fn explain(matrix: &Matrix, job: &JobSpec, vehicles: &[VehicleSpec]) -> Opti
     (!reachable).then_some(Unserved::TimeWindow)
 }
 
+/// The schedule of vehicle `vehicle` serving `seq` in that order: leave
+/// the depot as late as the first stop allows (never before the shift),
+/// wait where a window is not open yet. Says nothing about whether that
+/// keeps the rules: see [`check_route`].
+pub fn timeline(matrix: &Matrix, jobs: &[JobSpec], vehicle: usize, v: &VehicleSpec, seq: &[usize]) -> RoutePlan {
+    let travel = |a: usize, b: usize| matrix.duration(a, b) * v.time_factor;
+    let depart = match seq.first().and_then(|j| jobs.get(*j)) {
+        Some(first) => {
+            let start = (v.shift_start + travel(v.start, first.location)).max(first.ready);
+            (start - travel(v.start, first.location)).max(v.shift_start)
+        }
+        None => v.shift_start,
+    };
+    let (mut at, mut t, mut distance) = (v.start, depart, 0.0);
+    let mut visits = Vec::with_capacity(seq.len());
+    for &j in seq {
+        let Some(job) = jobs.get(j) else { continue };
+        let arrival = t + travel(at, job.location);
+        let start = arrival.max(job.ready);
+        distance += matrix.distance(at, job.location);
+        t = start + job.service;
+        at = job.location;
+        visits.push(Visit {
+            job: j,
+            arrival,
+            start,
+            departure: t,
+        });
+    }
+    let back = if seq.is_empty() { depart } else { t + travel(at, v.end) };
+    if !seq.is_empty() {
+        distance += matrix.distance(at, v.end);
+    }
+    RoutePlan {
+        vehicle,
+        depart,
+        back,
+        visits,
+        distance,
+    }
+}
+
+/// A rule a route breaks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Violation {
+    Capacity {
+        load: u64,
+        capacity: u32,
+    },
+    /// Service at job `job` would start at `start`, after `due`.
+    Late {
+        job: usize,
+        start: f64,
+        due: f64,
+    },
+    /// Back at the depot at `back`, after the shift's `end`.
+    ShiftEnd {
+        back: f64,
+        end: f64,
+    },
+    UnknownJob(usize),
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Violation::Capacity { load, capacity } => write!(f, "carries {load} > capacity {capacity}"),
+            Violation::Late { job, start, due } => {
+                write!(f, "starts job {job} at {start:.2}, after its window closes at {due}")
+            }
+            Violation::ShiftEnd { back, end } => write!(f, "is back at {back:.2}, after its shift ends at {end}"),
+            Violation::UnknownJob(j) => write!(f, "visits unknown job {j}"),
+        }
+    }
+}
+
+/// Every rule one route breaks: capacity, a service started after its
+/// window closes, back after the shift ends.
+pub fn check_route(matrix: &Matrix, jobs: &[JobSpec], v: &VehicleSpec, r: &RoutePlan) -> Vec<Violation> {
+    let mut errors = Vec::new();
+    let load: u64 = r
+        .visits
+        .iter()
+        .filter_map(|s| jobs.get(s.job))
+        .map(|j| u64::from(j.demand))
+        .sum();
+    if load > u64::from(v.capacity) {
+        errors.push(Violation::Capacity {
+            load,
+            capacity: v.capacity,
+        });
+    }
+    let (mut at, mut time) = (v.start, v.shift_start.max(r.depart));
+    for s in &r.visits {
+        let Some(j) = jobs.get(s.job) else {
+            errors.push(Violation::UnknownJob(s.job));
+            continue;
+        };
+        let arrive = time + matrix.duration(at, j.location) * v.time_factor;
+        let start = arrive.max(j.ready);
+        if start > j.due + 1e-6 {
+            errors.push(Violation::Late {
+                job: s.job,
+                start,
+                due: j.due,
+            });
+        }
+        time = start + j.service;
+        at = j.location;
+    }
+    let back = time + matrix.duration(at, v.end) * v.time_factor;
+    if back > v.shift_end + 1e-6 {
+        errors.push(Violation::ShiftEnd { back, end: v.shift_end });
+    }
+    errors
+}
+
 /// Check routes against the rules, independently of the solver: each job
 /// at most once (exactly once unless listed as unassigned), loads within
 /// capacity, service started within each window, vehicles back before
@@ -735,39 +827,15 @@ pub fn check(matrix: &Matrix, jobs: &[JobSpec], vehicles: &[VehicleSpec], routin
         if std::mem::replace(&mut vehicle_used[r.vehicle], true) {
             errors.push(format!("vehicle {} has two routes", v.id));
         }
-        let load: u64 = r
-            .visits
-            .iter()
-            .filter_map(|s| jobs.get(s.job))
-            .map(|j| u64::from(j.demand))
-            .sum();
-        if load > u64::from(v.capacity) {
-            errors.push(format!("vehicle {} carries {load} > capacity {}", v.id, v.capacity));
-        }
-        let (mut at, mut time) = (v.start, v.shift_start.max(r.depart));
+        errors.extend(
+            check_route(matrix, jobs, v, r)
+                .into_iter()
+                .map(|e| format!("vehicle {} {e}", v.id)),
+        );
         for s in &r.visits {
-            let Some(j) = jobs.get(s.job) else {
-                errors.push(format!("unknown job {}", s.job));
-                continue;
-            };
-            seen[s.job] += 1;
-            let arrive = time + matrix.duration(at, j.location) * v.time_factor;
-            let start = arrive.max(j.ready);
-            if start > j.due + 1e-6 {
-                errors.push(format!(
-                    "vehicle {} starts job {} at {start:.2}, after its window closes at {}",
-                    v.id, s.job, j.due
-                ));
+            if let Some(n) = seen.get_mut(s.job) {
+                *n += 1;
             }
-            time = start + j.service;
-            at = j.location;
-        }
-        let back = time + matrix.duration(at, v.end) * v.time_factor;
-        if back > v.shift_end + 1e-6 {
-            errors.push(format!(
-                "vehicle {} is back at {back:.2}, after its shift ends at {}",
-                v.id, v.shift_end
-            ));
         }
     }
     let mut listed = vec![false; jobs.len()];

@@ -1,0 +1,190 @@
+//! The delivery plan's headless commands: plan, edit, approve, export.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use skuplan::cli::{DeliveriesCommand, MapArgs, PlanDeliveriesArgs};
+use skuplan::config::{Config, Paths};
+use skuplan::data::export::write_csv;
+use skuplan::domain::Dataset;
+use skuplan::plan::approval::{Action, Record, current_user, replay};
+use skuplan::plan::delivery::{
+    self, DeliveryPlan, DeliveryProblem, DeliverySettings, PLAN, RoadMatrix, delivery_rows, summary,
+};
+use skuplan::workspace::Workspace;
+
+use crate::{emit, load_dataset};
+
+/// The problem for `date` from `ds`, with the road matrix if one is named.
+fn problem(ds: &Dataset, date: Option<chrono::NaiveDate>, matrix: Option<&Path>) -> Result<DeliveryProblem> {
+    let road = matrix.map(RoadMatrix::read).transpose()?;
+    DeliveryProblem::build(ds, date, road.as_ref())
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
+        return Ok(ExitCode::from(1));
+    };
+    if ds.orders.is_empty() {
+        bail!("the data has no delivery orders (an orders file with id, warehouse, coordinates and quantity)");
+    }
+    if ds.fleet.is_empty() {
+        bail!("the data has no fleet (a fleet file with id, warehouse, capacity, shift_start, shift_end)");
+    }
+    let date = args.date.or_else(|| delivery::default_date(&ds.orders, today()));
+    let settings = DeliverySettings {
+        date,
+        seconds: args.time_limit.max(0.1),
+        iterations: args.iterations,
+        seed: args.seed,
+    };
+    let saved = if args.unlock_all { None } else { ws.load_deliveries()? };
+    let kept = saved
+        .as_ref()
+        .filter(|p| p.date == date)
+        .map_or(0, |p| p.routes.iter().filter(|r| r.locked).count());
+    let problem = problem(&ds, date, args.matrix.as_deref())?;
+    let mut plan = delivery::plan(&problem, &settings, saved.as_ref());
+    let absolute = |p: &std::path::PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+    plan.matrix_file = args.matrix.as_ref().map(absolute);
+    plan.data = args.data.as_ref().map(absolute);
+    ws.save_deliveries(&plan)?;
+    emit(&summary(&plan))?;
+    if kept > 0 {
+        emit(&format!(
+            "kept {kept} locked routes as they were (--unlock-all plans afresh)\n"
+        ))?;
+    }
+    if let Some(out) = &args.out {
+        let rows = delivery_rows(&plan, &replay(&ws.audit_log().load()?.records, PLAN), true);
+        write_csv(out, &rows)?;
+        emit(&format!("wrote {} stops to {}\n", rows.len(), out.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn saved_plan(ws: &Workspace) -> Result<DeliveryPlan> {
+    ws.load_deliveries()?
+        .ok_or_else(|| anyhow!("no delivery plan yet: run `skuplan plan deliveries` first"))
+}
+
+pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let mut plan = saved_plan(&ws)?;
+    // Edits need the day's data as it is now.
+    let with_problem = |plan: &DeliveryPlan| -> Result<Option<DeliveryProblem>> {
+        let Some(ds) = load_dataset(plan.data.as_ref(), &MapArgs::default(), config, &ws)? else {
+            return Ok(None);
+        };
+        problem(&ds, plan.date, plan.matrix_file.as_deref()).map(Some)
+    };
+    match cmd {
+        DeliveriesCommand::Show => {
+            emit(&summary(&plan))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        DeliveriesCommand::Move { order, to, position } => {
+            let Some(problem) = with_problem(&plan)? else {
+                return Ok(ExitCode::from(1));
+            };
+            if position == Some(0) {
+                bail!("--position counts from 1 (the first stop)");
+            }
+            plan = delivery::move_order(&problem, &plan, &order, &to, position.map(|p| p - 1))?;
+            let r = plan.route(&to).context("the moved-to route vanished")?;
+            let at = r.stops.iter().position(|s| s.order == order).map_or(0, |p| p + 1);
+            emit(&format!(
+                "order {order} is stop {at} of {} on {to} (route locked)\n",
+                r.stops.len()
+            ))?;
+        }
+        DeliveriesCommand::Lock { vehicle } => {
+            delivery::set_locked(&mut plan, &vehicle, true)?;
+            emit(&format!("route of {vehicle} locked\n"))?;
+        }
+        DeliveriesCommand::Unlock { vehicle } => {
+            delivery::set_locked(&mut plan, &vehicle, false)?;
+            emit(&format!("route of {vehicle} unlocked\n"))?;
+        }
+        DeliveriesCommand::Reoptimise {
+            time_limit,
+            iterations,
+            seed,
+        } => {
+            let Some(problem) = with_problem(&plan)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let settings = DeliverySettings {
+                date: plan.date,
+                seconds: time_limit.max(0.1),
+                iterations,
+                seed,
+            };
+            let (matrix_file, data) = (plan.matrix_file.clone(), plan.data.clone());
+            plan = delivery::plan(&problem, &settings, Some(&plan));
+            plan.matrix_file = matrix_file;
+            plan.data = data;
+            emit(&summary(&plan))?;
+        }
+    }
+    ws.save_deliveries(&plan)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn approve_deliveries(
+    vehicle: Option<String>,
+    all: bool,
+    reject: bool,
+    comment: Option<String>,
+    paths: &Paths,
+) -> Result<ExitCode> {
+    if vehicle.is_none() && !all {
+        bail!("say which routes: --vehicle V, or --all");
+    }
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let plan = saved_plan(&ws)?;
+    let chosen: Vec<_> = plan
+        .routes
+        .iter()
+        .filter(|r| vehicle.as_deref().is_none_or(|v| v == r.vehicle))
+        .collect();
+    if chosen.is_empty() {
+        emit("no route of the saved plan matches; nothing recorded\n")?;
+        return Ok(ExitCode::from(1));
+    }
+    let action = if reject { Action::Reject } else { Action::Approve };
+    let records: Vec<Record> = chosen
+        .iter()
+        .map(|r| Record::new(PLAN, plan.key(r), r.fingerprint(), action.clone(), comment.clone()))
+        .collect();
+    let log = ws.audit_log();
+    log.append(&records)?;
+    emit(&format!(
+        "recorded {} route {} by {} in {}\n",
+        records.len(),
+        if reject { "rejections" } else { "approvals" },
+        current_user(),
+        log.path().display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn export_deliveries(out: &Path, all: bool, paths: &Paths) -> Result<ExitCode> {
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let plan = saved_plan(&ws)?;
+    let rows = delivery_rows(&plan, &replay(&ws.audit_log().load()?.records, PLAN), all);
+    write_csv(out, &rows)?;
+    emit(&format!(
+        "wrote {} {}stops to {}\n",
+        rows.len(),
+        if all { "" } else { "approved " },
+        out.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,427 @@
+//! Delivery plans from orders and a fleet: feasible, repeatable, editable,
+//! approvable and exported, through the library and the binary.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use skuplan::domain::{Dataset, DeliveryOrder, Location, Vehicle, Warehouse};
+use skuplan::plan::approval::{Action, Record, replay};
+use skuplan::plan::delivery::{
+    self, DeliveryExportRow, DeliveryPlan, DeliveryProblem, DeliverySettings, PLAN, RoadMatrix, delivery_rows,
+};
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+}
+
+fn order(id: &str, wh: &str, lat: f64, lon: f64, qty: f64, ready: u32, due: u32) -> DeliveryOrder {
+    DeliveryOrder {
+        id: id.into(),
+        warehouse: wh.into(),
+        customer: Some(format!("C-{id}")),
+        location: Location::LatLon { lat, lon },
+        quantity: qty,
+        date: Some(day()),
+        ready_min: ready,
+        due_min: due,
+        service_min: 10,
+    }
+}
+
+fn vehicle(id: &str, wh: &str, capacity: f64) -> Vehicle {
+    Vehicle {
+        id: id.into(),
+        warehouse: wh.into(),
+        capacity,
+        shift_start_min: 8 * 60,
+        shift_end_min: 18 * 60,
+        speed_kmh: 40.0,
+        cost_per_km: 0.5,
+    }
+}
+
+/// Two warehouses with their own orders and vans, one order too heavy for
+/// any van, one whose window closes before anyone can get there, one from
+/// a warehouse without vans.
+fn dataset() -> Dataset {
+    let mut orders = Vec::new();
+    for i in 0..12 {
+        let f = f64::from(i);
+        orders.push(order(
+            &format!("L{i:02}"),
+            "LON",
+            51.45 + 0.02 * (f % 4.0),
+            -0.3 + 0.05 * (f / 4.0),
+            20.0,
+            8 * 60,
+            17 * 60,
+        ));
+    }
+    for i in 0..6 {
+        let f = f64::from(i);
+        orders.push(order(
+            &format!("M{i:02}"),
+            "MAN",
+            53.4 + 0.02 * f,
+            -2.3,
+            30.0,
+            9 * 60,
+            12 * 60 + 30 * i,
+        ));
+    }
+    orders.push(order("HEAVY", "LON", 51.5, -0.2, 500.0, 8 * 60, 17 * 60));
+    orders.push(order("EARLY", "LON", 52.4, -0.2, 1.0, 8 * 60, 8 * 60 + 5));
+    orders.push(order("NOVAN", "BHX", 52.5, -1.7, 1.0, 8 * 60, 17 * 60));
+    let mut other_day = order("TOMORROW", "LON", 51.5, -0.2, 1.0, 8 * 60, 17 * 60);
+    other_day.date = NaiveDate::from_ymd_opt(2026, 11, 29);
+    orders.push(other_day);
+    Dataset {
+        warehouses: vec![
+            Warehouse {
+                id: "LON".into(),
+                name: "London".into(),
+                lat: Some(51.5),
+                lon: Some(-0.27),
+            },
+            Warehouse {
+                id: "MAN".into(),
+                name: "Manchester".into(),
+                lat: Some(53.46),
+                lon: Some(-2.32),
+            },
+            Warehouse {
+                id: "BHX".into(),
+                name: "Birmingham".into(),
+                lat: Some(52.5),
+                lon: Some(-1.7),
+            },
+        ],
+        orders,
+        fleet: vec![
+            vehicle("LON-1", "LON", 100.0),
+            vehicle("LON-2", "LON", 100.0),
+            vehicle("LON-3", "LON", 100.0),
+            vehicle("MAN-1", "MAN", 200.0),
+        ],
+        ..Dataset::default()
+    }
+}
+
+fn settings() -> DeliverySettings {
+    DeliverySettings {
+        date: Some(day()),
+        seconds: 60.0,
+        iterations: Some(5_000),
+        seed: 3,
+    }
+}
+
+fn planned() -> (DeliveryProblem, DeliveryPlan) {
+    let problem = DeliveryProblem::build(&dataset(), Some(day()), None).unwrap();
+    let plan = delivery::plan(&problem, &settings(), None);
+    (problem, plan)
+}
+
+/// Every stop within its window, loads within capacity, back in shift,
+/// loads falling stop by stop, each order of the day once.
+fn assert_sound(ds: &Dataset, plan: &DeliveryPlan) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for r in &plan.routes {
+        assert!(r.problems.is_empty(), "{}: {:?}", r.vehicle, r.problems);
+        let v = ds.fleet.iter().find(|v| v.id == r.vehicle).unwrap();
+        assert!(r.load() <= v.capacity + 1e-9);
+        assert!(r.depart >= f64::from(v.shift_start_min) - 1e-9);
+        assert!(r.back <= f64::from(v.shift_end_min) + 1e-9);
+        let mut onboard = r.load();
+        let mut t = r.depart;
+        for s in &r.stops {
+            assert!(s.arrival >= t - 1e-9);
+            assert!(s.start >= s.ready - 1e-9 && s.start <= s.due + 1e-9, "{s:?}");
+            onboard -= s.quantity;
+            assert!((s.load_after - onboard).abs() < 1e-6);
+            t = s.departure;
+            *seen.entry(&s.order).or_default() += 1;
+        }
+    }
+    for u in &plan.unserved {
+        assert!(!u.reason.is_empty());
+        *seen.entry(&u.order).or_default() += 1;
+    }
+    for o in ds.orders.iter().filter(|o| o.date == Some(day())) {
+        assert_eq!(seen.get(o.id.as_str()), Some(&1), "order {}", o.id);
+    }
+    assert!(!seen.contains_key("TOMORROW"));
+}
+
+#[test]
+fn plans_every_order_once_or_says_why_not() {
+    let (_, plan) = planned();
+    let ds = dataset();
+    assert_sound(&ds, &plan);
+    let why: HashMap<&str, &str> = plan
+        .unserved
+        .iter()
+        .map(|u| (u.order.as_str(), u.reason.as_str()))
+        .collect();
+    assert_eq!(why.len(), 3, "{why:?}");
+    assert!(why["HEAVY"].contains("too heavy"), "{why:?}");
+    assert!(why["EARLY"].contains("window"), "{why:?}");
+    assert!(why["NOVAN"].contains("no vehicle is based at BHX"), "{why:?}");
+    // 240 units of London orders in vans of 100: three vans, no fewer.
+    assert_eq!(plan.routes.iter().filter(|r| r.warehouse == "LON").count(), 3);
+    assert!(!plan.stopped_by_time);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_plan() {
+    let (_, a) = planned();
+    let (_, b) = planned();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn moving_an_order_locks_the_route_and_replanning_keeps_it() {
+    let (problem, plan) = planned();
+    let ds = dataset();
+    let from = plan.routes.iter().find(|r| r.warehouse == "LON").unwrap();
+    let moving = from.stops[0].order.clone();
+    let to = plan
+        .routes
+        .iter()
+        .find(|r| r.warehouse == "LON" && r.vehicle != from.vehicle && r.load() + 20.0 <= 100.0)
+        .map(|r| r.vehicle.clone())
+        .expect("a London van with room");
+    let moved = delivery::move_order(&problem, &plan, &moving, &to, None).unwrap();
+    assert_sound(&ds, &moved);
+    let route = moved.route(&to).unwrap();
+    assert!(route.locked);
+    assert!(route.stops.iter().any(|s| s.order == moving));
+    // Re-planning keeps the locked route exactly.
+    let again = delivery::plan(&problem, &settings(), Some(&moved));
+    assert_eq!(again.route(&to), moved.route(&to));
+    assert_sound(&ds, &again);
+    // Unlocked and re-planned, the solver is free again.
+    let mut unlocked = moved.clone();
+    delivery::set_locked(&mut unlocked, &to, false).unwrap();
+    let free = delivery::plan(&problem, &settings(), Some(&unlocked));
+    assert!(free.routes.iter().all(|r| !r.locked));
+}
+
+#[test]
+fn impossible_moves_are_refused_with_the_rule() {
+    let (problem, plan) = planned();
+    let full = plan
+        .routes
+        .iter()
+        .find(|r| r.warehouse == "LON" && r.load() > 80.0)
+        .unwrap();
+    let other = plan
+        .routes
+        .iter()
+        .find(|r| r.warehouse == "LON" && r.vehicle != full.vehicle)
+        .unwrap();
+    // Too much for a nearly full van.
+    let heavy_enough: Vec<_> = other.stops.iter().map(|s| s.order.clone()).collect();
+    let mut p = plan.clone();
+    let mut refused = None;
+    for o in heavy_enough {
+        match delivery::move_order(&problem, &p, &o, &full.vehicle, None) {
+            Ok(next) => p = next,
+            Err(e) => {
+                refused = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let e = refused.expect("a van of 100 cannot take every London order");
+    assert!(e.contains("capacity"), "{e}");
+    let e = delivery::move_order(&problem, &plan, "M00", "LON-1", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ships from MAN"), "{e}");
+    let e = delivery::move_order(&problem, &plan, "L00", "NOPE", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no vehicle called NOPE"), "{e}");
+}
+
+#[test]
+fn approvals_follow_the_route_and_export_lists_approved_stops() {
+    let (problem, plan) = planned();
+    let r0 = &plan.routes[0];
+    let records = vec![Record::new(PLAN, plan.key(r0), r0.fingerprint(), Action::Approve, None)];
+    let d = replay(&records, PLAN);
+    let rows = delivery_rows(&plan, &d, false);
+    assert_eq!(rows.len(), r0.stops.len());
+    assert!(rows.iter().all(|r| r.vehicle == r0.vehicle && r.state == "approved"));
+    assert_eq!(rows[0].seq, 1);
+    assert_eq!(rows[0].arrival.len(), 5);
+    // A changed route needs a fresh look.
+    let mover = plan
+        .routes
+        .iter()
+        .find(|r| r.vehicle != r0.vehicle && r.warehouse == r0.warehouse)
+        .and_then(|r| r.stops.first())
+        .map(|s| s.order.clone());
+    if let Some(o) = mover
+        && let Ok(changed) = delivery::move_order(&problem, &plan, &o, &r0.vehicle, None)
+    {
+        assert!(delivery_rows(&changed, &d, false).is_empty());
+        let all = delivery_rows(&changed, &d, true);
+        assert!(all.iter().any(|r| r.state == "review"));
+    }
+}
+
+#[test]
+fn a_road_matrix_replaces_straight_lines_and_gaps_in_it_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Dataset {
+        orders: vec![order("A", "W", 0.0, 0.1, 1.0, 0, 1440)],
+        fleet: vec![vehicle("V", "W", 10.0)],
+        warehouses: vec![Warehouse {
+            id: "W".into(),
+            name: "W".into(),
+            lat: Some(0.0),
+            lon: Some(0.0),
+        }],
+        ..Dataset::default()
+    };
+    let p = dir.path().join("m.csv");
+    fs::write(&p, "from,to,distance_km,duration_min\nW,A,30,45\nA,W,32,50\n").unwrap();
+    let m = RoadMatrix::read(&p).unwrap();
+    let problem = DeliveryProblem::build(&ds, Some(day()), Some(&m)).unwrap();
+    let plan = delivery::plan(&problem, &settings(), None);
+    assert!((plan.distance_km() - 62.0).abs() < 1e-9);
+    let r = &plan.routes[0];
+    assert!((r.stops[0].arrival - r.depart - 45.0).abs() < 1e-9);
+    fs::write(&p, "from,to,distance_km,duration_min\nW,A,30,45\n").unwrap();
+    let e = DeliveryProblem::build(&ds, Some(day()), Some(&RoadMatrix::read(&p).unwrap()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no leg from A to W"), "{e}");
+    fs::write(&p, "from,to,distance_km,duration_min\nW,A,far,45\n").unwrap();
+    let e = format!("{:#}", RoadMatrix::read(&p).unwrap_err());
+    assert!(e.contains("row 2, column distance_km: 'far'"), "{e}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Random orders and vans: no route breaks a rule, and every order is
+    /// on exactly one route or listed as unserved with a reason.
+    #[test]
+    fn random_days_are_always_sound(
+        orders in prop::collection::vec((0.0f64..0.5, 0.0f64..0.5, 1.0f64..60.0, 480u32..900, 30u32..400), 1..30),
+        vans in prop::collection::vec(20.0f64..150.0, 1..4),
+        seed in 0u64..100,
+    ) {
+        let ds = Dataset {
+            warehouses: vec![Warehouse { id: "W".into(), name: "W".into(), lat: Some(51.25), lon: Some(0.25) }],
+            orders: orders
+                .iter()
+                .enumerate()
+                .map(|(i, o)| order(&format!("O{i}"), "W", 51.0 + o.0, o.1, o.2, o.3, o.3 + o.4))
+                .collect(),
+            fleet: vans.iter().enumerate().map(|(i, c)| vehicle(&format!("V{i}"), "W", *c)).collect(),
+            ..Dataset::default()
+        };
+        let problem = DeliveryProblem::build(&ds, Some(day()), None).unwrap();
+        let plan = delivery::plan(&problem, &DeliverySettings { seed, iterations: Some(400), ..settings() }, None);
+        assert_sound(&ds, &plan);
+    }
+}
+
+// ------------------------------------------------------------- the binary
+
+fn skuplan(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("skuplan").unwrap();
+    c.env("SKUPLAN_HOME", home)
+        .env("USER", "alice")
+        .env_remove("SKUPLAN_CONFIG");
+    c
+}
+
+#[test]
+fn plan_approve_and_export_deliveries_headless() {
+    let home = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let all = home.path().join("all.csv");
+    let out = skuplan(home.path())
+        .args([
+            "plan",
+            "deliveries",
+            "--date",
+            "2026-11-28",
+            "--iterations",
+            "20000",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&all)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("deliveries for 2026-11-28"), "{text}");
+    let read = |p: &Path| -> Vec<DeliveryExportRow> {
+        csv::Reader::from_path(p)
+            .unwrap()
+            .deserialize()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let rows = read(&all);
+    let orders = fs::read_to_string(data.join("orders.csv")).unwrap().lines().count() - 1;
+    assert_eq!(rows.len(), orders, "every sample order is routed");
+    assert!(rows.iter().all(|r| r.state == "proposed" && r.lat.is_some()));
+    let header = fs::read_to_string(&all).unwrap();
+    assert!(header.starts_with(
+        "date,warehouse,vehicle,seq,order,customer,lat,lon,x,y,arrival,service_start,departure,quantity,load_after,state"
+    ));
+    // Approve one van; only its stops are exported.
+    let van = rows[0].vehicle.clone();
+    skuplan(home.path())
+        .args(["approve", "deliveries", "--vehicle", &van])
+        .assert()
+        .success();
+    let approved = home.path().join("approved.csv");
+    skuplan(home.path())
+        .args(["export", "deliveries", "--out"])
+        .arg(&approved)
+        .assert()
+        .success();
+    let got = read(&approved);
+    assert!(!got.is_empty());
+    assert!(
+        got.iter()
+            .all(|r| r.vehicle == van && r.state == "approved" && r.approver == "alice")
+    );
+    // Lock it, re-optimise the rest: the approval still holds.
+    skuplan(home.path())
+        .args(["deliveries", "lock", &van])
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["deliveries", "reoptimise", "--iterations", "5000", "--seed", "9"])
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["export", "deliveries", "--out"])
+        .arg(&approved)
+        .assert()
+        .success();
+    assert_eq!(read(&approved), got);
+    // A bad request says what is wrong.
+    skuplan(home.path())
+        .args(["deliveries", "move", "NOPE", "--to", &van])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no open order NOPE"));
+}
