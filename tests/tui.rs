@@ -35,8 +35,22 @@ fn app(dir: &Path) -> App {
     let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
     let mut app = App::new(Workspace::open(dir.join("ws")).unwrap(), None);
     app.colors = false;
-    app.on_loaded(loaded);
+    // A small fixed budget: the same routes on every machine.
+    app.delivery_settings.iterations = Some(3_000);
+    app.delivery_settings.seconds = 600.0;
+    let effects = app.on_loaded(loaded);
+    run_effects(&mut app, effects);
     app
+}
+
+/// Do what the runner does for route planning (the engine is not here).
+fn run_effects(app: &mut App, effects: Vec<Effect>) {
+    for e in effects {
+        if let Effect::PlanDeliveries(job) = e {
+            let plan = job.run();
+            app.on_deliveries(plan);
+        }
+    }
 }
 
 /// The screen as text, with the sources' temporary path made stable.
@@ -51,7 +65,16 @@ fn screen(app: &mut App, w: u16, h: u16, dir: &Path) -> String {
         }
         out.push('\n');
     }
-    out.replace(&dir.display().to_string(), "<tmp>")
+    let out = out.replace(&dir.display().to_string(), "<tmp>");
+    // The time of the last save changes from run to run.
+    match out.find("saved ") {
+        Some(p) => {
+            let (head, tail) = out.split_at(p + 6);
+            let n = tail.chars().take_while(|c| c.is_ascii_digit() || *c == ':').count();
+            format!("{head}{}{}", "#".repeat(n), &tail[n..])
+        }
+        None => out,
+    }
 }
 
 fn keys(app: &mut App, text: &str) {
@@ -74,6 +97,7 @@ fn every_tab_renders_at_80x24_and_160x48() {
     }
     // A line's details, help over the restock tab, and a tiny terminal
     // that must not panic.
+    app.update(Action::GoTab(3));
     app.update(Action::Submit);
     assert!(app.details);
     insta::assert_snapshot!("restock_details_80x24", screen(&mut app, 80, 24, dir.path()));
@@ -83,7 +107,7 @@ fn every_tab_renders_at_80x24_and_160x48() {
     insta::assert_snapshot!("help_80x24", screen(&mut app, 80, 24, dir.path()));
     app.update(Action::Back);
     for (w, h) in [(20, 5), (40, 10), (1, 1)] {
-        for i in 0..4 {
+        for i in 0..Tab::ALL.len() {
             app.update(Action::GoTab(i));
             screen(&mut app, w, h, dir.path());
         }
@@ -96,7 +120,10 @@ fn tabs_switch_with_numbers_tab_and_shift_tab() {
     let mut app = app(dir.path());
     assert_eq!(app.tab, Tab::Restock);
     app.update(Action::NextTab);
+    assert_eq!(app.tab, Tab::Deliveries);
+    app.update(Action::NextTab);
     assert_eq!(app.tab, Tab::Data, "wraps around");
+    app.update(Action::PrevTab);
     app.update(Action::PrevTab);
     assert_eq!(app.tab, Tab::Restock);
     app.update(Action::GoTab(2));
@@ -356,4 +383,88 @@ fn similar_products_come_from_the_engine_and_remap_reimports() {
     keys(&mut app, "colour=x");
     app.update(Action::Submit);
     assert!(app.error.is_some(), "an unknown field is explained");
+}
+
+#[test]
+fn deliveries_are_approved_moved_locked_replanned_and_exported() {
+    use skuplan::plan::delivery::PLAN;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(4));
+    assert_eq!(app.tab, Tab::Deliveries);
+    let plan = app.deliveries.clone().expect("routes planned after the load");
+    assert!(plan.routes.len() >= 2, "{}", plan.routes.len());
+    // The plan is saved in the workspace as soon as it is made.
+    let saved = app.workspace.load_deliveries().unwrap().unwrap();
+    let fingerprints = |p: &skuplan::plan::delivery::DeliveryPlan| -> Vec<String> {
+        p.routes
+            .iter()
+            .map(|r| format!("{}:{}", r.vehicle, r.fingerprint()))
+            .collect()
+    };
+    assert_eq!(fingerprints(&saved), fingerprints(&plan));
+
+    // Approve the first route: one record in the audit log.
+    app.update(Action::Approve);
+    let first = plan.routes[0].clone();
+    assert_eq!(app.route_state(&first).0, State::Approved);
+    let log = app.workspace.audit_log().load().unwrap();
+    assert_eq!(log.records.last().unwrap().plan, PLAN);
+
+    // Move the second route's first order onto the first vehicle when it
+    // has room, else expect a refusal that names the rule.
+    app.update(Action::Down);
+    let second = app.selected_route().unwrap().clone();
+    let order = second.stops[0].order.clone();
+    app.update(Action::MoveOrder);
+    let (_, typed) = app.prompt.clone().unwrap();
+    assert_eq!(
+        typed.trim(),
+        order,
+        "the prompt starts with the selected route's first order"
+    );
+    keys(&mut app, &first.vehicle);
+    app.update(Action::Submit);
+    let same_wh = first.warehouse == second.warehouse;
+    if same_wh && app.error.is_none() {
+        let now = app.deliveries.clone().unwrap();
+        let r = now.route(&first.vehicle).unwrap();
+        assert!(r.locked && r.stops.iter().any(|s| s.order == order));
+        // The approved route changed: it needs a fresh look.
+        assert_eq!(app.route_state(r), (State::Proposed, true));
+    } else {
+        let e = app.error.clone().unwrap_or_default();
+        assert!(e.starts_with("not moved:"), "{e}");
+    }
+
+    // Lock the selected route, re-plan: the lock survives.
+    let locked = app.selected_route().unwrap().vehicle.clone();
+    let was_locked = app.selected_route().unwrap().locked;
+    if !was_locked {
+        app.update(Action::Lock);
+    }
+    let kept = app.deliveries.as_ref().unwrap().route(&locked).unwrap().clone();
+    assert!(kept.locked);
+    let effects = app.update(Action::Reoptimise);
+    assert!(app.planning_routes);
+    run_effects(&mut app, effects);
+    assert!(!app.planning_routes);
+    assert_eq!(app.deliveries.as_ref().unwrap().route(&locked), Some(&kept));
+
+    // Approve every route, export: one row per stop.
+    app.update(Action::ApproveAll);
+    app.update(Action::Yes);
+    app.update(Action::Export);
+    let (_, default) = app.prompt.clone().unwrap();
+    assert!(default.contains("exports/deliveries-approved-"), "{default}");
+    for _ in 0..default.len() {
+        app.update(Action::Backspace);
+    }
+    let out = dir.path().join("out/routes.csv");
+    keys(&mut app, &out.display().to_string());
+    app.update(Action::Submit);
+    let stops = app.deliveries.as_ref().unwrap().stop_count();
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(csv.lines().count(), stops + 1, "{}", app.status);
+    insta::assert_snapshot!("deliveries_after_edits_80x24", screen(&mut app, 80, 24, dir.path()));
 }

@@ -80,7 +80,7 @@ fn a_planner_session_in_tmux() {
         exit_file.display()
     );
     tmux(&["new-session", "-d", "-s", &session.0, "-x", "100", "-y", "30", &cmd]);
-    wait_for(&session.0, "data loaded", 120);
+    wait_for(&session.0, "plan of", 120);
     assert_eq!(
         tmux(&["display", "-p", "-t", &session.0, "#{alternate_on}"]).trim(),
         "1"
@@ -108,6 +108,16 @@ fn a_planner_session_in_tmux() {
     wait_for(&session.0, "export approved lines to", 5);
     send(&session.0, "Enter");
     wait_for(&session.0, "exported 1 approved lines", 5);
+
+    // Deliveries: the day's routes, one approved and exported.
+    send(&session.0, "5");
+    wait_for(&session.0, "routes for", 60);
+    send(&session.0, "a");
+    wait_for(&session.0, "approved the route of", 5);
+    send(&session.0, "x");
+    wait_for(&session.0, "export approved routes to", 5);
+    send(&session.0, "Enter");
+    wait_for(&session.0, "approved stops to", 5);
 
     send(&session.0, "q");
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -39,6 +39,12 @@ pub enum Action {
     CycleMode,
     MoreEpochs,
     FewerEpochs,
+    /// Lock or unlock the selected route.
+    Lock,
+    /// Move an order onto a vehicle.
+    MoveOrder,
+    /// Re-plan the routes that are not locked.
+    Reoptimise,
     /// Typing into a prompt.
     Char(char),
     Backspace,
@@ -50,7 +56,7 @@ pub enum Action {
 
 impl Action {
     /// Actions a planner may rebind in the config file, by name.
-    pub const BINDABLE: [(&'static str, Action); 31] = [
+    pub const BINDABLE: [(&'static str, Action); 34] = [
         ("quit", Action::Quit),
         ("next_tab", Action::NextTab),
         ("prev_tab", Action::PrevTab),
@@ -82,5 +88,8 @@ impl Action {
         ("cancel_training", Action::CancelTraining),
         ("cycle_mode", Action::CycleMode),
         ("more_epochs", Action::MoreEpochs),
+        ("lock", Action::Lock),
+        ("move_order", Action::MoveOrder),
+        ("reoptimise", Action::Reoptimise),
     ];
 }

@@ -20,16 +20,20 @@ use crate::plan::restock::{PlanBase, RestockPlan};
 use crate::plan::scenario::{Change, Override, Scenario};
 use crate::workspace::{DataSources, Workspace};
 
+mod deliveries;
+pub use deliveries::DeliveryJob;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Data,
     Training,
     Forecasts,
     Restock,
+    Deliveries,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Data, Tab::Training, Tab::Forecasts, Tab::Restock];
+    pub const ALL: [Tab; 5] = [Tab::Data, Tab::Training, Tab::Forecasts, Tab::Restock, Tab::Deliveries];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -37,6 +41,7 @@ impl Tab {
             Tab::Training => "Training",
             Tab::Forecasts => "Forecasts",
             Tab::Restock => "Restock",
+            Tab::Deliveries => "Deliveries",
         }
     }
 
@@ -68,6 +73,10 @@ pub enum Prompt {
     ScenarioName,
     /// A column mapping, "field=column,...".
     Mapping,
+    /// "ORDER VEHICLE [STOP]": move an order onto a vehicle.
+    MoveOrder,
+    /// A path to export the approved routes to.
+    ExportDeliveries,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -137,7 +146,7 @@ pub struct App {
     pub filter: String,
     pub sort: usize,
     /// Selected row per tab (of the filtered view).
-    pub selected: [usize; 4],
+    pub selected: [usize; 5],
     pub prompt: Option<(Prompt, String)>,
     pub confirm: Option<Confirm>,
     pub help: bool,
@@ -162,6 +171,14 @@ pub struct App {
     pub details: bool,
     /// Products like a SKU: (sku, neighbours).
     pub similar: Option<(String, Vec<Neighbour>)>,
+    /// The day's delivery plan, and the problem it solves.
+    pub deliveries: Option<crate::plan::delivery::DeliveryPlan>,
+    pub delivery_problem: Option<Arc<crate::plan::delivery::DeliveryProblem>>,
+    pub route_decisions: HashMap<Vec<String>, LineDecision>,
+    /// A planning run is going on off the UI thread.
+    pub planning_routes: bool,
+    /// How routes are planned (the date is the problem's).
+    pub delivery_settings: crate::plan::delivery::DeliverySettings,
 }
 
 /// What the runner must do after an update (the engine lives outside).
@@ -169,6 +186,9 @@ pub enum Effect {
     Engine(EngineCommand),
     /// Re-import these sources off the UI thread.
     Load(DataSources),
+    /// Plan delivery routes off the UI thread; the runner hands the plan
+    /// to `on_deliveries`.
+    PlanDeliveries(DeliveryJob),
 }
 
 impl App {
@@ -188,7 +208,7 @@ impl App {
             model_forecasts: HashMap::new(),
             filter: String::new(),
             sort: 0,
-            selected: [0; 4],
+            selected: [0; 5],
             prompt: None,
             confirm: None,
             help: false,
@@ -209,11 +229,17 @@ impl App {
             load_problems: None,
             similar: None,
             details: false,
+            deliveries: None,
+            delivery_problem: None,
+            route_decisions: HashMap::new(),
+            planning_routes: false,
+            delivery_settings: Default::default(),
         }
     }
 
     /// The data has been imported and the plan's slow half computed.
-    pub fn on_loaded(&mut self, loaded: Loaded) {
+    /// Returns the delivery planning run to start, if one is needed.
+    pub fn on_loaded(&mut self, loaded: Loaded) -> Vec<Effect> {
         self.loading = None;
         self.load_problems = None;
         if let Ok(s) = self.workspace.load_scenario("what-if") {
@@ -226,6 +252,11 @@ impl App {
         self.recompute();
         self.reload_decisions();
         self.status = "data loaded; baseline forecasts and the restock plan are ready".into();
+        let effects = self.load_deliveries();
+        if effects.is_empty() {
+            self.status.push_str("; delivery routes from the saved plan");
+        }
+        effects
     }
 
     /// The import failed: nothing changes (the data already loaded stays),
@@ -329,6 +360,7 @@ impl App {
         match self.workspace.audit_log().load() {
             Ok(loaded) => {
                 self.decisions = approval::replay(&loaded.records, "restock");
+                self.route_decisions = approval::replay(&loaded.records, crate::plan::delivery::PLAN);
                 if loaded.torn_tail {
                     self.status = "the audit log ended in a half-written line (a crash); it was cut".into();
                 }
@@ -396,6 +428,7 @@ impl App {
         match self.tab {
             Tab::Restock => self.restock_view().len(),
             Tab::Forecasts => self.forecast_view().len(),
+            Tab::Deliveries => self.delivery_view().len(),
             _ => 0,
         }
     }
@@ -583,6 +616,8 @@ impl App {
                 self.selected[self.tab.index()] = 0;
             }
             Prompt::ExportPath => self.export(&input),
+            Prompt::ExportDeliveries => self.export_deliveries(&input),
+            Prompt::MoveOrder => self.move_order(&input),
             Prompt::ImportPath => {
                 let path = PathBuf::from(input.trim());
                 if !path.exists() {
@@ -693,6 +728,7 @@ impl App {
                             return vec![Effect::Engine(EngineCommand::Cancel)];
                         }
                     }
+                    Confirm::ApproveAll { .. } if self.tab == Tab::Deliveries => self.approve_all_routes(),
                     Confirm::ApproveAll { .. } => self.approve_all(),
                 },
                 _ => self.status = "cancelled".into(),
@@ -738,7 +774,27 @@ impl App {
                 self.filter.clear();
                 self.status = "filter cleared".into();
             }
-            Action::Filter if matches!(self.tab, Tab::Forecasts | Tab::Restock) => {
+            Action::Approve if self.tab == Tab::Deliveries => self.decide_route(approval::Action::Approve),
+            Action::Reject if self.tab == Tab::Deliveries => self.decide_route(approval::Action::Reject),
+            Action::ApproveAll if self.tab == Tab::Deliveries => self.confirm_approve_routes(),
+            Action::Undo if self.tab == Tab::Deliveries => {
+                let rec = Record::new(
+                    crate::plan::delivery::PLAN,
+                    Vec::new(),
+                    String::new(),
+                    approval::Action::Undo,
+                    None,
+                );
+                self.record(vec![rec], "undid the last route decision");
+            }
+            Action::Lock if self.tab == Tab::Deliveries => self.toggle_lock(),
+            Action::MoveOrder if self.tab == Tab::Deliveries => self.ask_move(),
+            Action::Reoptimise if self.tab == Tab::Deliveries => return self.reoptimise(),
+            Action::Export if self.tab == Tab::Deliveries => {
+                let p = self.default_delivery_export_path();
+                self.prompt = Some((Prompt::ExportDeliveries, p.display().to_string()));
+            }
+            Action::Filter if matches!(self.tab, Tab::Forecasts | Tab::Restock | Tab::Deliveries) => {
                 self.prompt = Some((Prompt::Filter, self.filter.clone()));
             }
             Action::Sort if matches!(self.tab, Tab::Forecasts | Tab::Restock) => {
@@ -967,10 +1023,11 @@ impl App {
             return "y yes  any other key: no";
         }
         match self.tab {
-            Tab::Data => "i import  M column mapping  1-4/Tab tabs  ? help  q quit",
+            Tab::Data => "i import  M column mapping  1-5/Tab tabs  ? help  q quit",
             Tab::Training => "t start  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
             Tab::Forecasts => "j/k move  / filter  s sort  e what-if  n similar  D drop what-ifs  ? help",
             Tab::Restock => "a approve  r reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
+            Tab::Deliveries => "a approve  r reject  A all  u undo  v move  l lock  o re-plan  x export  ? help",
         }
     }
 }

@@ -29,6 +29,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             Tab::Training => tabs::training::draw(f, body, app, &theme),
             Tab::Forecasts => tabs::forecasts::draw(f, body, app, &theme),
             Tab::Restock => tabs::restock::draw(f, body, app, &theme),
+            Tab::Deliveries => tabs::deliveries::draw(f, body, app, &theme),
         }
     }
     message_line(f, message, app, &theme);
@@ -194,12 +195,17 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Prompt::SetQty { key } => format!("order quantity for {} at {}: ", key.0, key.1),
             Prompt::ScenarioName => "save the what-ifs as scenario: ".to_string(),
             Prompt::Mapping => "column mapping (field=column,...): ".to_string(),
+            Prompt::MoveOrder => "move ORDER VEHICLE [STOP]: ".to_string(),
+            Prompt::ExportDeliveries => "export approved routes to: ".to_string(),
         };
         Line::from(vec![Span::styled(label, theme.accent()), Span::raw(format!("{buf}_"))])
     } else if let Some(c) = &app.confirm {
         let q = match c {
             Confirm::Quit => "training is running: cancel it and quit? (y/n)".to_string(),
-            Confirm::ApproveAll { count } => format!("approve all {count} lines shown? (y/n)"),
+            Confirm::ApproveAll { count } => format!(
+                "approve all {count} {} shown? (y/n)",
+                if app.tab == Tab::Deliveries { "routes" } else { "lines" }
+            ),
         };
         Line::styled(q, theme.warn())
     } else if let Some(e) = &app.error {
@@ -211,14 +217,13 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 const HELP: &[(&str, &str)] = &[
-    ("1-4, Tab, Shift-Tab", "switch tabs"),
+    ("1-5, Tab, Shift-Tab", "switch tabs"),
     ("j/k, arrows", "move"),
     ("PgUp/PgDn, g/G", "page, top, bottom"),
     ("Enter / Esc", "a line's details / back"),
     ("/", "filter (Esc clears)"),
     ("s", "sort (cycle)"),
-    ("a / r", "approve / reject the line"),
-    ("A", "approve every line shown"),
+    ("a / r / A", "approve / reject / approve all shown"),
     ("u", "undo the last decision"),
     ("=", "set the line's quantity"),
     ("e", "what-if: edit demand of the SKU"),
@@ -229,12 +234,12 @@ const HELP: &[(&str, &str)] = &[
     ("n", "products like the selected one (Forecasts)"),
     ("t / p / c", "train / pause-resume / cancel"),
     ("m, + / -", "training mode, epochs"),
-    ("?", "this help"),
-    ("q", "quit"),
+    ("v / l / o", "move an order / lock a route / re-plan (Deliveries)"),
+    ("? / q", "this help / quit"),
 ];
 
 fn help(f: &mut Frame, area: Rect, theme: &Theme) {
-    let w = area.width.min(60);
+    let w = area.width.min(76);
     let h = (HELP.len() as u16 + 2).min(area.height);
     let r = Rect {
         x: area.x + (area.width - w) / 2,
@@ -244,7 +249,7 @@ fn help(f: &mut Frame, area: Rect, theme: &Theme) {
     };
     let lines: Vec<Line> = HELP
         .iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:<22}"), theme.title()), Span::raw(*what)]))
+        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:<20}"), theme.title()), Span::raw(*what)]))
         .collect();
     f.render_widget(Clear, r);
     f.render_widget(

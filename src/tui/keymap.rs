@@ -126,11 +126,14 @@ impl Default for Keymap {
             (k('m'), Action::CycleMode),
             (k('+'), Action::MoreEpochs),
             (k('-'), Action::FewerEpochs),
+            (k('l'), Action::Lock),
+            (k('v'), Action::MoveOrder),
+            (k('o'), Action::Reoptimise),
         ];
         for (key, a) in pairs {
             map.insert(key, a);
         }
-        for i in 0..4 {
+        for i in 0..5 {
             map.insert(k(char::from(b'1' + i as u8)), Action::GoTab(i));
         }
         Keymap { map }
@@ -190,6 +193,8 @@ impl Keymap {
             KeyCode::Backspace => Some(Action::Backspace),
             KeyCode::Tab => Some(Action::Complete),
             KeyCode::Char('c') if e.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Back),
+            // Other control chords are not text.
+            KeyCode::Char(_) if e.modifiers.contains(KeyModifiers::CONTROL) => None,
             KeyCode::Char(c) => Some(Action::Char(c)),
             _ => None,
         }

@@ -163,6 +163,13 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
         });
     };
     start_load(opts.sources.clone());
+    let (route_tx, mut route_rx) = tokio::sync::mpsc::unbounded_channel();
+    let start_routes = |job: crate::tui::app::DeliveryJob| {
+        let tx = route_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = tx.send(job.run());
+        });
+    };
     // A hang-up (the SSH connection dropped) or a polite kill ends the
     // session like q does: the terminal is restored and nothing is lost
     // (every decision is already on disk).
@@ -220,12 +227,18 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
             },
             loaded = load_rx.recv() => {
                 match loaded {
-                    Some(Ok(l)) => app.on_loaded(l),
+                    Some(Ok(l)) => effects = app.on_loaded(l),
                     Some(Err(e)) => app.on_load_failed(e),
                     None => {}
                 }
                 dirty = true;
                 last_draw = Instant::now() - Duration::from_secs(1);
+            },
+            plan = route_rx.recv() => {
+                if let Some(plan) = plan {
+                    app.on_deliveries(plan);
+                    dirty = true;
+                }
             },
             _ = tick.tick() => {}
             _ = hangup.recv() => {
@@ -245,6 +258,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                     }
                 }
                 Effect::Load(sources) => start_load(sources),
+                Effect::PlanDeliveries(job) => start_routes(job),
             }
         }
         if app.quit {

@@ -1,6 +1,7 @@
 //! One module per tab, each a `draw(frame, area, app, theme)`.
 
 pub mod data;
+pub mod deliveries;
 pub mod forecasts;
 pub mod restock;
 pub mod training;

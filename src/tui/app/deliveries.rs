@@ -1,0 +1,294 @@
+//! The Deliveries tab's state: the day's delivery plan, routes approved or
+//! rejected like restock lines (same audit log, plan "deliveries"), orders
+//! moved between vehicles, routes locked, the rest re-planned off the UI
+//! thread.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{App, Confirm, Effect, Prompt, Tab};
+use crate::data::export::write_csv;
+use crate::plan::approval::{self, Record, State};
+use crate::plan::delivery::{self, DeliveryPlan, DeliveryProblem, DeliveryRoute, DeliverySettings, PLAN};
+
+/// A planning run for the runner to do off the UI thread.
+pub struct DeliveryJob {
+    pub problem: Arc<DeliveryProblem>,
+    pub settings: DeliverySettings,
+    pub keep: Option<DeliveryPlan>,
+}
+
+impl DeliveryJob {
+    pub fn run(self) -> DeliveryPlan {
+        delivery::plan(&self.problem, &self.settings, self.keep.as_ref())
+    }
+}
+
+impl App {
+    /// After a load: the day's problem, and the saved plan when it still
+    /// covers exactly the day's orders; otherwise a planning run (keeping
+    /// the saved plan's locked routes).
+    pub(super) fn load_deliveries(&mut self) -> Vec<Effect> {
+        self.delivery_problem = None;
+        let Some(l) = &self.loaded else { return Vec::new() };
+        if l.dataset.orders.is_empty() || l.dataset.fleet.is_empty() {
+            self.deliveries = None;
+            return Vec::new();
+        }
+        let date = delivery::default_date(&l.dataset.orders, chrono::Local::now().date_naive());
+        let problem = match DeliveryProblem::build(&l.dataset, date, None) {
+            Ok(p) => Arc::new(p),
+            Err(e) => {
+                self.error = Some(format!("delivery orders: {e:#}"));
+                return Vec::new();
+            }
+        };
+        self.delivery_problem = Some(problem.clone());
+        let saved = match self.workspace.load_deliveries() {
+            Ok(s) => s.filter(|p| p.date == date && p.matrix_file.is_none()),
+            Err(e) => {
+                self.error = Some(format!("{e:#}"));
+                None
+            }
+        };
+        let wanted: HashSet<&str> = problem
+            .depots
+            .iter()
+            .flat_map(|d| d.orders.iter().map(|o| o.id.as_str()))
+            .chain(problem.unplannable.iter().map(|u| u.order.as_str()))
+            .collect();
+        if let Some(plan) = saved {
+            let have: HashSet<&str> = plan
+                .routes
+                .iter()
+                .flat_map(|r| r.stops.iter().map(|s| s.order.as_str()))
+                .chain(plan.unserved.iter().map(|u| u.order.as_str()))
+                .collect();
+            if have == wanted {
+                self.deliveries = Some(plan);
+                return Vec::new();
+            }
+            return self.replan(Some(plan), "the orders changed: re-planning the routes");
+        }
+        self.replan(None, "planning the day's routes")
+    }
+
+    /// Start a planning run; locked routes of `keep` stay as they are.
+    fn replan(&mut self, keep: Option<DeliveryPlan>, what: &str) -> Vec<Effect> {
+        let Some(problem) = self.delivery_problem.clone() else {
+            self.status = "no delivery orders and fleet in the data".into();
+            return Vec::new();
+        };
+        if self.planning_routes {
+            self.status = "the routes are being planned already".into();
+            return Vec::new();
+        }
+        self.planning_routes = true;
+        self.status = format!("{what} ...");
+        let settings = DeliverySettings {
+            date: problem.date,
+            ..self.delivery_settings.clone()
+        };
+        vec![Effect::PlanDeliveries(DeliveryJob {
+            problem,
+            settings,
+            keep,
+        })]
+    }
+
+    /// A planning run finished.
+    pub fn on_deliveries(&mut self, plan: DeliveryPlan) {
+        self.planning_routes = false;
+        self.status = format!(
+            "routes planned: {} routes, {} stops, {:.0} km, {} unserved",
+            plan.routes.len(),
+            plan.stop_count(),
+            plan.distance_km(),
+            plan.unserved.len()
+        );
+        self.set_deliveries(plan, false);
+    }
+
+    /// Keep and save a changed plan; `edit`: the planner changed it (the
+    /// tab bar then shows when it was saved).
+    fn set_deliveries(&mut self, plan: DeliveryPlan, edit: bool) {
+        match self.workspace.save_deliveries(&plan) {
+            Ok(()) if edit => self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string()),
+            Ok(()) => {}
+            Err(e) => self.error = Some(format!("the delivery plan was not saved: {e:#}")),
+        }
+        self.deliveries = Some(plan);
+        let n = self.delivery_view().len();
+        let i = Tab::Deliveries.index();
+        self.selected[i] = self.selected[i].min(n.saturating_sub(1));
+    }
+
+    /// Indices of the routes shown (filtered).
+    pub fn delivery_view(&self) -> Vec<usize> {
+        let Some(plan) = &self.deliveries else {
+            return Vec::new();
+        };
+        plan.routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                let orders: Vec<&str> = r.stops.iter().map(|s| s.order.as_str()).collect();
+                self.matches(&[&r.vehicle, &r.warehouse]) || self.matches(&orders)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn selected_route(&self) -> Option<&DeliveryRoute> {
+        let view = self.delivery_view();
+        let i = *view.get(self.selected[Tab::Deliveries.index()])?;
+        self.deliveries.as_ref()?.routes.get(i)
+    }
+
+    pub fn route_state(&self, r: &DeliveryRoute) -> (State, bool) {
+        let Some(plan) = &self.deliveries else {
+            return (State::Proposed, false);
+        };
+        let (s, review, _) = delivery::route_state(plan, r, &self.route_decisions);
+        (s, review)
+    }
+
+    pub(super) fn decide_route(&mut self, action: approval::Action) {
+        let (Some(plan), Some(r)) = (&self.deliveries, self.selected_route()) else {
+            self.status = "no route selected".into();
+            return;
+        };
+        let verb = if action == approval::Action::Approve {
+            "approved"
+        } else {
+            "rejected"
+        };
+        let what = format!("{verb} the route of {}", r.vehicle);
+        let rec = Record::new(PLAN, plan.key(r), r.fingerprint(), action, None);
+        self.record(vec![rec], &what);
+    }
+
+    pub(super) fn approve_all_routes(&mut self) {
+        let Some(plan) = &self.deliveries else { return };
+        let records: Vec<Record> = self
+            .delivery_view()
+            .into_iter()
+            .map(|i| &plan.routes[i])
+            .filter(|r| self.route_state(r).0 != State::Approved)
+            .map(|r| Record::new(PLAN, plan.key(r), r.fingerprint(), approval::Action::Approve, None))
+            .collect();
+        let n = records.len();
+        self.record(records, &format!("approved {n} routes"));
+    }
+
+    pub(super) fn toggle_lock(&mut self) {
+        let Some(r) = self.selected_route() else { return };
+        let (vehicle, locked) = (r.vehicle.clone(), !r.locked);
+        let Some(mut plan) = self.deliveries.clone() else {
+            return;
+        };
+        if let Err(e) = delivery::set_locked(&mut plan, &vehicle, locked) {
+            self.error = Some(format!("{e:#}"));
+            return;
+        }
+        self.set_deliveries(plan, true);
+        self.status = format!(
+            "route of {vehicle} {}",
+            if locked {
+                "locked: re-planning keeps it"
+            } else {
+                "unlocked"
+            }
+        );
+    }
+
+    pub(super) fn ask_move(&mut self) {
+        if self.deliveries.is_none() {
+            return;
+        }
+        let first = self
+            .selected_route()
+            .and_then(|r| r.stops.first())
+            .map(|s| format!("{} ", s.order))
+            .unwrap_or_default();
+        self.prompt = Some((Prompt::MoveOrder, first));
+    }
+
+    /// "ORDER VEHICLE [STOP]": move an order, refused with the rule it
+    /// would break.
+    pub(super) fn move_order(&mut self, input: &str) {
+        let parts: Vec<&str> = input.split_whitespace().collect();
+        let (order, vehicle, position) = match parts.as_slice() {
+            [o, v] => (*o, *v, None),
+            [o, v, p] => match p.parse::<usize>() {
+                Ok(n) if n >= 1 => (*o, *v, Some(n - 1)),
+                _ => {
+                    self.error = Some(format!("{p:?}: expected a stop number from 1"));
+                    return;
+                }
+            },
+            _ => {
+                self.error = Some("type: ORDER VEHICLE [STOP], e.g. ORD-000012 WH-LON-V2 3".into());
+                return;
+            }
+        };
+        let (Some(problem), Some(plan)) = (&self.delivery_problem, &self.deliveries) else {
+            return;
+        };
+        match delivery::move_order(problem, plan, order, vehicle, position) {
+            Ok(next) => {
+                let at = next
+                    .route(vehicle)
+                    .and_then(|r| r.stops.iter().position(|s| s.order == order))
+                    .map_or(0, |p| p + 1);
+                self.set_deliveries(next, true);
+                if let Some(i) = self.delivery_view().iter().position(|i| {
+                    self.deliveries
+                        .as_ref()
+                        .is_some_and(|p| p.routes[*i].vehicle == vehicle)
+                }) {
+                    self.selected[Tab::Deliveries.index()] = i;
+                }
+                self.status = format!("{order} is now stop {at} of {vehicle}; that route is locked");
+            }
+            Err(e) => self.error = Some(format!("not moved: {e:#}")),
+        }
+    }
+
+    pub(super) fn reoptimise(&mut self) -> Vec<Effect> {
+        let keep = self.deliveries.clone();
+        let locked = keep
+            .as_ref()
+            .map_or(0, |p| p.routes.iter().filter(|r| r.locked).count());
+        self.replan(keep, &format!("re-planning all but {locked} locked routes"))
+    }
+
+    pub fn default_delivery_export_path(&self) -> PathBuf {
+        self.workspace.root.join("exports").join(format!(
+            "deliveries-approved-{}.csv",
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        ))
+    }
+
+    pub(super) fn export_deliveries(&mut self, path: &str) {
+        let Some(plan) = &self.deliveries else { return };
+        let rows = delivery::delivery_rows(plan, &self.route_decisions, false);
+        let path = PathBuf::from(path.trim());
+        let result = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .map_err(anyhow::Error::from)
+            .and_then(|_| write_csv(&path, &rows));
+        match result {
+            Ok(()) => self.status = format!("exported {} approved stops to {}", rows.len(), path.display()),
+            Err(e) => self.error = Some(format!("export failed: {e:#}")),
+        }
+    }
+
+    pub(super) fn confirm_approve_routes(&mut self) {
+        let count = self.delivery_view().len();
+        self.confirm = Some(Confirm::ApproveAll { count });
+    }
+}

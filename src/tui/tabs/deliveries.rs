@@ -1,0 +1,215 @@
+//! Deliveries: the day's routes (state, stops, load, distance, times,
+//! lock), the stops of the selected route, and the orders left out with
+//! the reason.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
+
+use super::{fit, table_window};
+use crate::plan::approval::State;
+use crate::plan::delivery::hhmm;
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+    if app.deliveries.is_none() {
+        let text = if app.planning_routes {
+            "planning the day's routes ...".to_string()
+        } else if app.delivery_problem.is_none() {
+            "no delivery orders or no fleet in the data. Routes are planned from an orders file \
+             (id, warehouse, lat/lon or x/y, quantity, ready, due, service_min) and a fleet file \
+             (id, warehouse, capacity, shift_start, shift_end, speed_kmh); import them on the Data tab."
+                .to_string()
+        } else {
+            "no routes yet: press o to plan them".to_string()
+        };
+        f.render_widget(
+            Paragraph::new(text)
+                .style(theme.dim())
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let unserved = app.deliveries.as_ref().map_or(0, |p| p.unserved.len());
+    let unserved_h = if unserved == 0 { 0 } else { (unserved as u16).min(3) + 1 };
+    let routes = app.delivery_view().len() as u16;
+    let routes_h = (routes + 2).clamp(4, (area.height.saturating_sub(unserved_h) / 2).max(4));
+    let [routes_area, stops_area, unserved_area] = Layout::vertical([
+        Constraint::Length(routes_h),
+        Constraint::Min(3),
+        Constraint::Length(unserved_h),
+    ])
+    .areas(area);
+    let view = app.delivery_view();
+    let (height, sel, off) = table_window(app, view.len(), routes_area);
+    let app = &*app;
+    let Some(plan) = &app.deliveries else { return };
+
+    let rows: Vec<Row> = view
+        .iter()
+        .enumerate()
+        .skip(off)
+        .take(height)
+        .map(|(pos, &i)| {
+            let r = &plan.routes[i];
+            let (state, review) = app.route_state(r);
+            let style = match state {
+                _ if pos == sel => theme.selected(),
+                _ if !r.problems.is_empty() => theme.bad(),
+                State::Approved => theme.good(),
+                State::Rejected => theme.dim(),
+                State::Proposed if review => theme.warn(),
+                State::Proposed => Default::default(),
+            };
+            Row::new(vec![
+                if review {
+                    "review".to_string()
+                } else {
+                    state.name().to_string()
+                },
+                fit(&r.vehicle, 12),
+                fit(&r.warehouse, 7),
+                r.stops.len().to_string(),
+                format!("{:.0}/{:.0}", r.load(), r.capacity),
+                format!("{:.1}", r.distance_km),
+                format!("{}-{}", hhmm(r.depart), hhmm(r.back)),
+                if r.locked { "lock" } else { "" }.to_string(),
+                if r.problems.is_empty() {
+                    String::new()
+                } else {
+                    r.problems.join("; ")
+                },
+            ])
+            .style(style)
+        })
+        .collect();
+    let approved = plan
+        .routes
+        .iter()
+        .filter(|r| app.route_state(r).0 == State::Approved)
+        .count();
+    let title = format!(
+        " routes for {}: {} routes, {} stops, {:.0} km, cost {:.0}; {approved} approved{}{} ",
+        plan.date
+            .map_or_else(|| "any day".into(), |d| d.format("%a %d %b").to_string()),
+        plan.routes.len(),
+        plan.stop_count(),
+        plan.distance_km(),
+        plan.cost(),
+        if app.planning_routes { "; re-planning ..." } else { "" },
+        if app.filter.is_empty() {
+            String::new()
+        } else {
+            format!(", filter {:?}", app.filter)
+        }
+    );
+    f.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(8),
+                Constraint::Length(12),
+                Constraint::Length(7),
+                Constraint::Length(5),
+                Constraint::Length(9),
+                Constraint::Length(6),
+                Constraint::Length(11),
+                Constraint::Length(4),
+                Constraint::Min(6),
+            ],
+        )
+        .header(
+            Row::new([
+                "state", "vehicle", "WH", "stops", "load", "km", "out-back", "", "breaks",
+            ])
+            .style(theme.header()),
+        )
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(fit(&title, area.width as usize)),
+        ),
+        routes_area,
+    );
+
+    // The stops of the selected route.
+    let stop_rows: Vec<Row> = app
+        .selected_route()
+        .map(|r| {
+            r.stops
+                .iter()
+                .enumerate()
+                .take(stops_area.height.saturating_sub(2) as usize)
+                .map(|(i, s)| {
+                    let waits = s.start > s.arrival + 0.5;
+                    Row::new(vec![
+                        (i + 1).to_string(),
+                        fit(&s.order, 11),
+                        fit(s.customer.as_deref().unwrap_or(""), 11),
+                        hhmm(s.arrival),
+                        hhmm(s.start),
+                        format!("{}-{}", hhmm(s.ready), hhmm(s.due)),
+                        format!("{:.0}", s.quantity),
+                        format!("{:.0}", s.load_after),
+                    ])
+                    .style(if waits { theme.dim() } else { Default::default() })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let stops_title = app.selected_route().map_or_else(
+        || " no route selected ".to_string(),
+        |r| {
+            format!(
+                " stops of {} ({} more not shown) ",
+                r.vehicle,
+                r.stops
+                    .len()
+                    .saturating_sub(stops_area.height.saturating_sub(2) as usize)
+            )
+            .replace(" (0 more not shown)", "")
+        },
+    );
+    f.render_widget(
+        Table::new(
+            stop_rows,
+            [
+                Constraint::Length(3),
+                Constraint::Length(11),
+                Constraint::Length(11),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(11),
+                Constraint::Length(5),
+                Constraint::Length(6),
+            ],
+        )
+        .header(Row::new(["#", "order", "customer", "arrive", "start", "window", "qty", "load"]).style(theme.header()))
+        .block(Block::default().borders(Borders::TOP).title(stops_title)),
+        stops_area,
+    );
+
+    if unserved > 0 {
+        let width = unserved_area.width as usize;
+        let mut lines = vec![Line::styled(
+            fit(&format!("{unserved} orders not served:"), width),
+            theme.warn(),
+        )];
+        let shown = unserved_area.height.saturating_sub(1) as usize;
+        for (k, u) in plan.unserved.iter().enumerate().take(shown) {
+            let more = if k + 1 == shown && unserved > shown {
+                format!(" (+{} more)", unserved - shown)
+            } else {
+                String::new()
+            };
+            lines.push(Line::raw(fit(
+                &format!("  {} {} ({:.0}): {}{more}", u.warehouse, u.order, u.quantity, u.reason),
+                width,
+            )));
+        }
+        f.render_widget(Paragraph::new(lines), unserved_area);
+    }
+}
