@@ -35,6 +35,8 @@ fn app(dir: &Path) -> App {
     let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
     let mut app = App::new(Workspace::open(dir.join("ws")).unwrap(), None);
     app.colors = false;
+    // Maps in braille whatever the locale of the machine running the tests.
+    app.braille = true;
     // A small fixed budget: the same routes on every machine.
     app.delivery_settings.iterations = Some(3_000);
     app.delivery_settings.seconds = 600.0;
@@ -467,4 +469,15 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(csv.lines().count(), stops + 1, "{}", app.status);
     insta::assert_snapshot!("deliveries_after_edits_80x24", screen(&mut app, 80, 24, dir.path()));
+
+    // Enter shows the map on a narrow screen (plain dots without UTF-8),
+    // and goes back to the stops.
+    app.update(Action::Submit);
+    assert!(app.delivery_map);
+    insta::assert_snapshot!("deliveries_map_80x24", screen(&mut app, 80, 24, dir.path()));
+    app.braille = false;
+    let dots = screen(&mut app, 80, 24, dir.path());
+    assert!(dots.contains(" W") || dots.contains("W "), "the warehouse is marked:\n{dots}");
+    app.update(Action::Submit);
+    assert!(!app.delivery_map);
 }

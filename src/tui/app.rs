@@ -179,6 +179,10 @@ pub struct App {
     pub planning_routes: bool,
     /// How routes are planned (the date is the problem's).
     pub delivery_settings: crate::plan::delivery::DeliverySettings,
+    /// Narrow screens: the map instead of the stops (Enter switches).
+    pub delivery_map: bool,
+    /// Draw maps in braille (a UTF-8 terminal), else in plain dots.
+    pub braille: bool,
 }
 
 /// What the runner must do after an update (the engine lives outside).
@@ -234,6 +238,8 @@ impl App {
             route_decisions: HashMap::new(),
             planning_routes: false,
             delivery_settings: Default::default(),
+            delivery_map: false,
+            braille: utf8_locale(),
         }
     }
 
@@ -767,6 +773,14 @@ impl App {
             Action::Top => self.move_by(i64::MIN / 2),
             Action::Bottom => self.move_by(i64::MAX / 2),
             Action::Help => self.help = true,
+            Action::Submit if self.tab == Tab::Deliveries => {
+                self.delivery_map = !self.delivery_map;
+                self.status = if self.delivery_map {
+                    "the map of the selected route's warehouse (Enter: back to the stops)".into()
+                } else {
+                    "the stops of the selected route (Enter: the map)".into()
+                };
+            }
             Action::Submit if self.tab == Tab::Restock && self.selected_line().is_some() => {
                 self.details = true;
             }
@@ -1027,9 +1041,20 @@ impl App {
             Tab::Training => "t start  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
             Tab::Forecasts => "j/k move  / filter  s sort  e what-if  n similar  D drop what-ifs  ? help",
             Tab::Restock => "a approve  r reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
-            Tab::Deliveries => "a approve  r reject  A all  u undo  v move  l lock  o re-plan  x export  ? help",
+            Tab::Deliveries => "a approve  r reject  A all  u undo  v move  l lock  o re-plan  Enter map  x export",
         }
     }
+}
+
+/// Whether the locale says UTF-8 (LC_ALL, then LC_CTYPE, then LANG).
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
 }
 
 /// Complete a path prefix with the longest common prefix of the matches.

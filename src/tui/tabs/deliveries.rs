@@ -8,8 +8,9 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
 use super::{fit, table_window};
+use crate::domain::Location;
 use crate::plan::approval::State;
-use crate::plan::delivery::hhmm;
+use crate::plan::delivery::{DeliveryPlan, hhmm};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
@@ -135,7 +136,28 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         routes_area,
     );
 
-    // The stops of the selected route.
+    // The stops of the selected route, and the map: side by side when
+    // wide, else one of them (Enter switches).
+    let (stops_area, map_area) = if area.width >= 120 {
+        let [a, b] = Layout::horizontal([Constraint::Length(70), Constraint::Min(20)]).areas(stops_area);
+        (Some(a), Some(b))
+    } else if app.delivery_map {
+        (None, Some(stops_area))
+    } else {
+        (Some(stops_area), None)
+    };
+    if let Some(a) = map_area {
+        route_map(f, a, app, theme);
+    }
+    if let Some(a) = stops_area {
+        stops(f, a, app, theme);
+    }
+    if unserved > 0 {
+        unserved_lines(f, unserved_area, plan, theme);
+    }
+}
+
+fn stops(f: &mut Frame, stops_area: Rect, app: &App, theme: &Theme) {
     let stop_rows: Vec<Row> = app
         .selected_route()
         .map(|r| {
@@ -191,25 +213,135 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .block(Block::default().borders(Borders::TOP).title(stops_title)),
         stops_area,
     );
+}
 
-    if unserved > 0 {
-        let width = unserved_area.width as usize;
-        let mut lines = vec![Line::styled(
-            fit(&format!("{unserved} orders not served:"), width),
-            theme.warn(),
-        )];
-        let shown = unserved_area.height.saturating_sub(1) as usize;
-        for (k, u) in plan.unserved.iter().enumerate().take(shown) {
-            let more = if k + 1 == shown && unserved > shown {
-                format!(" (+{} more)", unserved - shown)
-            } else {
-                String::new()
-            };
-            lines.push(Line::raw(fit(
-                &format!("  {} {} ({:.0}): {}{more}", u.warehouse, u.order, u.quantity, u.reason),
-                width,
-            )));
-        }
-        f.render_widget(Paragraph::new(lines), unserved_area);
+fn unserved_lines(f: &mut Frame, unserved_area: Rect, plan: &DeliveryPlan, theme: &Theme) {
+    let unserved = plan.unserved.len();
+    let width = unserved_area.width as usize;
+    let mut lines = vec![Line::styled(
+        fit(&format!("{unserved} orders not served:"), width),
+        theme.warn(),
+    )];
+    let shown = unserved_area.height.saturating_sub(1) as usize;
+    for (k, u) in plan.unserved.iter().enumerate().take(shown) {
+        let more = if k + 1 == shown && unserved > shown {
+            format!(" (+{} more)", unserved - shown)
+        } else {
+            String::new()
+        };
+        lines.push(Line::raw(fit(
+            &format!("  {} {} ({:.0}): {}{more}", u.warehouse, u.order, u.quantity, u.reason),
+            width,
+        )));
     }
+    f.render_widget(Paragraph::new(lines), unserved_area);
+}
+
+/// The routes of the selected route's warehouse on a map: longitude across
+/// (scaled by the cosine of the latitude, so distances look right), the
+/// warehouse marked W, the selected route drawn last and brightest.
+fn route_map(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    use ratatui::style::Color;
+    use ratatui::symbols::Marker;
+    use ratatui::widgets::canvas::{Canvas, Line as Segment, Points};
+
+    let (Some(plan), Some(sel)) = (&app.deliveries, app.selected_route()) else {
+        return;
+    };
+    let depot = app
+        .delivery_problem
+        .as_ref()
+        .and_then(|p| p.depots.iter().find(|d| d.warehouse == sel.warehouse))
+        .map(|d| d.location);
+    let routes: Vec<_> = plan.routes.iter().filter(|r| r.warehouse == sel.warehouse).collect();
+    let mean_lat = {
+        let lats: Vec<f64> = routes
+            .iter()
+            .flat_map(|r| r.stops.iter())
+            .filter_map(|s| match s.location {
+                Location::LatLon { lat, .. } => Some(lat),
+                Location::Xy { .. } => None,
+            })
+            .collect();
+        if lats.is_empty() {
+            0.0
+        } else {
+            lats.iter().sum::<f64>() / lats.len() as f64
+        }
+    };
+    let xy = |l: Location| match l {
+        Location::LatLon { lat, lon } => (lon * mean_lat.to_radians().cos(), lat),
+        Location::Xy { x, y } => (x, y),
+    };
+    let mut pts: Vec<(f64, f64)> = routes
+        .iter()
+        .flat_map(|r| r.stops.iter().map(|s| xy(s.location)))
+        .collect();
+    pts.extend(depot.map(xy));
+    if pts.is_empty() {
+        return;
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (x, y) in &pts {
+        x0 = x0.min(*x);
+        x1 = x1.max(*x);
+        y0 = y0.min(*y);
+        y1 = y1.max(*y);
+    }
+    let pad = ((x1 - x0).max(y1 - y0) * 0.05).max(1e-6);
+    const PALETTE: [Color; 6] = [
+        Color::Cyan,
+        Color::Green,
+        Color::Yellow,
+        Color::Magenta,
+        Color::Blue,
+        Color::Red,
+    ];
+    let path = |r: &crate::plan::delivery::DeliveryRoute| -> Vec<(f64, f64)> {
+        let mut p: Vec<(f64, f64)> = depot.map(xy).into_iter().collect();
+        p.extend(r.stops.iter().map(|s| xy(s.location)));
+        p.extend(depot.map(xy));
+        p
+    };
+    let colors = theme.colors;
+    let canvas = Canvas::default()
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" map of {} ({} highlighted) ", sel.warehouse, sel.vehicle)),
+        )
+        .marker(if app.braille { Marker::Braille } else { Marker::Dot })
+        .x_bounds([x0 - pad, x1 + pad])
+        .y_bounds([y0 - pad, y1 + pad])
+        .paint(|ctx| {
+            for (k, r) in routes.iter().enumerate() {
+                if r.vehicle == sel.vehicle {
+                    continue;
+                }
+                let p = path(r);
+                if colors {
+                    let color = PALETTE[k % PALETTE.len()];
+                    for w in p.windows(2) {
+                        ctx.draw(&Segment::new(w[0].0, w[0].1, w[1].0, w[1].1, color));
+                    }
+                } else {
+                    // Without colours only the selected route is drawn as
+                    // a line; the others are their stops.
+                    ctx.draw(&Points {
+                        coords: &p,
+                        color: Color::Reset,
+                    });
+                }
+            }
+            ctx.layer();
+            let p = path(sel);
+            let color = if colors { Color::White } else { Color::Reset };
+            for w in p.windows(2) {
+                ctx.draw(&Segment::new(w[0].0, w[0].1, w[1].0, w[1].1, color));
+            }
+            if let Some((x, y)) = depot.map(xy) {
+                ctx.print(x, y, "W");
+            }
+        });
+    f.render_widget(canvas, area);
 }
