@@ -514,6 +514,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 30)]
         repeat: usize,
     },
+    /// The workstation's start on a data set: import and baselines computed
+    /// (and cached), then the same start from the workspace cache.
+    Start {
+        /// Data folder or files (default: the shipped sample data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// New SKUs: hide most of the history of a share of SKUs, train with
     /// and without text, and score them against short-history baselines.
     Coldstart {

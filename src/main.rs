@@ -132,6 +132,15 @@ fn run() -> Result<ExitCode> {
             horizon,
             epochs,
         }) => engine_commands::bench_coldstart(data, model.as_ref(), share, history, horizon, epochs),
+        Command::Bench(BenchCommand::Start { data }) => {
+            let data = match data {
+                Some(d) => d,
+                None => skuplan::workspace::shipped_sample()
+                    .ok_or_else(|| anyhow::anyhow!("no sample data here: pass --data DIR"))?,
+            };
+            emit(&bench::start_bench(&data)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Tui { rows, repeat }) => {
             emit(&bench::tui_bench(&rows, repeat)?)?;
             Ok(ExitCode::SUCCESS)

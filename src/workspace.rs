@@ -158,6 +158,46 @@ impl Workspace {
         load_json(&self.deliveries_path())
     }
 
+    fn cache_dir(&self) -> PathBuf {
+        self.root.join("cache")
+    }
+
+    /// The baseline forecasts and backtest saved for data with this key
+    /// (see [`PlanBase::key`]); `None` when there is none or it cannot be
+    /// read (a cache: it is then recomputed, never trusted half-read).
+    pub fn load_plan_base(&self, key: &str) -> Option<crate::plan::restock::PlanBase> {
+        let path = self.cache_dir().join(format!("planbase-{key}.msgpack"));
+        let bytes = fs::read(&path).ok()?;
+        match rmp_serde::from_slice::<crate::plan::restock::PlanBase>(&bytes) {
+            Ok(mut base) => {
+                base.settings.calibration = base.calibration.clone();
+                Some(base)
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "unreadable plan cache, recomputing: {e}");
+                None
+            }
+        }
+    }
+
+    /// Save the baseline forecasts for data with this key, atomically, and
+    /// drop the caches of other data.
+    pub fn save_plan_base(&self, key: &str, base: &crate::plan::restock::PlanBase) -> Result<()> {
+        let dir = self.cache_dir();
+        let name = format!("planbase-{key}.msgpack");
+        let bytes = rmp_serde::to_vec(base).context("encoding the plan cache")?;
+        atomic_write(&dir.join(&name), &bytes)?;
+        if let Ok(entries) = fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let n = e.file_name().to_string_lossy().to_string();
+                if n.starts_with("planbase-") && n != name {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn scenario_path(&self, name: &str) -> Result<PathBuf> {
         let ok = !name.is_empty()
             && name.len() <= 64

@@ -477,7 +477,67 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
     insta::assert_snapshot!("deliveries_map_80x24", screen(&mut app, 80, 24, dir.path()));
     app.braille = false;
     let dots = screen(&mut app, 80, 24, dir.path());
-    assert!(dots.contains(" W") || dots.contains("W "), "the warehouse is marked:\n{dots}");
+    assert!(
+        dots.contains(" W") || dots.contains("W "),
+        "the warehouse is marked:\n{dots}"
+    );
     app.update(Action::Submit);
     assert!(!app.delivery_map);
+}
+
+#[test]
+fn a_second_start_takes_the_baselines_from_the_workspace_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(
+        &data,
+        &SampleSpec {
+            skus: 6,
+            warehouses: 1,
+            days: 300,
+            seed: 5,
+            end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+            sales_format: SalesFormat::Csv,
+        },
+    )
+    .unwrap();
+    let sources = DataSources {
+        paths: vec![data.clone()],
+        ..DataSources::default()
+    };
+    let ws = Workspace::open(dir.path().join("ws")).unwrap();
+    let cache_files = || -> Vec<String> {
+        std::fs::read_dir(ws.root.join("cache"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let first = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws)).unwrap();
+    assert_eq!(cache_files().len(), 1);
+    let second = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws)).unwrap();
+    assert_eq!(second.base.forecasts, first.base.forecasts);
+    assert_eq!(
+        second.base.settings, first.base.settings,
+        "the calibration comes back too"
+    );
+    let plan = |l: &skuplan::tui::app::Loaded| l.base.plan(&l.dataset, None);
+    assert_eq!(plan(&second), plan(&first));
+    // A damaged cache is recomputed, not trusted.
+    let name = cache_files().remove(0);
+    std::fs::write(ws.root.join("cache").join(&name), b"\x93garbage").unwrap();
+    let third = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws)).unwrap();
+    assert_eq!(third.base.forecasts, first.base.forecasts);
+    // Other data: another key, and the old cache file is dropped.
+    let sales = data.join("sales.csv");
+    let text = std::fs::read_to_string(&sales).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.pop();
+    std::fs::write(&sales, lines.join("\n") + "\n").unwrap();
+    skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws)).unwrap();
+    let files = cache_files();
+    assert_eq!(files.len(), 1);
+    assert_ne!(files[0], name);
 }

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Dataset, DemandSeries, SeriesForecast};
 use crate::forecast::baselines::{ForecastError, Forecaster, QuantileForecast};
 use crate::forecast::metrics::{Accum, Metrics, mase_scale};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BacktestSpec {
     pub horizon: usize,
     pub windows: usize,
@@ -42,7 +42,7 @@ impl Default for BacktestSpec {
 }
 
 /// How a series sells, for tables per class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SkuClass {
     /// Above the median daily volume, sells most days.
@@ -69,7 +69,7 @@ impl SkuClass {
 }
 
 /// One series in a backtest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeriesInfo {
     pub sku: String,
     pub warehouse: String,
@@ -77,7 +77,7 @@ pub struct SeriesInfo {
 }
 
 /// Everything a backtest found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Backtest {
     pub spec: BacktestSpec,
     pub methods: Vec<String>,
@@ -96,7 +96,7 @@ pub struct Backtest {
 }
 
 /// Which method each series should use, and what choosing that way scored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Champions {
     /// Per series: the method chosen on all windows (for future forecasts).
     pub final_choice: Vec<Option<usize>>,

@@ -105,7 +105,7 @@ pub fn mean(it: impl Iterator<Item = f64>) -> f64 {
 
 /// Sums that add up over series and windows, so totals are exact (not means
 /// of means) and per-series figures come from the same numbers.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Accum {
     pub points: usize,
     pub smape_sum: f64,

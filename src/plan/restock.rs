@@ -257,7 +257,7 @@ pub fn protection_quantile(
 /// forecast, in units of the forecast's own spread, measured on past
 /// origins of the data. Its quantiles stand in for the normal's z, which
 /// corrects both a biased forecast and a spread of the wrong shape.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     /// Standardised errors of every series, sorted.
     errors: Vec<f64>,
@@ -810,16 +810,60 @@ pub fn plan_from_data(
 
 /// The slow half of planning (backtest, champions, their forecasts, the
 /// calibration), kept so a what-if edit only redoes the fast half.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanBase {
     pub forecasts: Vec<crate::domain::SeriesForecast>,
     pub settings: RestockSettings,
     /// The champions' backtest, for tables of errors per series.
     pub backtest: crate::forecast::backtest::Backtest,
     pub champions: crate::forecast::backtest::Champions,
+    /// The calibration (not part of the settings' own serde form).
+    #[serde(default)]
+    pub calibration: Calibration,
 }
 
 impl PlanBase {
+    /// What `compute` depends on, as a hex string: the demand history, the
+    /// products, the settings, and the build of skuplan (its size and
+    /// modification time: a rebuilt binary may forecast differently). Two
+    /// datasets with the same key give the same PlanBase.
+    pub fn key(ds: &Dataset, settings: &RestockSettings) -> String {
+        use std::hash::{DefaultHasher, Hasher};
+        let mut h = DefaultHasher::new();
+        h.write(b"planbase-1");
+        if let Some(m) = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok()) {
+            h.write_u64(m.len());
+            if let Ok(t) = m
+                .modified()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).map_err(std::io::Error::other))
+            {
+                h.write_u128(t.as_nanos());
+            }
+        }
+        h.write(&serde_json::to_vec(settings).unwrap_or_default());
+        for s in &ds.demand {
+            h.write(s.sku.as_bytes());
+            h.write_u8(0);
+            h.write(s.warehouse.as_bytes());
+            h.write_u8(0);
+            h.write(s.start.to_string().as_bytes());
+            h.write_usize(s.values.len());
+            for v in &s.values {
+                h.write_u64(v.to_bits());
+            }
+            if let Some(p) = &s.promo {
+                h.write_usize(p.iter().filter(|x| **x).count());
+                for (i, x) in p.iter().enumerate() {
+                    if *x {
+                        h.write_usize(i);
+                    }
+                }
+            }
+        }
+        h.write(&serde_json::to_vec(&ds.products).unwrap_or_default());
+        format!("{:016x}", h.finish())
+    }
+
     pub fn compute(ds: &Dataset, settings: &RestockSettings) -> Result<PlanBase, String> {
         use crate::forecast::backtest::{BacktestSpec, champion_forecasts, run};
         let methods = crate::forecast::all_baselines();
@@ -841,6 +885,7 @@ impl PlanBase {
         });
         Ok(PlanBase {
             forecasts,
+            calibration: settings.calibration.clone(),
             settings,
             backtest: bt,
             champions,
