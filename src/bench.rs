@@ -828,6 +828,7 @@ pub fn tui_bench(sizes: &[usize], repeat: usize) -> Result<String> {
             supplier: Some(format!("supplier {}", i % 40)),
             abc: crate::plan::restock::Abc::B,
             service_level: 0.95,
+            target_service: 0.95,
             intermittent: false,
             lead_time_days: 7,
             review_days: 7,

@@ -304,6 +304,10 @@ pub struct SimulateArgs {
     /// Correlation assumed between forecast errors of different days.
     #[arg(long)]
     pub error_correlation: Option<f64>,
+    /// Stock every class to its target quantile as it is, without fitting
+    /// the levels on the days before the replay (to see what fitting does).
+    #[arg(long)]
+    pub unfitted: bool,
 }
 
 #[derive(Debug, Subcommand)]

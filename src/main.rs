@@ -619,6 +619,7 @@ fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<ExitCo
             review_days: args.review_days.max(1),
             ..Default::default()
         },
+        fit_levels: !args.unfitted,
     };
     if let Some(rho) = args.error_correlation {
         spec.settings.error_correlation = rho.clamp(0.0, 1.0);

@@ -26,6 +26,8 @@ fn spec(sl: f64) -> SimulationSpec {
             service: ServiceTargets { a: sl, b: sl, c: sl },
             ..RestockSettings::default()
         },
+        // The replay's mechanics at the level asked for.
+        fit_levels: false,
     }
 }
 
@@ -62,4 +64,73 @@ fn more_service_never_serves_less() {
     assert!(hi.served >= lo.served - 1e-9, "{} < {}", hi.served, lo.served);
     assert!(hi.cycle_service_level() >= lo.cycle_service_level());
     assert!(hi.average_stock() > lo.average_stock());
+}
+
+#[test]
+fn fitted_levels_take_back_the_over_service_of_lumpy_lines() {
+    use rand::{Rng, SeedableRng};
+    use skuplan::domain::Product;
+    // Slow lines sold in whole units and ordered in packs of 6: stocked to
+    // their targets as they are, they are served far more often than asked.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut ds = Dataset::default();
+    for k in 0..60 {
+        let rate = 0.5 + f64::from(k % 6) * 0.4;
+        let values = (0..700)
+            .map(|_| {
+                // A geometric-ish count with mean about `rate`.
+                let mut n = 0.0;
+                while rng.random::<f64>() < rate / (1.0 + rate) {
+                    n += 1.0;
+                }
+                n
+            })
+            .collect();
+        let sku = format!("S{k:02}");
+        ds.products.push(Product {
+            pack_size: 6,
+            unit_cost: Some(1.0),
+            ..Product::made_from_sales(&sku, None, &Default::default())
+        });
+        ds.demand.push(DemandSeries {
+            sku,
+            warehouse: "W".into(),
+            start,
+            values,
+            promo: None,
+        });
+    }
+    let m = baselines::baseline("ma28").unwrap();
+    let spec = |fit: bool| SimulationSpec {
+        days: 182,
+        fit_levels: fit,
+        ..SimulationSpec::default()
+    };
+    let plain = simulate(&ds, MethodChoice::One(m.as_ref()), &spec(false));
+    let fitted = simulate(&ds, MethodChoice::One(m.as_ref()), &spec(true));
+    let levels = fitted.levels.expect("levels fitted");
+    assert!(plain.levels.is_none());
+    let mut worse = 0.0f64;
+    let mut better = 0.0f64;
+    for (class, (target, o)) in &plain.by_class {
+        let f = &fitted.by_class[class].1;
+        worse = worse.max((o.cycle_service_level() - target).abs());
+        better = better.max((f.cycle_service_level() - target).abs());
+        // Fitting lowers the level where the plain policy over-serves.
+        if o.cycle_service_level() > target + 0.02 {
+            let level = match class {
+                skuplan::plan::restock::Abc::A => levels.a,
+                skuplan::plan::restock::Abc::B => levels.b,
+                skuplan::plan::restock::Abc::C => levels.c,
+            };
+            assert!(level < *target, "{class:?}: level {level} target {target}");
+        }
+    }
+    assert!(worse > 0.02, "the plain policy over-serves these lines ({worse})");
+    assert!(better < worse, "fitted gap {better} vs plain {worse}");
+    // A class stocked to a lower level holds less stock.
+    let c = &skuplan::plan::restock::Abc::C;
+    assert!(levels.c < 0.9);
+    assert!(fitted.by_class[c].1.average_stock() < plain.by_class[c].1.average_stock());
 }

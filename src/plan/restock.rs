@@ -53,6 +53,34 @@ pub struct RestockSettings {
     /// distribution is used until one is measured.
     #[serde(skip)]
     pub calibration: Calibration,
+    /// The quantile levels that met the targets in a replay of the recent
+    /// past (see [`crate::plan::simulate::fit_service_levels`]); the
+    /// targets themselves until fitted. Lumpy demand, packs, MOQs and
+    /// whole units make a line served more often than the quantile it is
+    /// stocked to; the fitted level takes that back.
+    #[serde(default)]
+    pub levels: Option<ServiceTargets>,
+}
+
+impl RestockSettings {
+    /// The target cycle service level of a class.
+    pub fn target(&self, class: Abc) -> f64 {
+        match class {
+            Abc::A => self.service.a,
+            Abc::B => self.service.b,
+            Abc::C => self.service.c,
+        }
+    }
+
+    /// The quantile level a class is stocked to.
+    pub fn level(&self, class: Abc) -> f64 {
+        match (class, &self.levels) {
+            (Abc::A, Some(l)) => l.a,
+            (Abc::B, Some(l)) => l.b,
+            (Abc::C, Some(l)) => l.c,
+            (c, None) => self.target(c),
+        }
+    }
 }
 
 impl Default for RestockSettings {
@@ -64,6 +92,7 @@ impl Default for RestockSettings {
             error_correlation: 0.1,
             budget: HashMap::new(),
             calibration: Calibration::default(),
+            levels: None,
         }
     }
 }
@@ -122,6 +151,10 @@ pub struct RestockLine {
     pub supplier: Option<String>,
     pub abc: Abc,
     pub service_level: f64,
+    /// The class's target cycle service level (`service_level` is the
+    /// quantile stocked to, fitted to meet it).
+    #[serde(default)]
+    pub target_service: f64,
     pub intermittent: bool,
     pub lead_time_days: u32,
     pub review_days: u32,
@@ -564,11 +597,7 @@ fn line_for(
     let pack = product.map_or(1, |p| p.pack_size.max(1));
     let moq = product.map_or(0, |p| p.moq);
     let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
-    let sl = match abc {
-        Abc::A => settings.service.a,
-        Abc::B => settings.service.b,
-        Abc::C => settings.service.c,
-    };
+    let sl = settings.level(abc);
     let daily = DailyForecast::new(f);
     let disp = intermittency(history);
     let protect = (lead + review) as usize;
@@ -653,6 +682,7 @@ fn line_for(
         supplier: product.and_then(|p| p.supplier.clone()),
         abc,
         service_level: sl,
+        target_service: settings.target(abc),
         intermittent: disp.is_some(),
         lead_time_days: lead,
         review_days: review,
@@ -750,6 +780,22 @@ pub fn summary(plan: &RestockPlan) -> String {
         s.0 += 1;
         s.1 += l.line_cost;
     }
+    let s = &plan.settings;
+    let _ = writeln!(
+        out,
+        "  service targets A/B/C {:.0}/{:.0}/{:.0} %, stocked to the {:.1}/{:.1}/{:.1} % quantiles{}",
+        100.0 * s.service.a,
+        100.0 * s.service.b,
+        100.0 * s.service.c,
+        100.0 * s.level(Abc::A),
+        100.0 * s.level(Abc::B),
+        100.0 * s.level(Abc::C),
+        if s.levels.is_some() {
+            " (fitted on a replay of the same weeks last year)"
+        } else {
+            ""
+        }
+    );
     for (title, map) in [("warehouse", &by_wh), ("supplier", &by_sup)] {
         let _ = writeln!(out, "  by {title}:");
         for (k, (n, c)) in map.iter() {
@@ -810,6 +856,12 @@ pub fn plan_from_data(
 
 /// The slow half of planning (backtest, champions, their forecasts, the
 /// calibration), kept so a what-if edit only redoes the fast half.
+/// Days replayed to fit the service levels of a plan, and the most series
+/// per class replayed (a sample keeps 10,000 SKUs quick; 300 series give
+/// thousands of review cycles per class).
+const LEVEL_DAYS: usize = 182;
+const LEVEL_SAMPLE: usize = 50;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanBase {
     pub forecasts: Vec<crate::domain::SeriesForecast>,
@@ -830,7 +882,7 @@ impl PlanBase {
     pub fn key(ds: &Dataset, settings: &RestockSettings) -> String {
         use std::hash::{DefaultHasher, Hasher};
         let mut h = DefaultHasher::new();
-        h.write(b"planbase-1");
+        h.write(b"planbase-2");
         if let Some(m) = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok()) {
             h.write_u64(m.len());
             if let Ok(t) = m
@@ -883,6 +935,34 @@ impl PlanBase {
             let m = champions.final_choice.get(i).copied().flatten().unwrap_or(0);
             methods[m].forecast(history, days).ok()
         });
+        // Service levels fitted on a replay of the coming half-year's weeks
+        // one year ago (the season's forecast bias included), on up to
+        // LEVEL_SAMPLE series per class; the last half-year when no series
+        // goes back that far.
+        let per_series: Vec<&dyn crate::forecast::baselines::Forecaster> = (0..ds.demand.len())
+            .map(|i| methods[champions.final_choice.get(i).copied().flatten().unwrap_or(0)].as_ref())
+            .collect();
+        let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
+        let abc = abc_classes(ds, settings.abc_cuts);
+        let prepare = |back: usize, until_end: usize| {
+            crate::plan::simulate::prepare_all(
+                ds,
+                &per_series,
+                &abc,
+                &settings,
+                &products,
+                back,
+                until_end,
+                LEVEL_SAMPLE,
+            )
+        };
+        let mut prepared = prepare(364, 364 - LEVEL_DAYS);
+        if prepared.is_empty() {
+            prepared = prepare(LEVEL_DAYS, 0);
+        }
+        if !prepared.is_empty() {
+            settings.levels = Some(crate::plan::simulate::fit_service_levels(ds, &prepared, &settings));
+        }
         Ok(PlanBase {
             forecasts,
             calibration: settings.calibration.clone(),

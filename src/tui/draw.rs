@@ -92,8 +92,9 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (
             "class",
             format!(
-                "{:?}, service level {:.0} %{}",
+                "{:?}, target service {:.0} %, stocked to the {:.1} % quantile{}",
                 l.abc,
+                100.0 * l.target_service,
                 100.0 * l.service_level,
                 if l.intermittent { ", intermittent" } else { "" }
             ),
