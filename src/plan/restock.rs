@@ -925,11 +925,14 @@ impl PlanBase {
             step: 28,
             ..BacktestSpec::default()
         };
+        let clock = std::time::Instant::now();
         let bt = run(ds, &methods, &spec)?;
         let champions = bt.champions();
+        let t_backtest = clock.elapsed();
         let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
         let horizon = (longest + settings.review_days).max(28) as usize;
         let forecasts = champion_forecasts(ds, &methods, &champions, horizon);
+        let t_forecasts = clock.elapsed();
         let mut settings = settings.clone();
         settings.calibration = calibrate(ds, &settings, seasonal_origins(0), |i, history, days| {
             let m = champions.final_choice.get(i).copied().flatten().unwrap_or(0);
@@ -939,6 +942,7 @@ impl PlanBase {
         // one year ago (the season's forecast bias included), on up to
         // LEVEL_SAMPLE series per class; the last half-year when no series
         // goes back that far.
+        let t_calibration = clock.elapsed();
         let per_series: Vec<&dyn crate::forecast::baselines::Forecaster> = (0..ds.demand.len())
             .map(|i| methods[champions.final_choice.get(i).copied().flatten().unwrap_or(0)].as_ref())
             .collect();
@@ -960,9 +964,18 @@ impl PlanBase {
         if prepared.is_empty() {
             prepared = prepare(LEVEL_DAYS, 0);
         }
+        let t_replays = clock.elapsed();
         if !prepared.is_empty() {
             settings.levels = Some(crate::plan::simulate::fit_service_levels(ds, &prepared, &settings));
         }
+        tracing::info!(
+            backtest = ?t_backtest,
+            forecasts = ?(t_forecasts - t_backtest),
+            calibration = ?(t_calibration - t_forecasts),
+            level_replays = ?(t_replays - t_calibration),
+            level_fit = ?(clock.elapsed() - t_replays),
+            "baselines for the plan computed"
+        );
         Ok(PlanBase {
             forecasts,
             calibration: settings.calibration.clone(),

@@ -259,7 +259,7 @@ impl App {
         self.reload_decisions();
         self.status = "data loaded; baseline forecasts and the restock plan are ready".into();
         let effects = self.load_deliveries();
-        if effects.is_empty() {
+        if effects.is_empty() && self.deliveries.is_some() {
             self.status.push_str("; delivery routes from the saved plan");
         }
         effects
