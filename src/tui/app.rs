@@ -1041,7 +1041,7 @@ impl App {
             Tab::Training => "t start  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
             Tab::Forecasts => "j/k move  / filter  s sort  e what-if  n similar  D drop what-ifs  ? help",
             Tab::Restock => "a approve  r reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
-            Tab::Deliveries => "a approve  r reject  A all  u undo  v move  l lock  o re-plan  Enter map  x export",
+            Tab::Deliveries => "a approve  r reject  A all  u undo  v move  L lock  o re-plan  Enter map  x export",
         }
     }
 }

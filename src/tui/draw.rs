@@ -218,7 +218,7 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 const HELP: &[(&str, &str)] = &[
-    ("1-5, Tab, Shift-Tab", "switch tabs"),
+    ("1-5, Tab/S-Tab, h/l", "switch tabs"),
     ("j/k, arrows", "move"),
     ("PgUp/PgDn, g/G", "page, top, bottom"),
     ("Enter / Esc", "a line's details / back"),
@@ -235,7 +235,7 @@ const HELP: &[(&str, &str)] = &[
     ("n", "products like the selected one (Forecasts)"),
     ("t / p / c", "train / pause-resume / cancel"),
     ("m, + / -", "training mode, epochs"),
-    ("v / l / o", "move an order / lock a route / re-plan (Deliveries)"),
+    ("v / L / o", "move an order / lock a route / re-plan (Deliveries)"),
     ("? / q", "this help / quit"),
 ];
 

@@ -126,7 +126,12 @@ impl Default for Keymap {
             (k('m'), Action::CycleMode),
             (k('+'), Action::MoreEpochs),
             (k('-'), Action::FewerEpochs),
-            (k('l'), Action::Lock),
+            (k('L'), Action::Lock),
+            // h and l (and the side arrows) move between tabs: the hjkl habit.
+            (k('h'), Action::PrevTab),
+            (code(KeyCode::Left), Action::PrevTab),
+            (k('l'), Action::NextTab),
+            (code(KeyCode::Right), Action::NextTab),
             (k('v'), Action::MoveOrder),
             (k('o'), Action::Reoptimise),
         ];
@@ -221,6 +226,12 @@ mod tests {
         let km = Keymap::default();
         assert_eq!(km.action(&ev('a')), Some(Action::Approve));
         assert_eq!(km.action(&ev('3')), Some(Action::GoTab(2)));
+        assert_eq!(km.action(&ev('5')), Some(Action::GoTab(4)));
+        // hjkl: j/k move in a table, h/l between tabs.
+        assert_eq!(km.action(&ev('h')), Some(Action::PrevTab));
+        assert_eq!(km.action(&ev('l')), Some(Action::NextTab));
+        assert_eq!(km.action(&ev('j')), Some(Action::Down));
+        assert_eq!(km.action(&ev('L')), Some(Action::Lock));
         let mut o = BTreeMap::new();
         o.insert("approve".to_string(), "y".to_string());
         let km = Keymap::with_overrides(&o).unwrap();
