@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::plan::approval::{LineDecision, State, state_of};
+use crate::plan::approval::{LineDecision, State, export_columns, state_of};
 use crate::plan::restock::{RestockLine, RestockPlan};
 use crate::workspace::atomic_write;
 
@@ -54,7 +54,7 @@ pub fn restock_rows(
                 return None;
             }
             let qty = d.as_ref().and_then(|d| d.qty).unwrap_or(l.order_qty);
-            let approved = state == State::Approved;
+            let (state, approver, approved_at) = export_columns(state, review, d.as_ref());
             Some(RestockExportRow {
                 sku: l.sku.clone(),
                 warehouse: l.warehouse.clone(),
@@ -65,17 +65,9 @@ pub fn restock_rows(
                 unit_cost: l.unit_cost,
                 line_cost: (f64::from(qty) * l.unit_cost * 100.0).round() / 100.0,
                 reason: l.reason_text(),
-                state: if review { "review".into() } else { state.name().into() },
-                approver: d
-                    .as_ref()
-                    .filter(|_| approved)
-                    .and_then(|d| d.user.clone())
-                    .unwrap_or_default(),
-                approved_at: d
-                    .as_ref()
-                    .filter(|_| approved)
-                    .and_then(|d| d.at.clone())
-                    .unwrap_or_default(),
+                state,
+                approver,
+                approved_at,
             })
         })
         .collect()

@@ -255,6 +255,18 @@ pub fn replay(records: &[Record], plan: &str) -> HashMap<Vec<String>, LineDecisi
         .collect()
 }
 
+/// The state, approver and approval time an export shows for a line:
+/// `review` for a line changed since its decision; who and when only for
+/// an approved line.
+pub fn export_columns(state: State, review: bool, d: Option<&LineDecision>) -> (String, String, String) {
+    let approved = d.filter(|_| state == State::Approved);
+    (
+        if review { "review".into() } else { state.name().into() },
+        approved.and_then(|d| d.user.clone()).unwrap_or_default(),
+        approved.and_then(|d| d.at.clone()).unwrap_or_default(),
+    )
+}
+
 /// The state of a line given its current fingerprint: a decision taken on
 /// a line that has since changed is back to Proposed, marked for review.
 pub fn state_of(

@@ -732,7 +732,7 @@ pub fn delivery_rows(
         if !all && state != State::Approved {
             continue;
         }
-        let approved = state == State::Approved;
+        let (state, approver, approved_at) = crate::plan::approval::export_columns(state, review, d.as_ref());
         for (i, s) in r.stops.iter().enumerate() {
             let (lat, lon, x, y) = match s.location {
                 Location::LatLon { lat, lon } => (Some(lat), Some(lon), None, None),
@@ -754,17 +754,9 @@ pub fn delivery_rows(
                 departure: hhmm(s.departure),
                 quantity: s.quantity,
                 load_after: (s.load_after * 1000.0).round() / 1000.0,
-                state: if review { "review".into() } else { state.name().into() },
-                approver: d
-                    .as_ref()
-                    .filter(|_| approved)
-                    .and_then(|d| d.user.clone())
-                    .unwrap_or_default(),
-                approved_at: d
-                    .as_ref()
-                    .filter(|_| approved)
-                    .and_then(|d| d.at.clone())
-                    .unwrap_or_default(),
+                state: state.clone(),
+                approver: approver.clone(),
+                approved_at: approved_at.clone(),
             });
         }
     }

@@ -557,15 +557,21 @@ impl App {
     fn export(&mut self, path: &str) {
         let Some(plan) = &self.plan else { return };
         let rows = restock_rows(plan, &self.decisions, false);
+        self.write_export(path, &rows, "approved lines");
+    }
+
+    /// Write export rows to the path typed (its folder made if needed);
+    /// the message line says where they went, or why not.
+    fn write_export<T: serde::Serialize>(&mut self, path: &str, rows: &[T], what: &str) {
         let path = PathBuf::from(path.trim());
         let result = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map_or(Ok(()), std::fs::create_dir_all)
             .map_err(anyhow::Error::from)
-            .and_then(|_| write_csv(&path, &rows));
+            .and_then(|_| write_csv(&path, rows));
         match result {
-            Ok(()) => self.status = format!("exported {} approved lines to {}", rows.len(), path.display()),
+            Ok(()) => self.status = format!("exported {} {what} to {}", rows.len(), path.display()),
             Err(e) => self.error = Some(format!("export failed: {e:#}")),
         }
     }

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{App, Confirm, Effect, Prompt, Tab};
-use crate::data::export::write_csv;
 use crate::plan::approval::{self, Record, State};
 use crate::plan::delivery::{self, DeliveryPlan, DeliveryProblem, DeliveryRoute, DeliverySettings, PLAN};
 
@@ -274,17 +273,7 @@ impl App {
     pub(super) fn export_deliveries(&mut self, path: &str) {
         let Some(plan) = &self.deliveries else { return };
         let rows = delivery::delivery_rows(plan, &self.route_decisions, false);
-        let path = PathBuf::from(path.trim());
-        let result = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .map_err(anyhow::Error::from)
-            .and_then(|_| write_csv(&path, &rows));
-        match result {
-            Ok(()) => self.status = format!("exported {} approved stops to {}", rows.len(), path.display()),
-            Err(e) => self.error = Some(format!("export failed: {e:#}")),
-        }
+        self.write_export(path, &rows, "approved stops");
     }
 
     pub(super) fn confirm_approve_routes(&mut self) {
