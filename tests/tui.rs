@@ -515,9 +515,9 @@ fn a_second_start_takes_the_baselines_from_the_workspace_cache() {
             })
             .unwrap_or_default()
     };
-    let first = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws)).unwrap();
+    let first = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), false).unwrap();
     assert_eq!(cache_files().len(), 1);
-    let second = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws)).unwrap();
+    let second = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), false).unwrap();
     assert_eq!(second.base.forecasts, first.base.forecasts);
     assert_eq!(
         second.base.settings, first.base.settings,
@@ -528,7 +528,7 @@ fn a_second_start_takes_the_baselines_from_the_workspace_cache() {
     // A damaged cache is recomputed, not trusted.
     let name = cache_files().remove(0);
     std::fs::write(ws.root.join("cache").join(&name), b"\x93garbage").unwrap();
-    let third = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws)).unwrap();
+    let third = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), false).unwrap();
     assert_eq!(third.base.forecasts, first.base.forecasts);
     // Other data: another key, and the old cache file is dropped.
     let sales = data.join("sales.csv");
@@ -536,8 +536,66 @@ fn a_second_start_takes_the_baselines_from_the_workspace_cache() {
     let mut lines: Vec<&str> = text.lines().collect();
     lines.pop();
     std::fs::write(&sales, lines.join("\n") + "\n").unwrap();
-    skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws)).unwrap();
+    skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), false).unwrap();
     let files = cache_files();
     assert_eq!(files.len(), 1);
     assert_ne!(files[0], name);
+}
+
+#[test]
+fn a_first_start_shows_a_provisional_plan_then_the_final_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(
+        &data,
+        &SampleSpec {
+            skus: 8,
+            warehouses: 1,
+            days: 400,
+            seed: 9,
+            end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+            sales_format: SalesFormat::Csv,
+        },
+    )
+    .unwrap();
+    let sources = DataSources {
+        paths: vec![data],
+        ..DataSources::default()
+    };
+    let ws = Workspace::open(dir.path().join("ws")).unwrap();
+    let loaded = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), true).unwrap();
+    assert!(loaded.provisional);
+    assert!(loaded.base.forecasts.iter().all(|f| f.model == "ma28"));
+    let mut app = App::new(ws.clone(), None);
+    app.colors = false;
+    app.delivery_settings.iterations = Some(500);
+    let effects = app.on_loaded(loaded);
+    assert!(app.provisional());
+    assert!(app.status.contains("provisional"), "{}", app.status);
+    assert!(screen(&mut app, 80, 24, dir.path()).contains("provisional plan of"));
+    // Decisions wait for the final plan.
+    app.update(Action::Approve);
+    assert!(app.status.contains("provisional"), "{}", app.status);
+    assert!(ws.audit_log().load().unwrap().records.is_empty());
+    // The runner refines; a refinement of older data is dropped.
+    let mut refine = None;
+    for e in effects {
+        match e {
+            Effect::Refine { generation, dataset } => refine = Some((generation, dataset)),
+            Effect::PlanDeliveries(job) => app.on_deliveries(job.run()),
+            _ => {}
+        }
+    }
+    let (generation, dataset) = refine.expect("a refinement is asked for");
+    app.on_refined(generation + 1, skuplan::tui::refine(&dataset, &ws));
+    assert!(app.provisional(), "a stale refinement changes nothing");
+    app.on_refined(generation, skuplan::tui::refine(&dataset, &ws));
+    assert!(!app.provisional());
+    assert!(app.status.contains("final"), "{}", app.status);
+    assert!(!screen(&mut app, 80, 24, dir.path()).contains("provisional"));
+    app.update(Action::Approve);
+    assert_eq!(ws.audit_log().load().unwrap().records.len(), 1);
+    // The refinement filled the cache: the next start is final at once.
+    let again = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), true).unwrap();
+    assert!(!again.provisional);
 }

@@ -81,6 +81,16 @@ fn a_planner_session_in_tmux() {
     );
     tmux(&["new-session", "-d", "-s", &session.0, "-x", "100", "-y", "30", &cmd]);
     wait_for(&session.0, "plan of", 120);
+    // The first start shows a provisional plan, then the final one.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while screen(&session.0).contains("provisional") {
+        assert!(
+            Instant::now() < deadline,
+            "the plan stayed provisional:\n{}",
+            screen(&session.0)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
     assert_eq!(
         tmux(&["display", "-p", "-t", &session.0, "#{alternate_on}"]).trim(),
         "1"

@@ -987,6 +987,34 @@ impl PlanBase {
         })
     }
 
+    /// A provisional base in a fraction of the time: every series
+    /// forecast by its 28-day moving average, safety stock from the normal
+    /// distribution at the targets, no calibration or fitted levels. The
+    /// workstation shows it while [`PlanBase::compute`] runs.
+    pub fn quick(ds: &Dataset, settings: &RestockSettings) -> Result<PlanBase, String> {
+        use crate::forecast::backtest::{BacktestSpec, champion_forecasts, run};
+        let methods: Vec<Box<dyn crate::forecast::baselines::Forecaster>> =
+            crate::forecast::baselines::baseline("ma28").into_iter().collect();
+        let spec = BacktestSpec {
+            horizon: 28,
+            windows: 1,
+            step: 28,
+            ..BacktestSpec::default()
+        };
+        let bt = run(ds, &methods, &spec)?;
+        let champions = bt.champions();
+        let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
+        let horizon = (longest + settings.review_days).max(28) as usize;
+        let forecasts = champion_forecasts(ds, &methods, &champions, horizon);
+        Ok(PlanBase {
+            forecasts,
+            calibration: Calibration::default(),
+            settings: settings.clone(),
+            backtest: bt,
+            champions,
+        })
+    }
+
     /// The plan with a scenario's overrides (fast: no forecasting).
     pub fn plan(&self, ds: &Dataset, scenario: Option<&crate::plan::scenario::Scenario>) -> RestockPlan {
         let (forecasts, adjustments) = match scenario {

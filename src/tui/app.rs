@@ -91,6 +91,8 @@ pub struct Loaded {
     pub dataset: Arc<Dataset>,
     pub report_text: String,
     pub base: PlanBase,
+    /// The base is [`PlanBase::quick`]; the real one is on its way.
+    pub provisional: bool,
 }
 
 /// A row of the Forecasts table.
@@ -183,6 +185,8 @@ pub struct App {
     pub delivery_map: bool,
     /// Draw maps in braille (a UTF-8 terminal), else in plain dots.
     pub braille: bool,
+    /// Counts loads, so a refinement of data since replaced is dropped.
+    pub generation: u64,
 }
 
 /// What the runner must do after an update (the engine lives outside).
@@ -193,6 +197,12 @@ pub enum Effect {
     /// Plan delivery routes off the UI thread; the runner hands the plan
     /// to `on_deliveries`.
     PlanDeliveries(DeliveryJob),
+    /// Compute the plan's slow half (`tui::refine`) off the UI thread and
+    /// hand it to `on_refined` with this generation.
+    Refine {
+        generation: u64,
+        dataset: Arc<Dataset>,
+    },
 }
 
 impl App {
@@ -240,6 +250,7 @@ impl App {
             delivery_settings: Default::default(),
             delivery_map: false,
             braille: utf8_locale(),
+            generation: 0,
         }
     }
 
@@ -257,12 +268,65 @@ impl App {
         }
         self.recompute();
         self.reload_decisions();
-        self.status = "data loaded; baseline forecasts and the restock plan are ready".into();
-        let effects = self.load_deliveries();
-        if effects.is_empty() && self.deliveries.is_some() {
+        self.generation += 1;
+        let provisional = self.provisional();
+        let mut effects = self.load_deliveries();
+        self.status = if provisional {
+            "data loaded; a provisional plan from 28-day averages while champions are chosen and safety stock calibrated ..."
+                .into()
+        } else {
+            "data loaded; baseline forecasts and the restock plan are ready".into()
+        };
+        if self.planning_routes {
+            self.status.push_str("; planning the day's routes");
+        } else if self.deliveries.is_some() && !provisional {
             self.status.push_str("; delivery routes from the saved plan");
         }
+        if provisional && let Some(l) = &self.loaded {
+            effects.push(Effect::Refine {
+                generation: self.generation,
+                dataset: l.dataset.clone(),
+            });
+        }
         effects
+    }
+
+    /// Whether the plan shown is the provisional one.
+    pub fn provisional(&self) -> bool {
+        self.loaded.as_ref().is_some_and(|l| l.provisional)
+    }
+
+    /// The real base arrived: the champions' forecasts, the calibration and
+    /// the fitted levels replace the provisional plan.
+    pub fn on_refined(&mut self, generation: u64, base: Result<PlanBase, String>) -> Vec<Effect> {
+        if generation != self.generation {
+            return Vec::new();
+        }
+        match base {
+            Ok(base) => {
+                if let Some(l) = self.loaded.as_mut() {
+                    l.base = base;
+                    l.provisional = false;
+                }
+                self.recompute();
+                self.refresh_totals();
+                self.status = "champions chosen and safety stock calibrated: the plan is final".into();
+            }
+            Err(e) => self.error = Some(format!("the plan could not be finished: {e}")),
+        }
+        Vec::new()
+    }
+
+    /// Decisions wait for the final plan: a provisional line would change.
+    fn provisional_refusal(&mut self) -> bool {
+        if self.provisional() {
+            self.status =
+                "the plan is provisional for a few seconds more (champions and safety stock on the way); decide then"
+                    .into();
+            true
+        } else {
+            false
+        }
     }
 
     /// The import failed: nothing changes (the data already loaded stays),
@@ -821,6 +885,8 @@ impl App {
                 self.sort = (self.sort + 1) % 3;
                 self.selected[self.tab.index()] = 0;
             }
+            Action::Approve | Action::Reject | Action::ApproveAll | Action::SetQty
+                if self.tab == Tab::Restock && self.provisional_refusal() => {}
             Action::Approve if self.tab == Tab::Restock => self.decide(approval::Action::Approve),
             Action::Reject if self.tab == Tab::Restock => self.decide(approval::Action::Reject),
             Action::ApproveAll if self.tab == Tab::Restock => {

@@ -30,17 +30,31 @@ use keymap::Keymap;
 
 /// Import the sources and compute the plan's slow half.
 pub fn load(sources: &DataSources, base_opts: &ImportOptions) -> Result<Loaded, String> {
-    load_with_cache(sources, base_opts, None)
+    load_with_cache(sources, base_opts, None, false)
+}
+
+/// The plan's slow half for `dataset`, saved in the workspace's cache:
+/// what replaces a provisional base.
+pub fn refine(dataset: &crate::domain::Dataset, ws: &Workspace) -> Result<PlanBase, String> {
+    let settings = RestockSettings::default();
+    let base = PlanBase::compute(dataset, &settings)?;
+    if let Err(e) = ws.save_plan_base(&PlanBase::key(dataset, &settings), &base) {
+        tracing::warn!("could not save the plan cache: {e:#}");
+    }
+    Ok(base)
 }
 
 /// The same, taking the plan's slow half (baseline forecasts, backtest,
 /// calibration) from the workspace's cache when the data, the settings and
 /// the binary are the ones it was computed for, and filling the cache
 /// otherwise: a second start on 10,000 SKUs takes seconds, not minutes.
+/// With `provisional_first`, a cache miss gives [`PlanBase::quick`] (the
+/// `Loaded` says so) and the caller runs [`refine`] next.
 pub fn load_with_cache(
     sources: &DataSources,
     base_opts: &ImportOptions,
     cache: Option<&Workspace>,
+    provisional_first: bool,
 ) -> Result<Loaded, String> {
     let opts = ImportOptions {
         map: base_opts.map.merged_with(&sources.map),
@@ -52,10 +66,15 @@ pub fn load_with_cache(
     let settings = RestockSettings::default();
     let key = cache.map(|_| PlanBase::key(&imported.dataset, &settings));
     let cached = cache.zip(key.as_deref()).and_then(|(ws, k)| ws.load_plan_base(k));
+    let mut provisional = false;
     let base = match cached {
         Some(b) => {
             tracing::info!("baseline forecasts from the workspace cache");
             b
+        }
+        None if provisional_first => {
+            provisional = true;
+            PlanBase::quick(&imported.dataset, &settings)?
         }
         None => {
             let b = PlanBase::compute(&imported.dataset, &settings)?;
@@ -75,6 +94,7 @@ pub fn load_with_cache(
         dataset: Arc::new(imported.dataset),
         report_text,
         base,
+        provisional,
     })
 }
 
@@ -188,11 +208,19 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
         let import = opts.import.clone();
         let ws = opts.workspace.clone();
         tokio::task::spawn_blocking(move || {
-            let r = load_with_cache(&sources, &import, Some(&ws));
+            let r = load_with_cache(&sources, &import, Some(&ws), true);
             let _ = tx.send(r);
         });
     };
     start_load(opts.sources.clone());
+    let (refine_tx, mut refine_rx) = tokio::sync::mpsc::unbounded_channel();
+    let start_refine = |generation: u64, dataset: Arc<crate::domain::Dataset>| {
+        let tx = refine_tx.clone();
+        let ws = opts.workspace.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = tx.send((generation, refine(&dataset, &ws)));
+        });
+    };
     let (route_tx, mut route_rx) = tokio::sync::mpsc::unbounded_channel();
     let start_routes = |job: crate::tui::app::DeliveryJob| {
         let tx = route_tx.clone();
@@ -264,6 +292,12 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                 dirty = true;
                 last_draw = Instant::now() - Duration::from_secs(1);
             },
+            refined = refine_rx.recv() => {
+                if let Some((generation, base)) = refined {
+                    effects = app.on_refined(generation, base);
+                    dirty = true;
+                }
+            },
             plan = route_rx.recv() => {
                 if let Some(plan) = plan {
                     app.on_deliveries(plan);
@@ -289,6 +323,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                 }
                 Effect::Load(sources) => start_load(sources),
                 Effect::PlanDeliveries(job) => start_routes(job),
+                Effect::Refine { generation, dataset } => start_refine(generation, dataset),
             }
         }
         if app.quit {

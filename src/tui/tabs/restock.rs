@@ -75,7 +75,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         format!(", {} what-ifs", app.scenario.overrides.len())
     };
     let title = format!(
-        " plan of {}: {} lines shown, sorted by {sort}{what_if}{} ",
+        " {}plan of {}: {} lines shown, sorted by {sort}{what_if}{} ",
+        if app.provisional() { "provisional " } else { "" },
         plan.plan_date,
         view.len(),
         if app.filter.is_empty() {
