@@ -77,6 +77,22 @@ pub struct Config {
     /// Key bindings of the workstation: action name -> key, e.g.
     /// `approve = "y"` (see `?` in the UI for the actions).
     pub keys: std::collections::BTreeMap<String, String>,
+    pub ui: UiConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    /// Clicks pick tabs and rows, the wheel scrolls. Off gives the
+    /// terminal's own text selection back (most terminals also allow it
+    /// with Shift held while mouse capture is on).
+    pub mouse: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig { mouse: true }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -180,6 +180,7 @@ fn tui(args: skuplan::cli::TuiArgs, config: &Config, paths: &Paths) -> Result<Ex
         import: opts,
         keys: config.keys.clone(),
         model_dir,
+        mouse: config.ui.mouse,
     })?;
     Ok(ExitCode::SUCCESS)
 }

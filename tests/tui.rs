@@ -599,3 +599,40 @@ fn a_first_start_shows_a_provisional_plan_then_the_final_one() {
     let again = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), true).unwrap();
     assert!(!again.provisional);
 }
+
+#[test]
+fn clicks_pick_tabs_and_rows_and_the_wheel_scrolls() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(3));
+    screen(&mut app, 80, 24, dir.path());
+    // " 1 Data  2 Training  3 Forecasts ...": column 22 is in "3 Forecasts".
+    assert!(app.click(22, 0));
+    assert_eq!(app.tab, Tab::Forecasts);
+    screen(&mut app, 80, 24, dir.path());
+    let (top, rows, first) = app.table_rows.expect("the table said where its rows are");
+    assert_eq!(first, 0);
+    assert!(rows >= 3);
+    assert!(app.click(5, top + 2));
+    assert_eq!(app.selected(), 2);
+    // Below the last row, and over the help, a click does nothing.
+    assert!(!app.click(5, top + rows + 5));
+    assert_eq!(app.selected(), 2);
+    app.update(Action::Help);
+    assert!(!app.click(5, top));
+    app.update(Action::Back);
+    assert!(app.wheel(3));
+    assert_eq!(app.selected(), 5);
+    assert!(app.wheel(-10));
+    assert_eq!(app.selected(), 0);
+    // The Deliveries tab's routes are rows too.
+    assert!(app.click(50, 0));
+    assert_eq!(app.tab, Tab::Deliveries);
+    screen(&mut app, 80, 24, dir.path());
+    let (top, _, _) = app.table_rows.unwrap();
+    assert!(app.click(3, top + 1));
+    assert_eq!(
+        app.selected_route().map(|r| r.vehicle.clone()),
+        app.deliveries.as_ref().map(|p| p.routes[1].vehicle.clone())
+    );
+}

@@ -187,6 +187,10 @@ pub struct App {
     pub braille: bool,
     /// Counts loads, so a refinement of data since replaced is dropped.
     pub generation: u64,
+    /// Where the last frame drew the current tab's table rows, for clicks:
+    /// (screen row of the first line, how many lines, the view index of the
+    /// first line). Set by the table helper on each frame.
+    pub table_rows: Option<(u16, u16, usize)>,
 }
 
 /// What the runner must do after an update (the engine lives outside).
@@ -251,6 +255,7 @@ impl App {
             delivery_map: false,
             braille: utf8_locale(),
             generation: 0,
+            table_rows: None,
         }
     }
 
@@ -289,6 +294,50 @@ impl App {
             });
         }
         effects
+    }
+
+    /// A left click at (`x`, `y`): a tab in the tab bar, a row of the
+    /// table. Ignored while a prompt, a question or the help is open.
+    /// Returns whether anything changed.
+    pub fn click(&mut self, x: u16, y: u16) -> bool {
+        if self.prompt.is_some() || self.confirm.is_some() || self.help || self.details {
+            return false;
+        }
+        if y == 0 {
+            // The tab bar: " 1 Data  2 Training ..." (see draw::tab_bar).
+            let mut at = 0u16;
+            for (i, t) in Tab::ALL.iter().enumerate() {
+                let w = format!(" {} {} ", i + 1, t.title()).chars().count() as u16;
+                if x >= at && x < at + w {
+                    self.update(Action::GoTab(i));
+                    return true;
+                }
+                at += w;
+            }
+            return false;
+        }
+        let Some((top, rows, first)) = self.table_rows else {
+            return false;
+        };
+        if y < top || y >= top + rows {
+            return false;
+        }
+        let n = self.view_len();
+        let i = first + usize::from(y - top);
+        if i >= n {
+            return false;
+        }
+        self.selected[self.tab.index()] = i;
+        true
+    }
+
+    /// The wheel: `lines` down (negative: up).
+    pub fn wheel(&mut self, lines: i64) -> bool {
+        if self.prompt.is_some() || self.confirm.is_some() || self.help {
+            return false;
+        }
+        self.move_by(lines);
+        true
     }
 
     /// Whether the plan shown is the provisional one.

@@ -20,6 +20,8 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     ])
     .areas(f.area());
     tab_bar(f, top, app, &theme);
+    // Set again by whichever table this frame draws.
+    app.table_rows = None;
     if let Some(what) = &app.loading {
         let p = Paragraph::new(format!("{what} ...")).style(theme.dim());
         f.render_widget(p, body);

@@ -148,12 +148,15 @@ pub struct TuiOptions {
     pub import: ImportOptions,
     pub keys: std::collections::BTreeMap<String, String>,
     pub model_dir: Option<PathBuf>,
+    /// Capture the mouse (clicks and the wheel).
+    pub mouse: bool,
 }
 
 fn restore_terminal() {
     let _ = crossterm::terminal::disable_raw_mode();
     let _ = crossterm::execute!(
         std::io::stdout(),
+        crossterm::event::DisableMouseCapture,
         crossterm::terminal::LeaveAlternateScreen,
         crossterm::cursor::Show
     );
@@ -198,6 +201,9 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     crossterm::terminal::enable_raw_mode()?;
     let _guard = TerminalGuard;
     crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    if opts.mouse {
+        crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
+    }
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     let mut engine = Engine::spawn()?;
@@ -257,6 +263,20 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                     if let Some(a) = action {
                         effects = app.update(a);
                         // A key is answered at once, not on the next tick.
+                        terminal.draw(|f| draw::draw(f, &mut app))?;
+                        last_draw = Instant::now();
+                        dirty = false;
+                    }
+                }
+                Some(Ok(Event::Mouse(m))) => {
+                    use crossterm::event::{MouseButton, MouseEventKind};
+                    let acted = match m.kind {
+                        MouseEventKind::Down(MouseButton::Left) => app.click(m.column, m.row),
+                        MouseEventKind::ScrollUp => app.wheel(-3),
+                        MouseEventKind::ScrollDown => app.wheel(3),
+                        _ => false,
+                    };
+                    if acted {
                         terminal.draw(|f| draw::draw(f, &mut app))?;
                         last_draw = Instant::now();
                         dirty = false;

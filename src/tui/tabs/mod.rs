@@ -35,5 +35,7 @@ pub fn table_window(app: &mut crate::tui::app::App, len: usize, area: ratatui::l
     let height = area.height.saturating_sub(2) as usize;
     app.page = height.max(1);
     let sel = app.selected().min(len.saturating_sub(1));
-    (height, sel, scroll_offset(sel, height))
+    let first = scroll_offset(sel, height);
+    app.table_rows = Some((area.y + 2, height.min(len.saturating_sub(first)) as u16, first));
+    (height, sel, first)
 }
