@@ -636,3 +636,38 @@ fn clicks_pick_tabs_and_rows_and_the_wheel_scrolls() {
         app.deliveries.as_ref().map(|p| p.routes[1].vehicle.clone())
     );
 }
+
+#[test]
+fn a_saved_scenario_can_be_opened_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::OpenScenario);
+    assert!(app.prompt.is_none());
+    assert!(app.status.contains("no saved scenarios"), "{}", app.status);
+    // A what-if, saved as "promo", then dropped.
+    app.update(Action::Edit);
+    keys(&mut app, "+50% promotion");
+    app.update(Action::Submit);
+    let with = app.plan.clone().unwrap();
+    app.update(Action::SaveScenario);
+    keys(&mut app, "promo");
+    app.update(Action::Submit);
+    app.update(Action::DropEdits);
+    assert!(app.scenario.overrides.is_empty());
+    assert_ne!(app.plan.as_ref(), Some(&with));
+    // Opened again: the same what-ifs, the same plan.
+    app.update(Action::OpenScenario);
+    assert!(app.status.contains("promo"), "{}", app.status);
+    keys(&mut app, "promo");
+    app.update(Action::Submit);
+    assert_eq!(app.scenario.overrides.len(), 1);
+    assert_eq!(app.plan.as_ref(), Some(&with));
+    app.update(Action::OpenScenario);
+    keys(&mut app, "nope");
+    app.update(Action::Submit);
+    assert!(
+        app.error.as_deref().unwrap_or("").contains("no scenario called 'nope'"),
+        "{:?}",
+        app.error
+    );
+}

@@ -27,6 +27,8 @@ pub enum Action {
     Compare,
     /// Save the what-ifs as a named scenario.
     SaveScenario,
+    /// Work on a saved scenario instead.
+    OpenScenario,
     Export,
     Import,
     /// Products like the selected one (by their text embeddings).
@@ -56,7 +58,7 @@ pub enum Action {
 
 impl Action {
     /// Actions a planner may rebind in the config file, by name.
-    pub const BINDABLE: [(&'static str, Action); 34] = [
+    pub const BINDABLE: [(&'static str, Action); 35] = [
         ("quit", Action::Quit),
         ("next_tab", Action::NextTab),
         ("prev_tab", Action::PrevTab),
@@ -79,6 +81,7 @@ impl Action {
         ("drop_edits", Action::DropEdits),
         ("compare", Action::Compare),
         ("save_scenario", Action::SaveScenario),
+        ("open_scenario", Action::OpenScenario),
         ("export", Action::Export),
         ("import", Action::Import),
         ("similar", Action::Similar),

@@ -75,6 +75,9 @@ pub enum Prompt {
     Mapping,
     /// "ORDER VEHICLE [STOP]": move an order onto a vehicle.
     MoveOrder,
+    /// The name of a saved scenario to work on (its overrides replace the
+    /// what-ifs).
+    OpenScenario,
     /// A path to export the approved routes to.
     ExportDeliveries,
 }
@@ -796,6 +799,24 @@ impl App {
                     Err(e) => self.error = Some(format!("not saved: {e:#}")),
                 }
             }
+            Prompt::OpenScenario => {
+                let name = input.trim();
+                match self.workspace.load_scenario(name) {
+                    Ok(s) => {
+                        self.scenario.overrides = s.overrides;
+                        match self.workspace.save_scenario(&self.scenario) {
+                            Ok(()) => self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string()),
+                            Err(e) => self.error = Some(format!("the what-ifs were not saved: {e:#}")),
+                        }
+                        self.recompute();
+                        self.status = format!(
+                            "scenario {name:?} opened: {} what-ifs, plan recomputed (C compares with the base)",
+                            self.scenario.overrides.len()
+                        );
+                    }
+                    Err(e) => self.error = Some(format!("{e:#}")),
+                }
+            }
             Prompt::SetQty { key } => match input.trim().parse::<u32>() {
                 Ok(q) => {
                     if let Some(l) = self.plan.as_ref().and_then(|p| p.lines.iter().find(|l| l.key() == key)) {
@@ -971,6 +992,20 @@ impl App {
                     self.status = "no what-ifs to save: press e on a SKU first".into();
                 } else {
                     self.prompt = Some((Prompt::ScenarioName, String::new()));
+                }
+            }
+            Action::OpenScenario if matches!(self.tab, Tab::Forecasts | Tab::Restock) => {
+                match self.workspace.list_scenarios() {
+                    Ok(names) => {
+                        let names: Vec<String> = names.into_iter().filter(|n| n != "what-if").collect();
+                        if names.is_empty() {
+                            self.status = "no saved scenarios yet: S saves the what-ifs as one".into();
+                        } else {
+                            self.status = format!("saved scenarios: {}", names.join(", "));
+                            self.prompt = Some((Prompt::OpenScenario, String::new()));
+                        }
+                    }
+                    Err(e) => self.error = Some(format!("{e:#}")),
                 }
             }
             Action::Export if self.tab == Tab::Restock => {

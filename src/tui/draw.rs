@@ -199,6 +199,7 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Prompt::ScenarioName => "save the what-ifs as scenario: ".to_string(),
             Prompt::Mapping => "column mapping (field=column,...): ".to_string(),
             Prompt::MoveOrder => "move ORDER VEHICLE [STOP]: ".to_string(),
+            Prompt::OpenScenario => "open scenario: ".to_string(),
             Prompt::ExportDeliveries => "export approved routes to: ".to_string(),
         };
         Line::from(vec![Span::styled(label, theme.accent()), Span::raw(format!("{buf}_"))])
@@ -231,7 +232,7 @@ const HELP: &[(&str, &str)] = &[
     ("=", "set the line's quantity"),
     ("e", "what-if: edit demand of the SKU"),
     ("D", "drop all what-ifs"),
-    ("C / S", "compare what-ifs with base / save as a scenario"),
+    ("C / S / O", "compare with base / save / open a scenario"),
     ("x", "export approved lines to CSV"),
     ("i / M", "import a file or folder / change the mapping (Data)"),
     ("n", "products like the selected one (Forecasts)"),

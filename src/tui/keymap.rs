@@ -116,6 +116,7 @@ impl Default for Keymap {
             (k('D'), Action::DropEdits),
             (k('C'), Action::Compare),
             (k('S'), Action::SaveScenario),
+            (k('O'), Action::OpenScenario),
             (k('x'), Action::Export),
             (k('i'), Action::Import),
             (k('n'), Action::Similar),
