@@ -4,7 +4,8 @@
 //! on a contiguous input takes a fused kernel with no backward, and
 //! `softmax_last_dim` likewise, so gradients silently stop at every layer
 //! norm and only a head on top would learn. This encoder is built from ops
-//! that all have a backward (`layer_norm_slow`, `softmax`, `gelu_erf`,
+//! that all have a backward (layer norm: our own one-pass op on the CPU,
+//! `layer_norm_slow` elsewhere; `softmax`, `gelu_erf`,
 //! matmul, index_select) and loads the same Hugging Face weight names.
 //!
 //! Every weight lives in a [`VarMap`], so an optimiser can train any subset
@@ -173,8 +174,113 @@ impl LayerNorm {
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        // The slow path on purpose: the fused kernel has no backward.
-        candle_nn::ops::layer_norm_slow(x, &self.weight, &self.bias, self.eps)
+        // On the CPU, one pass with its own backward (below); elsewhere the
+        // chain of small ops candle can differentiate (candle's fused
+        // kernel has no backward).
+        if x.device().is_cpu() && x.dtype() == DType::F32 {
+            let x = x.contiguous()?;
+            let normed = x.apply_op1(Normalize { eps: self.eps })?;
+            normed.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)
+        } else {
+            candle_nn::ops::layer_norm_slow(x, &self.weight, &self.bias, self.eps)
+        }
+    }
+}
+
+/// (x - mean) / sqrt(var + eps) over the last dimension, f32 on the CPU, in
+/// one pass over each row, and its gradient in one more:
+/// dx = (g - mean(g) - y * mean(g * y)) / sqrt(var + eps), y the output.
+struct Normalize {
+    eps: f32,
+}
+
+/// The row length and the contiguous f32 data of a CPU tensor's storage.
+fn rows_of<'a>(s: &'a candle_core::CpuStorage, l: &candle_core::Layout) -> candle_core::Result<(usize, &'a [f32])> {
+    let (a, b) = l
+        .contiguous_offsets()
+        .ok_or_else(|| candle_core::Error::Msg("normalize: the input is not contiguous".into()))?;
+    let dim = *l
+        .shape()
+        .dims()
+        .last()
+        .ok_or_else(|| candle_core::Error::Msg("normalize: a scalar has no rows".into()))?;
+    Ok((dim.max(1), &s.as_slice::<f32>()?[a..b]))
+}
+
+impl candle_core::CustomOp1 for Normalize {
+    fn name(&self) -> &'static str {
+        "skuplan-normalize"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s: &candle_core::CpuStorage,
+        l: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use rayon::prelude::*;
+        let (dim, x) = rows_of(s, l)?;
+        let mut out = vec![0f32; x.len()];
+        out.par_chunks_mut(dim).zip(x.par_chunks(dim)).for_each(|(o, r)| {
+            let n = r.len() as f32;
+            let mean = r.iter().sum::<f32>() / n;
+            let var = r.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+            let inv = (var + self.eps).sqrt().recip();
+            for (o, v) in o.iter_mut().zip(r) {
+                *o = (v - mean) * inv;
+            }
+        });
+        Ok((candle_core::CpuStorage::F32(out), l.shape().clone()))
+    }
+
+    fn bwd(&self, arg: &Tensor, res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        let grad = grad_res.contiguous()?;
+        let g = arg.apply_op3_no_bwd(res, &grad, &NormalizeGrad { eps: self.eps })?;
+        Ok(Some(g))
+    }
+}
+
+/// The gradient of [`Normalize`] from its input, output and the output's
+/// gradient.
+struct NormalizeGrad {
+    eps: f32,
+}
+
+impl candle_core::CustomOp3 for NormalizeGrad {
+    fn name(&self) -> &'static str {
+        "skuplan-normalize-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &candle_core::CpuStorage,
+        lx: &candle_core::Layout,
+        sy: &candle_core::CpuStorage,
+        ly: &candle_core::Layout,
+        sg: &candle_core::CpuStorage,
+        lg: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use rayon::prelude::*;
+        let (dim, x) = rows_of(sx, lx)?;
+        let (_, y) = rows_of(sy, ly)?;
+        let (_, g) = rows_of(sg, lg)?;
+        if x.len() != y.len() || x.len() != g.len() {
+            candle_core::bail!("normalize-grad: shapes differ");
+        }
+        let mut out = vec![0f32; x.len()];
+        out.par_chunks_mut(dim)
+            .zip(x.par_chunks(dim).zip(y.par_chunks(dim).zip(g.par_chunks(dim))))
+            .for_each(|(o, (xr, (yr, gr)))| {
+                let n = xr.len() as f32;
+                let mean = xr.iter().sum::<f32>() / n;
+                let var = xr.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+                let inv = (var + self.eps).sqrt().recip();
+                let mean_g = gr.iter().sum::<f32>() / n;
+                let mean_gy = gr.iter().zip(yr).map(|(a, b)| a * b).sum::<f32>() / n;
+                for ((o, gv), yv) in o.iter_mut().zip(gr).zip(yr) {
+                    *o = (gv - mean_g - yv * mean_gy) * inv;
+                }
+            });
+        Ok((candle_core::CpuStorage::F32(out), lx.shape().clone()))
     }
 }
 
@@ -452,4 +558,50 @@ pub fn read_canonical(path: &Path) -> Result<HashMap<String, Tensor>> {
         .into_iter()
         .map(|(k, v)| (canonical_name(&k), v))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Var;
+
+    /// The one-pass normalisation and its backward agree with candle's
+    /// chain of small ops, in value and in every gradient.
+    #[test]
+    fn fused_layer_norm_matches_the_slow_one_forward_and_backward() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&(Tensor::randn(0f32, 2.0, (3, 5, 16), &dev).unwrap() + 0.7).unwrap()).unwrap();
+        let w = Var::from_tensor(&Tensor::randn(1f32, 0.3, 16, &dev).unwrap()).unwrap();
+        let b = Var::from_tensor(&Tensor::randn(0f32, 0.3, 16, &dev).unwrap()).unwrap();
+        let ln = LayerNorm {
+            weight: w.as_tensor().clone(),
+            bias: b.as_tensor().clone(),
+            eps: 1e-12,
+        };
+        // A loss that weighs each output differently, so every gradient
+        // term matters.
+        let r = Tensor::randn(0f32, 1.0, (3, 5, 16), &dev).unwrap();
+        let fused = ln.forward(x.as_tensor()).unwrap();
+        let slow = candle_nn::ops::layer_norm_slow(x.as_tensor(), w.as_tensor(), b.as_tensor(), 1e-12).unwrap();
+        let diff = |a: &Tensor, b: &Tensor| -> f32 {
+            a.sub(b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar()
+                .unwrap()
+        };
+        assert!(diff(&fused, &slow) < 1e-5, "forward {}", diff(&fused, &slow));
+        let gf = fused.mul(&r).unwrap().sum_all().unwrap().backward().unwrap();
+        let gs = slow.mul(&r).unwrap().sum_all().unwrap().backward().unwrap();
+        for (name, v) in [("x", &x), ("weight", &w), ("bias", &b)] {
+            let a = gf.get(v.as_tensor()).unwrap();
+            let c = gs.get(v.as_tensor()).unwrap();
+            assert!(diff(a, c) < 1e-4, "gradient of {name}: {}", diff(a, c));
+        }
+    }
 }
