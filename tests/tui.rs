@@ -14,24 +14,28 @@ use skuplan::tui::action::Action;
 use skuplan::tui::app::{App, Effect, Tab};
 use skuplan::workspace::{DataSources, Workspace};
 
-fn app(dir: &Path) -> App {
-    let data = dir.join("data");
+/// Generated sample data (CSV sales) written to `data`, as sources.
+fn sample(data: &Path, skus: usize, warehouses: usize, days: usize, seed: u64) -> DataSources {
     generate(
-        &data,
+        data,
         &SampleSpec {
-            skus: 12,
-            warehouses: 2,
-            days: 400,
-            seed: 3,
+            skus,
+            warehouses,
+            days,
+            seed,
             end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
             sales_format: SalesFormat::Csv,
         },
     )
     .unwrap();
-    let sources = DataSources {
-        paths: vec![data],
+    DataSources {
+        paths: vec![data.to_path_buf()],
         ..DataSources::default()
-    };
+    }
+}
+
+fn app(dir: &Path) -> App {
+    let sources = sample(&dir.join("data"), 12, 2, 400, 3);
     let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
     let mut app = App::new(Workspace::open(dir.join("ws")).unwrap(), None);
     app.colors = false;
@@ -489,22 +493,7 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
 fn a_second_start_takes_the_baselines_from_the_workspace_cache() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    generate(
-        &data,
-        &SampleSpec {
-            skus: 6,
-            warehouses: 1,
-            days: 300,
-            seed: 5,
-            end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
-            sales_format: SalesFormat::Csv,
-        },
-    )
-    .unwrap();
-    let sources = DataSources {
-        paths: vec![data.clone()],
-        ..DataSources::default()
-    };
+    let sources = sample(&data, 6, 1, 300, 5);
     let ws = Workspace::open(dir.path().join("ws")).unwrap();
     let cache_files = || -> Vec<String> {
         std::fs::read_dir(ws.root.join("cache"))
@@ -545,23 +534,7 @@ fn a_second_start_takes_the_baselines_from_the_workspace_cache() {
 #[test]
 fn a_first_start_shows_a_provisional_plan_then_the_final_one() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    generate(
-        &data,
-        &SampleSpec {
-            skus: 8,
-            warehouses: 1,
-            days: 400,
-            seed: 9,
-            end: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
-            sales_format: SalesFormat::Csv,
-        },
-    )
-    .unwrap();
-    let sources = DataSources {
-        paths: vec![data],
-        ..DataSources::default()
-    };
+    let sources = sample(&dir.path().join("data"), 8, 1, 400, 9);
     let ws = Workspace::open(dir.path().join("ws")).unwrap();
     let loaded = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), true).unwrap();
     assert!(loaded.provisional);
@@ -581,15 +554,17 @@ fn a_first_start_shows_a_provisional_plan_then_the_final_one() {
     let mut refine = None;
     for e in effects {
         match e {
-            Effect::Refine { generation, dataset } => refine = Some((generation, dataset)),
+            Effect::Refine {
+                generation, dataset, ..
+            } => refine = Some((generation, dataset)),
             Effect::PlanDeliveries(job) => app.on_deliveries(job.run()),
             _ => {}
         }
     }
     let (generation, dataset) = refine.expect("a refinement is asked for");
-    app.on_refined(generation + 1, skuplan::tui::refine(&dataset, &ws));
+    app.on_refined(generation + 1, skuplan::tui::refine(&dataset, &ws, None));
     assert!(app.provisional(), "a stale refinement changes nothing");
-    app.on_refined(generation, skuplan::tui::refine(&dataset, &ws));
+    app.on_refined(generation, skuplan::tui::refine(&dataset, &ws, None));
     assert!(!app.provisional());
     assert!(app.status.contains("final"), "{}", app.status);
     assert!(!screen(&mut app, 80, 24, dir.path()).contains("provisional"));

@@ -96,6 +96,9 @@ pub struct Loaded {
     pub base: PlanBase,
     /// The base is [`PlanBase::quick`]; the real one is on its way.
     pub provisional: bool,
+    /// The data's cache key ([`PlanBase::key`]), when a workspace cache
+    /// was consulted: the refinement saves under it.
+    pub cache_key: Option<String>,
 }
 
 /// A row of the Forecasts table.
@@ -209,6 +212,7 @@ pub enum Effect {
     Refine {
         generation: u64,
         dataset: Arc<Dataset>,
+        key: Option<String>,
     },
 }
 
@@ -294,6 +298,7 @@ impl App {
             effects.push(Effect::Refine {
                 generation: self.generation,
                 dataset: l.dataset.clone(),
+                key: l.cache_key.clone(),
             });
         }
         effects

@@ -33,12 +33,14 @@ pub fn load(sources: &DataSources, base_opts: &ImportOptions) -> Result<Loaded, 
     load_with_cache(sources, base_opts, None, false)
 }
 
-/// The plan's slow half for `dataset`, saved in the workspace's cache:
+/// The plan's slow half for `dataset`, saved in the workspace's cache
+/// under `key` (the loader's [`PlanBase::key`]; computed when `None`):
 /// what replaces a provisional base.
-pub fn refine(dataset: &crate::domain::Dataset, ws: &Workspace) -> Result<PlanBase, String> {
+pub fn refine(dataset: &crate::domain::Dataset, ws: &Workspace, key: Option<&str>) -> Result<PlanBase, String> {
     let settings = RestockSettings::default();
     let base = PlanBase::compute(dataset, &settings)?;
-    if let Err(e) = ws.save_plan_base(&PlanBase::key(dataset, &settings), &base) {
+    let key = key.map_or_else(|| PlanBase::key(dataset, &settings), str::to_string);
+    if let Err(e) = ws.save_plan_base(&key, &base) {
         tracing::warn!("could not save the plan cache: {e:#}");
     }
     Ok(base)
@@ -95,6 +97,7 @@ pub fn load_with_cache(
         report_text,
         base,
         provisional,
+        cache_key: key,
     })
 }
 
@@ -220,11 +223,11 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     };
     start_load(opts.sources.clone());
     let (refine_tx, mut refine_rx) = tokio::sync::mpsc::unbounded_channel();
-    let start_refine = |generation: u64, dataset: Arc<crate::domain::Dataset>| {
+    let start_refine = |generation: u64, dataset: Arc<crate::domain::Dataset>, key: Option<String>| {
         let tx = refine_tx.clone();
         let ws = opts.workspace.clone();
         tokio::task::spawn_blocking(move || {
-            let _ = tx.send((generation, refine(&dataset, &ws)));
+            let _ = tx.send((generation, refine(&dataset, &ws, key.as_deref())));
         });
     };
     let (route_tx, mut route_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -343,7 +346,11 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                 }
                 Effect::Load(sources) => start_load(sources),
                 Effect::PlanDeliveries(job) => start_routes(job),
-                Effect::Refine { generation, dataset } => start_refine(generation, dataset),
+                Effect::Refine {
+                    generation,
+                    dataset,
+                    key,
+                } => start_refine(generation, dataset, key),
             }
         }
         if app.quit {

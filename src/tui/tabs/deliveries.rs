@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
-use super::{fit, table_window};
+use super::{decision_style, fit, table_window};
 use crate::domain::Location;
 use crate::plan::approval::State;
 use crate::plan::delivery::{DeliveryPlan, hhmm};
@@ -57,13 +57,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .map(|(pos, &i)| {
             let r = &plan.routes[i];
             let (state, review) = app.route_state(r);
-            let style = match state {
-                _ if pos == sel => theme.selected(),
-                _ if !r.problems.is_empty() => theme.bad(),
-                State::Approved => theme.good(),
-                State::Rejected => theme.dim(),
-                State::Proposed if review => theme.warn(),
-                State::Proposed => Default::default(),
+            let style = if pos != sel && !r.problems.is_empty() {
+                theme.bad()
+            } else {
+                decision_style(theme, state, review, pos == sel)
             };
             Row::new(vec![
                 if review {

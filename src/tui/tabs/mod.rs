@@ -6,6 +6,24 @@ pub mod forecasts;
 pub mod restock;
 pub mod training;
 
+/// The style of a table row that carries a decision: the selection first,
+/// then approved, rejected, or changed since its decision (review).
+pub fn decision_style(
+    theme: &crate::tui::theme::Theme,
+    state: crate::plan::approval::State,
+    review: bool,
+    selected: bool,
+) -> ratatui::style::Style {
+    use crate::plan::approval::State;
+    match state {
+        _ if selected => theme.selected(),
+        State::Approved => theme.good(),
+        State::Rejected => theme.dim(),
+        State::Proposed if review => theme.warn(),
+        State::Proposed => Default::default(),
+    }
+}
+
 /// Cut `s` to `n` characters, marking the cut.
 pub fn fit(s: &str, n: usize) -> String {
     if s.chars().count() <= n {

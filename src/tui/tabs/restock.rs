@@ -6,8 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
-use super::{fit, table_window};
-use crate::plan::approval::State;
+use super::{decision_style, fit, table_window};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
@@ -43,14 +42,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 cells.push(fit(&l.title, 28));
             }
             cells.push(l.reason_text());
-            let style = match state {
-                _ if pos == sel => theme.selected(),
-                State::Approved => theme.good(),
-                State::Rejected => theme.dim(),
-                State::Proposed if review => theme.warn(),
-                State::Proposed => Default::default(),
-            };
-            Row::new(cells).style(style)
+            Row::new(cells).style(decision_style(theme, state, review, pos == sel))
         })
         .collect();
     let mut widths = vec![
