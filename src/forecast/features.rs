@@ -17,7 +17,7 @@ use crate::domain::DemandSeries;
 pub const RECENT: usize = 28;
 /// Bumped whenever the feature layout changes; stored in checkpoints so an
 /// old run is refused rather than fed the wrong columns.
-pub const FEATURES_VERSION: u32 = 7;
+pub const FEATURES_VERSION: u32 = 8;
 
 /// Number of features for a horizon.
 pub fn feature_len(horizon: usize) -> usize {
@@ -39,6 +39,16 @@ pub struct Pooled {
     /// origin are then a lookup, not a pass over the history per window.
     by_month: Vec<[(f64, u32); 12]>,
     by_weekday: Vec<[(f64, u32); 7]>,
+    /// The same running sums of the calendar-year index: each day's demand
+    /// relative to its series' mean over that calendar year, for years the
+    /// series covers whole. Year-on-year steps in level do not leak into
+    /// these month factors, as they do into ones taken against a trailing
+    /// year (January then looks high after every rise).
+    cal_by_month: Vec<[(f64, u32); 12]>,
+    cal_by_weekday: Vec<[(f64, u32); 7]>,
+    /// How many series had started by each date (a discontinued series
+    /// still counts: it sells nothing).
+    active: Vec<u32>,
 }
 
 /// Running (sum, count) of `index` per calendar group, day by day.
@@ -82,6 +92,16 @@ impl Pooled {
         let mut sum = vec![0.0f64; days];
         let mut count = vec![0u32; days];
         let mut totals = vec![0.0f64; days];
+        let mut cal_sum = vec![0.0f64; days];
+        let mut cal_count = vec![0u32; days];
+        let mut active = vec![0u32; days];
+        for s in demand {
+            let offset = (s.start - start).num_days() as usize;
+            for a in active.iter_mut().skip(offset) {
+                *a += 1;
+            }
+            add_calendar_years(s, offset, days, &mut cal_sum, &mut cal_count);
+        }
         for s in demand {
             let offset = (s.start - start).num_days() as usize;
             let mut window = 0.0;
@@ -108,13 +128,61 @@ impl Pooled {
             .zip(&count)
             .map(|(s, c)| if *c == 0 { f64::NAN } else { s / *c as f64 })
             .collect();
+        let cal: Vec<f64> = cal_sum
+            .iter()
+            .zip(&cal_count)
+            .map(|(s, c)| if *c == 0 { f64::NAN } else { s / *c as f64 })
+            .collect();
+        let month = |d: NaiveDate| d.month0() as usize;
+        let weekday = |d: NaiveDate| d.weekday().num_days_from_monday() as usize;
         Pooled {
             start: Some(start),
-            by_month: running(start, &index, |d| d.month0() as usize),
-            by_weekday: running(start, &index, |d| d.weekday().num_days_from_monday() as usize),
+            by_month: running(start, &index, month),
+            by_weekday: running(start, &index, weekday),
+            cal_by_month: running(start, &cal, month),
+            cal_by_weekday: running(start, &cal, weekday),
+            active,
             index,
             totals,
         }
+    }
+
+    /// Month and weekday factors (mean 1) of the calendar-year index, from
+    /// the whole years that ended by `upto`; None before the first one.
+    pub fn calendar_factors(&self, upto: NaiveDate) -> Option<Calendar> {
+        let start = self.start?;
+        let year = if (upto.month(), upto.day()) == (12, 31) {
+            upto.year()
+        } else {
+            upto.year() - 1
+        };
+        let last = (NaiveDate::from_ymd_opt(year, 12, 31)? - start).num_days();
+        if last < 0 {
+            return None;
+        }
+        let last = (last as usize).min(self.cal_by_month.len().checked_sub(1)?);
+        Some(Calendar {
+            month: factors(&self.cal_by_month[last])?,
+            weekday: factors(&self.cal_by_weekday[last])?,
+        })
+    }
+
+    /// Mean over `[from, to]` of the demand per started series, with the
+    /// calendar divided out; None if no day in the range has a series.
+    pub fn deseasonalised(&self, from: NaiveDate, to: NaiveDate, cal: &Calendar) -> Option<f64> {
+        let start = self.start?;
+        let a = (from - start).num_days().max(0);
+        let b = (to - start).num_days().min(self.totals.len() as i64 - 1);
+        let (mut sum, mut n) = (0.0, 0usize);
+        for d in a..=b {
+            let (total, active) = (self.totals[d as usize], self.active[d as usize]);
+            let f = cal.factor(start + chrono::Days::new(d as u64));
+            if active > 0 && f > 1e-6 {
+                sum += total / active as f64 / f;
+                n += 1;
+            }
+        }
+        (n > 0).then(|| sum / n as f64)
     }
 
     fn total(&self, from: NaiveDate, to: NaiveDate) -> Option<f64> {
@@ -174,6 +242,63 @@ impl Pooled {
             d = d + chrono::Days::new(1);
         }
         (n > 0).then(|| sum / n as f64)
+    }
+}
+
+/// Month and weekday factors of the shared calendar, each mean 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calendar {
+    pub month: [f64; 12],
+    pub weekday: [f64; 7],
+}
+
+impl Calendar {
+    /// The expected demand of `date` relative to an average day.
+    pub fn factor(&self, date: NaiveDate) -> f64 {
+        self.month[date.month0() as usize] * self.weekday[date.weekday().num_days_from_monday() as usize]
+    }
+}
+
+/// Add, for each calendar year that `series` covers whole and that ends
+/// within `days` of the pooled start, each day's value over the year's
+/// mean to `sum` (and one to `count`).
+fn add_calendar_years(series: &DemandSeries, offset: usize, days: usize, sum: &mut [f64], count: &mut [u32]) {
+    let Some(end) = series
+        .start
+        .checked_add_days(chrono::Days::new(series.values.len() as u64))
+    else {
+        return;
+    };
+    let first_year = if series.start.ordinal0() == 0 {
+        series.start.year()
+    } else {
+        series.start.year() + 1
+    };
+    for year in first_year.. {
+        let (Some(jan1), Some(dec31)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31),
+        ) else {
+            return;
+        };
+        // `end` is the day after the last value.
+        if dec31 >= end {
+            return;
+        }
+        let a = (jan1 - series.start).num_days() as usize;
+        let b = (dec31 - series.start).num_days() as usize;
+        if offset + b >= days {
+            return;
+        }
+        let year_values = &series.values[a..=b];
+        let mean = year_values.iter().sum::<f64>() / year_values.len() as f64;
+        if mean <= 0.0 {
+            continue;
+        }
+        for (k, v) in year_values.iter().enumerate() {
+            sum[offset + a + k] += v / mean;
+            count[offset + a + k] += 1;
+        }
     }
 }
 
@@ -350,7 +475,12 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, pooled: &Poo
             / 364.0
     });
     let weekdays = pooled.weekday_factors(origin_date);
+    let calendar = calendar_level(series, o, pooled);
     for j in 1..=horizon as i64 {
+        if let Some((level, cal)) = calendar {
+            out.push(scaled(level * cal.factor(origin_date + day(j))));
+            continue;
+        }
         let w_all = weekdays.map(|f| f[(origin_date + day(j)).weekday().num_days_from_monday() as usize]);
         let parts = (months, year_months, growth, w_all);
         out.push(match parts {
@@ -433,6 +563,34 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, pooled: &Poo
     out.push(((o + 1).clamp(0, 728) as f32) / 728.0);
     debug_assert_eq!(out.len() - start_len, feature_len(horizon));
     s
+}
+
+/// The series' level with the shared calendar divided out, as a
+/// multiplicative store x item x weekday x month model sees it: its share
+/// of all series over the last two years (a long window, so the share is
+/// steady) times the level of all series over the last half year (recent,
+/// so steps in level are followed). None without a whole calendar year of
+/// data before the origin.
+fn calendar_level(series: &DemandSeries, o: i64, pooled: &Pooled) -> Option<(f64, Calendar)> {
+    let origin = series.start + chrono::TimeDelta::days(o);
+    let cal = pooled.calendar_factors(origin)?;
+    let from = (o - 727).max(0);
+    let (mut sum, mut n) = (0.0, 0usize);
+    for i in from..=o {
+        let f = cal.factor(series.start + chrono::TimeDelta::days(i));
+        if let Some(v) = value(series, i).filter(|_| f > 1e-6) {
+            sum += v / f;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    let own = sum / n as f64;
+    let first = series.start + chrono::TimeDelta::days(from);
+    let all_long = pooled.deseasonalised(first, origin, &cal)?;
+    let all_recent = pooled.deseasonalised(origin - chrono::TimeDelta::days(181), origin, &cal)?;
+    (all_long > 0.0).then(|| (own * all_recent / all_long, cal))
 }
 
 /// Scaled targets: the `horizon` days after `o`.
@@ -556,6 +714,80 @@ mod tests {
             "under a year"
         );
         assert!(p.month_factors(upto).is_some());
+    }
+
+    /// Demand that steps up at every new year (10, 20, 40 a day on
+    /// average) with a fixed month and weekday pattern.
+    fn stepped() -> (DemandSeries, [f64; 12], [f64; 7]) {
+        let months = [0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.2, 1.0, 0.8];
+        let weekdays = [0.8, 0.9, 1.0, 1.0, 1.1, 1.2, 1.0];
+        let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(2022, 9, 30).unwrap();
+        let values = start
+            .iter_days()
+            .take_while(|d| *d <= end)
+            .map(|d| {
+                let level = [10.0, 20.0, 40.0][(d.year() - 2020) as usize];
+                level * months[d.month0() as usize] * weekdays[d.weekday().num_days_from_monday() as usize]
+            })
+            .collect();
+        let s = DemandSeries {
+            sku: "A".into(),
+            warehouse: "W".into(),
+            start,
+            values,
+            promo: None,
+        };
+        (s, months, weekdays)
+    }
+
+    #[test]
+    fn the_base_follows_steps_in_level_and_the_calendar() {
+        let (s, months, weekdays) = stepped();
+        let pooled = Pooled::build(std::slice::from_ref(&s), s.end());
+        let cal = pooled.calendar_factors(s.end()).unwrap();
+        let mean = months.iter().sum::<f64>() / 12.0;
+        for (m, f) in months.iter().enumerate() {
+            // Months hold different mixes of weekdays: a few percent.
+            let rel = cal.month[m] / (f / mean);
+            assert!(
+                (rel - 1.0).abs() < 0.03,
+                "month {m}: {} against {}",
+                cal.month[m],
+                f / mean
+            );
+        }
+        // A factor read against the trailing year would make January look
+        // far above December (the year's doubling); this one does not.
+        assert!(cal.month[0] < cal.month[11]);
+        // No whole year before the origin: no calendar.
+        assert!(
+            pooled
+                .calendar_factors(NaiveDate::from_ymd_opt(2020, 12, 30).unwrap())
+                .is_none()
+        );
+        assert!(
+            pooled
+                .calendar_factors(NaiveDate::from_ymd_opt(2020, 12, 31).unwrap())
+                .is_some()
+        );
+
+        // The base forecast after the origin: this year's level (40) times
+        // the calendar, not last year's level or a growth carried on.
+        let h = 28;
+        let o = index_of(&s, s.end());
+        let mut out = Vec::new();
+        let scale = push_features(&s, o, h, &pooled, &mut out);
+        let wmean = weekdays.iter().sum::<f64>() / 7.0;
+        for j in 1..=h {
+            let d = s.end() + chrono::Days::new(j as u64);
+            let truth = 40.0 * months[d.month0() as usize] * weekdays[d.weekday().num_days_from_monday() as usize];
+            let base = out[base_offset(h) + j - 1] as f64 * scale;
+            assert!(
+                (base / truth - 1.0).abs() < 0.05,
+                "{d}: base {base:.2}, truth {truth:.2} (mean factors {mean:.3}, {wmean:.3})"
+            );
+        }
     }
 
     #[test]
