@@ -446,9 +446,10 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, pooled: &Poo
         });
     }
     // 2d. the base forecast, as a multiplicative store x item x weekday x
-    // season model makes it: the series' level over the last year, carried
-    // forward by the growth of all series, times the shared yearly shape a
-    // year ago and the shared weekday factors.
+    // season model makes it: with a whole calendar year behind the origin,
+    // `calendar_level` times the calendar factors; before that, the
+    // series' level over the last year, carried forward by the growth of
+    // all series, times the shared yearly shape and weekday factors.
     let year_level = mean(series, o - 363, o).0;
     let pooled_year = pooled.mean(then - day(363), then);
     let pooled_now = pooled.mean(origin_date - day(363), origin_date);
