@@ -450,54 +450,55 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, pooled: &Poo
     // `calendar_level` times the calendar factors; before that, the
     // series' level over the last year, carried forward by the growth of
     // all series, times the shared yearly shape and weekday factors.
-    let year_level = mean(series, o - 363, o).0;
-    let pooled_year = pooled.mean(then - day(363), then);
-    let pooled_now = pooled.mean(origin_date - day(363), origin_date);
-    let growth = pooled.growth(origin_date);
-    let pooled_weekday: Vec<Option<f64>> = (1..=7i64)
-        .map(|j| {
-            let p = pooled_now?;
-            let (m, n) = (1..=52i64)
-                .filter_map(|k| {
-                    let d = origin_date + day(j - 7 * k);
-                    pooled.mean(d, d)
-                })
-                .fold((0.0, 0), |(m, n), v| (m + v, n + 1));
-            (n > 0 && p > 0.0).then(|| m / n as f64 / p)
-        })
-        .collect();
-    // The month factors of every year so far: steadier than one year's
-    // shape, as a multiplicative model's month effect is.
-    let months = pooled.month_factors(origin_date);
-    let year_months = months.map(|mf| {
-        (0..364i64)
-            .map(|k| mf[(origin_date - day(k)).month0() as usize])
-            .sum::<f64>()
-            / 364.0
-    });
-    let weekdays = pooled.weekday_factors(origin_date);
-    let calendar = calendar_level(series, o, pooled);
-    for j in 1..=horizon as i64 {
-        if let Some((level, cal)) = calendar {
+    if let Some((level, cal)) = calendar_level(series, o, pooled) {
+        for j in 1..=horizon as i64 {
             out.push(scaled(level * cal.factor(origin_date + day(j))));
-            continue;
         }
-        let w_all = weekdays.map(|f| f[(origin_date + day(j)).weekday().num_days_from_monday() as usize]);
-        let parts = (months, year_months, growth, w_all);
-        out.push(match parts {
-            (Some(mf), Some(ym), Some(g), Some(w)) if ym > 0.0 && year_level > 0.0 => {
-                let carried = year_level * g.powf((182.0 + j as f64) / 364.0);
-                let m = (origin_date + day(j)).month0() as usize;
-                scaled(carried * mf[m] / ym * w)
-            }
-            _ => match (shape(j), pooled_year, growth, pooled_weekday[((j - 1) % 7) as usize]) {
-                (Some(sh), Some(py), Some(g), Some(w)) if py > 0.0 && year_level > 0.0 => {
-                    let carried = year_level * g.powf((182.0 + j as f64) / 364.0);
-                    scaled(carried * (sh / py).clamp(0.0, 10.0) * w)
-                }
-                _ => scaled(now91 * wd(j)),
-            },
+    } else {
+        let year_level = year_mean;
+        let pooled_year = pooled.mean(then - day(363), then);
+        let pooled_now = pooled.mean(origin_date - day(363), origin_date);
+        let growth = pooled.growth(origin_date);
+        let pooled_weekday: Vec<Option<f64>> = (1..=7i64)
+            .map(|j| {
+                let p = pooled_now?;
+                let (m, n) = (1..=52i64)
+                    .filter_map(|k| {
+                        let d = origin_date + day(j - 7 * k);
+                        pooled.mean(d, d)
+                    })
+                    .fold((0.0, 0), |(m, n), v| (m + v, n + 1));
+                (n > 0 && p > 0.0).then(|| m / n as f64 / p)
+            })
+            .collect();
+        // The month factors of every year so far: steadier than one year's
+        // shape, as a multiplicative model's month effect is.
+        let months = pooled.month_factors(origin_date);
+        let year_months = months.map(|mf| {
+            (0..364i64)
+                .map(|k| mf[(origin_date - day(k)).month0() as usize])
+                .sum::<f64>()
+                / 364.0
         });
+        let weekdays = pooled.weekday_factors(origin_date);
+        for j in 1..=horizon as i64 {
+            let w_all = weekdays.map(|f| f[(origin_date + day(j)).weekday().num_days_from_monday() as usize]);
+            let parts = (months, year_months, growth, w_all);
+            out.push(match parts {
+                (Some(mf), Some(ym), Some(g), Some(w)) if ym > 0.0 && year_level > 0.0 => {
+                    let carried = year_level * g.powf((182.0 + j as f64) / 364.0);
+                    let m = (origin_date + day(j)).month0() as usize;
+                    scaled(carried * mf[m] / ym * w)
+                }
+                _ => match (shape(j), pooled_year, growth, pooled_weekday[((j - 1) % 7) as usize]) {
+                    (Some(sh), Some(py), Some(g), Some(w)) if py > 0.0 && year_level > 0.0 => {
+                        let carried = year_level * g.powf((182.0 + j as f64) / 364.0);
+                        scaled(carried * (sh / py).clamp(0.0, 10.0) * w)
+                    }
+                    _ => scaled(now91 * wd(j)),
+                },
+            });
+        }
     }
     // 3. the level a year ago: the 28 and 91 days before that origin
     out.push(scaled(mean(series, ly - 27, ly).0));
