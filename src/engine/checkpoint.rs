@@ -78,7 +78,7 @@ pub fn save(dir: &Path, vars: &[(String, Var, bool)], opt: &AdamW, state: &Train
     let tag = state.last_tag();
     let weights = values(vars);
     save_tensors(&weights, &weights_path(dir, &tag))?;
-    save_tensors(&opt.state(), &optim_path(dir, &tag))?;
+    save_tensors(&opt.state()?, &optim_path(dir, &tag))?;
     if improved {
         save_tensors(&weights, &weights_path(dir, BEST))?;
     }

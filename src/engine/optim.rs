@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use anyhow::{Result, anyhow};
 use candle_core::backprop::GradStore;
-use candle_core::{DType, Tensor, Var};
+use std::cell::RefCell;
+
+use candle_core::{CpuStorage, DType, InplaceOp1, Layout, Tensor, Var};
 
 /// Run `f` on a tensor's values when they are contiguous f32 on the CPU.
 fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
@@ -28,8 +30,16 @@ pub struct Param {
     /// Multiplies the schedule's rate (the encoder learns slower).
     pub lr_scale: f64,
     pub decay: bool,
-    m: Tensor,
-    v: Tensor,
+    moments: Moments,
+}
+
+/// The first and second moment estimates of one parameter: plain vectors
+/// updated in place beside an f32 CPU weight (a full fine-tuning step
+/// would otherwise allocate, fault in and copy three fresh copies of the
+/// 47 MB word-embedding table every step), tensors anywhere else.
+enum Moments {
+    Host { m: Vec<f32>, v: Vec<f32> },
+    Tensors { m: Tensor, v: Tensor },
 }
 
 pub struct AdamW {
@@ -63,15 +73,24 @@ impl AdamW {
     pub fn add(&mut self, name: &str, var: Var, lr_scale: f64) -> Result<()> {
         // Biases and layer-norm gains are not decayed (the usual practice).
         let decay = var.rank() > 1;
-        let m = var.zeros_like()?;
-        let v = var.zeros_like()?;
+        let moments = if is_host_f32(var.as_tensor()) {
+            let n = var.elem_count();
+            Moments::Host {
+                m: vec![0.0; n],
+                v: vec![0.0; n],
+            }
+        } else {
+            Moments::Tensors {
+                m: var.zeros_like()?,
+                v: var.zeros_like()?,
+            }
+        };
         self.params.push(Param {
             name: name.to_string(),
             var,
             lr_scale,
             decay,
-            m,
-            v,
+            moments,
         });
         Ok(())
     }
@@ -115,23 +134,37 @@ impl AdamW {
             let rate = lr * p.lr_scale;
             let decay = if p.decay { self.weight_decay } else { 0.0 };
             let hyper = (beta1, beta2, eps);
-            if fused_update(p, g, hyper, factor, rate, decay, (bc1, bc2))? {
-                continue;
-            }
+            let (m, v) = match &mut p.moments {
+                Moments::Host { m, v } => {
+                    let update = HostUpdate {
+                        grad: g,
+                        m: RefCell::new(m),
+                        v: RefCell::new(v),
+                        hyper,
+                        factor,
+                        rate,
+                        decay,
+                        bias: (bc1, bc2),
+                    };
+                    p.var.as_tensor().inplace_op1(&update)?;
+                    continue;
+                }
+                Moments::Tensors { m, v } => (m, v),
+            };
             let g = (g * factor)?;
-            let m = ((&p.m * self.beta1)? + (&g * (1.0 - self.beta1))?)?;
-            let v = ((&p.v * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?;
-            let mhat = (&m / bc1)?;
-            let vhat = (&v / bc2)?;
-            let update = (mhat / (vhat.sqrt()? + self.eps)?)?;
+            let new_m = ((&*m * beta1)? + (&g * (1.0 - beta1))?)?;
+            let new_v = ((&*v * beta2)? + (g.sqr()? * (1.0 - beta2))?)?;
+            let mhat = (&new_m / bc1)?;
+            let vhat = (&new_v / bc2)?;
+            let update = (mhat / (vhat.sqrt()? + eps)?)?;
             let mut w = p.var.as_tensor().clone();
-            if p.decay && self.weight_decay > 0.0 {
-                w = (w * (1.0 - rate * self.weight_decay))?;
+            if decay > 0.0 {
+                w = (w * (1.0 - rate * decay))?;
             }
             let w = (w - (update * rate)?)?;
             p.var.set(&w.detach())?;
-            p.m = m.detach();
-            p.v = v.detach();
+            *m = new_m.detach();
+            *v = new_v.detach();
         }
         Ok(StepInfo {
             grad_norm: norm,
@@ -140,25 +173,49 @@ impl AdamW {
     }
 
     /// The moment estimates, named `m.<param>` and `v.<param>`.
-    pub fn state(&self) -> HashMap<String, Tensor> {
+    pub fn state(&self) -> Result<HashMap<String, Tensor>> {
         let mut out = HashMap::new();
         for p in &self.params {
-            out.insert(format!("m.{}", p.name), p.m.clone());
-            out.insert(format!("v.{}", p.name), p.v.clone());
+            let (m, v) = match &p.moments {
+                Moments::Host { m, v } => {
+                    let shape = p.var.shape();
+                    let dev = p.var.device();
+                    (Tensor::from_slice(m, shape, dev)?, Tensor::from_slice(v, shape, dev)?)
+                }
+                Moments::Tensors { m, v } => (m.clone(), v.clone()),
+            };
+            out.insert(format!("m.{}", p.name), m);
+            out.insert(format!("v.{}", p.name), v);
         }
-        out
+        Ok(out)
     }
 
     pub fn load_state(&mut self, state: &HashMap<String, Tensor>, step: usize) -> Result<()> {
         for p in &mut self.params {
             let get = |k: String| {
-                state
+                let t = state
                     .get(&k)
-                    .cloned()
-                    .ok_or_else(|| anyhow!("the checkpoint has no optimiser state {k}"))
+                    .ok_or_else(|| anyhow!("the checkpoint has no optimiser state {k}"))?;
+                if t.shape() != p.var.shape() {
+                    return Err(anyhow!(
+                        "the checkpoint's optimiser state {k} has shape {:?}, the model's {:?}",
+                        t.dims(),
+                        p.var.dims()
+                    ));
+                }
+                Ok(t.clone())
             };
-            p.m = get(format!("m.{}", p.name))?.to_device(p.var.device())?;
-            p.v = get(format!("v.{}", p.name))?.to_device(p.var.device())?;
+            let (m, v) = (get(format!("m.{}", p.name))?, get(format!("v.{}", p.name))?);
+            match &mut p.moments {
+                Moments::Host { m: hm, v: hv } => {
+                    *hm = m.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+                    *hv = v.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+                }
+                Moments::Tensors { m: tm, v: tv } => {
+                    *tm = m.to_device(p.var.device())?;
+                    *tv = v.to_device(p.var.device())?;
+                }
+            }
         }
         self.step = step;
         Ok(())
@@ -176,65 +233,81 @@ pub fn schedule(base: f64, step: usize, warmup: usize, total: usize) -> f64 {
     base * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
 }
 
-/// The same update in one parallel pass over contiguous f32 CPU
-/// tensors (the tensor-op version above makes a dozen temporaries per
-/// parameter: most of a full fine-tuning step on a CPU). Returns false,
-/// changing nothing, when a tensor is elsewhere or of another kind.
-fn fused_update(
-    p: &mut Param,
-    g: &Tensor,
-    (beta1, beta2, eps): (f64, f64, f64),
+fn is_host_f32(t: &Tensor) -> bool {
+    t.device().is_cpu() && t.dtype() == DType::F32 && t.is_contiguous()
+}
+
+/// The AdamW update of one f32 CPU weight, applied to its storage in
+/// place, with the moments updated beside it, in one parallel pass (the
+/// tensor-op version makes a dozen temporaries per parameter: most of a
+/// full fine-tuning step on a CPU).
+struct HostUpdate<'a> {
+    grad: &'a Tensor,
+    m: RefCell<&'a mut Vec<f32>>,
+    v: RefCell<&'a mut Vec<f32>>,
+    hyper: (f64, f64, f64),
     factor: f64,
     rate: f64,
     decay: f64,
-    (bc1, bc2): (f64, f64),
-) -> Result<bool> {
-    use rayon::prelude::*;
-    const CHUNK: usize = 1 << 14;
-    let (b1, b2, eps) = (beta1 as f32, beta2 as f32, eps as f32);
-    let (factor, rate, bc1, bc2) = (factor as f32, rate as f32, bc1 as f32, bc2 as f32);
-    let shrink = 1.0 - rate * decay as f32;
-    let w_t = p.var.as_tensor().clone();
-    let out = with_f32(g, |g| {
-        with_f32(&p.m, |m| {
-            with_f32(&p.v, |v| {
-                with_f32(&w_t, |w| {
-                    let n = w.len();
-                    if g.len() != n || m.len() != n || v.len() != n {
-                        return None;
-                    }
-                    let (mut nm, mut nv, mut nw) = (vec![0f32; n], vec![0f32; n], vec![0f32; n]);
-                    nm.par_chunks_mut(CHUNK)
-                        .zip(nv.par_chunks_mut(CHUNK))
-                        .zip(nw.par_chunks_mut(CHUNK))
-                        .enumerate()
-                        .for_each(|(c, ((cm, cv), cw))| {
-                            let off = c * CHUNK;
-                            for i in 0..cm.len() {
-                                let j = off + i;
-                                let gj = g[j] * factor;
-                                let mj = b1 * m[j] + (1.0 - b1) * gj;
-                                let vj = b2 * v[j] + (1.0 - b2) * gj * gj;
-                                cm[i] = mj;
-                                cv[i] = vj;
-                                let update = (mj / bc1) / ((vj / bc2).sqrt() + eps);
-                                cw[i] = w[j] * shrink - rate * update;
-                            }
-                        });
-                    Some((nm, nv, nw))
-                })
-            })
-        })
-    });
-    let Some((nm, nv, nw)) = out.flatten().flatten().flatten().flatten() else {
-        return Ok(false);
-    };
-    let shape = w_t.shape().clone();
-    let dev = w_t.device().clone();
-    p.var.set(&Tensor::from_vec(nw, shape.clone(), &dev)?)?;
-    p.m = Tensor::from_vec(nm, shape.clone(), &dev)?;
-    p.v = Tensor::from_vec(nv, shape, &dev)?;
-    Ok(true)
+    bias: (f64, f64),
+}
+
+impl InplaceOp1 for HostUpdate<'_> {
+    fn name(&self) -> &'static str {
+        "adamw-host"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        use rayon::prelude::*;
+        const CHUNK: usize = 1 << 14;
+        let CpuStorage::F32(all) = storage else {
+            candle_core::bail!("adamw-host: the weight is not f32");
+        };
+        let Some((a, b)) = layout.contiguous_offsets() else {
+            candle_core::bail!("adamw-host: the weight is not contiguous");
+        };
+        let w = &mut all[a..b];
+        let grad = self.grad.contiguous()?;
+        let (g_storage, g_layout) = grad.storage_and_layout();
+        let candle_core::Storage::Cpu(CpuStorage::F32(g_all)) = &*g_storage else {
+            candle_core::bail!("adamw-host: the gradient is not f32 on the CPU");
+        };
+        let Some((ga, gb)) = g_layout.contiguous_offsets() else {
+            candle_core::bail!("adamw-host: the gradient is not contiguous");
+        };
+        let g = &g_all[ga..gb];
+        let mut m = self.m.borrow_mut();
+        let mut v = self.v.borrow_mut();
+        let n = w.len();
+        if g.len() != n || m.len() != n || v.len() != n {
+            candle_core::bail!(
+                "adamw-host: sizes differ (weight {n}, gradient {}, moments {})",
+                g.len(),
+                m.len()
+            );
+        }
+        let (beta1, beta2, eps) = self.hyper;
+        let (b1, b2, eps) = (beta1 as f32, beta2 as f32, eps as f32);
+        let (factor, rate) = (self.factor as f32, self.rate as f32);
+        let (bc1, bc2) = (self.bias.0 as f32, self.bias.1 as f32);
+        let shrink = 1.0 - rate * self.decay as f32;
+        w.par_chunks_mut(CHUNK)
+            .zip(m.par_chunks_mut(CHUNK))
+            .zip(v.par_chunks_mut(CHUNK))
+            .zip(g.par_chunks(CHUNK))
+            .for_each(|(((cw, cm), cv), cg)| {
+                for i in 0..cw.len() {
+                    let gi = cg[i] * factor;
+                    let mi = b1 * cm[i] + (1.0 - b1) * gi;
+                    let vi = b2 * cv[i] + (1.0 - b2) * gi * gi;
+                    cm[i] = mi;
+                    cv[i] = vi;
+                    let update = (mi / bc1) / ((vi / bc2).sqrt() + eps);
+                    cw[i] = cw[i] * shrink - rate * update;
+                }
+            });
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -282,7 +355,7 @@ mod tests {
         for (a, b) in got[0].iter().zip(want) {
             assert!((a - b).abs() < 1e-5, "{got:?} vs {want:?}");
         }
-        let state = opt.state();
+        let state = opt.state().unwrap();
         let m: Vec<Vec<f32>> = state["m.w"].to_vec2().unwrap();
         let v: Vec<Vec<f32>> = state["v.w"].to_vec2().unwrap();
         assert!(
