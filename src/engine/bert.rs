@@ -16,7 +16,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use candle_core::{D, DType, Device, Module, Tensor};
-use candle_nn::{Embedding, Linear, VarBuilder, VarMap};
+use candle_nn::{Embedding, VarBuilder, VarMap};
+
+use super::fused;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -174,118 +176,52 @@ impl LayerNorm {
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        // On the CPU, one pass with its own backward (below); elsewhere the
+        // On the CPU, one pass with its own backward (engine/fused.rs); elsewhere the
         // chain of small ops candle can differentiate (candle's fused
         // kernel has no backward).
         if x.device().is_cpu() && x.dtype() == DType::F32 {
-            let x = x.contiguous()?;
-            let normed = x.apply_op1(Normalize { eps: self.eps })?;
-            normed.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)
+            fused::scale_shift(&fused::normalize(x, self.eps)?, &self.weight, &self.bias)
         } else {
             candle_nn::ops::layer_norm_slow(x, &self.weight, &self.bias, self.eps)
         }
     }
 }
 
-/// (x - mean) / sqrt(var + eps) over the last dimension, f32 on the CPU, in
-/// one pass over each row, and its gradient in one more:
-/// dx = (g - mean(g) - y * mean(g * y)) / sqrt(var + eps), y the output.
-struct Normalize {
-    eps: f32,
+/// A dense layer, `weight` (output, input) and `bias` (output) as Hugging
+/// Face names them: candle_nn's `Linear`, with the bias added by a fused
+/// op whose gradient is a parallel column sum (candle reduces a
+/// broadcast's gradient with a slow strided loop: 7 % of a full
+/// fine-tuning step).
+struct Dense {
+    weight: Tensor,
+    bias: Tensor,
 }
 
-/// The row length and the contiguous f32 data of a CPU tensor's storage.
-fn rows_of<'a>(s: &'a candle_core::CpuStorage, l: &candle_core::Layout) -> candle_core::Result<(usize, &'a [f32])> {
-    let (a, b) = l
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg("normalize: the input is not contiguous".into()))?;
-    let dim = *l
-        .shape()
-        .dims()
-        .last()
-        .ok_or_else(|| candle_core::Error::Msg("normalize: a scalar has no rows".into()))?;
-    Ok((dim.max(1), &s.as_slice::<f32>()?[a..b]))
-}
-
-impl candle_core::CustomOp1 for Normalize {
-    fn name(&self) -> &'static str {
-        "skuplan-normalize"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s: &candle_core::CpuStorage,
-        l: &candle_core::Layout,
-    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        use rayon::prelude::*;
-        let (dim, x) = rows_of(s, l)?;
-        let mut out = vec![0f32; x.len()];
-        out.par_chunks_mut(dim).zip(x.par_chunks(dim)).for_each(|(o, r)| {
-            let n = r.len() as f32;
-            let mean = r.iter().sum::<f32>() / n;
-            let var = r.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-            let inv = (var + self.eps).sqrt().recip();
-            for (o, v) in o.iter_mut().zip(r) {
-                *o = (v - mean) * inv;
-            }
-        });
-        Ok((candle_core::CpuStorage::F32(out), l.shape().clone()))
-    }
-
-    fn bwd(&self, arg: &Tensor, res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        let grad = grad_res.contiguous()?;
-        let g = arg.apply_op3_no_bwd(res, &grad, &NormalizeGrad { eps: self.eps })?;
-        Ok(Some(g))
+impl Dense {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let dims = x.dims().to_vec();
+        let (&input, lead) = dims
+            .split_last()
+            .ok_or_else(|| candle_core::Error::Msg("a dense layer needs at least one dimension".into()))?;
+        let rows: usize = lead.iter().product();
+        let y = x.contiguous()?.reshape((rows, input))?.matmul(&self.weight.t()?)?;
+        let y = fused::add_bias(&y, &self.bias)?;
+        let mut out = lead.to_vec();
+        out.push(self.bias.elem_count());
+        y.reshape(out)
     }
 }
 
-/// The gradient of [`Normalize`] from its input, output and the output's
-/// gradient.
-struct NormalizeGrad {
-    eps: f32,
-}
-
-impl candle_core::CustomOp3 for NormalizeGrad {
-    fn name(&self) -> &'static str {
-        "skuplan-normalize-grad"
-    }
-
-    fn cpu_fwd(
-        &self,
-        sx: &candle_core::CpuStorage,
-        lx: &candle_core::Layout,
-        sy: &candle_core::CpuStorage,
-        ly: &candle_core::Layout,
-        sg: &candle_core::CpuStorage,
-        lg: &candle_core::Layout,
-    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        use rayon::prelude::*;
-        let (dim, x) = rows_of(sx, lx)?;
-        let (_, y) = rows_of(sy, ly)?;
-        let (_, g) = rows_of(sg, lg)?;
-        if x.len() != y.len() || x.len() != g.len() {
-            candle_core::bail!("normalize-grad: shapes differ");
-        }
-        let mut out = vec![0f32; x.len()];
-        out.par_chunks_mut(dim)
-            .zip(x.par_chunks(dim).zip(y.par_chunks(dim).zip(g.par_chunks(dim))))
-            .for_each(|(o, (xr, (yr, gr)))| {
-                let n = xr.len() as f32;
-                let mean = xr.iter().sum::<f32>() / n;
-                let var = xr.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-                let inv = (var + self.eps).sqrt().recip();
-                let mean_g = gr.iter().sum::<f32>() / n;
-                let mean_gy = gr.iter().zip(yr).map(|(a, b)| a * b).sum::<f32>() / n;
-                for ((o, gv), yv) in o.iter_mut().zip(gr).zip(yr) {
-                    *o = (gv - mean_g - yv * mean_gy) * inv;
-                }
-            });
-        Ok((candle_core::CpuStorage::F32(out), lx.shape().clone()))
-    }
-}
-
-fn linear(input: usize, output: usize, vb: VarBuilder) -> candle_core::Result<Linear> {
-    candle_nn::linear(input, output, vb)
+fn linear(input: usize, output: usize, vb: VarBuilder) -> candle_core::Result<Dense> {
+    let inner = candle_nn::linear(input, output, vb)?;
+    let bias = inner
+        .bias()
+        .cloned()
+        .ok_or_else(|| candle_core::Error::Msg("a dense layer without a bias".into()))?;
+    Ok(Dense {
+        weight: inner.weight().clone(),
+        bias,
+    })
 }
 
 struct Embeddings {
@@ -324,13 +260,13 @@ impl Embeddings {
 }
 
 struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attn_out: Linear,
+    query: Dense,
+    key: Dense,
+    value: Dense,
+    attn_out: Dense,
     attn_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
+    intermediate: Dense,
+    output: Dense,
     out_norm: LayerNorm,
     heads: usize,
     head_dim: usize,
@@ -386,7 +322,7 @@ impl Layer {
         let inner = match self.act.as_str() {
             "relu" => inner.relu()?,
             "gelu_new" => inner.gelu()?,
-            _ => inner.gelu_erf()?,
+            _ => fused::gelu_erf(&inner)?,
         };
         let out = drop.apply(&self.output.forward(&inner)?, self.hidden_dropout)?;
         self.out_norm.forward(&out.add(&x)?)

@@ -6,6 +6,7 @@ pub mod bert;
 pub mod checkpoint;
 pub mod device;
 pub mod encoder;
+pub mod fused;
 pub mod model;
 pub mod optim;
 pub mod run;

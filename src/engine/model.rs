@@ -9,6 +9,7 @@ use candle_nn::{Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::bert::Dropout;
+use super::fused::gelu_erf;
 
 /// The quantile levels the head predicts, in output order.
 pub const QUANTILES: [f64; 3] = [0.1, 0.5, 0.9];
@@ -69,9 +70,9 @@ impl DemandHead {
         let t = self.text_proj.forward(text)?.tanh()?;
         let t = if self.config.use_text { t } else { t.zeros_like()? };
         let x = Tensor::cat(&[&t, features], D::Minus1)?;
-        let x = self.l1.forward(&x)?.gelu_erf()?;
+        let x = gelu_erf(&self.l1.forward(&x)?)?;
         let x = drop.apply(&x, self.config.dropout)?;
-        let x = self.l2.forward(&x)?.gelu_erf()?;
+        let x = gelu_erf(&self.l2.forward(&x)?)?;
         let x = drop.apply(&x, self.config.dropout)?;
         let raw = self.out.forward(&x)?;
         let (b, _) = raw.dims2()?;
