@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod device;
 pub mod encoder;
 pub mod fused;
+pub mod memory;
 pub mod model;
 pub mod optim;
 pub mod run;

@@ -634,6 +634,7 @@ pub fn train(
     resume: Option<TrainState>,
     control: &mut dyn Control,
 ) -> Result<Outcome> {
+    let _memory = super::memory::HoldMemory::new();
     let dev = model.device().clone();
     let f = prep.features;
     let h = prep.horizon;
