@@ -260,6 +260,41 @@ fn forecasts_never_cross_and_cover_every_series() {
             assert!(0.0 <= f.p10[d] && f.p10[d] <= f.p50[d] && f.p50[d] <= f.p90[d], "{f:?}");
         }
     }
+    // The share of the head's correction kept is the one with the lowest
+    // validation loss, travels with the run, and moves p50 along the line
+    // from the base forecast (share 0) to the head's (share 1).
+    let c = &s.correction;
+    assert_eq!(
+        c.losses.iter().map(|l| l.0).collect::<Vec<_>>(),
+        [0.0, 0.25, 0.5, 0.75, 1.0]
+    );
+    let best = c.losses.iter().map(|l| l.1).fold(f64::INFINITY, f64::min);
+    assert!(
+        c.losses.iter().any(|&(share, loss)| share == c.chosen && loss == best),
+        "{c:?}"
+    );
+    assert_eq!(loaded.model.head.correction, c.chosen);
+    assert_eq!(loaded.meta.calibration.correction, c.chosen);
+    let mut at = loaded;
+    at.model.head.correction = 0.0;
+    let base = run::forecast(&at, &data, None).unwrap();
+    at.model.head.correction = 1.0;
+    let head = run::forecast(&at, &data, None).unwrap();
+    assert_ne!(base, head, "the head learnt no correction at all");
+    for ((b, h), f) in base.iter().zip(&head).zip(&fc) {
+        for d in 0..7 {
+            if b.p50[d] > 0.0 && h.p50[d] > 0.0 {
+                let line = b.p50[d] + c.chosen * (h.p50[d] - b.p50[d]);
+                assert!(
+                    (f.p50[d] - line).abs() < 1e-3 * (1.0 + line.abs()),
+                    "{} vs {line}",
+                    f.p50[d]
+                );
+            }
+        }
+    }
+    at.model.head.correction = c.chosen;
+    let loaded = at;
     // A new SKU with no history still gets a forecast (from its text).
     let mut with_new = data.clone();
     let mut fresh = with_new.demand[0].clone();

@@ -45,6 +45,10 @@ pub struct DemandHead {
     l2: Linear,
     out: Linear,
     pub config: HeadConfig,
+    /// The share of its learnt correction the head adds to the base
+    /// forecast (1 while training; after it, the share that scores best on
+    /// the validation windows, see `train::choose_correction`).
+    pub correction: f64,
 }
 
 fn softplus(x: &Tensor) -> candle_core::Result<Tensor> {
@@ -61,6 +65,7 @@ impl DemandHead {
             l2: candle_nn::linear(cfg.hidden, cfg.hidden, vb.pp("l2"))?,
             out: candle_nn::linear(cfg.hidden, 3 * cfg.horizon, vb.pp("out"))?,
             config: cfg.clone(),
+            correction: 1.0,
         })
     }
 
@@ -84,6 +89,9 @@ impl DemandHead {
         let mut mid = raw.narrow(1, 1, 1)?;
         if let Some(at) = self.config.base_offset {
             let base = features.narrow(1, at, self.config.horizon)?.unsqueeze(1)?;
+            if self.correction != 1.0 {
+                mid = (mid * self.correction)?;
+            }
             mid = mid.add(&base)?;
         }
         let lower = softplus(&raw.narrow(1, 0, 1)?)?;

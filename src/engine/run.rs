@@ -23,7 +23,9 @@ use super::checkpoint::{self, TrainState};
 use super::device::{self, DeviceChoice};
 use super::encoder::{Encoder, ModelDir};
 use super::model::HeadConfig;
-use super::train::{self, Calibration, Control, DemandModel, EvalMetrics, Mode, Outcome, Stop, TrainConfig};
+use super::train::{
+    self, Calibration, Control, Correction, DemandModel, EvalMetrics, Mode, Outcome, Stop, TrainConfig,
+};
 use super::worker::EngineEvent;
 use crate::domain::{Dataset, SeriesForecast};
 use crate::forecast::baselines::QuantileForecast;
@@ -70,6 +72,9 @@ pub struct RunMeta {
     pub validation: Option<EvalMetrics>,
     pub test: Option<EvalMetrics>,
     pub calibration: Calibration,
+    /// The validation losses behind `calibration.correction`.
+    #[serde(default)]
+    pub correction: Option<Correction>,
     pub parameters: usize,
     pub samples: [usize; 3],
     pub train_seconds: f64,
@@ -85,6 +90,7 @@ pub struct RunSummary {
     pub validation: EvalMetrics,
     pub test: Option<EvalMetrics>,
     pub calibration: Calibration,
+    pub correction: Correction,
     pub parameters: usize,
     pub train_seconds: f64,
     pub device: String,
@@ -113,6 +119,19 @@ impl RunSummary {
                 t.mse,
                 t.mae,
                 100.0 * t.coverage
+            ));
+        }
+        if !self.correction.losses.is_empty() {
+            let tried: Vec<String> = self
+                .correction
+                .losses
+                .iter()
+                .map(|(share, loss)| format!("{:.0} % {loss:.4}", 100.0 * share))
+                .collect();
+            s.push_str(&format!(
+                "the head's correction to the base forecast: {:.0} % kept (validation pinball by share kept: {})\n",
+                100.0 * self.correction.chosen,
+                tried.join(", ")
             ));
         }
         s.push_str("(on demand scaled per series: 1 = one plus the series' 91-day mean)\n");
@@ -243,6 +262,7 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
         validation: None,
         test: None,
         calibration: Calibration::default(),
+        correction: None,
         parameters: 0,
         samples: [prep.train.n, prep.validation.n, prep.test.n],
         train_seconds: 0.0,
@@ -270,6 +290,7 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
     meta.validation = Some(outcome.best);
     meta.test = outcome.test;
     meta.calibration = outcome.calibration;
+    meta.correction = Some(outcome.correction.clone());
     meta.parameters = outcome.parameters;
     meta.train_seconds = clock.elapsed().as_secs_f64();
     write_meta(out, &meta)?;
@@ -281,6 +302,7 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
         validation: outcome.best,
         test: outcome.test,
         calibration: outcome.calibration,
+        correction: outcome.correction,
         parameters: outcome.parameters,
         train_seconds: meta.train_seconds,
         device: selected.label,
@@ -334,7 +356,8 @@ pub fn load_run(dir: &Path, device: Option<DeviceChoice>) -> Result<LoadedRun> {
         )
     })?;
     let encoder = Encoder::load(&mdir, &selected.device, meta.train.max_len)?;
-    let model = DemandModel::new(encoder, &meta.head, meta.train.seed)?;
+    let mut model = DemandModel::new(encoder, &meta.head, meta.train.seed)?;
+    model.head.correction = meta.calibration.correction;
     let vars = model.trainable(meta.train.mode, meta.train.top_k)?;
     checkpoint::load_into(&dir.join("checkpoint"), checkpoint::BEST, &vars, None, 0)?;
     let mut cache = HashMap::new();

@@ -530,11 +530,23 @@ pub fn score(pred: &[f32], s: &Samples, h: usize, cal: Calibration) -> EvalMetri
 pub struct Calibration {
     pub lower: f64,
     pub upper: f64,
+    /// The share of the head's correction to the base forecast that is
+    /// kept (see [`choose_correction`]); runs from before it kept all.
+    #[serde(default = "one")]
+    pub correction: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl Default for Calibration {
     fn default() -> Self {
-        Calibration { lower: 1.0, upper: 1.0 }
+        Calibration {
+            lower: 1.0,
+            upper: 1.0,
+            correction: 1.0,
+        }
     }
 }
 
@@ -574,6 +586,7 @@ impl Calibration {
         Calibration {
             lower: q90(lo),
             upper: q90(hi),
+            correction: 1.0,
         }
     }
 }
@@ -613,6 +626,8 @@ pub struct Outcome {
     pub best: EvalMetrics,
     pub test: Option<EvalMetrics>,
     pub calibration: Calibration,
+    /// How much of the head's correction to the base is kept, and why.
+    pub correction: Correction,
     pub parameters: usize,
     /// Head mode: the frozen encoder's embedding of every text (row i is
     /// `prep.texts[i]`), so the run can cache them without encoding again.
@@ -804,8 +819,12 @@ pub fn train(
     {
         checkpoint::load_into(dir, checkpoint::BEST, &vars, None, state.step)?;
     }
+    let correction = choose_correction(model, &side, prep)?;
     let vpred = predict_split(model, &side, &prep.texts, &prep.validation)?;
-    let calibration = Calibration::fit(&vpred, &prep.validation, h);
+    let calibration = Calibration {
+        correction: correction.chosen,
+        ..Calibration::fit(&vpred, &prep.validation, h)
+    };
     let best = score(&vpred, &prep.validation, h, calibration);
     let test = if prep.test.n > 0 {
         let tpred = predict_split(model, &side, &prep.texts, &prep.test)?;
@@ -823,9 +842,59 @@ pub fn train(
         best,
         test,
         calibration,
+        correction,
         parameters,
         text_table,
     })
+}
+
+/// The validation pinball loss with each share of the head's correction
+/// to the base forecast, and the share chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    pub chosen: f64,
+    pub losses: Vec<(f64, f64)>,
+}
+
+/// Shares of the correction tried, from the base alone to all of it.
+const SHARES: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+
+/// How much of its learnt correction the head should add to the base
+/// forecast: the share with the lowest pinball loss on the validation
+/// windows (band calibrated for each). The head is trained on windows
+/// from every season of earlier years and can learn a correction that
+/// fits them and not the present; shrinking it toward the
+/// multiplicative base when the most recent windows say so is plain
+/// model selection, and with no base (or no validation windows) the
+/// whole correction is kept. Leaves the chosen share set on the head.
+pub fn choose_correction(model: &mut DemandModel, side: &TextSide, prep: &Prepared) -> Result<Correction> {
+    let h = prep.horizon;
+    if model.head.config.base_offset.is_none() || prep.validation.n == 0 {
+        model.head.correction = 1.0;
+        return Ok(Correction {
+            chosen: 1.0,
+            losses: Vec::new(),
+        });
+    }
+    let mut losses = Vec::new();
+    for share in SHARES {
+        model.head.correction = share;
+        let pred = predict_split(model, side, &prep.texts, &prep.validation)?;
+        let cal = Calibration::fit(&pred, &prep.validation, h);
+        losses.push((share, score(&pred, &prep.validation, h, cal).loss));
+    }
+    // Ties go to the larger share (SHARES ascends): the model as trained.
+    let chosen = losses
+        .iter()
+        .copied()
+        .filter(|(_, l)| l.is_finite())
+        .fold(None::<(f64, f64)>, |best, (s, l)| match best {
+            Some((_, bl)) if bl < l => best,
+            _ => Some((s, l)),
+        })
+        .map_or(1.0, |(s, _)| s);
+    model.head.correction = chosen;
+    Ok(Correction { chosen, losses })
 }
 
 /// A copy of the variables' values (`Var::set` writes in place, so a
