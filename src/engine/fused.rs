@@ -385,23 +385,22 @@ impl CustomOp3 for ScaleShift {
     }
 }
 
+/// The largest absolute difference between two tensors (tests compare the
+/// fused kernels with candle's ops).
+#[cfg(test)]
+pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+    let d = a
+        .sub(b)
+        .and_then(|d| d.abs())
+        .and_then(|d| d.flatten_all())
+        .and_then(|d| d.max(0));
+    d.and_then(|d| d.to_scalar()).unwrap_or(f32::INFINITY)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use candle_core::{Device, Var};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        a.sub(b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar()
-            .unwrap()
-    }
 
     fn var(shape: &[usize], mean: f32, std: f32) -> Var {
         Var::from_tensor(&Tensor::randn(mean, std, shape, &Device::Cpu).unwrap()).unwrap()
