@@ -519,7 +519,7 @@ mod tests {
         let r = Tensor::randn(0f32, 1.0, (3, 5, 16), &dev).unwrap();
         let fused = ln.forward(x.as_tensor()).unwrap();
         let slow = candle_nn::ops::layer_norm_slow(x.as_tensor(), w.as_tensor(), b.as_tensor(), 1e-12).unwrap();
-        let diff = fused::max_diff;
+        let diff = skuplan_kernels::max_diff;
         assert!(diff(&fused, &slow) < 1e-5, "forward {}", diff(&fused, &slow));
         let gf = fused.mul(&r).unwrap().sum_all().unwrap().backward().unwrap();
         let gs = slow.mul(&r).unwrap().sum_all().unwrap().backward().unwrap();

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use anyhow::{Result, anyhow};
 use candle_core::backprop::GradStore;
-use std::cell::RefCell;
 
-use candle_core::{CpuStorage, DType, InplaceOp1, Layout, Tensor, Var};
+use candle_core::{DType, Tensor, Var};
+use skuplan_kernels::{AdamWStep, adamw_in_place, is_host_f32};
 
 /// Run `f` on a tensor's values when they are contiguous f32 on the CPU.
 fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
@@ -133,20 +133,18 @@ impl AdamW {
             };
             let rate = lr * p.lr_scale;
             let decay = if p.decay { self.weight_decay } else { 0.0 };
-            let hyper = (beta1, beta2, eps);
             let (m, v) = match &mut p.moments {
                 Moments::Host { m, v } => {
-                    let update = HostUpdate {
-                        grad: g,
-                        m: RefCell::new(m),
-                        v: RefCell::new(v),
-                        hyper,
+                    let step = AdamWStep {
+                        beta1,
+                        beta2,
+                        eps,
                         factor,
                         rate,
                         decay,
                         bias: (bc1, bc2),
                     };
-                    p.var.as_tensor().inplace_op1(&update)?;
+                    adamw_in_place(p.var.as_tensor(), g, m, v, step)?;
                     continue;
                 }
                 Moments::Tensors { m, v } => (m, v),
@@ -231,83 +229,6 @@ pub fn schedule(base: f64, step: usize, warmup: usize, total: usize) -> f64 {
     let span = total.saturating_sub(warmup).max(1) as f64;
     let progress = ((step - warmup) as f64 / span).min(1.0);
     base * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
-}
-
-fn is_host_f32(t: &Tensor) -> bool {
-    t.device().is_cpu() && t.dtype() == DType::F32 && t.is_contiguous()
-}
-
-/// The AdamW update of one f32 CPU weight, applied to its storage in
-/// place, with the moments updated beside it, in one parallel pass (the
-/// tensor-op version makes a dozen temporaries per parameter: most of a
-/// full fine-tuning step on a CPU).
-struct HostUpdate<'a> {
-    grad: &'a Tensor,
-    m: RefCell<&'a mut Vec<f32>>,
-    v: RefCell<&'a mut Vec<f32>>,
-    hyper: (f64, f64, f64),
-    factor: f64,
-    rate: f64,
-    decay: f64,
-    bias: (f64, f64),
-}
-
-impl InplaceOp1 for HostUpdate<'_> {
-    fn name(&self) -> &'static str {
-        "adamw-host"
-    }
-
-    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
-        use rayon::prelude::*;
-        const CHUNK: usize = 1 << 14;
-        let CpuStorage::F32(all) = storage else {
-            candle_core::bail!("adamw-host: the weight is not f32");
-        };
-        let Some((a, b)) = layout.contiguous_offsets() else {
-            candle_core::bail!("adamw-host: the weight is not contiguous");
-        };
-        let w = &mut all[a..b];
-        let grad = self.grad.contiguous()?;
-        let (g_storage, g_layout) = grad.storage_and_layout();
-        let candle_core::Storage::Cpu(CpuStorage::F32(g_all)) = &*g_storage else {
-            candle_core::bail!("adamw-host: the gradient is not f32 on the CPU");
-        };
-        let Some((ga, gb)) = g_layout.contiguous_offsets() else {
-            candle_core::bail!("adamw-host: the gradient is not contiguous");
-        };
-        let g = &g_all[ga..gb];
-        let mut m = self.m.borrow_mut();
-        let mut v = self.v.borrow_mut();
-        let n = w.len();
-        if g.len() != n || m.len() != n || v.len() != n {
-            candle_core::bail!(
-                "adamw-host: sizes differ (weight {n}, gradient {}, moments {})",
-                g.len(),
-                m.len()
-            );
-        }
-        let (beta1, beta2, eps) = self.hyper;
-        let (b1, b2, eps) = (beta1 as f32, beta2 as f32, eps as f32);
-        let (factor, rate) = (self.factor as f32, self.rate as f32);
-        let (bc1, bc2) = (self.bias.0 as f32, self.bias.1 as f32);
-        let shrink = 1.0 - rate * self.decay as f32;
-        w.par_chunks_mut(CHUNK)
-            .zip(m.par_chunks_mut(CHUNK))
-            .zip(v.par_chunks_mut(CHUNK))
-            .zip(g.par_chunks(CHUNK))
-            .for_each(|(((cw, cm), cv), cg)| {
-                for i in 0..cw.len() {
-                    let gi = cg[i] * factor;
-                    let mi = b1 * cm[i] + (1.0 - b1) * gi;
-                    let vi = b2 * cv[i] + (1.0 - b2) * gi * gi;
-                    cm[i] = mi;
-                    cv[i] = vi;
-                    let update = (mi / bc1) / ((vi / bc2).sqrt() + eps);
-                    cw[i] = cw[i] * shrink - rate * update;
-                }
-            });
-        Ok(())
-    }
 }
 
 #[cfg(test)]
