@@ -1154,7 +1154,14 @@ impl App {
             EngineEvent::Finished(s) => {
                 t.running = false;
                 t.paused = false;
-                t.outcome = Some(s.describe().lines().take(2).collect::<Vec<_>>().join("  "));
+                let mut outcome = s.describe().lines().take(2).collect::<Vec<_>>().join("  ");
+                if !s.correction.losses.is_empty() {
+                    outcome.push_str(&format!(
+                        "  the head's correction to the base forecast: {:.0} % kept (best on validation)",
+                        100.0 * s.correction.chosen
+                    ));
+                }
+                t.outcome = Some(outcome);
                 self.status = format!("training {:?}; forecasting with the model", s.stop);
                 if let Some(l) = &self.loaded
                     && s.best_epoch > 0
