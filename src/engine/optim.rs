@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use anyhow::{Result, anyhow};
 use candle_core::backprop::GradStore;
-
 use candle_core::{DType, Tensor, Var};
 use skuplan_kernels::{AdamWStep, adamw_in_place, is_host_f32};
 
@@ -283,5 +282,44 @@ mod tests {
             (m[0][2] + 0.1).abs() < 1e-6 && (v[0][2] - 0.001).abs() < 1e-7,
             "{m:?} {v:?}"
         );
+    }
+
+    /// The in-place CPU update and the tensor-op one (CUDA's) agree over
+    /// several steps with decay and clipping, moments included.
+    #[test]
+    fn the_in_place_and_tensor_updates_agree() {
+        let dev = Device::Cpu;
+        let start = Tensor::new(&[[0.5f32, -1.5, 2.0], [0.1, 0.0, -0.3]], &dev).unwrap();
+        let a = Var::from_tensor(&start).unwrap();
+        let b = Var::from_tensor(&start).unwrap();
+        let mut opt = AdamW::new(0.05);
+        opt.add("a", a.clone(), 1.0).unwrap();
+        opt.add("b", b.clone(), 1.0).unwrap();
+        // The second parameter takes the path a GPU tensor would.
+        opt.params[1].moments = Moments::Tensors {
+            m: b.zeros_like().unwrap(),
+            v: b.zeros_like().unwrap(),
+        };
+        assert!(matches!(opt.params[0].moments, Moments::Host { .. }));
+        let target = Tensor::new(&[[1f32, 2.0, -1.0], [0.5, 0.5, 0.5]], &dev).unwrap();
+        for _ in 0..5 {
+            let loss = (a.as_tensor().sub(&target).unwrap().sqr().unwrap().sum_all().unwrap()
+                + b.as_tensor().sub(&target).unwrap().sqr().unwrap().sum_all().unwrap())
+            .unwrap();
+            opt.step(&loss.backward().unwrap(), 0.1, 1.0).unwrap();
+        }
+        let state = opt.state().unwrap();
+        for (x, y) in [
+            (a.as_tensor().clone(), b.as_tensor().clone()),
+            (state["m.a"].clone(), state["m.b"].clone()),
+            (state["v.a"].clone(), state["v.b"].clone()),
+        ] {
+            let x: Vec<Vec<f32>> = x.to_vec2().unwrap();
+            let y: Vec<Vec<f32>> = y.to_vec2().unwrap();
+            for (p, q) in x.iter().flatten().zip(y.iter().flatten()) {
+                assert!((p - q).abs() < 1e-5, "{x:?} vs {y:?}");
+            }
+        }
+        assert_ne!(a.as_tensor().to_vec2::<f32>().unwrap(), start.to_vec2::<f32>().unwrap());
     }
 }
