@@ -16,9 +16,9 @@ fn secs(s: f64) -> String {
 }
 
 /// How long a run will take here, from rates measured with `skuplan bench
-/// train` on 2 CPU cores (MiniLM, batch 32, 32 tokens): head ~15,000
-/// windows/s once the texts are encoded (~100 texts/s), top-k ~100/s,
-/// full ~25/s.
+/// train` on 2 CPU cores (MiniLM, batch 32, 32 tokens) with a release
+/// build: head ~15,000 windows/s once the texts are encoded (~100
+/// texts/s), top-k ~110/s, full ~32/s.
 fn estimate(app: &App) -> String {
     let cfg = &app.train_config;
     let series = app.loaded.as_ref().map_or(0, |l| l.dataset.demand.len());
@@ -26,8 +26,8 @@ fn estimate(app: &App) -> String {
     let texts = (series * 5) as f64;
     let rate = match cfg.mode {
         crate::engine::Mode::Head => 15_000.0,
-        crate::engine::Mode::TopK => 100.0,
-        crate::engine::Mode::Full => 25.0,
+        crate::engine::Mode::TopK => 110.0,
+        crate::engine::Mode::Full => 32.0,
     };
     let secs = texts / 100.0 + windows * cfg.epochs as f64 / rate;
     if secs < 90.0 {
