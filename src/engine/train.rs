@@ -876,10 +876,24 @@ pub fn choose_correction(model: &mut DemandModel, side: &TextSide, prep: &Prepar
             losses: Vec::new(),
         });
     }
+    // The median is base + share x correction and the band moves with it,
+    // so two passes (no correction, all of it) give every share.
+    model.head.correction = 0.0;
+    let none = predict_split(model, side, &prep.texts, &prep.validation)?;
+    model.head.correction = 1.0;
+    let all = predict_split(model, side, &prep.texts, &prep.validation)?;
     let mut losses = Vec::new();
     for share in SHARES {
-        model.head.correction = share;
-        let pred = predict_split(model, side, &prep.texts, &prep.validation)?;
+        let mut pred = all.clone();
+        for r in 0..prep.validation.n {
+            for d in 0..h {
+                let mid = r * 3 * h + h + d;
+                let shift = (share as f32 - 1.0) * (all[mid] - none[mid]);
+                for k in 0..3 {
+                    pred[r * 3 * h + k * h + d] += shift;
+                }
+            }
+        }
         let cal = Calibration::fit(&pred, &prep.validation, h);
         losses.push((share, score(&pred, &prep.validation, h, cal).loss));
     }
