@@ -484,7 +484,6 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
     use candle_core::{Device, Tensor};
     use rand::{Rng, SeedableRng};
 
-    let _memory = crate::engine::memory::HoldMemory::new();
     let dev = Device::Cpu;
     let mdir = ModelDir::open(model_dir)?;
     let cfg = mdir.config.clone();
@@ -512,6 +511,9 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
     for &seq in seqs {
         for (mode, k) in [(Mode::Head, 0), (Mode::TopK, 2), (Mode::Full, cfg.num_hidden_layers)] {
             let reset = reset_peak_rss();
+            // As training does; dropped (and what it kept handed back)
+            // before the next case resets the peak.
+            let _memory = crate::engine::memory::HoldMemory::new();
             let enc = Encoder::load(&mdir, &dev, seq)?;
             let head_cfg = HeadConfig {
                 text_dim: cfg.hidden_size,

@@ -176,7 +176,7 @@ impl LayerNorm {
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        // On the CPU, one pass with its own backward (engine/fused.rs); elsewhere the
+        // On the CPU, one pass with its own backward (crates/kernels); elsewhere the
         // chain of small ops candle can differentiate (candle's fused
         // kernel has no backward).
         if x.device().is_cpu() && x.dtype() == DType::F32 {

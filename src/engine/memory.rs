@@ -11,13 +11,13 @@
 //! 1.73-1.75 s, same build, same minute). While a [`HoldMemory`] lives,
 //! the delay is [`TRAINING_DELAY_MS`]: as fast as never purging (0.81 s
 //! a step in the same comparison, later), yet what the run frees is still
-//! scheduled, so an idle workstation hands its training peak back half a
-//! minute after training ends (mimalloc never schedules memory freed
-//! while purging is off, so "off" would keep it for good). When the last
-//! holder drops, the previous delay returns.
+//! scheduled (mimalloc never schedules memory freed while purging is off,
+//! so "off" would keep it for good). When the last holder drops, the
+//! previous delay returns and a forced collection hands the training peak
+//! back to the OS at once (537 MB to 41 MB in a check with 480 MB freed).
 //!
-//! A `MIMALLOC_PURGE_DELAY` set in the environment wins: then nothing is
-//! changed.
+//! A purge delay set in the environment (`MIMALLOC_PURGE_DELAY`, or its
+//! old name `MIMALLOC_RESET_DELAY`) wins: then nothing is changed.
 
 use std::sync::Mutex;
 
@@ -33,6 +33,12 @@ pub const TRAINING_DELAY_MS: i64 = 30_000;
 /// (holders alive, the delay to restore)
 static HOLDERS: Mutex<(usize, i64)> = Mutex::new((0, 1000));
 
+fn user_set() -> bool {
+    ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some())
+}
+
 /// Keeps freed memory resident while it lives (see the module's text).
 pub struct HoldMemory {
     active: bool,
@@ -40,7 +46,7 @@ pub struct HoldMemory {
 
 impl HoldMemory {
     pub fn new() -> HoldMemory {
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        if user_set() {
             return HoldMemory { active: false };
         }
         let mut holders = HOLDERS.lock().unwrap_or_else(|e| e.into_inner());
@@ -69,8 +75,11 @@ impl Drop for HoldMemory {
         let mut holders = HOLDERS.lock().unwrap_or_else(|e| e.into_inner());
         holders.0 = holders.0.saturating_sub(1);
         if holders.0 == 0 {
-            // SAFETY: as above.
-            unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, holders.1 as _) };
+            // SAFETY: as above; mi_collect only frees what is free.
+            unsafe {
+                libmimalloc_sys::mi_option_set(PURGE_DELAY, holders.1 as _);
+                libmimalloc_sys::mi_collect(true);
+            }
         }
     }
 }
@@ -86,7 +95,7 @@ mod tests {
 
     #[test]
     fn purging_waits_while_held_and_returns_after() {
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        if user_set() {
             return;
         }
         // mimalloc v3 documents a default purge delay of 1000 ms: reading it

@@ -650,6 +650,9 @@ pub fn train(
     control: &mut dyn Control,
 ) -> Result<Outcome> {
     let _memory = super::memory::HoldMemory::new();
+    // The whole correction while learning (a model loaded from a run may
+    // carry a smaller share); choose_correction sets it after.
+    model.head.correction = 1.0;
     let dev = model.device().clone();
     let f = prep.features;
     let h = prep.horizon;

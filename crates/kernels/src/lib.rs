@@ -134,7 +134,7 @@ pub fn gelu_erf(x: &Tensor) -> candle_core::Result<Tensor> {
 }
 
 /// erf(z) for z >= 0 and exp(-z^2): Abramowitz and Stegun 7.1.26 (largest
-/// error 1.5e-7, below f32's resolution near 1), about five times
+/// error 1.5e-7, a few f32 steps near 1), about five times
 /// cheaper than libm's erff; the exponential is handed back because the
 /// gradient needs it too.
 #[inline]
@@ -278,8 +278,49 @@ fn column_sums(g: &[f32], by: Option<&[f32]>, width: usize) -> (Vec<f32>, Vec<f3
         })
 }
 
-fn vector(v: Vec<f32>, like: &Tensor) -> candle_core::Result<Tensor> {
-    Tensor::from_vec(v, like.shape(), like.device())
+/// Column sums of a (rows x width) gradient: a bias's gradient.
+struct ColumnSums;
+
+impl CustomOp1 for ColumnSums {
+    fn name(&self) -> &'static str {
+        "skuplan-column-sums"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (width, g) = rows_of(s, l)?;
+        Ok((CpuStorage::F32(column_sums(g, None, width).0), Shape::from(width)))
+    }
+}
+
+/// Column sums of grad x x (row 0) and of grad (row 1), both (rows x
+/// width): a gain's and a shift's gradients.
+struct ColumnDots;
+
+impl CustomOp2 for ColumnDots {
+    fn name(&self) -> &'static str {
+        "skuplan-column-dots"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sg: &CpuStorage,
+        lg: &Layout,
+        sx: &CpuStorage,
+        lx: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (width, g) = rows_of(sg, lg)?;
+        let (_, x) = rows_of(sx, lx)?;
+        if x.len() != g.len() {
+            candle_core::bail!(
+                "column-dots: the gradient has {} values, the input {}",
+                g.len(),
+                x.len()
+            );
+        }
+        let (sum, mut dot) = column_sums(g, Some(x), width);
+        dot.extend_from_slice(&sum);
+        Ok((CpuStorage::F32(dot), Shape::from((2, width))))
+    }
 }
 
 struct AddBias;
@@ -321,15 +362,8 @@ impl CustomOp2 for AddBias {
         grad_res: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let grad = grad_res.contiguous()?;
-        let sums = {
-            let (storage, layout) = grad.storage_and_layout();
-            let candle_core::Storage::Cpu(cpu) = &*storage else {
-                candle_core::bail!("add-bias: the gradient is not on the CPU");
-            };
-            let (width, g) = rows_of(cpu, layout)?;
-            column_sums(g, None, width).0
-        };
-        Ok((Some(grad), Some(vector(sums, b)?)))
+        let sums = grad.apply_op1_no_bwd(&ColumnSums)?.reshape(b.shape())?;
+        Ok((Some(grad), Some(sums)))
     }
 }
 
@@ -376,18 +410,11 @@ impl CustomOp3 for ScaleShift {
         grad_res: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let grad = grad_res.contiguous()?;
-        let (sum, dot) = {
-            let (gs, gl) = grad.storage_and_layout();
-            let (xs, xl) = x.storage_and_layout();
-            let (candle_core::Storage::Cpu(gc), candle_core::Storage::Cpu(xc)) = (&*gs, &*xs) else {
-                candle_core::bail!("scale-shift: the gradient is not on the CPU");
-            };
-            let (width, g) = rows_of(gc, gl)?;
-            let (_, xv) = rows_of(xc, xl)?;
-            column_sums(g, Some(xv), width)
-        };
+        // Row 0: the column sums of grad x x; row 1: of grad.
+        let sums = grad.apply_op2_no_bwd(&x.contiguous()?, &ColumnDots)?;
+        let (dot, sum) = (sums.get(0)?.reshape(w.shape())?, sums.get(1)?.reshape(b.shape())?);
         let grad_x = grad.broadcast_mul(w)?;
-        Ok((Some(grad_x), Some(vector(dot, w)?), Some(vector(sum, b)?)))
+        Ok((Some(grad_x), Some(dot), Some(sum)))
     }
 }
 
@@ -427,12 +454,16 @@ pub fn adamw_in_place(
     v: &mut [f32],
     step: AdamWStep,
 ) -> candle_core::Result<()> {
-    weight.inplace_op1(&HostUpdate {
-        grad,
-        m: RefCell::new(m),
-        v: RefCell::new(v),
-        step,
-    })
+    // candle takes the storages' locks in a fixed order and refuses a
+    // gradient that shares the weight's storage.
+    weight.inplace_op2(
+        &grad.contiguous()?,
+        &HostUpdate {
+            m: RefCell::new(m),
+            v: RefCell::new(v),
+            step,
+        },
+    )
 }
 
 /// Whether [`adamw_in_place`] can update this weight.
@@ -445,18 +476,23 @@ pub fn is_host_f32(t: &Tensor) -> bool {
 /// tensor-op version makes a dozen temporaries per parameter: most of a
 /// full fine-tuning step on a CPU).
 struct HostUpdate<'a> {
-    grad: &'a Tensor,
     m: RefCell<&'a mut [f32]>,
     v: RefCell<&'a mut [f32]>,
     step: AdamWStep,
 }
 
-impl candle_core::InplaceOp1 for HostUpdate<'_> {
+impl candle_core::InplaceOp2 for HostUpdate<'_> {
     fn name(&self) -> &'static str {
         "adamw-host"
     }
 
-    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+    fn cpu_fwd(
+        &self,
+        storage: &mut CpuStorage,
+        layout: &Layout,
+        g_storage: &CpuStorage,
+        g_layout: &Layout,
+    ) -> candle_core::Result<()> {
         const CHUNK: usize = 1 << 14;
         let CpuStorage::F32(all) = storage else {
             candle_core::bail!("adamw-host: the weight is not f32");
@@ -465,10 +501,8 @@ impl candle_core::InplaceOp1 for HostUpdate<'_> {
             candle_core::bail!("adamw-host: the weight is not contiguous");
         };
         let w = &mut all[a..b];
-        let grad = self.grad.contiguous()?;
-        let (g_storage, g_layout) = grad.storage_and_layout();
-        let candle_core::Storage::Cpu(CpuStorage::F32(g_all)) = &*g_storage else {
-            candle_core::bail!("adamw-host: the gradient is not f32 on the CPU");
+        let CpuStorage::F32(g_all) = g_storage else {
+            candle_core::bail!("adamw-host: the gradient is not f32");
         };
         let Some((ga, gb)) = g_layout.contiguous_offsets() else {
             candle_core::bail!("adamw-host: the gradient is not contiguous");
