@@ -474,17 +474,25 @@ fn interleaved(
 /// `skuplan bench train`: samples/s of a training step (batch x seq tokens)
 /// in each mode, the FLOP/s it achieves over candle's matmul rate, peak
 /// memory, and forecast throughput with cached embeddings.
-pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize, series: usize) -> Result<String> {
+pub fn train_bench(
+    model_dir: &Path,
+    batch: usize,
+    seqs: &[usize],
+    steps: usize,
+    series: usize,
+    device: crate::engine::DeviceChoice,
+) -> Result<String> {
     use crate::engine::bert::{Batch, Bert, Dropout};
     use crate::engine::encoder::{Encoder, ModelDir};
     use crate::engine::model::{HeadConfig, pinball_loss};
     use crate::engine::optim::AdamW;
     use crate::engine::train::{Calibration, DemandModel, Mode};
     use crate::forecast::features::feature_len;
-    use candle_core::{Device, Tensor};
+    use candle_core::Tensor;
     use rand::{Rng, SeedableRng};
 
-    let dev = Device::Cpu;
+    let selected = crate::engine::device::select(device)?;
+    let dev = selected.device.clone();
     let mdir = ModelDir::open(model_dir)?;
     let cfg = mdir.config.clone();
     let mut out = String::new();
@@ -492,12 +500,13 @@ pub fn train_bench(model_dir: &Path, batch: usize, seqs: &[usize], steps: usize,
     matmul_rate(&operands)?;
     writeln!(
         out,
-        "bench train: {} ({} layers, hidden {}), batch {batch}, {} threads\n\
+        "bench train: {} ({} layers, hidden {}), batch {batch}, on {} ({})\n\
          reference: candle's f32 matmul rate, measured between the steps of each case",
         model_dir.display(),
         cfg.num_hidden_layers,
         cfg.hidden_size,
-        rayon::current_num_threads(),
+        selected.label,
+        selected.reason,
     )?;
     writeln!(
         out,

@@ -562,6 +562,9 @@ pub enum BenchCommand {
         /// Series in the forecast-throughput case.
         #[arg(long, default_value_t = 10_000)]
         series: usize,
+        /// auto | cpu | cuda[:N] (host memory only is reported).
+        #[arg(long, default_value = "auto")]
+        device: crate::engine::DeviceChoice,
     },
     /// Import and daily aggregation of a generated sales CSV, beside the time
     /// to merely read the file's bytes.

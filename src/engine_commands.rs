@@ -258,9 +258,10 @@ pub fn bench_train(
     seq: &[usize],
     steps: usize,
     series: usize,
+    device: skuplan::engine::DeviceChoice,
 ) -> Result<ExitCode> {
     let dir = model_dir(model)?;
-    let report = skuplan::bench::train_bench(&dir, batch, seq, steps, series)
+    let report = skuplan::bench::train_bench(&dir, batch, seq, steps, series, device)
         .with_context(|| format!("benchmarking {}", dir.display()))?;
     emit(&report)?;
     Ok(ExitCode::SUCCESS)

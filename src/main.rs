@@ -123,7 +123,8 @@ fn run() -> Result<ExitCode> {
             seq,
             steps,
             series,
-        }) => engine_commands::bench_train(model.as_ref(), batch, &seq, steps, series),
+            device,
+        }) => engine_commands::bench_train(model.as_ref(), batch, &seq, steps, series, device),
         Command::Bench(BenchCommand::Coldstart {
             data,
             model,

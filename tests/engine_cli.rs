@@ -218,3 +218,45 @@ fn engine_errors_say_what_is_wrong() {
         .failure()
         .stderr(predicate::str::contains("not enough history"));
 }
+
+/// `bench train` names the device it measured on, prints a row per mode
+/// with the matmul reference beside it, and refuses a GPU a CPU build
+/// does not have.
+#[test]
+fn bench_train_reports_each_mode_on_the_chosen_device() {
+    let home = tempfile::tempdir().unwrap();
+    let model = tiny(home.path());
+    let out = skuplan(home.path())
+        .args([
+            "bench", "train", "--seq", "8", "--steps", "1", "--series", "20", "--device", "cpu",
+        ])
+        .arg("--model")
+        .arg(&model)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("on CPU ("), "{text}");
+    for mode in ["head", "top-k", "full"] {
+        let row = text
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(mode))
+            .unwrap_or_else(|| panic!("no {mode} row in {text}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let ms: f64 = cols[2].parse().unwrap();
+        let matmul: f64 = cols[5].parse().unwrap();
+        assert!(ms > 0.0 && matmul > 0.0, "{row}");
+    }
+    assert!(text.contains("forecast with cached embeddings: 20 series"), "{text}");
+    if !skuplan::engine::device::cuda_compiled() {
+        skuplan(home.path())
+            .args(["bench", "train", "--steps", "1", "--device", "cuda"])
+            .arg("--model")
+            .arg(&model)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("cuda"));
+    }
+}
