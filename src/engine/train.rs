@@ -822,8 +822,7 @@ pub fn train(
     {
         checkpoint::load_into(dir, checkpoint::BEST, &vars, None, state.step)?;
     }
-    let correction = choose_correction(model, &side, prep)?;
-    let vpred = predict_split(model, &side, &prep.texts, &prep.validation)?;
+    let (correction, vpred) = choose_correction(model, &side, prep)?;
     let calibration = Calibration {
         correction: correction.chosen,
         ..Calibration::fit(&vpred, &prep.validation, h)
@@ -869,24 +868,24 @@ const SHARES: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
 /// fits them and not the present; shrinking it toward the
 /// multiplicative base when the most recent windows say so is plain
 /// model selection, and with no base (or no validation windows) the
-/// whole correction is kept. Leaves the chosen share set on the head.
-pub fn choose_correction(model: &mut DemandModel, side: &TextSide, prep: &Prepared) -> Result<Correction> {
+/// whole correction is kept. Leaves the chosen share set on the head and
+/// returns the validation predictions made with it.
+pub fn choose_correction(model: &mut DemandModel, side: &TextSide, prep: &Prepared) -> Result<(Correction, Vec<f32>)> {
     let h = prep.horizon;
+    model.head.correction = 1.0;
+    let all = predict_split(model, side, &prep.texts, &prep.validation)?;
     if model.head.config.base_offset.is_none() || prep.validation.n == 0 {
-        model.head.correction = 1.0;
-        return Ok(Correction {
+        let kept = Correction {
             chosen: 1.0,
             losses: Vec::new(),
-        });
+        };
+        return Ok((kept, all));
     }
     // The median is base + share x correction and the band moves with it,
     // so two passes (no correction, all of it) give every share.
     model.head.correction = 0.0;
     let none = predict_split(model, side, &prep.texts, &prep.validation)?;
-    model.head.correction = 1.0;
-    let all = predict_split(model, side, &prep.texts, &prep.validation)?;
-    let mut losses = Vec::new();
-    for share in SHARES {
+    let at = |share: f64| -> Vec<f32> {
         let mut pred = all.clone();
         for r in 0..prep.validation.n {
             for d in 0..h {
@@ -897,9 +896,16 @@ pub fn choose_correction(model: &mut DemandModel, side: &TextSide, prep: &Prepar
                 }
             }
         }
-        let cal = Calibration::fit(&pred, &prep.validation, h);
-        losses.push((share, score(&pred, &prep.validation, h, cal).loss));
-    }
+        pred
+    };
+    let losses: Vec<(f64, f64)> = SHARES
+        .iter()
+        .map(|&share| {
+            let pred = at(share);
+            let cal = Calibration::fit(&pred, &prep.validation, h);
+            (share, score(&pred, &prep.validation, h, cal).loss)
+        })
+        .collect();
     // Ties go to the larger share (SHARES ascends): the model as trained.
     let chosen = losses
         .iter()
@@ -911,7 +917,7 @@ pub fn choose_correction(model: &mut DemandModel, side: &TextSide, prep: &Prepar
         })
         .map_or(1.0, |(s, _)| s);
     model.head.correction = chosen;
-    Ok(Correction { chosen, losses })
+    Ok((Correction { chosen, losses }, at(chosen)))
 }
 
 /// A copy of the variables' values (`Var::set` writes in place, so a

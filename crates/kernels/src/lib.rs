@@ -244,10 +244,15 @@ pub fn scale_shift(x: &Tensor, w: &Tensor, b: &Tensor) -> candle_core::Result<Te
     }
 }
 
+/// Whole rows of `width` values per parallel task, about ELEMENTS in all.
+fn row_block(width: usize) -> usize {
+    (ELEMENTS / width.max(1)).max(1) * width.max(1)
+}
+
 /// Column sums of row-major `rows x width` values, and of their products
 /// with `by` when given, in parallel blocks of rows.
 fn column_sums(g: &[f32], by: Option<&[f32]>, width: usize) -> (Vec<f32>, Vec<f32>) {
-    let block = (ELEMENTS / width.max(1)).max(1) * width.max(1);
+    let block = row_block(width);
     let zero = || (vec![0f32; width], vec![0f32; width]);
     let part = |k: usize, rows: &[f32]| {
         let (mut sum, mut dot) = zero();
@@ -343,7 +348,7 @@ impl CustomOp2 for AddBias {
             candle_core::bail!("add-bias: the bias has {} values for rows of {width}", b.len());
         }
         let mut out = x.to_vec();
-        let block = (ELEMENTS / width).max(1) * width;
+        let block = row_block(width);
         out.par_chunks_mut(block).for_each(|rows| {
             for row in rows.chunks_mut(width) {
                 for (v, b) in row.iter_mut().zip(b) {
@@ -390,7 +395,7 @@ impl CustomOp3 for ScaleShift {
             candle_core::bail!("scale-shift: gain and shift must have {width} values");
         }
         let mut out = vec![0f32; x.len()];
-        let block = (ELEMENTS / width).max(1) * width;
+        let block = row_block(width);
         out.par_chunks_mut(block).zip(x.par_chunks(block)).for_each(|(o, x)| {
             for (orow, xrow) in o.chunks_mut(width).zip(x.chunks(width)) {
                 for (((o, x), w), b) in orow.iter_mut().zip(xrow).zip(w).zip(b) {
