@@ -1,56 +1,19 @@
-//! Where state lives on disk, and how it is written: atomically (temp file
-//! in the same folder, fsync, rename, fsync of the folder), so a crash leaves
-//! either the old file or the new one, never half of one.
+//! Where state lives on disk: data sources, runs, plans, scenarios, the
+//! audit log, the cache and the lock. Every file is written through
+//! [`crate::fsio::atomic_write`], so a crash leaves the old file or the new
+//! one, never half of one.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::data::ColumnMap;
+use crate::fsio::atomic_write;
 use crate::plan::approval::AuditLog;
 use crate::plan::restock::RestockPlan;
 use crate::plan::scenario::Scenario;
-
-/// Write `bytes` to `path` atomically.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?
-        .to_string_lossy()
-        .to_string();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        f.write_all(bytes)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        f.sync_all()
-            .with_context(|| format!("cannot flush {} to disk", tmp.display()))?;
-        drop(f);
-        fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-        // The rename itself is durable only once the folder is synced.
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
 
 /// What the workspace remembers about the data the planner works on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -165,10 +128,10 @@ impl Workspace {
     /// The baseline forecasts and backtest saved for data with this key
     /// (see [`PlanBase::key`]); `None` when there is none or it cannot be
     /// read (a cache: it is then recomputed, never trusted half-read).
-    pub fn load_plan_base(&self, key: &str) -> Option<crate::plan::restock::PlanBase> {
+    pub fn load_plan_base(&self, key: &str) -> Option<crate::plan::base::PlanBase> {
         let path = self.cache_dir().join(format!("planbase-{key}.msgpack"));
         let bytes = fs::read(&path).ok()?;
-        match rmp_serde::from_slice::<crate::plan::restock::PlanBase>(&bytes) {
+        match rmp_serde::from_slice::<crate::plan::base::PlanBase>(&bytes) {
             Ok(mut base) => {
                 base.settings.calibration = base.calibration.clone();
                 Some(base)
@@ -182,7 +145,7 @@ impl Workspace {
 
     /// Save the baseline forecasts for data with this key, atomically, and
     /// drop the caches of other data.
-    pub fn save_plan_base(&self, key: &str, base: &crate::plan::restock::PlanBase) -> Result<()> {
+    pub fn save_plan_base(&self, key: &str, base: &crate::plan::base::PlanBase) -> Result<()> {
         let dir = self.cache_dir();
         let name = format!("planbase-{key}.msgpack");
         let bytes = rmp_serde::to_vec(base).context("encoding the plan cache")?;
@@ -280,20 +243,6 @@ pub fn default_sources(ws: &Workspace) -> Result<DataSources> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atomic_write_replaces_whole_file_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.json");
-        atomic_write(&p, b"first").unwrap();
-        atomic_write(&p, b"second").unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"second");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
-    }
 
     #[test]
     fn default_sources_prefer_the_last_import_then_the_sample() {

@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use skuplan::data::export::RestockExportRow;
 use skuplan::plan::approval::AuditLog;
+use skuplan::plan::export::RestockExportRow;
 
 fn skuplan(home: &Path) -> Command {
     let mut c = Command::cargo_bin("skuplan").unwrap();

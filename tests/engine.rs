@@ -8,14 +8,16 @@ use std::time::{Duration, Instant};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use skuplan::bench::synthetic_dataset;
+use skuplan::cli::bench::synthetic_dataset;
 use skuplan::engine::bert::{Bert, BertConfig, Dropout};
 use skuplan::engine::encoder::{Encoder, ModelDir, write_random_model};
+use skuplan::engine::events::{Stop, TrainJob};
 use skuplan::engine::model::{HeadConfig, pinball_loss};
 use skuplan::engine::optim::AdamW;
-use skuplan::engine::run::{self, TrainJob};
-use skuplan::engine::train::{DemandModel, Mode, Stop, TrainConfig};
+use skuplan::engine::run;
+use skuplan::engine::train::DemandModel;
 use skuplan::engine::{DeviceChoice, Engine, EngineCommand, EngineEvent};
+use skuplan::engine::{Mode, TrainConfig};
 use skuplan::forecast::features::feature_len;
 use skuplan::workspace::DataSources;
 

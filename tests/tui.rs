@@ -8,7 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use skuplan::data::ImportOptions;
 use skuplan::data::sample::{SalesFormat, SampleSpec, generate};
-use skuplan::engine::worker::{EngineEvent, Progress};
+use skuplan::engine::events::{EngineEvent, Progress};
 use skuplan::plan::approval::State;
 use skuplan::tui::action::Action;
 use skuplan::tui::app::{App, Effect, Tab};

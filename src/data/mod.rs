@@ -1,6 +1,6 @@
-//! Files in and out: the importer, column mapping, problems, sample data.
+//! Files in: the importer (read, detect and map, validate, aggregate),
+//! problems and the import report, sample data.
 
-pub mod export;
 pub mod import;
 pub mod mapping;
 pub mod problems;

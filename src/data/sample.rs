@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma, Poisson};
 use serde::Serialize;
 
-use crate::workspace::atomic_write;
+use crate::fsio::atomic_write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SalesFormat {

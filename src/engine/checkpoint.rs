@@ -11,11 +11,21 @@ use candle_core::{Device, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
 use super::optim::AdamW;
-use super::train::MetricRow;
-use crate::workspace::atomic_write;
+use crate::fsio::atomic_write;
 
 /// Tag of the best weights so far.
 pub const BEST: &str = "best";
+
+/// One row of RUN/metrics.csv.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricRow {
+    pub step: usize,
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub val_mse: Option<f64>,
+    pub val_mae: Option<f64>,
+    pub samples_per_sec: f64,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainState {

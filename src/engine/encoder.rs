@@ -280,7 +280,7 @@ pub fn import_model(src: &Path, dest: &Path, dtype: DType) -> Result<ImportedMod
         let from = src.join(name);
         if from.is_file() {
             let bytes = std::fs::read(&from)?;
-            crate::workspace::atomic_write(&dest.join(name), &bytes)?;
+            crate::fsio::atomic_write(&dest.join(name), &bytes)?;
             copied.push(name.to_string());
         }
     }

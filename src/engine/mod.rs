@@ -4,8 +4,10 @@
 
 pub mod bert;
 pub mod checkpoint;
+pub mod config;
 pub mod device;
 pub mod encoder;
+pub mod events;
 pub mod fused;
 pub mod memory;
 pub mod model;
@@ -15,6 +17,7 @@ pub mod similar;
 pub mod train;
 pub mod worker;
 
+pub use config::{Mode, TrainConfig};
 pub use device::DeviceChoice;
-pub use train::{Mode, TrainConfig};
-pub use worker::{Engine, EngineCommand, EngineEvent};
+pub use events::{EngineCommand, EngineEvent};
+pub use worker::Engine;

@@ -117,6 +117,50 @@ pub fn pinball_loss(pred: &Tensor, target: &Tensor) -> candle_core::Result<Tenso
     total / QUANTILES.len() as f64
 }
 
+/// Widens or narrows the p10..p90 band so that, on the validation windows,
+/// 10 % of actuals fall below p10 and 10 % above p90.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub lower: f64,
+    pub upper: f64,
+    /// The share of the head's correction to the base forecast that is
+    /// kept (see `train::choose_correction`); runs from before it kept all.
+    #[serde(default = "one")]
+    pub correction: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Calibration {
+            lower: 1.0,
+            upper: 1.0,
+            correction: 1.0,
+        }
+    }
+}
+
+impl Calibration {
+    pub fn apply(&self, p10: f64, p50: f64, p90: f64) -> (f64, f64, f64) {
+        (
+            p50 - (p50 - p10).max(0.0) * self.lower,
+            p50,
+            p50 + (p90 - p50).max(0.0) * self.upper,
+        )
+    }
+}
+
+/// The validation pinball loss with each share of the head's correction
+/// to the base forecast, and the share chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    pub chosen: f64,
+    pub losses: Vec<(f64, f64)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

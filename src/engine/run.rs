@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -20,35 +19,21 @@ use serde::{Deserialize, Serialize};
 
 use super::bert::{BertConfig, Dropout};
 use super::checkpoint::{self, TrainState};
+use super::config::{Mode, TrainConfig};
 use super::device::{self, DeviceChoice};
 use super::encoder::{Encoder, ModelDir};
-use super::model::HeadConfig;
-use super::train::{
-    self, Calibration, Control, Correction, DemandModel, EvalMetrics, Mode, Outcome, Stop, TrainConfig,
-};
-use super::worker::EngineEvent;
+use super::events::{EngineEvent, EvalMetrics, RunSummary, Stop, TrainJob};
+use super::model::{Calibration, Correction, HeadConfig};
+use super::train::{self, Control, DemandModel, Outcome};
 use crate::domain::{Dataset, SeriesForecast};
 use crate::forecast::baselines::QuantileForecast;
 use crate::forecast::features::{self, FEATURES_VERSION, feature_len, index_of};
 use crate::forecast::text::TextBuilder;
-use crate::workspace::{DataSources, atomic_write};
+use crate::fsio::atomic_write;
+use crate::workspace::DataSources;
 
 /// The method name the model has in evaluation tables and forecast files.
 pub const METHOD: &str = "finetuned";
-
-/// A training job, as the CLI or the UI describes it.
-pub struct TrainJob {
-    pub dataset: Arc<Dataset>,
-    pub sources: DataSources,
-    /// The last day the model may learn from (default: the data's last day).
-    pub train_end: Option<NaiveDate>,
-    pub model_dir: PathBuf,
-    pub config: TrainConfig,
-    pub out: PathBuf,
-    pub device: DeviceChoice,
-    /// Continue the run in `out` from its last checkpoint.
-    pub resume: bool,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunMeta {
@@ -78,65 +63,6 @@ pub struct RunMeta {
     pub parameters: usize,
     pub samples: [usize; 3],
     pub train_seconds: f64,
-}
-
-/// What a finished run reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunSummary {
-    pub dir: PathBuf,
-    pub stop: Stop,
-    pub epochs_done: usize,
-    pub best_epoch: usize,
-    pub validation: EvalMetrics,
-    pub test: Option<EvalMetrics>,
-    pub calibration: Calibration,
-    pub correction: Correction,
-    pub parameters: usize,
-    pub train_seconds: f64,
-    pub device: String,
-}
-
-impl RunSummary {
-    pub fn describe(&self) -> String {
-        let mut s = format!(
-            "{:?} after {} epochs (best {}), {} trainable parameters, {:.1} s on {}\n\
-             validation: pinball {:.4}  MSE {:.4}  MAE {:.4}  p10..p90 coverage {:.1} %\n",
-            self.stop,
-            self.epochs_done,
-            self.best_epoch,
-            self.parameters,
-            self.train_seconds,
-            self.device,
-            self.validation.loss,
-            self.validation.mse,
-            self.validation.mae,
-            100.0 * self.validation.coverage
-        );
-        if let Some(t) = &self.test {
-            s.push_str(&format!(
-                "test:       pinball {:.4}  MSE {:.4}  MAE {:.4}  p10..p90 coverage {:.1} %\n",
-                t.loss,
-                t.mse,
-                t.mae,
-                100.0 * t.coverage
-            ));
-        }
-        if !self.correction.losses.is_empty() {
-            let tried: Vec<String> = self
-                .correction
-                .losses
-                .iter()
-                .map(|(share, loss)| format!("{:.0} % {loss:.4}", 100.0 * share))
-                .collect();
-            s.push_str(&format!(
-                "the head's correction to the base forecast: {:.0} % kept (validation pinball by share kept: {})\n",
-                100.0 * self.correction.chosen,
-                tried.join(", ")
-            ));
-        }
-        s.push_str("(on demand scaled per series: 1 = one plus the series' 91-day mean)\n");
-        s
-    }
 }
 
 fn meta_path(dir: &Path) -> PathBuf {

@@ -14,108 +14,17 @@ use chrono::NaiveDate;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use super::bert::{Bert, Dropout};
-use super::checkpoint::{self, TrainState};
+use super::checkpoint::{self, MetricRow, TrainState};
+use super::config::{Mode, TrainConfig};
 use super::encoder::Encoder;
-use super::model::{DemandHead, HeadConfig, pinball_loss};
+use super::events::{EngineEvent, EvalMetrics, Progress, Stop};
+use super::model::{Calibration, Correction, DemandHead, HeadConfig, pinball_loss};
 use super::optim::{AdamW, schedule};
-use super::worker::{EngineEvent, Progress};
 use crate::domain::Dataset;
 use crate::forecast::features::{self, feature_len, index_of, splits};
 use crate::forecast::text::TextBuilder;
-
-/// Which weights train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// The encoder is frozen; text embeddings are computed once.
-    #[default]
-    Head,
-    /// The last k encoder layers train with the head.
-    #[value(name = "top-k")]
-    TopK,
-    /// Every weight trains.
-    Full,
-}
-
-impl std::fmt::Display for Mode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Mode::Head => "head",
-            Mode::TopK => "top-k",
-            Mode::Full => "full",
-        })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TrainConfig {
-    pub mode: Mode,
-    /// Encoder layers that train in `top-k` mode.
-    pub top_k: usize,
-    pub epochs: usize,
-    pub batch_size: usize,
-    /// Peak learning rate of the head.
-    pub lr: f64,
-    /// Peak learning rate of encoder weights (fine-tuning wants it small).
-    pub encoder_lr: f64,
-    pub weight_decay: f64,
-    pub warmup_frac: f64,
-    pub clip_norm: f64,
-    /// Epochs without a better validation loss before stopping.
-    pub patience: usize,
-    pub horizon: usize,
-    pub seed: u64,
-    /// Training windows are subsampled to at most this many.
-    pub max_train_samples: usize,
-    /// Days between two training origins (3 cycles through the weekdays).
-    pub origin_step: usize,
-    /// Longest text, in tokens.
-    pub max_len: usize,
-    pub hidden: usize,
-    pub text_proj: usize,
-    pub dropout: f64,
-    /// Write a metrics row every this many steps.
-    pub log_every: usize,
-    /// false: train without the text (an ablation: what does the encoder
-    /// add?).
-    pub use_text: bool,
-    /// Tests only: panic at this step, to prove a panic on the engine
-    /// thread becomes a Failed event. Never read from a file.
-    #[serde(skip)]
-    pub panic_at_step: Option<usize>,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            mode: Mode::Head,
-            top_k: 2,
-            epochs: 8,
-            batch_size: 128,
-            lr: 1e-3,
-            encoder_lr: 3e-5,
-            weight_decay: 1e-4,
-            warmup_frac: 0.05,
-            clip_norm: 1.0,
-            patience: 3,
-            horizon: 28,
-            seed: 42,
-            max_train_samples: 60_000,
-            origin_step: 3,
-            max_len: 48,
-            hidden: 256,
-            text_proj: 32,
-            dropout: 0.1,
-            log_every: 20,
-            use_text: true,
-            panic_at_step: None,
-        }
-    }
-}
 
 /// Windows of one split, flattened row-major.
 #[derive(Debug, Clone, Default)]
@@ -446,18 +355,6 @@ impl TextSide {
     }
 }
 
-/// Scores on one split, on the scaled axis.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct EvalMetrics {
-    /// Mean pinball loss over p10, p50, p90.
-    pub loss: f64,
-    pub mse: f64,
-    pub mae: f64,
-    /// Share of targets inside p10..p90.
-    pub coverage: f64,
-    pub n: usize,
-}
-
 /// Gather rows of a split into tensors.
 fn batch_tensors(s: &Samples, rows: &[usize], f: usize, h: usize, dev: &Device) -> Result<(Tensor, Tensor, Vec<u32>)> {
     let mut feats = Vec::with_capacity(rows.len() * f);
@@ -524,41 +421,7 @@ pub fn score(pred: &[f32], s: &Samples, h: usize, cal: Calibration) -> EvalMetri
     m
 }
 
-/// Widens or narrows the p10..p90 band so that, on the validation windows,
-/// 10 % of actuals fall below p10 and 10 % above p90.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Calibration {
-    pub lower: f64,
-    pub upper: f64,
-    /// The share of the head's correction to the base forecast that is
-    /// kept (see [`choose_correction`]); runs from before it kept all.
-    #[serde(default = "one")]
-    pub correction: f64,
-}
-
-fn one() -> f64 {
-    1.0
-}
-
-impl Default for Calibration {
-    fn default() -> Self {
-        Calibration {
-            lower: 1.0,
-            upper: 1.0,
-            correction: 1.0,
-        }
-    }
-}
-
 impl Calibration {
-    pub fn apply(&self, p10: f64, p50: f64, p90: f64) -> (f64, f64, f64) {
-        (
-            p50 - (p50 - p10).max(0.0) * self.lower,
-            p50,
-            p50 + (p90 - p50).max(0.0) * self.upper,
-        )
-    }
-
     pub fn fit(pred: &[f32], s: &Samples, h: usize) -> Calibration {
         let mut lo = Vec::new();
         let mut hi = Vec::new();
@@ -591,17 +454,6 @@ impl Calibration {
     }
 }
 
-/// One row of RUN/metrics.csv.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetricRow {
-    pub step: usize,
-    pub epoch: usize,
-    pub train_loss: f64,
-    pub val_mse: Option<f64>,
-    pub val_mae: Option<f64>,
-    pub samples_per_sec: f64,
-}
-
 /// Between-step control: the worker turns its command channel into this,
 /// the CLI its progress bar.
 pub trait Control {
@@ -609,14 +461,6 @@ pub trait Control {
     /// blocks inside.
     fn keep_going(&mut self) -> bool;
     fn report(&mut self, event: EngineEvent);
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stop {
-    Finished,
-    EarlyStopped,
-    Cancelled,
 }
 
 #[derive(Debug, Clone)]
@@ -848,14 +692,6 @@ pub fn train(
         parameters,
         text_table,
     })
-}
-
-/// The validation pinball loss with each share of the head's correction
-/// to the base forecast, and the share chosen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Correction {
-    pub chosen: f64,
-    pub losses: Vec<(f64, f64)>,
 }
 
 /// Shares of the correction tried, from the base alone to all of it.

@@ -11,132 +11,11 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::thread::JoinHandle;
 
 use anyhow::{Result, anyhow};
-use chrono::NaiveDate;
-use serde::Serialize;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::run::{self, LoadedRun, RunSummary, TrainJob};
-use super::train::{Control, EvalMetrics, Mode};
-use crate::domain::{Dataset, SeriesForecast};
-
-/// What the UI (or a test) asks the engine to do.
-pub enum EngineCommand {
-    Train(Box<TrainJob>),
-    Pause,
-    Resume,
-    Cancel,
-    /// Forecast the days after `origin` (default: the run's train end)
-    /// with the loaded run (or load `run` first).
-    Predict {
-        run: Option<PathBuf>,
-        data: Arc<Dataset>,
-        origin: Option<NaiveDate>,
-    },
-    /// Score a run's forecasts on the days after its train end.
-    Evaluate {
-        run: PathBuf,
-        data: Arc<Dataset>,
-    },
-    /// Load a finished run's best checkpoint for later predictions.
-    LoadCheckpoint {
-        run: PathBuf,
-    },
-    /// Products whose text embeddings are nearest to `sku`'s.
-    Similar {
-        model_dir: PathBuf,
-        data: Arc<Dataset>,
-        sku: String,
-        top: usize,
-    },
-    Shutdown,
-}
-
-/// One training step, as the Training tab shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Progress {
-    pub epoch: usize,
-    pub epochs: usize,
-    pub step: usize,
-    pub steps_total: usize,
-    pub train_loss: f64,
-    pub val_mse: Option<f64>,
-    pub val_mae: Option<f64>,
-    pub samples_per_sec: f64,
-    pub eta_secs: f64,
-    pub elapsed_secs: f64,
-}
-
-#[derive(Debug, Clone)]
-pub enum EngineEvent {
-    /// The device the engine opened, and why.
-    Device {
-        label: String,
-        reason: String,
-    },
-    Started {
-        device: String,
-        mode: Mode,
-        train_samples: usize,
-        validation_samples: usize,
-        texts: usize,
-        parameters: usize,
-        steps_total: usize,
-    },
-    Progress(Progress),
-    EpochEnd {
-        epoch: usize,
-        train_loss: f64,
-        validation: EvalMetrics,
-        best: bool,
-    },
-    Paused,
-    Resumed,
-    Finished(Box<RunSummary>),
-    Failed {
-        message: String,
-    },
-    Loaded {
-        run: PathBuf,
-        summary: String,
-    },
-    Forecasts {
-        run: PathBuf,
-        forecasts: Arc<Vec<SeriesForecast>>,
-    },
-    Evaluated {
-        run: PathBuf,
-        report: String,
-    },
-    /// (sku, cosine, product text), nearest first.
-    Similar {
-        sku: String,
-        items: Vec<(String, f32, String)>,
-    },
-}
-
-impl EngineEvent {
-    pub fn is_progress(&self) -> bool {
-        matches!(self, EngineEvent::Progress(_))
-    }
-}
-
-/// Collapse runs of progress events to the latest of each run, keeping
-/// every other event in order: a UI that drains its queue ten times a
-/// second draws one progress update per frame, whatever the step rate.
-pub fn coalesce(events: impl IntoIterator<Item = EngineEvent>) -> Vec<EngineEvent> {
-    let mut out: Vec<EngineEvent> = Vec::new();
-    for e in events {
-        if e.is_progress()
-            && let Some(last) = out.last_mut()
-            && last.is_progress()
-        {
-            *last = e;
-            continue;
-        }
-        out.push(e);
-    }
-    out
-}
+use super::events::{EngineCommand, EngineEvent, coalesce};
+use super::run::{self, LoadedRun};
+use super::train::Control;
 
 /// The handle the UI keeps.
 pub struct Engine {
@@ -245,7 +124,7 @@ impl Control for ChannelControl<'_> {
         }
     }
 
-    fn report(&mut self, event: super::worker::EngineEvent) {
+    fn report(&mut self, event: EngineEvent) {
         self.worker.emit(event);
     }
 }
@@ -355,41 +234,5 @@ impl Worker {
             EngineCommand::Shutdown => self.shutdown = true,
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn progress(step: usize) -> EngineEvent {
-        EngineEvent::Progress(Progress {
-            epoch: 1,
-            epochs: 1,
-            step,
-            steps_total: 10,
-            train_loss: 1.0,
-            val_mse: None,
-            val_mae: None,
-            samples_per_sec: 1.0,
-            eta_secs: 1.0,
-            elapsed_secs: 1.0,
-        })
-    }
-
-    #[test]
-    fn coalesce_keeps_the_latest_progress_and_every_other_event() {
-        let out = coalesce(vec![
-            progress(1),
-            progress(2),
-            EngineEvent::Paused,
-            progress(3),
-            progress(4),
-            progress(5),
-        ]);
-        assert_eq!(out.len(), 3);
-        assert!(matches!(out[0], EngineEvent::Progress(Progress { step: 2, .. })));
-        assert!(matches!(out[1], EngineEvent::Paused));
-        assert!(matches!(out[2], EngineEvent::Progress(Progress { step: 5, .. })));
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::domain::SeriesForecast;
 use crate::forecast::backtest::{Backtest, Champions, SkuClass, fva};
 use crate::forecast::metrics::{Accum, Metrics};
-use crate::workspace::atomic_write;
+use crate::fsio::atomic_write;
 
 fn f(v: f64, width: usize, prec: usize) -> String {
     if v.is_finite() {

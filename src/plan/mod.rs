@@ -1,8 +1,11 @@
 //! Plans: restock orders from forecasts, the planner's what-if overrides,
-//! and approvals.
+//! the policy's replay, the plan's cached base, approvals, delivery routes
+//! and their CSV exports.
 
 pub mod approval;
+pub mod base;
 pub mod delivery;
+pub mod export;
 pub mod restock;
 pub mod scenario;
 pub mod simulate;

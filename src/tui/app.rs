@@ -10,13 +10,14 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use super::action::Action;
-use crate::data::export::{restock_fingerprint, restock_rows, write_csv};
 use crate::domain::{Dataset, SeriesForecast};
-use crate::engine::train::Mode;
-use crate::engine::worker::{EngineEvent, Progress};
+use crate::engine::Mode;
+use crate::engine::events::{EngineEvent, Progress};
 use crate::engine::{EngineCommand, TrainConfig};
 use crate::plan::approval::{self, LineDecision, Record, State};
-use crate::plan::restock::{PlanBase, RestockPlan};
+use crate::plan::base::PlanBase;
+use crate::plan::export::{restock_fingerprint, restock_rows, write_csv};
+use crate::plan::restock::RestockPlan;
 use crate::plan::scenario::{Change, Override, Scenario};
 use crate::workspace::{DataSources, Workspace};
 
@@ -1099,7 +1100,7 @@ impl App {
             self.train_config.epochs, self.train_config.mode
         );
         vec![Effect::Engine(EngineCommand::Train(Box::new(
-            crate::engine::run::TrainJob {
+            crate::engine::events::TrainJob {
                 dataset: l.dataset.clone(),
                 sources: l.sources.clone(),
                 train_end: None,

@@ -23,7 +23,8 @@ use ratatui::backend::CrosstermBackend;
 
 use crate::data::{ImportOptions, import_paths, report};
 use crate::engine::{Engine, EngineCommand};
-use crate::plan::restock::{PlanBase, RestockSettings};
+use crate::plan::base::PlanBase;
+use crate::plan::restock::RestockSettings;
 use crate::workspace::{DataSources, Workspace};
 use app::{App, Effect, Loaded};
 use keymap::Keymap;
@@ -300,7 +301,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                     while let Ok(more) = engine.events.try_recv() {
                         batch.push(more);
                     }
-                    for e in crate::engine::worker::coalesce(batch) {
+                    for e in crate::engine::events::coalesce(batch) {
                         effects.extend(app.on_engine(e));
                     }
                     dirty = true;

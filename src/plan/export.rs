@@ -7,9 +7,9 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::fsio::atomic_write;
 use crate::plan::approval::{LineDecision, State, export_columns, state_of};
 use crate::plan::restock::{RestockLine, RestockPlan};
-use crate::workspace::atomic_write;
 
 /// One exported restock line.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

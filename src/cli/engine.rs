@@ -5,22 +5,23 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow};
+use super::args::{DtypeArg, ForecastArgs, MapArgs, SimilarArgs, TrainArgs};
+use crate::config::{Config, Paths};
+use crate::data::import::{ImportOptions, import_paths};
+use crate::data::report;
+use crate::engine::encoder::{self, Encoder, ModelDir};
+use crate::engine::events::TrainJob;
+use crate::engine::run;
+use crate::engine::train::Control;
+use crate::engine::{EngineEvent, TrainConfig};
+use crate::workspace::{DataSources, Workspace};
+use anyhow::{Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
-use skuplan::cli::{DtypeArg, ForecastArgs, MapArgs, SimilarArgs, TrainArgs};
-use skuplan::config::{Config, Paths};
-use skuplan::data::import::{ImportOptions, import_paths};
-use skuplan::data::report;
-use skuplan::engine::encoder::{self, Encoder, ModelDir};
-use skuplan::engine::run::{self, TrainJob};
-use skuplan::engine::train::Control;
-use skuplan::engine::{EngineEvent, TrainConfig};
-use skuplan::workspace::{DataSources, Workspace};
 
-use crate::{emit, import_setup};
+use super::{emit, import_setup};
 
 /// The model folder: `--model`, else the shipped MiniLM.
-fn model_dir(given: Option<&PathBuf>) -> Result<PathBuf> {
+pub(crate) fn model_dir(given: Option<&PathBuf>) -> Result<PathBuf> {
     match given {
         Some(p) => Ok(p.clone()),
         None => encoder::default_model_dir().ok_or_else(|| {
@@ -63,7 +64,7 @@ fn load(
     map: &MapArgs,
     config: &Config,
     ws: &Workspace,
-) -> Result<Option<(skuplan::domain::Dataset, DataSources)>> {
+) -> Result<Option<(crate::domain::Dataset, DataSources)>> {
     let given: Vec<PathBuf> = data.into_iter().cloned().collect();
     let (sources, opts) = import_setup(&given, map, config, ws)?;
     match import_paths(&sources, &opts) {
@@ -243,49 +244,11 @@ pub fn similar(args: SimilarArgs, config: &Config, paths: &Paths) -> Result<Exit
     };
     let dir = ModelDir::open(&model_dir(args.model.as_ref())?)?;
     let enc = Encoder::load(&dir, &candle_core::Device::Cpu, 64)?;
-    let found = skuplan::engine::similar::nearest(&enc, &data, &args.sku, args.top)?;
+    let found = crate::engine::similar::nearest(&enc, &data, &args.sku, args.top)?;
     let mut out = format!("{:<6} {:<16} product\n", "cosine", "sku");
     for (sku, score, text) in found {
         out.push_str(&format!("{score:<6.3} {sku:<16} {text}\n"));
     }
     emit(&out)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn bench_train(
-    model: Option<&PathBuf>,
-    batch: usize,
-    seq: &[usize],
-    steps: usize,
-    series: usize,
-    device: skuplan::engine::DeviceChoice,
-) -> Result<ExitCode> {
-    let dir = model_dir(model)?;
-    let report = skuplan::bench::train_bench(&dir, batch, seq, steps, series, device)
-        .with_context(|| format!("benchmarking {}", dir.display()))?;
-    emit(&report)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn bench_coldstart(
-    data: Option<PathBuf>,
-    model: Option<&PathBuf>,
-    share: f64,
-    history: usize,
-    horizon: usize,
-    epochs: usize,
-) -> Result<ExitCode> {
-    let data = data
-        .or_else(skuplan::workspace::shipped_sample)
-        .ok_or_else(|| anyhow!("no sample-data folder here; pass --data DIR"))?;
-    let report = skuplan::bench::coldstart_bench(
-        &data,
-        &model_dir(model)?,
-        share,
-        history.max(1),
-        horizon.max(1),
-        epochs.max(1),
-    )?;
-    emit(&report)?;
     Ok(ExitCode::SUCCESS)
 }

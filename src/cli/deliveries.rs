@@ -3,18 +3,18 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
-use skuplan::cli::{DeliveriesCommand, MapArgs, PlanDeliveriesArgs};
-use skuplan::config::{Config, Paths};
-use skuplan::data::export::write_csv;
-use skuplan::domain::Dataset;
-use skuplan::plan::approval::{Action, Record, current_user, replay};
-use skuplan::plan::delivery::{
+use super::args::{DeliveriesCommand, MapArgs, PlanDeliveriesArgs};
+use crate::config::{Config, Paths};
+use crate::domain::Dataset;
+use crate::plan::approval::{Action, Record, current_user, replay};
+use crate::plan::delivery::{
     self, DeliveryPlan, DeliveryProblem, DeliverySettings, PLAN, RoadMatrix, delivery_rows, summary,
 };
-use skuplan::workspace::Workspace;
+use crate::plan::export::write_csv;
+use crate::workspace::Workspace;
+use anyhow::{Context, Result, anyhow, bail};
 
-use crate::{emit, load_dataset};
+use super::{emit, load_dataset};
 
 /// The problem for `date` from `ds`, with the road matrix if one is named.
 fn problem(ds: &Dataset, date: Option<chrono::NaiveDate>, matrix: Option<&Path>) -> Result<DeliveryProblem> {

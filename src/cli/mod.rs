@@ -1,0 +1,139 @@
+//! The headless command line: the clap definitions (args.rs), one module per
+//! command family, and the benchmarks (bench/). `main.rs` sets up the
+//! allocator, config and logging and hands the parsed command to [`dispatch`].
+
+pub mod args;
+pub mod bench;
+mod data;
+mod deliveries;
+mod engine;
+mod evaluate;
+mod plans;
+mod scenarios;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::config::{Config, Paths};
+use crate::data::report;
+use crate::data::{ImportOptions, import_paths};
+use crate::workspace::{DataSources, Workspace, default_sources};
+pub use args::Cli;
+use args::{ApproveCommand, Command, ExportCommand, MapArgs, ModelCommand, PlanCommand, TuiArgs};
+
+/// Run one command (the workstation when none is given).
+pub fn dispatch(command: Option<Command>, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    let Some(command) = command else {
+        return tui(TuiArgs::default(), config, paths);
+    };
+    match command {
+        Command::Tui(args) => tui(args, config, paths),
+        Command::Import(args) => data::import(args, config, paths),
+        Command::SampleData(args) => data::sample(args),
+        Command::Evaluate(args) => evaluate::evaluate(args, config, paths),
+        Command::Plan(PlanCommand::Restock(args)) => plans::plan_restock(args, config, paths),
+        Command::Plan(PlanCommand::Deliveries(args)) => deliveries::plan_deliveries(args, config, paths),
+        Command::Deliveries(cmd) => deliveries::deliveries(cmd, config, paths),
+        Command::Approve(ApproveCommand::Restock(args)) => plans::approve_restock(args, paths),
+        Command::Approve(ApproveCommand::Deliveries {
+            vehicle,
+            all,
+            reject,
+            comment,
+        }) => deliveries::approve_deliveries(vehicle, all, reject, comment, paths),
+        Command::Export(ExportCommand::Restock { out, all }) => plans::export_restock(&out, all, paths),
+        Command::Export(ExportCommand::Deliveries { out, all }) => deliveries::export_deliveries(&out, all, paths),
+        Command::Scenario(cmd) => scenarios::scenario(cmd, config, paths),
+        Command::Bench(cmd) => bench::run(cmd),
+        Command::Simulate(args) => plans::simulate(args, config, paths),
+        Command::Model(ModelCommand::Import { dir, out, dtype }) => {
+            engine::model_import(&dir, out.as_ref(), dtype, paths)
+        }
+        Command::Train(args) => engine::train(args, config, paths),
+        Command::Forecast(args) => engine::forecast(args, config),
+        Command::Similar(args) => engine::similar(args, config, paths),
+    }
+}
+
+fn tui(args: TuiArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!("the workstation needs a terminal; for scripts use the commands (see --help)");
+    }
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let given: Vec<PathBuf> = args.data.iter().cloned().collect();
+    let (sources, opts) = import_setup(&given, &args.map, config, &ws)?;
+    let sources = DataSources::of_import(&sources, &opts);
+    let model_dir = args.model.clone().or_else(crate::engine::encoder::default_model_dir);
+    crate::tui::run(crate::tui::TuiOptions {
+        workspace: ws,
+        sources,
+        import: opts,
+        keys: config.keys.clone(),
+        model_dir,
+        mouse: config.ui.mouse,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write command output to stdout; a closed pipe comes back as an error
+/// instead of the panic `print!` would raise.
+pub(crate) fn emit(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The paths and options an import uses: the given paths, or the workspace's
+/// data with its saved mapping; the config's mapping under the command line's.
+pub(crate) fn import_setup(
+    given: &[PathBuf],
+    map_args: &MapArgs,
+    config: &Config,
+    ws: &Workspace,
+) -> Result<(Vec<PathBuf>, ImportOptions)> {
+    let (sources, saved_map, saved_date_format) = if given.is_empty() {
+        let d = default_sources(ws)?;
+        (d.paths, d.map, d.date_format)
+    } else {
+        (given.to_vec(), Default::default(), None)
+    };
+    let mut map = config.import.map.merged_with(&saved_map);
+    if let Some(m) = &map_args.map {
+        map = map.merged_with(m);
+    }
+    let opts = ImportOptions {
+        map,
+        date_format: map_args
+            .date_format
+            .clone()
+            .or(saved_date_format)
+            .or_else(|| config.import.date_format.clone()),
+        product_defaults: config.products.clone(),
+        default_warehouse: config.import.default_warehouse.clone(),
+        ..ImportOptions::default()
+    };
+    Ok((sources, opts))
+}
+
+/// Import the data (the given path or the workspace's), or print why not.
+pub(crate) fn load_dataset(
+    data: Option<&PathBuf>,
+    map: &MapArgs,
+    config: &Config,
+    ws: &Workspace,
+) -> Result<Option<crate::domain::Dataset>> {
+    let given: Vec<PathBuf> = data.into_iter().cloned().collect();
+    let (sources, opts) = import_setup(&given, map, config, ws)?;
+    match import_paths(&sources, &opts) {
+        Ok(i) => Ok(Some(i.dataset)),
+        Err(failed) => {
+            emit(&report::render(&failed.report))?;
+            Ok(None)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! `skuplan scenario ...`: named what-if scenarios, kept apart from the
+//! forecast.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::args::ScenarioCommand;
+use super::plans::restock_plan;
+use super::{emit, load_dataset};
+use crate::config::{Config, Paths};
+use crate::workspace::Workspace;
+
+pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    use crate::plan::scenario::{Change, Override, Scenario, compare};
+
+    let ws = Workspace::open(paths.workspace_dir())?;
+    match cmd {
+        ScenarioCommand::New { name } => {
+            if ws.list_scenarios()?.contains(&name) {
+                anyhow::bail!("a scenario called '{name}' exists already");
+            }
+            ws.save_scenario(&Scenario {
+                name: name.clone(),
+                overrides: vec![],
+            })?;
+            emit(&format!("scenario '{name}' created\n"))?;
+        }
+        ScenarioCommand::Set(a) => {
+            let mut s = ws.load_scenario(&a.name)?;
+            let to = a.to.unwrap_or(a.from);
+            if to < a.from {
+                anyhow::bail!("--to {to} is before --from {}", a.from);
+            }
+            let change = match (a.pct, a.qty) {
+                (Some(p), _) => Change::Percent(p),
+                (None, Some(q)) if q >= 0.0 => Change::Quantity(q),
+                _ => anyhow::bail!("give --pct X or --qty N (0 or more)"),
+            };
+            let o = Override {
+                skus: a.sku,
+                warehouse: a.warehouse,
+                from: a.from,
+                to,
+                change,
+                reason: a.reason,
+            };
+            emit(&format!("scenario '{}': {}\n", s.name, o.describe()))?;
+            s.overrides.push(o);
+            ws.save_scenario(&s)?;
+        }
+        ScenarioCommand::List => {
+            for name in ws.list_scenarios()? {
+                let s = ws.load_scenario(&name)?;
+                emit(&format!("{name:<20} {} override(s)\n", s.overrides.len()))?;
+                for o in &s.overrides {
+                    let who = if o.skus.is_empty() {
+                        "all SKUs".to_string()
+                    } else {
+                        o.skus.join(",")
+                    };
+                    let wh = o.warehouse.clone().unwrap_or_else(|| "all warehouses".into());
+                    emit(&format!("    {who} @ {wh}: {}\n", o.describe()))?;
+                }
+            }
+        }
+        ScenarioCommand::Compare { name, data, map } => {
+            let s = ws.load_scenario(&name)?;
+            let Some(ds) = load_dataset(data.as_ref(), &map, config, &ws)? else {
+                return Ok(ExitCode::from(1));
+            };
+            let settings = crate::plan::RestockSettings::default();
+            let base = restock_plan(&ds, None, &settings)?;
+            let what_if = restock_plan(&ds, Some(&s), &settings)?;
+            let c = compare(&base, &what_if);
+            emit(&format!(
+                "{:<22} {:>12} {:>12} {:>12}\n{:<22} {:>12} {:>12} {:>+12}\n{:<22} {:>12.2} {:>12.2} {:>+12.2}\n{:<22} {:>12} {:>12} {:>+12}\n",
+                "",
+                "base",
+                name,
+                "difference",
+                "units ordered",
+                c.base_qty,
+                c.scenario_qty,
+                c.scenario_qty as i64 - c.base_qty as i64,
+                "order cost",
+                c.base_cost,
+                c.scenario_cost,
+                c.scenario_cost - c.base_cost,
+                "lines short in horizon",
+                c.base_stockouts,
+                c.scenario_stockouts,
+                c.scenario_stockouts as i64 - c.base_stockouts as i64,
+            ))?;
+            for ((sku, wh), (b, w)) in c.changed.iter().take(20) {
+                emit(&format!("  {sku} @ {wh}: {b} -> {w}\n"))?;
+            }
+            if c.changed.len() > 20 {
+                emit(&format!("  ... and {} more lines\n", c.changed.len() - 20))?;
+            }
+        }
+        ScenarioCommand::Discard { name } => {
+            ws.discard_scenario(&name)?;
+            emit(&format!("scenario '{name}' discarded\n"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

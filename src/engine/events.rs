@@ -1,0 +1,264 @@
+//! What goes between the front ends and the engine thread: the commands the
+//! UI (or the CLI, or a test) sends, the events the engine sends back, and
+//! the plain results they carry. Training, runs and the worker all speak in
+//! these types; this module imports none of them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::config::{Mode, TrainConfig};
+use super::device::DeviceChoice;
+use super::model::{Calibration, Correction};
+use crate::domain::{Dataset, SeriesForecast};
+use crate::workspace::DataSources;
+
+/// What the UI (or a test) asks the engine to do.
+pub enum EngineCommand {
+    Train(Box<TrainJob>),
+    Pause,
+    Resume,
+    Cancel,
+    /// Forecast the days after `origin` (default: the run's train end)
+    /// with the loaded run (or load `run` first).
+    Predict {
+        run: Option<PathBuf>,
+        data: Arc<Dataset>,
+        origin: Option<NaiveDate>,
+    },
+    /// Score a run's forecasts on the days after its train end.
+    Evaluate {
+        run: PathBuf,
+        data: Arc<Dataset>,
+    },
+    /// Load a finished run's best checkpoint for later predictions.
+    LoadCheckpoint {
+        run: PathBuf,
+    },
+    /// Products whose text embeddings are nearest to `sku`'s.
+    Similar {
+        model_dir: PathBuf,
+        data: Arc<Dataset>,
+        sku: String,
+        top: usize,
+    },
+    Shutdown,
+}
+
+/// One training step, as the Training tab shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Progress {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub step: usize,
+    pub steps_total: usize,
+    pub train_loss: f64,
+    pub val_mse: Option<f64>,
+    pub val_mae: Option<f64>,
+    pub samples_per_sec: f64,
+    pub eta_secs: f64,
+    pub elapsed_secs: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// The device the engine opened, and why.
+    Device {
+        label: String,
+        reason: String,
+    },
+    Started {
+        device: String,
+        mode: Mode,
+        train_samples: usize,
+        validation_samples: usize,
+        texts: usize,
+        parameters: usize,
+        steps_total: usize,
+    },
+    Progress(Progress),
+    EpochEnd {
+        epoch: usize,
+        train_loss: f64,
+        validation: EvalMetrics,
+        best: bool,
+    },
+    Paused,
+    Resumed,
+    Finished(Box<RunSummary>),
+    Failed {
+        message: String,
+    },
+    Loaded {
+        run: PathBuf,
+        summary: String,
+    },
+    Forecasts {
+        run: PathBuf,
+        forecasts: Arc<Vec<SeriesForecast>>,
+    },
+    Evaluated {
+        run: PathBuf,
+        report: String,
+    },
+    /// (sku, cosine, product text), nearest first.
+    Similar {
+        sku: String,
+        items: Vec<(String, f32, String)>,
+    },
+}
+
+impl EngineEvent {
+    pub fn is_progress(&self) -> bool {
+        matches!(self, EngineEvent::Progress(_))
+    }
+}
+
+/// Collapse runs of progress events to the latest of each run, keeping
+/// every other event in order: a UI that drains its queue ten times a
+/// second draws one progress update per frame, whatever the step rate.
+pub fn coalesce(events: impl IntoIterator<Item = EngineEvent>) -> Vec<EngineEvent> {
+    let mut out: Vec<EngineEvent> = Vec::new();
+    for e in events {
+        if e.is_progress()
+            && let Some(last) = out.last_mut()
+            && last.is_progress()
+        {
+            *last = e;
+            continue;
+        }
+        out.push(e);
+    }
+    out
+}
+
+/// A training job, as the CLI or the UI describes it.
+pub struct TrainJob {
+    pub dataset: Arc<Dataset>,
+    pub sources: DataSources,
+    /// The last day the model may learn from (default: the data's last day).
+    pub train_end: Option<NaiveDate>,
+    pub model_dir: PathBuf,
+    pub config: TrainConfig,
+    pub out: PathBuf,
+    pub device: DeviceChoice,
+    /// Continue the run in `out` from its last checkpoint.
+    pub resume: bool,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub dir: PathBuf,
+    pub stop: Stop,
+    pub epochs_done: usize,
+    pub best_epoch: usize,
+    pub validation: EvalMetrics,
+    pub test: Option<EvalMetrics>,
+    pub calibration: Calibration,
+    pub correction: Correction,
+    pub parameters: usize,
+    pub train_seconds: f64,
+    pub device: String,
+}
+
+impl RunSummary {
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "{:?} after {} epochs (best {}), {} trainable parameters, {:.1} s on {}\n\
+             validation: pinball {:.4}  MSE {:.4}  MAE {:.4}  p10..p90 coverage {:.1} %\n",
+            self.stop,
+            self.epochs_done,
+            self.best_epoch,
+            self.parameters,
+            self.train_seconds,
+            self.device,
+            self.validation.loss,
+            self.validation.mse,
+            self.validation.mae,
+            100.0 * self.validation.coverage
+        );
+        if let Some(t) = &self.test {
+            s.push_str(&format!(
+                "test:       pinball {:.4}  MSE {:.4}  MAE {:.4}  p10..p90 coverage {:.1} %\n",
+                t.loss,
+                t.mse,
+                t.mae,
+                100.0 * t.coverage
+            ));
+        }
+        if !self.correction.losses.is_empty() {
+            let tried: Vec<String> = self
+                .correction
+                .losses
+                .iter()
+                .map(|(share, loss)| format!("{:.0} % {loss:.4}", 100.0 * share))
+                .collect();
+            s.push_str(&format!(
+                "the head's correction to the base forecast: {:.0} % kept (validation pinball by share kept: {})\n",
+                100.0 * self.correction.chosen,
+                tried.join(", ")
+            ));
+        }
+        s.push_str("(on demand scaled per series: 1 = one plus the series' 91-day mean)\n");
+        s
+    }
+}
+
+/// Scores on one split, on the scaled axis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvalMetrics {
+    /// Mean pinball loss over p10, p50, p90.
+    pub loss: f64,
+    pub mse: f64,
+    pub mae: f64,
+    /// Share of targets inside p10..p90.
+    pub coverage: f64,
+    pub n: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stop {
+    Finished,
+    EarlyStopped,
+    Cancelled,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(step: usize) -> EngineEvent {
+        EngineEvent::Progress(Progress {
+            epoch: 1,
+            epochs: 1,
+            step,
+            steps_total: 10,
+            train_loss: 1.0,
+            val_mse: None,
+            val_mae: None,
+            samples_per_sec: 1.0,
+            eta_secs: 1.0,
+            elapsed_secs: 1.0,
+        })
+    }
+
+    #[test]
+    fn coalesce_keeps_the_latest_progress_and_every_other_event() {
+        let out = coalesce(vec![
+            progress(1),
+            progress(2),
+            EngineEvent::Paused,
+            progress(3),
+            progress(4),
+            progress(5),
+        ]);
+        assert_eq!(out.len(), 3);
+        assert!(matches!(out[0], EngineEvent::Progress(Progress { step: 2, .. })));
+        assert!(matches!(out[1], EngineEvent::Paused));
+        assert!(matches!(out[2], EngineEvent::Progress(Progress { step: 5, .. })));
+    }
+}
