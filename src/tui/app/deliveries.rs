@@ -280,4 +280,24 @@ impl App {
         let count = self.delivery_view().len();
         self.confirm = Some(Confirm::ApproveAll { count });
     }
+
+    pub(super) fn undo_route(&mut self) {
+        let rec = Record::new(PLAN, Vec::new(), String::new(), approval::Action::Undo, None);
+        self.record(vec![rec], "undid the last route decision");
+    }
+
+    /// Enter: the map of the selected route's warehouse, or its stops.
+    pub(super) fn toggle_delivery_map(&mut self) {
+        self.delivery_map = !self.delivery_map;
+        self.status = if self.delivery_map {
+            "the map of the selected route's warehouse (Enter: back to the stops)".into()
+        } else {
+            "the stops of the selected route (Enter: the map)".into()
+        };
+    }
+
+    pub(super) fn ask_delivery_export(&mut self) {
+        let p = self.default_delivery_export_path();
+        self.prompt = Some((Prompt::ExportDeliveries, p.display().to_string()));
+    }
 }

@@ -1,0 +1,89 @@
+//! The Data tab's state changes: importing a file or folder (the path
+//! prompt, with Tab completion) and re-importing with a new column mapping.
+
+use std::path::PathBuf;
+
+use super::{App, Effect, Prompt};
+
+impl App {
+    pub(super) fn ask_import(&mut self) {
+        self.prompt = Some((Prompt::ImportPath, String::new()));
+    }
+
+    /// The import prompt's path, added to the sources and imported off the
+    /// UI thread.
+    pub(super) fn import(&mut self, input: &str) -> Vec<Effect> {
+        let path = PathBuf::from(input.trim());
+        if !path.exists() {
+            self.error = Some(format!("{}: no such file or folder", path.display()));
+            return Vec::new();
+        }
+        let mut sources = self.loaded_sources();
+        let abs = std::path::absolute(&path).unwrap_or(path);
+        if !sources.paths.contains(&abs) {
+            sources.paths.push(abs);
+        }
+        self.loading = Some("importing".into());
+        vec![Effect::Load(sources)]
+    }
+
+    pub(super) fn ask_mapping(&mut self) {
+        let current = self.loaded_sources().map.to_string();
+        self.prompt = Some((Prompt::Mapping, current));
+    }
+
+    /// "field=column,...": the same sources imported with this mapping.
+    pub(super) fn remap(&mut self, input: &str) -> Vec<Effect> {
+        match input.trim().parse::<crate::data::ColumnMap>() {
+            Ok(map) => {
+                let mut sources = self.loaded_sources();
+                sources.map = map;
+                self.loading = Some("importing with the new mapping".into());
+                return vec![Effect::Load(sources)];
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+        Vec::new()
+    }
+}
+
+/// Complete a path prefix with the longest common prefix of the matches.
+pub fn complete_path(input: &str) -> String {
+    let p = std::path::Path::new(input);
+    let (dir, prefix) = if input.ends_with('/') {
+        (p.to_path_buf(), String::new())
+    } else {
+        (
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), |d| d.to_path_buf()),
+            p.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return input.to_string();
+    };
+    let mut names: Vec<(String, bool)> = entries
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path().is_dir()))
+        .filter(|(n, _)| n.starts_with(&prefix))
+        .collect();
+    names.sort();
+    let Some(first) = names.first() else {
+        return input.to_string();
+    };
+    let mut common = first.0.clone();
+    for (n, _) in &names[1..] {
+        while !n.starts_with(&common) {
+            common.pop();
+        }
+    }
+    let base = input.strip_suffix(&prefix).unwrap_or(input);
+    let mut out = format!("{base}{common}");
+    if names.len() == 1 && first.1 {
+        out.push('/');
+    }
+    out
+}

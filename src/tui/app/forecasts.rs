@@ -1,0 +1,105 @@
+//! The Forecasts tab's state: a row per series (its champion, forecast
+//! sums and backtest MASE), the filtered and sorted view, and products like
+//! the selected SKU (asked of the encoder).
+
+use std::collections::{HashMap, HashSet};
+
+use super::{App, Effect, Loaded};
+use crate::domain::SeriesForecast;
+use crate::engine::EngineCommand;
+use crate::plan::scenario::Scenario;
+
+/// A similar product: (sku, cosine, product text).
+pub type Neighbour = (String, f32, String);
+
+/// A row of the Forecasts table.
+#[derive(Debug, Clone)]
+pub struct ForecastRow {
+    pub series: usize,
+    pub sku: String,
+    pub warehouse: String,
+    pub method: String,
+    pub next7: f64,
+    pub horizon_total: f64,
+    pub mase: Option<f64>,
+    pub overridden: bool,
+}
+
+/// The Forecasts table from the base and the what-ifs (a row is marked
+/// when a what-if touches its SKU).
+pub(super) fn forecast_rows(l: &Loaded, scenario: &Scenario) -> Vec<ForecastRow> {
+    let overridden: HashSet<&str> = scenario
+        .overrides
+        .iter()
+        .flat_map(|o| o.skus.iter().map(String::as_str))
+        .collect();
+    let bt = &l.base.backtest;
+    let fc: HashMap<(&str, &str), &SeriesForecast> = l
+        .base
+        .forecasts
+        .iter()
+        .map(|f| ((f.sku.as_str(), f.warehouse.as_str()), f))
+        .collect();
+    l.dataset
+        .demand
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let choice = l.base.champions.final_choice.get(i).copied().flatten();
+            let f = fc.get(&(s.sku.as_str(), s.warehouse.as_str()));
+            let sum = |n: usize| f.map_or(0.0, |f| f.p50.iter().take(n).sum::<f64>());
+            let mase = choice.and_then(|m| {
+                let acc = bt.series_total(i, m);
+                let m = acc.metrics();
+                m.mase.is_finite().then_some(m.mase)
+            });
+            ForecastRow {
+                series: i,
+                sku: s.sku.clone(),
+                warehouse: s.warehouse.clone(),
+                method: choice
+                    .and_then(|m| bt.methods.get(m).cloned())
+                    .unwrap_or_else(|| "-".into()),
+                next7: sum(7),
+                horizon_total: sum(usize::MAX),
+                mase,
+                overridden: overridden.contains(s.sku.as_str()),
+            }
+        })
+        .collect()
+}
+
+impl App {
+    /// Indices into `forecast_rows` shown (filtered, sorted).
+    pub fn forecast_view(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .forecast_rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| self.matches(&[&r.sku, &r.warehouse, &r.method]))
+            .map(|(i, _)| i)
+            .collect();
+        let rows = &self.forecast_rows;
+        match self.sort % 3 {
+            1 => v.sort_by(|a, b| rows[*b].horizon_total.total_cmp(&rows[*a].horizon_total)),
+            2 => v.sort_by(|a, b| rows[*b].mase.unwrap_or(0.0).total_cmp(&rows[*a].mase.unwrap_or(0.0))),
+            _ => {}
+        }
+        v
+    }
+
+    /// n: ask the encoder for products like the selected SKU.
+    pub(super) fn find_similar(&mut self) -> Vec<Effect> {
+        let (Some(sku), Some(l), Some(dir)) = (self.selected_sku(), &self.loaded, &self.model_dir) else {
+            self.status = "similar products need the encoder (assets/models or --model DIR)".into();
+            return Vec::new();
+        };
+        self.status = format!("finding products like {sku} ...");
+        vec![Effect::Engine(EngineCommand::Similar {
+            model_dir: dir.clone(),
+            data: l.dataset.clone(),
+            sku,
+            top: 5,
+        })]
+    }
+}

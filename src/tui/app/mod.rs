@@ -1,0 +1,608 @@
+//! The workstation's state and what every action does to it. Drawing is a
+//! pure function of this state (see `draw`); nothing here touches the
+//! terminal, so every action is tested without one.
+//!
+//! This module holds what every tab shares (the tabs, prompts, loading,
+//! navigation, the one `update` dispatch); each tab's own state changes
+//! live in its module (data, training, forecasts, restock, deliveries).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::action::Action;
+use crate::domain::{Dataset, SeriesForecast};
+use crate::engine::{EngineCommand, TrainConfig};
+use crate::plan::approval::{self, LineDecision, Record};
+use crate::plan::base::PlanBase;
+use crate::plan::export::write_csv;
+use crate::plan::restock::RestockPlan;
+use crate::plan::scenario::Scenario;
+use crate::workspace::{DataSources, Workspace};
+
+mod data;
+mod deliveries;
+mod forecasts;
+mod restock;
+mod training;
+pub use data::complete_path;
+pub use deliveries::DeliveryJob;
+pub use forecasts::{ForecastRow, Neighbour};
+pub use training::TrainingView;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Data,
+    Training,
+    Forecasts,
+    Restock,
+    Deliveries,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [Tab::Data, Tab::Training, Tab::Forecasts, Tab::Restock, Tab::Deliveries];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Data => "Data",
+            Tab::Training => "Training",
+            Tab::Forecasts => "Forecasts",
+            Tab::Restock => "Restock",
+            Tab::Deliveries => "Deliveries",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// What the bottom line is collecting from the keyboard.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    Filter,
+    /// A path to export the approved lines to.
+    ExportPath,
+    /// A file or folder to import.
+    ImportPath,
+    /// A what-if on the selected SKU: "+20% [FROM..TO] reason".
+    EditDemand {
+        sku: String,
+    },
+    /// A new order quantity for the selected line.
+    SetQty {
+        key: (String, String),
+    },
+    /// A name to save the what-ifs under (a scenario the CLI sees too).
+    ScenarioName,
+    /// A column mapping, "field=column,...".
+    Mapping,
+    /// "ORDER VEHICLE [STOP]": move an order onto a vehicle.
+    MoveOrder,
+    /// The name of a saved scenario to work on (its overrides replace the
+    /// what-ifs).
+    OpenScenario,
+    /// A path to export the approved routes to.
+    ExportDeliveries,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    Quit,
+    ApproveAll { count: usize },
+}
+
+/// Everything loaded from the data, computed off the UI thread.
+pub struct Loaded {
+    pub sources: DataSources,
+    pub dataset: Arc<Dataset>,
+    pub report_text: String,
+    pub base: PlanBase,
+    /// The base is [`PlanBase::quick`]; the real one is on its way.
+    pub provisional: bool,
+    /// The data's cache key ([`PlanBase::key`]), when a workspace cache
+    /// was consulted: the refinement saves under it.
+    pub cache_key: Option<String>,
+}
+
+pub struct App {
+    pub tab: Tab,
+    pub workspace: Workspace,
+    pub loaded: Option<Loaded>,
+    pub loading: Option<String>,
+    pub plan: Option<RestockPlan>,
+    pub scenario: Scenario,
+    pub decisions: HashMap<Vec<String>, LineDecision>,
+    pub forecast_rows: Vec<ForecastRow>,
+    pub model_forecasts: HashMap<(String, String), SeriesForecast>,
+    pub filter: String,
+    pub sort: usize,
+    /// Selected row per tab (of the filtered view).
+    pub selected: [usize; 5],
+    pub prompt: Option<(Prompt, String)>,
+    pub confirm: Option<Confirm>,
+    pub help: bool,
+    pub status: String,
+    pub error: Option<String>,
+    pub training: TrainingView,
+    pub train_config: TrainConfig,
+    pub model_dir: Option<PathBuf>,
+    pub quit: bool,
+    pub last_save: Option<String>,
+    pub colors: bool,
+    /// Rows that fit in the table (set by the last draw, for PgUp/PgDn).
+    pub page: usize,
+    /// Cost of the ordering lines by warehouse: (warehouse, all, approved);
+    /// kept up to date on every change so a frame never walks the plan.
+    pub totals: Vec<(String, f64, f64)>,
+    /// The same by supplier, largest first.
+    pub supplier_totals: Vec<(String, f64, f64)>,
+    /// The report of the last import that failed.
+    pub load_problems: Option<String>,
+    /// Enter on a restock line: its whole story in a popup.
+    pub details: bool,
+    /// Products like a SKU: (sku, neighbours).
+    pub similar: Option<(String, Vec<Neighbour>)>,
+    /// The day's delivery plan, and the problem it solves.
+    pub deliveries: Option<crate::plan::delivery::DeliveryPlan>,
+    pub delivery_problem: Option<Arc<crate::plan::delivery::DeliveryProblem>>,
+    pub route_decisions: HashMap<Vec<String>, LineDecision>,
+    /// A planning run is going on off the UI thread.
+    pub planning_routes: bool,
+    /// How routes are planned (the date is the problem's).
+    pub delivery_settings: crate::plan::delivery::DeliverySettings,
+    /// Narrow screens: the map instead of the stops (Enter switches).
+    pub delivery_map: bool,
+    /// Draw maps in braille (a UTF-8 terminal), else in plain dots.
+    pub braille: bool,
+    /// Counts loads, so a refinement of data since replaced is dropped.
+    pub generation: u64,
+    /// Where the last frame drew the current tab's table rows, for clicks:
+    /// (screen row of the first line, how many lines, the view index of the
+    /// first line). Set by the table helper on each frame.
+    pub table_rows: Option<(u16, u16, usize)>,
+}
+
+/// What the runner must do after an update (the engine lives outside).
+pub enum Effect {
+    Engine(EngineCommand),
+    /// Re-import these sources off the UI thread.
+    Load(DataSources),
+    /// Plan delivery routes off the UI thread; the runner hands the plan
+    /// to `on_deliveries`.
+    PlanDeliveries(DeliveryJob),
+    /// Compute the plan's slow half (`tui::refine`) off the UI thread and
+    /// hand it to `on_refined` with this generation.
+    Refine {
+        generation: u64,
+        dataset: Arc<Dataset>,
+        key: Option<String>,
+    },
+}
+
+impl App {
+    pub fn new(workspace: Workspace, model_dir: Option<PathBuf>) -> App {
+        App {
+            tab: Tab::Restock,
+            workspace,
+            loaded: None,
+            loading: Some("loading the data".into()),
+            plan: None,
+            scenario: Scenario {
+                name: "what-if".into(),
+                overrides: Vec::new(),
+            },
+            decisions: HashMap::new(),
+            forecast_rows: Vec::new(),
+            model_forecasts: HashMap::new(),
+            filter: String::new(),
+            sort: 0,
+            selected: [0; 5],
+            prompt: None,
+            confirm: None,
+            help: false,
+            status: String::new(),
+            error: None,
+            training: TrainingView::default(),
+            train_config: TrainConfig {
+                epochs: 4,
+                ..TrainConfig::default()
+            },
+            model_dir,
+            quit: false,
+            last_save: None,
+            colors: std::env::var_os("NO_COLOR").is_none(),
+            page: 10,
+            totals: Vec::new(),
+            supplier_totals: Vec::new(),
+            load_problems: None,
+            similar: None,
+            details: false,
+            deliveries: None,
+            delivery_problem: None,
+            route_decisions: HashMap::new(),
+            planning_routes: false,
+            delivery_settings: Default::default(),
+            delivery_map: false,
+            braille: utf8_locale(),
+            generation: 0,
+            table_rows: None,
+        }
+    }
+
+    /// The data has been imported and the plan's slow half computed.
+    /// Returns the delivery planning run to start, if one is needed.
+    pub fn on_loaded(&mut self, loaded: Loaded) -> Vec<Effect> {
+        self.loading = None;
+        self.load_problems = None;
+        if let Ok(s) = self.workspace.load_scenario("what-if") {
+            self.scenario = s;
+        }
+        self.loaded = Some(loaded);
+        if let Err(e) = self.workspace.save_sources(&self.loaded_sources()) {
+            self.error = Some(format!("could not remember the data: {e:#}"));
+        }
+        self.recompute();
+        self.reload_decisions();
+        self.generation += 1;
+        let provisional = self.provisional();
+        let mut effects = self.load_deliveries();
+        self.status = if provisional {
+            "data loaded; a provisional plan from 28-day averages while champions are chosen and safety stock calibrated ..."
+                .into()
+        } else {
+            "data loaded; baseline forecasts and the restock plan are ready".into()
+        };
+        if self.planning_routes {
+            self.status.push_str("; planning the day's routes");
+        } else if self.deliveries.is_some() && !provisional {
+            self.status.push_str("; delivery routes from the saved plan");
+        }
+        if provisional && let Some(l) = &self.loaded {
+            effects.push(Effect::Refine {
+                generation: self.generation,
+                dataset: l.dataset.clone(),
+                key: l.cache_key.clone(),
+            });
+        }
+        effects
+    }
+
+    /// A left click at (`x`, `y`): a tab in the tab bar, a row of the
+    /// table. Ignored while a prompt, a question or the help is open.
+    /// Returns whether anything changed.
+    pub fn click(&mut self, x: u16, y: u16) -> bool {
+        if self.prompt.is_some() || self.confirm.is_some() || self.help || self.details {
+            return false;
+        }
+        if y == 0 {
+            // The tab bar: " 1 Data  2 Training ..." (see draw::tab_bar).
+            let mut at = 0u16;
+            for (i, t) in Tab::ALL.iter().enumerate() {
+                let w = format!(" {} {} ", i + 1, t.title()).chars().count() as u16;
+                if x >= at && x < at + w {
+                    self.update(Action::GoTab(i));
+                    return true;
+                }
+                at += w;
+            }
+            return false;
+        }
+        let Some((top, rows, first)) = self.table_rows else {
+            return false;
+        };
+        if y < top || y >= top + rows {
+            return false;
+        }
+        let n = self.view_len();
+        let i = first + usize::from(y - top);
+        if i >= n {
+            return false;
+        }
+        self.selected[self.tab.index()] = i;
+        true
+    }
+
+    /// The wheel: `lines` down (negative: up).
+    pub fn wheel(&mut self, lines: i64) -> bool {
+        if self.prompt.is_some() || self.confirm.is_some() || self.help {
+            return false;
+        }
+        self.move_by(lines);
+        true
+    }
+
+    /// Whether the plan shown is the provisional one.
+    pub fn provisional(&self) -> bool {
+        self.loaded.as_ref().is_some_and(|l| l.provisional)
+    }
+
+    /// The real base arrived: the champions' forecasts, the calibration and
+    /// the fitted levels replace the provisional plan.
+    pub fn on_refined(&mut self, generation: u64, base: Result<PlanBase, String>) -> Vec<Effect> {
+        if generation != self.generation {
+            return Vec::new();
+        }
+        match base {
+            Ok(base) => {
+                if let Some(l) = self.loaded.as_mut() {
+                    l.base = base;
+                    l.provisional = false;
+                }
+                self.recompute();
+                self.refresh_totals();
+                self.status = "champions chosen and safety stock calibrated: the plan is final".into();
+            }
+            Err(e) => self.error = Some(format!("the plan could not be finished: {e}")),
+        }
+        Vec::new()
+    }
+
+    /// The import failed: nothing changes (the data already loaded stays),
+    /// and the Data tab shows every problem with its file, row and column.
+    pub fn on_load_failed(&mut self, message: String) {
+        self.loading = None;
+        self.error = Some(format!(
+            "the import failed, nothing was changed: {}",
+            message
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("see the Data tab")
+        ));
+        self.load_problems = Some(message);
+        self.tab = Tab::Data;
+    }
+
+    fn loaded_sources(&self) -> DataSources {
+        self.loaded.as_ref().map(|l| l.sources.clone()).unwrap_or_default()
+    }
+
+    fn matches(&self, text: &[&str]) -> bool {
+        if self.filter.is_empty() {
+            return true;
+        }
+        let f = self.filter.to_lowercase();
+        text.iter().any(|t| t.to_lowercase().contains(&f))
+    }
+
+    fn view_len(&self) -> usize {
+        match self.tab {
+            Tab::Restock => self.restock_view().len(),
+            Tab::Forecasts => self.forecast_view().len(),
+            Tab::Deliveries => self.delivery_view().len(),
+            _ => 0,
+        }
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected[self.tab.index()]
+    }
+
+    fn move_by(&mut self, delta: i64) {
+        let n = self.view_len();
+        let i = self.tab.index();
+        if n == 0 {
+            self.selected[i] = 0;
+            return;
+        }
+        let cur = self.selected[i] as i64;
+        self.selected[i] = (cur + delta).clamp(0, n as i64 - 1) as usize;
+    }
+
+    fn selected_sku(&self) -> Option<String> {
+        match self.tab {
+            Tab::Restock => self.selected_line().map(|l| l.sku.clone()),
+            Tab::Forecasts => {
+                let view = self.forecast_view();
+                let r = *view.get(self.selected[Tab::Forecasts.index()])?;
+                Some(self.forecast_rows[r].sku.clone())
+            }
+            _ => None,
+        }
+    }
+
+    fn record(&mut self, records: Vec<Record>, what: &str) {
+        match self.workspace.audit_log().append(&records) {
+            Ok(()) => {
+                self.reload_decisions();
+                self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string());
+                self.status = what.to_string();
+            }
+            Err(e) => self.error = Some(format!("the decision was not saved: {e:#}")),
+        }
+    }
+
+    /// Write export rows to the path typed (its folder made if needed);
+    /// the message line says where they went, or why not.
+    fn write_export<T: serde::Serialize>(&mut self, path: &str, rows: &[T], what: &str) {
+        let path = PathBuf::from(path.trim());
+        let result = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .map_err(anyhow::Error::from)
+            .and_then(|_| write_csv(&path, rows));
+        match result {
+            Ok(()) => self.status = format!("exported {} {what} to {}", rows.len(), path.display()),
+            Err(e) => self.error = Some(format!("export failed: {e:#}")),
+        }
+    }
+
+    fn submit_prompt(&mut self, prompt: Prompt, input: String) -> Vec<Effect> {
+        match prompt {
+            Prompt::Filter => {
+                self.filter = input;
+                self.selected[self.tab.index()] = 0;
+            }
+            Prompt::ExportPath => self.export(&input),
+            Prompt::ExportDeliveries => self.export_deliveries(&input),
+            Prompt::MoveOrder => self.move_order(&input),
+            Prompt::ImportPath => return self.import(&input),
+            Prompt::EditDemand { sku } => self.add_what_if(&sku, &input),
+            Prompt::Mapping => return self.remap(&input),
+            Prompt::ScenarioName => self.save_scenario_as(&input),
+            Prompt::OpenScenario => self.open_scenario(&input),
+            Prompt::SetQty { key } => self.set_qty(key, &input),
+        }
+        Vec::new()
+    }
+
+    /// Apply one action.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.error = None;
+        if let Some((prompt, mut buf)) = self.prompt.take() {
+            match action {
+                Action::Char(c) => {
+                    buf.push(c);
+                    self.prompt = Some((prompt, buf));
+                }
+                Action::Backspace => {
+                    buf.pop();
+                    self.prompt = Some((prompt, buf));
+                }
+                Action::Complete => {
+                    if prompt == Prompt::ImportPath || prompt == Prompt::ExportPath {
+                        buf = complete_path(&buf);
+                    }
+                    self.prompt = Some((prompt, buf));
+                }
+                Action::Submit => return self.submit_prompt(prompt, buf),
+                Action::Back => {
+                    if prompt == Prompt::Filter {
+                        self.filter.clear();
+                    }
+                }
+                _ => self.prompt = Some((prompt, buf)),
+            }
+            return Vec::new();
+        }
+        if let Some(c) = self.confirm.take() {
+            match action {
+                Action::Yes => match c {
+                    Confirm::Quit => {
+                        self.quit = true;
+                        if self.training.running {
+                            return vec![Effect::Engine(EngineCommand::Cancel)];
+                        }
+                    }
+                    Confirm::ApproveAll { .. } if self.tab == Tab::Deliveries => self.approve_all_routes(),
+                    Confirm::ApproveAll { .. } => self.approve_all(),
+                },
+                _ => self.status = "cancelled".into(),
+            }
+            return Vec::new();
+        }
+        if self.help {
+            if matches!(action, Action::Help | Action::Back | Action::Quit) {
+                self.help = false;
+            }
+            return Vec::new();
+        }
+        if self.details && matches!(action, Action::Back | Action::Submit) {
+            self.details = false;
+            return Vec::new();
+        }
+        match action {
+            Action::Quit => {
+                if self.training.running {
+                    self.confirm = Some(Confirm::Quit);
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
+            Action::PrevTab => self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()],
+            Action::GoTab(i) => {
+                if let Some(t) = Tab::ALL.get(i) {
+                    self.tab = *t;
+                }
+            }
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(self.page.max(1) as i64)),
+            Action::PageDown => self.move_by(self.page.max(1) as i64),
+            Action::Top => self.move_by(i64::MIN / 2),
+            Action::Bottom => self.move_by(i64::MAX / 2),
+            Action::Help => self.help = true,
+            Action::Submit if self.tab == Tab::Deliveries => self.toggle_delivery_map(),
+            Action::Submit if self.tab == Tab::Restock && self.selected_line().is_some() => {
+                self.details = true;
+            }
+            Action::Back if !self.filter.is_empty() => {
+                self.filter.clear();
+                self.status = "filter cleared".into();
+            }
+            Action::Approve if self.tab == Tab::Deliveries => self.decide_route(approval::Action::Approve),
+            Action::Reject if self.tab == Tab::Deliveries => self.decide_route(approval::Action::Reject),
+            Action::ApproveAll if self.tab == Tab::Deliveries => self.confirm_approve_routes(),
+            Action::Undo if self.tab == Tab::Deliveries => self.undo_route(),
+            Action::Lock if self.tab == Tab::Deliveries => self.toggle_lock(),
+            Action::MoveOrder if self.tab == Tab::Deliveries => self.ask_move(),
+            Action::Reoptimise if self.tab == Tab::Deliveries => return self.reoptimise(),
+            Action::Export if self.tab == Tab::Deliveries => self.ask_delivery_export(),
+            Action::Filter if matches!(self.tab, Tab::Forecasts | Tab::Restock | Tab::Deliveries) => {
+                self.prompt = Some((Prompt::Filter, self.filter.clone()));
+            }
+            Action::Sort if matches!(self.tab, Tab::Forecasts | Tab::Restock) => {
+                self.sort = (self.sort + 1) % 3;
+                self.selected[self.tab.index()] = 0;
+            }
+            Action::Approve | Action::Reject | Action::ApproveAll | Action::SetQty
+                if self.tab == Tab::Restock && self.provisional_refusal() => {}
+            Action::Approve if self.tab == Tab::Restock => self.decide(approval::Action::Approve),
+            Action::Reject if self.tab == Tab::Restock => self.decide(approval::Action::Reject),
+            Action::ApproveAll if self.tab == Tab::Restock => self.confirm_approve_all(),
+            Action::Undo if self.tab == Tab::Restock => self.undo_decision(),
+            Action::SetQty if self.tab == Tab::Restock => self.ask_qty(),
+            Action::Edit if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.ask_what_if(),
+            Action::DropEdits if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.drop_what_ifs(),
+            Action::Compare if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.compare(),
+            Action::SaveScenario if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.ask_scenario_name(),
+            Action::OpenScenario if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.ask_open_scenario(),
+            Action::Export if self.tab == Tab::Restock => self.ask_export(),
+            Action::Remap if self.tab == Tab::Data => self.ask_mapping(),
+            Action::Similar if self.tab == Tab::Forecasts => return self.find_similar(),
+            Action::Import if self.tab == Tab::Data => self.ask_import(),
+            Action::StartTraining if self.tab == Tab::Training => return self.start_training(),
+            Action::PauseResume if self.tab == Tab::Training && self.training.running => return self.pause_resume(),
+            Action::CancelTraining if self.tab == Tab::Training && self.training.running => {
+                return self.cancel_training();
+            }
+            Action::CycleMode if self.tab == Tab::Training && !self.training.running => self.cycle_mode(),
+            Action::MoreEpochs if self.tab == Tab::Training && !self.training.running => self.more_epochs(),
+            Action::FewerEpochs if self.tab == Tab::Training && !self.training.running => self.fewer_epochs(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The keys that work here, for the bottom bar.
+    pub fn hints(&self) -> &'static str {
+        if self.prompt.is_some() {
+            return "Enter accept  Esc cancel  Tab complete";
+        }
+        if self.confirm.is_some() {
+            return "y yes  any other key: no";
+        }
+        match self.tab {
+            Tab::Data => "i import  M column mapping  1-5/Tab tabs  ? help  q quit",
+            Tab::Training => "t start  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
+            Tab::Forecasts => "j/k move  / filter  s sort  e what-if  n similar  D drop what-ifs  ? help",
+            Tab::Restock => "a approve  r reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
+            Tab::Deliveries => "a approve  r reject  A all  u undo  v move  L lock  o re-plan  Enter map  x export",
+        }
+    }
+}
+
+/// Whether the locale says UTF-8 (LC_ALL, then LC_CTYPE, then LANG).
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
+}

@@ -1,0 +1,375 @@
+//! The Restock tab's state: the plan from the base and the what-ifs, its
+//! lines' decisions (approve, reject, quantity, undo, in the audit log) and
+//! totals, the export, and the what-ifs and saved scenarios behind it.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use super::{App, Confirm, Prompt, Tab};
+use crate::plan::approval::{self, Record, State};
+use crate::plan::export::{restock_fingerprint, restock_rows};
+use crate::plan::scenario::{Change, Override, Scenario};
+
+impl App {
+    /// The plan and the tables from the base and the what-if scenario.
+    pub fn recompute(&mut self) {
+        let Some(l) = &self.loaded else { return };
+        let scenario = (!self.scenario.overrides.is_empty()).then_some(&self.scenario);
+        self.plan = Some(l.base.plan(&l.dataset, scenario));
+        self.forecast_rows = super::forecasts::forecast_rows(l, &self.scenario);
+        self.refresh_totals();
+    }
+
+    /// Recompute the totals by warehouse (after the plan or a decision
+    /// changed).
+    pub fn refresh_totals(&mut self) {
+        type Sums = std::collections::BTreeMap<String, (f64, f64)>;
+        let mut by_wh: Sums = Default::default();
+        let mut by_supplier: Sums = Default::default();
+        if let Some(plan) = &self.plan {
+            for l in plan.lines.iter().filter(|l| l.order_qty > 0) {
+                let (state, _, qty) = self.state_of(l);
+                let cost = f64::from(qty.unwrap_or(l.order_qty)) * l.unit_cost;
+                let approved = if state == State::Approved { cost } else { 0.0 };
+                for (map, key) in [
+                    (&mut by_wh, l.warehouse.clone()),
+                    (
+                        &mut by_supplier,
+                        l.supplier.clone().unwrap_or_else(|| "(no supplier)".into()),
+                    ),
+                ] {
+                    let e = map.entry(key).or_default();
+                    e.0 += cost;
+                    e.1 += approved;
+                }
+            }
+        }
+        self.totals = by_wh.into_iter().map(|(w, (a, b))| (w, a, b)).collect();
+        self.supplier_totals = by_supplier.into_iter().map(|(w, (a, b))| (w, a, b)).collect();
+        self.supplier_totals.sort_by(|a, b| b.1.total_cmp(&a.1));
+    }
+
+    pub(super) fn reload_decisions(&mut self) {
+        match self.workspace.audit_log().load() {
+            Ok(loaded) => {
+                self.decisions = approval::replay(&loaded.records, "restock");
+                self.route_decisions = approval::replay(&loaded.records, crate::plan::delivery::PLAN);
+                if loaded.torn_tail {
+                    self.status = "the audit log ended in a half-written line (a crash); it was cut".into();
+                }
+            }
+            Err(e) => self.error = Some(format!("reading the audit log: {e:#}")),
+        }
+        self.refresh_totals();
+    }
+
+    pub fn state_of(&self, l: &crate::plan::restock::RestockLine) -> (State, bool, Option<u32>) {
+        let key = vec![l.sku.clone(), l.warehouse.clone()];
+        let (s, review, d) = approval::state_of(&self.decisions, &key, &restock_fingerprint(l));
+        (s, review, d.and_then(|d| d.qty))
+    }
+
+    /// Indices of the plan lines shown (filtered, sorted).
+    pub fn restock_view(&self) -> Vec<usize> {
+        let Some(plan) = &self.plan else { return Vec::new() };
+        let mut v: Vec<usize> = plan
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.order_qty > 0 || self.state_of(l).0 != State::Proposed)
+            .filter(|(_, l)| {
+                let supplier = l.supplier.as_deref().unwrap_or("");
+                self.matches(&[&l.sku, &l.warehouse, &l.title, supplier])
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match self.sort % 3 {
+            1 => v.sort_by(|a, b| plan.lines[*b].line_cost.total_cmp(&plan.lines[*a].line_cost)),
+            2 => v.sort_by_key(|i| plan.lines[*i].stockout_without.unwrap_or(NaiveDate::MAX)),
+            _ => {}
+        }
+        v
+    }
+
+    pub fn selected_line(&self) -> Option<&crate::plan::restock::RestockLine> {
+        let view = self.restock_view();
+        let idx = *view.get(self.selected[Tab::Restock.index()])?;
+        self.plan.as_ref()?.lines.get(idx)
+    }
+
+    /// Decisions wait for the final plan: a provisional line would change.
+    pub(super) fn provisional_refusal(&mut self) -> bool {
+        if self.provisional() {
+            self.status =
+                "the plan is provisional for a few seconds more (champions and safety stock on the way); decide then"
+                    .into();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(super) fn decide(&mut self, action: approval::Action) {
+        let Some(l) = self.selected_line() else {
+            self.status = "no line selected".into();
+            return;
+        };
+        let key = vec![l.sku.clone(), l.warehouse.clone()];
+        let what = format!(
+            "{} {} at {}",
+            if action == approval::Action::Approve {
+                "approved"
+            } else {
+                "rejected"
+            },
+            l.sku,
+            l.warehouse
+        );
+        let rec = Record::new("restock", key, restock_fingerprint(l), action, None);
+        self.record(vec![rec], &what);
+    }
+
+    pub(super) fn approve_all(&mut self) {
+        let Some(plan) = &self.plan else { return };
+        let records: Vec<Record> = self
+            .restock_view()
+            .into_iter()
+            .map(|i| &plan.lines[i])
+            .filter(|l| l.order_qty > 0 && self.state_of(l).0 != State::Approved)
+            .map(|l| {
+                Record::new(
+                    "restock",
+                    vec![l.sku.clone(), l.warehouse.clone()],
+                    restock_fingerprint(l),
+                    approval::Action::Approve,
+                    None,
+                )
+            })
+            .collect();
+        let n = records.len();
+        self.record(records, &format!("approved {n} lines"));
+    }
+
+    /// A: ask before approving every line shown.
+    pub(super) fn confirm_approve_all(&mut self) {
+        let count = self.restock_view().len();
+        self.confirm = Some(Confirm::ApproveAll { count });
+    }
+
+    pub(super) fn undo_decision(&mut self) {
+        let rec = Record::new("restock", Vec::new(), String::new(), approval::Action::Undo, None);
+        self.record(vec![rec], "undid the last decision");
+    }
+
+    /// =: ask for the selected line's order quantity.
+    pub(super) fn ask_qty(&mut self) {
+        if let Some(l) = self.selected_line() {
+            let key = l.key();
+            self.prompt = Some((Prompt::SetQty { key }, l.order_qty.to_string()));
+        }
+    }
+
+    /// The quantity typed for the line `key`, recorded as a decision.
+    pub(super) fn set_qty(&mut self, key: (String, String), input: &str) {
+        match input.trim().parse::<u32>() {
+            Ok(q) => {
+                if let Some(l) = self.plan.as_ref().and_then(|p| p.lines.iter().find(|l| l.key() == key)) {
+                    let rec = Record::new(
+                        "restock",
+                        vec![key.0.clone(), key.1.clone()],
+                        restock_fingerprint(l),
+                        approval::Action::SetQty { qty: q },
+                        None,
+                    );
+                    self.record(vec![rec], &format!("{} at {}: quantity set to {q}", key.0, key.1));
+                }
+            }
+            Err(_) => self.error = Some(format!("{input:?}: expected a whole number of units")),
+        }
+    }
+
+    pub fn default_export_path(&self) -> PathBuf {
+        self.workspace.root.join("exports").join(format!(
+            "restock-approved-{}.csv",
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        ))
+    }
+
+    pub(super) fn ask_export(&mut self) {
+        let p = self.default_export_path();
+        self.prompt = Some((Prompt::ExportPath, p.display().to_string()));
+    }
+
+    pub(super) fn export(&mut self, path: &str) {
+        let Some(plan) = &self.plan else { return };
+        let rows = restock_rows(plan, &self.decisions, false);
+        self.write_export(path, &rows, "approved lines");
+    }
+
+    /// What the what-ifs change against the base plan, on the status line.
+    pub(super) fn compare(&mut self) {
+        let (Some(l), Some(plan)) = (&self.loaded, &self.plan) else {
+            return;
+        };
+        if self.scenario.overrides.is_empty() {
+            self.status = "no what-ifs: the plan is the base plan".into();
+            return;
+        }
+        let base = l.base.plan(&l.dataset, None);
+        let c = crate::plan::scenario::compare(&base, plan);
+        self.status = format!(
+            "what-if vs base: {} lines change; units {} -> {}; cost {:.0} -> {:.0}; short lines {} -> {}",
+            c.changed.len(),
+            c.base_qty,
+            c.scenario_qty,
+            c.base_cost,
+            c.scenario_cost,
+            c.base_stockouts,
+            c.scenario_stockouts
+        );
+    }
+
+    /// "+20% [2026-12-01..2026-12-24] reason" or "=15 reason" (units a day).
+    pub fn parse_edit(&self, sku: &str, input: &str) -> Result<Override, String> {
+        let mut parts = input.split_whitespace();
+        let change = parts.next().ok_or("type a change, e.g. +20% promotion")?;
+        let change = if let Some(p) = change.strip_suffix('%') {
+            Change::Percent(
+                p.parse()
+                    .map_err(|_| format!("{change:?}: expected a percentage like +20%"))?,
+            )
+        } else if let Some(q) = change.strip_prefix('=') {
+            let q: f64 = q.parse().map_err(|_| format!("{change:?}: expected =N units a day"))?;
+            if q < 0.0 {
+                return Err("units a day cannot be negative".into());
+            }
+            Change::Quantity(q)
+        } else {
+            return Err(format!("{change:?}: expected +N% / -N% or =N units a day"));
+        };
+        let rest: Vec<&str> = parts.collect();
+        let start = self.plan.as_ref().map(|p| p.plan_date).unwrap_or_default();
+        let (from, to, reason) = match rest.first().and_then(|r| r.split_once("..")) {
+            Some((a, b)) => {
+                let d = |s: &str| {
+                    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?}: expected a date YYYY-MM-DD"))
+                };
+                (d(a)?, d(b)?, rest[1..].join(" "))
+            }
+            None => (start, start + chrono::Days::new(27), rest.join(" ")),
+        };
+        if to < from {
+            return Err(format!("the range {from}..{to} ends before it starts"));
+        }
+        if reason.trim().is_empty() {
+            return Err("say why (a reason is kept with every what-if)".into());
+        }
+        Ok(Override {
+            skus: vec![sku.to_string()],
+            warehouse: None,
+            from,
+            to,
+            change,
+            reason,
+        })
+    }
+
+    /// e: ask for a what-if on the selected SKU.
+    pub(super) fn ask_what_if(&mut self) {
+        if let Some(sku) = self.selected_sku() {
+            self.prompt = Some((Prompt::EditDemand { sku }, String::new()));
+        }
+    }
+
+    /// The what-if typed for `sku`: kept, saved, and the plan recomputed.
+    pub(super) fn add_what_if(&mut self, sku: &str, input: &str) {
+        match self.parse_edit(sku, input) {
+            Ok(o) => {
+                let text = format!("{} {} {}..{}: {}", sku, o.change, o.from, o.to, o.reason);
+                self.scenario.overrides.push(o);
+                match self.workspace.save_scenario(&self.scenario) {
+                    Ok(()) => self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string()),
+                    Err(e) => self.error = Some(format!("the what-if was not saved: {e:#}")),
+                }
+                self.recompute();
+                self.status = format!("what-if {text}; plan recomputed");
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// D: drop every what-if; back to the base forecast.
+    pub(super) fn drop_what_ifs(&mut self) {
+        self.scenario.overrides.clear();
+        if let Err(e) = self.workspace.discard_scenario("what-if") {
+            tracing::warn!("discarding the what-if: {e:#}");
+        }
+        self.recompute();
+        self.status = "what-ifs discarded; back to the base forecast".into();
+    }
+
+    /// S: ask for a name to save the what-ifs under.
+    pub(super) fn ask_scenario_name(&mut self) {
+        if self.scenario.overrides.is_empty() {
+            self.status = "no what-ifs to save: press e on a SKU first".into();
+        } else {
+            self.prompt = Some((Prompt::ScenarioName, String::new()));
+        }
+    }
+
+    /// The what-ifs saved as the scenario named (the CLI sees it too).
+    pub(super) fn save_scenario_as(&mut self, input: &str) {
+        let name = input.trim().to_string();
+        let s = Scenario {
+            name: name.clone(),
+            overrides: self.scenario.overrides.clone(),
+        };
+        match self.workspace.save_scenario(&s) {
+            Ok(()) => {
+                self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string());
+                self.status = format!(
+                    "saved {} what-ifs as scenario {name:?} (skuplan scenario list shows it)",
+                    s.overrides.len()
+                );
+            }
+            Err(e) => self.error = Some(format!("not saved: {e:#}")),
+        }
+    }
+
+    /// O: list the saved scenarios and ask which to open.
+    pub(super) fn ask_open_scenario(&mut self) {
+        match self.workspace.list_scenarios() {
+            Ok(names) => {
+                let names: Vec<String> = names.into_iter().filter(|n| n != "what-if").collect();
+                if names.is_empty() {
+                    self.status = "no saved scenarios yet: S saves the what-ifs as one".into();
+                } else {
+                    self.status = format!("saved scenarios: {}", names.join(", "));
+                    self.prompt = Some((Prompt::OpenScenario, String::new()));
+                }
+            }
+            Err(e) => self.error = Some(format!("{e:#}")),
+        }
+    }
+
+    /// The saved scenario named: its overrides replace the what-ifs.
+    pub(super) fn open_scenario(&mut self, input: &str) {
+        let name = input.trim();
+        match self.workspace.load_scenario(name) {
+            Ok(s) => {
+                self.scenario.overrides = s.overrides;
+                match self.workspace.save_scenario(&self.scenario) {
+                    Ok(()) => self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string()),
+                    Err(e) => self.error = Some(format!("the what-ifs were not saved: {e:#}")),
+                }
+                self.recompute();
+                self.status = format!(
+                    "scenario {name:?} opened: {} what-ifs, plan recomputed (C compares with the base)",
+                    self.scenario.overrides.len()
+                );
+            }
+            Err(e) => self.error = Some(format!("{e:#}")),
+        }
+    }
+}
