@@ -304,11 +304,18 @@ fn forecasts_never_cross_and_cover_every_series() {
     fresh.start = with_new.demand[0].end();
     fresh.values = vec![3.0];
     with_new.demand.push(fresh);
-    let fc = run::forecast(&loaded, &with_new, Some(data.demand[0].end())).unwrap();
-    assert!(
-        fc.iter()
-            .any(|f| f.sku == "NEW1" && f.p50.iter().all(|v| v.is_finite()))
-    );
+    let origin = data.demand[0].end();
+    let fc = run::forecast(&loaded, &with_new, Some(origin)).unwrap();
+    let new = fc.iter().find(|f| f.sku == "NEW1").expect("the new SKU is forecast");
+    assert_eq!(new.start, origin + chrono::Days::new(1));
+    assert_eq!(new.p50.len(), 7);
+    for d in 0..7 {
+        assert!(new.p10[d] >= 0.0 && new.p10[d].is_finite(), "{new:?}");
+        assert!(new.p10[d] <= new.p50[d] && new.p50[d] <= new.p90[d], "{new:?}");
+    }
+    // It sold 3 on its one day: the forecast is neither zero nor a point.
+    assert!(new.p50.iter().sum::<f64>() > 0.0, "{new:?}");
+    assert!((0..7).any(|d| new.p90[d] > new.p10[d]), "no band: {new:?}");
     let path = dir.path().join("f.csv");
     let rows = run::write_forecast_csv(&path, &fc).unwrap();
     assert_eq!(rows, 13 * 7);
@@ -461,10 +468,56 @@ fn f16_import_agrees_with_f32_to_f16_precision() {
     }
 }
 
+/// The head reads its starting point at `base_offset` and the recent days
+/// at the front: on a noise-free series with a weekday pattern and a steady
+/// level, those positions must hold the last 28 days and a base forecast
+/// equal to the days that follow, and every horizon must write exactly
+/// `feature_len` values (the head's input width).
 #[test]
 fn feature_layout_matches_the_head() {
-    assert_eq!(
-        feature_len(28),
-        28 + 8 * 28 + 3 + 2 + 5 + 3 + 1 + 7 + 7 + 7 + 12 + 2 + 1 + 1
-    );
+    use skuplan::domain::DemandSeries;
+    use skuplan::forecast::features::{Pooled, base_offset, push_features};
+    let start = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+    let pattern = [5.0, 6.0, 7.0, 8.0, 9.0, 12.0, 3.0];
+    let days = 1100;
+    let values: Vec<f64> = (0..days)
+        .map(|i| {
+            let d = start + chrono::Days::new(i as u64);
+            pattern[chrono::Datelike::weekday(&d).num_days_from_monday() as usize]
+        })
+        .collect();
+    let series = DemandSeries {
+        sku: "a".into(),
+        warehouse: "w".into(),
+        start,
+        values: values.clone(),
+        promo: None,
+    };
+    let pooled = Pooled::build(std::slice::from_ref(&series), series.end());
+    for horizon in [1usize, 7, 28, 35] {
+        for o in [3i64, 30, 400, 1000] {
+            let mut out = Vec::new();
+            let scale = push_features(&series, o, horizon, &pooled, &mut out);
+            assert_eq!(out.len(), feature_len(horizon), "horizon {horizon}, origin {o}");
+            assert!(out.iter().all(|v| v.is_finite()), "horizon {horizon}, origin {o}");
+            if o < 800 {
+                continue;
+            }
+            for k in 0..28 {
+                let want = values[(o - 27) as usize + k];
+                let got = f64::from(out[k]) * scale;
+                assert!((got - want).abs() < 1e-3, "recent day {k}: {got} vs {want}");
+            }
+            let at = base_offset(horizon);
+            assert!(at + horizon <= out.len());
+            for j in 0..horizon {
+                let want = values[o as usize + 1 + j];
+                let got = f64::from(out[at + j]) * scale;
+                assert!(
+                    (got - want).abs() <= 0.05 * want,
+                    "base forecast, horizon {horizon}, day {j}: {got} vs {want}"
+                );
+            }
+        }
+    }
 }

@@ -127,10 +127,59 @@ fn train_forecast_evaluate_on_the_sample_data() {
         .success();
     let champ = fs::read_to_string(out_dir.join("champion_forecast.csv")).unwrap();
     let metrics = fs::read_to_string(out_dir.join("metrics_by_series.csv")).unwrap();
-    let model_wins = metrics.lines().filter(|l| l.contains("finetuned")).count();
-    let model_rows = champ.lines().filter(|l| l.ends_with(",finetuned")).count();
-    assert!(model_wins > 0, "{metrics}");
-    assert!(model_rows > 0, "the model won somewhere but no forecast uses it");
+    // The series the model is champion of, from the metrics' champion
+    // column, and the series whose champion forecast the model made: every
+    // series it won uses its forecast, and no series where another method
+    // scored better does (a series with no score, such as one without
+    // actuals in the window, may fall back to it).
+    let mut won = std::collections::BTreeSet::new();
+    let mut scored_series = std::collections::BTreeSet::new();
+    let mut scored = 0;
+    let mut r = csv::Reader::from_reader(metrics.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| {
+        h.iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("no {name} column"))
+    };
+    let (sku, wh, method, champion) = (col("sku"), col("warehouse"), col("method"), col("champion"));
+    for row in r.records() {
+        let row = row.unwrap();
+        if &row[method] == "finetuned" {
+            scored += 1;
+            scored_series.insert((row[sku].to_string(), row[wh].to_string()));
+            if &row[champion] == "true" {
+                won.insert((row[sku].to_string(), row[wh].to_string()));
+            }
+        }
+    }
+    let mut used = std::collections::BTreeSet::new();
+    let mut r = csv::Reader::from_reader(champ.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| {
+        h.iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("no {name} column"))
+    };
+    let (sku, wh, model) = (col("sku"), col("warehouse"), col("model"));
+    for row in r.records() {
+        let row = row.unwrap();
+        if &row[model] == "finetuned" {
+            used.insert((row[sku].to_string(), row[wh].to_string()));
+        }
+    }
+    assert!(scored > 0, "the run was not scored: {metrics}");
+    assert!(!won.is_empty(), "the model is champion nowhere: {metrics}");
+    let missing: Vec<_> = won.difference(&used).collect();
+    assert!(
+        missing.is_empty(),
+        "won by the model but forecast by another method: {missing:?}"
+    );
+    let lost: Vec<_> = used.difference(&won).filter(|s| scored_series.contains(*s)).collect();
+    assert!(
+        lost.is_empty(),
+        "forecast by the model where another method scored better: {lost:?}"
+    );
     skuplan(home.path())
         .args(["evaluate", "--origin", "2026-10-01", "--run"])
         .arg(&run2)
@@ -155,15 +204,37 @@ fn similar_lists_neighbours_and_model_import_converts() {
         .stdout(predicate::str::contains("F16"));
     let products = fs::read_to_string(sample().join("products.csv")).unwrap();
     let first_sku = products.lines().nth(1).unwrap().split(',').next().unwrap().to_string();
-    skuplan(home.path())
+    let out = skuplan(home.path())
         .args(["similar", &first_sku, "--top", "3", "--model"])
         .arg(&half)
         .arg("--data")
         .arg(sample())
         .assert()
         .success()
-        .stdout(predicate::str::contains("cosine"))
-        .stdout(predicate::function(|s: &str| s.lines().count() == 4));
+        .get_output()
+        .stdout
+        .clone();
+    // A header, then three other products of the data, nearest first, each
+    // with a cosine in [-1, 1] and the text it was compared by.
+    let out = String::from_utf8(out).unwrap();
+    let mut lines = out.lines();
+    assert!(lines.next().unwrap().starts_with("cosine"), "{out}");
+    let skus: std::collections::HashSet<&str> = products.lines().skip(1).filter_map(|l| l.split(',').next()).collect();
+    let mut last = f64::INFINITY;
+    let mut n = 0;
+    for line in lines {
+        let mut f = line.split_whitespace();
+        let cos: f64 = f.next().unwrap().parse().unwrap();
+        let sku = f.next().unwrap();
+        assert!((-1.0..=1.0).contains(&cos), "{line}");
+        assert!(cos <= last + 1e-9, "not nearest first: {out}");
+        assert_ne!(sku, first_sku, "a product is not its own neighbour: {out}");
+        assert!(skus.contains(sku), "{sku} is not a product of the data: {out}");
+        assert!(f.next().is_some(), "no product text: {line}");
+        last = cos;
+        n += 1;
+    }
+    assert_eq!(n, 3, "{out}");
     skuplan(home.path())
         .args(["similar", "NO-SUCH-SKU", "--model"])
         .arg(&half)
@@ -244,10 +315,25 @@ fn bench_train_reports_each_mode_on_the_chosen_device() {
             .lines()
             .find(|l| l.split_whitespace().nth(1) == Some(mode))
             .unwrap_or_else(|| panic!("no {mode} row in {text}"));
+        // seq, mode, ms/step, samples/s, GFLOP/s, matmul GF/s, x matmul, peak
         let cols: Vec<&str> = row.split_whitespace().collect();
-        let ms: f64 = cols[2].parse().unwrap();
-        let matmul: f64 = cols[5].parse().unwrap();
+        assert_eq!(cols.len(), 8, "{row}");
+        assert_eq!(cols[0], "8", "{row}");
+        let num = |i: usize| -> f64 { cols[i].parse().unwrap_or_else(|_| panic!("column {i} of {row}")) };
+        let (ms, per_sec, matmul) = (num(2), num(3), num(5));
         assert!(ms > 0.0 && matmul > 0.0, "{row}");
+        // Batch 32 (the default): samples/s and ms/step are one figure.
+        assert!((per_sec * ms / 1e3 - 32.0).abs() < 0.05 * 32.0, "{row}");
+        if mode == "head" {
+            // The encoder does not train: no FLOPs of its own, no ratio.
+            assert_eq!((cols[4], cols[6]), ("-", "-"), "{row}");
+        } else {
+            let (gf, ratio) = (num(4), num(6));
+            assert!(gf > 0.0 && ratio > 0.0, "{row}");
+            // The ratio is the step's rate over the matmul rate measured
+            // beside it, as printed (two decimals).
+            assert!((ratio - gf / matmul).abs() <= 0.011 + 0.02 * ratio, "{row}");
+        }
     }
     assert!(text.contains("forecast with cached embeddings: 20 series"), "{text}");
     if !skuplan::engine::device::cuda_compiled() {

@@ -1,6 +1,7 @@
 //! Backtests: no leakage, honest champions, the reference table reproduced.
 
-use std::path::Path;
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
@@ -160,11 +161,9 @@ fn champion_forecasts_start_after_the_history() {
 /// naive match its table to two decimals, which proves the definitions.
 #[test]
 fn reference_table_is_reproduced_on_store_item_data() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/store-item-demand/train.csv");
-    if !path.exists() {
-        eprintln!("skipped: {} is not here", path.display());
+    let Some(path) = common::shared_data("store-item-demand/train.csv") else {
         return;
-    }
+    };
     let opts = ImportOptions {
         map: "sku=item,warehouse=store,quantity=sales".parse().unwrap(),
         ..ImportOptions::default()

@@ -1,6 +1,6 @@
 //! Routing: the solver's routes obey every rule, checked independently.
 
-use std::path::Path;
+mod common;
 
 use proptest::prelude::*;
 use skuplan::plan::solomon::Instance;
@@ -132,11 +132,9 @@ fn the_checker_catches_broken_routes() {
 
 #[test]
 fn reads_the_real_solomon_files() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/solomon/C101.txt");
-    if !p.exists() {
-        eprintln!("skipped: {} is not here", p.display());
+    let Some(p) = common::shared_data("solomon/C101.txt") else {
         return;
-    }
+    };
     let i = Instance::read(&p).unwrap();
     assert_eq!(i.name, "C101");
     assert_eq!((i.vehicles, i.capacity, i.nodes.len()), (25, 200, 101));
