@@ -205,3 +205,42 @@ fn evaluate_prints_every_method_and_writes_per_series_csv() {
         .code(2)
         .stderr(predicate::str::contains("unknown method 'nope'"));
 }
+
+/// Without a solomon_bks.csv beside the instances, `bench vrp` still
+/// solves and checks them, and prints dashes where the gaps would be.
+#[test]
+fn bench_vrp_runs_without_best_known_solutions() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("solomon");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("T01.txt"),
+        "T01\n\nVEHICLE\nNUMBER     CAPACITY\n  2         10\n\nCUSTOMER\n\
+         CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME\n\n\
+             0      0          0          0          0        100          0\n\
+             1      3          4          4          0         50          5\n\
+             2      6          8          5          0         60          5\n",
+    )
+    .unwrap();
+    let out = skuplan(home.path())
+        .args(["bench", "vrp", "--iterations", "200", "--solomon"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("solomon_bks.csv here"), "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("T01"))
+        .unwrap_or_else(|| panic!("no T01 row: {out}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    // inst, vehicles, bks, veh%, distance, bks, dist%, s, iterations, feasible
+    assert_eq!(cols[1], "1", "{row}");
+    assert_eq!((cols[2], cols[3], cols[5], cols[6]), ("-", "-", "-", "-"), "{row}");
+    assert_eq!(cols[4], "20.00", "{row}");
+    assert_eq!(cols[9], "yes", "{row}");
+    assert!(out.contains("infeasible or incomplete: 0"), "{out}");
+}

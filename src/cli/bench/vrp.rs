@@ -25,13 +25,22 @@ pub fn vrp_bench(
         bks_vehicles: f64,
         bks_distance: f64,
     }
+    // The best-known solutions, when the folder has them: without the file
+    // the instances are still solved and checked, only without gaps.
     let bks_path = dir.join("solomon_bks.csv");
     let mut bks = std::collections::HashMap::new();
-    let mut reader =
-        csv::Reader::from_path(&bks_path).with_context(|| format!("cannot read {}", bks_path.display()))?;
-    for row in reader.deserialize::<Bks>() {
-        let row = row.with_context(|| format!("{} has a bad row", bks_path.display()))?;
-        bks.insert(row.instance.to_ascii_uppercase(), (row.bks_vehicles, row.bks_distance));
+    if bks_path.exists() {
+        let mut reader =
+            csv::Reader::from_path(&bks_path).with_context(|| format!("cannot read {}", bks_path.display()))?;
+        for row in reader.deserialize::<Bks>() {
+            let row = row.with_context(|| format!("{} has a bad row", bks_path.display()))?;
+            bks.insert(row.instance.to_ascii_uppercase(), (row.bks_vehicles, row.bks_distance));
+        }
+    } else {
+        println!(
+            "no {} here: routes are solved and checked, without gaps to the best-known solutions",
+            bks_path.display()
+        );
     }
     let mut files: Vec<_> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -68,18 +77,18 @@ pub fn vrp_bench(
         }
         let used = routing.routes.iter().filter(|r| !r.visits.is_empty()).count();
         let key = inst.name.to_ascii_uppercase();
-        let (bv, bd) = bks.get(&key).copied().unwrap_or((f64::NAN, f64::NAN));
-        let vgap = 100.0 * (used as f64 - bv) / bv;
-        let dgap = 100.0 * (routing.distance - bd) / bd;
+        let known = bks.get(&key).copied();
+        let gaps = known.map(|(bv, bd)| (100.0 * (used as f64 - bv) / bv, 100.0 * (routing.distance - bd) / bd));
+        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         println!(
-            "{:<7} {:>4} {:>4} {:>+6.1} {:>10.2} {:>10.2} {:>+7.2} {:>6.1} {:>8} {}",
+            "{:<7} {:>4} {:>4} {:>6} {:>10.2} {:>10} {:>7} {:>6.1} {:>8} {}",
             inst.name,
             used,
-            bv,
-            vgap,
+            or_dash(known.map(|(bv, _)| format!("{bv}"))),
+            or_dash(gaps.map(|(v, _)| format!("{v:+.1}"))),
             routing.distance,
-            bd,
-            dgap,
+            or_dash(known.map(|(_, bd)| format!("{bd:.2}"))),
+            or_dash(gaps.map(|(_, d)| format!("{d:+.2}"))),
             took,
             routing.iterations,
             if ok {
@@ -94,10 +103,12 @@ pub fn vrp_bench(
                 .skip_while(|c| c.is_ascii_alphabetic())
                 .take(1)
                 .collect::<String>();
-        let e = classes.entry(class).or_default();
-        e.0 += 1;
-        e.1 += vgap;
-        e.2 += dgap;
+        if let Some((vgap, dgap)) = gaps {
+            let e = classes.entry(class).or_default();
+            e.0 += 1;
+            e.1 += vgap;
+            e.2 += dgap;
+        }
         if let Some(out) = routes_out {
             let mut text = String::from("vehicle,seq,customer\n");
             for (n, r) in routing.routes.iter().filter(|r| !r.visits.is_empty()).enumerate() {
