@@ -366,6 +366,31 @@ fn bad_transaction_lines_name_row_and_column() {
     );
 }
 
+#[test]
+fn two_columns_for_one_field_are_an_error_unless_mapped() {
+    let csv = "date,sku,qty,quantity\n2024-01-01,A,1,10\n2024-01-02,A,2,20\n";
+    let m = bad("sales.csv", csv);
+    assert_has(
+        &m,
+        &[
+            "sales.csv: columns 'qty' and 'quantity' both look like the 'quantity' field",
+            "--map quantity=qty",
+        ],
+    );
+
+    // Naming one of them settles it: the mapped column is read.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.csv");
+    fs::write(&p, csv).unwrap();
+    let opts = ImportOptions {
+        map: "quantity=qty".parse().unwrap(),
+        ..ImportOptions::default()
+    };
+    let imported = import_paths(&[p], &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(imported.dataset.demand[0].values, vec![1.0, 2.0]);
+    assert_eq!(imported.report.errors().count(), 0);
+}
+
 mod properties {
     use std::collections::BTreeMap;
     use std::fmt::Write as _;

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::data::aggregate::{Acc, read_demand};
-use crate::data::mapping::{ColumnMap, Field, FileKind, detect_kind, normalize, resolve};
+use crate::data::mapping::{ColumnMap, Field, FileKind, ambiguous, detect_kind, normalize, resolve};
 use crate::data::problems::{Problem, Problems, Severity};
 use crate::data::read::{Table, format_of, read_text_frame};
 use crate::data::validate::{read_fleet, read_inventory, read_orders, read_products, read_warehouses};
@@ -185,7 +185,25 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             .filter(|(f, req)| *req && !columns.contains_key(f))
             .map(|(f, _)| *f)
             .collect();
-        if !missing.is_empty() {
+        // Two columns that could give one field: reading either would be a guess.
+        let clashes = ambiguous(kind, &headers, &opts.map, &columns);
+        for (f, cols) in &clashes {
+            let quoted: Vec<String> = cols.iter().map(|c| format!("'{c}'")).collect();
+            let (last, rest) = quoted.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+            problems.error(
+                &label,
+                None,
+                None,
+                None,
+                format!(
+                    "columns {} and {last} both look like the '{f}' field; expected one of them: rename or \
+                     drop the other, or choose with --map {f}={}",
+                    rest.join(", "),
+                    cols.first().map_or("COLUMN", String::as_str)
+                ),
+            );
+        }
+        if !missing.is_empty() || !clashes.is_empty() {
             for f in missing {
                 let hint = match opts.map.get(f) {
                     Some(src) => format!("--map {f}={src} names a column the file does not have"),
