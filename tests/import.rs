@@ -391,6 +391,39 @@ fn two_columns_for_one_field_are_an_error_unless_mapped() {
     assert_eq!(imported.report.errors().count(), 0);
 }
 
+#[test]
+fn a_row_longer_than_the_header_is_named() {
+    let m = bad(
+        "sales.csv",
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,1\n2024-01-02,A,W,2\n2024-01-03,A,W,1,5\n2024-01-04,A,W,1,5\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "sales.csv, row 4: expected 4 fields, as in the header, but found 5",
+            "a ',' in it missing its quotes",
+        ],
+    );
+    assert!(!m.contains("row 5"), "{m}");
+
+    // Semicolons, and a quoted value over two lines: the row is still the record.
+    let m = bad(
+        "sales.csv",
+        "date;sku;warehouse;quantity\n2024-01-01;\"A\nB\";W;1\n2024-01-02;A;W;2;0\n",
+    );
+    assert_has(&m, &["row 3: expected 4 fields", "found 5 (line 4 of the file)", "';'"]);
+
+    // A blank line is a row, for polars as for a spreadsheet.
+    let m = bad(
+        "sales.csv",
+        "date\tsku\twarehouse\tquantity\n2024-01-01\tA\tW\t1\n\n\n2024-01-02\tA\tW\t2\t0\n",
+    );
+    assert_has(
+        &m,
+        &["sales.csv, row 5: expected 4 fields", "found 5; is a value with a tab"],
+    );
+}
+
 mod properties {
     use std::collections::BTreeMap;
     use std::fmt::Write as _;

@@ -145,8 +145,8 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
         let clock = std::time::Instant::now();
         let frame = match read_text_frame(&path) {
             Ok(df) => df,
-            Err(msg) => {
-                problems.error(&label, None, None, None, msg);
+            Err(e) => {
+                problems.error(&label, e.row, None, None, e.message);
                 continue;
             }
         };

@@ -31,8 +31,27 @@ pub(super) struct TextFrame {
     pub(super) row_base: usize,
 }
 
+/// Why a file could not be read, and the row at fault when one is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ReadError {
+    pub(super) row: Option<usize>,
+    pub(super) message: String,
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> Self {
+        ReadError { row: None, message }
+    }
+}
+
+impl From<&str> for ReadError {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
+    }
+}
+
 /// Read a file with every column as text.
-pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, String> {
+pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
     let fmt = format_of(path).ok_or("expected a .csv or .parquet file")?;
     let path_str = path.to_string_lossy().to_string();
     match fmt {
@@ -50,7 +69,12 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, String> {
                 .with_encoding(CsvEncoding::LossyUtf8)
                 .finish()
                 .and_then(LazyFrame::collect)
-                .map_err(|e| format!("is not a readable CSV file: {}", first_line(&e.to_string())))?;
+                .map_err(|e| {
+                    // polars names no row; a row longer than the header is the
+                    // usual cause, so look for it.
+                    long_row(path, sep)
+                        .unwrap_or_else(|| format!("is not a readable CSV file: {}", first_line(&e.to_string())).into())
+                })?;
             Ok(TextFrame { df, row_base: 2 })
         }
         Format::Parquet => {
@@ -65,6 +89,82 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, String> {
                 .map_err(|e| format!("has a column that cannot be read as text: {e}"))?;
             let df = DataFrame::new_infer_height(cols).map_err(|e| e.to_string())?;
             Ok(TextFrame { df, row_base: 1 })
+        }
+    }
+}
+
+/// The first row with more fields than the header, as an error naming it
+/// (header = row 1, the way a spreadsheet numbers rows); `None` when every
+/// row fits or the file cannot be scanned.
+fn long_row(path: &Path, sep: u8) -> Option<ReadError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sep)
+        .from_path(path)
+        .ok()?;
+    let mut record = csv::ByteRecord::new();
+    let mut expected = None;
+    let mut row = 0;
+    while reader.read_byte_record(&mut record).ok()? {
+        // The csv crate skips blank lines and counts them into the record
+        // after them; polars reads each as an empty row. Count them as rows
+        // too, so rows agree with the other problems.
+        let start = record.position().cloned()?;
+        let blank = if reader.position().line() > start.line() + 1 {
+            blank_lines_at(path, start.byte())
+        } else {
+            0
+        };
+        row += 1 + blank as usize;
+        let line = start.line() + blank;
+        let found = record.len();
+        let Some(expected) = expected else {
+            expected = Some(found);
+            continue;
+        };
+        if found > expected {
+            let place = if line == row as u64 {
+                String::new()
+            } else {
+                format!(" (line {line} of the file)")
+            };
+            let sep = match sep {
+                b'\t' => "tab".to_string(),
+                c => format!("'{}'", char::from(c)),
+            };
+            return Some(ReadError {
+                row: Some(row),
+                message: format!(
+                    "expected {expected} fields, as in the header, but found {found}{place}; is a value with a \
+                     {sep} in it missing its quotes?"
+                ),
+            });
+        }
+    }
+    None
+}
+
+/// How many empty lines start at byte `at` of the file.
+fn blank_lines_at(path: &Path, at: u64) -> u64 {
+    use std::io::{BufRead, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else { return 0 };
+    if f.seek(SeekFrom::Start(at)).is_err() {
+        return 0;
+    }
+    let mut lines = 0;
+    let mut reader = std::io::BufReader::new(f);
+    loop {
+        let Ok(buf) = reader.fill_buf() else { return lines };
+        if buf.is_empty() {
+            return lines;
+        }
+        let n = buf.iter().take_while(|b| **b == b'\n' || **b == b'\r').count();
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        let done = n < buf.len();
+        reader.consume(n);
+        if done {
+            return lines;
         }
     }
 }
