@@ -424,6 +424,48 @@ fn a_row_longer_than_the_header_is_named() {
     );
 }
 
+#[test]
+fn dates_years_from_the_rest_are_warned_about_and_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.csv");
+    fs::write(
+        &p,
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,1\n1900-01-02,A,W,2\n2024-01-02,A,W,3\n2024-01-03,A,W,4\n\
+         2400-01-01,A,W,5\n",
+    )
+    .unwrap();
+    let imported = import(&[p]).unwrap_or_else(|e| panic!("{e}"));
+    let warnings: Vec<String> = imported.report.warnings().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    let far = "more than 5 years from the rest of the file's dates (2024-01-01 to 2024-01-03); the row is left out";
+    assert_has(
+        &warnings[0],
+        &["sales.csv, row 3, column 'date', value '1900-01-02'", far],
+    );
+    assert_has(
+        &warnings[1],
+        &["sales.csv, row 6, column 'date', value '2400-01-01'", far],
+    );
+    let s = &imported.dataset.demand[0];
+    assert_eq!((s.start, s.values.clone()), (day(2024, 1, 1), vec![1.0, 3.0, 4.0]));
+
+    // Transaction lines too, with their timestamps.
+    let p = dir.path().join("retail.csv");
+    fs::write(
+        &p,
+        "InvoiceNo,StockCode,Quantity,InvoiceDate\n1,A,1,12/13/2010 8:26\n2,A,1,12/13/2101 8:26\n3,A,1,12/14/2010 9:00\n",
+    )
+    .unwrap();
+    let imported = import(&[p]).unwrap_or_else(|e| panic!("{e}"));
+    let w: Vec<String> = imported.report.warnings().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_has(
+        &w[0],
+        &["retail.csv, row 3, column 'InvoiceDate', value '12/13/2101 8:26'"],
+    );
+    assert_eq!(imported.dataset.demand[0].values, vec![1.0, 1.0]);
+}
+
 mod properties {
     use std::collections::BTreeMap;
     use std::fmt::Write as _;

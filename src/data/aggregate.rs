@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use polars::prelude::*;
 
-use crate::data::detect::{days_to_date, detect_date_format, example_date, sample_values};
+use crate::data::detect::{days_to_date, detect_date_format, example_date, sample_values, usual_date_range};
 use crate::data::mapping::{Field, FileKind};
 use crate::data::problems::Problems;
 use crate::data::read::Table;
@@ -394,6 +394,7 @@ pub(super) fn read_demand(
         }
         return Ok(Some(fmt.format));
     }
+    let parsed = leave_out_far_dates(t, parsed, problems)?;
 
     let has_promo = t.col(Field::Promo).is_some();
     let demand_rows = if sales {
@@ -505,4 +506,46 @@ pub(super) fn read_demand(
     }
     tracing::debug!(ms = clock.elapsed().as_millis(), "collected");
     Ok(Some(fmt.format))
+}
+
+/// Warn about each row whose date is years away from the rest of the file
+/// (1900 or 2400 among 2024 dates: a typo, most likely) and leave it out,
+/// so that it cannot stretch every series over centuries of zeros.
+fn leave_out_far_dates(t: &Table, parsed: DataFrame, problems: &mut Problems) -> PolarsResult<DataFrame> {
+    let counts = parsed
+        .clone()
+        .lazy()
+        .group_by([col("date")])
+        .agg([len().alias("rows")])
+        .collect()?;
+    let dates = counts.column("date")?.date()?.physical();
+    let rows = counts.column("rows")?.idx()?;
+    let mut days: Vec<(i32, usize)> = dates
+        .iter()
+        .zip(rows.iter())
+        .filter_map(|(d, n)| Some((d?, n? as usize)))
+        .collect();
+    days.sort_unstable();
+    let Some((lo, hi)) = usual_date_range(&days) else {
+        return Ok(parsed);
+    };
+    let day = col("date").cast(DataType::Int32);
+    let usual = day.clone().gt_eq(lit(lo)).and(day.lt_eq(lit(hi)));
+    let far = parsed.clone().lazy().filter(usual.clone().not()).collect()?;
+    let range = format!(
+        "{} to {}",
+        days_to_date(lo).map(|d| d.to_string()).unwrap_or_default(),
+        days_to_date(hi).map(|d| d.to_string()).unwrap_or_default()
+    );
+    let message = format!(
+        "this date is more than 5 years from the rest of the file's dates ({range}); the row is left out \
+         (a typo in the year?)"
+    );
+    let raw = t.text_column(Field::Date);
+    for i in far.column(ROW)?.idx()?.iter().flatten() {
+        let i = i as usize;
+        let value = raw.and_then(|c| c.get(i)).map(str::trim);
+        problems.warning(&t.label, Some(t.row(i)), t.col(Field::Date), value, message.as_str());
+    }
+    parsed.lazy().filter(usual).collect()
 }

@@ -128,6 +128,35 @@ pub(super) fn sample_values(ca: &StringChunked, n: usize) -> Vec<&str> {
     out
 }
 
+/// Days between two dates of one file beyond which one of them is probably
+/// a typo (1900 or 2400 among 2024 dates): five years.
+pub(super) const FAR_DAYS: i64 = 5 * 365 + 1;
+
+/// The run of dates that holds a file's median row, in which no two dates
+/// next to each other are more than [`FAR_DAYS`] apart, as (first, last)
+/// day, when some dates lie outside it; `None` when none does. A run rather
+/// than a distance from the median, so that a long history is never far
+/// from itself. `days` are distinct day numbers with their row counts, in
+/// order.
+pub(super) fn usual_date_range(days: &[(i32, usize)]) -> Option<(i32, i32)> {
+    let total: usize = days.iter().map(|d| d.1).sum();
+    let mut seen = 0;
+    let median = days.iter().position(|(_, n)| {
+        seen += n;
+        seen * 2 >= total
+    })?;
+    let near = |a: usize, b: usize| i64::from(days[b].0) - i64::from(days[a].0) <= FAR_DAYS;
+    let mut lo = median;
+    while lo > 0 && near(lo - 1, lo) {
+        lo -= 1;
+    }
+    let mut hi = median;
+    while hi + 1 < days.len() && near(hi, hi + 1) {
+        hi += 1;
+    }
+    (lo > 0 || hi + 1 < days.len()).then(|| (days[lo].0, days[hi].0))
+}
+
 pub(super) fn days_to_date(days: i32) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)
 }
@@ -232,6 +261,26 @@ mod tests {
         assert_eq!(parse_time_of_day("24:00"), Some(1440));
         assert_eq!(parse_time_of_day("noon"), None);
         assert_eq!(parse_time_of_day("-5"), None);
+    }
+
+    #[test]
+    fn far_dates_lie_outside_the_usual_range() {
+        let d = |y, m, day| date_to_days(NaiveDate::from_ymd_opt(y, m, day).unwrap());
+        let days = [
+            (d(1900, 1, 2), 1),
+            (d(2024, 1, 1), 3),
+            (d(2024, 6, 1), 2),
+            (d(2024, 12, 31), 4),
+            (d(2400, 1, 1), 1),
+        ];
+        assert_eq!(usual_date_range(&days), Some((d(2024, 1, 1), d(2024, 12, 31))));
+        // Twenty years of history without a gap are not far from each other.
+        let long: Vec<(i32, usize)> = (2004..2024).map(|y| (d(y, 3, 1), 10)).collect();
+        assert_eq!(usual_date_range(&long), None);
+        // The same typo on many rows is still far when most rows are not.
+        let days = [(d(1924, 1, 1), 4), (d(2024, 1, 1), 5), (d(2024, 1, 2), 5)];
+        assert_eq!(usual_date_range(&days), Some((d(2024, 1, 1), d(2024, 1, 2))));
+        assert_eq!(usual_date_range(&[]), None);
     }
 
     #[test]
