@@ -366,6 +366,106 @@ fn bad_transaction_lines_name_row_and_column() {
     );
 }
 
+#[test]
+fn two_columns_for_one_field_are_an_error_unless_mapped() {
+    let csv = "date,sku,qty,quantity\n2024-01-01,A,1,10\n2024-01-02,A,2,20\n";
+    let m = bad("sales.csv", csv);
+    assert_has(
+        &m,
+        &[
+            "sales.csv: columns 'qty' and 'quantity' both look like the 'quantity' field",
+            "--map quantity=qty",
+        ],
+    );
+
+    // Naming one of them settles it: the mapped column is read.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.csv");
+    fs::write(&p, csv).unwrap();
+    let opts = ImportOptions {
+        map: "quantity=qty".parse().unwrap(),
+        ..ImportOptions::default()
+    };
+    let imported = import_paths(&[p], &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(imported.dataset.demand[0].values, vec![1.0, 2.0]);
+    assert_eq!(imported.report.errors().count(), 0);
+}
+
+#[test]
+fn a_row_longer_than_the_header_is_named() {
+    let m = bad(
+        "sales.csv",
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,1\n2024-01-02,A,W,2\n2024-01-03,A,W,1,5\n2024-01-04,A,W,1,5\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "sales.csv, row 4: expected 4 fields, as in the header, but found 5",
+            "a ',' in it missing its quotes",
+        ],
+    );
+    assert!(!m.contains("row 5"), "{m}");
+
+    // Semicolons, and a quoted value over two lines: the row is still the record.
+    let m = bad(
+        "sales.csv",
+        "date;sku;warehouse;quantity\n2024-01-01;\"A\nB\";W;1\n2024-01-02;A;W;2;0\n",
+    );
+    assert_has(&m, &["row 3: expected 4 fields", "found 5 (line 4 of the file)", "';'"]);
+
+    // A blank line is a row, for polars as for a spreadsheet.
+    let m = bad(
+        "sales.csv",
+        "date\tsku\twarehouse\tquantity\n2024-01-01\tA\tW\t1\n\n\n2024-01-02\tA\tW\t2\t0\n",
+    );
+    assert_has(
+        &m,
+        &["sales.csv, row 5: expected 4 fields", "found 5; is a value with a tab"],
+    );
+}
+
+#[test]
+fn dates_years_from_the_rest_are_warned_about_and_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.csv");
+    fs::write(
+        &p,
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,1\n1900-01-02,A,W,2\n2024-01-02,A,W,3\n2024-01-03,A,W,4\n\
+         2400-01-01,A,W,5\n",
+    )
+    .unwrap();
+    let imported = import(&[p]).unwrap_or_else(|e| panic!("{e}"));
+    let warnings: Vec<String> = imported.report.warnings().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    let far = "more than 5 years from the rest of the file's dates (2024-01-01 to 2024-01-03); the row is left out";
+    assert_has(
+        &warnings[0],
+        &["sales.csv, row 3, column 'date', value '1900-01-02'", far],
+    );
+    assert_has(
+        &warnings[1],
+        &["sales.csv, row 6, column 'date', value '2400-01-01'", far],
+    );
+    let s = &imported.dataset.demand[0];
+    assert_eq!((s.start, s.values.clone()), (day(2024, 1, 1), vec![1.0, 3.0, 4.0]));
+
+    // Transaction lines too, with their timestamps.
+    let p = dir.path().join("retail.csv");
+    fs::write(
+        &p,
+        "InvoiceNo,StockCode,Quantity,InvoiceDate\n1,A,1,12/13/2010 8:26\n2,A,1,12/13/2101 8:26\n3,A,1,12/14/2010 9:00\n",
+    )
+    .unwrap();
+    let imported = import(&[p]).unwrap_or_else(|e| panic!("{e}"));
+    let w: Vec<String> = imported.report.warnings().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_has(
+        &w[0],
+        &["retail.csv, row 3, column 'InvoiceDate', value '12/13/2101 8:26'"],
+    );
+    assert_eq!(imported.dataset.demand[0].values, vec![1.0, 1.0]);
+}
+
 mod properties {
     use std::collections::BTreeMap;
     use std::fmt::Write as _;

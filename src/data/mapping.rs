@@ -471,6 +471,41 @@ pub fn resolve(kind: FileKind, headers: &[String], map: &ColumnMap) -> BTreeMap<
     out
 }
 
+/// Fields that more than one column of a file could give: the column
+/// [`resolve`] chose by alias and every other column, left unused, that is
+/// also an alias of the field (e.g. `qty` beside `quantity`). Reading one of
+/// them and ignoring the other would be a silent guess; an explicit
+/// `--map field=column` settles it, so mapped fields are never listed.
+/// Columns are given in the file's order.
+pub fn ambiguous(
+    kind: FileKind,
+    headers: &[String],
+    map: &ColumnMap,
+    resolved: &BTreeMap<Field, String>,
+) -> Vec<(Field, Vec<String>)> {
+    let used: Vec<bool> = headers.iter().map(|h| resolved.values().any(|r| r == h)).collect();
+    let mut out = Vec::new();
+    for (field, _) in kind.fields() {
+        let Some(chosen) = resolved.get(field) else {
+            continue;
+        };
+        if map.get(*field).is_some_and(|src| normalize(src) == normalize(chosen)) {
+            continue;
+        }
+        let aliases = field.aliases(kind);
+        let columns: Vec<String> = headers
+            .iter()
+            .zip(&used)
+            .filter(|(h, u)| *h == chosen || (!**u && aliases.contains(&normalize(h).as_str())))
+            .map(|(h, _)| h.clone())
+            .collect();
+        if columns.len() > 1 {
+            out.push((*field, columns));
+        }
+    }
+    out
+}
+
 /// Guess what a file holds from its columns (after the planner's mapping).
 pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
     let has = |kind: FileKind, field: Field| resolve(kind, headers, map).contains_key(&field);
@@ -579,6 +614,27 @@ mod tests {
         let map: ColumnMap = "quantity=qty_shipped".parse().unwrap();
         let r = resolve(FileKind::Sales, &cols, &map);
         assert_eq!(r[&Field::Quantity], "qty_shipped");
+    }
+
+    #[test]
+    fn two_aliases_of_one_field_are_ambiguous_unless_mapped() {
+        let cols = h(&["date", "sku", "qty", "store", "quantity"]);
+        let none = ColumnMap::default();
+        let r = resolve(FileKind::Sales, &cols, &none);
+        assert_eq!(
+            ambiguous(FileKind::Sales, &cols, &none, &r),
+            vec![(Field::Quantity, vec!["qty".to_string(), "quantity".to_string()])]
+        );
+        let map: ColumnMap = "quantity=qty".parse().unwrap();
+        let r = resolve(FileKind::Sales, &cols, &map);
+        assert_eq!(r[&Field::Quantity], "qty");
+        assert!(ambiguous(FileKind::Sales, &cols, &map, &r).is_empty());
+        // A column mapped to another field is no rival.
+        let cols = h(&["date", "item", "sku", "quantity"]);
+        let map: ColumnMap = "warehouse=item".parse().unwrap();
+        let r = resolve(FileKind::Sales, &cols, &map);
+        assert_eq!(r[&Field::Sku], "sku");
+        assert!(ambiguous(FileKind::Sales, &cols, &map, &r).is_empty());
     }
 
     #[test]

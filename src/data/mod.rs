@@ -1,10 +1,19 @@
-//! Files in: the importer (read, detect and map, validate, aggregate),
-//! problems and the import report, sample data.
+//! Files in: the importer, column mapping, problems and the import report,
+//! sample data.
+//!
+//! The importer by job: `read` (files as text), `detect` (date formats) and
+//! `mapping` (which column is which field), `validate` (cells and the small
+//! tables), `aggregate` (sales and transactions to daily demand), with
+//! `import` on top running them over every file.
 
+mod aggregate;
+mod detect;
 pub mod import;
 pub mod mapping;
 pub mod problems;
+mod read;
 pub mod sample;
+mod validate;
 
 pub use import::{ImportFailed, ImportOptions, ImportReport, Imported, Summary, import_paths};
 pub use mapping::{ColumnMap, Field, FileKind};

@@ -1,0 +1,551 @@
+//! Sales and transaction lines summed to daily demand per SKU and warehouse
+//! (parsed and checked with polars expressions), and the accumulator every
+//! file adds to, finished into a [`Dataset`] once all files are read.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use polars::prelude::*;
+
+use crate::data::detect::{days_to_date, detect_date_format, example_date, sample_values, usual_date_range};
+use crate::data::mapping::{Field, FileKind};
+use crate::data::problems::Problems;
+use crate::data::read::Table;
+use crate::domain::{
+    Dataset, DeliveryOrder, DemandSeries, InventoryRecord, Product, ProductDefaults, ReturnsSummary, Vehicle, Warehouse,
+};
+
+/// One day's row of a demand series, before series are built.
+#[derive(Debug, Clone, Copy)]
+struct DayRow {
+    /// Days since 1970-01-01.
+    day: i32,
+    qty: f64,
+    promo: bool,
+    /// Index into `Acc::files` and the row a planner sees, for messages.
+    file: u32,
+    row: u32,
+}
+
+#[derive(Default)]
+struct SeriesAcc {
+    /// Rows in no particular order.
+    days: Vec<DayRow>,
+    has_promo: bool,
+    /// Transaction lines add up; two sales rows for one day are an error.
+    sums_duplicates: bool,
+}
+
+#[derive(Default)]
+pub(super) struct Acc {
+    series: HashMap<(String, String), SeriesAcc>,
+    /// Labels of the demand files, indexed by `DayRow::file`.
+    demand_files: Vec<String>,
+    /// Transaction descriptions by SKU (the first seen).
+    descriptions: HashMap<String, String>,
+    /// Warehouses named by demand rows: id -> (file, first row).
+    demand_warehouses: BTreeMap<String, (String, Option<usize>)>,
+    pub(super) products: Vec<Product>,
+    pub(super) product_rows: HashMap<String, (String, usize)>,
+    pub(super) warehouses: Vec<Warehouse>,
+    pub(super) warehouse_rows: HashMap<String, (String, usize)>,
+    pub(super) inventory: Vec<(InventoryRecord, String, usize)>,
+    pub(super) orders: Vec<(DeliveryOrder, String, usize)>,
+    pub(super) fleet: Vec<(Vehicle, String, usize)>,
+    returns: ReturnsSummary,
+    pub(super) saw_warehouse_file: bool,
+    pub(super) saw_product_file: bool,
+}
+
+impl Acc {
+    pub(super) fn finish(&mut self, defaults: &ProductDefaults, problems: &mut Problems) -> Dataset {
+        // Warehouses named anywhere must exist when a warehouse file was given.
+        let known: HashSet<String> = self.warehouses.iter().map(|w| w.id.clone()).collect();
+        if self.saw_warehouse_file {
+            for (wh, (file, row)) in &self.demand_warehouses {
+                if !known.contains(wh) {
+                    problems.error(
+                        file,
+                        *row,
+                        Some("warehouse"),
+                        Some(wh),
+                        "unknown warehouse: it is not in the warehouses file",
+                    );
+                }
+            }
+            let refs = self
+                .inventory
+                .iter()
+                .map(|(r, f, row)| (&r.warehouse, f, *row))
+                .chain(self.orders.iter().map(|(o, f, row)| (&o.warehouse, f, *row)))
+                .chain(self.fleet.iter().map(|(v, f, row)| (&v.warehouse, f, *row)));
+            for (wh, file, row) in refs {
+                if !known.contains(wh) {
+                    problems.error(
+                        file,
+                        Some(row),
+                        Some("warehouse"),
+                        Some(wh),
+                        "unknown warehouse: it is not in the warehouses file",
+                    );
+                }
+            }
+        }
+
+        // Demand series: gap-free from each series' first day to the last
+        // day of all the data; missing days are zero demand.
+        let last_day = self.series.values().flat_map(|s| s.days.iter().map(|d| d.day)).max();
+        let mut demand = Vec::with_capacity(self.series.len());
+        let mut keys: Vec<(String, String)> = self.series.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            let Some(mut acc) = self.series.remove(&key) else {
+                continue;
+            };
+            let Some(last) = last_day else { break };
+            acc.days.sort_by_key(|d| (d.day, d.file, d.row));
+            let first = acc.days.first().map_or(last, |d| d.day);
+            let len = (last - first + 1).max(0) as usize;
+            let mut values = vec![0.0; len];
+            let mut promo = acc.has_promo.then(|| vec![false; len]);
+            let mut prev: Option<DayRow> = None;
+            for d in &acc.days {
+                if let Some(p) = prev.filter(|p| p.day == d.day && !acc.sums_duplicates) {
+                    let file = &self.demand_files[d.file as usize];
+                    let place = if p.file == d.file {
+                        format!("row {}", p.row)
+                    } else {
+                        format!("{} row {}", self.demand_files[p.file as usize], p.row)
+                    };
+                    problems.error(
+                        file,
+                        Some(d.row as usize),
+                        None,
+                        None,
+                        format!(
+                            "duplicate row: sku {}, warehouse {}, {} is already on {place}; expected one row per \
+                             day, SKU and warehouse",
+                            key.0,
+                            key.1,
+                            days_to_date(d.day).map(|d| d.to_string()).unwrap_or_default(),
+                        ),
+                    );
+                }
+                prev = Some(*d);
+                let i = (d.day - first) as usize;
+                values[i] += d.qty;
+                if let Some(pr) = promo.as_mut() {
+                    pr[i] |= d.promo;
+                }
+            }
+            let Some(start) = days_to_date(first) else { continue };
+            demand.push(DemandSeries {
+                sku: key.0,
+                warehouse: key.1,
+                start,
+                values,
+                promo,
+            });
+        }
+
+        // Products: every SKU with demand has one; made up when missing.
+        let mut products = std::mem::take(&mut self.products);
+        let have: HashSet<String> = products.iter().map(|p| p.sku.clone()).collect();
+        let mut missing: Vec<&str> = demand
+            .iter()
+            .map(|s| s.sku.as_str())
+            .filter(|s| !have.contains(*s))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if self.saw_product_file && !missing.is_empty() {
+            problems.warning(
+                "products",
+                None,
+                None,
+                None,
+                format!(
+                    "{} SKU(s) with sales are not in the product file (e.g. {}); they get a product row titled \
+                     by their code or transaction description, with default pack size, MOQ and lead time",
+                    missing.len(),
+                    missing.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        for sku in missing {
+            products.push(Product::made_from_sales(
+                sku,
+                self.descriptions.get(sku).map(String::as_str),
+                defaults,
+            ));
+        }
+        products.sort_by(|a, b| a.sku.cmp(&b.sku));
+
+        // Warehouses: from the file, or made from the ids the data uses.
+        let mut warehouses = std::mem::take(&mut self.warehouses);
+        if !self.saw_warehouse_file {
+            let mut ids: BTreeSet<String> = self.demand_warehouses.keys().cloned().collect();
+            ids.extend(self.inventory.iter().map(|(r, _, _)| r.warehouse.clone()));
+            ids.extend(self.orders.iter().map(|(o, _, _)| o.warehouse.clone()));
+            ids.extend(self.fleet.iter().map(|(v, _, _)| v.warehouse.clone()));
+            warehouses = ids
+                .into_iter()
+                .map(|id| Warehouse {
+                    name: id.clone(),
+                    id,
+                    lat: None,
+                    lon: None,
+                })
+                .collect();
+        }
+
+        Dataset {
+            products,
+            warehouses,
+            demand,
+            inventory: self.inventory.drain(..).map(|(r, _, _)| r).collect(),
+            orders: self.orders.drain(..).map(|(o, _, _)| o).collect(),
+            fleet: self.fleet.drain(..).map(|(v, _, _)| v).collect(),
+            returns: std::mem::take(&mut self.returns),
+        }
+    }
+}
+
+const ROW: &str = "__row";
+
+/// Parse, check and aggregate a sales or transactions file with polars.
+/// Returns the date format that was used.
+pub(super) fn read_demand(
+    t: &Table,
+    kind: FileKind,
+    forced_date_format: Option<&str>,
+    default_warehouse: &str,
+    problems: &mut Problems,
+    acc: &mut Acc,
+) -> PolarsResult<Option<String>> {
+    let label = t.label.clone();
+    let date_col = t.col(Field::Date).unwrap_or_default().to_string();
+    let Some(date_ca) = t.text_column(Field::Date) else {
+        return Ok(None);
+    };
+    let samples = sample_values(date_ca, 1000);
+    if samples.is_empty() {
+        problems.error(
+            &label,
+            None,
+            Some(&date_col),
+            None,
+            "the date column is empty; expected dates",
+        );
+        return Ok(None);
+    }
+    let (fmt, note) = match detect_date_format(&samples, forced_date_format) {
+        Ok(x) => x,
+        Err(msg) => {
+            problems.error(&label, None, Some(&date_col), None, msg);
+            return Ok(None);
+        }
+    };
+    if let Some(note) = note {
+        problems.warning(&label, None, Some(&date_col), None, note);
+    }
+
+    let c = |f: Field| t.col(f).map(col);
+    let strptime = StrptimeOptions {
+        format: Some(fmt.format.as_str().into()),
+        strict: false,
+        exact: true,
+        cache: true,
+    };
+    let date_expr = if fmt.has_time {
+        col(date_col.as_str())
+            .str()
+            .strip_chars(lit(NULL))
+            .str()
+            .to_datetime(Some(TimeUnit::Milliseconds), None, strptime, lit("raise"))
+            .dt()
+            .date()
+    } else {
+        col(date_col.as_str())
+            .str()
+            .strip_chars(lit(NULL))
+            .str()
+            .to_date(strptime)
+    };
+    let qty_name = t.col(Field::Quantity).unwrap_or_default().to_string();
+    let number = |e: Expr| e.str().strip_chars(lit(NULL)).cast(DataType::Float64);
+    let mut exprs = vec![
+        col(ROW),
+        date_expr.alias("date"),
+        c(Field::Sku)
+            .map_or(lit(NULL).cast(DataType::String), |e| e.str().strip_chars(lit(NULL)))
+            .alias("sku"),
+        c(Field::Warehouse)
+            .map_or(lit(default_warehouse), |e| e.str().strip_chars(lit(NULL)))
+            .alias("wh"),
+        number(col(qty_name.as_str())).alias("qty"),
+    ];
+    if let Some(p) = c(Field::Promo) {
+        let v = p.str().strip_chars(lit(NULL)).str().to_lowercase();
+        let yes = ["1", "1.0", "true", "yes", "y", "t"]
+            .into_iter()
+            .map(|s| v.clone().eq(lit(s)))
+            .reduce(Expr::or)
+            .unwrap_or(lit(false));
+        exprs.push(yes.fill_null(lit(false)).alias("promo"));
+    }
+    if kind == FileKind::Transactions {
+        exprs.push(
+            c(Field::Invoice)
+                .map_or(lit(false), |e| {
+                    e.str()
+                        .strip_chars(lit(NULL))
+                        .str()
+                        .starts_with(lit("C"))
+                        .fill_null(lit(false))
+                })
+                .alias("cancelled"),
+        );
+        if let Some(d) = c(Field::Description) {
+            exprs.push(d.str().strip_chars(lit(NULL)).alias("description"));
+        }
+    }
+    // DataFrame clones share their column buffers: this copies no data.
+    let clock = std::time::Instant::now();
+    let parsed = t.df.clone().lazy().with_row_index(ROW, None).select(exprs).collect()?;
+    tracing::debug!(ms = clock.elapsed().as_millis(), "parsed");
+
+    // Rows that cannot be used, each reported with its row and column.
+    let sales = kind == FileKind::Sales;
+    let mut bad = col("date")
+        .is_null()
+        .or(col("sku").is_null())
+        .or(col("sku").eq(lit("")))
+        .or(col("wh").is_null())
+        .or(col("wh").eq(lit("")))
+        .or(col("qty").is_null())
+        .or(col("qty").is_finite().not());
+    if sales {
+        bad = bad.or(col("qty").lt(lit(0.0)));
+    }
+    let bad_rows = parsed.clone().lazy().filter(bad.clone()).collect()?;
+    tracing::debug!(ms = clock.elapsed().as_millis(), bad = bad_rows.height(), "checked");
+    if bad_rows.height() > 0 {
+        let raw_cell = |field: Field, i: usize| -> Option<String> { t.text_column(field)?.get(i).map(str::to_string) };
+        let rows = bad_rows.column(ROW)?.idx()?;
+        let dates = bad_rows.column("date")?.date()?.physical().clone();
+        let skus = bad_rows.column("sku")?.str()?;
+        let whs = bad_rows.column("wh")?.str()?;
+        let qtys = bad_rows.column("qty")?.f64()?;
+        for k in 0..bad_rows.height() {
+            let Some(i) = rows.get(k).map(|r| r as usize) else {
+                continue;
+            };
+            let row = Some(t.row(i));
+            if dates.get(k).is_none() {
+                let v = raw_cell(Field::Date, i);
+                let msg = if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                    "a date is required here".to_string()
+                } else {
+                    format!("expected a date like {}", example_date(&fmt))
+                };
+                problems.error(&label, row, t.col(Field::Date), v.as_deref(), msg);
+            }
+            if skus.get(k).is_none_or(str::is_empty) {
+                problems.error(&label, row, t.col(Field::Sku), None, "a SKU is required here");
+            }
+            if whs.get(k).is_none_or(str::is_empty) {
+                problems.error(
+                    &label,
+                    row,
+                    t.col(Field::Warehouse),
+                    None,
+                    "a warehouse is required here",
+                );
+            }
+            match qtys.get(k) {
+                None => {
+                    let v = raw_cell(Field::Quantity, i);
+                    let msg = if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                        "a quantity is required here"
+                    } else {
+                        "expected a number (a quantity such as 12 or 3.5)"
+                    };
+                    problems.error(&label, row, t.col(Field::Quantity), v.as_deref(), msg);
+                }
+                Some(q) if !q.is_finite() => {
+                    problems.error(
+                        &label,
+                        row,
+                        t.col(Field::Quantity),
+                        Some(&q.to_string()),
+                        "expected a finite quantity",
+                    );
+                }
+                Some(q) if sales && q < 0.0 => problems.error(
+                    &label,
+                    row,
+                    t.col(Field::Quantity),
+                    Some(&q.to_string()),
+                    "expected a quantity of 0 or more; returns belong in a transactions file (negative \
+                     quantities or invoices starting with C)",
+                ),
+                _ => {}
+            }
+        }
+        return Ok(Some(fmt.format));
+    }
+    let parsed = leave_out_far_dates(t, parsed, problems)?;
+
+    let has_promo = t.col(Field::Promo).is_some();
+    let demand_rows = if sales {
+        // One row per day already; duplicates are found when series are built.
+        parsed
+    } else {
+        let good = parsed.lazy();
+        // Returns and cancellations are kept apart from demand.
+        let cancelled = col("cancelled");
+        let returns = good
+            .clone()
+            .filter(cancelled.clone().or(col("qty").lt(lit(0.0))))
+            .group_by([col("sku"), col("cancelled")])
+            .agg([
+                when(col("qty").lt(lit(0.0)))
+                    .then(lit(0.0) - col("qty"))
+                    .otherwise(col("qty"))
+                    .sum()
+                    .alias("units"),
+                len().alias("lines"),
+            ])
+            .collect()?;
+        let skus = returns.column("sku")?.str()?;
+        let canc = returns.column("cancelled")?.bool()?;
+        let units = returns.column("units")?.f64()?;
+        let lines = returns.column("lines")?.idx()?;
+        for k in 0..returns.height() {
+            let (Some(sku), Some(c), Some(u), Some(n)) = (skus.get(k), canc.get(k), units.get(k), lines.get(k)) else {
+                continue;
+            };
+            if c {
+                acc.returns.cancellation_lines += n as usize;
+                acc.returns.cancelled_units += u;
+            } else {
+                acc.returns.return_lines += n as usize;
+                acc.returns.returned_units += u;
+            }
+            *acc.returns.by_sku.entry(sku.to_string()).or_insert(0.0) += u;
+        }
+        if t.col(Field::Description).is_some() {
+            let desc = good
+                .clone()
+                .filter(col("description").is_not_null().and(col("description").neq(lit(""))))
+                .group_by([col("sku")])
+                .agg([col("description").first().alias("description")])
+                .collect()?;
+            let skus = desc.column("sku")?.str()?;
+            let ds = desc.column("description")?.str()?;
+            for (s, d) in skus.iter().zip(ds.iter()) {
+                if let (Some(s), Some(d)) = (s, d) {
+                    acc.descriptions.entry(s.to_string()).or_insert_with(|| d.to_string());
+                }
+            }
+        }
+        // Several lines a day add up when the series is built.
+        good.filter(cancelled.not().and(col("qty").gt(lit(0.0)))).collect()?
+    };
+    tracing::debug!(ms = clock.elapsed().as_millis(), rows = demand_rows.height(), "split");
+
+    let file = acc.demand_files.len() as u32;
+    acc.demand_files.push(label.clone());
+    let skus = demand_rows.column("sku")?.str()?;
+    let whs = demand_rows.column("wh")?.str()?;
+    let dates = demand_rows.column("date")?.date()?.physical();
+    let qtys = demand_rows.column("qty")?.f64()?;
+    let rows = demand_rows.column(ROW)?.idx()?;
+    let promos = if has_promo {
+        Some(demand_rows.column("promo")?.bool()?)
+    } else {
+        None
+    };
+    // Series are found by borrowed keys: a million rows allocate nothing.
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut found: Vec<(&str, &str, Vec<DayRow>)> = Vec::new();
+    let mut promo_iter = promos.map(|p| p.iter());
+    for ((((sku, wh), day), q), row) in skus
+        .iter()
+        .zip(whs.iter())
+        .zip(dates.iter())
+        .zip(qtys.iter())
+        .zip(rows.iter())
+    {
+        let promo = promo_iter.as_mut().and_then(Iterator::next).flatten().unwrap_or(false);
+        let (Some(sku), Some(wh), Some(day), Some(qty), Some(row)) = (sku, wh, day, q, row) else {
+            continue;
+        };
+        let n = found.len();
+        let i = *index.entry((sku, wh)).or_insert(n);
+        if i == n {
+            found.push((sku, wh, Vec::new()));
+        }
+        found[i].2.push(DayRow {
+            day,
+            qty,
+            promo,
+            file,
+            row: t.row(row as usize) as u32,
+        });
+    }
+    for (sku, wh, days) in found {
+        if !acc.demand_warehouses.contains_key(wh) {
+            let first_row = days.iter().map(|d| d.row as usize).min();
+            acc.demand_warehouses.insert(wh.to_string(), (label.clone(), first_row));
+        }
+        let s = acc.series.entry((sku.to_string(), wh.to_string())).or_default();
+        s.has_promo |= has_promo;
+        s.sums_duplicates |= !sales;
+        s.days.extend(days);
+    }
+    tracing::debug!(ms = clock.elapsed().as_millis(), "collected");
+    Ok(Some(fmt.format))
+}
+
+/// Warn about each row whose date is years away from the rest of the file
+/// (1900 or 2400 among 2024 dates: a typo, most likely) and leave it out,
+/// so that it cannot stretch every series over centuries of zeros.
+fn leave_out_far_dates(t: &Table, parsed: DataFrame, problems: &mut Problems) -> PolarsResult<DataFrame> {
+    let counts = parsed
+        .clone()
+        .lazy()
+        .group_by([col("date")])
+        .agg([len().alias("rows")])
+        .collect()?;
+    let dates = counts.column("date")?.date()?.physical();
+    let rows = counts.column("rows")?.idx()?;
+    let mut days: Vec<(i32, usize)> = dates
+        .iter()
+        .zip(rows.iter())
+        .filter_map(|(d, n)| Some((d?, n? as usize)))
+        .collect();
+    days.sort_unstable();
+    let Some((lo, hi)) = usual_date_range(&days) else {
+        return Ok(parsed);
+    };
+    let day = col("date").cast(DataType::Int32);
+    let usual = day.clone().gt_eq(lit(lo)).and(day.lt_eq(lit(hi)));
+    let far = parsed.clone().lazy().filter(usual.clone().not()).collect()?;
+    let range = format!(
+        "{} to {}",
+        days_to_date(lo).map(|d| d.to_string()).unwrap_or_default(),
+        days_to_date(hi).map(|d| d.to_string()).unwrap_or_default()
+    );
+    let message = format!(
+        "this date is more than 5 years from the rest of the file's dates ({range}); the row is left out \
+         (a typo in the year?)"
+    );
+    let raw = t.text_column(Field::Date);
+    for i in far.column(ROW)?.idx()?.iter().flatten() {
+        let i = i as usize;
+        let value = raw.and_then(|c| c.get(i)).map(str::trim);
+        problems.warning(&t.label, Some(t.row(i)), t.col(Field::Date), value, message.as_str());
+    }
+    parsed.lazy().filter(usual).collect()
+}

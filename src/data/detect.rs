@@ -1,0 +1,292 @@
+//! Recognising dates and times in text: the date format of a column (tried
+//! against sampled values), parsing one value with it, and times of day.
+//! Which column holds which field is found in `mapping`.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use polars::prelude::*;
+
+use crate::data::mapping::Field;
+use crate::data::problems::Problems;
+use crate::data::read::Table;
+
+/// Date formats we try, most common first. Ambiguous day/month orders are
+/// resolved by the data when a day above 12 appears.
+const DATE_FORMATS: &[&str] = &[
+    "%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y%m%d",
+];
+const DATETIME_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateFormat {
+    pub format: String,
+    pub has_time: bool,
+}
+
+/// Parse one value with a format.
+pub(super) fn parse_with(s: &str, f: &DateFormat) -> Option<NaiveDate> {
+    if f.has_time {
+        NaiveDateTime::parse_from_str(s, &f.format).ok().map(|d| d.date())
+    } else {
+        NaiveDate::parse_from_str(s, &f.format).ok()
+    }
+}
+
+/// Find the format that reads the most sampled values (a few bad cells are
+/// then reported on their own rows). Returns the format and, when the
+/// day/month order could not be told apart, a note saying so.
+pub fn detect_date_format(samples: &[&str], forced: Option<&str>) -> Result<(DateFormat, Option<String>), String> {
+    if let Some(fmt) = forced {
+        let has_time = ["%H", "%M", "%S", "%T", "%R"].iter().any(|t| fmt.contains(t));
+        let f = DateFormat {
+            format: fmt.to_string(),
+            has_time,
+        };
+        if !samples.iter().any(|s| parse_with(s, &f).is_some()) {
+            let shown = samples.first().copied().unwrap_or_default();
+            return Err(format!("dates like '{shown}' do not match --date-format {fmt}"));
+        }
+        return Ok((f, None));
+    }
+    let candidates: Vec<DateFormat> = DATE_FORMATS
+        .iter()
+        .map(|f| DateFormat {
+            format: f.to_string(),
+            has_time: false,
+        })
+        .chain(DATETIME_FORMATS.iter().map(|f| DateFormat {
+            format: f.to_string(),
+            has_time: true,
+        }))
+        .collect();
+    let scores: Vec<usize> = candidates
+        .iter()
+        .map(|f| samples.iter().filter(|s| parse_with(s, f).is_some()).count())
+        .collect();
+    let best = scores.iter().copied().max().unwrap_or(0);
+    // Most values must read with one format; otherwise the column is not
+    // dates, or mixes formats, and row-by-row errors would only bury that.
+    if best == 0 || best * 2 < samples.len() {
+        let shown: Vec<&str> = samples.iter().take(3).copied().collect();
+        return Err(format!(
+            "cannot read dates like '{}'; expected a date such as 2017-03-31, 31/03/2017, 03/31/2017 or \
+             2017-03-31 14:05 (or give --date-format)",
+            shown.join("', '")
+        ));
+    }
+    let Some(i) = scores.iter().position(|s| *s == best) else {
+        return Err("no date format fits".into());
+    };
+    let first = candidates[i].clone();
+    let swapped = first
+        .format
+        .contains("%m/%d")
+        .then(|| first.format.replace("%m/%d", "%d/%m"));
+    let ambiguous = swapped.is_some_and(|sw| {
+        candidates
+            .iter()
+            .zip(&scores)
+            .any(|(f, s)| f.format == sw && *s == best)
+    });
+    let note = ambiguous.then(|| {
+        format!(
+            "dates such as '{}' could be month/day or day/month; read as {} (give --date-format to choose)",
+            samples.first().copied().unwrap_or_default(),
+            first.format
+        )
+    });
+    Ok((first, note))
+}
+
+/// Up to `n` non-empty values spread over the whole column.
+pub(super) fn sample_values(ca: &StringChunked, n: usize) -> Vec<&str> {
+    let len = ca.len();
+    if len == 0 {
+        return Vec::new();
+    }
+    let step = (len / n).max(1);
+    let mut out: Vec<&str> = (0..len)
+        .step_by(step)
+        .filter_map(|i| ca.get(i))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    // The first rows too, where mistakes in a header-ish line show up.
+    out.extend(ca.iter().take(50).flatten().map(str::trim).filter(|s| !s.is_empty()));
+    out
+}
+
+/// Days between two dates of one file beyond which one of them is probably
+/// a typo (1900 or 2400 among 2024 dates): five years.
+pub(super) const FAR_DAYS: i64 = 5 * 365 + 1;
+
+/// The run of dates that holds a file's median row, in which no two dates
+/// next to each other are more than [`FAR_DAYS`] apart, as (first, last)
+/// day, when some dates lie outside it; `None` when none does. A run rather
+/// than a distance from the median, so that a long history is never far
+/// from itself. `days` are distinct day numbers with their row counts, in
+/// order.
+pub(super) fn usual_date_range(days: &[(i32, usize)]) -> Option<(i32, i32)> {
+    let total: usize = days.iter().map(|d| d.1).sum();
+    let mut seen = 0;
+    let median = days.iter().position(|(_, n)| {
+        seen += n;
+        seen * 2 >= total
+    })?;
+    let near = |a: usize, b: usize| i64::from(days[b].0) - i64::from(days[a].0) <= FAR_DAYS;
+    let mut lo = median;
+    while lo > 0 && near(lo - 1, lo) {
+        lo -= 1;
+    }
+    let mut hi = median;
+    while hi + 1 < days.len() && near(hi, hi + 1) {
+        hi += 1;
+    }
+    (lo > 0 || hi + 1 < days.len()).then(|| (days[lo].0, days[hi].0))
+}
+
+pub(super) fn days_to_date(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)
+}
+
+#[cfg(test)]
+fn date_to_days(d: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    d.num_days_from_ce() - 719_163
+}
+
+pub(super) fn example_date(f: &DateFormat) -> String {
+    let d = NaiveDate::from_ymd_opt(2017, 3, 31)
+        .and_then(|d| d.and_hms_opt(14, 5, 0))
+        .map(|dt| dt.format(&f.format).to_string())
+        .unwrap_or_default();
+    format!("{d} ({})", f.format)
+}
+
+/// Detect the date format of a small table's date column, reporting when no
+/// format fits.
+pub(super) fn column_date_format(
+    t: &Table,
+    f: Field,
+    forced: Option<&str>,
+    problems: &mut Problems,
+) -> Option<DateFormat> {
+    let ca = t.text_column(f)?;
+    let samples = sample_values(ca, 1000);
+    if samples.is_empty() {
+        return None;
+    }
+    match detect_date_format(&samples, forced) {
+        Ok((fmt, note)) => {
+            if let Some(note) = note {
+                problems.warning(&t.label, None, t.col(f), None, note);
+            }
+            Some(fmt)
+        }
+        Err(msg) => {
+            problems.error(&t.label, None, t.col(f), None, msg);
+            None
+        }
+    }
+}
+
+/// Minutes after midnight from "08:30", "8:30:00", "2024-05-01 08:30", or a
+/// plain number of minutes (as in the Solomon instances).
+pub fn parse_time_of_day(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if let Some(v) = s.parse::<f64>().ok().filter(|v| v.is_finite()) {
+        return (v >= 0.0 && v <= f64::from(u32::MAX)).then_some(v.round() as u32);
+    }
+    let t = NaiveTime::parse_from_str(s, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
+        .ok()
+        .or_else(|| {
+            [
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%dT%H:%M:%S",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+            .map(|d| d.time())
+        });
+    if let Some(t) = t {
+        return Some(t.hour() * 60 + t.minute());
+    }
+    // "24:00" is a common way to say end of day.
+    (s == "24:00" || s == "24:00:00").then_some(24 * 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_iso_and_us_and_european_dates() {
+        let (f, note) = detect_date_format(&["2017-01-01", "2017-12-31"], None).unwrap();
+        assert_eq!(f.format, "%Y-%m-%d");
+        assert!(note.is_none());
+        let (f, _) = detect_date_format(&["12/1/2010 8:26", "12/13/2010 17:02"], None).unwrap();
+        assert_eq!(f.format, "%m/%d/%Y %H:%M");
+        let (f, _) = detect_date_format(&["31/01/2017", "01/02/2017"], None).unwrap();
+        assert_eq!(f.format, "%d/%m/%Y");
+        let (f, note) = detect_date_format(&["01/02/2017", "03/04/2017"], None).unwrap();
+        assert_eq!(f.format, "%m/%d/%Y");
+        assert!(note.unwrap().contains("month/day or day/month"));
+        let err = detect_date_format(&["yesterday"], None).unwrap_err();
+        assert!(err.contains("'yesterday'"), "{err}");
+        let (f, _) = detect_date_format(&["01/02/2017"], Some("%d/%m/%Y")).unwrap();
+        assert_eq!(parse_with("01/02/2017", &f), NaiveDate::from_ymd_opt(2017, 2, 1));
+    }
+
+    #[test]
+    fn times_of_day() {
+        assert_eq!(parse_time_of_day("08:30"), Some(510));
+        assert_eq!(parse_time_of_day("8:30:00"), Some(510));
+        assert_eq!(parse_time_of_day("912"), Some(912));
+        assert_eq!(parse_time_of_day("2024-05-01 17:15"), Some(17 * 60 + 15));
+        assert_eq!(parse_time_of_day("24:00"), Some(1440));
+        assert_eq!(parse_time_of_day("noon"), None);
+        assert_eq!(parse_time_of_day("-5"), None);
+    }
+
+    #[test]
+    fn far_dates_lie_outside_the_usual_range() {
+        let d = |y, m, day| date_to_days(NaiveDate::from_ymd_opt(y, m, day).unwrap());
+        let days = [
+            (d(1900, 1, 2), 1),
+            (d(2024, 1, 1), 3),
+            (d(2024, 6, 1), 2),
+            (d(2024, 12, 31), 4),
+            (d(2400, 1, 1), 1),
+        ];
+        assert_eq!(usual_date_range(&days), Some((d(2024, 1, 1), d(2024, 12, 31))));
+        // Twenty years of history without a gap are not far from each other.
+        let long: Vec<(i32, usize)> = (2004..2024).map(|y| (d(y, 3, 1), 10)).collect();
+        assert_eq!(usual_date_range(&long), None);
+        // The same typo on many rows is still far when most rows are not.
+        let days = [(d(1924, 1, 1), 4), (d(2024, 1, 1), 5), (d(2024, 1, 2), 5)];
+        assert_eq!(usual_date_range(&days), Some((d(2024, 1, 1), d(2024, 1, 2))));
+        assert_eq!(usual_date_range(&[]), None);
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        let d = NaiveDate::from_ymd_opt(2017, 9, 30).unwrap();
+        assert_eq!(days_to_date(date_to_days(d)), Some(d));
+        assert_eq!(days_to_date(0), NaiveDate::from_ymd_opt(1970, 1, 1));
+    }
+}

@@ -1,0 +1,224 @@
+//! Reading files: CSV (separator sniffed) and Parquet, every column as text,
+//! so that a bad value never stops the reader and can be reported with its
+//! row and column.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::data::mapping::Field;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Format {
+    Csv,
+    Parquet,
+}
+
+pub(super) fn format_of(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" | "txt" | "tsv" => Some(Format::Csv),
+        "parquet" | "pq" => Some(Format::Parquet),
+        _ => None,
+    }
+}
+
+pub(super) struct TextFrame {
+    pub(super) df: DataFrame,
+    /// Added to a 0-based data row index to give the row a planner sees.
+    pub(super) row_base: usize,
+}
+
+/// Why a file could not be read, and the row at fault when one is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ReadError {
+    pub(super) row: Option<usize>,
+    pub(super) message: String,
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> Self {
+        ReadError { row: None, message }
+    }
+}
+
+impl From<&str> for ReadError {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
+    }
+}
+
+/// Read a file with every column as text.
+pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
+    let fmt = format_of(path).ok_or("expected a .csv or .parquet file")?;
+    let path_str = path.to_string_lossy().to_string();
+    match fmt {
+        Format::Csv => {
+            let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+            if meta.len() == 0 {
+                return Err("the file is empty; expected a header row and data".into());
+            }
+            let sep = sniff_separator(path).map_err(|e| format!("cannot read the file: {e}"))?;
+            let df = LazyCsvReader::new(PlRefPath::from(path_str.as_str()))
+                .with_glob(false)
+                .with_has_header(true)
+                .with_separator(sep)
+                .with_infer_schema_length(Some(0))
+                .with_encoding(CsvEncoding::LossyUtf8)
+                .finish()
+                .and_then(LazyFrame::collect)
+                .map_err(|e| {
+                    // polars names no row; a row longer than the header is the
+                    // usual cause, so look for it.
+                    long_row(path, sep)
+                        .unwrap_or_else(|| format!("is not a readable CSV file: {}", first_line(&e.to_string())).into())
+                })?;
+            Ok(TextFrame { df, row_base: 2 })
+        }
+        Format::Parquet => {
+            let df = LazyFrame::scan_parquet(PlRefPath::from(path_str.as_str()), ScanArgsParquet::default())
+                .and_then(LazyFrame::collect)
+                .map_err(|e| format!("is not a readable Parquet file: {}", first_line(&e.to_string())))?;
+            let cols: Vec<Column> = df
+                .columns()
+                .iter()
+                .map(|c| c.cast(&DataType::String))
+                .collect::<PolarsResult<_>>()
+                .map_err(|e| format!("has a column that cannot be read as text: {e}"))?;
+            let df = DataFrame::new_infer_height(cols).map_err(|e| e.to_string())?;
+            Ok(TextFrame { df, row_base: 1 })
+        }
+    }
+}
+
+/// The first row with more fields than the header, as an error naming it
+/// (header = row 1, the way a spreadsheet numbers rows); `None` when every
+/// row fits or the file cannot be scanned.
+fn long_row(path: &Path, sep: u8) -> Option<ReadError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sep)
+        .from_path(path)
+        .ok()?;
+    let mut record = csv::ByteRecord::new();
+    let mut expected = None;
+    let mut row = 0;
+    while reader.read_byte_record(&mut record).ok()? {
+        // The csv crate skips blank lines and counts them into the record
+        // after them; polars reads each as an empty row. Count them as rows
+        // too, so rows agree with the other problems.
+        let start = record.position().cloned()?;
+        let blank = if reader.position().line() > start.line() + 1 {
+            blank_lines_at(path, start.byte())
+        } else {
+            0
+        };
+        row += 1 + blank as usize;
+        let line = start.line() + blank;
+        let found = record.len();
+        let Some(expected) = expected else {
+            expected = Some(found);
+            continue;
+        };
+        if found > expected {
+            let place = if line == row as u64 {
+                String::new()
+            } else {
+                format!(" (line {line} of the file)")
+            };
+            let sep = match sep {
+                b'\t' => "tab".to_string(),
+                c => format!("'{}'", char::from(c)),
+            };
+            return Some(ReadError {
+                row: Some(row),
+                message: format!(
+                    "expected {expected} fields, as in the header, but found {found}{place}; is a value with a \
+                     {sep} in it missing its quotes?"
+                ),
+            });
+        }
+    }
+    None
+}
+
+/// How many empty lines start at byte `at` of the file.
+fn blank_lines_at(path: &Path, at: u64) -> u64 {
+    use std::io::{BufRead, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else { return 0 };
+    if f.seek(SeekFrom::Start(at)).is_err() {
+        return 0;
+    }
+    let mut lines = 0;
+    let mut reader = std::io::BufReader::new(f);
+    loop {
+        let Ok(buf) = reader.fill_buf() else { return lines };
+        if buf.is_empty() {
+            return lines;
+        }
+        let n = buf.iter().take_while(|b| **b == b'\n' || **b == b'\r').count();
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        let done = n < buf.len();
+        reader.consume(n);
+        if done {
+            return lines;
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+/// Comma unless the header line has more semicolons or tabs.
+fn sniff_separator(path: &Path) -> std::io::Result<u8> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(path)?;
+    let mut line = String::new();
+    std::io::BufReader::new(f).take(64 * 1024).read_line(&mut line)?;
+    let count = |c: char| line.matches(c).count();
+    let (commas, semis, tabs) = (count(','), count(';'), count('\t'));
+    Ok(if tabs > commas && tabs >= semis {
+        b'\t'
+    } else if semis > commas {
+        b';'
+    } else {
+        b','
+    })
+}
+
+/// A file being read: its text columns and which column is which field.
+pub(super) struct Table {
+    pub(super) label: String,
+    pub(super) df: DataFrame,
+    pub(super) columns: BTreeMap<Field, String>,
+    /// Added to a 0-based data row index to give the row a planner sees.
+    pub(super) row_base: usize,
+}
+
+impl Table {
+    pub(super) fn col(&self, f: Field) -> Option<&str> {
+        self.columns.get(&f).map(String::as_str)
+    }
+
+    pub(super) fn text_column(&self, f: Field) -> Option<&StringChunked> {
+        let name = self.col(f)?;
+        self.df.column(name).ok()?.str().ok()
+    }
+
+    /// The trimmed text of a cell; `None` when empty.
+    pub(super) fn cell(&self, f: Field, row: usize) -> Option<&str> {
+        self.text_column(f)?.get(row).map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    pub(super) fn row(&self, i: usize) -> usize {
+        i + self.row_base
+    }
+
+    pub(super) fn height(&self) -> usize {
+        self.df.height()
+    }
+}
