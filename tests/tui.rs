@@ -646,3 +646,29 @@ fn a_saved_scenario_can_be_opened_again() {
         app.error
     );
 }
+
+/// Over the shipped sample (a stand-in until the planner's own data is
+/// there), an imported path replaces it: the sample's warehouses would make
+/// the planner's own data fail to import.
+#[test]
+fn an_import_over_the_shipped_sample_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let sample = skuplan::workspace::shipped_sample().expect("the shipped sample");
+    app.loaded.as_mut().unwrap().sources = DataSources {
+        paths: vec![std::path::absolute(&sample).unwrap()],
+        ..DataSources::default()
+    };
+    assert!(skuplan::tui::app::is_shipped_sample(
+        &app.loaded.as_ref().unwrap().sources
+    ));
+    let own = dir.path().join("own.csv");
+    std::fs::write(&own, "date,sku,quantity\n2026-06-01,A,3\n").unwrap();
+    app.update(Action::GoTab(0));
+    app.update(Action::Import);
+    keys(&mut app, &own.display().to_string());
+    let Some(Effect::Load(sources)) = app.update(Action::Submit).into_iter().next() else {
+        panic!("an import is started off the UI thread");
+    };
+    assert_eq!(sources.paths, vec![std::path::absolute(&own).unwrap()]);
+}

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::{App, Effect, Prompt};
+use crate::workspace::{DataSources, shipped_sample};
 
 impl App {
     pub(super) fn ask_import(&mut self) {
@@ -11,7 +12,10 @@ impl App {
     }
 
     /// The import prompt's path, added to the sources and imported off the
-    /// UI thread.
+    /// UI thread. The shipped sample is only a stand-in until the planner
+    /// imports data of their own: a path imported over it replaces it
+    /// rather than joining it (their warehouses and SKUs are not the
+    /// sample's).
     pub(super) fn import(&mut self, input: &str) -> Vec<Effect> {
         let path = PathBuf::from(input.trim());
         if !path.exists() {
@@ -19,6 +23,9 @@ impl App {
             return Vec::new();
         }
         let mut sources = self.loaded_sources();
+        if is_shipped_sample(&sources) {
+            sources = DataSources::default();
+        }
         let abs = std::path::absolute(&path).unwrap_or(path);
         if !sources.paths.contains(&abs) {
             sources.paths.push(abs);
@@ -45,6 +52,13 @@ impl App {
         }
         Vec::new()
     }
+}
+
+/// The sources are the sample data shipped with skuplan and nothing else.
+pub fn is_shipped_sample(sources: &DataSources) -> bool {
+    let Some(sample) = shipped_sample() else { return false };
+    let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    matches!(sources.paths.as_slice(), [only] if abs(only) == abs(&sample))
 }
 
 /// Complete a path prefix with the longest common prefix of the matches.

@@ -27,7 +27,7 @@ mod deliveries;
 mod forecasts;
 mod restock;
 mod training;
-pub use data::complete_path;
+pub use data::{complete_path, is_shipped_sample};
 pub use deliveries::DeliveryJob;
 pub use forecasts::{ForecastRow, Neighbour};
 pub use training::TrainingView;
