@@ -74,7 +74,7 @@ pub fn select(choice: DeviceChoice) -> Result<Selected> {
                     label: format!("CUDA GPU {n}"),
                     reason: "asked for CUDA".into(),
                 }),
-                Err(e) => bail!("--device cuda:{n}: the GPU did not answer: {e}"),
+                Err(e) => bail!("--device cuda:{n}: the GPU did not answer: {}", one_line(&e)),
             }
         }
         DeviceChoice::Auto => {
@@ -87,9 +87,19 @@ pub fn select(choice: DeviceChoice) -> Result<Selected> {
                     label: "CUDA GPU 0".into(),
                     reason: "auto: a GPU answered".into(),
                 }),
-                Err(e) => Ok(cpu(format!("auto: no GPU answered ({e})"))),
+                Err(e) => Ok(cpu(format!("auto: no GPU answered ({})", one_line(&e)))),
             }
         }
+    }
+}
+
+/// candle's message for an error without the backtrace it captures when
+/// RUST_BACKTRACE is set: a refusal is one line for the planner, not a
+/// stack (found running the CUDA build without a driver).
+fn one_line(e: &candle_core::Error) -> String {
+    match e {
+        candle_core::Error::WithBacktrace { inner, .. } => one_line(inner),
+        other => other.to_string(),
     }
 }
 
@@ -116,5 +126,15 @@ mod tests {
         assert!(s.device.is_cpu());
         assert!(s.reason.contains("without CUDA"));
         assert!(select(DeviceChoice::Cuda(0)).is_err());
+    }
+
+    #[test]
+    fn a_refusal_carries_no_backtrace() {
+        let e = candle_core::Error::WithBacktrace {
+            inner: Box::new(candle_core::Error::Msg("no GPU here".into())),
+            backtrace: Box::new(std::backtrace::Backtrace::force_capture()),
+        };
+        assert!(e.to_string().lines().count() > 1, "candle prints the stack: {e}");
+        assert_eq!(one_line(&e), "no GPU here");
     }
 }
