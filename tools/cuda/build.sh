@@ -20,6 +20,9 @@
 #   --dry-run    check the pins and the tools, print every step; downloads
 #                and builds nothing (what CI runs)
 #   --prepare    steps 1-2 only (wheels, links, stub), then stop
+#   --check      steps 1-2, then `cargo check --features cuda --all-targets`
+#                (nvcc still compiles candle's kernels): that the CUDA build
+#                compiles, without building the binary
 #   --pack-data  only write a small copy of the shared benchmark data into
 #                target-cuda/data/ for tools/cuda/measure.sh (../shared does
 #                not travel to a GPU machine), then stop
@@ -66,11 +69,13 @@ DATA_PACK="$ROOT/target-cuda/data"
 
 DRY=0
 PREPARE_ONLY=0
+CHECK_ONLY=0
 PACK_DATA=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY=1 ;;
     --prepare) PREPARE_ONLY=1 ;;
+    --check) CHECK_ONLY=1 ;;
     --pack-data) PACK_DATA=1 ;;
     --out) shift; OUT_FILE="${1:?--out needs a file}" ;;
     --out=*) OUT_FILE="${1#--out=}" ;;
@@ -385,6 +390,14 @@ link_libs
 make_stub
 if [ "$PREPARE_ONLY" = 1 ]; then
   step "prepared (--prepare): CUDA_HOME=$CUDA_HOME_DIR"
+  exit 0
+fi
+if [ "$CHECK_ONLY" = 1 ]; then
+  step "3. cargo check --features cuda (sm_$COMPUTE_CAP) into $TARGET_DIR"
+  [ "$DRY" = 1 ] || build_env
+  started=$SECONDS
+  run cargo check --locked --features cuda --all-targets
+  [ "$DRY" = 1 ] || say "checked in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
   exit 0
 fi
 cargo_build
