@@ -9,9 +9,11 @@ use std::path::PathBuf;
 /// (`.ci/run` sets it when ../shared exists) a missing file fails the test
 /// instead of skipping it.
 pub fn shared_data(rel: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel);
+    // The checkout being tested (cargo sets this when it runs the test),
+    // else the one compiled in.
+    let root =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let path = root.join("../shared/data").join(rel);
     if path.exists() {
         return Some(path);
     }
