@@ -166,7 +166,7 @@ pub fn bench_coldstart(
         .ok_or_else(|| anyhow!("no sample-data folder here; pass --data DIR"))?;
     let report = coldstart_bench(
         &data,
-        &super::super::engine::model_dir(model)?,
+        &crate::cli::engine::model_dir(model)?,
         share,
         history.max(1),
         horizon.max(1),

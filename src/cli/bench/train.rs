@@ -271,7 +271,7 @@ pub fn bench_train(
     series: usize,
     device: crate::engine::DeviceChoice,
 ) -> Result<ExitCode> {
-    let dir = super::super::engine::model_dir(model)?;
+    let dir = crate::cli::engine::model_dir(model)?;
     let report = train_bench(&dir, batch, seq, steps, series, device)
         .with_context(|| format!("benchmarking {}", dir.display()))?;
     emit(&report)?;
