@@ -53,6 +53,14 @@ pub fn shipped_sample() -> Option<PathBuf> {
     .find(|p| p.is_dir())
 }
 
+/// The training run plans use beside the baselines, and whether it is on
+/// (`skuplan plan restock --run`, or the workstation's toggle).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveRun {
+    pub run: PathBuf,
+    pub on: bool,
+}
+
 /// The planner's workspace: a folder under the data directory.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -90,6 +98,24 @@ impl Workspace {
     pub fn save_sources(&self, sources: &DataSources) -> Result<()> {
         let json = serde_json::to_vec_pretty(sources)?;
         atomic_write(&self.sources_path(), &json)
+    }
+
+    fn active_run_path(&self) -> PathBuf {
+        self.root.join("active_run.json")
+    }
+
+    /// The active run, if one was ever chosen. A damaged file is an error.
+    pub fn load_active_run(&self) -> Result<Option<ActiveRun>> {
+        load_json(&self.active_run_path())
+    }
+
+    pub fn save_active_run(&self, active: &ActiveRun) -> Result<()> {
+        atomic_write(&self.active_run_path(), &serde_json::to_vec_pretty(active)?)
+    }
+
+    /// The run plans should use now: the active one, when it is on.
+    pub fn run_in_use(&self) -> Result<Option<PathBuf>> {
+        Ok(self.load_active_run()?.filter(|a| a.on).map(|a| a.run))
     }
 
     /// The audit log of every approval decision.

@@ -63,6 +63,9 @@ pub enum Command {
     Model(ModelCommand),
     /// Fine-tune the demand model (headless; progress on stderr).
     Train(TrainArgs),
+    /// Refit a trained run on later data (up to the data's last day) with
+    /// its settings and best epoch count, into RUN/refit.
+    Refit(RefitArgs),
     /// Forecast the days after a run's train end with its model.
     Forecast(ForecastArgs),
     /// Products whose encoder embeddings are nearest to a SKU's.
@@ -125,9 +128,19 @@ pub struct TrainArgs {
     /// Days the model forecasts.
     #[arg(long, default_value_t = 28)]
     pub horizon: usize,
-    /// The last day the model may learn from (default: the data's last day).
+    /// The last day the model may learn from (default: the data's last day
+    /// minus the horizon, so the run can be judged on the days after it
+    /// before it is refit).
     #[arg(long)]
     pub train_end: Option<NaiveDate>,
+    /// After training, refit on the data up to this day (default: the data's
+    /// last day) with the same settings and the best epoch count, into
+    /// RUN/refit: plans forecast with the refit where the run wins.
+    #[arg(long, value_name = "DATE")]
+    pub refit_until: Option<NaiveDate>,
+    /// Skip the refit (plans then use the run's own weights).
+    #[arg(long, conflicts_with = "refit_until")]
+    pub no_refit: bool,
     /// The run folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -152,6 +165,22 @@ pub struct TrainArgs {
     /// Ignore the text (an ablation, to measure what the encoder adds).
     #[arg(long)]
     pub no_text: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RefitArgs {
+    /// The training run.
+    pub run: PathBuf,
+    /// Data folder or sales file; by default the workspace's data.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub map: MapArgs,
+    /// The last day the refit learns from (default: the data's last day).
+    #[arg(long)]
+    pub until: Option<NaiveDate>,
+    #[arg(long, default_value = "auto")]
+    pub device: crate::engine::DeviceChoice,
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +312,13 @@ pub struct PlanRestockArgs {
     /// Correlation assumed between forecast errors of different days.
     #[arg(long)]
     pub error_correlation: Option<f64>,
+    /// Put this training run among the champions (and make it the
+    /// workspace's active run); by default the active run, if one is on.
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<PathBuf>,
+    /// Plan from the baselines alone, and switch the active run off.
+    #[arg(long, conflicts_with = "run")]
+    pub no_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -308,6 +344,20 @@ pub struct SimulateArgs {
     /// the levels on the days before the replay (to see what fitting does).
     #[arg(long)]
     pub unfitted: bool,
+    /// Replay with this training run among the champions beside the
+    /// baselines-only replay; its train end must be before the replay.
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<PathBuf>,
+    /// Train that run first (into --run's folder): up to 28 days before the
+    /// replay, judged on those 28 days, refit up to the replay's eve.
+    #[arg(long, requires = "run")]
+    pub train: bool,
+    /// Epochs when training with --train.
+    #[arg(long, default_value_t = 8)]
+    pub epochs: usize,
+    /// The encoder model folder when training with --train.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -379,13 +429,22 @@ pub enum ScenarioCommand {
     Set(ScenarioSetArgs),
     /// List saved scenarios.
     List,
-    /// Compare a scenario's restock plan with the base plan.
+    /// Compare a scenario's restock plan with the base plan (both with the
+    /// active run among the champions when it is on), or with `--model` the
+    /// baselines-only plan with the plan that has the active run (or --run).
     Compare {
-        name: String,
+        #[arg(required_unless_present = "model")]
+        name: Option<String>,
         #[arg(long, value_name = "PATH")]
         data: Option<PathBuf>,
         #[command(flatten)]
         map: MapArgs,
+        /// Compare the plans without and with the model.
+        #[arg(long)]
+        model: bool,
+        /// The run for --model (default: the workspace's active run).
+        #[arg(long, value_name = "RUN")]
+        run: Option<PathBuf>,
     },
     /// Delete a scenario.
     Discard { name: String },

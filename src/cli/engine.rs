@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use super::args::{DtypeArg, ForecastArgs, MapArgs, SimilarArgs, TrainArgs};
+use super::args::{DtypeArg, ForecastArgs, MapArgs, RefitArgs, SimilarArgs, TrainArgs};
 use crate::config::{Config, Paths};
 use crate::data::import::{ImportOptions, import_paths};
 use crate::data::report;
@@ -172,10 +172,28 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
         use_text: !args.no_text,
         ..d
     };
+    // By default the last horizon is held out: the run is judged on it,
+    // then refit up to the last day (see engine::protocol).
+    let last = dataset.date_range().map(|(_, l)| l);
+    let train_end = match (args.train_end, last) {
+        (Some(d), _) => Some(d),
+        (None, Some(l)) if !args.resume => {
+            let d = l - chrono::Days::new(cfg.horizon as u64);
+            emit(&format!(
+                "training up to {d}: the last {} days are held out to judge the run, then it is refit up to {l} \
+                 (--train-end to choose, --no-refit to skip the refit)\n",
+                cfg.horizon
+            ))?;
+            Some(d)
+        }
+        // A resumed run keeps the train end it was started with.
+        _ => run::read_meta(&args.out).ok().map(|m| m.train_end),
+    };
+    let dataset = Arc::new(dataset);
     let job = TrainJob {
-        dataset: Arc::new(dataset),
+        dataset: dataset.clone(),
         sources,
-        train_end: args.train_end,
+        train_end,
         model_dir: model_dir(args.model.as_ref())?,
         config: cfg,
         out: args.out.clone(),
@@ -199,7 +217,53 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
         "run saved in {} (run.json, metrics.csv, checkpoint/)\n",
         summary.dir.display()
     ))?;
+    let meta = run::read_meta(&summary.dir)?;
+    let until = args.refit_until.or(last);
+    if args.no_refit || summary.best_epoch == 0 || until.is_none_or(|u| u <= meta.train_end) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    emit(&format!(
+        "refitting on the data up to {} with the same settings, {} epochs\n",
+        until.map(|u| u.to_string()).unwrap_or_default(),
+        summary.best_epoch
+    ))?;
+    run_refit(&summary.dir, dataset, until, args.device)
+}
+
+/// Refit with a progress bar, and say where it went.
+fn run_refit(
+    dir: &std::path::Path,
+    data: Arc<crate::domain::Dataset>,
+    until: Option<chrono::NaiveDate>,
+    device: crate::engine::DeviceChoice,
+) -> Result<ExitCode> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {elapsed_precise} eta {eta}  {msg}")
+            .map_err(|e| anyhow!("{e}"))?,
+    );
+    let mut control = BarControl {
+        bar: bar.clone(),
+        best: String::new(),
+    };
+    let summary = crate::engine::protocol::refit(dir, data, until, device, &mut control);
+    bar.finish_and_clear();
+    let summary = summary?;
+    emit(&format!(
+        "refit saved in {} ({} epochs, {:.1} s)\n",
+        summary.dir.display(),
+        summary.epochs_done,
+        summary.train_seconds
+    ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn refit(args: RefitArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
+    let ws = Workspace::open(paths.workspace_dir())?;
+    let Some((dataset, _)) = load(args.data.as_ref(), &args.map, config, &ws)? else {
+        return Ok(ExitCode::from(1));
+    };
+    run_refit(&args.run, Arc::new(dataset), args.until, args.device)
 }
 
 pub fn forecast(args: ForecastArgs, config: &Config) -> Result<ExitCode> {
@@ -225,6 +289,7 @@ pub fn forecast(args: ForecastArgs, config: &Config) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    crate::engine::protocol::check_data(&args.run, &loaded.meta, &data)?;
     let fc = run::forecast(&loaded, &data, args.origin)?;
     let rows = run::write_forecast_csv(&args.out, &fc)?;
     emit(&format!(

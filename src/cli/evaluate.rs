@@ -37,7 +37,11 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         methods.retain(|m| names.iter().any(|n| n == m.name()));
     }
     let run = match &args.run {
-        Some(dir) => Some(crate::engine::run::load_run(dir, None)?),
+        Some(dir) => {
+            let r = crate::engine::run::load_run(dir, None)?;
+            crate::engine::protocol::check_data(dir, &r.meta, &imported.dataset)?;
+            Some(r)
+        }
         None => None,
     };
     let horizon = args
@@ -60,9 +64,12 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         }
         origin = Some(r.meta.train_end);
     }
+    // With a run, every method is scored on the same days: the run's only
+    // window, after its train end.
+    let windows = if run.is_some() { 1 } else { args.windows.max(1) };
     let spec = backtest::BacktestSpec {
         horizon,
-        windows: args.windows.max(1),
+        windows,
         step: args.step.unwrap_or(horizon).max(1),
         origin,
         ..backtest::BacktestSpec::default()
@@ -73,6 +80,9 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
     }
     let champions = bt.champions();
     emit(&fc_report::render(&bt, &champions))?;
+    if let (Some(r), Some(dir)) = (&run, &args.run) {
+        emit(&protocol_table(dir, r, &imported.dataset, horizon)?)?;
+    }
     if let Some(dir) = &args.out {
         let mut forecasts = backtest::champion_forecasts(&imported.dataset, &methods, &champions, spec.horizon);
         if let Some(r) = &run {
@@ -113,4 +123,140 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run as plans use it, judged after the fact: with the data cut at the
+/// refit's last day, the plan's champions (baselines only, and with the run
+/// judged on the days between its train end and the refit's) forecast the
+/// `horizon` days after the cut; so do the refit alone and every baseline.
+/// Nothing after the cut decides anything.
+fn protocol_table(
+    dir: &std::path::Path,
+    run: &crate::engine::run::LoadedRun,
+    data: &crate::domain::Dataset,
+    horizon: usize,
+) -> Result<String> {
+    use crate::forecast::metrics::Accum;
+    use std::collections::HashMap;
+    use std::fmt::Write as _;
+
+    let Some(refit) = &run.meta.refit else {
+        return Ok(format!(
+            "\nno refit in {}: the champion with the run is judged once the run is refit to a later day \
+             (`skuplan refit RUN --until DATE`)\n",
+            dir.display()
+        ));
+    };
+    let (_, last) = data.date_range().ok_or_else(|| anyhow::anyhow!("no sales history"))?;
+    let cut = refit.train_end;
+    if cut >= last {
+        return Ok(format!(
+            "\nthe refit learnt up to {cut}, the last day of this data: no later day to judge the champions on\n"
+        ));
+    }
+    let before = data.up_to(cut);
+    let settings = crate::plan::RestockSettings::default();
+    let base = crate::plan::base::PlanBase::compute(&before, &settings).map_err(anyhow::Error::msg)?;
+    let model = crate::engine::protocol::model_forecasts(dir, &before, None)?;
+    let with = base.with_model(&before, &model).map_err(anyhow::Error::msg)?;
+    let actual: HashMap<(&str, &str), &[f64]> = data
+        .demand
+        .iter()
+        .filter_map(|s| {
+            let from = (cut - s.start).num_days() + 1;
+            (from >= 1 && (from as usize) < s.values.len()).then(|| {
+                let from = from as usize;
+                (
+                    (s.sku.as_str(), s.warehouse.as_str()),
+                    &s.values[from..(from + horizon).min(s.values.len())],
+                )
+            })
+        })
+        .collect();
+    let scales: HashMap<(&str, &str), Option<f64>> = before
+        .demand
+        .iter()
+        .map(|s| {
+            (
+                (s.sku.as_str(), s.warehouse.as_str()),
+                crate::forecast::metrics::mase_scale(&s.values, 7),
+            )
+        })
+        .collect();
+    let score = |fs: &[crate::domain::SeriesForecast]| -> Accum {
+        let mut acc = Accum::default();
+        for f in fs {
+            let key = (f.sku.as_str(), f.warehouse.as_str());
+            if let Some(a) = actual.get(&key) {
+                acc.add(a, &f.p10, &f.p50, &f.p90, scales.get(&key).copied().flatten());
+            }
+        }
+        acc
+    };
+    let mut rows: Vec<(String, Accum)> = vec![
+        ("champions with the run".into(), score(&with.forecasts)),
+        ("champions, baselines only".into(), score(&base.forecasts)),
+    ];
+    let refit_forecasts: Vec<_> = model.future.iter().flatten().cloned().collect();
+    rows.push((
+        format!("the run alone ({})", model.future_from),
+        score(&refit_forecasts),
+    ));
+    let methods = crate::forecast::all_baselines();
+    let mut best: Option<(String, Accum)> = None;
+    for m in &methods {
+        let fs: Vec<_> = before
+            .demand
+            .iter()
+            .filter_map(|s| {
+                let f = m.forecast(&s.values, horizon).ok()?;
+                Some(crate::domain::SeriesForecast {
+                    sku: s.sku.clone(),
+                    warehouse: s.warehouse.clone(),
+                    start: cut + chrono::Days::new(1),
+                    p10: f.p10,
+                    p50: f.p50,
+                    p90: f.p90,
+                    model: m.name().to_string(),
+                })
+            })
+            .collect();
+        let acc = score(&fs);
+        if best.as_ref().is_none_or(|(_, b)| acc.metrics().wql < b.metrics().wql) {
+            best = Some((m.name().to_string(), acc));
+        }
+    }
+    if let Some((name, acc)) = best {
+        rows.push((format!("best single baseline on these days: {name}"), acc));
+    }
+    let mut out = String::new();
+    let m = with.model.as_ref();
+    let _ = writeln!(
+        out,
+        "\nthe plan's forecasts judged on {}..{} (data cut at {cut}; the run judged on {}; it is champion of {} of \
+         {} series):",
+        cut + chrono::Days::new(1),
+        (cut + chrono::Days::new(horizon as u64)).min(last),
+        m.map(|m| format!("{}..{}", m.held_out.0, m.held_out.1))
+            .unwrap_or_default(),
+        m.map_or(0, |m| m.wins()),
+        before.demand.len()
+    );
+    let _ = writeln!(
+        out,
+        "{:<58} {:>6} {:>6} {:>6} {:>6}",
+        "forecast", "WAPE", "MASE", "wQL", "cov%"
+    );
+    for (name, acc) in rows {
+        let x = acc.metrics();
+        let _ = writeln!(
+            out,
+            "{name:<58} {:>6.3} {:>6.3} {:>6.3} {:>6.1}",
+            x.wape,
+            x.mase,
+            x.wql,
+            100.0 * x.coverage
+        );
+    }
+    Ok(out)
 }

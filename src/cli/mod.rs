@@ -52,6 +52,7 @@ pub fn dispatch(command: Option<Command>, config: &Config, paths: &Paths) -> Res
             engine::model_import(&dir, out.as_ref(), dtype, paths)
         }
         Command::Train(args) => engine::train(args, config, paths),
+        Command::Refit(args) => engine::refit(args, config, paths),
         Command::Forecast(args) => engine::forecast(args, config),
         Command::Similar(args) => engine::similar(args, config, paths),
     }

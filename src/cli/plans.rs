@@ -8,15 +8,79 @@ use anyhow::Result;
 use super::args::{ApproveArgs, PlanRestockArgs, SimulateArgs};
 use super::{emit, load_dataset};
 use crate::config::{Config, Paths};
+use crate::plan::RestockPlan;
+use crate::plan::base::PlanBase;
 use crate::workspace::Workspace;
+use std::path::PathBuf;
 
-/// The restock plan for a dataset, with a scenario's overrides if named.
-pub fn restock_plan(
+/// The baselines' plan base, and the same with the run among the
+/// champions when one is given.
+pub fn plan_bases(
     ds: &crate::domain::Dataset,
-    scenario: Option<&crate::plan::scenario::Scenario>,
     settings: &crate::plan::RestockSettings,
-) -> Result<crate::plan::RestockPlan> {
-    crate::plan::base::plan_from_data(ds, scenario, settings).map_err(anyhow::Error::msg)
+    run: Option<&std::path::Path>,
+) -> Result<(PlanBase, Option<PlanBase>)> {
+    let base = PlanBase::compute(ds, settings).map_err(anyhow::Error::msg)?;
+    let Some(run) = run else { return Ok((base, None)) };
+    let model = crate::engine::protocol::model_forecasts(run, ds, None)?;
+    let with = base
+        .with_model(ds, &model)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", run.display()))?;
+    Ok((base, Some(with)))
+}
+
+/// Which run a plan uses: `--run` (made the active run), `--no-run` (the
+/// active run switched off), else the active run when it is on.
+pub fn chosen_run(ws: &Workspace, run: Option<&std::path::Path>, no_run: bool) -> Result<Option<PathBuf>> {
+    use crate::workspace::ActiveRun;
+    if let Some(r) = run {
+        let r = std::path::absolute(r).unwrap_or_else(|_| r.to_path_buf());
+        crate::engine::run::read_meta(&r)?;
+        ws.save_active_run(&ActiveRun {
+            run: r.clone(),
+            on: true,
+        })?;
+        return Ok(Some(r));
+    }
+    if no_run {
+        if let Some(mut a) = ws.load_active_run()? {
+            a.on = false;
+            ws.save_active_run(&a)?;
+        }
+        return Ok(None);
+    }
+    ws.run_in_use()
+}
+
+/// What the run changed, in a few lines.
+pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan, with: &RestockPlan) -> String {
+    let (a, b) = m.totals();
+    let (ma, mb) = (a.metrics(), b.metrics());
+    let units = |p: &RestockPlan| p.lines.iter().map(|l| u64::from(l.order_qty)).sum::<u64>();
+    format!(
+        "run {}: champion of {} of {} series, judged {}..{} (run WAPE {:.3}, wQL {:.3}; baseline champions \
+         {:.3}, {:.3});\n  its forecasts: {}\n  plan with the run: {:.2} cost, {} units; baselines only: {:.2}, {} \
+         units ({:+.1} % cost)\n",
+        m.run,
+        m.wins(),
+        m.chosen.len(),
+        m.held_out.0,
+        m.held_out.1,
+        ma.wape,
+        ma.wql,
+        mb.wape,
+        mb.wql,
+        m.future_from,
+        with.total_cost(),
+        units(with),
+        without.total_cost(),
+        units(without),
+        if without.total_cost() > 0.0 {
+            100.0 * (with.total_cost() - without.total_cost()) / without.total_cost()
+        } else {
+            0.0
+        }
+    )
 }
 
 pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
@@ -45,7 +109,17 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
         settings.budget.insert(wh.trim().to_string(), amount);
     }
     let scenario = args.scenario.as_deref().map(|n| ws.load_scenario(n)).transpose()?;
-    let plan = restock_plan(&ds, scenario.as_ref(), &settings)?;
+    let run = chosen_run(&ws, args.run.as_deref(), args.no_run)?;
+    let (base, with) = plan_bases(&ds, &settings, run.as_deref())?;
+    let plan = match &with {
+        Some(w) => w.plan(&ds, scenario.as_ref()),
+        None => base.plan(&ds, scenario.as_ref()),
+    };
+    if let Some(w) = &with
+        && let Some(m) = &w.model
+    {
+        emit(&describe_model(m, &base.plan(&ds, scenario.as_ref()), &plan))?;
+    }
     ws.save_restock(&plan)?;
     let decisions = replay(&ws.audit_log().load()?.records, "restock");
     let rows = restock_rows(&plan, &decisions, true);

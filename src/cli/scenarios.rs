@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::args::ScenarioCommand;
-use super::plans::restock_plan;
+use super::plans::plan_bases;
 use super::{emit, load_dataset};
 use crate::config::{Config, Paths};
 use crate::workspace::Workspace;
@@ -64,19 +64,47 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
                 }
             }
         }
-        ScenarioCommand::Compare { name, data, map } => {
-            let s = ws.load_scenario(&name)?;
+        ScenarioCommand::Compare {
+            name,
+            data,
+            map,
+            model,
+            run,
+        } => {
+            let s = name.as_deref().map(|n| ws.load_scenario(n)).transpose()?;
             let Some(ds) = load_dataset(data.as_ref(), &map, config, &ws)? else {
                 return Ok(ExitCode::from(1));
             };
             let settings = crate::plan::RestockSettings::default();
-            let base = restock_plan(&ds, None, &settings)?;
-            let what_if = restock_plan(&ds, Some(&s), &settings)?;
+            // --model compares with the active run even when it is off.
+            let run = match (run, model) {
+                (Some(r), _) => Some(r),
+                (None, true) => ws.load_active_run()?.map(|a| a.run),
+                (None, false) => ws.run_in_use()?,
+            };
+            if model && run.is_none() {
+                anyhow::bail!(
+                    "no run to compare with: pass --run RUN, or choose one with `skuplan plan restock --run`"
+                );
+            }
+            let (base_b, with) = plan_bases(&ds, &settings, run.as_deref())?;
+            let (base, what_if, name) = if model {
+                let with = with.ok_or_else(|| anyhow::anyhow!("the run could not join the plan"))?;
+                (
+                    base_b.plan(&ds, s.as_ref()),
+                    with.plan(&ds, s.as_ref()),
+                    "with model".to_string(),
+                )
+            } else {
+                let b = with.as_ref().unwrap_or(&base_b);
+                let n = name.clone().unwrap_or_default();
+                (b.plan(&ds, None), b.plan(&ds, s.as_ref()), n)
+            };
             let c = compare(&base, &what_if);
             emit(&format!(
                 "{:<22} {:>12} {:>12} {:>12}\n{:<22} {:>12} {:>12} {:>+12}\n{:<22} {:>12.2} {:>12.2} {:>+12.2}\n{:<22} {:>12} {:>12} {:>+12}\n",
                 "",
-                "base",
+                if model { "baselines" } else { "base" },
                 name,
                 "difference",
                 "units ordered",

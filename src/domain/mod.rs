@@ -213,6 +213,25 @@ impl Dataset {
         Some((first, last))
     }
 
+    /// The same data as it stood at the end of `day`: demand after it cut
+    /// off, series that had not begun by then left out.
+    pub fn up_to(&self, day: NaiveDate) -> Dataset {
+        let demand = self
+            .demand
+            .iter()
+            .filter(|s| s.start <= day)
+            .map(|s| {
+                let n = ((day - s.start).num_days() + 1).clamp(0, s.values.len() as i64) as usize;
+                DemandSeries {
+                    values: s.values[..n].to_vec(),
+                    promo: s.promo.as_ref().map(|p| p[..n.min(p.len())].to_vec()),
+                    ..s.clone()
+                }
+            })
+            .collect();
+        Dataset { demand, ..self.clone() }
+    }
+
     pub fn sku_count(&self) -> usize {
         let mut skus: Vec<&str> = self.demand.iter().map(|s| s.sku.as_str()).collect();
         skus.sort_unstable();

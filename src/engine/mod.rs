@@ -12,6 +12,7 @@ pub mod fused;
 pub mod memory;
 pub mod model;
 pub mod optim;
+pub mod protocol;
 pub mod run;
 pub mod similar;
 pub mod train;

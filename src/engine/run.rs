@@ -63,6 +63,9 @@ pub struct RunMeta {
     pub parameters: usize,
     pub samples: [usize; 3],
     pub train_seconds: f64,
+    /// The refit on later data, once made (see `engine::protocol`).
+    #[serde(default)]
+    pub refit: Option<super::protocol::RefitInfo>,
 }
 
 fn meta_path(dir: &Path) -> PathBuf {
@@ -76,7 +79,7 @@ pub fn read_meta(dir: &Path) -> Result<RunMeta> {
     serde_json::from_str(&text).with_context(|| format!("{} is damaged", p.display()))
 }
 
-fn write_meta(dir: &Path, meta: &RunMeta) -> Result<()> {
+pub(crate) fn write_meta(dir: &Path, meta: &RunMeta) -> Result<()> {
     atomic_write(&meta_path(dir), &serde_json::to_vec_pretty(meta)?)
 }
 
@@ -192,6 +195,7 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
         parameters: 0,
         samples: [prep.train.n, prep.validation.n, prep.test.n],
         train_seconds: 0.0,
+        refit: None,
     };
     write_meta(out, &meta)?;
     let mut model = DemandModel::new(encoder, &head_cfg, cfg.seed)?;

@@ -13,6 +13,10 @@ use super::restock::{
 use super::scenario::Scenario;
 use super::simulate;
 use crate::domain::{Dataset, Product, SeriesForecast};
+use crate::forecast::QuantileForecast;
+use crate::forecast::backtest::CHAMPION_MARGIN;
+use crate::forecast::metrics::{Accum, mase_scale};
+use chrono::NaiveDate;
 
 /// The whole planning run on a data set: backtest the baselines on two
 /// 28-day windows, forecast each series with its champion, measure the
@@ -47,6 +51,69 @@ pub struct PlanBase {
     /// The calibration (not part of the settings' own serde form).
     #[serde(default)]
     pub calibration: Calibration,
+    /// Where a trained run joined the champions ([`PlanBase::with_model`]);
+    /// never cached: the baselines' base is, and the run is added on top.
+    #[serde(skip)]
+    pub model: Option<ModelChoice>,
+}
+
+/// What a trained run brings to a plan, as plain data (plan never imports
+/// the engine): its forecasts of the days it is judged on, and from the
+/// last day of data.
+#[derive(Debug, Clone)]
+pub struct ModelForecasts {
+    /// The method's name in tables and on plan lines.
+    pub name: String,
+    /// The run, as the planner knows it (its folder).
+    pub run: String,
+    /// The run's train end: the last day it learnt or validated from. It
+    /// is judged only on the days after.
+    pub held_out_origin: NaiveDate,
+    /// Per series, in the data's order: its forecast of the days after
+    /// `held_out_origin`.
+    pub held_out: Vec<Option<QuantileForecast>>,
+    /// Per series, in the data's order: its forecast of the days after the
+    /// last day of data (the refit's, or the run's own weights').
+    pub future: Vec<Option<SeriesForecast>>,
+    /// How `future` was made ("refit up to 2010-11-30, 7 epochs").
+    pub future_from: String,
+}
+
+/// The run's place among the champions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelChoice {
+    pub name: String,
+    pub run: String,
+    /// First and last day the run and the champions were compared on.
+    pub held_out: (NaiveDate, NaiveDate),
+    pub future_from: String,
+    /// Per series: the run's and the baseline champion's scores on those
+    /// days, from the same origin (None where either could not forecast).
+    pub scores: Vec<Option<(Accum, Accum)>>,
+    /// Per series: the run is its champion.
+    pub chosen: Vec<bool>,
+    /// The run is better than the baseline champions over all series (the
+    /// default a series keeps unless the other clearly wins on it).
+    pub better_overall: bool,
+    /// Standardised errors behind the run's own safety-stock calibration.
+    pub calibration_samples: usize,
+}
+
+impl ModelChoice {
+    /// Series the run is champion of.
+    pub fn wins(&self) -> usize {
+        self.chosen.iter().filter(|c| **c).count()
+    }
+
+    /// The run's and the baseline champions' scores over all series.
+    pub fn totals(&self) -> (Accum, Accum) {
+        let (mut m, mut c) = (Accum::default(), Accum::default());
+        for (a, b) in self.scores.iter().flatten() {
+            m.merge(a);
+            c.merge(b);
+        }
+        (m, c)
+    }
 }
 
 impl PlanBase {
@@ -157,6 +224,7 @@ impl PlanBase {
             settings,
             backtest: bt,
             champions,
+            model: None,
         })
     }
 
@@ -185,7 +253,145 @@ impl PlanBase {
             settings: settings.clone(),
             backtest: bt,
             champions,
+            model: None,
         })
+    }
+
+    /// This base with a trained run among the champions: the run and each
+    /// series' baseline champion forecast the same held-out days (after the
+    /// run's train end) from the same origin; the run becomes the series'
+    /// champion under the rule [`Backtest::champions`] uses (the better of
+    /// the two over all series is the default, and a series keeps the
+    /// other only where it errs less than `CHAMPION_MARGIN` times as much
+    /// there). Where the run is champion its future forecast replaces the
+    /// baseline's, and its safety stock comes from its own errors on the
+    /// held-out days. `self` is left as it was: the baselines' plan.
+    ///
+    /// [`Backtest::champions`]: crate::forecast::backtest::Backtest::champions
+    pub fn with_model(&self, ds: &Dataset, m: &ModelForecasts) -> Result<PlanBase, String> {
+        use rayon::prelude::*;
+        let n = ds.demand.len();
+        if m.held_out.len() != n || m.future.len() != n {
+            return Err(format!(
+                "the run's forecasts cover {} series, the data has {n}",
+                m.held_out.len()
+            ));
+        }
+        let (_, last) = ds.date_range().ok_or("the data has no sales history")?;
+        if m.held_out_origin >= last {
+            return Err(format!(
+                "the run learnt up to {} and the data ends on {last}: there is no day after its train end to judge \
+                 it on (train it up to an earlier day; the workstation and `skuplan train` hold the last 28 days out \
+                 and refit)",
+                m.held_out_origin
+            ));
+        }
+        let horizon = m.held_out.iter().flatten().map(|f| f.horizon()).max().unwrap_or(0);
+        if horizon == 0 {
+            return Err("the run forecast none of these series".into());
+        }
+        let judged_to = (m.held_out_origin + chrono::Days::new(horizon as u64)).min(last);
+        let methods: Vec<Option<Box<dyn crate::forecast::Forecaster>>> = self
+            .backtest
+            .methods
+            .iter()
+            .map(|name| crate::forecast::baselines::baseline(name))
+            .collect();
+        // Both forecasts of each series from the held-out origin, scored
+        // on the same days.
+        let scores: Vec<Option<(Accum, Accum)>> = ds
+            .demand
+            .par_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let model = m.held_out[i].as_ref()?;
+                let champion = self.champions.final_choice.get(i).copied().flatten()?;
+                let method = methods.get(champion)?.as_ref()?;
+                let end = (m.held_out_origin - s.start).num_days();
+                if end < 0 || end as usize + 1 >= s.values.len() {
+                    return None;
+                }
+                let end = end as usize;
+                let history = &s.values[..=end];
+                let actual = &s.values[end + 1..(end + 1 + model.horizon()).min(s.values.len())];
+                let base = method.forecast(history, actual.len()).ok()?;
+                let scale = mase_scale(history, self.backtest.spec.mase_lag);
+                let (mut a, mut b) = (Accum::default(), Accum::default());
+                a.add(actual, &model.p10, &model.p50, &model.p90, scale);
+                b.add(actual, &base.p10, &base.p50, &base.p90, scale);
+                (a.points > 0 && b.points > 0).then_some((a, b))
+            })
+            .collect();
+        let (mut total_m, mut total_c) = (0.0, 0.0);
+        for (a, b) in scores.iter().flatten() {
+            total_m += a.abs_err;
+            total_c += b.abs_err;
+        }
+        let better_overall = total_m < total_c;
+        let chosen: Vec<bool> = scores
+            .iter()
+            .zip(&m.future)
+            .map(|(sc, fut)| match (sc, fut) {
+                (Some((a, b)), Some(_)) => {
+                    if better_overall {
+                        b.abs_err >= CHAMPION_MARGIN * a.abs_err
+                    } else {
+                        a.abs_err < CHAMPION_MARGIN * b.abs_err
+                    }
+                }
+                _ => false,
+            })
+            .collect();
+
+        let mut out = self.clone();
+        let origin_window = self.backtest.origins.iter().position(|o| *o == m.held_out_origin);
+        out.backtest.add_external(ds, &m.name, |i, w| {
+            (Some(w) == origin_window).then(|| m.held_out[i].clone()).flatten()
+        });
+        let model_index = out.backtest.methods.len() - 1;
+        for (i, c) in chosen.iter().enumerate() {
+            if *c && let Some(slot) = out.champions.final_choice.get_mut(i) {
+                *slot = Some(model_index);
+            }
+        }
+        let position: HashMap<(&str, &str), usize> = out
+            .forecasts
+            .iter()
+            .enumerate()
+            .map(|(k, f)| ((f.sku.as_str(), f.warehouse.as_str()), k))
+            .collect();
+        let mut replace: Vec<(Option<usize>, SeriesForecast)> = Vec::new();
+        for (i, s) in ds.demand.iter().enumerate() {
+            if let (true, Some(f)) = (chosen[i], &m.future[i]) {
+                let mut f = f.clone();
+                f.model = m.name.clone();
+                replace.push((position.get(&(s.sku.as_str(), s.warehouse.as_str())).copied(), f));
+            }
+        }
+        for (k, f) in replace {
+            match k {
+                Some(k) => out.forecasts[k] = f,
+                None => out.forecasts.push(f),
+            }
+        }
+        // The run's own calibration: its standardised errors over each
+        // line's protection interval on the held-out days (cut to the days
+        // there are), which it never learnt from.
+        let errors = model_errors(ds, &self.settings, m);
+        let calibration = Calibration::from_class_errors(errors);
+        let samples = calibration.samples();
+        out.settings.external = Some((m.name.clone(), calibration));
+        out.model = Some(ModelChoice {
+            name: m.name.clone(),
+            run: m.run.clone(),
+            held_out: (m.held_out_origin + chrono::Days::new(1), judged_to),
+            future_from: m.future_from.clone(),
+            scores,
+            chosen,
+            better_overall,
+            calibration_samples: samples,
+        });
+        Ok(out)
     }
 
     /// The plan with a scenario's overrides (fast: no forecasting).
@@ -196,4 +402,47 @@ impl PlanBase {
         };
         build_plan(ds, &forecasts, &adjustments, &self.settings)
     }
+}
+
+/// Standardised errors of the run's held-out forecasts over each line's
+/// protection interval (lead time + review period, cut to the held-out
+/// days, at least a week), by ABC class.
+fn model_errors(ds: &Dataset, settings: &RestockSettings, m: &ModelForecasts) -> Vec<(super::restock::Abc, f64)> {
+    use super::restock::{Abc, DailyForecast, sum_stats};
+    let leads: HashMap<&str, u32> = ds.products.iter().map(|p| (p.sku.as_str(), p.lead_time_days)).collect();
+    let abc = abc_classes(ds, settings.abc_cuts);
+    let mut out = Vec::new();
+    for (i, s) in ds.demand.iter().enumerate() {
+        let Some(f) = &m.held_out[i] else { continue };
+        let end = (m.held_out_origin - s.start).num_days();
+        if end < 0 {
+            continue;
+        }
+        let from = end as usize + 1;
+        let available = s.values.len().saturating_sub(from).min(f.horizon());
+        let lead = leads.get(s.sku.as_str()).copied().unwrap_or(7);
+        let days = ((lead + settings.review_days.max(1)) as usize).min(available);
+        if days < 7 {
+            continue;
+        }
+        let fc = SeriesForecast {
+            sku: String::new(),
+            warehouse: String::new(),
+            start: s.start,
+            p10: f.p10.clone(),
+            p50: f.p50.clone(),
+            p90: f.p90.clone(),
+            model: String::new(),
+        };
+        let (mean, sd) = sum_stats(&DailyForecast::new(&fc), 0, days, settings.error_correlation);
+        let actual: f64 = s.values[from..from + days].iter().sum();
+        if sd > 1e-9 {
+            let class = abc
+                .get(&(s.sku.clone(), s.warehouse.clone()))
+                .copied()
+                .unwrap_or(Abc::C);
+            out.push((class, (actual - mean) / sd));
+        }
+    }
+    out
 }

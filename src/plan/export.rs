@@ -22,6 +22,9 @@ pub struct RestockExportRow {
     pub expected_arrival: String,
     pub unit_cost: f64,
     pub line_cost: f64,
+    /// The forecasting method behind the line: a baseline's name, or
+    /// `finetuned` where the model was the series' champion.
+    pub method: String,
     pub reason: String,
     pub state: String,
     pub approver: String,
@@ -64,6 +67,7 @@ pub fn restock_rows(
                 expected_arrival: l.arrival.to_string(),
                 unit_cost: l.unit_cost,
                 line_cost: (f64::from(qty) * l.unit_cost * 100.0).round() / 100.0,
+                method: l.method.clone(),
                 reason: l.reason_text(),
                 state,
                 approver,

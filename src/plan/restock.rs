@@ -60,6 +60,13 @@ pub struct RestockSettings {
     /// stocked to; the fitted level takes that back.
     #[serde(default)]
     pub levels: Option<ServiceTargets>,
+    /// Forecasts made outside plan (the fine-tuned model) and their own
+    /// calibration, measured on days that method never learnt from: lines
+    /// whose forecast carries this method name use it instead of
+    /// `calibration`, for lumpy lines too (its quantiles, not the
+    /// negative binomial, carry their spread).
+    #[serde(skip)]
+    pub external: Option<(String, Calibration)>,
 }
 
 impl RestockSettings {
@@ -93,6 +100,7 @@ impl Default for RestockSettings {
             budget: HashMap::new(),
             calibration: Calibration::default(),
             levels: None,
+            external: None,
         }
     }
 }
@@ -148,6 +156,10 @@ pub struct RestockLine {
     pub sku: String,
     pub warehouse: String,
     pub title: String,
+    /// The forecasting method behind the line (a baseline's name, or the
+    /// fine-tuned model's). Plans saved before this field read as empty.
+    #[serde(default)]
+    pub method: String,
     pub supplier: Option<String>,
     pub abc: Abc,
     pub service_level: f64,
@@ -277,10 +289,25 @@ pub fn protection_quantile(
     settings: &RestockSettings,
     intermittent: Option<f64>,
 ) -> (f64, f64) {
+    protection_quantile_with(daily, from, n, sl, class, settings, &settings.calibration, intermittent)
+}
+
+/// [`protection_quantile`] with another calibration (a method's own).
+#[allow(clippy::too_many_arguments)]
+pub fn protection_quantile_with(
+    daily: &DailyForecast<'_>,
+    from: usize,
+    n: usize,
+    sl: f64,
+    class: Abc,
+    settings: &RestockSettings,
+    calibration: &Calibration,
+    intermittent: Option<f64>,
+) -> (f64, f64) {
     let (mean, sd) = sum_stats(daily, from, n, settings.error_correlation);
     let q = match intermittent {
         Some(dispersion) => nb_quantile(mean, mean * dispersion.max(1.0), sl),
-        None => mean + settings.calibration.z_for(sl, class) * sd,
+        None => mean + calibration.z_for(sl, class) * sd,
     };
     // Never below the median demand of the interval.
     (mean, q.max(mean))
@@ -601,8 +628,23 @@ fn line_for(
     let daily = DailyForecast::new(f);
     let disp = intermittency(history);
     let protect = (lead + review) as usize;
-    let (mean, s) = protection_quantile(&daily, 0, protect, sl, abc, settings, disp);
-    let (_, rop) = protection_quantile(&daily, 0, (lead as usize).max(1), sl, abc, settings, disp);
+    // A method with its own calibration (the fine-tuned model) stocks from
+    // its quantiles, lumpy lines included.
+    let (calibration, spread) = match &settings.external {
+        Some((name, cal)) if *name == f.model => (cal, None),
+        _ => (&settings.calibration, disp),
+    };
+    let (mean, s) = protection_quantile_with(&daily, 0, protect, sl, abc, settings, calibration, spread);
+    let (_, rop) = protection_quantile_with(
+        &daily,
+        0,
+        (lead as usize).max(1),
+        sl,
+        abc,
+        settings,
+        calibration,
+        spread,
+    );
 
     let plan_date = f.start;
     let in_time = plan_date + chrono::Days::new(protect as u64);
@@ -679,6 +721,7 @@ fn line_for(
         sku: f.sku.clone(),
         warehouse: f.warehouse.clone(),
         title: product.map_or_else(|| f.sku.clone(), |p| p.title.clone()),
+        method: f.model.clone(),
         supplier: product.and_then(|p| p.supplier.clone()),
         abc,
         service_level: sl,

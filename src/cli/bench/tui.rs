@@ -33,6 +33,7 @@ pub fn tui_bench(sizes: &[usize], repeat: usize) -> Result<String> {
             sku: format!("SKU{i:06}"),
             warehouse: format!("W{}", i % 3),
             title: format!("product {i}"),
+            method: "ma28".into(),
             supplier: Some(format!("supplier {}", i % 40)),
             abc: crate::plan::restock::Abc::B,
             service_level: 0.95,

@@ -1,0 +1,219 @@
+//! How a trained run enters the plans: it is judged on days after its train
+//! end (which it never learnt or validated from), beside each series'
+//! baseline champion from the same origin; then it is refit on all data up
+//! to the last day with the same settings and as many epochs as its best,
+//! and the refit forecasts from the last day wherever the run won.
+//!
+//! Layout: the refit is a whole run in `RUN/refit/`; `RUN/run.json` records
+//! it under `refit` (its train end, epochs and data fingerprint).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::device::DeviceChoice;
+use super::events::{RunSummary, TrainJob};
+use super::run::{self, LoadedRun, METHOD, RunMeta};
+use super::train::{self, Control};
+use crate::domain::Dataset;
+use crate::forecast::QuantileForecast;
+use crate::plan::base::ModelForecasts;
+
+/// The folder of a run's refit.
+pub const REFIT_DIR: &str = "refit";
+
+/// What `run.json` says of the refit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefitInfo {
+    /// The last day of data the refit was given (its own test window is the
+    /// last horizon before it: the days the run was judged on).
+    pub train_end: NaiveDate,
+    pub epochs: usize,
+    pub fingerprint: String,
+    pub seconds: f64,
+}
+
+/// The protocol, in the words README and `run.json` use.
+pub const PROTOCOL: &str = "judged on the days after its train end beside each series' baseline champion from \
+     the same origin; refit on all data up to the last day with the same settings and its best epoch count; the \
+     refit forecasts from the last day where the run is champion";
+
+/// Refuse data other than the run learnt from: the data up to the run's
+/// train end must have the run's fingerprint.
+pub fn check_data(dir: &Path, meta: &RunMeta, data: &Dataset) -> Result<()> {
+    let (_, last) = data
+        .date_range()
+        .ok_or_else(|| anyhow!("the data has no sales history"))?;
+    let paths = || {
+        meta.sources
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if last < meta.train_end {
+        bail!(
+            "{}: the run learnt from data up to {}, and this data ends on {last}: it is not the data the run was \
+             trained on ({}); train a run on this data",
+            dir.display(),
+            meta.train_end,
+            paths()
+        );
+    }
+    let found = train::fingerprint(data, meta.train_end);
+    if found != meta.fingerprint {
+        bail!(
+            "{}: the run was trained on other data than this: up to its train end {} this data has fingerprint \
+             {found}, the run learnt from {} ({}); import the data it learnt from, or train a run on this data",
+            dir.display(),
+            meta.train_end,
+            meta.fingerprint,
+            paths()
+        );
+    }
+    Ok(())
+}
+
+/// The refit of a run, when there is one for exactly this data up to `last`.
+pub fn usable_refit(dir: &Path, data: &Dataset) -> Option<PathBuf> {
+    let (_, last) = data.date_range()?;
+    let refit = dir.join(REFIT_DIR);
+    let meta = run::read_meta(&refit).ok()?;
+    (meta.train_end == last && meta.best_epoch > 0 && train::fingerprint(data, last) == meta.fingerprint)
+        .then_some(refit)
+}
+
+/// Refit the run in `dir` on `data` up to `until` (default: its last day):
+/// the same configuration, epochs = the run's best epoch, no early stop.
+/// Trains into a fresh folder and only then replaces `RUN/refit`, so a
+/// refit cut short leaves the previous one whole.
+pub fn refit(
+    dir: &Path,
+    data: Arc<Dataset>,
+    until: Option<NaiveDate>,
+    device: DeviceChoice,
+    control: &mut dyn Control,
+) -> Result<RunSummary> {
+    let mut meta = run::read_meta(dir)?;
+    if meta.best_epoch == 0 {
+        bail!("{}: the run has no finished epoch to refit from", dir.display());
+    }
+    check_data(dir, &meta, &data)?;
+    let (_, last) = data
+        .date_range()
+        .ok_or_else(|| anyhow!("the data has no sales history"))?;
+    let until = until.unwrap_or(last);
+    if until > last {
+        bail!("--until {until} is after the last day of data ({last})");
+    }
+    if until <= meta.train_end {
+        bail!(
+            "{}: the run already learnt up to {}; a refit needs later days (up to {until} asked)",
+            dir.display(),
+            meta.train_end
+        );
+    }
+    let mut cfg = meta.train.clone();
+    cfg.epochs = meta.best_epoch;
+    cfg.patience = cfg.epochs + 1;
+    let fresh = dir.join(format!("{REFIT_DIR}.new-{}", std::process::id()));
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).with_context(|| format!("removing {}", fresh.display()))?;
+    }
+    let job = TrainJob {
+        dataset: data,
+        sources: meta.sources.clone(),
+        train_end: Some(until),
+        model_dir: meta.model_dir.clone(),
+        config: cfg,
+        out: fresh.clone(),
+        device,
+        resume: false,
+    };
+    let summary = match run::train_run(&job, control) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&fresh);
+            return Err(e);
+        }
+    };
+    let target = dir.join(REFIT_DIR);
+    if target.exists() {
+        std::fs::remove_dir_all(&target).with_context(|| format!("replacing {}", target.display()))?;
+    }
+    std::fs::rename(&fresh, &target).with_context(|| format!("moving the refit into {}", target.display()))?;
+    let refit_meta = run::read_meta(&target)?;
+    meta.refit = Some(RefitInfo {
+        train_end: until,
+        epochs: refit_meta.epochs_done,
+        fingerprint: refit_meta.fingerprint,
+        seconds: summary.train_seconds,
+    });
+    run::write_meta(dir, &meta)?;
+    Ok(RunSummary { dir: target, ..summary })
+}
+
+/// A run's forecasts for a plan: on the days after its train end (to judge
+/// it), and from the last day of data (the refit's where there is one for
+/// this data, else the run's own weights, which is said).
+pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>) -> Result<ModelForecasts> {
+    let loaded = run::load_run(dir, device)?;
+    check_data(dir, &loaded.meta, data)?;
+    let (_, last) = data
+        .date_range()
+        .ok_or_else(|| anyhow!("the data has no sales history"))?;
+    if loaded.meta.train_end >= last {
+        bail!(
+            "{}: the run learnt up to {}, the last day of this data, so no day is left to judge it on; train it \
+             with an earlier --train-end (by default `skuplan train` holds out the last {} days and refits)",
+            dir.display(),
+            loaded.meta.train_end,
+            loaded.meta.horizon
+        );
+    }
+    let held_out: Vec<Option<QuantileForecast>> = run::forecast(&loaded, data, None)?
+        .into_iter()
+        .map(|f| {
+            Some(QuantileForecast {
+                p10: f.p10,
+                p50: f.p50,
+                p90: f.p90,
+            })
+        })
+        .collect();
+    let (future, future_from) = match usable_refit(dir, data) {
+        Some(r) => {
+            let refit = run::load_run(&r, device)?;
+            (
+                run::forecast(&refit, data, Some(last))?,
+                format!("refit up to {last}, {} epochs", refit.meta.epochs_done),
+            )
+        }
+        None => (
+            run::forecast(&loaded, data, Some(last))?,
+            format!(
+                "no refit for this data: the run's own weights (learnt up to {}) from {last}",
+                loaded.meta.train_end
+            ),
+        ),
+    };
+    Ok(ModelForecasts {
+        name: METHOD.to_string(),
+        run: run_label(&loaded),
+        held_out_origin: loaded.meta.train_end,
+        held_out,
+        future: future.into_iter().map(Some).collect(),
+        future_from,
+    })
+}
+
+/// The run's folder name, as tables show it.
+pub fn run_label(run: &LoadedRun) -> String {
+    run.dir
+        .file_name()
+        .map_or_else(|| run.dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
