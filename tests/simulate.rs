@@ -3,8 +3,11 @@
 use chrono::NaiveDate;
 use skuplan::domain::{Dataset, DemandSeries};
 use skuplan::forecast::baselines;
+use skuplan::forecast::baselines::{ForecastError, Forecaster, QuantileForecast};
 use skuplan::plan::restock::{RestockSettings, ServiceTargets};
-use skuplan::plan::simulate::{MethodChoice, SimulationSpec, simulate};
+use skuplan::plan::simulate::{
+    ExternalForecasts, MethodChoice, SimulationSpec, replay_start, review_origins, simulate,
+};
 
 fn series(values: Vec<f64>) -> Dataset {
     Dataset {
@@ -44,8 +47,11 @@ fn steady_demand_is_always_served() {
     assert_eq!(t.cycle_service_level(), 1.0);
     // Order-up-to 14 days of demand: stock stays within that.
     assert!(t.average_stock() <= 140.0 && t.average_stock() > 0.0);
-    // 20 reviews of 7 days; cycles count once orders can arrive (after 14 days).
-    assert_eq!(t.cycles, 18);
+    // 20 reviews of 7 days; periods count once orders can arrive (from day
+    // 7), the last one to the end of the window included.
+    assert_eq!(t.periods_with_demand, 19);
+    assert_eq!(t.periods_stocked_out, 0);
+    assert_eq!(t.reviews, 20);
 }
 
 #[test]
@@ -133,4 +139,277 @@ fn fitted_levels_take_back_the_over_service_of_lumpy_lines() {
     let c = &skuplan::plan::restock::Abc::C;
     assert!(levels.c < 0.9);
     assert!(fitted.by_class[c].1.average_stock() < plain.by_class[c].1.average_stock());
+}
+
+/// The same forecast every day, with no spread.
+struct Flat(f64);
+
+impl Forecaster for Flat {
+    fn name(&self) -> &str {
+        "flat"
+    }
+    fn forecast(&self, _history: &[f64], horizon: usize) -> Result<QuantileForecast, ForecastError> {
+        let v = vec![self.0; horizon];
+        Ok(QuantileForecast {
+            p10: v.clone(),
+            p50: v.clone(),
+            p90: v,
+        })
+    }
+}
+
+#[test]
+fn a_review_period_without_demand_counts_neither_way() {
+    // Nothing is ever stocked (the forecast is zero): every period with
+    // demand loses some. Days 260.. are replayed, reviews every 7 days.
+    let full = vec![10.0; 400];
+    let mut gap = full.clone();
+    // The review period from day 260 + 70 has no demand.
+    gap[330..337].fill(0.0);
+    let never = Flat(0.0);
+    let with = simulate(&series(full), MethodChoice::One(&never), &spec(0.95)).total;
+    let without = simulate(&series(gap), MethodChoice::One(&never), &spec(0.95)).total;
+    assert_eq!((with.periods_with_demand, with.periods_stocked_out), (19, 19));
+    // The empty week is neither a period served nor one stocked out.
+    assert_eq!((without.periods_with_demand, without.periods_stocked_out), (18, 18));
+    assert_eq!(without.cycle_service_level(), 0.0);
+    assert_eq!(without.stockout_share(), 1.0);
+    assert_eq!(with.demand - without.demand, 70.0);
+}
+
+#[test]
+fn the_last_partial_period_counts() {
+    // 145 replayed days from day 255: reviews at 255, 262, ..., 395, and a
+    // last period of 5 days (395..400) with the only demand, and no stock.
+    let mut values = vec![0.0; 400];
+    values[397] = 5.0;
+    let spec = SimulationSpec {
+        days: 145,
+        ..spec(0.95)
+    };
+    let t = simulate(&series(values), MethodChoice::One(&Flat(0.0)), &spec).total;
+    assert_eq!(t.reviews, 21);
+    assert_eq!(t.periods_with_demand, 1);
+    assert_eq!(t.periods_stocked_out, 1);
+    assert_eq!(t.cycle_service_level(), 0.0);
+    assert_eq!(t.stockout_share(), 1.0);
+    assert_eq!(t.fill_rate(), 0.0);
+    // Without any demand there is no period to judge.
+    let none = simulate(&series(vec![0.0; 400]), MethodChoice::One(&Flat(0.0)), &spec).total;
+    assert_eq!(none.periods_with_demand, 0);
+    assert!(none.cycle_service_level().is_nan());
+}
+
+#[test]
+fn average_value_is_average_units_at_unit_cost() {
+    use skuplan::domain::Product;
+    let values: Vec<f64> = (0..400).map(|i| 6.0 + f64::from(i % 7) * 2.0).collect();
+    let mut ds = series(values);
+    let m = baselines::baseline("ma28").unwrap();
+    // Without a cost the stock has no value.
+    let unknown = simulate(&ds, MethodChoice::One(m.as_ref()), &spec(0.95)).total;
+    assert!(unknown.average_stock() > 0.0);
+    assert_eq!(unknown.average_value(), 0.0);
+    ds.products.push(Product {
+        unit_cost: Some(2.5),
+        ..Product::made_from_sales("A", None, &Default::default())
+    });
+    let t = simulate(&ds, MethodChoice::One(m.as_ref()), &spec(0.95)).total;
+    assert!(t.average_stock() > 0.0);
+    assert!(
+        (t.average_value() - 2.5 * t.average_stock()).abs() < 1e-9 * t.average_value(),
+        "{} vs {}",
+        t.average_value(),
+        t.average_stock()
+    );
+    // Value is the same stock at cost, units are unchanged by the cost.
+    assert_eq!(t.average_stock(), unknown.average_stock());
+}
+
+/// Lumpy lines in packs of 6 (their fitted levels move away from the
+/// targets), `len` days each.
+fn lumpy(n: usize, len: usize, seed: u64) -> Dataset {
+    use rand::{Rng, SeedableRng};
+    use skuplan::domain::Product;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let start = NaiveDate::from_ymd_opt(2022, 1, 3).unwrap();
+    let mut ds = Dataset::default();
+    for k in 0..n {
+        let rate = 1.0 + (k % 5) as f64 * 1.5;
+        let values = (0..len)
+            .map(|i| {
+                let week = [1.3, 1.1, 1.0, 0.9, 0.8, 0.9, 1.0][i % 7];
+                (rate * week * (0.5 + rng.random::<f64>())).round()
+            })
+            .collect();
+        let sku = format!("S{k:02}");
+        ds.products.push(Product {
+            pack_size: 6,
+            unit_cost: Some(1.0 + k as f64),
+            ..Product::made_from_sales(&sku, None, &Default::default())
+        });
+        ds.demand.push(DemandSeries {
+            sku,
+            warehouse: "W".into(),
+            start,
+            values,
+            promo: None,
+        });
+    }
+    ds
+}
+
+#[test]
+fn level_fitting_never_reads_the_replayed_days() {
+    let methods = baselines::all_baselines();
+    let spec = SimulationSpec {
+        days: 400,
+        ..SimulationSpec::default()
+    };
+    // 900 days: fitted on the 400 days before the replay; 700 days: on the
+    // 271 there are (a year earlier would be inside the replay).
+    for (len, window) in [(900, (800, 400)), (700, (671, 400))] {
+        let ds = lumpy(12, len, 7);
+        let fitted = simulate(&ds, MethodChoice::Champions(&methods), &spec);
+        assert_eq!(fitted.level_window, Some(window), "{len} days");
+        let levels = fitted.levels.expect("levels fitted");
+        let mut changed = ds.clone();
+        for s in &mut changed.demand {
+            let n = s.values.len();
+            for (k, v) in s.values[n - spec.days..].iter_mut().enumerate() {
+                *v = if k % 3 == 0 { *v * 4.0 + 7.0 } else { 0.0 };
+            }
+        }
+        let again = simulate(&changed, MethodChoice::Champions(&methods), &spec);
+        assert_eq!(again.levels, Some(levels), "{len} days");
+        // The replay itself did see the change.
+        assert_ne!(again.total.demand, fitted.total.demand);
+    }
+}
+
+/// Forecasts of the actual demand after each replayed review's origin
+/// (as much of it as the data has).
+fn hindsight(ds: &Dataset, spec: &SimulationSpec, use_for: bool) -> ExternalForecasts {
+    let by_origin = review_origins(ds, spec)
+        .into_iter()
+        .map(|d| {
+            let per_series = ds
+                .demand
+                .iter()
+                .map(|s| {
+                    let t = usize::try_from((d - s.start).num_days() + 1).ok()?;
+                    let future = s.values.get(t..(t + 28).min(s.values.len()))?.to_vec();
+                    Some(QuantileForecast {
+                        p10: future.clone(),
+                        p50: future.clone(),
+                        p90: future,
+                    })
+                })
+                .collect();
+            (d, per_series)
+        })
+        .collect();
+    ExternalForecasts {
+        name: "hindsight".into(),
+        use_for: vec![use_for; ds.demand.len()],
+        by_origin,
+        calibration: None,
+    }
+}
+
+#[test]
+fn perfect_external_forecasts_serve_more_with_less_stock() {
+    let ds = lumpy(10, 600, 11);
+    let methods = baselines::all_baselines();
+    let spec = SimulationSpec::default();
+    let base = simulate(&ds, MethodChoice::Champions(&methods), &spec);
+    let ext = hindsight(&ds, &spec, true);
+    let with = simulate(&ds, MethodChoice::ChampionsWith(&methods, &ext), &spec);
+    let (b, w) = (&base.total, &with.total);
+    // The levels are fitted on the baselines for both.
+    assert_eq!(with.levels, base.levels);
+    assert!(w.external_reviews > 0 && w.external_reviews < w.reviews, "{w:?}");
+    assert_eq!(b.external_reviews, 0);
+    assert!(w.fill_rate() >= b.fill_rate(), "{} < {}", w.fill_rate(), b.fill_rate());
+    assert!(
+        w.average_stock() < b.average_stock(),
+        "{} vs {}",
+        w.average_stock(),
+        b.average_stock()
+    );
+    assert!(w.average_value() < b.average_value());
+    let table = skuplan::plan::simulate::render_side_by_side(&base, &with, &spec, "baselines", "with hindsight");
+    assert!(table.contains("with hindsight"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("all    with hindsight") && l.trim_end().ends_with('%')),
+        "{table}"
+    );
+}
+
+#[test]
+fn external_forecasts_for_no_series_replay_the_champions() {
+    let ds = lumpy(6, 500, 3);
+    let methods = baselines::all_baselines();
+    let spec = SimulationSpec::default();
+    let base = simulate(&ds, MethodChoice::Champions(&methods), &spec);
+    let ext = hindsight(&ds, &spec, false);
+    let with = simulate(&ds, MethodChoice::ChampionsWith(&methods, &ext), &spec);
+    assert_eq!(with, base);
+}
+
+#[test]
+fn review_origins_cover_every_replayed_review() {
+    // Series of different lengths ending on different days.
+    let mut ds = lumpy(3, 400, 5);
+    ds.demand[1].values.truncate(390);
+    ds.demand[2].values.truncate(120);
+    let spec = SimulationSpec {
+        days: 100,
+        fit_levels: false,
+        ..SimulationSpec::default()
+    };
+    let origins = review_origins(&ds, &spec);
+    // Series 0 and 1 are replayed (series 2 is too short), 15 reviews each.
+    assert_eq!(origins.len(), 30);
+    assert_eq!(replay_start(&ds, &spec), Some(ds.demand[1].date_at(290)));
+    let long = QuantileForecast {
+        p10: vec![1.0; 60],
+        p50: vec![2.0; 60],
+        p90: vec![3.0; 60],
+    };
+    let ext = ExternalForecasts {
+        name: "flat".into(),
+        use_for: vec![true; 3],
+        by_origin: origins.iter().map(|d| (*d, vec![Some(long.clone()); 3])).collect(),
+        calibration: None,
+    };
+    let ma = vec![baselines::baseline("ma28").unwrap()];
+    let t = simulate(&ds, MethodChoice::ChampionsWith(&ma, &ext), &spec).total;
+    assert_eq!(t.series, 2);
+    assert_eq!(t.reviews, 30);
+    assert_eq!(t.external_reviews, 30);
+    // Forecasts shorter than the protection interval (7 + 7 days) are not used.
+    let short = ExternalForecasts {
+        by_origin: origins
+            .iter()
+            .map(|d| {
+                (
+                    *d,
+                    vec![
+                        Some(QuantileForecast {
+                            p10: vec![1.0; 13],
+                            p50: vec![2.0; 13],
+                            p90: vec![3.0; 13]
+                        });
+                        3
+                    ],
+                )
+            })
+            .collect(),
+        ..ext
+    };
+    let t = simulate(&ds, MethodChoice::ChampionsWith(&ma, &short), &spec).total;
+    assert_eq!(t.external_reviews, 0);
 }

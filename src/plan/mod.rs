@@ -6,6 +6,7 @@ pub mod approval;
 pub mod base;
 pub mod delivery;
 pub mod export;
+pub mod replay;
 pub mod restock;
 pub mod scenario;
 pub mod simulate;

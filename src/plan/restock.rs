@@ -54,7 +54,7 @@ pub struct RestockSettings {
     #[serde(skip)]
     pub calibration: Calibration,
     /// The quantile levels that met the targets in a replay of the recent
-    /// past (see `plan::simulate::fit_service_levels`); the
+    /// past (see `plan::replay::fit_service_levels`); the
     /// targets themselves until fitted. Lumpy demand, packs, MOQs and
     /// whole units make a line served more often than the quantile it is
     /// stocked to; the fitted level takes that back.

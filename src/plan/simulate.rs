@@ -1,27 +1,27 @@
 //! Checking the restock policy against history: replay it over held-out
 //! days where the real demand is known. At every review the policy forecasts
 //! from the history up to that day, orders up to S, and the order arrives
-//! after the lead time; demand that finds no stock is lost.
+//! after the lead time; demand that finds no stock is lost. The replay's
+//! mechanics are in `plan::replay`.
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::NaiveDate;
 use rayon::prelude::*;
-use serde::Serialize;
 
-use crate::domain::{Dataset, DemandSeries, Product, SeriesForecast};
+use crate::domain::{Dataset, Product};
 use crate::forecast::baselines::Forecaster;
-use crate::plan::restock::{
-    Abc, DailyForecast, RestockSettings, ServiceTargets, abc_classes, calibrate, intermittency_of, protection_quantile,
-    round_order, seasonal_origins,
-};
+pub use crate::plan::replay::{ExternalForecasts, Outcome, Prepared, fit_service_levels, prepare_all, replay};
+use crate::plan::replay::{prepare_with, replay_with, window};
+use crate::plan::restock::{Abc, RestockSettings, ServiceTargets, abc_classes, calibrate, seasonal_origins};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimulationSpec {
     /// Days at the end of the history the policy is replayed over.
     pub days: usize,
     pub settings: RestockSettings,
-    /// Fit the service levels on the `days` before the replay (as plans
-    /// do on the days before them), or use the targets as levels.
+    /// Fit the service levels on days before the replay (as plans do on
+    /// the days before them), or use the targets as levels.
     pub fit_levels: bool,
 }
 
@@ -35,69 +35,16 @@ impl Default for SimulationSpec {
     }
 }
 
-/// What one series (or a class of them) went through.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Outcome {
-    pub series: usize,
-    /// Review periods after the first order could arrive.
-    pub cycles: usize,
-    /// Of those, periods in which no demand was lost.
-    pub cycles_without_stockout: usize,
-    pub demand: f64,
-    pub served: f64,
-    /// Sum of end-of-day stock, and the days counted.
-    pub stock_days: f64,
-    pub days: usize,
-    pub stockout_days: usize,
-    pub orders: usize,
-}
-
-impl Outcome {
-    fn merge(&mut self, o: &Outcome) {
-        self.series += o.series;
-        self.cycles += o.cycles;
-        self.cycles_without_stockout += o.cycles_without_stockout;
-        self.demand += o.demand;
-        self.served += o.served;
-        self.stock_days += o.stock_days;
-        self.days += o.days;
-        self.stockout_days += o.stockout_days;
-        self.orders += o.orders;
-    }
-
-    /// Share of review cycles without a stock-out.
-    pub fn cycle_service_level(&self) -> f64 {
-        if self.cycles == 0 {
-            f64::NAN
-        } else {
-            self.cycles_without_stockout as f64 / self.cycles as f64
-        }
-    }
-
-    pub fn fill_rate(&self) -> f64 {
-        if self.demand > 0.0 {
-            self.served / self.demand
-        } else {
-            1.0
-        }
-    }
-
-    pub fn average_stock(&self) -> f64 {
-        if self.days == 0 {
-            0.0
-        } else {
-            self.stock_days / self.days as f64
-        }
-    }
-}
-
 /// Results per ABC class, with the target each class had.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Simulation {
     pub by_class: BTreeMap<Abc, (f64, Outcome)>,
     pub total: Outcome,
     /// The quantile levels the policy ran at, when fitted.
     pub levels: Option<ServiceTargets>,
+    /// The days the levels were fitted on, as (back, until_end): from
+    /// `back` to `until_end` days before the end of each series.
+    pub level_window: Option<(usize, usize)>,
 }
 
 /// Which forecasting method each series uses in a replay.
@@ -107,6 +54,73 @@ pub enum MethodChoice<'a> {
     /// Each series' champion among these, chosen by a backtest that ends
     /// where the replay starts (as `skuplan plan restock` chooses).
     Champions(&'a [Box<dyn Forecaster>]),
+    /// The champions as `Champions` chooses them, but the series that the
+    /// external forecasts are used for order from those at every review
+    /// that has one covering the protection interval (their champion's
+    /// elsewhere).
+    ChampionsWith(&'a [Box<dyn Forecaster>], &'a ExternalForecasts),
+}
+
+/// Each series' champion among `methods` by a backtest whose last scored
+/// day is the day before the replay of a series ending on the data's last day.
+fn champions<'m>(ds: &Dataset, methods: &'m [Box<dyn Forecaster>], days: usize) -> Vec<&'m dyn Forecaster> {
+    let last = ds.date_range().map(|r| r.1);
+    let bspec = crate::forecast::BacktestSpec {
+        horizon: 28,
+        windows: 2,
+        step: 28,
+        origin: last.map(|l| l - chrono::Days::new(days as u64 + 28)),
+        ..crate::forecast::BacktestSpec::default()
+    };
+    let chosen = crate::forecast::backtest::run(ds, methods, &bspec)
+        .map(|bt| bt.champions().final_choice)
+        .unwrap_or_default();
+    (0..ds.demand.len())
+        .map(|i| methods[chosen.get(i).copied().flatten().unwrap_or(0)].as_ref())
+        .collect()
+}
+
+/// The windows the service levels may be fitted on, as (back, until_end),
+/// in order of preference: the same weeks a year before the replay
+/// (forecast bias turns with the season: fitted on the half-year just
+/// before, store-item's spring under-service raised the autumn's levels);
+/// the `days` just before the replay; what history there is before the
+/// replay. None of them reaches into the replayed days.
+pub fn level_windows(ds: &Dataset, days: usize) -> Vec<(usize, usize)> {
+    let longest = ds.demand.iter().map(|s| s.values.len()).max().unwrap_or(0);
+    // The longest series' days before the replay, less the 28 days of
+    // history a window needs before it (see `replay::window`).
+    let there_is = longest.saturating_sub(days + 29).min(days);
+    let mut out = vec![(days + 364, 364), (2 * days, days), (days + there_is, days)];
+    out.retain(|&(back, until_end)| until_end >= days && back > until_end);
+    out.dedup();
+    out
+}
+
+/// The first replayed date of any series (None when no series has enough
+/// history to be replayed): a model that forecasts for the replay must
+/// have stopped learning before it.
+pub fn replay_start(ds: &Dataset, spec: &SimulationSpec) -> Option<NaiveDate> {
+    ds.demand
+        .iter()
+        .filter_map(|s| window(s.values.len(), spec.days, 0).map(|(from, _)| s.date_at(from)))
+        .min()
+}
+
+/// Every origin (the last day of history seen) that a review of the replay
+/// asks a forecast from, over all replayed series, sorted: the dates to
+/// fill [`ExternalForecasts::by_origin`] for.
+pub fn review_origins(ds: &Dataset, spec: &SimulationSpec) -> Vec<NaiveDate> {
+    let review = spec.settings.review_days.max(1) as usize;
+    let mut out: Vec<NaiveDate> = ds
+        .demand
+        .iter()
+        .filter_map(|s| window(s.values.len(), spec.days, 0).map(|w| (s, w)))
+        .flat_map(|(s, (from, to))| (from..to).step_by(review).map(move |t| s.date_at(t - 1)))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Replay the policy on every series of `ds` that has more history than
@@ -128,24 +142,10 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
         ..Dataset::default()
     };
     let abc = abc_classes(&before, spec.settings.abc_cuts);
-    let per_series: Vec<&dyn Forecaster> = match choice {
-        MethodChoice::One(m) => vec![m; ds.demand.len()],
-        MethodChoice::Champions(methods) => {
-            let last = ds.date_range().map(|r| r.1);
-            let bspec = crate::forecast::BacktestSpec {
-                horizon: 28,
-                windows: 2,
-                step: 28,
-                origin: last.map(|l| l - chrono::Days::new(spec.days as u64 + 28)),
-                ..crate::forecast::BacktestSpec::default()
-            };
-            let chosen = crate::forecast::backtest::run(ds, methods, &bspec)
-                .map(|bt| bt.champions().final_choice)
-                .unwrap_or_default();
-            (0..ds.demand.len())
-                .map(|i| methods[chosen.get(i).copied().flatten().unwrap_or(0)].as_ref())
-                .collect()
-        }
+    let (per_series, external): (Vec<&dyn Forecaster>, _) = match choice {
+        MethodChoice::One(m) => (vec![m; ds.demand.len()], None),
+        MethodChoice::Champions(methods) => (champions(ds, methods, spec.days), None),
+        MethodChoice::ChampionsWith(methods, ext) => (champions(ds, methods, spec.days), Some(ext)),
     };
     // Calibrate on origins before the replay: the replay is never looked at.
     let mut settings = spec.settings.clone();
@@ -164,29 +164,48 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
         },
         |i, history, n| per_series[i].forecast(history, n).ok(),
     );
-    // The service levels that met the targets on the same weeks a year
-    // before the replay (forecast bias turns with the season: fitted on
-    // the half-year just before, store-item's spring under-service raised
-    // the autumn's levels), with the same forecasts and rules; the
-    // half-year just before when no series has that much history.
+    // The service levels that met the targets on days before the replay
+    // (see `level_windows`), with the baselines' forecasts and the same
+    // rules; external forecasts of those days could have been learnt from
+    // them. Every series runs at the same fitted levels.
+    let mut level_window = None;
     if spec.fit_levels {
-        let mut earlier = prepare_all(ds, &per_series, &abc, &settings, &products, days + 364, 364, usize::MAX);
-        if earlier.is_empty() {
-            earlier = prepare_all(ds, &per_series, &abc, &settings, &products, 2 * days, days, usize::MAX);
+        let mut prepared = Vec::new();
+        for w in level_windows(ds, days) {
+            prepared = prepare_all(ds, &per_series, &abc, &settings, &products, w.0, w.1, usize::MAX);
+            if !prepared.is_empty() {
+                level_window = Some(w);
+                break;
+            }
         }
-        settings.levels = Some(fit_service_levels(ds, &earlier, &settings));
+        settings.levels = Some(fit_service_levels(ds, &prepared, &settings));
     }
-    let prepared = prepare_all(ds, &per_series, &abc, &settings, &products, days, 0, usize::MAX);
+    let mut outside = settings.clone();
+    if let Some(c) = external.and_then(|e| e.calibration.as_ref()) {
+        outside.calibration = c.clone();
+    }
+    let prepared = prepare_with(
+        ds,
+        &per_series,
+        &abc,
+        &settings,
+        &products,
+        (days, 0),
+        usize::MAX,
+        external,
+    );
     let s = &settings;
     let outcomes: Vec<(Abc, f64, Outcome)> = prepared
         .par_iter()
         .map(|p| {
             let target = s.target(p.class);
-            (p.class, target, replay(&ds.demand[p.series], p, s.level(p.class), s))
+            let o = replay_with(&ds.demand[p.series], p, s.level(p.class), s, &outside);
+            (p.class, target, o)
         })
         .collect();
     let mut sim = Simulation {
         levels: settings.levels,
+        level_window,
         ..Simulation::default()
     };
     for (class, sl, o) in outcomes {
@@ -197,211 +216,84 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
     sim
 }
 
-/// One series made ready for replays: its rules, and at each review of
-/// the replayed days the forecast the policy would have had then.
-pub struct Prepared {
-    /// Index into the data's demand.
-    pub series: usize,
-    pub class: Abc,
-    lead: usize,
-    pack: u32,
-    moq: u32,
-    /// First and one-past-last replayed day.
-    from: usize,
-    to: usize,
-    /// (day, forecast of the protection interval, intermittency), by review.
-    reviews: Vec<(usize, Option<SeriesForecast>, Option<f64>)>,
-}
-
-/// Forecast every review of the window that ends `until_end` days before
-/// the end of each series and lasts `back - until_end` days; at most `cap`
-/// series per class (every k-th, so the sample spans the data).
-#[allow(clippy::too_many_arguments)]
-pub fn prepare_all(
-    ds: &Dataset,
-    per_series: &[&dyn Forecaster],
-    abc: &HashMap<(String, String), Abc>,
-    s: &RestockSettings,
-    products: &HashMap<&str, &Product>,
-    back: usize,
-    until_end: usize,
-    cap: usize,
-) -> Vec<Prepared> {
-    let review = s.review_days.max(1) as usize;
-    let class_of = |i: usize| {
-        let series = &ds.demand[i];
-        abc.get(&(series.sku.clone(), series.warehouse.clone()))
-            .copied()
-            .unwrap_or(Abc::C)
-    };
-    let eligible: Vec<usize> = (0..ds.demand.len())
-        .filter(|i| ds.demand[*i].values.len() > back + 28)
-        .collect();
-    // Every k-th series of each class, up to `cap` of them.
-    let mut chosen = Vec::new();
-    for class in [Abc::A, Abc::B, Abc::C] {
-        let of: Vec<usize> = eligible.iter().copied().filter(|i| class_of(*i) == class).collect();
-        let step = of.len().div_ceil(cap.max(1)).max(1);
-        chosen.extend(of.into_iter().step_by(step));
+/// A share in percent, "-" when there is none (no period with demand).
+fn pct(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.1}%", x * 100.0)
+    } else {
+        "-".to_string()
     }
-    chosen.sort_unstable();
-    chosen
-        .par_iter()
-        .map(|&i| {
-            let series = &ds.demand[i];
-            let method = per_series[i];
-            let p = products.get(series.sku.as_str()).copied();
-            let lead = p.map_or(7, |p| p.lead_time_days) as usize;
-            let protect = lead + review;
-            let from = series.values.len() - back;
-            let to = series.values.len() - until_end;
-            let reviews = (from..to)
-                .step_by(review)
-                .map(|t| {
-                    let history = &series.values[..t];
-                    let fc = method.forecast(history, protect).ok().map(|f| SeriesForecast {
-                        sku: series.sku.clone(),
-                        warehouse: series.warehouse.clone(),
-                        start: series.date_at(t),
-                        p10: f.p10,
-                        p50: f.p50,
-                        p90: f.p90,
-                        model: method.name().to_string(),
-                    });
-                    (t, fc, intermittency_of(history))
-                })
-                .collect();
-            Prepared {
-                series: i,
-                class: class_of(i),
-                lead,
-                pack: p.map_or(1, |p| p.pack_size.max(1)),
-                moq: p.map_or(0, |p| p.moq),
-                from,
-                to,
-                reviews,
-            }
-        })
-        .collect()
 }
 
-/// Replay the policy over a prepared window at service level `sl`: order
-/// up to S at each review, orders arrive after the lead time, demand that
-/// finds no stock is lost.
-pub fn replay(series: &DemandSeries, p: &Prepared, sl: f64, s: &RestockSettings) -> Outcome {
-    let review = s.review_days.max(1) as usize;
-    let protect = p.lead + review;
-    let mut out = Outcome {
-        series: 1,
-        ..Outcome::default()
-    };
-    // Orders in the pipeline: (arrival day, quantity).
-    let mut pipeline: Vec<(usize, f64)> = Vec::new();
-    let mut on_hand: Option<f64> = None;
-    let mut cycle_lost = false;
-    let mut next_review = p.reviews.iter().peekable();
-    for t in p.from..p.to {
-        let since = t - p.from;
-        if let Some((_, fc, disp)) = next_review.next_if(|r| r.0 == t) {
-            // Close the cycle that ends here, once orders can arrive.
-            if since >= p.lead + review {
-                out.cycles += 1;
-                if !cycle_lost {
-                    out.cycles_without_stockout += 1;
-                }
-            }
-            cycle_lost = false;
-            if let Some(fc) = fc {
-                let (_, level) = protection_quantile(&DailyForecast::new(fc), 0, protect, sl, p.class, s, *disp);
-                // Start the replay in steady state: stock at S.
-                let stock = *on_hand.get_or_insert(level);
-                let position = stock + pipeline.iter().map(|o| o.1).sum::<f64>();
-                let q = round_order(level - position, p.moq, p.pack);
-                if q > 0 {
-                    pipeline.push((t + p.lead, f64::from(q)));
-                    out.orders += 1;
-                }
-            }
-        }
-        let mut stock = on_hand.unwrap_or(0.0);
-        pipeline.retain(|(day, q)| {
-            if *day <= t {
-                stock += q;
-                false
+/// The level a simulation ran a class at.
+fn level_of(sim: &Simulation, class: Abc, target: f64) -> f64 {
+    sim.levels.map_or(target, |l| match class {
+        Abc::A => l.a,
+        Abc::B => l.b,
+        Abc::C => l.c,
+    })
+}
+
+/// One line of the tables: `who` is the class (and the forecasts' label),
+/// `target` the class's target and level (none on the `all` line).
+fn line(who: &str, o: &Outcome, target: Option<(f64, f64)>) -> String {
+    let csl = o.cycle_service_level();
+    let (t, l, gap) = match target {
+        Some((t, l)) => (
+            pct(t),
+            pct(l),
+            if csl.is_finite() {
+                format!("{:+.1}", (csl - t) * 100.0)
             } else {
-                true
-            }
-        });
-        let demand = series.values[t].max(0.0);
-        let served = demand.min(stock);
-        stock -= served;
-        out.demand += demand;
-        out.served += served;
-        if demand - served > 1e-9 {
-            out.stockout_days += 1;
-            cycle_lost = true;
-        }
-        out.stock_days += stock;
-        out.days += 1;
-        on_hand = Some(stock);
-    }
-    out
+                "-".to_string()
+            },
+        ),
+        None => Default::default(),
+    };
+    format!(
+        "{who} {:>7} {t:>7} {l:>7} {:>9} {gap:>8} {:>7} {:>10.1} {:>11.2} {:>10}",
+        o.series,
+        pct(csl),
+        pct(o.fill_rate()),
+        o.average_stock(),
+        o.average_value(),
+        pct(o.stockout_share()),
+    )
 }
 
-/// Per class, the quantile level whose replay over `prepared` comes
-/// closest to the class's target cycle service level: a bisection between
-/// 0.50 and 0.999 (service rises with the level), keeping the closest of
-/// the levels tried (the higher on a tie). A class without replayed cycles
-/// keeps its target.
-pub fn fit_service_levels(ds: &Dataset, prepared: &[Prepared], s: &RestockSettings) -> ServiceTargets {
-    let fit = |class: Abc| -> f64 {
-        let target = s.target(class);
-        let of: Vec<&Prepared> = prepared.iter().filter(|p| p.class == class).collect();
-        let achieved = |level: f64| -> f64 {
-            let total = of.par_iter().map(|p| replay(&ds.demand[p.series], p, level, s)).reduce(
-                Outcome::default,
-                |mut a, b| {
-                    a.merge(&b);
-                    a
-                },
-            );
-            total.cycle_service_level()
-        };
-        let (mut lo, mut hi) = (0.50, 0.999);
-        let mut best: Option<(f64, f64)> = None;
-        let mut consider = |level: f64, csl: f64| {
-            let closer = best.is_none_or(|(l, c)| {
-                let (d, bd) = ((csl - target).abs(), (c - target).abs());
-                d < bd - 1e-12 || ((d - bd).abs() <= 1e-12 && level > l)
-            });
-            if closer {
-                best = Some((level, csl));
-            }
-        };
-        for level in [lo, hi] {
-            let csl = achieved(level);
-            if !csl.is_finite() {
-                return target;
-            }
-            consider(level, csl);
+fn header(who: &str) -> String {
+    format!(
+        "{who} {:>7} {:>7} {:>7} {:>9} {:>8} {:>7} {:>10} {:>11} {:>10}",
+        "series", "target", "level", "achieved", "gap pts", "fill", "avg units", "avg value", "out share"
+    )
+}
+
+/// What the columns mean, and where the levels came from.
+fn footer(sim: &Simulation, spec: &SimulationSpec) -> String {
+    let levels = match (sim.levels, sim.level_window) {
+        (None, _) => "the target itself (--unfitted)".to_string(),
+        (Some(_), Some((back, until_end))) if until_end == 364 && back == spec.days + 364 => {
+            format!(
+                "fitted to meet the target on the same {} days a year earlier",
+                spec.days
+            )
         }
-        for _ in 0..9 {
-            let mid = (lo + hi) / 2.0;
-            let csl = achieved(mid);
-            consider(mid, csl);
-            if csl < target {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
+        (Some(_), Some((back, until_end))) => {
+            format!(
+                "fitted to meet the target on the {} days just before the replay",
+                back - until_end
+            )
         }
-        best.map_or(target, |(l, _)| (l * 1000.0).round() / 1000.0)
+        (Some(_), None) => "the target (no history before the replay to fit it on)".to_string(),
     };
-    ServiceTargets {
-        a: fit(Abc::A),
-        b: fit(Abc::B),
-        c: fit(Abc::C),
-    }
+    format!(
+        "  level: the quantile stocked to, {levels};\n  \
+         achieved: share of review periods with demand that lost none (the periods from one review to the\n  \
+         next and the last, partial one, once the first order could arrive; a period without demand\n  \
+         counts neither way); out share: the rest, periods with demand that lost some;\n  \
+         fill: units served from stock / units demanded;\n  \
+         avg units, avg value: end-of-day stock per series per day, in units and at unit cost (0 where unknown)\n"
+    )
 }
 
 /// The table `skuplan simulate` prints.
@@ -414,58 +306,157 @@ pub fn render(sim: &Simulation, spec: &SimulationSpec, method: &str) -> String {
         "policy replayed over the last {} days, review every {} days, forecasts by {method}",
         spec.days, spec.settings.review_days
     );
-    let _ = writeln!(
-        out,
-        "{:<6} {:>7} {:>7} {:>7} {:>9} {:>8} {:>9} {:>11} {:>9}",
-        "class", "series", "target", "level", "achieved", "gap pts", "fill", "avg stock", "out days"
-    );
+    let _ = writeln!(out, "{}", header(&format!("{:<6}", "class")));
     for (class, (target, o)) in &sim.by_class {
-        let csl = o.cycle_service_level();
-        let level = sim.levels.map(|l| match class {
-            Abc::A => l.a,
-            Abc::B => l.b,
-            Abc::C => l.c,
-        });
+        let who = format!("{:<6}", format!("{class:?}"));
         let _ = writeln!(
             out,
-            "{:<6} {:>7} {:>6.1}% {:>6.1}% {:>8.1}% {:>+8.1} {:>8.1}% {:>11.1} {:>9}",
-            format!("{class:?}"),
-            o.series,
-            target * 100.0,
-            level.unwrap_or(*target) * 100.0,
-            csl * 100.0,
-            (csl - target) * 100.0,
-            o.fill_rate() * 100.0,
-            o.average_stock(),
-            o.stockout_days
+            "{}",
+            line(&who, o, Some((*target, level_of(sim, *class, *target))))
         );
     }
-    let t = &sim.total;
-    let _ = writeln!(
-        out,
-        "{:<6} {:>7} {:>7} {:>7} {:>8.1}% {:>8} {:>8.1}% {:>11.1} {:>9}",
-        "all",
-        t.series,
-        "",
-        "",
-        t.cycle_service_level() * 100.0,
-        "",
-        t.fill_rate() * 100.0,
-        t.average_stock(),
-        t.stockout_days
-    );
-    let _ = writeln!(
-        out,
-        "  level: the quantile stocked to, {};\n  \
-         achieved: share of review periods with no lost demand; avg stock: units per series per day",
-        if sim.levels.is_some() {
-            format!(
-                "fitted to meet the target on the same {} days a year earlier",
-                spec.days
-            )
-        } else {
-            "the target itself (--unfitted)".to_string()
-        }
-    );
+    let _ = writeln!(out, "{}", line(&format!("{:<6}", "all"), &sim.total, None));
+    out.push_str(&footer(sim, spec));
     out
+}
+
+/// Two replays of the same days per class on adjacent lines (`a` first,
+/// as the reference), with the change in average stock value of `b`
+/// against `a`: "with the model" against "baselines only".
+pub fn render_side_by_side(
+    a: &Simulation,
+    b: &Simulation,
+    spec: &SimulationSpec,
+    label_a: &str,
+    label_b: &str,
+) -> String {
+    use std::fmt::Write as _;
+    let width = label_a.chars().count().max(label_b.chars().count()).max(9);
+    let who = |class: &str, label: &str| format!("{class:<6} {label:<width$}");
+    let change = |x: &Outcome, y: &Outcome| {
+        let (va, vb) = (x.average_value(), y.average_value());
+        if va > 0.0 {
+            format!("{:>+10.1}%", (vb / va - 1.0) * 100.0)
+        } else {
+            format!("{:>11}", "-")
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "policy replayed over the last {} days, review every {} days: {label_a} against {label_b}",
+        spec.days, spec.settings.review_days
+    );
+    let _ = writeln!(out, "{} {:>11}", header(&who("class", "forecasts")), "value chg");
+    let mut classes: Vec<Abc> = a.by_class.keys().chain(b.by_class.keys()).copied().collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let none = (f64::NAN, Outcome::default());
+    for class in classes {
+        let (ta, oa) = a.by_class.get(&class).unwrap_or(&none);
+        let (tb, ob) = b.by_class.get(&class).unwrap_or(&none);
+        let name = format!("{class:?}");
+        let _ = writeln!(
+            out,
+            "{}",
+            line(&who(&name, label_a), oa, Some((*ta, level_of(a, class, *ta))))
+        );
+        let _ = writeln!(
+            out,
+            "{} {}",
+            line(&who(&name, label_b), ob, Some((*tb, level_of(b, class, *tb)))),
+            change(oa, ob)
+        );
+    }
+    let _ = writeln!(out, "{}", line(&who("all", label_a), &a.total, None));
+    let _ = writeln!(
+        out,
+        "{} {}",
+        line(&who("all", label_b), &b.total, None),
+        change(&a.total, &b.total)
+    );
+    for (label, sim) in [(label_a, a), (label_b, b)] {
+        if sim.total.external_reviews > 0 {
+            let _ = writeln!(
+                out,
+                "  {label}: {} of {} reviews ordered from the external forecasts",
+                sim.total.external_reviews, sim.total.reviews
+            );
+        }
+    }
+    out.push_str(&footer(b, spec));
+    out.push_str("  value chg: average stock value of the second line against the first\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of_len(len: usize) -> Dataset {
+        Dataset {
+            demand: vec![crate::domain::DemandSeries {
+                sku: "A".into(),
+                warehouse: "W".into(),
+                start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+                values: vec![1.0; len],
+                promo: None,
+            }],
+            ..Dataset::default()
+        }
+    }
+
+    #[test]
+    fn level_windows_stay_before_the_replay() {
+        // A year earlier where it fits, then the half-year just before.
+        assert_eq!(level_windows(&of_len(1000), 182), vec![(546, 364), (364, 182)]);
+        // Over a year replayed: the year-earlier weeks would overlap it.
+        assert_eq!(level_windows(&of_len(900), 400), vec![(800, 400)]);
+        assert_eq!(level_windows(&of_len(700), 400), vec![(800, 400), (671, 400)]);
+        // Nothing before the replay: nothing to fit on.
+        assert_eq!(level_windows(&of_len(420), 400), vec![(800, 400)]);
+        for (len, days) in [(2000, 30), (2000, 364), (2000, 365), (800, 500), (300, 200)] {
+            for (back, until_end) in level_windows(&of_len(len), days) {
+                assert!(
+                    until_end >= days && back > until_end,
+                    "{len} {days}: {back} {until_end}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn side_by_side_shows_the_change_in_stock_value() {
+        let o = |value_days: f64| Outcome {
+            series: 1,
+            periods_with_demand: 10,
+            periods_stocked_out: 1,
+            demand: 100.0,
+            served: 95.0,
+            stock_days: value_days / 2.0,
+            value_days,
+            days: 10,
+            ..Outcome::default()
+        };
+        let sim = |value_days: f64| Simulation {
+            by_class: [(Abc::A, (0.98, o(value_days)))].into_iter().collect(),
+            total: o(value_days),
+            ..Simulation::default()
+        };
+        let spec = SimulationSpec::default();
+        let text = render_side_by_side(&sim(200.0), &sim(150.0), &spec, "baselines", "with model");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[2].starts_with("A      baselines "), "{text}");
+        assert!(
+            lines[3].starts_with("A      with model") && lines[3].ends_with("-25.0%"),
+            "{text}"
+        );
+        assert!(
+            lines[5].starts_with("all    with model") && lines[5].ends_with("-25.0%"),
+            "{text}"
+        );
+        assert!(lines[2].contains("90.0%") && lines[2].contains("10.0%"), "{text}");
+        let one = render(&sim(200.0), &spec, "ma28");
+        assert!(one.contains("review periods with demand"), "{one}");
+    }
 }

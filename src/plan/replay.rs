@@ -1,0 +1,419 @@
+//! The mechanics of a policy replay: each series' window made ready (the
+//! forecast the policy had at every review), the day-by-day replay of one
+//! series, and the service levels fitted by replaying. `plan::simulate`
+//! and `plan::base` sit on top of it.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::domain::{Dataset, DemandSeries, Product, SeriesForecast};
+use crate::forecast::baselines::{Forecaster, QuantileForecast};
+use crate::plan::restock::{
+    Abc, Calibration, DailyForecast, RestockSettings, ServiceTargets, intermittency_of, protection_quantile,
+    round_order,
+};
+
+/// What one series (or a class of them) went through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Outcome {
+    pub series: usize,
+    /// Review periods (review to review, and the last, partial one to the
+    /// end of the window) that start once the first order could have
+    /// arrived and had some demand. A period without demand can neither
+    /// meet nor miss it, so it is left out.
+    pub periods_with_demand: usize,
+    /// Of those, the periods that lost some demand.
+    pub periods_stocked_out: usize,
+    pub demand: f64,
+    pub served: f64,
+    /// Sum of end-of-day stock, and the days counted.
+    pub stock_days: f64,
+    /// Sum of end-of-day stock at the product's unit cost (0 where the
+    /// cost is unknown).
+    pub value_days: f64,
+    pub days: usize,
+    pub stockout_days: usize,
+    pub orders: usize,
+    /// Reviews replayed, and those that ordered from external forecasts.
+    pub reviews: usize,
+    pub external_reviews: usize,
+}
+
+impl Outcome {
+    pub fn merge(&mut self, o: &Outcome) {
+        self.series += o.series;
+        self.periods_with_demand += o.periods_with_demand;
+        self.periods_stocked_out += o.periods_stocked_out;
+        self.demand += o.demand;
+        self.served += o.served;
+        self.stock_days += o.stock_days;
+        self.value_days += o.value_days;
+        self.days += o.days;
+        self.stockout_days += o.stockout_days;
+        self.orders += o.orders;
+        self.reviews += o.reviews;
+        self.external_reviews += o.external_reviews;
+    }
+
+    /// Share of review periods with demand that lost none (NaN when no
+    /// period had demand).
+    pub fn cycle_service_level(&self) -> f64 {
+        1.0 - self.stockout_share()
+    }
+
+    /// Share of review periods with demand that lost some (NaN when no
+    /// period had demand).
+    pub fn stockout_share(&self) -> f64 {
+        if self.periods_with_demand == 0 {
+            f64::NAN
+        } else {
+            self.periods_stocked_out as f64 / self.periods_with_demand as f64
+        }
+    }
+
+    /// Units served from stock over units demanded (1 without demand).
+    pub fn fill_rate(&self) -> f64 {
+        if self.demand > 0.0 {
+            self.served / self.demand
+        } else {
+            1.0
+        }
+    }
+
+    /// End-of-day stock in units, per series per day.
+    pub fn average_stock(&self) -> f64 {
+        if self.days == 0 {
+            0.0
+        } else {
+            self.stock_days / self.days as f64
+        }
+    }
+
+    /// End-of-day stock at unit cost, per series per day.
+    pub fn average_value(&self) -> f64 {
+        if self.days == 0 {
+            0.0
+        } else {
+            self.value_days / self.days as f64
+        }
+    }
+}
+
+/// Forecasts made outside plan (the fine-tuned model) for a replay.
+#[derive(Debug, Clone, Default)]
+pub struct ExternalForecasts {
+    /// The method's name in tables ("finetuned").
+    pub name: String,
+    /// Per series (index into ds.demand): true where this method is the series' champion.
+    pub use_for: Vec<bool>,
+    /// Forecasts by origin date: `by_origin[d][i]` forecasts series i for the days after d
+    /// (d is the last day of history it saw). May be shorter than the protection interval
+    /// or missing: that review then falls back to the series' baseline champion.
+    pub by_origin: HashMap<NaiveDate, Vec<Option<QuantileForecast>>>,
+    /// Standardised errors measured on days the method never learnt from, for its
+    /// safety stock (see restock::Calibration); None: the baselines' calibration is used.
+    pub calibration: Option<Calibration>,
+}
+
+impl ExternalForecasts {
+    /// The forecast of series `i` from `origin`, if there is one covering
+    /// at least `days` days and the method is that series' choice.
+    fn get(&self, i: usize, origin: NaiveDate, days: usize) -> Option<&QuantileForecast> {
+        if !self.use_for.get(i).copied().unwrap_or(false) {
+            return None;
+        }
+        self.by_origin
+            .get(&origin)?
+            .get(i)?
+            .as_ref()
+            .filter(|f| f.p10.len().min(f.p50.len()).min(f.p90.len()) >= days)
+    }
+}
+
+/// The replayed window of a series of `len` days that ends `until_end`
+/// days before its end and starts `back` days before it: first and
+/// one-past-last day, or None when the series has no 28 days of history
+/// before the window (such a series is not replayed).
+pub fn window(len: usize, back: usize, until_end: usize) -> Option<(usize, usize)> {
+    (len > back + 28).then(|| (len - back, len - until_end.min(back)))
+}
+
+/// One review of a prepared window.
+struct Review {
+    day: usize,
+    /// The forecast of the protection interval made then, if any.
+    forecast: Option<SeriesForecast>,
+    intermittency: Option<f64>,
+    /// The forecast came from [`ExternalForecasts`].
+    external: bool,
+}
+
+/// One series made ready for replays: its rules, and at each review of
+/// the replayed days the forecast the policy would have had then.
+pub struct Prepared {
+    /// Index into the data's demand.
+    pub series: usize,
+    pub class: Abc,
+    lead: usize,
+    pack: u32,
+    moq: u32,
+    unit_cost: f64,
+    /// First and one-past-last replayed day.
+    from: usize,
+    to: usize,
+    reviews: Vec<Review>,
+}
+
+/// Forecast every review of the window that ends `until_end` days before
+/// the end of each series and lasts `back - until_end` days; at most `cap`
+/// series per class (every k-th, so the sample spans the data).
+#[allow(clippy::too_many_arguments)]
+pub fn prepare_all(
+    ds: &Dataset,
+    per_series: &[&dyn Forecaster],
+    abc: &HashMap<(String, String), Abc>,
+    s: &RestockSettings,
+    products: &HashMap<&str, &Product>,
+    back: usize,
+    until_end: usize,
+    cap: usize,
+) -> Vec<Prepared> {
+    prepare_with(ds, per_series, abc, s, products, (back, until_end), cap, None)
+}
+
+/// [`prepare_all`], where series that `external` is used for take its
+/// forecast at each review that has one long enough, and their baseline
+/// champion's elsewhere.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn prepare_with(
+    ds: &Dataset,
+    per_series: &[&dyn Forecaster],
+    abc: &HashMap<(String, String), Abc>,
+    s: &RestockSettings,
+    products: &HashMap<&str, &Product>,
+    (back, until_end): (usize, usize),
+    cap: usize,
+    external: Option<&ExternalForecasts>,
+) -> Vec<Prepared> {
+    let review = s.review_days.max(1) as usize;
+    let class_of = |i: usize| {
+        let series = &ds.demand[i];
+        abc.get(&(series.sku.clone(), series.warehouse.clone()))
+            .copied()
+            .unwrap_or(Abc::C)
+    };
+    let eligible: Vec<usize> = (0..ds.demand.len())
+        .filter(|i| window(ds.demand[*i].values.len(), back, until_end).is_some())
+        .collect();
+    // Every k-th series of each class, up to `cap` of them.
+    let mut chosen = Vec::new();
+    for class in [Abc::A, Abc::B, Abc::C] {
+        let of: Vec<usize> = eligible.iter().copied().filter(|i| class_of(*i) == class).collect();
+        let step = of.len().div_ceil(cap.max(1)).max(1);
+        chosen.extend(of.into_iter().step_by(step));
+    }
+    chosen.sort_unstable();
+    chosen
+        .par_iter()
+        .map(|&i| {
+            let series = &ds.demand[i];
+            let method = per_series[i];
+            let p = products.get(series.sku.as_str()).copied();
+            let lead = p.map_or(7, |p| p.lead_time_days) as usize;
+            let protect = lead + review;
+            let (from, to) = window(series.values.len(), back, until_end).unwrap_or_default();
+            let reviews = (from..to)
+                .step_by(review)
+                .map(|t| {
+                    let history = &series.values[..t];
+                    let made = |f: &QuantileForecast, model: &str| SeriesForecast {
+                        sku: series.sku.clone(),
+                        warehouse: series.warehouse.clone(),
+                        start: series.date_at(t),
+                        p10: f.p10[..protect.min(f.p10.len())].to_vec(),
+                        p50: f.p50[..protect.min(f.p50.len())].to_vec(),
+                        p90: f.p90[..protect.min(f.p90.len())].to_vec(),
+                        model: model.to_string(),
+                    };
+                    // The history is values[..t]: its last day is t - 1.
+                    let outside = external.and_then(|e| {
+                        let f = e.get(i, series.date_at(t.checked_sub(1)?), protect)?;
+                        Some(made(f, &e.name))
+                    });
+                    let external = outside.is_some();
+                    let forecast = outside.or_else(|| {
+                        let f = method.forecast(history, protect).ok()?;
+                        Some(made(&f, method.name()))
+                    });
+                    Review {
+                        day: t,
+                        forecast,
+                        intermittency: intermittency_of(history),
+                        external,
+                    }
+                })
+                .collect();
+            Prepared {
+                series: i,
+                class: class_of(i),
+                lead,
+                pack: p.map_or(1, |p| p.pack_size.max(1)),
+                moq: p.map_or(0, |p| p.moq),
+                unit_cost: p.and_then(|p| p.unit_cost).filter(|c| c.is_finite()).unwrap_or(0.0),
+                from,
+                to,
+                reviews,
+            }
+        })
+        .collect()
+}
+
+/// Replay the policy over a prepared window at service level `sl`: order
+/// up to S at each review, orders arrive after the lead time, demand that
+/// finds no stock is lost.
+pub fn replay(series: &DemandSeries, p: &Prepared, sl: f64, s: &RestockSettings) -> Outcome {
+    replay_with(series, p, sl, s, s)
+}
+
+/// [`replay`], with the settings `external` (its calibration) at the
+/// reviews that ordered from external forecasts.
+pub(crate) fn replay_with(
+    series: &DemandSeries,
+    p: &Prepared,
+    sl: f64,
+    s: &RestockSettings,
+    external: &RestockSettings,
+) -> Outcome {
+    let review = s.review_days.max(1) as usize;
+    let protect = p.lead + review;
+    let mut out = Outcome {
+        series: 1,
+        ..Outcome::default()
+    };
+    // Orders in the pipeline: (arrival day, quantity).
+    let mut pipeline: Vec<(usize, f64)> = Vec::new();
+    let mut on_hand: Option<f64> = None;
+    // The review period under way: its first day, whether it had demand,
+    // whether it lost some.
+    let mut period: Option<(usize, bool, bool)> = None;
+    // A period counts once the first order could have arrived when it starts.
+    let close = |period: Option<(usize, bool, bool)>, out: &mut Outcome| {
+        if let Some((start, demand, lost)) = period
+            && start - p.from >= p.lead
+            && demand
+        {
+            out.periods_with_demand += 1;
+            out.periods_stocked_out += usize::from(lost);
+        }
+    };
+    let mut next_review = p.reviews.iter().peekable();
+    for t in p.from..p.to {
+        if let Some(r) = next_review.next_if(|r| r.day == t) {
+            close(period.take(), &mut out);
+            period = Some((t, false, false));
+            out.reviews += 1;
+            if let Some(fc) = &r.forecast {
+                out.external_reviews += usize::from(r.external);
+                let rules = if r.external { external } else { s };
+                let (_, level) =
+                    protection_quantile(&DailyForecast::new(fc), 0, protect, sl, p.class, rules, r.intermittency);
+                // Start the replay in steady state: stock at S.
+                let stock = *on_hand.get_or_insert(level);
+                let position = stock + pipeline.iter().map(|o| o.1).sum::<f64>();
+                let q = round_order(level - position, p.moq, p.pack);
+                if q > 0 {
+                    pipeline.push((t + p.lead, f64::from(q)));
+                    out.orders += 1;
+                }
+            }
+        }
+        let mut stock = on_hand.unwrap_or(0.0);
+        pipeline.retain(|(day, q)| {
+            if *day <= t {
+                stock += q;
+                false
+            } else {
+                true
+            }
+        });
+        let demand = series.values[t].max(0.0);
+        let served = demand.min(stock);
+        stock -= served;
+        out.demand += demand;
+        out.served += served;
+        let lost = demand - served > 1e-9;
+        if lost {
+            out.stockout_days += 1;
+        }
+        if let Some((_, had_demand, had_loss)) = &mut period {
+            *had_demand |= demand > 0.0;
+            *had_loss |= lost;
+        }
+        out.stock_days += stock;
+        out.value_days += stock * p.unit_cost;
+        out.days += 1;
+        on_hand = Some(stock);
+    }
+    // The last, partial period: from the last review to the window's end.
+    close(period, &mut out);
+    out
+}
+
+/// Per class, the quantile level whose replay over `prepared` comes
+/// closest to the class's target cycle service level: a bisection between
+/// 0.50 and 0.999 (service rises with the level), keeping the closest of
+/// the levels tried (the higher on a tie). A class without a replayed
+/// review period with demand keeps its target.
+pub fn fit_service_levels(ds: &Dataset, prepared: &[Prepared], s: &RestockSettings) -> ServiceTargets {
+    let fit = |class: Abc| -> f64 {
+        let target = s.target(class);
+        let of: Vec<&Prepared> = prepared.iter().filter(|p| p.class == class).collect();
+        let achieved = |level: f64| -> f64 {
+            let total = of.par_iter().map(|p| replay(&ds.demand[p.series], p, level, s)).reduce(
+                Outcome::default,
+                |mut a, b| {
+                    a.merge(&b);
+                    a
+                },
+            );
+            total.cycle_service_level()
+        };
+        let (mut lo, mut hi) = (0.50, 0.999);
+        let mut best: Option<(f64, f64)> = None;
+        let mut consider = |level: f64, csl: f64| {
+            let closer = best.is_none_or(|(l, c)| {
+                let (d, bd) = ((csl - target).abs(), (c - target).abs());
+                d < bd - 1e-12 || ((d - bd).abs() <= 1e-12 && level > l)
+            });
+            if closer {
+                best = Some((level, csl));
+            }
+        };
+        for level in [lo, hi] {
+            let csl = achieved(level);
+            if !csl.is_finite() {
+                return target;
+            }
+            consider(level, csl);
+        }
+        for _ in 0..9 {
+            let mid = (lo + hi) / 2.0;
+            let csl = achieved(mid);
+            consider(mid, csl);
+            if csl < target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        best.map_or(target, |(l, _)| (l * 1000.0).round() / 1000.0)
+    };
+    ServiceTargets {
+        a: fit(Abc::A),
+        b: fit(Abc::B),
+        c: fit(Abc::C),
+    }
+}
