@@ -58,8 +58,17 @@ fn train_forecast_evaluate_on_the_sample_data() {
     assert!(metrics.starts_with("step,epoch,train_loss,val_mse,val_mae,samples_per_sec\n"));
     assert!(metrics.lines().count() > 2);
     let meta: serde_json::Value = serde_json::from_str(&fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
-    assert_eq!(meta["train_end"], "2026-11-27", "the data's last day by default");
+    assert_eq!(
+        meta["train_end"], "2026-11-20",
+        "by default the last horizon (7 days) is held out to judge the run"
+    );
     assert!(meta["sources"]["paths"][0].as_str().unwrap().ends_with("sample-data"));
+    // ... and it is refit on all the data with its best epoch count.
+    assert_eq!(meta["refit"]["train_end"], "2026-11-27");
+    let refit: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("refit").join("run.json")).unwrap()).unwrap();
+    assert_eq!(refit["train_end"], "2026-11-27");
+    assert_eq!(refit["train"]["epochs"], meta["best_epoch"]);
 
     let out = home.path().join("fc.csv");
     skuplan(home.path())
@@ -76,7 +85,7 @@ fn train_forecast_evaluate_on_the_sample_data() {
     let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
     assert_eq!(rows.len() % 7, 0);
     assert!(rows.len() >= 600 * 7 / 2);
-    assert_eq!(rows[0][2], "2026-11-28", "forecasts start the day after the train end");
+    assert_eq!(rows[0][2], "2026-11-21", "forecasts start the day after the train end");
     for r in &rows {
         let q: Vec<f64> = r[3..6].iter().map(|v| v.parse().unwrap()).collect();
         assert!(0.0 <= q[0] && q[0] <= q[1] && q[1] <= q[2], "{r:?}");
@@ -188,6 +197,75 @@ fn train_forecast_evaluate_on_the_sample_data() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("learnt up to 2026-11-01"));
+
+    // Plans: the run among the champions, every line naming its method;
+    // the run becomes the workspace's active run and the default.
+    let plan_csv = home.path().join("plan.csv");
+    skuplan(home.path())
+        .args(["plan", "restock", "--run"])
+        .arg(&run)
+        .arg("--data")
+        .arg(sample())
+        .arg("--out")
+        .arg(&plan_csv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("run run: champion of"))
+        .stdout(predicate::str::contains("refit up to 2026-11-27"));
+    let text = fs::read_to_string(&plan_csv).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let method = h.iter().position(|c| c == "method").expect("a method column");
+    let methods: std::collections::BTreeSet<String> = r.records().map(|row| row.unwrap()[method].to_string()).collect();
+    let known = [
+        "finetuned",
+        "snaive7",
+        "snaive364",
+        "ma28",
+        "ets",
+        "theta",
+        "croston",
+        "tsb",
+        "zero",
+    ];
+    assert!(!methods.is_empty());
+    for m in &methods {
+        assert!(known.contains(&m.as_str()), "unknown method {m} in {methods:?}");
+    }
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(sample())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("run run: champion of"));
+    skuplan(home.path())
+        .args(["plan", "restock", "--no-run", "--data"])
+        .arg(sample())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("champion of").not());
+    // A run trained on other data is refused by plan, forecast and
+    // evaluate, and the message says why.
+    let other = home.path().join("other");
+    skuplan(home.path())
+        .args(["sample-data", "--skus", "20", "--days", "200", "--seed", "7", "--out"])
+        .arg(&other)
+        .assert()
+        .success();
+    for args in [
+        vec!["plan", "restock", "--run"],
+        vec!["evaluate", "--run"],
+        vec!["forecast", "--out", "f.csv", "--run"],
+    ] {
+        skuplan(home.path())
+            .args(&args)
+            .arg(&run)
+            .arg("--data")
+            .arg(&other)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("trained on other data"));
+    }
 }
 
 #[test]

@@ -672,3 +672,145 @@ fn an_import_over_the_shipped_sample_replaces_it() {
     };
     assert_eq!(sources.paths, vec![std::path::absolute(&own).unwrap()]);
 }
+
+/// A model that knew the held-out days of every series (its forecast of
+/// them is what happened) and forecasts `future` a day from the last day.
+fn oracle(ds: &skuplan::domain::Dataset, future: f64) -> skuplan::plan::base::ModelForecasts {
+    let (_, last) = ds.date_range().unwrap();
+    let origin = last - chrono::Days::new(28);
+    skuplan::plan::base::ModelForecasts {
+        name: "finetuned".into(),
+        run: "run1".into(),
+        held_out_origin: origin,
+        held_out: ds
+            .demand
+            .iter()
+            .map(|s| {
+                let from = (origin - s.start).num_days() as usize + 1;
+                let v: Vec<f64> = s.values[from..].to_vec();
+                Some(skuplan::forecast::QuantileForecast {
+                    p10: v.clone(),
+                    p50: v.clone(),
+                    p90: v,
+                })
+            })
+            .collect(),
+        future: ds
+            .demand
+            .iter()
+            .map(|s| {
+                Some(skuplan::domain::SeriesForecast {
+                    sku: s.sku.clone(),
+                    warehouse: s.warehouse.clone(),
+                    start: last + chrono::Days::new(1),
+                    p10: vec![future * 0.8; 28],
+                    p50: vec![future; 28],
+                    p90: vec![future * 1.2; 28],
+                    model: "finetuned".into(),
+                })
+            })
+            .collect(),
+        future_from: "refit up to the last day".into(),
+    }
+}
+
+#[test]
+fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
+    use skuplan::engine::EngineCommand;
+    use skuplan::engine::events::{RunSummary, Stop};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let baselines = app.plan.clone().unwrap();
+    let run = dir.path().join("ws").join("runs").join("run1");
+    // Training finished: the run becomes the active one, and the engine is
+    // asked to refit it and join it to the champions.
+    let effects = app.on_engine(EngineEvent::Finished(Box::new(RunSummary {
+        dir: run.clone(),
+        stop: Stop::Finished,
+        epochs_done: 2,
+        best_epoch: 2,
+        validation: Default::default(),
+        test: None,
+        calibration: Default::default(),
+        correction: skuplan::engine::model::Correction {
+            chosen: 1.0,
+            losses: vec![],
+        },
+        parameters: 10,
+        train_seconds: 1.0,
+        device: "CPU".into(),
+    })));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Engine(EngineCommand::Adopt { refit: true, run: r, .. }) if *r == run)),
+        "the run is refit and joined"
+    );
+    let active = Workspace::open(dir.path().join("ws"))
+        .unwrap()
+        .load_active_run()
+        .unwrap()
+        .unwrap();
+    assert_eq!(active.run, run);
+    assert!(active.on);
+    // The refit's progress shows on the Training tab like any training.
+    app.on_engine(EngineEvent::RefitStarted {
+        run: run.clone(),
+        until: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        epochs: 2,
+    });
+    assert!(app.training.running);
+    assert!(app.training.outcome.as_deref().unwrap().contains("refit"));
+    // The engine joined it.
+    let l = app.loaded.as_ref().unwrap();
+    let with = l.base.with_model(&l.dataset, &oracle(&l.dataset, 50.0)).unwrap();
+    let wins = with.model.as_ref().unwrap().wins();
+    assert!(wins > 0);
+    app.on_engine(EngineEvent::Adopted {
+        run: run.clone(),
+        base: Box::new(with),
+    });
+    assert!(!app.training.running);
+    assert!(
+        app.status.contains(&format!("the model is champion on {wins} of")),
+        "{}",
+        app.status
+    );
+    assert!(app.status.contains("plan cost"), "{}", app.status);
+    let plan = app.plan.clone().unwrap();
+    let by_model = plan.lines.iter().filter(|l| l.method == "finetuned").count();
+    assert_eq!(by_model, wins);
+    app.update(Action::GoTab(3));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains(&format!("{by_model} by the model")), "{s}");
+    assert!(s.contains("finetuned"), "{s}");
+    // Off: exactly the baselines' plan; on again: the model's.
+    app.update(Action::ToggleRun);
+    assert_eq!(app.plan.as_ref().unwrap(), &baselines);
+    assert!(app.status.contains("baselines only"), "{}", app.status);
+    let saved = Workspace::open(dir.path().join("ws"))
+        .unwrap()
+        .load_active_run()
+        .unwrap()
+        .unwrap();
+    assert!(!saved.on, "the choice is saved");
+    let effects = app.update(Action::ToggleRun);
+    assert!(effects.is_empty(), "the joined base is kept: nothing to ask the engine");
+    assert_eq!(app.plan.as_ref().unwrap(), &plan);
+    // The choice survives a restart: a new session starts with it on and
+    // asks the engine to join the run again.
+    let mut again = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    assert!(again.active_run.as_ref().unwrap().on);
+    let sources = DataSources {
+        paths: vec![dir.path().join("data")],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let effects = again.on_loaded(loaded);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Engine(EngineCommand::Adopt { refit: false, .. }))),
+        "a restart joins the active run again"
+    );
+}

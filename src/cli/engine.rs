@@ -200,18 +200,7 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
         device: args.device,
         resume: args.resume,
     };
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {elapsed_precise} eta {eta}  {msg}")
-            .map_err(|e| anyhow!("{e}"))?,
-    );
-    let mut control = BarControl {
-        bar: bar.clone(),
-        best: String::new(),
-    };
-    let summary = run::train_run(&job, &mut control);
-    bar.finish_and_clear();
-    let summary = summary?;
+    let summary = train_job(&job)?;
     emit(&summary.describe())?;
     emit(&format!(
         "run saved in {} (run.json, metrics.csv, checkpoint/)\n",
@@ -230,8 +219,24 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
     run_refit(&summary.dir, dataset, until, args.device)
 }
 
+/// Train with a progress bar on stderr.
+pub(crate) fn train_job(job: &TrainJob) -> Result<crate::engine::events::RunSummary> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {elapsed_precise} eta {eta}  {msg}")
+            .map_err(|e| anyhow!("{e}"))?,
+    );
+    let mut control = BarControl {
+        bar: bar.clone(),
+        best: String::new(),
+    };
+    let summary = run::train_run(job, &mut control);
+    bar.finish_and_clear();
+    summary
+}
+
 /// Refit with a progress bar, and say where it went.
-fn run_refit(
+pub(crate) fn run_refit(
     dir: &std::path::Path,
     data: Arc<crate::domain::Dataset>,
     until: Option<chrono::NaiveDate>,

@@ -123,7 +123,7 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     ws.save_restock(&plan)?;
     let decisions = replay(&ws.audit_log().load()?.records, "restock");
     let rows = restock_rows(&plan, &decisions, true);
-    emit(&crate::plan::restock::summary(&plan))?;
+    emit(&crate::plan::summary::summary(&plan))?;
     if let Some(out) = &args.out {
         write_csv(out, &rows)?;
         emit(&format!("wrote {} lines to {}\n", rows.len(), out.display()))?;
@@ -233,6 +233,23 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
     if let Some(rho) = args.error_correlation {
         spec.settings.error_correlation = rho.clamp(0.0, 1.0);
     }
+    if let Some(run) = &args.run {
+        if one.is_some() {
+            anyhow::bail!("--run replays each series' champion: leave out --method");
+        }
+        let ds = std::sync::Arc::new(ds);
+        let ext = replay_model(&args, run, &ds, &spec, &ws)?;
+        let baselines = simulate(&ds, MethodChoice::Champions(&methods), &spec);
+        let with = simulate(&ds, MethodChoice::ChampionsWith(&methods, &ext), &spec);
+        emit(&crate::plan::simulate::render_side_by_side(
+            &baselines,
+            &with,
+            &spec,
+            "baselines only",
+            "with the model",
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let (choice, label) = match one {
         Some(m) => (MethodChoice::One(m), m.name().to_string()),
         None => (MethodChoice::Champions(&methods), "each series' champion".to_string()),
@@ -240,4 +257,138 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
     let sim = simulate(&ds, choice, &spec);
     emit(&render(&sim, &spec, &label))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run's forecasts at every review of the replay, and where it is
+/// champion: judged beside the baseline champions on the days between its
+/// train end and the replay (the replayed days are never looked at).
+/// With `--train` the run is trained first: up to 28 days before the
+/// replay, then refit up to its eve.
+fn replay_model(
+    args: &SimulateArgs,
+    run: &std::path::Path,
+    ds: &std::sync::Arc<crate::domain::Dataset>,
+    spec: &crate::plan::simulate::SimulationSpec,
+    ws: &Workspace,
+) -> Result<crate::plan::simulate::ExternalForecasts> {
+    use crate::engine::{protocol, run as runs};
+    use crate::forecast::QuantileForecast;
+    use crate::plan::simulate::{ExternalForecasts, replay_start, review_origins};
+
+    let start = replay_start(ds, spec).ok_or_else(|| anyhow::anyhow!("no series is long enough to replay"))?;
+    let eve = start - chrono::Days::new(1);
+    if args.train {
+        let horizon = 28;
+        let train_end = eve - chrono::Days::new(horizon);
+        emit(&format!(
+            "training {} up to {train_end}, judged on {}..{eve}, refit up to {eve}; the replay starts on {start}\n",
+            run.display(),
+            train_end + chrono::Days::new(1)
+        ))?;
+        let sources = ws.load_sources()?.unwrap_or_default();
+        let cfg = crate::engine::TrainConfig {
+            epochs: args.epochs.max(1),
+            horizon: horizon as usize,
+            ..crate::engine::TrainConfig::default()
+        };
+        let job = crate::engine::events::TrainJob {
+            dataset: ds.clone(),
+            sources,
+            train_end: Some(train_end),
+            model_dir: super::engine::model_dir(args.model.as_ref())?,
+            config: cfg,
+            out: run.to_path_buf(),
+            device: crate::engine::DeviceChoice::Auto,
+            resume: false,
+        };
+        super::engine::train_job(&job)?;
+        super::engine::run_refit(run, ds.clone(), Some(eve), crate::engine::DeviceChoice::Auto)?;
+    }
+    let loaded = runs::load_run(run, None)?;
+    protocol::check_data(run, &loaded.meta, ds)?;
+    if loaded.meta.train_end >= eve {
+        anyhow::bail!(
+            "{}: the run learnt up to {}, and the replay starts on {start}: it saw the days it would be judged \
+             on or the replayed days; give a run trained up to before {eve}, or train one with --train",
+            run.display(),
+            loaded.meta.train_end
+        );
+    }
+    // Champions as a plan made on the replay's eve would choose them.
+    let before = ds.up_to(eve);
+    let settings = spec.settings.clone();
+    let bspec = crate::forecast::BacktestSpec {
+        horizon: 28,
+        windows: 2,
+        step: 28,
+        ..crate::forecast::BacktestSpec::default()
+    };
+    let methods = crate::forecast::all_baselines();
+    let bt = crate::forecast::backtest::run(&before, &methods, &bspec).map_err(anyhow::Error::msg)?;
+    let champions = bt.champions();
+    let base = PlanBase {
+        forecasts: Vec::new(),
+        settings: settings.clone(),
+        backtest: bt,
+        champions,
+        calibration: Default::default(),
+        model: None,
+    };
+    let model = protocol::model_forecasts(run, &before, None)?;
+    let with = base
+        .with_model(&before, &model)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", run.display()))?;
+    let choice = with
+        .model
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("the run could not be judged"))?;
+    let chosen: std::collections::HashSet<(&str, &str)> = before
+        .demand
+        .iter()
+        .zip(&choice.chosen)
+        .filter(|(_, c)| **c)
+        .map(|(s, _)| (s.sku.as_str(), s.warehouse.as_str()))
+        .collect();
+    let use_for: Vec<bool> = ds
+        .demand
+        .iter()
+        .map(|s| chosen.contains(&(s.sku.as_str(), s.warehouse.as_str())))
+        .collect();
+    emit(&format!(
+        "run {}: champion of {} of {} series (judged {}..{}); replay forecasts: {}\n",
+        choice.run,
+        choice.wins(),
+        before.demand.len(),
+        choice.held_out.0,
+        choice.held_out.1,
+        model.future_from.replace(&eve.to_string(), "the replay's eve")
+    ))?;
+    // The weights that forecast the replay: the refit up to the eve when
+    // there is one, else the run's own.
+    let weights = match protocol::usable_refit(run, &before) {
+        Some(r) => runs::load_run(&r, None)?,
+        None => loaded,
+    };
+    let mut by_origin = std::collections::HashMap::new();
+    for origin in review_origins(ds, spec) {
+        let fc = runs::forecast(&weights, ds, Some(origin))?;
+        by_origin.insert(
+            origin,
+            fc.into_iter()
+                .map(|f| {
+                    Some(QuantileForecast {
+                        p10: f.p10,
+                        p50: f.p50,
+                        p90: f.p90,
+                    })
+                })
+                .collect(),
+        );
+    }
+    Ok(ExternalForecasts {
+        name: model.name,
+        use_for,
+        by_origin,
+        calibration: with.settings.external.map(|(_, c)| c),
+    })
 }

@@ -44,6 +44,15 @@ pub enum EngineCommand {
         sku: String,
         top: usize,
     },
+    /// Put a finished run among the plan's champions: refit it first when
+    /// `refit` and there is no refit for this data (progress reported as
+    /// training's), then judge it and join it to `base`.
+    Adopt {
+        run: PathBuf,
+        data: Arc<Dataset>,
+        base: Arc<crate::plan::base::PlanBase>,
+        refit: bool,
+    },
     Shutdown,
 }
 
@@ -102,6 +111,18 @@ pub enum EngineEvent {
     Evaluated {
         run: PathBuf,
         report: String,
+    },
+    /// A refit of `run` began (the progress that follows is the refit's).
+    RefitStarted {
+        run: PathBuf,
+        until: NaiveDate,
+        epochs: usize,
+    },
+    /// The run joined the champions: `base` is the plan's base with it
+    /// (`base` as sent with [`EngineCommand::Adopt`], plus the run).
+    Adopted {
+        run: PathBuf,
+        base: Box<crate::plan::base::PlanBase>,
     },
     /// (sku, cosine, product text), nearest first.
     Similar {

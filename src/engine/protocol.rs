@@ -12,11 +12,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 use super::device::DeviceChoice;
 use super::events::{RunSummary, TrainJob};
-use super::run::{self, LoadedRun, METHOD, RunMeta};
+use super::run::{self, LoadedRun, METHOD, RefitInfo, RunMeta};
 use super::train::{self, Control};
 use crate::domain::Dataset;
 use crate::forecast::QuantileForecast;
@@ -24,17 +23,6 @@ use crate::plan::base::ModelForecasts;
 
 /// The folder of a run's refit.
 pub const REFIT_DIR: &str = "refit";
-
-/// What `run.json` says of the refit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RefitInfo {
-    /// The last day of data the refit was given (its own test window is the
-    /// last horizon before it: the days the run was judged on).
-    pub train_end: NaiveDate,
-    pub epochs: usize,
-    pub fingerprint: String,
-    pub seconds: f64,
-}
 
 /// The protocol, in the words README and `run.json` use.
 pub const PROTOCOL: &str = "judged on the days after its train end beside each series' baseline champion from \
@@ -135,6 +123,10 @@ pub fn refit(
         resume: false,
     };
     let summary = match run::train_run(&job, control) {
+        Ok(s) if s.stop == super::events::Stop::Cancelled => {
+            let _ = std::fs::remove_dir_all(&fresh);
+            bail!("the refit was cancelled; the run keeps its previous refit, if any");
+        }
         Ok(s) => s,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&fresh);

@@ -65,7 +65,7 @@ pub struct RunMeta {
     pub train_seconds: f64,
     /// The refit on later data, once made (see `engine::protocol`).
     #[serde(default)]
-    pub refit: Option<super::protocol::RefitInfo>,
+    pub refit: Option<RefitInfo>,
 }
 
 fn meta_path(dir: &Path) -> PathBuf {
@@ -237,6 +237,17 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
         train_seconds: meta.train_seconds,
         device: selected.label,
     })
+}
+
+/// What `run.json` says of the refit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefitInfo {
+    /// The last day of data the refit was given (its own test window is the
+    /// last horizon before it: the days the run was judged on).
+    pub train_end: NaiveDate,
+    pub epochs: usize,
+    pub fingerprint: String,
+    pub seconds: f64,
 }
 
 /// A run loaded for forecasting: the model with its best weights.

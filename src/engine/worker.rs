@@ -228,6 +228,30 @@ impl Worker {
                     self.emit(EngineEvent::Similar { sku, items });
                 }
             }
+            EngineCommand::Adopt { run, data, base, refit } => {
+                if refit && super::protocol::usable_refit(&run, &data).is_none() {
+                    let meta = run::read_meta(&run)?;
+                    if let Some((_, last)) = data.date_range()
+                        && last > meta.train_end
+                    {
+                        self.emit(EngineEvent::RefitStarted {
+                            run: run.clone(),
+                            until: last,
+                            epochs: meta.best_epoch,
+                        });
+                        let mut control = ChannelControl { worker: self };
+                        super::protocol::refit(&run, data.clone(), None, super::DeviceChoice::Auto, &mut control)?;
+                    }
+                }
+                let model = super::protocol::model_forecasts(&run, &data, None)?;
+                let with = base
+                    .with_model(&data, &model)
+                    .map_err(|e| anyhow!("{}: {e}", run.display()))?;
+                self.emit(EngineEvent::Adopted {
+                    run,
+                    base: Box::new(with),
+                });
+            }
             EngineCommand::Pause | EngineCommand::Resume | EngineCommand::Cancel => {
                 // Nothing is training: nothing to do.
             }

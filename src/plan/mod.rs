@@ -11,6 +11,7 @@ pub mod restock;
 pub mod scenario;
 pub mod simulate;
 pub mod solomon;
+pub mod summary;
 pub mod vrp;
 
 pub use restock::{RestockLine, RestockPlan, RestockSettings, build_plan};

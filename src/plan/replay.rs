@@ -119,8 +119,10 @@ pub struct ExternalForecasts {
 }
 
 impl ExternalForecasts {
-    /// The forecast of series `i` from `origin`, if there is one covering
-    /// at least `days` days and the method is that series' choice.
+    /// The forecast of series `i` from `origin`, if the method is that
+    /// series' choice and forecast at least a week (or the whole `days`,
+    /// when shorter): beyond its horizon it is extended with its last
+    /// week's average, exactly as a plan line extends it.
     fn get(&self, i: usize, origin: NaiveDate, days: usize) -> Option<&QuantileForecast> {
         if !self.use_for.get(i).copied().unwrap_or(false) {
             return None;
@@ -129,7 +131,7 @@ impl ExternalForecasts {
             .get(&origin)?
             .get(i)?
             .as_ref()
-            .filter(|f| f.p10.len().min(f.p50.len()).min(f.p90.len()) >= days)
+            .filter(|f| f.p10.len().min(f.p50.len()).min(f.p90.len()) >= days.min(7))
     }
 }
 
@@ -318,8 +320,10 @@ pub(crate) fn replay_with(
             if let Some(fc) = &r.forecast {
                 out.external_reviews += usize::from(r.external);
                 let rules = if r.external { external } else { s };
-                let (_, level) =
-                    protection_quantile(&DailyForecast::new(fc), 0, protect, sl, p.class, rules, r.intermittency);
+                // As on plan lines: an external method's quantiles carry
+                // its spread, lumpy lines included.
+                let spread = if r.external { None } else { r.intermittency };
+                let (_, level) = protection_quantile(&DailyForecast::new(fc), 0, protect, sl, p.class, rules, spread);
                 // Start the replay in steady state: stock at S.
                 let stock = *on_hand.get_or_insert(level);
                 let position = stock + pipeline.iter().map(|o| o.1).sum::<f64>();

@@ -47,6 +47,8 @@ pub enum Action {
     MoveOrder,
     /// Re-plan the routes that are not locked.
     Reoptimise,
+    /// The active training run on or off for plans.
+    ToggleRun,
     /// Typing into a prompt.
     Char(char),
     Backspace,
@@ -58,7 +60,7 @@ pub enum Action {
 
 impl Action {
     /// Actions a planner may rebind in the config file, by name.
-    pub const BINDABLE: [(&'static str, Action); 35] = [
+    pub const BINDABLE: [(&'static str, Action); 36] = [
         ("quit", Action::Quit),
         ("next_tab", Action::NextTab),
         ("prev_tab", Action::PrevTab),
@@ -94,5 +96,6 @@ impl Action {
         ("lock", Action::Lock),
         ("move_order", Action::MoveOrder),
         ("reoptimise", Action::Reoptimise),
+        ("toggle_run", Action::ToggleRun),
     ];
 }

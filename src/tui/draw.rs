@@ -116,6 +116,17 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ),
         ),
         (
+            "forecast",
+            if l.method == crate::engine::run::METHOD {
+                "by the fine-tuned model (its refit's p10/p50/p90; safety stock from its errors on held-out days)"
+                    .to_string()
+            } else if l.method.is_empty() {
+                "method not recorded (a plan saved by an older skuplan)".to_string()
+            } else {
+                format!("by {}, the series' champion among the baselines", l.method)
+            },
+        ),
+        (
             "policy",
             format!(
                 "lead time {} d + review {} d: demand {:.0}, safety stock {:.0}, reorder point {:.0}, order-up-to {:.0}",
@@ -236,8 +247,8 @@ const HELP: &[(&str, &str)] = &[
     ("x", "export approved lines to CSV"),
     ("i / M", "import a file or folder / change the mapping (Data)"),
     ("n", "products like the selected one (Forecasts)"),
-    ("t / p / c", "train / pause-resume / cancel"),
-    ("m, + / -", "training mode, epochs"),
+    ("t/p/c, m, +/-", "train / pause-resume / cancel, mode, epochs"),
+    ("R", "the trained run among the champions: on / off"),
     ("v / L / o", "move an order / lock a route / re-plan (Deliveries)"),
     ("? / q", "this help / quit"),
 ];

@@ -135,6 +135,7 @@ impl Default for Keymap {
             (code(KeyCode::Right), Action::NextTab),
             (k('v'), Action::MoveOrder),
             (k('o'), Action::Reoptimise),
+            (k('R'), Action::ToggleRun),
         ];
         for (key, a) in pairs {
             map.insert(key, a);
@@ -251,10 +252,10 @@ mod tests {
         o.insert("approve".to_string(), "r".to_string());
         let e = Keymap::with_overrides(&o).err().unwrap();
         assert!(e.contains("takes the key of reject"), "{e}");
-        o.insert("reject".to_string(), "R".to_string());
+        o.insert("reject".to_string(), "Z".to_string());
         let km = Keymap::with_overrides(&o).unwrap();
         assert_eq!(km.action(&ev('r')), Some(Action::Approve));
-        assert_eq!(km.action(&ev('R')), Some(Action::Reject));
+        assert_eq!(km.action(&ev('Z')), Some(Action::Reject));
         let mut o = BTreeMap::new();
         o.insert("launch".to_string(), "z".to_string());
         assert!(Keymap::with_overrides(&o).err().unwrap().contains("no such action"));

@@ -97,6 +97,8 @@ pub fn load_with_cache(
         dataset: Arc::new(imported.dataset),
         report_text,
         base,
+        model_base: None,
+        model_on: false,
         provisional,
         cache_key: key,
     })

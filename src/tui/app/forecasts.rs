@@ -33,9 +33,9 @@ pub(super) fn forecast_rows(l: &Loaded, scenario: &Scenario) -> Vec<ForecastRow>
         .iter()
         .flat_map(|o| o.skus.iter().map(String::as_str))
         .collect();
-    let bt = &l.base.backtest;
-    let fc: HashMap<(&str, &str), &SeriesForecast> = l
-        .base
+    let base = l.active();
+    let bt = &base.backtest;
+    let fc: HashMap<(&str, &str), &SeriesForecast> = base
         .forecasts
         .iter()
         .map(|f| ((f.sku.as_str(), f.warehouse.as_str()), f))
@@ -45,7 +45,7 @@ pub(super) fn forecast_rows(l: &Loaded, scenario: &Scenario) -> Vec<ForecastRow>
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let choice = l.base.champions.final_choice.get(i).copied().flatten();
+            let choice = base.champions.final_choice.get(i).copied().flatten();
             let f = fc.get(&(s.sku.as_str(), s.warehouse.as_str()));
             let sum = |n: usize| f.map_or(0.0, |f| f.p50.iter().take(n).sum::<f64>());
             let mase = choice.and_then(|m| {

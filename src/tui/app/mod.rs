@@ -105,6 +105,21 @@ pub struct Loaded {
     /// The data's cache key ([`PlanBase::key`]), when a workspace cache
     /// was consulted: the refinement saves under it.
     pub cache_key: Option<String>,
+    /// `base` with the active run among the champions, once joined.
+    pub model_base: Option<PlanBase>,
+    /// Plans use `model_base` (the active run is on).
+    pub model_on: bool,
+}
+
+impl Loaded {
+    /// The base plans and tables use: with the run when it is on and has
+    /// joined, else the baselines'.
+    pub fn active(&self) -> &PlanBase {
+        match &self.model_base {
+            Some(m) if self.model_on => m,
+            _ => &self.base,
+        }
+    }
 }
 
 pub struct App {
@@ -163,6 +178,9 @@ pub struct App {
     /// (screen row of the first line, how many lines, the view index of the
     /// first line). Set by the table helper on each frame.
     pub table_rows: Option<(u16, u16, usize)>,
+    /// The training run plans use beside the baselines, and whether it is
+    /// on (`R` switches it; kept in the workspace).
+    pub active_run: Option<crate::workspace::ActiveRun>,
 }
 
 /// What the runner must do after an update (the engine lives outside).
@@ -229,7 +247,17 @@ impl App {
             braille: utf8_locale(),
             generation: 0,
             table_rows: None,
+            active_run: None,
         }
+        .with_active_run()
+    }
+
+    fn with_active_run(mut self) -> App {
+        match self.workspace.load_active_run() {
+            Ok(a) => self.active_run = a,
+            Err(e) => self.error = Some(format!("the active run is not known: {e:#}")),
+        }
+        self
     }
 
     /// The data has been imported and the plan's slow half computed.
@@ -241,6 +269,9 @@ impl App {
             self.scenario = s;
         }
         self.loaded = Some(loaded);
+        if let Some(l) = self.loaded.as_mut() {
+            l.model_on = self.active_run.as_ref().is_some_and(|a| a.on);
+        }
         if let Err(e) = self.workspace.save_sources(&self.loaded_sources()) {
             self.error = Some(format!("could not remember the data: {e:#}"));
         }
@@ -266,6 +297,8 @@ impl App {
                 dataset: l.dataset.clone(),
                 key: l.cache_key.clone(),
             });
+        } else {
+            effects.extend(self.adopt(false));
         }
         effects
     }
@@ -329,11 +362,17 @@ impl App {
             Ok(base) => {
                 if let Some(l) = self.loaded.as_mut() {
                     l.base = base;
+                    l.model_base = None;
                     l.provisional = false;
                 }
                 self.recompute();
                 self.refresh_totals();
                 self.status = "champions chosen and safety stock calibrated: the plan is final".into();
+                let adopt = self.adopt(false);
+                if !adopt.is_empty() {
+                    self.status.push_str("; adding the trained run to the champions ...");
+                    return adopt;
+                }
             }
             Err(e) => self.error = Some(format!("the plan could not be finished: {e}")),
         }
@@ -541,6 +580,7 @@ impl App {
             Action::Lock if self.tab == Tab::Deliveries => self.toggle_lock(),
             Action::MoveOrder if self.tab == Tab::Deliveries => self.ask_move(),
             Action::Reoptimise if self.tab == Tab::Deliveries => return self.reoptimise(),
+            Action::ToggleRun => return self.toggle_run(),
             Action::Export if self.tab == Tab::Deliveries => self.ask_delivery_export(),
             Action::Filter if matches!(self.tab, Tab::Forecasts | Tab::Restock | Tab::Deliveries) => {
                 self.prompt = Some((Prompt::Filter, self.filter.clone()));

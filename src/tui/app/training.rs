@@ -66,11 +66,17 @@ impl App {
             "training {} epochs in {} mode",
             self.train_config.epochs, self.train_config.mode
         );
+        // The last horizon is held out: the run is judged on it beside the
+        // champions, then refit up to the last day (engine::protocol).
+        let train_end = l
+            .dataset
+            .date_range()
+            .map(|(_, last)| last - chrono::Days::new(self.train_config.horizon as u64));
         vec![Effect::Engine(EngineCommand::Train(Box::new(
             crate::engine::events::TrainJob {
                 dataset: l.dataset.clone(),
                 sources: l.sources.clone(),
-                train_end: None,
+                train_end,
                 model_dir,
                 config: self.train_config.clone(),
                 out,
@@ -78,6 +84,84 @@ impl App {
                 resume: false,
             },
         )))]
+    }
+
+    /// Ask the engine to join the active run (when on) to the champions,
+    /// refitting it first with `refit`.
+    pub(super) fn adopt(&mut self, refit: bool) -> Vec<Effect> {
+        let Some(a) = self.active_run.clone().filter(|a| a.on) else {
+            return Vec::new();
+        };
+        let Some(l) = &self.loaded else { return Vec::new() };
+        if l.provisional {
+            return Vec::new();
+        }
+        vec![Effect::Engine(EngineCommand::Adopt {
+            run: a.run,
+            data: l.dataset.clone(),
+            base: std::sync::Arc::new(l.base.clone()),
+            refit,
+        })]
+    }
+
+    /// `R`: plans with the active run among the champions, or from the
+    /// baselines alone. The choice is saved in the workspace.
+    pub(super) fn toggle_run(&mut self) -> Vec<Effect> {
+        let Some(mut a) = self.active_run.clone() else {
+            self.status = "no trained run yet: train one on the Training tab (t)".into();
+            return Vec::new();
+        };
+        a.on = !a.on;
+        if let Err(e) = self.workspace.save_active_run(&a) {
+            self.error = Some(format!("the choice was not saved: {e:#}"));
+            return Vec::new();
+        }
+        self.active_run = Some(a.clone());
+        let before = self.plan.clone();
+        let joined = match self.loaded.as_mut() {
+            Some(l) => {
+                l.model_on = a.on;
+                l.model_base.is_some()
+            }
+            None => false,
+        };
+        self.recompute();
+        if !a.on {
+            self.status = format!(
+                "baselines only: the run {} is off ({})",
+                run_name(&a.run),
+                self.plan_change(before.as_ref())
+            );
+            return Vec::new();
+        }
+        if joined {
+            self.status = format!(
+                "the run {} is on: {}",
+                run_name(&a.run),
+                self.plan_change(before.as_ref())
+            );
+            return Vec::new();
+        }
+        self.status = format!(
+            "the run {} is on: judging it beside the champions ...",
+            run_name(&a.run)
+        );
+        self.adopt(false)
+    }
+
+    /// How the plan changed from `before`: units and cost.
+    fn plan_change(&self, before: Option<&crate::plan::RestockPlan>) -> String {
+        let (Some(b), Some(p)) = (before, &self.plan) else {
+            return String::new();
+        };
+        let units = |p: &crate::plan::RestockPlan| p.lines.iter().map(|l| u64::from(l.order_qty)).sum::<u64>();
+        let (cb, cp) = (b.total_cost(), p.total_cost());
+        format!(
+            "plan cost {cb:.0} -> {cp:.0} ({:+.1} %), units {} -> {}",
+            if cb > 0.0 { 100.0 * (cp - cb) / cb } else { 0.0 },
+            units(b),
+            units(p)
+        )
     }
 
     pub(super) fn pause_resume(&mut self) -> Vec<Effect> {
@@ -165,12 +249,71 @@ impl App {
                     && s.best_epoch > 0
                 {
                     let last = l.dataset.date_range().map(|(_, e)| e);
-                    return vec![Effect::Engine(EngineCommand::Predict {
+                    let mut effects = vec![Effect::Engine(EngineCommand::Predict {
                         run: Some(s.dir.clone()),
                         data: l.dataset.clone(),
                         origin: last,
                     })];
+                    // The finished run becomes the active one: judged, refit
+                    // and joined to the champions on the engine thread.
+                    let active = crate::workspace::ActiveRun {
+                        run: s.dir.clone(),
+                        on: true,
+                    };
+                    if let Err(e) = self.workspace.save_active_run(&active) {
+                        self.error = Some(format!("the run could not be made active: {e:#}"));
+                    }
+                    self.active_run = Some(active);
+                    if let Some(l) = self.loaded.as_mut() {
+                        l.model_base = None;
+                        l.model_on = true;
+                    }
+                    effects.extend(self.adopt(true));
+                    self.status = format!(
+                        "training {:?}; judging the run on its held-out days and refitting it up to the last day",
+                        s.stop
+                    );
+                    return effects;
                 }
+            }
+            EngineEvent::RefitStarted { run, until, epochs } => {
+                *t = TrainingView {
+                    running: true,
+                    started: Some(chrono::Local::now().format("%H:%M:%S").to_string()),
+                    run_dir: Some(run.join(crate::engine::protocol::REFIT_DIR)),
+                    device: t.device.clone(),
+                    outcome: Some(format!(
+                        "refit of {} on all data up to {until}: same settings, {epochs} epochs",
+                        run_name(&run)
+                    )),
+                    ..TrainingView::default()
+                };
+                self.status = format!("refitting the run up to {until} ({epochs} epochs)");
+            }
+            EngineEvent::Adopted { run, base } => {
+                t.running = false;
+                t.paused = false;
+                if self.active_run.as_ref().is_none_or(|a| a.run != run || !a.on) {
+                    return Vec::new();
+                }
+                let before = self.plan.clone();
+                let Some(l) = self.loaded.as_mut() else {
+                    return Vec::new();
+                };
+                let note = base.model.as_ref().map(|m| {
+                    format!(
+                        "the model is champion on {} of {} series (judged {}..{}; {})",
+                        m.wins(),
+                        m.chosen.len(),
+                        m.held_out.0,
+                        m.held_out.1,
+                        m.future_from
+                    )
+                });
+                l.model_base = Some(*base);
+                l.model_on = true;
+                self.recompute();
+                self.status = format!("{}; {}", note.unwrap_or_default(), self.plan_change(before.as_ref()));
             }
             EngineEvent::Failed { message } => {
                 t.running = false;
@@ -193,4 +336,10 @@ impl App {
         }
         Vec::new()
     }
+}
+
+/// A run's folder name, for the status line.
+fn run_name(run: &std::path::Path) -> String {
+    run.file_name()
+        .map_or_else(|| run.display().to_string(), |n| n.to_string_lossy().into_owned())
 }

@@ -37,6 +37,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 qty.to_string(),
                 format!("{:.0}", f64::from(qty) * l.unit_cost),
                 l.stockout_without.map_or("-".into(), |d| d.format("%m-%d").to_string()),
+                fit(&l.method, 9),
             ];
             if wide {
                 cells.push(fit(&l.title, 28));
@@ -52,8 +53,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Constraint::Length(6),
         Constraint::Length(8),
         Constraint::Length(6),
+        Constraint::Length(9),
     ];
-    let mut header = vec!["state", "SKU", "WH", "qty", "cost", "out"];
+    let mut header = vec!["state", "SKU", "WH", "qty", "cost", "out", "by"];
     if wide {
         widths.push(Constraint::Length(28));
         header.push("product");
@@ -66,8 +68,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     } else {
         format!(", {} what-ifs", app.scenario.overrides.len())
     };
+    let by_model = plan
+        .lines
+        .iter()
+        .filter(|l| l.method == crate::engine::run::METHOD)
+        .count();
+    let model = if by_model > 0 {
+        format!(", {by_model} by the model")
+    } else {
+        String::new()
+    };
     let title = format!(
-        " {}plan of {}: {} lines shown, sorted by {sort}{what_if}{} ",
+        " {}plan of {}: {} lines shown{model}, sorted by {sort}{what_if}{} ",
         if app.provisional() { "provisional " } else { "" },
         plan.plan_date,
         view.len(),

@@ -1,0 +1,81 @@
+//! A restock plan in a few lines of text, as `skuplan plan restock` prints it.
+
+use super::restock::{Abc, RestockLine, RestockPlan};
+
+/// A short text summary: lines, units and cost in total, by warehouse and
+/// by supplier.
+pub fn summary(plan: &RestockPlan) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let ordering: Vec<&RestockLine> = plan.ordering().collect();
+    let _ = writeln!(
+        out,
+        "restock plan for {}: {} of {} lines order, {} units, cost {:.2}",
+        plan.plan_date,
+        ordering.len(),
+        plan.lines.len(),
+        ordering.iter().map(|l| u64::from(l.order_qty)).sum::<u64>(),
+        plan.total_cost()
+    );
+    let mut by_wh: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    let mut by_sup: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    for l in &ordering {
+        let w = by_wh.entry(&l.warehouse).or_default();
+        w.0 += 1;
+        w.1 += l.line_cost;
+        let s = by_sup.entry(l.supplier.as_deref().unwrap_or("(none)")).or_default();
+        s.0 += 1;
+        s.1 += l.line_cost;
+    }
+    let s = &plan.settings;
+    let _ = writeln!(
+        out,
+        "  service targets A/B/C {:.0}/{:.0}/{:.0} %, stocked to the {:.1}/{:.1}/{:.1} % quantiles{}",
+        100.0 * s.service.a,
+        100.0 * s.service.b,
+        100.0 * s.service.c,
+        100.0 * s.level(Abc::A),
+        100.0 * s.level(Abc::B),
+        100.0 * s.level(Abc::C),
+        if s.levels.is_some() {
+            " (fitted on a replay of the same weeks last year)"
+        } else {
+            ""
+        }
+    );
+    for (title, map) in [("warehouse", &by_wh), ("supplier", &by_sup)] {
+        let _ = writeln!(out, "  by {title}:");
+        for (k, (n, c)) in map.iter() {
+            let _ = writeln!(out, "    {k:<30} {n:>5} lines {c:>12.2}");
+        }
+    }
+    let unknown_stock = plan.lines.iter().filter(|l| !l.stock_known).count();
+    if unknown_stock > 0 {
+        let _ = writeln!(
+            out,
+            "  note: {unknown_stock} lines have no inventory row; their stock is taken as zero"
+        );
+    }
+    let no_cost = ordering.iter().filter(|l| l.unit_cost <= 0.0).count();
+    if no_cost > 0 {
+        let _ = writeln!(
+            out,
+            "  note: {no_cost} ordering lines have no unit cost, so costs and budgets leave them out"
+        );
+    }
+    let mut by_method: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in &plan.lines {
+        *by_method
+            .entry(if l.method.is_empty() { "(unknown)" } else { &l.method })
+            .or_default() += 1;
+    }
+    let methods: Vec<String> = by_method.iter().map(|(m, n)| format!("{m} {n}")).collect();
+    let _ = writeln!(out, "  lines forecast by: {}", methods.join(", "));
+    let short = plan.lines.iter().filter(|l| l.stockout_with.is_some()).count();
+    let _ = writeln!(
+        out,
+        "  {short} lines run short before their next review even with the order (the order arrives too late)"
+    );
+    out
+}

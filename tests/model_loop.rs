@@ -1,0 +1,279 @@
+//! The model in the loop: a run is judged only after its train end, joins
+//! the champions on equal terms, and feeds the restock lines it wins; a run
+//! trained on other data is refused.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use proptest::prelude::*;
+use skuplan::domain::{Dataset, DemandSeries, InventoryRecord, Product, SeriesForecast};
+use skuplan::forecast::QuantileForecast;
+use skuplan::forecast::backtest::{BacktestSpec, run};
+use skuplan::plan::RestockSettings;
+use skuplan::plan::base::{ModelForecasts, PlanBase};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn product(sku: &str, lead: u32) -> Product {
+    Product {
+        sku: sku.into(),
+        title: format!("{sku} title"),
+        category: None,
+        brand: None,
+        unit_cost: Some(2.0),
+        price: Some(4.0),
+        pack_size: 1,
+        moq: 0,
+        lead_time_days: lead,
+        supplier: Some("Acme".into()),
+        synthesized: false,
+    }
+}
+
+/// `n` series of `days` days ending on 2025-06-30: a weekly pattern with
+/// a level per series and a little noise.
+fn data(n: usize, days: usize) -> Dataset {
+    let end = day(2025, 6, 30);
+    let start = end - Days::new(days as u64 - 1);
+    let mut demand = Vec::new();
+    let mut products = Vec::new();
+    let mut inventory = Vec::new();
+    for i in 0..n {
+        let sku = format!("S{i:02}");
+        let level = 5.0 + i as f64;
+        let values = (0..days)
+            .map(|d| level * (1.0 + 0.3 * ((d % 7) as f64 - 3.0) / 3.0) + ((d * 7 + i * 13) % 5) as f64)
+            .collect();
+        demand.push(DemandSeries {
+            sku: sku.clone(),
+            warehouse: "W".into(),
+            start,
+            values,
+            promo: None,
+        });
+        products.push(product(&sku, 7));
+        inventory.push(InventoryRecord {
+            sku: sku.clone(),
+            warehouse: "W".into(),
+            on_hand: 10.0,
+            on_order: 0.0,
+            due_date: None,
+        });
+    }
+    Dataset {
+        products,
+        demand,
+        inventory,
+        ..Dataset::default()
+    }
+}
+
+/// The baselines' champions without the slow half of planning.
+fn light_base(ds: &Dataset) -> PlanBase {
+    let methods = skuplan::forecast::all_baselines();
+    let spec = BacktestSpec {
+        horizon: 28,
+        windows: 2,
+        step: 28,
+        ..BacktestSpec::default()
+    };
+    let bt = run(ds, &methods, &spec).unwrap();
+    let champions = bt.champions();
+    PlanBase {
+        forecasts: Vec::new(),
+        settings: RestockSettings::default(),
+        backtest: bt,
+        champions,
+        calibration: Default::default(),
+        model: None,
+    }
+}
+
+/// A model that knows what happens after `origin` (its held-out forecast
+/// is the actual demand, padded to `horizon`) and forecasts `future` a day
+/// from the last day.
+fn oracle(ds: &Dataset, origin: NaiveDate, horizon: usize, future: f64) -> ModelForecasts {
+    let (_, last) = ds.date_range().unwrap();
+    let held_out = ds
+        .demand
+        .iter()
+        .map(|s| {
+            let from = (origin - s.start).num_days() as usize + 1;
+            let mut v: Vec<f64> = s.values[from.min(s.values.len())..]
+                .iter()
+                .take(horizon)
+                .copied()
+                .collect();
+            v.resize(horizon, 0.0);
+            Some(QuantileForecast {
+                p10: v.clone(),
+                p50: v.clone(),
+                p90: v,
+            })
+        })
+        .collect();
+    let future = ds
+        .demand
+        .iter()
+        .map(|s| {
+            Some(SeriesForecast {
+                sku: s.sku.clone(),
+                warehouse: s.warehouse.clone(),
+                start: last + Days::new(1),
+                p10: vec![future - 1.0; 28],
+                p50: vec![future; 28],
+                p90: vec![future + 1.0; 28],
+                model: "finetuned".into(),
+            })
+        })
+        .collect();
+    ModelForecasts {
+        name: "finetuned".into(),
+        run: "oracle".into(),
+        held_out_origin: origin,
+        held_out,
+        future,
+        future_from: "test".into(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Days up to the train end are poisoned (a million units): a model
+    /// that knows the future exactly scores zero error only if no such day
+    /// is ever scored, and it is scored on exactly the days after its train
+    /// end that the data has, up to its horizon.
+    #[test]
+    fn a_run_is_never_scored_on_or_before_its_train_end(back in 1u64..70, horizon in 1usize..36) {
+        let clean = data(6, 300);
+        let (_, last) = clean.date_range().unwrap();
+        let origin = last - Days::new(back);
+        let base = light_base(&clean);
+        let model = oracle(&clean, origin, horizon, 3.0);
+        let mut poisoned = clean.clone();
+        for s in &mut poisoned.demand {
+            let upto = (origin - s.start).num_days() as usize;
+            for v in &mut s.values[..=upto] {
+                *v = 1e6;
+            }
+        }
+        let with = base.with_model(&poisoned, &model).unwrap();
+        let m = with.model.as_ref().unwrap();
+        let expected = (back as usize).min(horizon);
+        prop_assert_eq!(m.held_out, (origin + Days::new(1), (origin + Days::new(horizon as u64)).min(last)));
+        for score in &m.scores {
+            let (run, champion) = score.as_ref().unwrap();
+            prop_assert_eq!(run.points, expected);
+            prop_assert_eq!(champion.points, expected);
+            prop_assert!(run.abs_err < 1e-9, "the run was scored on a poisoned day: {}", run.abs_err);
+        }
+        // In the backtest table the run fills at most the window whose
+        // origin is its train end, with the same days.
+        let col = with.backtest.methods.len() - 1;
+        for (i, cells) in with.backtest.cells.iter().enumerate() {
+            for (w, cell) in cells[col].iter().enumerate() {
+                if let Some(c) = cell {
+                    prop_assert_eq!(with.backtest.origins[w], origin, "series {}", i);
+                    prop_assert!(c.abs_err < 1e-9);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_run_with_no_day_after_its_train_end_is_refused() {
+    let ds = data(3, 200);
+    let (_, last) = ds.date_range().unwrap();
+    let err = light_base(&ds)
+        .with_model(&ds, &oracle(&ds, last, 28, 3.0))
+        .unwrap_err();
+    assert!(err.contains("no day after its train end"), "{err}");
+}
+
+#[test]
+fn where_the_run_is_champion_its_quantiles_make_the_line_and_the_export_says_so() {
+    let ds = data(8, 500);
+    let (_, last) = ds.date_range().unwrap();
+    let base = PlanBase::compute(&ds, &RestockSettings::default()).unwrap();
+    let with = base
+        .with_model(&ds, &oracle(&ds, last - Days::new(28), 28, 4.0))
+        .unwrap();
+    let m = with.model.as_ref().unwrap();
+    assert_eq!(m.wins(), 8, "a model that knew the held-out days wins everywhere");
+    assert!(m.better_overall);
+    let plan = with.plan(&ds, None);
+    let baselines = base.plan(&ds, None);
+    for l in &plan.lines {
+        assert_eq!(l.method, "finetuned");
+        // Lead time 7 + review 7 days of the run's p50 (4 a day).
+        assert!((l.protection_demand - 56.0).abs() < 1e-9, "{}", l.protection_demand);
+    }
+    for l in &baselines.lines {
+        assert_ne!(l.method, "finetuned");
+        assert!(!l.method.is_empty());
+    }
+    // The champions table names the run where it won.
+    let model_index = with.backtest.methods.iter().position(|n| n == "finetuned").unwrap();
+    assert!(with.champions.final_choice.iter().all(|c| *c == Some(model_index)));
+    let rows = skuplan::plan::export::restock_rows(&plan, &HashMap::new(), true);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.method == "finetuned"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.csv");
+    skuplan::plan::export::write_csv(&path, &rows).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "method").unwrap();
+    for line in text.lines().skip(1) {
+        assert_eq!(line.split(',').nth(col), Some("finetuned"), "{line}");
+    }
+    // The baselines' base is left as it was.
+    assert!(base.model.is_none());
+    assert_eq!(base.plan(&ds, None), baselines);
+}
+
+#[test]
+fn a_run_that_loses_on_the_held_out_days_is_champion_nowhere() {
+    let ds = data(6, 400);
+    let (_, last) = ds.date_range().unwrap();
+    let mut model = oracle(&ds, last - Days::new(28), 28, 4.0);
+    for f in model.held_out.iter_mut().flatten() {
+        for v in f.p10.iter_mut().chain(f.p50.iter_mut()).chain(f.p90.iter_mut()) {
+            *v += 50.0;
+        }
+    }
+    let base = light_base(&ds);
+    let with = base.with_model(&ds, &model).unwrap();
+    let m = with.model.as_ref().unwrap();
+    assert_eq!(m.wins(), 0);
+    assert!(!m.better_overall);
+}
+
+#[test]
+fn the_fingerprint_ignores_series_that_begin_after_the_train_end() {
+    let ds = data(4, 300);
+    let (_, last) = ds.date_range().unwrap();
+    let end = last - Days::new(40);
+    let mut later = ds.clone();
+    later.demand.push(DemandSeries {
+        sku: "NEW".into(),
+        warehouse: "W".into(),
+        start: last - Days::new(10),
+        values: vec![1.0; 11],
+        promo: None,
+    });
+    let fp = skuplan::engine::train::fingerprint(&ds, end);
+    assert_eq!(skuplan::engine::train::fingerprint(&later, end), fp);
+    assert_eq!(skuplan::engine::train::fingerprint(&later.up_to(end), end), fp);
+    let mut other = ds.clone();
+    other.demand[1].values[5] += 1.0;
+    assert_ne!(skuplan::engine::train::fingerprint(&other, end), fp);
+    // A change after the train end is not the run's business.
+    let mut after = ds.clone();
+    after.demand[1].values[299] += 1.0;
+    assert_eq!(skuplan::engine::train::fingerprint(&after, end), fp);
+}
