@@ -65,6 +65,16 @@ fn train_forecast_evaluate_on_the_sample_data() {
     assert!(meta["sources"]["paths"][0].as_str().unwrap().ends_with("sample-data"));
     // ... and it is refit on all the data with its best epoch count.
     assert_eq!(meta["refit"]["train_end"], "2026-11-27");
+    assert_eq!(
+        meta["refit"]["judged_on"],
+        serde_json::json!(["2026-11-21", "2026-11-27"])
+    );
+    assert!(
+        meta["refit"]["protocol"]
+            .as_str()
+            .unwrap()
+            .contains("refit on all data")
+    );
     let refit: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(run.join("refit").join("run.json")).unwrap()).unwrap();
     assert_eq!(refit["train_end"], "2026-11-27");

@@ -144,6 +144,11 @@ pub fn refit(
         epochs: refit_meta.epochs_done,
         fingerprint: refit_meta.fingerprint,
         seconds: summary.train_seconds,
+        judged_on: Some((
+            meta.train_end + chrono::Days::new(1),
+            (meta.train_end + chrono::Days::new(meta.horizon as u64)).min(until),
+        )),
+        protocol: PROTOCOL.to_string(),
     });
     run::write_meta(dir, &meta)?;
     Ok(RunSummary { dir: target, ..summary })

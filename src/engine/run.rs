@@ -248,6 +248,13 @@ pub struct RefitInfo {
     pub epochs: usize,
     pub fingerprint: String,
     pub seconds: f64,
+    /// The days after the run's train end that judge it, up to the
+    /// refit's end (first, last).
+    #[serde(default)]
+    pub judged_on: Option<(NaiveDate, NaiveDate)>,
+    /// The protocol in words (`engine::protocol::PROTOCOL`).
+    #[serde(default)]
+    pub protocol: String,
 }
 
 /// A run loaded for forecasting: the model with its best weights.
