@@ -118,7 +118,7 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (
             "forecast",
             if l.method == crate::engine::run::METHOD {
-                "by the fine-tuned model (its refit's p10/p50/p90; safety stock from its errors on held-out days)"
+                "by the fine-tuned model (its p10/p50/p90 from the last day; safety stock from its errors on held-out days)"
                     .to_string()
             } else if l.method.is_empty() {
                 "method not recorded (a plan saved by an older skuplan)".to_string()
@@ -185,6 +185,8 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Some(p) => format!("training {:.0}%", 100.0 * p.step as f64 / p.steps_total.max(1) as f64),
             None => "training: starting".into(),
         }
+    } else if app.joining {
+        "judging the run".into()
     } else {
         "engine idle".into()
     };

@@ -181,6 +181,9 @@ pub struct App {
     /// The training run plans use beside the baselines, and whether it is
     /// on (`R` switches it; kept in the workspace).
     pub active_run: Option<crate::workspace::ActiveRun>,
+    /// The engine is judging the active run and joining it to the
+    /// champions (after a refit, or on its own).
+    pub joining: bool,
 }
 
 /// What the runner must do after an update (the engine lives outside).
@@ -248,6 +251,7 @@ impl App {
             generation: 0,
             table_rows: None,
             active_run: None,
+            joining: false,
         }
         .with_active_run()
     }

@@ -96,6 +96,7 @@ impl App {
         if l.provisional {
             return Vec::new();
         }
+        self.joining = true;
         vec![Effect::Engine(EngineCommand::Adopt {
             run: a.run,
             data: l.dataset.clone(),
@@ -156,11 +157,12 @@ impl App {
         };
         let units = |p: &crate::plan::RestockPlan| p.lines.iter().map(|l| u64::from(l.order_qty)).sum::<u64>();
         let (cb, cp) = (b.total_cost(), p.total_cost());
+        let (ub, up) = (units(b), units(p));
+        let pct = |a: f64, b: f64| if a > 0.0 { 100.0 * (b - a) / a } else { 0.0 };
         format!(
-            "plan cost {cb:.0} -> {cp:.0} ({:+.1} %), units {} -> {}",
-            if cb > 0.0 { 100.0 * (cp - cb) / cb } else { 0.0 },
-            units(b),
-            units(p)
+            "plan cost {:+.1} %, units {:+.1} % (cost {cb:.0} -> {cp:.0}, units {ub} -> {up})",
+            pct(cb, cp),
+            pct(ub as f64, up as f64)
         )
     }
 
@@ -293,6 +295,7 @@ impl App {
             EngineEvent::Adopted { run, base } => {
                 t.running = false;
                 t.paused = false;
+                self.joining = false;
                 if self.active_run.as_ref().is_none_or(|a| a.run != run || !a.on) {
                     return Vec::new();
                 }
@@ -300,22 +303,24 @@ impl App {
                 let Some(l) = self.loaded.as_mut() else {
                     return Vec::new();
                 };
-                let note = base.model.as_ref().map(|m| {
-                    format!(
-                        "the model is champion on {} of {} series (judged {}..{}; {})",
+                let (wins, series, judged) = base.model.as_ref().map_or((0, 0, String::new()), |m| {
+                    (
                         m.wins(),
                         m.chosen.len(),
-                        m.held_out.0,
-                        m.held_out.1,
-                        m.future_from
+                        format!("judged {}..{}; {}", m.held_out.0, m.held_out.1, m.future_from),
                     )
                 });
                 l.model_base = Some(*base);
                 l.model_on = true;
                 self.recompute();
-                self.status = format!("{}; {}", note.unwrap_or_default(), self.plan_change(before.as_ref()));
+                // What matters first, for an 80-column status line.
+                self.status = format!(
+                    "the model is champion on {wins} of {series} series; {}; {judged}",
+                    self.plan_change(before.as_ref())
+                );
             }
             EngineEvent::Failed { message } => {
+                self.joining = false;
                 t.running = false;
                 t.paused = false;
                 self.error = Some(format!("engine: {message}"));
