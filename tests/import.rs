@@ -111,6 +111,10 @@ fn online_retail_transactions_import_with_aliases_alone() {
     // Products come from the descriptions; a SKU without one keeps its code.
     assert_eq!(ds.product("71053").unwrap().title, "WHITE METAL LANTERN");
     assert_eq!(ds.product("22139").unwrap().title, "22139");
+    // ... and their price is the median unit price of their sold lines.
+    assert_eq!(ds.product("85123A").unwrap().price, Some(2.55));
+    // 71053 sold at 3.39 and at 4.25: the median of the two.
+    assert!((ds.product("71053").unwrap().price.unwrap() - 3.82).abs() < 1e-9);
     let s = imported.report.summary.as_ref().unwrap();
     assert_eq!(s.returns.cancellation_lines, 2);
 }

@@ -42,6 +42,8 @@ pub(super) struct Acc {
     demand_files: Vec<String>,
     /// Transaction descriptions by SKU (the first seen).
     descriptions: HashMap<String, String>,
+    /// Median unit price of each SKU's sold transaction lines.
+    prices: HashMap<String, f64>,
     /// Warehouses named by demand rows: id -> (file, first row).
     demand_warehouses: BTreeMap<String, (String, Option<usize>)>,
     pub(super) products: Vec<Product>,
@@ -172,11 +174,9 @@ impl Acc {
             );
         }
         for sku in missing {
-            products.push(Product::made_from_sales(
-                sku,
-                self.descriptions.get(sku).map(String::as_str),
-                defaults,
-            ));
+            let mut p = Product::made_from_sales(sku, self.descriptions.get(sku).map(String::as_str), defaults);
+            p.price = self.prices.get(sku).copied();
+            products.push(p);
         }
         products.sort_by(|a, b| a.sku.cmp(&b.sku));
 
@@ -307,6 +307,9 @@ pub(super) fn read_demand(
         );
         if let Some(d) = c(Field::Description) {
             exprs.push(d.str().strip_chars(lit(NULL)).alias("description"));
+        }
+        if let Some(p) = c(Field::Price) {
+            exprs.push(number(p).alias("price"));
         }
     }
     // DataFrame clones share their column buffers: this copies no data.
@@ -446,6 +449,31 @@ pub(super) fn read_demand(
             for (s, d) in skus.iter().zip(ds.iter()) {
                 if let (Some(s), Some(d)) = (s, d) {
                     acc.descriptions.entry(s.to_string()).or_insert_with(|| d.to_string());
+                }
+            }
+        }
+        if t.col(Field::Price).is_some() {
+            // A SKU's selling price, for products the data does not list:
+            // the median unit price of its sold lines.
+            let prices = good
+                .clone()
+                .filter(
+                    cancelled
+                        .clone()
+                        .not()
+                        .and(col("qty").gt(lit(0.0)))
+                        .and(col("price").gt(lit(0.0))),
+                )
+                .group_by([col("sku")])
+                .agg([col("price").median().alias("price")])
+                .collect()?;
+            let skus = prices.column("sku")?.str()?;
+            let ps = prices.column("price")?.f64()?;
+            for (s, p) in skus.iter().zip(ps.iter()) {
+                if let (Some(s), Some(p)) = (s, p)
+                    && p.is_finite()
+                {
+                    acc.prices.entry(s.to_string()).or_insert(p);
                 }
             }
         }

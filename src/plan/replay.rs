@@ -31,8 +31,8 @@ pub struct Outcome {
     pub served: f64,
     /// Sum of end-of-day stock, and the days counted.
     pub stock_days: f64,
-    /// Sum of end-of-day stock at the product's unit cost (0 where the
-    /// cost is unknown).
+    /// Sum of end-of-day stock at the product's unit cost (at its price
+    /// where the cost is unknown, 0 where both are).
     pub value_days: f64,
     pub days: usize,
     pub stockout_days: usize,
@@ -264,7 +264,12 @@ pub(crate) fn prepare_with(
                 lead,
                 pack: p.map_or(1, |p| p.pack_size.max(1)),
                 moq: p.map_or(0, |p| p.moq),
-                unit_cost: p.and_then(|p| p.unit_cost).filter(|c| c.is_finite()).unwrap_or(0.0),
+                // At cost; at the selling price where the data has no cost (a
+                // transactions file gives prices only).
+                unit_cost: p
+                    .and_then(|p| p.unit_cost.or(p.price))
+                    .filter(|c| c.is_finite())
+                    .unwrap_or(0.0),
                 from,
                 to,
                 reviews,
@@ -321,9 +326,15 @@ pub(crate) fn replay_with(
                 out.external_reviews += usize::from(r.external);
                 let rules = if r.external { external } else { s };
                 // As on plan lines: an external method's quantiles carry
-                // its spread, lumpy lines included.
-                let spread = if r.external { None } else { r.intermittency };
-                let (_, level) = protection_quantile(&DailyForecast::new(fc), 0, protect, sl, p.class, rules, spread);
+                // its spread, lumpy lines included, and its own calibration
+                // stocks to the class's target (the fitted levels correct
+                // the baselines' errors, not its).
+                let (spread, q) = if r.external {
+                    (None, external.target(p.class))
+                } else {
+                    (r.intermittency, sl)
+                };
+                let (_, level) = protection_quantile(&DailyForecast::new(fc), 0, protect, q, p.class, rules, spread);
                 // Start the replay in steady state: stock at S.
                 let stock = *on_hand.get_or_insert(level);
                 let position = stock + pipeline.iter().map(|o| o.1).sum::<f64>();

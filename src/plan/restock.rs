@@ -624,15 +624,15 @@ fn line_for(
     let pack = product.map_or(1, |p| p.pack_size.max(1));
     let moq = product.map_or(0, |p| p.moq);
     let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
-    let sl = settings.level(abc);
     let daily = DailyForecast::new(f);
     let disp = intermittency(history);
     let protect = (lead + review) as usize;
     // A method with its own calibration (the fine-tuned model) stocks from
-    // its quantiles, lumpy lines included.
-    let (calibration, spread) = match &settings.external {
-        Some((name, cal)) if *name == f.model => (cal, None),
-        _ => (&settings.calibration, disp),
+    // its quantiles, lumpy lines included, to the class's target: the
+    // fitted levels correct the baselines' errors, its calibration its own.
+    let (calibration, spread, sl) = match &settings.external {
+        Some((name, cal)) if *name == f.model => (cal, None, settings.target(abc)),
+        _ => (&settings.calibration, disp, settings.level(abc)),
     };
     let (mean, s) = protection_quantile_with(&daily, 0, protect, sl, abc, settings, calibration, spread);
     let (_, rop) = protection_quantile_with(

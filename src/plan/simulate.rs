@@ -292,7 +292,8 @@ fn footer(sim: &Simulation, spec: &SimulationSpec) -> String {
          next and the last, partial one, once the first order could arrive; a period without demand\n  \
          counts neither way); out share: the rest, periods with demand that lost some;\n  \
          fill: units served from stock / units demanded;\n  \
-         avg units, avg value: end-of-day stock per series per day, in units and at unit cost (0 where unknown)\n"
+         avg units, avg value: end-of-day stock per series per day, in units and at unit cost\n  \
+         (at the selling price where no cost is known, 0 where neither is)\n"
     )
 }
 
