@@ -248,6 +248,15 @@ fn train_forecast_evaluate_on_the_sample_data() {
         .assert()
         .success()
         .stdout(predicate::str::contains("run run: champion of"));
+    // The plan without the run beside the plan with it.
+    skuplan(home.path())
+        .args(["scenario", "compare", "--model", "--data"])
+        .arg(sample())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("baselines"))
+        .stdout(predicate::str::contains("with model"))
+        .stdout(predicate::str::contains("order cost"));
     skuplan(home.path())
         .args(["plan", "restock", "--no-run", "--data"])
         .arg(sample())
