@@ -277,3 +277,31 @@ fn the_fingerprint_ignores_series_that_begin_after_the_train_end() {
     after.demand[1].values[299] += 1.0;
     assert_eq!(skuplan::engine::train::fingerprint(&after, end), fp);
 }
+
+#[test]
+fn the_runs_lumpy_lines_are_stocked_from_its_mean_as_the_baselines_lumpy_lines_are() {
+    let mut ds = data(6, 500);
+    for s in &mut ds.demand {
+        for (d, v) in s.values.iter_mut().enumerate() {
+            *v = if d % 5 == 0 { 10.0 } else { 0.0 };
+        }
+    }
+    let (_, last) = ds.date_range().unwrap();
+    let mut model = oracle(&ds, last - Days::new(28), 28, 0.0);
+    for f in model.future.iter_mut().flatten() {
+        f.p10 = vec![0.0; 28];
+        f.p50 = vec![0.0; 28];
+        f.p90 = vec![5.0; 28];
+    }
+    let with = light_base(&ds).with_model(&ds, &model).unwrap();
+    assert_eq!(with.model.as_ref().unwrap().wins(), 6);
+    let plan = with.plan(&ds, None);
+    for l in &plan.lines {
+        assert_eq!(l.method, "finetuned");
+        assert!(l.intermittent);
+        // Swanson's mean, 0.3 * 0 + 0.4 * 0 + 0.3 * 5 a day, over lead
+        // time 7 + review 7 days; the median (0) would stock nothing.
+        assert!((l.protection_demand - 21.0).abs() < 1e-9, "{}", l.protection_demand);
+        assert!(l.order_up_to > l.protection_demand);
+    }
+}

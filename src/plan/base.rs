@@ -419,6 +419,11 @@ fn model_errors(ds: &Dataset, settings: &RestockSettings, m: &ModelForecasts) ->
             continue;
         }
         let from = end as usize + 1;
+        // Lumpy lines are stocked from a negative binomial, not from this
+        // calibration (as the baselines' calibration leaves them out).
+        if super::restock::intermittency_of(&s.values[..from.min(s.values.len())]).is_some() {
+            continue;
+        }
         let available = s.values.len().saturating_sub(from).min(f.horizon());
         let lead = leads.get(s.sku.as_str()).copied().unwrap_or(7);
         let days = ((lead + settings.review_days.max(1)) as usize).min(available);

@@ -13,7 +13,7 @@ use crate::domain::{Dataset, DemandSeries, Product, SeriesForecast};
 use crate::forecast::baselines::{Forecaster, QuantileForecast};
 use crate::plan::restock::{
     Abc, Calibration, DailyForecast, RestockSettings, ServiceTargets, intermittency_of, protection_quantile,
-    round_order,
+    round_order, with_mean_as_median,
 };
 
 /// What one series (or a class of them) went through.
@@ -324,17 +324,22 @@ pub(crate) fn replay_with(
             out.reviews += 1;
             if let Some(fc) = &r.forecast {
                 out.external_reviews += usize::from(r.external);
-                let rules = if r.external { external } else { s };
-                // As on plan lines: an external method's quantiles carry
-                // its spread, lumpy lines included, and its own calibration
-                // stocks to the class's target (the fitted levels correct
-                // the baselines' errors, not its).
-                let (spread, q) = if r.external {
-                    (None, external.target(p.class))
-                } else {
-                    (r.intermittency, sl)
+                // As on plan lines: an external method's regular lines stock
+                // from its quantiles and its own calibration to the class's
+                // target (the fitted levels correct the baselines' errors,
+                // not its); its lumpy lines as the baselines' are, from its
+                // mean.
+                let lumpy;
+                let (fc, rules, q) = match (r.external, r.intermittency) {
+                    (true, None) => (fc, external, external.target(p.class)),
+                    (true, Some(_)) => {
+                        lumpy = with_mean_as_median(fc);
+                        (&lumpy, s, sl)
+                    }
+                    (false, _) => (fc, s, sl),
                 };
-                let (_, level) = protection_quantile(&DailyForecast::new(fc), 0, protect, q, p.class, rules, spread);
+                let (_, level) =
+                    protection_quantile(&DailyForecast::new(fc), 0, protect, q, p.class, rules, r.intermittency);
                 // Start the replay in steady state: stock at S.
                 let stock = *on_hand.get_or_insert(level);
                 let position = stock + pipeline.iter().map(|o| o.1).sum::<f64>();

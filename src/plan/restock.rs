@@ -461,6 +461,20 @@ pub fn nb_quantile(mean: f64, var: f64, p: f64) -> f64 {
     k
 }
 
+/// A quantile forecast whose middle is its mean, by Swanson's rule
+/// (0.3 p10 + 0.4 p50 + 0.3 p90): lumpy demand's median is often 0 while
+/// its mean is not, and the negative binomial wants the mean.
+pub fn with_mean_as_median(f: &SeriesForecast) -> SeriesForecast {
+    let p50 = f
+        .p10
+        .iter()
+        .zip(&f.p50)
+        .zip(&f.p90)
+        .map(|((a, b), c)| (0.3 * a + 0.4 * b + 0.3 * c).max(*b))
+        .collect();
+    SeriesForecast { p50, ..f.clone() }
+}
+
 /// Daily quantiles from a forecast, extended past its horizon with the
 /// average of its last week.
 pub struct DailyForecast<'a> {
@@ -624,14 +638,25 @@ fn line_for(
     let pack = product.map_or(1, |p| p.pack_size.max(1));
     let moq = product.map_or(0, |p| p.moq);
     let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
-    let daily = DailyForecast::new(f);
     let disp = intermittency(history);
     let protect = (lead + review) as usize;
-    // A method with its own calibration (the fine-tuned model) stocks from
-    // its quantiles, lumpy lines included, to the class's target: the
-    // fitted levels correct the baselines' errors, its calibration its own.
-    let (calibration, spread, sl) = match &settings.external {
-        Some((name, cal)) if *name == f.model => (cal, None, settings.target(abc)),
+    // A method with its own calibration (the fine-tuned model) stocks its
+    // regular lines from its quantiles to the class's target: the fitted
+    // levels correct the baselines' errors, its calibration its own. Its
+    // lumpy lines are stocked as the baselines' are (negative binomial
+    // with the history's dispersion, at the fitted level), from its mean.
+    let external = settings.external.as_ref().filter(|(name, _)| *name == f.model);
+    let lumpy;
+    let f = match (external, disp) {
+        (Some(_), Some(_)) => {
+            lumpy = with_mean_as_median(f);
+            &lumpy
+        }
+        _ => f,
+    };
+    let daily = DailyForecast::new(f);
+    let (calibration, spread, sl) = match external {
+        Some((_, cal)) if disp.is_none() => (cal, None, settings.target(abc)),
         _ => (&settings.calibration, disp, settings.level(abc)),
     };
     let (mean, s) = protection_quantile_with(&daily, 0, protect, sl, abc, settings, calibration, spread);
