@@ -108,6 +108,7 @@ pub fn refit(
     let mut cfg = meta.train.clone();
     cfg.epochs = meta.best_epoch;
     cfg.patience = cfg.epochs + 1;
+    remove_abandoned(dir);
     let fresh = dir.join(format!("{REFIT_DIR}.new-{}", std::process::id()));
     if fresh.exists() {
         std::fs::remove_dir_all(&fresh).with_context(|| format!("removing {}", fresh.display()))?;
@@ -213,4 +214,24 @@ pub fn run_label(run: &LoadedRun) -> String {
     run.dir
         .file_name()
         .map_or_else(|| run.dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Remove the folders of refits whose process was killed (`refit.new-PID`
+/// with no such process). Only where the process table can be read
+/// (Linux); elsewhere they stay, and are ignored.
+fn remove_abandoned(dir: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(&format!("{REFIT_DIR}.new-")) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            tracing::info!(folder = %e.path().display(), "removing an abandoned refit");
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
