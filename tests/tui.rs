@@ -761,6 +761,8 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     });
     assert!(app.training.running);
     assert!(app.training.outcome.as_deref().unwrap().contains("refit"));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.lines().next().unwrap().contains("refit: starting"), "{s}");
     // The engine joined it.
     let l = app.loaded.as_ref().unwrap();
     let with = l.base.with_model(&l.dataset, &oracle(&l.dataset, 50.0)).unwrap();

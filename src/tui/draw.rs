@@ -180,10 +180,11 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(format!(" {} {} ", i + 1, t.title()), style));
     }
     let engine = if app.training.running {
+        let what = if app.training.refit { "refit" } else { "training" };
         match app.training.last {
             Some(p) if app.training.paused => format!("paused at step {}", p.step),
-            Some(p) => format!("training {:.0}%", 100.0 * p.step as f64 / p.steps_total.max(1) as f64),
-            None => "training: starting".into(),
+            Some(p) => format!("{what} {:.0}%", 100.0 * p.step as f64 / p.steps_total.max(1) as f64),
+            None => format!("{what}: starting"),
         }
     } else if app.joining {
         "judging the run".into()

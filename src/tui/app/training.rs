@@ -22,6 +22,8 @@ pub struct TrainingView {
     pub best: Option<String>,
     pub outcome: Option<String>,
     pub run_dir: Option<PathBuf>,
+    /// What runs is a refit (the tab bar says so).
+    pub refit: bool,
 }
 
 /// Most points a chart keeps (older ones are thinned by half).
@@ -284,6 +286,7 @@ impl App {
                     started: Some(chrono::Local::now().format("%H:%M:%S").to_string()),
                     run_dir: Some(run.join(crate::engine::protocol::REFIT_DIR)),
                     device: t.device.clone(),
+                    refit: true,
                     outcome: Some(format!(
                         "refit of {} on all data up to {until}: same settings, {epochs} epochs",
                         run_name(&run)
