@@ -8,7 +8,6 @@ use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
 use skuplan::domain::{Dataset, DemandSeries, InventoryRecord, Product, SeriesForecast};
 use skuplan::forecast::QuantileForecast;
-use skuplan::forecast::backtest::{BacktestSpec, run};
 use skuplan::plan::RestockSettings;
 use skuplan::plan::base::{ModelForecasts, PlanBase};
 
@@ -72,23 +71,7 @@ fn data(n: usize, days: usize) -> Dataset {
 
 /// The baselines' champions without the slow half of planning.
 fn light_base(ds: &Dataset) -> PlanBase {
-    let methods = skuplan::forecast::all_baselines();
-    let spec = BacktestSpec {
-        horizon: 28,
-        windows: 2,
-        step: 28,
-        ..BacktestSpec::default()
-    };
-    let bt = run(ds, &methods, &spec).unwrap();
-    let champions = bt.champions();
-    PlanBase {
-        forecasts: Vec::new(),
-        settings: RestockSettings::default(),
-        backtest: bt,
-        champions,
-        calibration: Default::default(),
-        model: None,
-    }
+    PlanBase::champions_only(ds, &RestockSettings::default()).unwrap()
 }
 
 /// A model that knows what happens after `origin` (its held-out forecast

@@ -394,46 +394,25 @@ fn review_origins_cover_every_replayed_review() {
     assert_eq!(t.external_reviews, 30);
     // Forecasts shorter than the protection interval (7 + 7 days) are
     // extended as plan lines extend them; under a week they are not used.
-    let week = ExternalForecasts {
+    // The same flat forecast of `days` days from every origin, for the 3 series.
+    let flat = |days: usize| ExternalForecasts {
         by_origin: origins
             .iter()
             .map(|d| {
-                (
-                    *d,
-                    vec![
-                        Some(QuantileForecast {
-                            p10: vec![1.0; 7],
-                            p50: vec![2.0; 7],
-                            p90: vec![3.0; 7]
-                        });
-                        3
-                    ],
-                )
+                let f = QuantileForecast {
+                    p10: vec![1.0; days],
+                    p50: vec![2.0; days],
+                    p90: vec![3.0; days],
+                };
+                (*d, vec![Some(f); 3])
             })
             .collect(),
         ..ext.clone()
     };
+    let week = flat(7);
     let t = simulate(&ds, MethodChoice::ChampionsWith(&ma, &week), &spec).total;
     assert_eq!(t.external_reviews, 30);
-    let short = ExternalForecasts {
-        by_origin: origins
-            .iter()
-            .map(|d| {
-                (
-                    *d,
-                    vec![
-                        Some(QuantileForecast {
-                            p10: vec![1.0; 6],
-                            p50: vec![2.0; 6],
-                            p90: vec![3.0; 6]
-                        });
-                        3
-                    ],
-                )
-            })
-            .collect(),
-        ..ext
-    };
+    let short = flat(6);
     let t = simulate(&ds, MethodChoice::ChampionsWith(&ma, &short), &spec).total;
     assert_eq!(t.external_reviews, 0);
 }

@@ -221,6 +221,12 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
 
 /// Train with a progress bar on stderr.
 pub(crate) fn train_job(job: &TrainJob) -> Result<crate::engine::events::RunSummary> {
+    with_bar(|control| run::train_run(job, control))
+}
+
+/// Run a training (or a refit) with its progress bar on stderr, cleared
+/// when it ends.
+fn with_bar<T>(work: impl FnOnce(&mut BarControl) -> Result<T>) -> Result<T> {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {elapsed_precise} eta {eta}  {msg}")
@@ -230,9 +236,9 @@ pub(crate) fn train_job(job: &TrainJob) -> Result<crate::engine::events::RunSumm
         bar: bar.clone(),
         best: String::new(),
     };
-    let summary = run::train_run(job, &mut control);
+    let out = work(&mut control);
     bar.finish_and_clear();
-    summary
+    out
 }
 
 /// Refit with a progress bar, and say where it went.
@@ -242,18 +248,7 @@ pub(crate) fn run_refit(
     until: Option<chrono::NaiveDate>,
     device: crate::engine::DeviceChoice,
 ) -> Result<ExitCode> {
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {elapsed_precise} eta {eta}  {msg}")
-            .map_err(|e| anyhow!("{e}"))?,
-    );
-    let mut control = BarControl {
-        bar: bar.clone(),
-        best: String::new(),
-    };
-    let summary = crate::engine::protocol::refit(dir, data, until, device, &mut control);
-    bar.finish_and_clear();
-    let summary = summary?;
+    let summary = with_bar(|control| crate::engine::protocol::refit(dir, data, until, device, control))?;
     emit(&format!(
         "refit saved in {} ({} epochs, {:.1} s)\n",
         summary.dir.display(),

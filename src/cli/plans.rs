@@ -56,7 +56,7 @@ pub fn chosen_run(ws: &Workspace, run: Option<&std::path::Path>, no_run: bool) -
 pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan, with: &RestockPlan) -> String {
     let (a, b) = m.totals();
     let (ma, mb) = (a.metrics(), b.metrics());
-    let units = |p: &RestockPlan| p.lines.iter().map(|l| u64::from(l.order_qty)).sum::<u64>();
+    let c = crate::plan::scenario::compare(without, with);
     format!(
         "run {}: champion of {} of {} series, judged {}..{} (run WAPE {:.3}, wQL {:.3}; baseline champions \
          {:.3}, {:.3});\n  its forecasts: {}\n  plan with the run: {:.2} cost, {} units; baselines only: {:.2}, {} \
@@ -71,12 +71,12 @@ pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan,
         mb.wape,
         mb.wql,
         m.future_from,
-        with.total_cost(),
-        units(with),
-        without.total_cost(),
-        units(without),
-        if without.total_cost() > 0.0 {
-            100.0 * (with.total_cost() - without.total_cost()) / without.total_cost()
+        c.scenario_cost,
+        c.scenario_qty,
+        c.base_cost,
+        c.base_qty,
+        if c.base_cost > 0.0 {
+            100.0 * (c.scenario_cost - c.base_cost) / c.base_cost
         } else {
             0.0
         }
@@ -316,24 +316,7 @@ fn replay_model(
     }
     // Champions as a plan made on the replay's eve would choose them.
     let before = ds.up_to(eve);
-    let settings = spec.settings.clone();
-    let bspec = crate::forecast::BacktestSpec {
-        horizon: 28,
-        windows: 2,
-        step: 28,
-        ..crate::forecast::BacktestSpec::default()
-    };
-    let methods = crate::forecast::all_baselines();
-    let bt = crate::forecast::backtest::run(&before, &methods, &bspec).map_err(anyhow::Error::msg)?;
-    let champions = bt.champions();
-    let base = PlanBase {
-        forecasts: Vec::new(),
-        settings: settings.clone(),
-        backtest: bt,
-        champions,
-        calibration: Default::default(),
-        model: None,
-    };
+    let base = PlanBase::champions_only(&before, &spec.settings).map_err(anyhow::Error::msg)?;
     let model = protocol::model_forecasts(run, &before, None)?;
     let with = base
         .with_model(&before, &model)

@@ -41,6 +41,19 @@ impl Default for BacktestSpec {
     }
 }
 
+impl BacktestSpec {
+    /// The backtest plans choose their champions by: two 28-day windows
+    /// ending on the data's last day.
+    pub fn plan() -> Self {
+        BacktestSpec {
+            horizon: 28,
+            windows: 2,
+            step: 28,
+            ..BacktestSpec::default()
+        }
+    }
+}
+
 /// How a series sells, for tables per class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

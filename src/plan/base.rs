@@ -161,14 +161,8 @@ impl PlanBase {
     pub fn compute(ds: &Dataset, settings: &RestockSettings) -> Result<PlanBase, String> {
         use crate::forecast::backtest::{BacktestSpec, champion_forecasts, run};
         let methods = crate::forecast::all_baselines();
-        let spec = BacktestSpec {
-            horizon: 28,
-            windows: 2,
-            step: 28,
-            ..BacktestSpec::default()
-        };
         let clock = std::time::Instant::now();
-        let bt = run(ds, &methods, &spec)?;
+        let bt = run(ds, &methods, &BacktestSpec::plan())?;
         let champions = bt.champions();
         let t_backtest = clock.elapsed();
         let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
@@ -224,6 +218,23 @@ impl PlanBase {
             settings,
             backtest: bt,
             champions,
+            model: None,
+        })
+    }
+
+    /// The baselines' champions alone: the plan's backtest, without the
+    /// forecasts, the calibration or the fitted levels. Enough to judge a
+    /// run beside them ([`PlanBase::with_model`]).
+    pub fn champions_only(ds: &Dataset, settings: &RestockSettings) -> Result<PlanBase, String> {
+        use crate::forecast::backtest::{BacktestSpec, run};
+        let bt = run(ds, &crate::forecast::all_baselines(), &BacktestSpec::plan())?;
+        let champions = bt.champions();
+        Ok(PlanBase {
+            forecasts: Vec::new(),
+            settings: settings.clone(),
+            backtest: bt,
+            champions,
+            calibration: Calibration::default(),
             model: None,
         })
     }

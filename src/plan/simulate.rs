@@ -66,11 +66,8 @@ pub enum MethodChoice<'a> {
 fn champions<'m>(ds: &Dataset, methods: &'m [Box<dyn Forecaster>], days: usize) -> Vec<&'m dyn Forecaster> {
     let last = ds.date_range().map(|r| r.1);
     let bspec = crate::forecast::BacktestSpec {
-        horizon: 28,
-        windows: 2,
-        step: 28,
         origin: last.map(|l| l - chrono::Days::new(days as u64 + 28)),
-        ..crate::forecast::BacktestSpec::default()
+        ..crate::forecast::BacktestSpec::plan()
     };
     let chosen = crate::forecast::backtest::run(ds, methods, &bspec)
         .map(|bt| bt.champions().final_choice)

@@ -98,7 +98,6 @@ pub fn load_with_cache(
         report_text,
         base,
         model_base: None,
-        model_on: false,
         provisional,
         cache_key: key,
     })

@@ -104,24 +104,9 @@ pub fn plan_bench(lines: usize) -> Result<()> {
     // champion forecasts the run's held-out days again, the champions are
     // chosen again and the plan recomputed. Goal: under 5 s at 10,000.
     let clock = std::time::Instant::now();
-    let methods = crate::forecast::all_baselines();
-    let spec = crate::forecast::BacktestSpec {
-        horizon: 28,
-        windows: 2,
-        step: 28,
-        ..crate::forecast::BacktestSpec::default()
-    };
-    let bt = crate::forecast::backtest::run(&ds, &methods, &spec).map_err(anyhow::Error::msg)?;
-    let champions = bt.champions();
+    let mut base = crate::plan::base::PlanBase::champions_only(&ds, &settings).map_err(anyhow::Error::msg)?;
+    base.forecasts = forecasts.clone();
     let backtest = clock.elapsed();
-    let base = crate::plan::base::PlanBase {
-        forecasts: forecasts.clone(),
-        settings: settings.clone(),
-        backtest: bt,
-        champions,
-        calibration: Default::default(),
-        model: None,
-    };
     let (_, last) = ds.date_range().context("no history")?;
     let model = crate::plan::base::ModelForecasts {
         name: "finetuned".into(),

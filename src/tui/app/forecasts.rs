@@ -27,13 +27,13 @@ pub struct ForecastRow {
 
 /// The Forecasts table from the base and the what-ifs (a row is marked
 /// when a what-if touches its SKU).
-pub(super) fn forecast_rows(l: &Loaded, scenario: &Scenario) -> Vec<ForecastRow> {
+pub(super) fn forecast_rows(l: &Loaded, run_on: bool, scenario: &Scenario) -> Vec<ForecastRow> {
     let overridden: HashSet<&str> = scenario
         .overrides
         .iter()
         .flat_map(|o| o.skus.iter().map(String::as_str))
         .collect();
-    let base = l.active();
+    let base = l.active(run_on);
     let bt = &base.backtest;
     let fc: HashMap<(&str, &str), &SeriesForecast> = base
         .forecasts

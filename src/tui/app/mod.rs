@@ -107,16 +107,15 @@ pub struct Loaded {
     pub cache_key: Option<String>,
     /// `base` with the active run among the champions, once joined.
     pub model_base: Option<PlanBase>,
-    /// Plans use `model_base` (the active run is on).
-    pub model_on: bool,
 }
 
 impl Loaded {
-    /// The base plans and tables use: with the run when it is on and has
-    /// joined, else the baselines'.
-    pub fn active(&self) -> &PlanBase {
+    /// The base plans and tables use: with the run when `run_on` (the
+    /// active run is on, see [`App::run_on`]) and it has joined, else the
+    /// baselines'.
+    pub fn active(&self, run_on: bool) -> &PlanBase {
         match &self.model_base {
-            Some(m) if self.model_on => m,
+            Some(m) if run_on => m,
             _ => &self.base,
         }
     }
@@ -273,9 +272,6 @@ impl App {
             self.scenario = s;
         }
         self.loaded = Some(loaded);
-        if let Some(l) = self.loaded.as_mut() {
-            l.model_on = self.active_run.as_ref().is_some_and(|a| a.on);
-        }
         if let Err(e) = self.workspace.save_sources(&self.loaded_sources()) {
             self.error = Some(format!("could not remember the data: {e:#}"));
         }
@@ -349,6 +345,11 @@ impl App {
         }
         self.move_by(lines);
         true
+    }
+
+    /// Whether plans use the active run (when it has joined).
+    pub fn run_on(&self) -> bool {
+        self.active_run.as_ref().is_some_and(|a| a.on)
     }
 
     /// Whether the plan shown is the provisional one.

@@ -16,8 +16,8 @@ impl App {
     pub fn recompute(&mut self) {
         let Some(l) = &self.loaded else { return };
         let scenario = (!self.scenario.overrides.is_empty()).then_some(&self.scenario);
-        self.plan = Some(l.active().plan(&l.dataset, scenario));
-        self.forecast_rows = super::forecasts::forecast_rows(l, &self.scenario);
+        self.plan = Some(l.active(self.run_on()).plan(&l.dataset, scenario));
+        self.forecast_rows = super::forecasts::forecast_rows(l, self.run_on(), &self.scenario);
         self.refresh_totals();
     }
 
@@ -216,7 +216,7 @@ impl App {
             self.status = "no what-ifs: the plan is the base plan".into();
             return;
         }
-        let base = l.active().plan(&l.dataset, None);
+        let base = l.active(self.run_on()).plan(&l.dataset, None);
         let c = crate::plan::scenario::compare(&base, plan);
         self.status = format!(
             "what-if vs base: {} lines change; units {} -> {}; cost {:.0} -> {:.0}; short lines {} -> {}",

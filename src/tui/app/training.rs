@@ -121,13 +121,7 @@ impl App {
         }
         self.active_run = Some(a.clone());
         let before = self.plan.clone();
-        let joined = match self.loaded.as_mut() {
-            Some(l) => {
-                l.model_on = a.on;
-                l.model_base.is_some()
-            }
-            None => false,
-        };
+        let joined = self.loaded.as_ref().is_some_and(|l| l.model_base.is_some());
         self.recompute();
         if !a.on {
             self.status = format!(
@@ -157,9 +151,8 @@ impl App {
         let (Some(b), Some(p)) = (before, &self.plan) else {
             return String::new();
         };
-        let units = |p: &crate::plan::RestockPlan| p.lines.iter().map(|l| u64::from(l.order_qty)).sum::<u64>();
-        let (cb, cp) = (b.total_cost(), p.total_cost());
-        let (ub, up) = (units(b), units(p));
+        let c = crate::plan::scenario::compare(b, p);
+        let (cb, cp, ub, up) = (c.base_cost, c.scenario_cost, c.base_qty, c.scenario_qty);
         let pct = |a: f64, b: f64| if a > 0.0 { 100.0 * (b - a) / a } else { 0.0 };
         format!(
             "plan cost {:+.1} %, units {:+.1} % (cost {cb:.0} -> {cp:.0}, units {ub} -> {up})",
@@ -270,7 +263,6 @@ impl App {
                     self.active_run = Some(active);
                     if let Some(l) = self.loaded.as_mut() {
                         l.model_base = None;
-                        l.model_on = true;
                     }
                     effects.extend(self.adopt(true));
                     self.status = format!(
@@ -314,7 +306,6 @@ impl App {
                     )
                 });
                 l.model_base = Some(*base);
-                l.model_on = true;
                 self.recompute();
                 // What matters first, for an 80-column status line.
                 self.status = format!(

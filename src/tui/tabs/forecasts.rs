@@ -90,7 +90,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         .map(|(k, v)| (k as f64 - hist_days as f64 + 1.0, *v))
         .collect();
     let fc = l
-        .active()
+        .active(app.run_on())
         .forecasts
         .iter()
         .find(|f| f.sku == r.sku && f.warehouse == r.warehouse);
@@ -171,7 +171,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         );
     f.render_widget(c, chart_area);
     // The methods' errors on this series (MASE over the backtest windows).
-    let bt = &l.active().backtest;
+    let bt = &l.active(app.run_on()).backtest;
     let mut parts: Vec<String> = bt
         .methods
         .iter()
