@@ -25,6 +25,12 @@ pub struct DataSources {
     pub map: ColumnMap,
     #[serde(default)]
     pub date_format: Option<String>,
+    /// `--period` as imported (detected from the dates when `None`).
+    #[serde(default)]
+    pub period: Option<crate::domain::PeriodKind>,
+    /// `--strict` as imported.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 impl DataSources {
@@ -38,6 +44,20 @@ impl DataSources {
                 .collect(),
             map: opts.map.clone(),
             date_format: opts.date_format.clone(),
+            period: opts.period,
+            strict: opts.strict,
+        }
+    }
+
+    /// The options to read these sources with: their own mapping, date
+    /// format, period and strictness over `base`'s.
+    pub fn import_options(&self, base: &crate::data::ImportOptions) -> crate::data::ImportOptions {
+        crate::data::ImportOptions {
+            map: base.map.merged_with(&self.map),
+            date_format: self.date_format.clone().or_else(|| base.date_format.clone()),
+            period: self.period.or(base.period),
+            strict: self.strict || base.strict,
+            ..base.clone()
         }
     }
 }
@@ -293,6 +313,8 @@ mod tests {
             paths: vec![PathBuf::from("/data/sales.csv")],
             map: "sku=item".parse().unwrap(),
             date_format: None,
+            period: Some(crate::domain::PeriodKind::Week),
+            strict: true,
         };
         ws.save_sources(&s).unwrap();
         assert_eq!(ws.load_sources().unwrap(), Some(s));

@@ -492,6 +492,7 @@ fn feature_layout_matches_the_head() {
         start,
         values: values.clone(),
         promo: None,
+        period: Default::default(),
     };
     let pooled = Pooled::build(std::slice::from_ref(&series), series.end());
     for horizon in [1usize, 7, 28, 35] {

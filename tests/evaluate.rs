@@ -26,6 +26,7 @@ fn dataset(series: Vec<Vec<f64>>) -> Dataset {
                 start: day(2024, 1, 1),
                 values,
                 promo: None,
+                period: Default::default(),
             })
             .collect(),
         ..Dataset::default()

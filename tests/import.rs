@@ -163,9 +163,6 @@ fn bad_sales_files_name_row_and_column() {
         ],
     );
 
-    let m = bad("sales.csv", "date,sku,warehouse,quantity\n2024-01-01,A,W,-4\n");
-    assert_has(&m, &["row 2, column 'quantity', value '-4'", "0 or more"]);
-
     let m = bad("sales.csv", "date,sku,warehouse,quantity\n2024-01-01,A,W,inf\n");
     assert_has(&m, &["row 2, column 'quantity'", "finite"]);
 
@@ -495,7 +492,9 @@ mod properties {
             let dir = tempfile::tempdir().unwrap();
             let p = dir.path().join("sales.csv");
             fs::write(&p, csv).unwrap();
-            let imported = import(&[p]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            // Random days are too irregular to call daily on their own.
+            let daily = ImportOptions { period: Some(skuplan::domain::PeriodKind::Day), ..ImportOptions::default() };
+            let imported = import_paths(&[p], &daily).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let last = rows.keys().map(|k| k.2).max().unwrap();
             let mut expected: BTreeMap<(String, String, u16), f64> = BTreeMap::new();
             for ((s, w, d), q) in &rows {

@@ -51,6 +51,7 @@ fn data(n: usize, days: usize) -> Dataset {
             start,
             values,
             promo: None,
+            period: Default::default(),
         });
         products.push(product(&sku, 7));
         inventory.push(InventoryRecord {
@@ -109,6 +110,7 @@ fn oracle(ds: &Dataset, origin: NaiveDate, horizon: usize, future: f64) -> Model
                 p50: vec![future; 28],
                 p90: vec![future + 1.0; 28],
                 model: "finetuned".into(),
+                period: Default::default(),
             })
         })
         .collect();
@@ -248,6 +250,7 @@ fn the_fingerprint_ignores_series_that_begin_after_the_train_end() {
         start: last - Days::new(10),
         values: vec![1.0; 11],
         promo: None,
+        period: Default::default(),
     });
     let fp = skuplan::engine::train::fingerprint(&ds, end);
     assert_eq!(skuplan::engine::train::fingerprint(&later, end), fp);

@@ -37,6 +37,7 @@ fn forecast(sku: &str, p50: f64, sd: f64, days: usize) -> SeriesForecast {
         p50: vec![p50; days],
         p90: vec![p50 + w; days],
         model: "test".into(),
+        period: Default::default(),
     }
 }
 
@@ -47,6 +48,7 @@ fn history(sku: &str, daily: f64) -> DemandSeries {
         start: day(2024, 1, 1),
         values: vec![daily; 366],
         promo: None,
+        period: Default::default(),
     }
 }
 

@@ -17,6 +17,7 @@ fn series(values: Vec<f64>) -> Dataset {
             start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
             values,
             promo: None,
+            period: Default::default(),
         }],
         ..Dataset::default()
     }
@@ -105,6 +106,7 @@ fn fitted_levels_take_back_the_over_service_of_lumpy_lines() {
             start,
             values,
             promo: None,
+            period: Default::default(),
         });
     }
     let m = baselines::baseline("ma28").unwrap();
@@ -254,6 +256,7 @@ fn lumpy(n: usize, len: usize, seed: u64) -> Dataset {
             start,
             values,
             promo: None,
+            period: Default::default(),
         });
     }
     ds

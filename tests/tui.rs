@@ -707,6 +707,7 @@ fn oracle(ds: &skuplan::domain::Dataset, future: f64) -> skuplan::plan::base::Mo
                     p50: vec![future; 28],
                     p90: vec![future * 1.2; 28],
                     model: "finetuned".into(),
+                    period: Default::default(),
                 })
             })
             .collect(),

@@ -488,6 +488,15 @@ pub struct MapArgs {
     /// Date format (chrono syntax) when the dates are ambiguous, e.g. %d/%m/%Y
     #[arg(long, value_name = "FORMAT")]
     pub date_format: Option<String>,
+    /// Count demand per day, week or month. By default the period is found
+    /// from the sales dates (transaction lines count in days); a longer
+    /// period sums the rows into Monday-to-Sunday weeks or calendar months.
+    #[arg(long, value_name = "day|week|month")]
+    pub period: Option<crate::domain::PeriodKind>,
+    /// Reject sales rows with a negative quantity (by default they are read
+    /// as returns: counted apart from demand, with a warning).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -275,13 +275,11 @@ pub fn forecast(args: ForecastArgs, config: &Config) -> Result<ExitCode> {
         },
         None => loaded.meta.sources.clone(),
     };
-    let opts = ImportOptions {
-        map: sources.map.clone(),
-        date_format: sources.date_format.clone(),
+    let opts = sources.import_options(&ImportOptions {
         product_defaults: config.products.clone(),
         default_warehouse: config.import.default_warehouse.clone(),
         ..ImportOptions::default()
-    };
+    });
     let data = match import_paths(&sources.paths, &opts) {
         Ok(i) => i.dataset,
         Err(failed) => {

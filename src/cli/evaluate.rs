@@ -213,11 +213,12 @@ fn protocol_table(
                 Some(crate::domain::SeriesForecast {
                     sku: s.sku.clone(),
                     warehouse: s.warehouse.clone(),
-                    start: cut + chrono::Days::new(1),
+                    start: s.period.step(s.period.floor(cut), 1),
                     p10: f.p10,
                     p50: f.p50,
                     p90: f.p90,
                     model: m.name().to_string(),
+                    period: s.period,
                 })
             })
             .collect();

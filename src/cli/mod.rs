@@ -97,11 +97,11 @@ pub(crate) fn import_setup(
     config: &Config,
     ws: &Workspace,
 ) -> Result<(Vec<PathBuf>, ImportOptions)> {
-    let (sources, saved_map, saved_date_format) = if given.is_empty() {
+    let (sources, saved_map, saved_date_format, saved_period, saved_strict) = if given.is_empty() {
         let d = default_sources(ws)?;
-        (d.paths, d.map, d.date_format)
+        (d.paths, d.map, d.date_format, d.period, d.strict)
     } else {
-        (given.to_vec(), Default::default(), None)
+        (given.to_vec(), Default::default(), None, None, false)
     };
     let mut map = config.import.map.merged_with(&saved_map);
     if let Some(m) = &map_args.map {
@@ -116,6 +116,8 @@ pub(crate) fn import_setup(
             .or_else(|| config.import.date_format.clone()),
         product_defaults: config.products.clone(),
         default_warehouse: config.import.default_warehouse.clone(),
+        period: map_args.period.or(saved_period),
+        strict: map_args.strict || saved_strict,
         ..ImportOptions::default()
     };
     Ok((sources, opts))

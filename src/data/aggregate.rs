@@ -1,23 +1,29 @@
-//! Sales and transaction lines summed to daily demand per SKU and warehouse
-//! (parsed and checked with polars expressions), and the accumulator every
-//! file adds to, finished into a [`Dataset`] once all files are read.
+//! Sales and transaction lines summed to demand per period (day, week or
+//! month), SKU and warehouse (parsed and checked with polars expressions),
+//! and the accumulator every file adds to, finished into a [`Dataset`] once
+//! all files are read.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use chrono::Datelike;
 use polars::prelude::*;
 
-use crate::data::detect::{FAR_DAYS, days_to_date, detect_date_format, example_date, sample_values, usual_date_range};
+use crate::data::detect::{
+    FAR_DAYS, PeriodChoice, choose_period, days_to_date, detect_date_format, example_date, sample_values,
+    usual_date_range,
+};
 use crate::data::mapping::{Field, FileKind};
 use crate::data::problems::Problems;
 use crate::data::read::Table;
 use crate::domain::{
-    Dataset, DeliveryOrder, DemandSeries, InventoryRecord, Product, ProductDefaults, ReturnsSummary, Vehicle, Warehouse,
+    Dataset, DeliveryOrder, DemandSeries, InventoryRecord, Period, PeriodKind, Product, ProductDefaults,
+    ReturnsSummary, Vehicle, Warehouse,
 };
 
-/// One day's row of a demand series, before series are built.
+/// One period's row of a demand series, before series are built.
 #[derive(Debug, Clone, Copy)]
 struct DayRow {
-    /// Days since 1970-01-01.
+    /// The period's stamp, in days since 1970-01-01.
     day: i32,
     qty: f64,
     promo: bool,
@@ -31,7 +37,8 @@ struct SeriesAcc {
     /// Rows in no particular order.
     days: Vec<DayRow>,
     has_promo: bool,
-    /// Transaction lines add up; two sales rows for one day are an error.
+    /// Transaction lines, and sales summed into longer periods, add up; two
+    /// sales rows for one period are an error.
     sums_duplicates: bool,
 }
 
@@ -54,6 +61,8 @@ pub(super) struct Acc {
     pub(super) orders: Vec<(DeliveryOrder, String, usize)>,
     pub(super) fleet: Vec<(Vehicle, String, usize)>,
     returns: ReturnsSummary,
+    /// The period of the demand files, and the first file that set it.
+    period: Option<(Period, String)>,
     pub(super) saw_warehouse_file: bool,
     pub(super) saw_product_file: bool,
 }
@@ -93,9 +102,20 @@ impl Acc {
             }
         }
 
-        // Demand series: gap-free from each series' first day to the last
-        // day of all the data; missing days are zero demand.
+        // Demand series: gap-free from each series' first period to the last
+        // period of all the data; missing periods are zero demand.
+        let period = self.period.as_ref().map_or(Period::Day, |p| p.0);
         let last_day = self.series.values().flat_map(|s| s.days.iter().map(|d| d.day)).max();
+        let index = |first: i32, day: i32| -> i64 {
+            match period {
+                Period::Day => i64::from(day - first),
+                Period::Week(_) => i64::from(day - first).div_euclid(7),
+                Period::Month(_) => match (days_to_date(first), days_to_date(day)) {
+                    (Some(a), Some(b)) => period.between(a, b),
+                    _ => 0,
+                },
+            }
+        };
         let mut demand = Vec::with_capacity(self.series.len());
         let mut keys: Vec<(String, String)> = self.series.keys().cloned().collect();
         keys.sort();
@@ -106,7 +126,7 @@ impl Acc {
             let Some(last) = last_day else { break };
             acc.days.sort_by_key(|d| (d.day, d.file, d.row));
             let first = acc.days.first().map_or(last, |d| d.day);
-            let len = (last - first + 1).max(0) as usize;
+            let len = (index(first, last) + 1).max(0) as usize;
             let mut values = vec![0.0; len];
             let mut promo = acc.has_promo.then(|| vec![false; len]);
             let mut prev: Option<DayRow> = None;
@@ -125,15 +145,16 @@ impl Acc {
                         None,
                         format!(
                             "duplicate row: sku {}, warehouse {}, {} is already on {place}; expected one row per \
-                             day, SKU and warehouse",
+                             {}, SKU and warehouse",
                             key.0,
                             key.1,
                             days_to_date(d.day).map(|d| d.to_string()).unwrap_or_default(),
+                            period.name(),
                         ),
                     );
                 }
                 prev = Some(*d);
-                let i = (d.day - first) as usize;
+                let i = index(first, d.day) as usize;
                 values[i] += d.qty;
                 if let Some(pr) = promo.as_mut() {
                     pr[i] |= d.promo;
@@ -146,6 +167,7 @@ impl Acc {
                 start,
                 values,
                 promo,
+                period,
             });
         }
 
@@ -212,20 +234,62 @@ impl Acc {
 
 const ROW: &str = "__row";
 
+/// How demand files are read, from the import options.
+pub(super) struct DemandRules<'a> {
+    pub forced_date_format: Option<&'a str>,
+    pub default_warehouse: &'a str,
+    /// `--period`: what to count demand in; detected from the dates when
+    /// `None`.
+    pub period: Option<PeriodKind>,
+    /// `--strict`: a negative quantity in a sales file is an error instead
+    /// of a return.
+    pub strict: bool,
+}
+
+/// What reading a demand file found, for the report.
+#[derive(Debug, Default)]
+pub(super) struct DemandFile {
+    pub date_format: Option<String>,
+    pub period: Option<PeriodChoice>,
+}
+
+impl Acc {
+    /// The demand files' period, once a demand file was read.
+    pub(super) fn period(&self) -> Option<Period> {
+        self.period.as_ref().map(|p| p.0)
+    }
+}
+
+/// The stamp of the period holding `day` (days since 1970-01-01).
+fn stamp_of(period: Period, day: i32) -> i32 {
+    match period {
+        Period::Day => day,
+        Period::Week(w) => {
+            // 1970-01-01 was a Thursday: weekday 3 counted from Monday.
+            let weekday = (day + 3).rem_euclid(7);
+            day - (weekday - w.num_days_from_monday() as i32).rem_euclid(7)
+        }
+        Period::Month(_) => days_to_date(day)
+            .map(|d| period.floor(d))
+            .map_or(day, |d| d.num_days_from_ce() - 719_163),
+    }
+}
+
 /// Parse, check and aggregate a sales or transactions file with polars.
-/// Returns the date format that was used.
 pub(super) fn read_demand(
     t: &Table,
     kind: FileKind,
-    forced_date_format: Option<&str>,
-    default_warehouse: &str,
+    rules: &DemandRules<'_>,
     problems: &mut Problems,
     acc: &mut Acc,
-) -> PolarsResult<Option<String>> {
+) -> PolarsResult<DemandFile> {
+    let forced_date_format = rules.forced_date_format;
+    let default_warehouse = rules.default_warehouse;
+    let mut found = DemandFile::default();
     let label = t.label.clone();
     let date_col = t.col(Field::Date).unwrap_or_default().to_string();
     let Some(date_ca) = t.text_column(Field::Date) else {
-        return Ok(None);
+        return Ok(found);
     };
     let samples = sample_values(date_ca, 1000);
     if samples.is_empty() {
@@ -236,15 +300,16 @@ pub(super) fn read_demand(
             None,
             "the date column is empty; expected dates",
         );
-        return Ok(None);
+        return Ok(found);
     }
     let (fmt, note) = match detect_date_format(&samples, forced_date_format) {
         Ok(x) => x,
         Err(msg) => {
             problems.error(&label, None, Some(&date_col), None, msg);
-            return Ok(None);
+            return Ok(found);
         }
     };
+    found.date_format = Some(fmt.format.clone());
     if let Some(note) = note {
         problems.warning(&label, None, Some(&date_col), None, note);
     }
@@ -319,6 +384,7 @@ pub(super) fn read_demand(
 
     // Rows that cannot be used, each reported with its row and column.
     let sales = kind == FileKind::Sales;
+    let strict_sales = sales && rules.strict;
     let mut bad = col("date")
         .is_null()
         .or(col("sku").is_null())
@@ -327,7 +393,7 @@ pub(super) fn read_demand(
         .or(col("wh").eq(lit("")))
         .or(col("qty").is_null())
         .or(col("qty").is_finite().not());
-    if sales {
+    if strict_sales {
         bad = bad.or(col("qty").lt(lit(0.0)));
     }
     let bad_rows = parsed.clone().lazy().filter(bad.clone()).collect()?;
@@ -384,25 +450,105 @@ pub(super) fn read_demand(
                         "expected a finite quantity",
                     );
                 }
-                Some(q) if sales && q < 0.0 => problems.error(
+                Some(q) if strict_sales && q < 0.0 => problems.error(
                     &label,
                     row,
                     t.col(Field::Quantity),
                     Some(&q.to_string()),
-                    "expected a quantity of 0 or more; returns belong in a transactions file (negative \
-                     quantities or invoices starting with C)",
+                    "expected a quantity of 0 or more (--strict: a negative quantity is not read as returns)",
                 ),
                 _ => {}
             }
         }
-        return Ok(Some(fmt.format));
+        return Ok(found);
     }
     let parsed = leave_out_far_dates(t, parsed, problems)?;
 
+    // The file's period, from its distinct dates.
+    let distinct: Vec<i32> = {
+        let u = parsed.column("date")?.date()?.physical().unique()?;
+        let mut v: Vec<i32> = u.iter().flatten().collect();
+        v.sort_unstable();
+        v
+    };
+    let choice = match choose_period(&distinct, kind == FileKind::Transactions, rules.period) {
+        Ok(c) => c,
+        Err(msg) => {
+            problems.error(&label, None, Some(&date_col), None, msg);
+            return Ok(found);
+        }
+    };
+    found.period = Some(choice);
+    let period = choice.period;
+    match &acc.period {
+        Some((p, other)) if *p != period => {
+            problems.error(
+                &label,
+                None,
+                Some(&date_col),
+                None,
+                format!(
+                    "this file is {} but {other} is {}; expected every sales and transaction file in one period \
+                     (give --period to sum both into the same one)",
+                    period.describe(),
+                    p.describe()
+                ),
+            );
+            return Ok(found);
+        }
+        Some(_) => {}
+        None => acc.period = Some((period, label.clone())),
+    }
+    if sales && !rules.strict {
+        // Net sales: a negative quantity is returns, kept apart from demand.
+        let neg = parsed
+            .clone()
+            .lazy()
+            .filter(col("qty").lt(lit(0.0)))
+            .group_by([col("sku")])
+            .agg([(lit(0.0) - col("qty")).sum().alias("units"), len().alias("lines")])
+            .collect()?;
+        if neg.height() > 0 {
+            let skus = neg.column("sku")?.str()?;
+            let units = neg.column("units")?.f64()?;
+            let lines = neg.column("lines")?.idx()?;
+            let (mut n_lines, mut n_units) = (0usize, 0.0);
+            for k in 0..neg.height() {
+                let (Some(sku), Some(u), Some(n)) = (skus.get(k), units.get(k), lines.get(k)) else {
+                    continue;
+                };
+                n_lines += n as usize;
+                n_units += u;
+                *acc.returns.by_sku.entry(sku.to_string()).or_insert(0.0) += u;
+            }
+            acc.returns.return_lines += n_lines;
+            acc.returns.returned_units += n_units;
+            problems.warning(
+                &label,
+                None,
+                t.col(Field::Quantity),
+                None,
+                format!(
+                    "{n_lines} row(s) have a negative quantity ({n_units} units in all); they are read as \
+                     returns: counted apart from demand, which is 0 on those rows (give --strict to reject them)"
+                ),
+            );
+        }
+    }
+
     let has_promo = t.col(Field::Promo).is_some();
     let demand_rows = if sales {
-        // One row per day already; duplicates are found when series are built.
+        // One row per period already (unless summed into longer ones);
+        // duplicates are found when series are built.
         parsed
+            .lazy()
+            .with_column(
+                when(col("qty").lt(lit(0.0)))
+                    .then(lit(0.0))
+                    .otherwise(col("qty"))
+                    .alias("qty"),
+            )
+            .collect()?
     } else {
         let good = parsed.lazy();
         // Returns and cancellations are kept apart from demand.
@@ -494,9 +640,11 @@ pub(super) fn read_demand(
     } else {
         None
     };
+    let sums = choice.sums();
+    let mut strays = 0usize;
     // Series are found by borrowed keys: a million rows allocate nothing.
     let mut index: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut found: Vec<(&str, &str, Vec<DayRow>)> = Vec::new();
+    let mut series: Vec<(&str, &str, Vec<DayRow>)> = Vec::new();
     let mut promo_iter = promos.map(|p| p.iter());
     for ((((sku, wh), day), q), row) in skus
         .iter()
@@ -509,31 +657,54 @@ pub(super) fn read_demand(
         let (Some(sku), Some(wh), Some(day), Some(qty), Some(row)) = (sku, wh, day, q, row) else {
             continue;
         };
-        let n = found.len();
+        let stamp = stamp_of(period, day);
+        if stamp != day && !sums {
+            strays += 1;
+            let shown = days_to_date(day).map(|d| d.to_string());
+            problems.error(
+                &label,
+                Some(t.row(row as usize)),
+                t.col(Field::Date),
+                shown.as_deref(),
+                format!(
+                    "expected {}: the file is {}",
+                    match period {
+                        Period::Week(w) => format!("a {}", crate::domain::weekday_name(w)),
+                        Period::Month(crate::domain::MonthStamp::First) => "the first day of a month".into(),
+                        Period::Month(crate::domain::MonthStamp::Last) => "the last day of a month".into(),
+                        Period::Day => "a date".into(),
+                    },
+                    period.describe()
+                ),
+            );
+            continue;
+        }
+        let n = series.len();
         let i = *index.entry((sku, wh)).or_insert(n);
         if i == n {
-            found.push((sku, wh, Vec::new()));
+            series.push((sku, wh, Vec::new()));
         }
-        found[i].2.push(DayRow {
-            day,
+        series[i].2.push(DayRow {
+            day: stamp,
             qty,
             promo,
             file,
             row: t.row(row as usize) as u32,
         });
     }
-    for (sku, wh, days) in found {
+    tracing::debug!(strays, "period stamps checked");
+    for (sku, wh, days) in series {
         if !acc.demand_warehouses.contains_key(wh) {
             let first_row = days.iter().map(|d| d.row as usize).min();
             acc.demand_warehouses.insert(wh.to_string(), (label.clone(), first_row));
         }
         let s = acc.series.entry((sku.to_string(), wh.to_string())).or_default();
         s.has_promo |= has_promo;
-        s.sums_duplicates |= !sales;
+        s.sums_duplicates |= !sales || sums;
         s.days.extend(days);
     }
     tracing::debug!(ms = clock.elapsed().as_millis(), "collected");
-    Ok(Some(fmt.format))
+    Ok(found)
 }
 
 /// Warn about each row whose date is years away from the rest of the file

@@ -2,12 +2,13 @@
 //! against sampled values), parsing one value with it, and times of day.
 //! Which column holds which field is found in `mapping`.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday};
 use polars::prelude::*;
 
 use crate::data::mapping::Field;
 use crate::data::problems::Problems;
 use crate::data::read::Table;
+use crate::domain::{MonthStamp, Period, PeriodKind};
 
 /// Date formats we try, most common first. Ambiguous day/month orders are
 /// resolved by the data when a day above 12 appears.
@@ -288,5 +289,185 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2017, 9, 30).unwrap();
         assert_eq!(days_to_date(date_to_days(d)), Some(d));
         assert_eq!(days_to_date(0), NaiveDate::from_ymd_opt(1970, 1, 1));
+    }
+}
+
+/// How a demand file's dates are read: the period they were found in (or
+/// were told), and the period the rows are counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PeriodChoice {
+    /// The dates' own period; `None` when they fit none (only allowed when
+    /// `--period` says what to sum them into).
+    pub found: Option<Period>,
+    /// What the rows are counted in.
+    pub period: Period,
+}
+
+impl PeriodChoice {
+    /// True when rows are summed into coarser periods than their own (days
+    /// are never summed: two sales rows for one day stay an error).
+    pub fn sums(&self) -> bool {
+        self.period != Period::Day && self.found != Some(self.period)
+    }
+}
+
+/// Share of distinct dates a stamp must hold for a file to count in that
+/// period; the rest are reported row by row (a holiday week stamped a day
+/// early, say).
+const STAMP_SHARE: f64 = 0.9;
+
+/// The period of a file from its distinct dates (day numbers, sorted,
+/// deduplicated): daily; weekly on whichever weekday holds nearly all
+/// dates; monthly on the first or last day. Transaction lines are times of
+/// sale, counted in days unless `forced` says otherwise. An error, with an
+/// example, when the dates fit no period and nothing is forced.
+pub(super) fn choose_period(
+    days: &[i32],
+    transactions: bool,
+    forced: Option<PeriodKind>,
+) -> Result<PeriodChoice, String> {
+    let found = if transactions {
+        Ok(Period::Day)
+    } else {
+        detect_period(days)
+    };
+    let summed = |kind: PeriodKind| match kind {
+        PeriodKind::Day => Period::Day,
+        // Monday-to-Sunday weeks, stamped on their Monday.
+        PeriodKind::Week => Period::Week(Weekday::Mon),
+        PeriodKind::Month => Period::Month(MonthStamp::First),
+    };
+    match (found, forced) {
+        (Ok(p), None) => Ok(PeriodChoice {
+            found: Some(p),
+            period: p,
+        }),
+        (Err(e), None) => Err(e),
+        (Ok(p), Some(kind)) if p.kind() == kind => Ok(PeriodChoice {
+            found: Some(p),
+            period: p,
+        }),
+        (Ok(Period::Month(_)), Some(PeriodKind::Week)) => Err(
+            "the dates are monthly; months cannot be split into weeks (leave out --period or give --period month)"
+                .to_string(),
+        ),
+        (Ok(p), Some(kind)) => Ok(PeriodChoice {
+            found: Some(p),
+            period: summed(kind),
+        }),
+        (Err(_), Some(kind)) => Ok(PeriodChoice {
+            found: None,
+            period: summed(kind),
+        }),
+    }
+}
+
+/// The period distinct dates were stamped in, or an error with an example.
+pub(super) fn detect_period(days: &[i32]) -> Result<Period, String> {
+    let dates: Vec<NaiveDate> = days.iter().filter_map(|d| days_to_date(*d)).collect();
+    if dates.len() < 2 {
+        return Ok(Period::Day);
+    }
+    let gaps: Vec<i64> = dates.windows(2).map(|w| (w[1] - w[0]).num_days()).collect();
+    let ones = gaps.iter().filter(|g| **g == 1).count();
+    if ones * 2 >= gaps.len() {
+        return Ok(Period::Day);
+    }
+    let mut candidates: Vec<Period> = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ]
+    .into_iter()
+    .map(Period::Week)
+    .collect();
+    candidates.push(Period::Month(MonthStamp::First));
+    candidates.push(Period::Month(MonthStamp::Last));
+    let share = |p: Period| dates.iter().filter(|d| p.is_stamp(**d)).count() as f64 / dates.len() as f64;
+    // A date both first and last of nothing, so at most one week and one
+    // month candidate can pass; months win ties (a file of 1sts that all
+    // happen to fall on one weekday is still monthly).
+    let best = candidates
+        .into_iter()
+        .map(|p| (p, share(p)))
+        .filter(|(_, s)| *s >= STAMP_SHARE)
+        .max_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then_with(|| matches!(a.0, Period::Month(_)).cmp(&matches!(b.0, Period::Month(_))))
+        });
+    // Fewer than ten dates leave no room for strays: all must agree. Under
+    // eight, too few to call irregular: read as days, as before periods.
+    let all = |s: f64| s >= 1.0 - 1e-12;
+    match best {
+        Some((p @ Period::Week(_), s)) if all(s) && dates.len() >= 3 => Ok(p),
+        Some((p @ Period::Month(_), s)) if all(s) => Ok(p),
+        Some((p, _)) if dates.len() >= 10 => Ok(p),
+        _ if dates.len() < 8 => Ok(Period::Day),
+        _ => {
+            let (i, gap) = gaps
+                .iter()
+                .enumerate()
+                .find(|(_, g)| **g != 1 && **g != 7)
+                .map_or((0, gaps[0]), |(i, g)| (i, *g));
+            let weekdays: std::collections::BTreeSet<u32> =
+                dates.iter().map(|d| d.weekday().num_days_from_monday()).collect();
+            Err(format!(
+                "the dates fit no period: {} is followed by {} ({gap} days later), and the {} dates fall on {} \
+                 different weekdays; expected one row per day, per week on one weekday, or per month on its \
+                 first or last day (or give --period day|week|month to sum them)",
+                dates[i],
+                dates[i + 1],
+                dates.len(),
+                weekdays.len()
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    fn days(dates: &[NaiveDate]) -> Vec<i32> {
+        dates.iter().map(|d| d.num_days_from_ce() - 719_163).collect()
+    }
+
+    fn from(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn finds_days_weeks_on_any_weekday_and_months() {
+        let start = from(2024, 1, 1);
+        let daily: Vec<NaiveDate> = (0..60).map(|i| start + chrono::Days::new(i)).collect();
+        assert_eq!(detect_period(&days(&daily)), Ok(Period::Day));
+        for offset in 0..7u64 {
+            let first = start + chrono::Days::new(offset);
+            let weekly: Vec<NaiveDate> = (0..30).map(|i| first + chrono::Days::new(7 * i)).collect();
+            assert_eq!(detect_period(&days(&weekly)), Ok(Period::Week(first.weekday())));
+        }
+        let firsts: Vec<NaiveDate> = (1..=12).map(|m| from(2023, m, 1)).collect();
+        assert_eq!(detect_period(&days(&firsts)), Ok(Period::Month(MonthStamp::First)));
+        let lasts: Vec<NaiveDate> = firsts.iter().map(|d| d.pred_opt().unwrap()).collect();
+        assert_eq!(detect_period(&days(&lasts)), Ok(Period::Month(MonthStamp::Last)));
+    }
+
+    #[test]
+    fn a_few_stray_dates_keep_the_period_but_irregular_dates_are_an_error() {
+        let first = from(2024, 1, 5);
+        let mut weekly: Vec<NaiveDate> = (0..30).map(|i| first + chrono::Days::new(7 * i)).collect();
+        weekly[10] = weekly[10].pred_opt().unwrap();
+        assert_eq!(detect_period(&days(&weekly)), Ok(Period::Week(Weekday::Fri)));
+        let every_tenth: Vec<NaiveDate> = (0..20).map(|i| first + chrono::Days::new(10 * i)).collect();
+        let e = detect_period(&days(&every_tenth)).unwrap_err();
+        assert!(e.contains("2024-01-05 is followed by 2024-01-15 (10 days later)"), "{e}");
+        // Summing them is allowed when asked for.
+        let c = choose_period(&days(&every_tenth), false, Some(PeriodKind::Week)).unwrap();
+        assert_eq!(c.period, Period::Week(Weekday::Mon));
+        assert!(c.sums());
     }
 }

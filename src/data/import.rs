@@ -14,12 +14,12 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::data::aggregate::{Acc, read_demand};
+use crate::data::aggregate::{Acc, DemandFile, DemandRules, read_demand};
 use crate::data::mapping::{ColumnMap, Field, FileKind, ambiguous, detect_kind, normalize, resolve};
 use crate::data::problems::{Problem, Problems, Severity};
 use crate::data::read::{Table, format_of, read_text_frame};
 use crate::data::validate::{read_fleet, read_inventory, read_orders, read_products, read_warehouses};
-use crate::domain::{Dataset, ProductDefaults, ReturnsSummary};
+use crate::domain::{Dataset, Period, PeriodKind, ProductDefaults, ReturnsSummary};
 
 pub use crate::data::detect::{DateFormat, detect_date_format, parse_time_of_day};
 
@@ -38,6 +38,14 @@ pub struct ImportOptions {
     pub max_problems_per_sort: usize,
     /// A series with less history than this many days counts as new.
     pub new_series_days: usize,
+    /// `--period`: count demand in days, weeks or months; detected from the
+    /// dates when `None`.
+    #[serde(default)]
+    pub period: Option<PeriodKind>,
+    /// `--strict`: reject negative quantities in sales files instead of
+    /// reading them as returns.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 impl Default for ImportOptions {
@@ -49,6 +57,8 @@ impl Default for ImportOptions {
             default_warehouse: "main".to_string(),
             max_problems_per_sort: 10,
             new_series_days: 90,
+            period: None,
+            strict: false,
         }
     }
 }
@@ -62,6 +72,10 @@ pub struct SourceFile {
     /// Which column gave each field.
     pub columns: BTreeMap<Field, String>,
     pub date_format: Option<String>,
+    /// A demand file's period in words ("weekly (stamped on Fridays)",
+    /// "daily, summed into weeks").
+    #[serde(default)]
+    pub period: Option<String>,
 }
 
 /// What a planner reads after an import.
@@ -74,6 +88,9 @@ pub struct Summary {
     pub warehouses: usize,
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
+    /// What each demand value counts.
+    #[serde(default)]
+    pub period: Period,
     /// Share of series-days with zero demand.
     pub zero_share: f64,
     pub intermittent_series: usize,
@@ -233,19 +250,28 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             row_base: frame.row_base,
         };
         tracing::debug!(file = %label, rows = t.height(), ms = clock.elapsed().as_millis(), "read as text");
+        let mut period = None;
         let date_format = match kind {
-            FileKind::Sales | FileKind::Transactions => read_demand(
-                &t,
-                kind,
-                opts.date_format.as_deref(),
-                &opts.default_warehouse,
-                &mut problems,
-                &mut acc,
-            )
-            .unwrap_or_else(|e| {
-                problems.error(&label, None, None, None, format!("could not be processed: {e}"));
-                None
-            }),
+            FileKind::Sales | FileKind::Transactions => {
+                let rules = DemandRules {
+                    forced_date_format: opts.date_format.as_deref(),
+                    default_warehouse: &opts.default_warehouse,
+                    period: opts.period,
+                    strict: opts.strict,
+                };
+                let found = read_demand(&t, kind, &rules, &mut problems, &mut acc).unwrap_or_else(|e| {
+                    problems.error(&label, None, None, None, format!("could not be processed: {e}"));
+                    DemandFile::default()
+                });
+                period = found.period.map(|c| match c.found {
+                    Some(f) if f == c.period => f.describe(),
+                    Some(f) if c.sums() => format!("{}, summed into {}", f.describe(), c.period.plural()),
+                    Some(f) => format!("{}, read as {} (--period)", f.describe(), c.period.plural()),
+                    None if c.sums() => format!("irregular dates, summed into {}", c.period.plural()),
+                    None => format!("irregular dates, read as {} (--period)", c.period.plural()),
+                });
+                found.date_format
+            }
             FileKind::Products => {
                 read_products(&t, &opts.product_defaults, &mut problems, &mut acc);
                 None
@@ -267,6 +293,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             rows,
             columns: t.columns.clone(),
             date_format,
+            period,
         });
     }
 
@@ -296,6 +323,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
     }
 
     let clock = std::time::Instant::now();
+    let period = acc.period().unwrap_or_default();
     let dataset = acc.finish(&opts.product_defaults, &mut problems);
     tracing::debug!(
         ms = clock.elapsed().as_millis(),
@@ -314,7 +342,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             report: Box::new(report),
         });
     }
-    report.summary = Some(summarize(&dataset, acc_rows(&report), opts));
+    report.summary = Some(summarize(&dataset, acc_rows(&report), opts, period));
     Ok(Imported { dataset, report })
 }
 
@@ -327,7 +355,8 @@ fn acc_rows(report: &ImportReport) -> usize {
         .sum()
 }
 
-fn summarize(ds: &Dataset, demand_rows: usize, opts: &ImportOptions) -> Summary {
+fn summarize(ds: &Dataset, demand_rows: usize, opts: &ImportOptions, period: Period) -> Summary {
+    let new_periods = period.from_days(opts.new_series_days);
     let (first, last) = ds.date_range().unzip();
     let days: usize = ds.demand.iter().map(|s| s.values.len()).sum();
     let zeros: usize = ds
@@ -344,12 +373,13 @@ fn summarize(ds: &Dataset, demand_rows: usize, opts: &ImportOptions) -> Summary 
         warehouses: warehouses.len(),
         first_day: first,
         last_day: last,
+        period,
         zero_share: if days == 0 { 0.0 } else { zeros as f64 / days as f64 },
         intermittent_series: ds.demand.iter().filter(|s| s.is_intermittent()).count(),
         new_series: ds
             .demand
             .iter()
-            .filter(|s| s.values.len() < opts.new_series_days)
+            .filter(|s| s.values.len() < new_periods)
             .count(),
         products: ds.products.len(),
         synthesized_products: ds.products.iter().filter(|p| p.synthesized).count(),

@@ -18,6 +18,9 @@ pub fn render(report: &ImportReport) -> String {
         if let Some(df) = &f.date_format {
             let _ = write!(out, ", dates {df}");
         }
+        if let Some(p) = &f.period {
+            let _ = write!(out, ", {p}");
+        }
         if !cols.is_empty() {
             let _ = write!(out, "; columns {}", cols.join(" "));
         }
@@ -25,8 +28,9 @@ pub fn render(report: &ImportReport) -> String {
     }
     if let Some(s) = &report.summary {
         out.push('\n');
+        let p = s.period;
         let range = match (s.first_day, s.last_day) {
-            (Some(a), Some(b)) => format!("{a} to {b} ({} days)", (b - a).num_days() + 1),
+            (Some(a), Some(b)) => format!("{a} to {b} ({})", p.count(p.between(a, b).max(0) as usize + 1)),
             _ => "no sales history".to_string(),
         };
         let rows = [
@@ -35,13 +39,28 @@ pub fn render(report: &ImportReport) -> String {
                 "series",
                 format!("{} ({} SKUs x {} warehouses)", s.series, s.skus, s.warehouses),
             ),
+            ("period", p.describe()),
             ("date range", range),
-            ("zero-demand days", format!("{:.1} %", s.zero_share * 100.0)),
+            (
+                "zero demand",
+                format!("{:.1} % of {}", s.zero_share * 100.0, p.plural()),
+            ),
             (
                 "intermittent",
-                format!("{} series (demand on fewer than 3 days in 4)", s.intermittent_series),
+                format!(
+                    "{} series (demand in fewer than 3 {} in 4)",
+                    s.intermittent_series,
+                    p.plural()
+                ),
             ),
-            ("new", format!("{} series with under 90 days of history", s.new_series)),
+            (
+                "new",
+                format!(
+                    "{} series with under {} of history",
+                    s.new_series,
+                    p.count(p.from_days(90))
+                ),
+            ),
             (
                 "products",
                 format!("{} ({} made from sales data)", s.products, s.synthesized_products),

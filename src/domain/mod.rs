@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod period;
+pub use period::{MonthStamp, Period, PeriodKind, weekday_name};
+
 /// A product as the planner knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Product {
@@ -79,8 +82,9 @@ pub struct Warehouse {
     pub lon: Option<f64>,
 }
 
-/// Daily demand of one SKU in one warehouse, without gaps: `values[i]` is the
-/// demand on `start + i` days. Days without sales are zeros.
+/// Demand of one SKU in one warehouse per period (day, week or month),
+/// without gaps: `values[i]` is the demand of the period stamped
+/// `period.step(start, i)`. Periods without sales are zeros.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DemandSeries {
     pub sku: String,
@@ -90,15 +94,25 @@ pub struct DemandSeries {
     /// Days with a promotion flag set (same indexing as `values`), if the
     /// sales file carried one.
     pub promo: Option<Vec<bool>>,
+    /// What one value counts: daily unless the data said otherwise.
+    #[serde(default)]
+    pub period: Period,
 }
 
 impl DemandSeries {
+    /// The stamp of the last period.
     pub fn end(&self) -> NaiveDate {
-        self.start + chrono::Days::new(self.values.len().saturating_sub(1) as u64)
+        self.period.step(self.start, self.values.len().saturating_sub(1) as i64)
     }
 
+    /// The stamp of period `i`.
     pub fn date_at(&self, i: usize) -> NaiveDate {
-        self.start + chrono::Days::new(i as u64)
+        self.period.step(self.start, i as i64)
+    }
+
+    /// Periods of this series whose stamp is on or before `day`.
+    pub fn len_up_to(&self, day: NaiveDate) -> usize {
+        (self.period.between(self.start, day) + 1).clamp(0, self.values.len() as i64) as usize
     }
 
     /// Share of days with zero demand.
@@ -221,7 +235,7 @@ impl Dataset {
             .iter()
             .filter(|s| s.start <= day)
             .map(|s| {
-                let n = ((day - s.start).num_days() + 1).clamp(0, s.values.len() as i64) as usize;
+                let n = s.len_up_to(day);
                 DemandSeries {
                     values: s.values[..n].to_vec(),
                     promo: s.promo.as_ref().map(|p| p[..n.min(p.len())].to_vec()),
@@ -232,6 +246,11 @@ impl Dataset {
         Dataset { demand, ..self.clone() }
     }
 
+    /// The period all demand counts in (daily for a data set without demand).
+    pub fn period(&self) -> Period {
+        self.demand.first().map_or(Period::Day, |s| s.period)
+    }
+
     pub fn sku_count(&self) -> usize {
         let mut skus: Vec<&str> = self.demand.iter().map(|s| s.sku.as_str()).collect();
         skus.sort_unstable();
@@ -240,7 +259,8 @@ impl Dataset {
     }
 }
 
-/// Demand quantiles for one SKU in one warehouse, day by day from `start`.
+/// Demand quantiles for one SKU in one warehouse, period by period from
+/// `start`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesForecast {
     pub sku: String,
@@ -252,4 +272,14 @@ pub struct SeriesForecast {
     pub p90: Vec<f64>,
     /// The method that made it ("snaive364", "ets", the fine-tuned model ...).
     pub model: String,
+    /// The period each value counts; the series' own.
+    #[serde(default)]
+    pub period: Period,
+}
+
+impl SeriesForecast {
+    /// The stamp of forecast period `i` (0: the first).
+    pub fn date_at(&self, i: usize) -> NaiveDate {
+        self.period.step(self.start, i as i64)
+    }
 }

@@ -417,11 +417,12 @@ pub fn forecast_with(
             out.push(SeriesForecast {
                 sku: s.sku.clone(),
                 warehouse: s.warehouse.clone(),
-                start: origin + chrono::Days::new(1),
+                start: s.period.step(s.period.floor(origin), 1),
                 p10,
                 p50,
                 p90,
                 model: METHOD.to_string(),
+                period: s.period,
             });
         }
     }

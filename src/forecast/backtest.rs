@@ -397,11 +397,12 @@ pub fn champion_forecasts(
             Some(SeriesForecast {
                 sku: s.sku.clone(),
                 warehouse: s.warehouse.clone(),
-                start: s.end() + chrono::Days::new(1),
+                start: s.period.step(s.end(), 1),
                 p10: f.p10,
                 p50: f.p50,
                 p90: f.p90,
                 model: methods[m].name().to_string(),
+                period: s.period,
             })
         })
         .collect()

@@ -656,6 +656,7 @@ mod tests {
             start: NaiveDate::from_ymd_opt(2022, 1, 1).unwrap(),
             values: (0..n).map(|i| (i % 7) as f64 + 1.0).collect(),
             promo: None,
+            period: Default::default(),
         }
     }
 
@@ -739,6 +740,7 @@ mod tests {
             start,
             values,
             promo: None,
+            period: Default::default(),
         };
         (s, months, weekdays)
     }

@@ -449,6 +449,7 @@ fn model_errors(ds: &Dataset, settings: &RestockSettings, m: &ModelForecasts) ->
             p50: f.p50.clone(),
             p90: f.p90.clone(),
             model: String::new(),
+            period: s.period,
         };
         let (mean, sd) = sum_stats(&DailyForecast::new(&fc), 0, days, settings.error_correlation);
         let actual: f64 = s.values[from..from + days].iter().sum();

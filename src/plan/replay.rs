@@ -239,6 +239,7 @@ pub(crate) fn prepare_with(
                         p50: f.p50[..protect.min(f.p50.len())].to_vec(),
                         p90: f.p90[..protect.min(f.p90.len())].to_vec(),
                         model: model.to_string(),
+                        period: series.period,
                     };
                     // The history is values[..t]: its last day is t - 1.
                     let outside = external.and_then(|e| {

@@ -418,6 +418,7 @@ where
                     p50: f.p50,
                     p90: f.p90,
                     model: String::new(),
+                    period: s.period,
                 };
                 let (mean, sd) = sum_stats(&DailyForecast::new(&fc), 0, protect, settings.error_correlation);
                 let actual: f64 = s.values[origin..origin + protect].iter().sum();

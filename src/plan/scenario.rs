@@ -188,6 +188,7 @@ mod tests {
             p50: vec![10.0; 5],
             p90: vec![15.0; 5],
             model: "m".into(),
+            period: Default::default(),
         }
     }
 

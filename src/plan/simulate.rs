@@ -399,6 +399,7 @@ mod tests {
                 start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
                 values: vec![1.0; len],
                 promo: None,
+                period: Default::default(),
             }],
             ..Dataset::default()
         }

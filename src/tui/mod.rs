@@ -59,11 +59,7 @@ pub fn load_with_cache(
     cache: Option<&Workspace>,
     provisional_first: bool,
 ) -> Result<Loaded, String> {
-    let opts = ImportOptions {
-        map: base_opts.map.merged_with(&sources.map),
-        date_format: sources.date_format.clone().or_else(|| base_opts.date_format.clone()),
-        ..base_opts.clone()
-    };
+    let opts = sources.import_options(base_opts);
     let imported = import_paths(&sources.paths, &opts).map_err(|f| report::render(&f.report))?;
     let report_text = report::render(&imported.report);
     let settings = RestockSettings::default();

@@ -84,6 +84,7 @@ pub fn synthetic_dataset(n: usize, days: usize, warehouses: usize) -> crate::dom
             start,
             values,
             promo: None,
+            period: Default::default(),
         });
     }
     ds

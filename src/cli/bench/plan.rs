@@ -39,6 +39,7 @@ pub fn plan_bench(lines: usize) -> Result<()> {
             start: start - chrono::Days::new(365),
             values: (0..365).map(|d| if (d + i) % 3 == 0 { 0.0 } else { level }).collect(),
             promo: None,
+            period: Default::default(),
         });
         ds.inventory.push(InventoryRecord {
             sku: sku.clone(),
@@ -55,6 +56,7 @@ pub fn plan_bench(lines: usize) -> Result<()> {
             p50: vec![level; 56],
             p90: vec![level * 1.5; 56],
             model: "bench".into(),
+            period: Default::default(),
         });
     }
     let scenario = Scenario {
