@@ -118,6 +118,7 @@ fn champions_are_chosen_on_earlier_windows_only() {
     // method 1 for it.
     let bt = Backtest {
         spec: BacktestSpec::default(),
+        period: Default::default(),
         methods: vec!["a".into(), "b".into()],
         origins: vec![day(2024, 1, 1), day(2024, 2, 1), day(2024, 3, 1)],
         series: vec![SeriesInfo {
@@ -200,6 +201,7 @@ fn a_series_keeps_its_own_method_only_when_it_clearly_wins() {
     // 10: inside the margin), series 2 much better with b (2 vs 10).
     let bt = Backtest {
         spec: BacktestSpec::default(),
+        period: Default::default(),
         methods: vec!["a".into(), "b".into()],
         origins: vec![day(2024, 1, 1), day(2024, 2, 1)],
         series: vec![info("S0"), info("S1"), info("S2")],

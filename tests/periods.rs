@@ -123,8 +123,8 @@ fn files_of_different_periods_are_an_error_naming_both() {
 #[test]
 fn daily_rows_summed_into_weeks_equal_the_weekly_file_of_their_sums() {
     let dir = tempfile::tempdir().unwrap();
-    // 2024-01-01 is a Monday: 10 whole Monday-to-Sunday weeks.
-    let daily_rows: Vec<_> = (0..70u64)
+    // 2024-01-01 is a Monday: 120 whole Monday-to-Sunday weeks.
+    let daily_rows: Vec<_> = (0..840u64)
         .map(|i| (day(2024, 1, 1) + Days::new(i), "A", ((i * 7) % 11) as f64))
         .collect();
     let weekly_rows: Vec<_> = daily_rows
@@ -144,6 +144,15 @@ fn daily_rows_summed_into_weeks_equal_the_weekly_file_of_their_sums() {
     let summed = import_with(&[daily], &opts).unwrap();
     let given = import(&[weekly]).unwrap();
     assert_eq!(summed.dataset.demand, given.dataset.demand);
+    // The weekly baselines' reference, seasonal naive 52 weeks back, gives
+    // the same forecast from both.
+    let methods = skuplan::forecast::baselines::baselines_for(summed.dataset.period());
+    assert_eq!(methods[0].name(), "snaive52");
+    let a = methods[0].forecast(&summed.dataset.demand[0].values, 13).unwrap();
+    let b = methods[0].forecast(&given.dataset.demand[0].values, 13).unwrap();
+    assert_eq!(a, b);
+    let v = &given.dataset.demand[0].values;
+    assert_eq!(a.p50, v[v.len() - 52..v.len() - 39].to_vec());
     assert!(
         summed.report.files[0].period.as_deref() == Some("daily, summed into weeks"),
         "{:?}",

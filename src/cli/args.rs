@@ -522,13 +522,14 @@ pub struct EvaluateArgs {
     pub data: Option<PathBuf>,
     #[command(flatten)]
     pub map: MapArgs,
-    /// Days each window forecasts (default 28, or the run's horizon).
+    /// Periods each window forecasts, in the data's period (default 28
+    /// days, 13 weeks or 6 months, or the run's horizon).
     #[arg(long)]
     pub horizon: Option<usize>,
     /// Number of rolling windows.
     #[arg(long, default_value_t = 4)]
     pub windows: usize,
-    /// Days between origins (default: the horizon).
+    /// Periods between origins (default: the horizon).
     #[arg(long)]
     pub step: Option<usize>,
     /// The last day the latest window may learn from; earlier windows step

@@ -26,7 +26,8 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
             return Ok(ExitCode::from(1));
         }
     };
-    let mut methods = baselines::all_baselines();
+    let period = imported.dataset.period();
+    let mut methods = baselines::baselines_for(period);
     if let Some(names) = &args.methods {
         for n in names {
             if !methods.iter().any(|m| m.name() == n) {
@@ -47,7 +48,7 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
     let horizon = args
         .horizon
         .or(run.as_ref().map(|r| r.meta.horizon))
-        .unwrap_or(28)
+        .unwrap_or(period.default_horizon())
         .max(1);
     let mut origin = args.origin;
     if let Some(r) = &run {
@@ -72,7 +73,7 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         windows,
         step: args.step.unwrap_or(horizon).max(1),
         origin,
-        ..backtest::BacktestSpec::default()
+        ..backtest::BacktestSpec::for_period(period)
     };
     let mut bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
     if let Some(r) = &run {
@@ -163,7 +164,7 @@ fn protocol_table(
         .demand
         .iter()
         .filter_map(|s| {
-            let from = (cut - s.start).num_days() + 1;
+            let from = s.period.between(s.start, cut) + 1;
             (from >= 1 && (from as usize) < s.values.len()).then(|| {
                 let from = from as usize;
                 (
@@ -179,7 +180,7 @@ fn protocol_table(
         .map(|s| {
             (
                 (s.sku.as_str(), s.warehouse.as_str()),
-                crate::forecast::metrics::mase_scale(&s.values, 7),
+                crate::forecast::metrics::mase_scale(&s.values, s.period.cycle()),
             )
         })
         .collect();
@@ -202,7 +203,7 @@ fn protocol_table(
         format!("the run alone ({})", model.future_from),
         score(&refit_forecasts),
     ));
-    let methods = crate::forecast::all_baselines();
+    let methods = crate::forecast::baselines::baselines_for(data.period());
     let mut best: Option<(String, Accum)> = None;
     for m in &methods {
         let fs: Vec<_> = before

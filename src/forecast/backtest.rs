@@ -9,22 +9,27 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Dataset, DemandSeries, SeriesForecast};
+use crate::domain::{Dataset, DemandSeries, Period, SeriesForecast};
 use crate::forecast::baselines::{ForecastError, Forecaster, QuantileForecast};
 use crate::forecast::metrics::{Accum, Metrics, mase_scale};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BacktestSpec {
+    /// Periods (days, weeks or months: the data's own) forecast from each
+    /// origin.
     pub horizon: usize,
     pub windows: usize,
-    /// Days between two origins.
+    /// Periods between two origins.
     pub step: usize,
-    /// The last day the latest window may learn from. By default the last
-    /// day of the data minus the horizon, so its actuals are complete.
+    /// The last day the latest window may learn from (the last period
+    /// stamped on or before it). By default the last period of the data
+    /// minus the horizon, so its actuals are complete.
     pub origin: Option<NaiveDate>,
-    /// Lag of the MASE scale (7: weekly seasonal differences).
+    /// Lag of the MASE scale in periods (7 on days: weekly seasonal
+    /// differences; 52 on weeks, 12 on months: yearly ones).
     pub mase_lag: usize,
-    /// Series with less history than this at an origin count as new.
+    /// Series with fewer periods of history than this at an origin count
+    /// as new.
     pub new_days: usize,
 }
 
@@ -50,6 +55,36 @@ impl BacktestSpec {
             windows: 2,
             step: 28,
             ..BacktestSpec::default()
+        }
+    }
+
+    /// The default backtest for data counted in `period`: four windows of
+    /// 28 days, 13 weeks or 6 months, MASE on the period's seasonal lag,
+    /// new below 90 days (13 weeks, 3 months) of history.
+    pub fn for_period(period: Period) -> Self {
+        let h = period.default_horizon();
+        BacktestSpec {
+            horizon: h,
+            step: h,
+            mase_lag: period.cycle(),
+            new_days: period.from_days(90),
+            ..BacktestSpec::default()
+        }
+    }
+
+    /// [`BacktestSpec::plan`] in `period`: two windows of 28 days, 4 weeks
+    /// or 3 months (a short horizon, as restock needs).
+    pub fn plan_for(period: Period) -> Self {
+        let h = match period {
+            Period::Day => 28,
+            Period::Week(_) => 4,
+            Period::Month(_) => 3,
+        };
+        BacktestSpec {
+            horizon: h,
+            windows: 2,
+            step: h,
+            ..BacktestSpec::for_period(period)
         }
     }
 }
@@ -93,6 +128,9 @@ pub struct SeriesInfo {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Backtest {
     pub spec: BacktestSpec,
+    /// What the horizon, steps and scores count.
+    #[serde(default)]
+    pub period: Period,
     pub methods: Vec<String>,
     /// Origins, earliest first.
     pub origins: Vec<NaiveDate>,
@@ -248,9 +286,10 @@ impl Backtest {
 /// is below this share of the overall best method's error.
 pub const CHAMPION_MARGIN: f64 = 0.9;
 
-/// The index of `date` in a series, if the series has begun by then.
+/// The index of the period holding `date` in a series, if the series has
+/// begun by then.
 fn index_of(s: &DemandSeries, date: NaiveDate) -> Option<usize> {
-    let d = (date - s.start).num_days();
+    let d = s.period.between(s.start, date);
     (d >= 0).then_some(d as usize)
 }
 
@@ -261,16 +300,18 @@ pub fn run(dataset: &Dataset, methods: &[Box<dyn Forecaster>], spec: &BacktestSp
         .date_range()
         .ok_or("the data has no sales history to backtest")?;
     let h = spec.horizon.max(1);
-    let latest = spec.origin.unwrap_or(last - chrono::Days::new(h as u64));
+    let period = dataset.period();
+    let latest = period.floor(spec.origin.unwrap_or(period.step(last, -(h as i64))));
     if latest >= last {
         return Err(format!(
-            "the origin {latest} leaves no days to score: the data ends on {last}"
+            "the origin {latest} leaves no {} to score: the data ends on {last}",
+            period.plural()
         ));
     }
     let windows = spec.windows.max(1);
     let origins: Vec<NaiveDate> = (0..windows)
         .rev()
-        .map(|k| latest - chrono::Days::new((k * spec.step) as u64))
+        .map(|k| period.step(latest, -((k * spec.step) as i64)))
         .collect();
 
     let series = classify(&dataset.demand, latest, spec.new_days);
@@ -323,6 +364,7 @@ pub fn run(dataset: &Dataset, methods: &[Box<dyn Forecaster>], spec: &BacktestSp
     }
     Ok(Backtest {
         spec: spec.clone(),
+        period,
         methods: methods.iter().map(|m| m.name().to_string()).collect(),
         origins,
         series,

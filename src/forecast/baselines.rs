@@ -11,11 +11,13 @@ use std::fmt;
 
 use anofox_forecast::core::TimeSeries;
 use anofox_forecast::models::Forecaster as AnofoxForecaster;
-use anofox_forecast::models::baseline::{SeasonalNaive as AfSeasonalNaive, SimpleMovingAverage};
+use anofox_forecast::models::baseline::{Naive as AfNaive, SeasonalNaive as AfSeasonalNaive, SimpleMovingAverage};
 use anofox_forecast::models::exponential::{ETS, ETSSpec};
 use anofox_forecast::models::intermittent::{Croston as AfCroston, TSB};
 use anofox_forecast::models::theta::Theta as AfTheta;
 use chrono::{Duration, TimeZone, Utc};
+
+use crate::domain::Period;
 
 /// Demand quantiles for the days after an origin.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,28 +79,63 @@ impl fmt::Debug for dyn Forecaster {
     }
 }
 
-/// Every baseline, in the order tables show them. The first is the
-/// reference that forecast value added is measured against.
+/// Every baseline for daily data, in the order tables show them. The first
+/// is the reference that forecast value added is measured against.
 pub fn all_baselines() -> Vec<Box<dyn Forecaster>> {
-    vec![
-        Box::new(SeasonalNaive::weekly()),
-        Box::new(SeasonalNaive::yearly()),
-        Box::new(MovingAverage { window: 28 }),
-        Box::new(Ets::default()),
-        Box::new(Theta { period: 7 }),
-        Box::new(Croston),
-        Box::new(Tsb),
-    ]
+    baselines_for(Period::Day)
 }
 
-/// Find a baseline by name.
+/// Every baseline for data counted in `period`, reference first:
+/// - days: seasonal naive a week and a year back, the 28-day mean, ETS and
+///   Theta with the week's season, Croston and TSB;
+/// - weeks and months: seasonal naive a year back (52 weeks, 12 months)
+///   and one period back, the mean of the last 4 weeks or 3 months, ETS and
+///   Theta with the year's season, Croston and TSB.
+pub fn baselines_for(period: Period) -> Vec<Box<dyn Forecaster>> {
+    match period {
+        Period::Day => vec![
+            Box::new(SeasonalNaive::weekly()),
+            Box::new(SeasonalNaive::yearly()),
+            Box::new(MovingAverage::new(28)),
+            Box::new(Ets::default()),
+            Box::new(Theta {
+                period: 7,
+                window: DAILY_FIT_WINDOW,
+            }),
+            Box::new(Croston),
+            Box::new(Tsb),
+        ],
+        Period::Week(_) | Period::Month(_) => {
+            let year = period.year();
+            // Three years: two whole seasons to fit, one to spare.
+            let window = 3 * year;
+            let mean_of = if year == 52 { 4 } else { 3 };
+            vec![
+                Box::new(SeasonalNaive::new(year, Some(1))),
+                Box::new(SeasonalNaive::new(1, None)),
+                Box::new(MovingAverage::new(mean_of)),
+                Box::new(Ets { period: year, window }),
+                Box::new(Theta { period: year, window }),
+                Box::new(Croston),
+                Box::new(Tsb),
+            ]
+        }
+    }
+}
+
+/// Find a daily baseline by name.
 pub fn baseline(name: &str) -> Option<Box<dyn Forecaster>> {
-    all_baselines().into_iter().find(|m| m.name() == name)
+    baseline_for(Period::Day, name)
 }
 
-/// Days of history the slower models fit on. A year holds every weekly
-/// pattern and the recent level; older data mostly costs time.
-const FIT_WINDOW: usize = 364;
+/// Find a baseline for data counted in `period` by name.
+pub fn baseline_for(period: Period, name: &str) -> Option<Box<dyn Forecaster>> {
+    baselines_for(period).into_iter().find(|m| m.name() == name)
+}
+
+/// Days of history the slower models fit on for daily data. A year holds
+/// every weekly pattern and the recent level; older data mostly costs time.
+const DAILY_FIT_WINDOW: usize = 364;
 
 /// z of the normal distribution at 0.9: p10 and p90 are mean -/+ 1.2816 sd.
 const Z90: f64 = 1.281_551_565_545;
@@ -157,88 +194,115 @@ fn seasonal_fit(
     name: &str,
     model: impl AnofoxForecaster,
     period: usize,
+    window: usize,
     history: &[f64],
     horizon: usize,
 ) -> Result<QuantileForecast, ForecastError> {
-    let h = tail(history, FIT_WINDOW);
+    let h = tail(history, window);
     if h.len() < 2 * period + 2 || h.iter().all(|v| *v == h[0]) {
         return fallback(history, horizon);
     }
     run_anofox(name, model, h, horizon).or_else(|_| fallback(history, horizon))
 }
 
-/// The value `lag` days before each forecast day ("same weekday last week",
-/// or with lag 364 "same weekday one year earlier").
+/// The value `lag` periods before each forecast period ("same weekday last
+/// week" with lag 7 on days, "same week last year" with lag 52 on weeks).
+/// Named `snaive` and its lag ("snaive7", "snaive52"), or `naive` at lag 1.
 #[derive(Debug, Clone)]
 pub struct SeasonalNaive {
     pub lag: usize,
-    name: &'static str,
+    /// The shorter lag used while the history holds less than one season.
+    pub short_lag: Option<usize>,
+    name: String,
 }
 
 impl SeasonalNaive {
+    pub fn new(lag: usize, short_lag: Option<usize>) -> Self {
+        let name = if lag == 1 {
+            "naive".to_string()
+        } else {
+            format!("snaive{lag}")
+        };
+        SeasonalNaive { lag, short_lag, name }
+    }
+
     pub fn weekly() -> Self {
-        SeasonalNaive {
-            lag: 7,
-            name: "snaive7",
-        }
+        SeasonalNaive::new(7, None)
     }
 
     pub fn yearly() -> Self {
-        SeasonalNaive {
-            lag: 364,
-            name: "snaive364",
-        }
+        SeasonalNaive::new(364, Some(7))
     }
 }
 
 impl Forecaster for SeasonalNaive {
     fn name(&self) -> &str {
-        self.name
+        &self.name
     }
 
     fn forecast(&self, history: &[f64], horizon: usize) -> Result<QuantileForecast, ForecastError> {
         if history.len() < self.lag.max(2) {
-            // Not a full season yet: a week back if possible, else the mean.
-            return if self.lag > 7 && history.len() >= 7 {
-                SeasonalNaive::weekly().forecast(history, horizon)
-            } else {
-                fallback(history, horizon)
+            // Not a full season yet: the shorter lag if possible, else the mean.
+            return match self.short_lag {
+                Some(short) if history.len() >= short.max(2) => {
+                    SeasonalNaive::new(short, None).forecast(history, horizon)
+                }
+                _ => fallback(history, horizon),
             };
         }
-        run_anofox(self.name, AfSeasonalNaive::new(self.lag), history, horizon)
+        if self.lag == 1 {
+            return run_anofox(&self.name, AfNaive::new(), history, horizon);
+        }
+        run_anofox(&self.name, AfSeasonalNaive::new(self.lag), history, horizon)
     }
 }
 
-/// The mean of the last `window` days, flat.
+/// The mean of the last `window` periods, flat ("ma28": 28 days).
 #[derive(Debug, Clone)]
 pub struct MovingAverage {
     pub window: usize,
+    name: String,
+}
+
+impl MovingAverage {
+    pub fn new(window: usize) -> Self {
+        MovingAverage {
+            window,
+            name: format!("ma{window}"),
+        }
+    }
 }
 
 impl Forecaster for MovingAverage {
     fn name(&self) -> &str {
-        "ma28"
+        &self.name
     }
 
     fn forecast(&self, history: &[f64], horizon: usize) -> Result<QuantileForecast, ForecastError> {
         if history.len() < self.window + 1 {
             return fallback(history, horizon);
         }
-        run_anofox("ma28", SimpleMovingAverage::new(self.window), history, horizon)
+        run_anofox(&self.name, SimpleMovingAverage::new(self.window), history, horizon)
     }
 }
 
-/// Exponential smoothing with weekly seasonality: ETS(A,N,A), fitted on the
-/// last year. No trend: a trend extrapolated over a quarter runs away on
+/// Exponential smoothing with seasonality: ETS(A,N,A), the week's season
+/// fitted on the last year of days, or the year's on three years of weeks
+/// or months. No trend: a trend extrapolated over a quarter runs away on
 /// noisy daily data.
 #[derive(Debug, Clone)]
 pub struct Ets {
     pub period: usize,
+    /// Periods of history it fits on.
+    pub window: usize,
 }
 
 impl Default for Ets {
     fn default() -> Self {
-        Ets { period: 7 }
+        Ets {
+            period: 7,
+            window: DAILY_FIT_WINDOW,
+        }
     }
 }
 
@@ -252,16 +316,20 @@ impl Forecaster for Ets {
             "ets",
             ETS::new(ETSSpec::ana(), self.period),
             self.period,
+            self.window,
             history,
             horizon,
         )
     }
 }
 
-/// The Theta method on seasonally adjusted data (weekly decomposition).
+/// The Theta method on seasonally adjusted data (decomposed by the week on
+/// days, by the year on weeks and months).
 #[derive(Debug, Clone)]
 pub struct Theta {
     pub period: usize,
+    /// Periods of history it fits on.
+    pub window: usize,
 }
 
 impl Forecaster for Theta {
@@ -270,7 +338,14 @@ impl Forecaster for Theta {
     }
 
     fn forecast(&self, history: &[f64], horizon: usize) -> Result<QuantileForecast, ForecastError> {
-        seasonal_fit("theta", AfTheta::seasonal(self.period), self.period, history, horizon)
+        seasonal_fit(
+            "theta",
+            AfTheta::seasonal(self.period),
+            self.period,
+            self.window,
+            history,
+            horizon,
+        )
     }
 }
 
@@ -359,7 +434,7 @@ mod tests {
         let h = weekly_series(400);
         for lag in [7usize, 364] {
             let ours = oracle::seasonal_naive(&h, lag, 92).unwrap();
-            let m = SeasonalNaive { lag, name: "x" };
+            let m = SeasonalNaive::new(lag, None);
             let f = m.forecast(&h, 92).unwrap();
             for (a, b) in ours.iter().zip(&f.p50) {
                 assert!((a - b).abs() < 1e-9, "lag {lag}: {a} vs {b}");

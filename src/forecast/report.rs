@@ -49,15 +49,16 @@ pub fn render(bt: &Backtest, champions: &Champions) -> String {
     let (first, last) = (bt.origins.first(), bt.origins.last());
     let _ = writeln!(
         out,
-        "backtest: {} series ({} scored), {} window{} of {} days, origins {} .. {} every {} days, {:.1} s",
+        "backtest: {} series ({} scored, {}), {} window{} of {}, origins {} .. {} every {}, {:.1} s",
         bt.series.len(),
         series_with_scores,
+        bt.period.describe(),
         bt.origins.len(),
         if bt.origins.len() == 1 { "" } else { "s" },
-        bt.spec.horizon,
+        bt.period.count(bt.spec.horizon),
         first.map(ToString::to_string).unwrap_or_default(),
         last.map(ToString::to_string).unwrap_or_default(),
-        bt.spec.step,
+        bt.period.count(bt.spec.step),
         bt.wall_time.as_secs_f64()
     );
     let _ = writeln!(
@@ -126,8 +127,11 @@ pub fn render(bt: &Backtest, champions: &Champions) -> String {
     }
     let _ = writeln!(
         out,
-        "  FVA: share of {}'s mean absolute error removed. cov%: actuals inside p10..p90 (80 % is right).",
-        bt.methods[0]
+        "  FVA: share of {}'s mean absolute error removed. cov%: actuals inside p10..p90 (80 % is right).\n  \
+         MASE: scaled by each series' mean absolute difference at lag {} ({} back) in its history.",
+        bt.methods[0],
+        bt.spec.mase_lag,
+        bt.period.count(bt.spec.mase_lag)
     );
 
     // MASE per class.

@@ -160,9 +160,9 @@ impl PlanBase {
 
     pub fn compute(ds: &Dataset, settings: &RestockSettings) -> Result<PlanBase, String> {
         use crate::forecast::backtest::{BacktestSpec, champion_forecasts, run};
-        let methods = crate::forecast::all_baselines();
+        let methods = crate::forecast::baselines::baselines_for(ds.period());
         let clock = std::time::Instant::now();
-        let bt = run(ds, &methods, &BacktestSpec::plan())?;
+        let bt = run(ds, &methods, &BacktestSpec::plan_for(ds.period()))?;
         let champions = bt.champions();
         let t_backtest = clock.elapsed();
         let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
@@ -227,7 +227,11 @@ impl PlanBase {
     /// run beside them ([`PlanBase::with_model`]).
     pub fn champions_only(ds: &Dataset, settings: &RestockSettings) -> Result<PlanBase, String> {
         use crate::forecast::backtest::{BacktestSpec, run};
-        let bt = run(ds, &crate::forecast::all_baselines(), &BacktestSpec::plan())?;
+        let bt = run(
+            ds,
+            &crate::forecast::baselines::baselines_for(ds.period()),
+            &BacktestSpec::plan_for(ds.period()),
+        )?;
         let champions = bt.champions();
         Ok(PlanBase {
             forecasts: Vec::new(),
