@@ -125,9 +125,10 @@ pub struct TrainArgs {
     pub top_k: usize,
     #[arg(long, default_value_t = 8)]
     pub epochs: usize,
-    /// Days the model forecasts.
-    #[arg(long, default_value_t = 28)]
-    pub horizon: usize,
+    /// Periods the model forecasts, in the data's period (default 28 days,
+    /// 13 weeks or 6 months).
+    #[arg(long)]
+    pub horizon: Option<usize>,
     /// The last day the model may learn from (default: the data's last day
     /// minus the horizon, so the run can be judged on the days after it
     /// before it is refit).

@@ -163,7 +163,7 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
         mode: args.mode,
         top_k: args.top_k,
         epochs: args.epochs.max(1),
-        horizon: args.horizon.max(1),
+        horizon: args.horizon.unwrap_or(dataset.period().default_horizon()).max(1),
         batch_size: args.batch_size.unwrap_or(d.batch_size).max(1),
         lr: args.lr.unwrap_or(d.lr),
         max_train_samples: args.max_samples.unwrap_or(d.max_train_samples).max(1),
@@ -178,11 +178,12 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
     let train_end = match (args.train_end, last) {
         (Some(d), _) => Some(d),
         (None, Some(l)) if !args.resume => {
-            let d = l - chrono::Days::new(cfg.horizon as u64);
+            let p = dataset.period();
+            let d = p.step(p.floor(l), -(cfg.horizon as i64));
             emit(&format!(
-                "training up to {d}: the last {} days are held out to judge the run, then it is refit up to {l} \
+                "training up to {d}: the last {} are held out to judge the run, then it is refit up to {l} \
                  (--train-end to choose, --no-refit to skip the refit)\n",
-                cfg.horizon
+                p.count(cfg.horizon)
             ))?;
             Some(d)
         }

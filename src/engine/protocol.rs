@@ -43,6 +43,14 @@ pub fn check_data(dir: &Path, meta: &RunMeta, data: &Dataset) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if meta.period != data.period() {
+        bail!(
+            "{}: the run learnt from {} data and this data is {}; train a run on this data",
+            dir.display(),
+            meta.period.describe(),
+            data.period().describe()
+        );
+    }
     if last < meta.train_end {
         bail!(
             "{}: the run learnt from data up to {}, and this data ends on {last}: it is not the data the run was \
@@ -146,8 +154,10 @@ pub fn refit(
         fingerprint: refit_meta.fingerprint,
         seconds: summary.train_seconds,
         judged_on: Some((
-            meta.train_end + chrono::Days::new(1),
-            (meta.train_end + chrono::Days::new(meta.horizon as u64)).min(until),
+            meta.period.step(meta.period.floor(meta.train_end), 1),
+            meta.period
+                .step(meta.period.floor(meta.train_end), meta.horizon as i64)
+                .min(until),
         )),
         protocol: PROTOCOL.to_string(),
     });
@@ -167,10 +177,10 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
     if loaded.meta.train_end >= last {
         bail!(
             "{}: the run learnt up to {}, the last day of this data, so no day is left to judge it on; train it \
-             with an earlier --train-end (by default `skuplan train` holds out the last {} days and refits)",
+             with an earlier --train-end (by default `skuplan train` holds out the last {} and refits)",
             dir.display(),
             loaded.meta.train_end,
-            loaded.meta.horizon
+            loaded.meta.period.count(loaded.meta.horizon)
         );
     }
     let held_out: Vec<Option<QuantileForecast>> = run::forecast(&loaded, data, None)?

@@ -25,9 +25,9 @@ use super::encoder::{Encoder, ModelDir};
 use super::events::{EngineEvent, EvalMetrics, RunSummary, Stop, TrainJob};
 use super::model::{Calibration, Correction, HeadConfig};
 use super::train::{self, Control, DemandModel, Outcome};
-use crate::domain::{Dataset, SeriesForecast};
+use crate::domain::{Dataset, Period, SeriesForecast};
 use crate::forecast::baselines::QuantileForecast;
-use crate::forecast::features::{self, FEATURES_VERSION, feature_len, index_of};
+use crate::forecast::features::{self, FEATURES_VERSION, index_of};
 use crate::forecast::text::TextBuilder;
 use crate::fsio::atomic_write;
 use crate::workspace::DataSources;
@@ -41,7 +41,11 @@ pub struct RunMeta {
     pub created: String,
     pub sources: DataSources,
     pub train_end: NaiveDate,
+    /// Periods the model forecasts.
     pub horizon: usize,
+    /// What the horizon counts: the period of the data it learnt from.
+    #[serde(default)]
+    pub period: Period,
     pub model_dir: PathBuf,
     pub model_name: String,
     pub bert: BertConfig,
@@ -101,16 +105,16 @@ fn write_metrics_csv(dir: &Path, state: &TrainState) -> Result<()> {
     atomic_write(&dir.join("metrics.csv"), &bytes)
 }
 
-fn head_config(encoder: &Encoder, cfg: &TrainConfig) -> HeadConfig {
+fn head_config(encoder: &Encoder, cfg: &TrainConfig, period: Period) -> HeadConfig {
     HeadConfig {
         text_dim: encoder.hidden_size(),
         text_proj: cfg.text_proj,
-        features: feature_len(cfg.horizon),
+        features: features::feature_len_for(period, cfg.horizon),
         hidden: cfg.hidden,
         horizon: cfg.horizon,
         dropout: cfg.dropout,
         use_text: cfg.use_text,
-        base_offset: Some(crate::forecast::features::base_offset(cfg.horizon)),
+        base_offset: Some(features::base_offset_for(period, cfg.horizon)),
     }
 }
 
@@ -145,7 +149,8 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
     let cfg = &job.config;
     let dir = ModelDir::open(&job.model_dir)?;
     let encoder = Encoder::load(&dir, &selected.device, cfg.max_len)?;
-    let head_cfg = head_config(&encoder, cfg);
+    let period = job.dataset.period();
+    let head_cfg = head_config(&encoder, cfg, period);
     let prep = train::prepare(&job.dataset, train_end, cfg)?;
     let mut resume_state = None;
     if job.resume {
@@ -177,6 +182,7 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
         sources: job.sources.clone(),
         train_end,
         horizon: cfg.horizon,
+        period,
         model_dir: std::path::absolute(&job.model_dir).unwrap_or_else(|_| job.model_dir.clone()),
         model_name: encoder.name.clone(),
         bert: encoder.bert.config.clone(),
@@ -439,7 +445,7 @@ pub fn write_forecast_csv(path: &Path, forecasts: &[SeriesForecast]) -> Result<u
             w.write_record([
                 f.sku.as_str(),
                 f.warehouse.as_str(),
-                &(f.start + chrono::Days::new(d as u64)).to_string(),
+                &f.date_at(d).to_string(),
                 &format!("{:.4}", f.p10[d]),
                 &format!("{:.4}", f.p50[d]),
                 &format!("{:.4}", f.p90[d]),

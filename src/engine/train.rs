@@ -23,7 +23,8 @@ use super::events::{EngineEvent, EvalMetrics, Progress, Stop};
 use super::model::{Calibration, Correction, DemandHead, HeadConfig, pinball_loss};
 use super::optim::{AdamW, schedule};
 use crate::domain::Dataset;
-use crate::forecast::features::{self, feature_len, index_of, splits};
+use crate::domain::Period;
+use crate::forecast::features::{self, index_of, splits_for};
 use crate::forecast::text::TextBuilder;
 
 /// Windows of one split, flattened row-major.
@@ -84,7 +85,7 @@ impl TextTable {
 /// The text of series `i` at origin index `o`.
 pub fn text_at(tb: &TextBuilder, data: &Dataset, i: usize, o: i64, horizon: usize) -> String {
     let s = &data.demand[i];
-    let first = s.start + chrono::TimeDelta::days(o + 1);
+    let first = s.period.step(s.start, o + 1);
     tb.series_text(&s.sku, &s.warehouse, first, features::promotion_ahead(s, o, horizon))
 }
 
@@ -118,8 +119,9 @@ pub fn fingerprint(data: &Dataset, train_end: NaiveDate) -> String {
 /// the text for them.
 pub fn prepare(data: &Dataset, train_end: NaiveDate, cfg: &TrainConfig) -> Result<Prepared> {
     let h = cfg.horizon;
-    if h == 0 || h > 364 {
-        bail!("the horizon must be 1..=364 days, not {h}");
+    let period = data.period();
+    if h == 0 || h > period.year() {
+        bail!("the horizon must be 1..={} {}, not {h}", period.year(), period.plural());
     }
     let first_start = data
         .demand
@@ -128,17 +130,24 @@ pub fn prepare(data: &Dataset, train_end: NaiveDate, cfg: &TrainConfig) -> Resul
         .min()
         .ok_or_else(|| anyhow!("there are no demand series to learn from"))?;
     let min_history: i64 = 13;
-    let sp = splits(
-        first_start + chrono::Days::new(min_history as u64),
+    // Daily origins 3 days apart cycle through the weekdays; weekly and
+    // monthly ones take every period.
+    let step = if period == Period::Day { cfg.origin_step } else { 1 };
+    let sp = splits_for(
+        period,
+        period.step(first_start, min_history),
         train_end,
         h,
-        cfg.origin_step,
+        step,
     );
     if sp.train.is_empty() || sp.validation.is_empty() {
-        let need = 3 * h + 21 + min_history as usize + 1;
+        let spacing = if period == Period::Day { 21 } else { 7 };
+        let need = 3 * h + spacing + min_history as usize + 1;
         bail!(
-            "not enough history to train a {h}-day model: it needs about {need} days up to {train_end} \
-             (train, validation and test windows follow each other), the data starts {first_start}"
+            "not enough history to train a model forecasting {}: it needs about {} up to {train_end} \
+             (train, validation and test windows follow each other), the data starts {first_start}",
+            period.count(h),
+            period.count(need)
         );
     }
     let tb = TextBuilder::new(data);
@@ -180,7 +189,7 @@ pub fn prepare(data: &Dataset, train_end: NaiveDate, cfg: &TrainConfig) -> Resul
         train,
         validation,
         test,
-        features: feature_len(h),
+        features: features::feature_len_for(period, h),
         horizon: h,
         splits: sp,
         fingerprint: fingerprint(data, train_end),

@@ -11,7 +11,8 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::DemandSeries;
+use crate::domain::{DemandSeries, Period};
+use crate::forecast::periodic;
 
 /// Days of recent history fed one by one.
 pub const RECENT: usize = 28;
@@ -19,9 +20,25 @@ pub const RECENT: usize = 28;
 /// old run is refused rather than fed the wrong columns.
 pub const FEATURES_VERSION: u32 = 8;
 
-/// Number of features for a horizon.
+/// Number of features for a horizon of days.
 pub fn feature_len(horizon: usize) -> usize {
     RECENT + 8 * horizon + 3 + 2 + 5 + 3 + 1 + 7 + 7 + 7 + 12 + 2 + 1 + 1
+}
+
+/// Number of features for a horizon in `period`.
+pub fn feature_len_for(period: Period, horizon: usize) -> usize {
+    match period {
+        Period::Day => feature_len(horizon),
+        _ => periodic::feature_len(period, horizon),
+    }
+}
+
+/// Where the base forecast sits among the features, in `period`.
+pub fn base_offset_for(period: Period, horizon: usize) -> usize {
+    match period {
+        Period::Day => base_offset(horizon),
+        _ => periodic::base_offset(period, horizon),
+    }
 }
 
 /// The calendar shape all series share: for each date, the mean over
@@ -49,6 +66,9 @@ pub struct Pooled {
     /// How many series had started by each date (a discontinued series
     /// still counts: it sells nothing).
     active: Vec<u32>,
+    /// Weekly and monthly data: their own shared season (the daily fields
+    /// are then empty).
+    periodic: Option<periodic::Shared>,
 }
 
 /// Running (sum, count) of `index` per calendar group, day by day.
@@ -85,6 +105,12 @@ fn factors<const N: usize>(sums: &[(f64, u32); N]) -> Option<[f64; N]> {
 impl Pooled {
     /// Build from every series, over dates up to `upto`.
     pub fn build(demand: &[DemandSeries], upto: NaiveDate) -> Pooled {
+        if demand.first().is_some_and(|s| s.period != Period::Day) {
+            return Pooled {
+                periodic: Some(periodic::Shared::build(demand, upto)),
+                ..Pooled::default()
+            };
+        }
         let Some(start) = demand.iter().map(|s| s.start).min() else {
             return Pooled::default();
         };
@@ -144,6 +170,7 @@ impl Pooled {
             active,
             index,
             totals,
+            periodic: None,
         }
     }
 
@@ -308,9 +335,10 @@ pub fn base_offset(horizon: usize) -> usize {
     RECENT + 6 * horizon + 3
 }
 
-/// Index of `date` in the series (may be negative or past its end).
+/// Index of the period holding `date` in the series (may be negative or
+/// past its end).
 pub fn index_of(series: &DemandSeries, date: NaiveDate) -> i64 {
-    (date - series.start).num_days()
+    series.period.between(series.start, date)
 }
 
 fn value(series: &DemandSeries, i: i64) -> Option<f64> {
@@ -344,6 +372,9 @@ fn mean(series: &DemandSeries, from: i64, to: i64) -> (f64, usize) {
 
 /// The per-series scale at origin index `o`.
 pub fn scale_at(series: &DemandSeries, o: i64) -> f64 {
+    if series.period != Period::Day {
+        return periodic::scale_at(series, o);
+    }
     1.0 + mean(series, o - 90, o).0
 }
 
@@ -355,6 +386,11 @@ pub fn promotion_ahead(series: &DemandSeries, o: i64, horizon: usize) -> bool {
 /// Append the features of `series` at origin index `o` (the origin's
 /// date is `series.start + o`) to `out`; returns the scale used.
 pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, pooled: &Pooled, out: &mut Vec<f32>) -> f64 {
+    if series.period != Period::Day {
+        let empty = periodic::Shared::default();
+        let shared = pooled.periodic.as_ref().unwrap_or(&empty);
+        return periodic::push_features(series, o, horizon, shared, out);
+    }
     let start_len = out.len();
     let s = scale_at(series, o);
     let scaled = |v: f64| (v / s) as f32;
@@ -613,24 +649,34 @@ pub struct Splits {
     pub test: Vec<NaiveDate>,
 }
 
-/// Build the splits. `step` spaces training origins (3 days cycles through
-/// every weekday); `first` is the earliest origin worth learning from.
+/// Build the splits of daily data. `step` spaces training origins (3 days
+/// cycles through every weekday); `first` is the earliest origin worth
+/// learning from.
 pub fn splits(first: NaiveDate, train_end: NaiveDate, horizon: usize, step: usize) -> Splits {
-    let h = horizon as u64;
-    let days = |n: u64| chrono::Days::new(n);
-    let test_origin = train_end - days(h);
-    let last_val = test_origin - days(h);
-    let validation: Vec<NaiveDate> = (0..8u64)
-        .map(|k| last_val - days(3 * k))
+    splits_for(Period::Day, first, train_end, horizon, step)
+}
+
+/// Build the splits in `period`: horizon and step count periods, and the
+/// eight validation origins are 3 days apart on daily data (every weekday
+/// is seen) and one period apart on weekly or monthly data.
+pub fn splits_for(period: Period, first: NaiveDate, train_end: NaiveDate, horizon: usize, step: usize) -> Splits {
+    let h = horizon as i64;
+    let back = |d: NaiveDate, n: i64| period.step(d, -n);
+    let train_end = period.floor(train_end);
+    let spacing = if period == Period::Day { 3 } else { 1 };
+    let test_origin = back(train_end, h);
+    let last_val = back(test_origin, h);
+    let validation: Vec<NaiveDate> = (0..8i64)
+        .map(|k| back(last_val, spacing * k))
         .filter(|d| *d >= first)
         .rev()
         .collect();
     let mut train = Vec::new();
     if let Some(first_val) = validation.first() {
-        let mut o = *first_val - days(h);
+        let mut o = back(*first_val, h);
         while o >= first {
             train.push(o);
-            o = o - days(step.max(1) as u64);
+            o = back(o, step.max(1) as i64);
         }
         train.reverse();
     }

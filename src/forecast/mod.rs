@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod baselines;
 pub mod features;
+pub mod periodic;
 pub mod metrics;
 pub mod text;
 

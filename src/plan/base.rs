@@ -305,12 +305,14 @@ impl PlanBase {
         if horizon == 0 {
             return Err("the run forecast none of these series".into());
         }
-        let judged_to = (m.held_out_origin + chrono::Days::new(horizon as u64)).min(last);
+        let period = ds.period();
+        let origin = period.floor(m.held_out_origin);
+        let judged_to = period.step(origin, horizon as i64).min(last);
         let methods: Vec<Option<Box<dyn crate::forecast::Forecaster>>> = self
             .backtest
             .methods
             .iter()
-            .map(|name| crate::forecast::baselines::baseline(name))
+            .map(|name| crate::forecast::baselines::baseline_for(period, name))
             .collect();
         // Both forecasts of each series from the held-out origin, scored
         // on the same days.
@@ -322,7 +324,7 @@ impl PlanBase {
                 let model = m.held_out[i].as_ref()?;
                 let champion = self.champions.final_choice.get(i).copied().flatten()?;
                 let method = methods.get(champion)?.as_ref()?;
-                let end = (m.held_out_origin - s.start).num_days();
+                let end = s.period.between(s.start, m.held_out_origin);
                 if end < 0 || end as usize + 1 >= s.values.len() {
                     return None;
                 }
@@ -399,7 +401,7 @@ impl PlanBase {
         out.model = Some(ModelChoice {
             name: m.name.clone(),
             run: m.run.clone(),
-            held_out: (m.held_out_origin + chrono::Days::new(1), judged_to),
+            held_out: (period.step(origin, 1), judged_to),
             future_from: m.future_from.clone(),
             scores,
             chosen,
@@ -429,7 +431,7 @@ fn model_errors(ds: &Dataset, settings: &RestockSettings, m: &ModelForecasts) ->
     let mut out = Vec::new();
     for (i, s) in ds.demand.iter().enumerate() {
         let Some(f) = &m.held_out[i] else { continue };
-        let end = (m.held_out_origin - s.start).num_days();
+        let end = s.period.between(s.start, m.held_out_origin);
         if end < 0 {
             continue;
         }

@@ -97,8 +97,10 @@ impl Scenario {
                 {
                     let mut touched = false;
                     for i in 0..f.p50.len() {
-                        let d = f.start + chrono::Days::new(i as u64);
-                        if d < o.from || d > o.to {
+                        // A week or month is changed when any of its days is.
+                        let d = f.date_at(i);
+                        let last_day = f.date_at(i + 1).pred_opt().unwrap_or(d).max(d);
+                        if last_day < o.from || d > o.to {
                             continue;
                         }
                         touched = true;

@@ -68,19 +68,26 @@ impl App {
             "training {} epochs in {} mode",
             self.train_config.epochs, self.train_config.mode
         );
+        // Weekly and monthly data forecast their own default horizon (13
+        // weeks, 6 months) rather than the daily 28.
+        let p = l.dataset.period();
+        let mut config = self.train_config.clone();
+        if p != crate::domain::Period::Day {
+            config.horizon = p.default_horizon();
+        }
         // The last horizon is held out: the run is judged on it beside the
         // champions, then refit up to the last day (engine::protocol).
         let train_end = l
             .dataset
             .date_range()
-            .map(|(_, last)| last - chrono::Days::new(self.train_config.horizon as u64));
+            .map(|(_, last)| p.step(p.floor(last), -(config.horizon as i64)));
         vec![Effect::Engine(EngineCommand::Train(Box::new(
             crate::engine::events::TrainJob {
                 dataset: l.dataset.clone(),
                 sources: l.sources.clone(),
                 train_end,
                 model_dir,
-                config: self.train_config.clone(),
+                config,
                 out,
                 device: crate::engine::DeviceChoice::Auto,
                 resume: false,
