@@ -62,16 +62,24 @@ fn daily_weekly_on_any_weekday_and_monthly_files_are_recognised() {
         assert!(text.contains("(20 weeks)"), "{text}");
     }
 
-    let firsts: Vec<_> = (1..=12u32)
-        .flat_map(|m| [(day(2023, m, 1), "A", m as f64)])
-        .collect();
+    let firsts: Vec<_> = (1..=12u32).flat_map(|m| [(day(2023, m, 1), "A", m as f64)]).collect();
     let p = write(dir.path(), "sales.csv", &firsts);
     let i = import(&[p]).unwrap();
     assert_eq!(i.dataset.period(), Period::Month(MonthStamp::First));
     assert_eq!(i.dataset.demand[0].values, (1..=12).map(f64::from).collect::<Vec<_>>());
 
     let lasts: Vec<_> = (1..=12u32)
-        .map(|m| (day(2023, m, 1).checked_add_months(chrono::Months::new(1)).unwrap().pred_opt().unwrap(), "A", 1.0))
+        .map(|m| {
+            (
+                day(2023, m, 1)
+                    .checked_add_months(chrono::Months::new(1))
+                    .unwrap()
+                    .pred_opt()
+                    .unwrap(),
+                "A",
+                1.0,
+            )
+        })
         .collect();
     let p = write(dir.path(), "sales.csv", &lasts);
     let i = import(&[p]).unwrap();
@@ -85,7 +93,10 @@ fn irregular_dates_are_an_error_with_an_example_unless_a_period_is_given() {
     let p = write(dir.path(), "sales.csv", &every(day(2024, 1, 3), 10, 12));
     let e = import(std::slice::from_ref(&p)).unwrap_err();
     assert!(e.contains("sales.csv, column 'date'"), "{e}");
-    assert!(e.contains("2024-01-03 is followed by 2024-01-13 (10 days later)"), "{e}");
+    assert!(
+        e.contains("2024-01-03 is followed by 2024-01-13 (10 days later)"),
+        "{e}"
+    );
     assert!(e.contains("--period"), "{e}");
     let opts = ImportOptions {
         period: Some(PeriodKind::Week),
@@ -103,7 +114,10 @@ fn a_date_off_the_weekly_stamp_is_named_by_row() {
     let p = write(dir.path(), "sales.csv", &rows);
     let e = import(&[p]).unwrap_err();
     assert!(e.contains("row 16, column 'date', value '2024-02-22'"), "{e}");
-    assert!(e.contains("expected a Friday: the file is weekly (stamped on Fridays)"), "{e}");
+    assert!(
+        e.contains("expected a Friday: the file is weekly (stamped on Fridays)"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -174,8 +188,16 @@ fn negative_net_sales_are_returns_by_default_and_rejected_when_strict() {
     let a = i.dataset.demand.iter().find(|s| s.sku == "A").unwrap();
     assert_eq!(a.values[2], 0.0, "a negative week is no demand");
     assert!(a.values.iter().all(|v| *v >= 0.0));
-    let warning = i.report.warnings().map(ToString::to_string).collect::<Vec<_>>().join("\n");
-    assert!(warning.contains("2 row(s) have a negative quantity (8.5 units"), "{warning}");
+    let warning = i
+        .report
+        .warnings()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        warning.contains("2 row(s) have a negative quantity (8.5 units"),
+        "{warning}"
+    );
     let text = skuplan::data::report::render(&i.report);
     assert!(text.contains("2 return lines (8.5 units)"), "{text}");
 
@@ -187,4 +209,179 @@ fn negative_net_sales_are_returns_by_default_and_rejected_when_strict() {
     assert!(e.contains("row 6, column 'quantity', value '-6'"), "{e}");
     assert!(e.contains("row 11, column 'quantity', value '-2.5'"), "{e}");
     assert!(e.contains("--strict"), "{e}");
+}
+
+#[test]
+fn a_partial_first_or_last_week_is_left_out_when_days_are_summed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Wednesday 2024-01-03 to Tuesday 2024-02-13: the weeks of 01-01 and
+    // 02-12 are partial.
+    let rows: Vec<_> = (0..42u64).map(|i| (day(2024, 1, 3) + Days::new(i), "A", 1.0)).collect();
+    let p = write(dir.path(), "sales.csv", &rows);
+    let opts = ImportOptions {
+        period: Some(PeriodKind::Week),
+        ..ImportOptions::default()
+    };
+    let i = import_with(&[p], &opts).unwrap();
+    let s = &i.dataset.demand[0];
+    assert_eq!(s.start, day(2024, 1, 8));
+    assert_eq!(s.values, vec![7.0; 5]);
+    let w = i
+        .report
+        .warnings()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        w.contains("the first week (2024-01-01: the data starts 2024-01-03)"),
+        "{w}"
+    );
+    assert!(
+        w.contains("the last week (2024-02-12: the data ends 2024-02-13)"),
+        "{w}"
+    );
+    assert!(w.contains("7 row(s) are left out"), "{w}");
+}
+
+#[test]
+fn a_weekly_plan_orders_in_whole_weeks_and_shows_the_converted_lead_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir_all(&data).unwrap();
+    // Three years of Friday-stamped weeks: a level of 70 with a yearly bump.
+    let first = day(2021, 1, 1);
+    let rows: Vec<_> = (0..160u64)
+        .map(|i| {
+            let q = if i % 52 >= 44 { 110.0 } else { 70.0 } + (i % 3) as f64;
+            (first + Days::new(7 * i), "A", q)
+        })
+        .collect();
+    write(&data, "sales.csv", &rows);
+    fs::write(
+        data.join("products.csv"),
+        "sku,title,lead_time_days,pack_size,unit_cost\nA,Widget,10,12,2.5\n",
+    )
+    .unwrap();
+    fs::write(data.join("inventory.csv"), "sku,warehouse,on_hand\nA,W,40\n").unwrap();
+    let i = import(&[data]).unwrap();
+    let ds = &i.dataset;
+    assert_eq!(ds.period(), Period::Week(Weekday::Fri));
+    let settings = skuplan::plan::RestockSettings::default();
+    let plan = skuplan::plan::base::plan_from_data(ds, None, &settings).unwrap();
+    let line = &plan.lines[0];
+    assert_eq!(line.period, Period::Week(Weekday::Fri));
+    // 10 days of lead time are 2 whole weeks, the 7-day review one week.
+    assert_eq!((line.lead_periods, line.review_periods), (2, 1));
+    let text = line.protection_text();
+    assert!(
+        text.contains("lead time 10 d = 2 weeks + review 7 d = 1 week (whole weeks, rounded up)"),
+        "{text}"
+    );
+    // Dated on week boundaries: the week after the last one, arriving two
+    // weeks later.
+    let last = ds.demand[0].end();
+    assert_eq!(line.order_date, last + Days::new(7));
+    assert_eq!(line.arrival, line.order_date + Days::new(14));
+    assert!(line.period.is_stamp(line.order_date) && line.period.is_stamp(line.arrival));
+    // The protected demand is three weeks of it, not three days.
+    assert!(
+        line.protection_demand > 150.0 && line.protection_demand < 400.0,
+        "{}",
+        line.protection_demand
+    );
+    assert!(
+        line.order_qty > 0 && line.order_qty.is_multiple_of(12),
+        "{}",
+        line.order_qty
+    );
+    if let Some(d) = line.stockout_without {
+        assert!(line.period.is_stamp(d), "{d}");
+    }
+}
+
+#[test]
+fn a_calendar_of_events_is_read_by_its_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir_all(&data).unwrap();
+    write(&data, "sales.csv", &every(day(2024, 1, 5), 7, 20));
+    // Walmart's columns: a yes/no flag per store and week; only the set
+    // flags are events, named by the flag's column.
+    fs::write(
+        data.join("weeks.csv"),
+        "Date,Store,IsHoliday\n2024-02-09,W,TRUE\n2024-02-16,W,FALSE\n2024-05-24,W,TRUE\n",
+    )
+    .unwrap();
+    // A named calendar for every warehouse, by its file name.
+    fs::write(
+        data.join("calendar.csv"),
+        "date,event,type\n2024-03-01,Spring sale,markdown\n2024-03-01,Spring sale,markdown\n",
+    )
+    .unwrap();
+    let i = import(&[data]).unwrap();
+    let ev = &i.dataset.events;
+    assert_eq!(ev.len(), 3, "{ev:?}");
+    assert_eq!(ev[0].date, day(2024, 2, 9));
+    assert_eq!((ev[0].name.as_str(), ev[0].kind.as_str()), ("IsHoliday", "holiday"));
+    assert_eq!(ev[0].warehouse.as_deref(), Some("W"));
+    assert_eq!((ev[1].name.as_str(), ev[1].kind.as_str()), ("Spring sale", "markdown"));
+    assert_eq!(ev[1].warehouse, None);
+    assert_eq!(
+        i.dataset.events_between("W", day(2024, 2, 1), day(2024, 3, 31)).count(),
+        2
+    );
+    let text = skuplan::data::report::render(&i.report);
+    assert!(text.contains("events            3 known events"), "{text}");
+
+    let bad = dir.path().join("bad");
+    fs::create_dir_all(&bad).unwrap();
+    fs::write(bad.join("holidays.csv"), "date,event\n2024-02-09,Easter\nsoon,Other\n").unwrap();
+    let e = import(&[bad]).unwrap_err();
+    assert!(e.contains("holidays.csv, row 3, column 'date', value 'soon'"), "{e}");
+}
+
+#[test]
+fn known_events_reach_the_model_features_for_the_periods_they_fall_in() {
+    use skuplan::domain::{DemandSeries, Event};
+    use skuplan::forecast::features::{Pooled, feature_len_for, push_features};
+    let s = DemandSeries {
+        sku: "A".into(),
+        warehouse: "W".into(),
+        start: day(2022, 1, 3),
+        values: (0..120).map(|i| 10.0 + (i % 4) as f64).collect(),
+        promo: None,
+        period: Period::Week(Weekday::Mon),
+    };
+    let o = 100i64;
+    let h = 4;
+    // An event on the Wednesday of the second forecast week, another for a
+    // different warehouse, and one 52 weeks before the first forecast week.
+    let first = s.date_at(o as usize + 1);
+    let events = vec![
+        Event {
+            date: first + Days::new(9),
+            warehouse: None,
+            name: "Sale".into(),
+            kind: "markdown".into(),
+        },
+        Event {
+            date: first + Days::new(16),
+            warehouse: Some("X".into()),
+            name: "Elsewhere".into(),
+            kind: "holiday".into(),
+        },
+        Event {
+            date: first - Days::new(7 * 52),
+            warehouse: Some("W".into()),
+            name: "Last year".into(),
+            kind: "holiday".into(),
+        },
+    ];
+    let pooled = Pooled::build(std::slice::from_ref(&s), s.date_at(o as usize)).with_events(&events);
+    let mut f = Vec::new();
+    push_features(&s, o, h, &pooled, &mut f);
+    assert_eq!(f.len(), feature_len_for(s.period, h));
+    let tail = &f[f.len() - 2 * h..];
+    assert_eq!(&tail[..h], &[0.0, 1.0, 0.0, 0.0], "this year's flags");
+    assert_eq!(&tail[h..], &[1.0, 0.0, 0.0, 0.0], "a year earlier");
 }

@@ -636,8 +636,9 @@ pub enum BenchCommand {
         #[arg(long, default_value = "auto")]
         device: crate::engine::DeviceChoice,
     },
-    /// Import and daily aggregation of a generated sales CSV, beside the time
-    /// to merely read the file's bytes.
+    /// Import of a generated sales CSV (daily, or weekly rows stamped on
+    /// Fridays), beside the time to read the file's bytes and polars' own
+    /// typed read of it.
     Import {
         /// Rows in the generated file.
         #[arg(long, default_value_t = 1_000_000)]
@@ -645,6 +646,42 @@ pub enum BenchCommand {
         /// Timed repetitions (the median is reported).
         #[arg(long, default_value_t = 5)]
         repeat: usize,
+        /// The generated file's period: day or week.
+        #[arg(long, default_value = "day", value_name = "day|week")]
+        period: crate::domain::PeriodKind,
+    },
+    /// Weekly or monthly demand: daily data summed into Monday-to-Sunday
+    /// weeks or calendar months (written as a file and imported as one),
+    /// then every baseline of that period, the champions and the model
+    /// forecast the same periods from one origin; MASE on the yearly lag.
+    Periods {
+        /// Daily data (a folder or sales/transactions file), or data already
+        /// in the period.
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "week", value_name = "week|month")]
+        period: crate::domain::PeriodKind,
+        /// The last day any method learns from (default: the last period
+        /// minus the horizon).
+        #[arg(long)]
+        origin: Option<NaiveDate>,
+        /// Periods forecast (default 13 weeks or 6 months).
+        #[arg(long)]
+        horizon: Option<usize>,
+        /// Encoder folder (default: the shipped MiniLM).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 8)]
+        epochs: usize,
+        /// Baselines only.
+        #[arg(long)]
+        no_model: bool,
+        /// Lag of the MASE scale (default: a year: 52 weeks, 12 months).
+        #[arg(long)]
+        mase_lag: Option<usize>,
+        /// Keep the converted sales file in this folder.
+        #[arg(long)]
+        keep: Option<PathBuf>,
     },
     /// Solve the Solomon VRPTW instances in a folder, check every route, and
     /// compare vehicles and distance with the best-known solutions.

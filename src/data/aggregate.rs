@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::data::detect::{
@@ -60,6 +60,7 @@ pub(super) struct Acc {
     pub(super) inventory: Vec<(InventoryRecord, String, usize)>,
     pub(super) orders: Vec<(DeliveryOrder, String, usize)>,
     pub(super) fleet: Vec<(Vehicle, String, usize)>,
+    pub(super) events: Vec<crate::domain::Event>,
     returns: ReturnsSummary,
     /// The period of the demand files, and the first file that set it.
     period: Option<(Period, String)>,
@@ -228,6 +229,12 @@ impl Acc {
             orders: self.orders.drain(..).map(|(o, _, _)| o).collect(),
             fleet: self.fleet.drain(..).map(|(v, _, _)| v).collect(),
             returns: std::mem::take(&mut self.returns),
+            events: {
+                let mut e = std::mem::take(&mut self.events);
+                e.sort();
+                e.dedup();
+                e
+            },
         }
     }
 }
@@ -480,6 +487,13 @@ pub(super) fn read_demand(
     };
     found.period = Some(choice);
     let period = choice.period;
+    // Summed into weeks or months, a first or last period the file covers
+    // only in part would read as a slump: it is left out, with a warning.
+    let parsed = if choice.sums() {
+        leave_out_partial_periods(t, parsed, period, &distinct, problems)?
+    } else {
+        parsed
+    };
     match &acc.period {
         Some((p, other)) if *p != period => {
             problems.error(
@@ -705,6 +719,64 @@ pub(super) fn read_demand(
     }
     tracing::debug!(ms = clock.elapsed().as_millis(), "collected");
     Ok(found)
+}
+
+/// Leave out the rows of a first or last period the file's dates do not
+/// cover whole (a file that starts on a Wednesday, or ends mid-month), and
+/// say so. `days` are the file's distinct dates, sorted.
+fn leave_out_partial_periods(
+    t: &Table,
+    parsed: DataFrame,
+    period: Period,
+    days: &[i32],
+    problems: &mut Problems,
+) -> PolarsResult<DataFrame> {
+    let (Some(first), Some(last)) = (
+        days.first().and_then(|d| days_to_date(*d)),
+        days.last().and_then(|d| days_to_date(*d)),
+    ) else {
+        return Ok(parsed);
+    };
+    let to_day = |d: NaiveDate| d.num_days_from_ce() - 719_163;
+    // Summed periods are stamped on their first day.
+    let first_start = period.floor(first);
+    let last_start = period.floor(last);
+    let last_end = period.step(last_start, 1).pred_opt().unwrap_or(last);
+    let mut lo = to_day(first_start);
+    let mut hi = to_day(last_end);
+    let mut dropped = Vec::new();
+    if first != first_start {
+        lo = to_day(period.step(first_start, 1));
+        dropped.push(format!(
+            "the first {} ({first_start}: the data starts {first})",
+            period.name()
+        ));
+    }
+    if last != last_end {
+        hi = to_day(last_start) - 1;
+        dropped.push(format!(
+            "the last {} ({last_start}: the data ends {last})",
+            period.name()
+        ));
+    }
+    if dropped.is_empty() {
+        return Ok(parsed);
+    }
+    let day = col("date").cast(DataType::Int32);
+    let keep = day.clone().gt_eq(lit(lo)).and(day.lt_eq(lit(hi)));
+    let kept = parsed.clone().lazy().filter(keep).collect()?;
+    let rows = parsed.height() - kept.height();
+    problems.warning(
+        &t.label,
+        None,
+        t.col(Field::Date),
+        None,
+        format!(
+            "{} covered only in part, so it would read as a slump; its {rows} row(s) are left out",
+            dropped.join(" and ")
+        ),
+    );
+    Ok(kept)
 }
 
 /// Warn about each row whose date is years away from the rest of the file

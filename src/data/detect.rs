@@ -464,7 +464,10 @@ mod period_tests {
         assert_eq!(detect_period(&days(&weekly)), Ok(Period::Week(Weekday::Fri)));
         let every_tenth: Vec<NaiveDate> = (0..20).map(|i| first + chrono::Days::new(10 * i)).collect();
         let e = detect_period(&days(&every_tenth)).unwrap_err();
-        assert!(e.contains("2024-01-05 is followed by 2024-01-15 (10 days later)"), "{e}");
+        assert!(
+            e.contains("2024-01-05 is followed by 2024-01-15 (10 days later)"),
+            "{e}"
+        );
         // Summing them is allowed when asked for.
         let c = choose_period(&days(&every_tenth), false, Some(PeriodKind::Week)).unwrap();
         assert_eq!(c.period, Period::Week(Weekday::Mon));

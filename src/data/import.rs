@@ -18,7 +18,7 @@ use crate::data::aggregate::{Acc, DemandFile, DemandRules, read_demand};
 use crate::data::mapping::{ColumnMap, Field, FileKind, ambiguous, detect_kind, normalize, resolve};
 use crate::data::problems::{Problem, Problems, Severity};
 use crate::data::read::{Table, format_of, read_text_frame};
-use crate::data::validate::{read_fleet, read_inventory, read_orders, read_products, read_warehouses};
+use crate::data::validate::{read_events, read_fleet, read_inventory, read_orders, read_products, read_warehouses};
 use crate::domain::{Dataset, Period, PeriodKind, ProductDefaults, ReturnsSummary};
 
 pub use crate::data::detect::{DateFormat, detect_date_format, parse_time_of_day};
@@ -103,6 +103,9 @@ pub struct Summary {
     pub orders: usize,
     pub vehicles: usize,
     pub returns: ReturnsSummary,
+    /// Known events read from a calendar file.
+    #[serde(default)]
+    pub events: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -282,6 +285,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                 None
             }
             FileKind::Orders => read_orders(&t, opts.date_format.as_deref(), &mut problems, &mut acc),
+            FileKind::Events => read_events(&t, opts.date_format.as_deref(), &mut problems, &mut acc),
             FileKind::Fleet => {
                 read_fleet(&t, &mut problems, &mut acc);
                 None
@@ -376,17 +380,14 @@ fn summarize(ds: &Dataset, demand_rows: usize, opts: &ImportOptions, period: Per
         period,
         zero_share: if days == 0 { 0.0 } else { zeros as f64 / days as f64 },
         intermittent_series: ds.demand.iter().filter(|s| s.is_intermittent()).count(),
-        new_series: ds
-            .demand
-            .iter()
-            .filter(|s| s.values.len() < new_periods)
-            .count(),
+        new_series: ds.demand.iter().filter(|s| s.values.len() < new_periods).count(),
         products: ds.products.len(),
         synthesized_products: ds.products.iter().filter(|p| p.synthesized).count(),
         inventory_rows: ds.inventory.len(),
         orders: ds.orders.len(),
         vehicles: ds.fleet.len(),
         returns: ds.returns.clone(),
+        events: ds.events.len(),
     }
 }
 

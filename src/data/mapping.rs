@@ -20,10 +20,13 @@ pub enum FileKind {
     Warehouses,
     Orders,
     Fleet,
+    /// Known events: date, optional warehouse, name and a flag such as a
+    /// holiday or a markdown week.
+    Events,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 7] = [
+    pub const ALL: [FileKind; 8] = [
         FileKind::Sales,
         FileKind::Transactions,
         FileKind::Products,
@@ -31,6 +34,7 @@ impl FileKind {
         FileKind::Warehouses,
         FileKind::Orders,
         FileKind::Fleet,
+        FileKind::Events,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +46,7 @@ impl FileKind {
             FileKind::Warehouses => "warehouses",
             FileKind::Orders => "orders",
             FileKind::Fleet => "fleet",
+            FileKind::Events => "events",
         }
     }
 
@@ -49,6 +54,9 @@ impl FileKind {
     /// writes), if any.
     pub fn from_stem(stem: &str) -> Option<FileKind> {
         let s = normalize(stem);
+        if ["calendar", "holidays", "events"].contains(&s.as_str()) {
+            return Some(FileKind::Events);
+        }
         FileKind::ALL.into_iter().find(|k| s == k.name())
     }
 
@@ -118,6 +126,7 @@ impl FileKind {
                 (Speed, false),
                 (CostPerKm, false),
             ],
+            FileKind::Events => &[(Date, true), (Warehouse, false), (Event, false), (Flag, false)],
         }
     }
 }
@@ -167,10 +176,14 @@ pub enum Field {
     ShiftEnd,
     Speed,
     CostPerKm,
+    /// An event's name.
+    Event,
+    /// An event's flag or kind (IsHoliday, markdown, type).
+    Flag,
 }
 
 impl Field {
-    pub const ALL: [Field; 35] = [
+    pub const ALL: [Field; 37] = [
         Field::Date,
         Field::Sku,
         Field::Warehouse,
@@ -206,6 +219,8 @@ impl Field {
         Field::ShiftEnd,
         Field::Speed,
         Field::CostPerKm,
+        Field::Event,
+        Field::Flag,
     ];
 
     /// The name used in `--map` and in messages.
@@ -246,6 +261,8 @@ impl Field {
             Field::ShiftEnd => "shift_end",
             Field::Speed => "speed_kmh",
             Field::CostPerKm => "cost_per_km",
+            Field::Event => "event",
+            Field::Flag => "flag",
         }
     }
 
@@ -348,6 +365,18 @@ impl Field {
             Field::ShiftEnd => &["shiftend", "end", "endtime"],
             Field::Speed => &["speedkmh", "speed", "kmh"],
             Field::CostPerKm => &["costperkm", "costkm", "kmcost"],
+            Field::Event => &["event", "eventname", "name", "holidayname", "description", "title"],
+            Field::Flag => &[
+                "flag",
+                "isholiday",
+                "holiday",
+                "ismarkdown",
+                "markdown",
+                "markdownweek",
+                "eventtype",
+                "type",
+                "kind",
+            ],
         }
     }
 }
@@ -530,6 +559,13 @@ pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
     }
     if has(FileKind::Sales, Field::Date) && has(FileKind::Sales, Field::Sku) && has(FileKind::Sales, Field::Quantity) {
         return Some(FileKind::Sales);
+    }
+    if has(FileKind::Events, Field::Date)
+        && (has(FileKind::Events, Field::Flag) || has(FileKind::Events, Field::Event))
+        && !has(FileKind::Sales, Field::Sku)
+        && !has(FileKind::Sales, Field::Quantity)
+    {
+        return Some(FileKind::Events);
     }
     if located && !has(FileKind::Products, Field::Sku) {
         return Some(FileKind::Warehouses);

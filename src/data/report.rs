@@ -77,6 +77,14 @@ pub fn render(report: &ImportReport) -> String {
             ),
             ("inventory", format!("{} SKU x warehouse rows", s.inventory_rows)),
             ("deliveries", format!("{} orders, {} vehicles", s.orders, s.vehicles)),
+            (
+                "events",
+                if s.events == 0 {
+                    "none (a calendar file of holidays or markdowns can be given)".to_string()
+                } else {
+                    format!("{} known events, read by the model for the days it forecasts", s.events)
+                },
+            ),
         ];
         for (k, v) in rows {
             let _ = writeln!(out, "  {k:<17} {v}");

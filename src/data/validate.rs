@@ -12,7 +12,7 @@ use crate::data::detect::{DateFormat, column_date_format, example_date, parse_ti
 use crate::data::mapping::Field;
 use crate::data::problems::Problems;
 use crate::data::read::Table;
-use crate::domain::{DeliveryOrder, InventoryRecord, Location, Product, ProductDefaults, Vehicle, Warehouse};
+use crate::domain::{DeliveryOrder, Event, InventoryRecord, Location, Product, ProductDefaults, Vehicle, Warehouse};
 
 fn parse_number(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
@@ -490,4 +490,73 @@ pub(super) fn read_fleet(t: &Table, problems: &mut Problems, acc: &mut Acc) {
             t.row(i),
         ));
     }
+}
+
+/// A calendar of known events. With a flag column of yes/no values (e.g.
+/// Walmart's `IsHoliday`), a row is an event when its flag is set and the
+/// event is named by its name column, or by the flag's column; a flag of
+/// other words gives the event's kind. Without a flag every row is one.
+pub(super) fn read_events(
+    t: &Table,
+    date_format: Option<&str>,
+    problems: &mut Problems,
+    acc: &mut Acc,
+) -> Option<String> {
+    let fmt = column_date_format(t, Field::Date, date_format, problems);
+    let flag_col = t.col(Field::Flag).map(str::to_string);
+    let flag_word = flag_col.as_deref().map(|c| {
+        // "IsHoliday" -> "holiday", "markdown_week" -> "markdown".
+        let n = super::mapping::normalize(c);
+        let n = n.strip_prefix("is").unwrap_or(&n).to_string();
+        ["holiday", "markdown", "promo", "event"]
+            .into_iter()
+            .find(|w| n.contains(w))
+            .unwrap_or("event")
+            .to_string()
+    });
+    for i in 0..t.height() {
+        let Ok(date) = date_cell(t, Field::Date, i, fmt.as_ref(), problems) else {
+            continue;
+        };
+        let Some(date) = date else {
+            problems.error(
+                &t.label,
+                Some(t.row(i)),
+                t.col(Field::Date),
+                None,
+                "a date is required here",
+            );
+            continue;
+        };
+        let warehouse = t
+            .cell(Field::Warehouse, i)
+            .map(|w| w.trim().to_string())
+            .filter(|w| !w.is_empty());
+        let name = t
+            .cell(Field::Event, i)
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+        let kind = match t.cell(Field::Flag, i).map(str::trim) {
+            None | Some("") => None,
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "1" | "1.0" | "true" | "t" | "yes" | "y" => flag_word.clone(),
+                "0" | "0.0" | "false" | "f" | "no" | "n" => continue,
+                word => Some(word.to_string()),
+            },
+        };
+        if name.is_none() && kind.is_none() {
+            // Neither a name nor a set flag: nothing happens that day.
+            continue;
+        }
+        let kind = kind
+            .or_else(|| flag_word.clone())
+            .unwrap_or_else(|| "event".to_string());
+        acc.events.push(Event {
+            date,
+            warehouse,
+            name: name.or_else(|| flag_col.clone()).unwrap_or_else(|| kind.clone()),
+            kind,
+        });
+    }
+    fmt.map(|f| f.format)
 }

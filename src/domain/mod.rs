@@ -203,6 +203,27 @@ pub struct ReturnsSummary {
     pub by_sku: BTreeMap<String, f64>,
 }
 
+/// A known event on the calendar: a holiday, a markdown week, a campaign.
+/// Known in advance, so the model may read it for the days it forecasts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Event {
+    pub date: NaiveDate,
+    /// The warehouse (store) it concerns; every warehouse when `None`.
+    pub warehouse: Option<String>,
+    /// "Christmas", or the flag's column name ("IsHoliday") when the file
+    /// names none.
+    pub name: String,
+    /// What sort of event: "holiday", "markdown", ... (lower case).
+    pub kind: String,
+}
+
+impl Event {
+    /// True when it concerns `warehouse`.
+    pub fn concerns(&self, warehouse: &str) -> bool {
+        self.warehouse.as_deref().is_none_or(|w| w == warehouse)
+    }
+}
+
 /// Everything imported, in domain form. Built whole or not at all.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {
@@ -213,6 +234,9 @@ pub struct Dataset {
     pub orders: Vec<DeliveryOrder>,
     pub fleet: Vec<Vehicle>,
     pub returns: ReturnsSummary,
+    /// Known events from a calendar file, sorted by date.
+    #[serde(default)]
+    pub events: Vec<Event>,
 }
 
 impl Dataset {
@@ -249,6 +273,20 @@ impl Dataset {
     /// The period all demand counts in (daily for a data set without demand).
     pub fn period(&self) -> Period {
         self.demand.first().map_or(Period::Day, |s| s.period)
+    }
+
+    /// Events concerning `warehouse` between `from` and `to` (inclusive).
+    pub fn events_between<'a>(
+        &'a self,
+        warehouse: &'a str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Iterator<Item = &'a Event> + 'a {
+        let start = self.events.partition_point(|e| e.date < from);
+        self.events[start..]
+            .iter()
+            .take_while(move |e| e.date <= to)
+            .filter(move |e| e.concerns(warehouse))
     }
 
     pub fn sku_count(&self) -> usize {

@@ -228,6 +228,32 @@ impl Period {
         }
     }
 
+    /// "d", "w" or "m", for axis labels ("+28d", "-52w").
+    pub fn abbrev(self) -> &'static str {
+        match self {
+            Period::Day => "d",
+            Period::Week(_) => "w",
+            Period::Month(_) => "m",
+        }
+    }
+
+    /// The near term a table sums: a week of days, 4 weeks, 3 months.
+    pub fn near(self) -> usize {
+        match self {
+            Period::Day => 7,
+            Period::Week(_) => 4,
+            Period::Month(_) => 3,
+        }
+    }
+
+    /// The heading of that sum: "next 7", "next 4w", "next 3m".
+    pub fn near_heading(self) -> String {
+        match self {
+            Period::Day => "next 7".to_string(),
+            p => format!("next {}{}", p.near(), p.abbrev()),
+        }
+    }
+
     /// Roughly `days` days in this period, at least one.
     pub fn from_days(self, days: usize) -> usize {
         ((days as f64 / self.days()).round() as usize).max(1)

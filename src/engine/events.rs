@@ -223,7 +223,7 @@ impl RunSummary {
                 tried.join(", ")
             ));
         }
-        s.push_str("(on demand scaled per series: 1 = one plus the series' 91-day mean)\n");
+        s.push_str("(on demand scaled per series: 1 = one plus the series' mean over its last quarter: 91 days, 13 weeks or 3 months)\n");
         s
     }
 }

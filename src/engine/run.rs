@@ -384,7 +384,7 @@ pub fn forecast_with(
     let h = model.head.config.horizon;
     let f = model.head.config.features;
     let tb = TextBuilder::new(data);
-    let pooled = features::Pooled::build(&data.demand, origin);
+    let pooled = features::Pooled::build(&data.demand, origin).with_events(&data.events);
     let mut out = Vec::with_capacity(data.demand.len());
     let idx: Vec<usize> = (0..data.demand.len()).collect();
     for chunk in idx.chunks(1024) {

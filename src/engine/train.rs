@@ -133,13 +133,7 @@ pub fn prepare(data: &Dataset, train_end: NaiveDate, cfg: &TrainConfig) -> Resul
     // Daily origins 3 days apart cycle through the weekdays; weekly and
     // monthly ones take every period.
     let step = if period == Period::Day { cfg.origin_step } else { 1 };
-    let sp = splits_for(
-        period,
-        period.step(first_start, min_history),
-        train_end,
-        h,
-        step,
-    );
+    let sp = splits_for(period, period.step(first_start, min_history), train_end, h, step);
     if sp.train.is_empty() || sp.validation.is_empty() {
         let spacing = if period == Period::Day { 21 } else { 7 };
         let need = 3 * h + spacing + min_history as usize + 1;
@@ -151,7 +145,7 @@ pub fn prepare(data: &Dataset, train_end: NaiveDate, cfg: &TrainConfig) -> Resul
         );
     }
     let tb = TextBuilder::new(data);
-    let pooled = features::Pooled::build(&data.demand, train_end);
+    let pooled = features::Pooled::build(&data.demand, train_end).with_events(&data.events);
     let mut table = TextTable::default();
     let mut cut = |dates: &[NaiveDate], limit: Option<usize>, seed: u64| -> Samples {
         let mut pairs: Vec<(usize, i64)> = Vec::new();

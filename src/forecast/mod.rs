@@ -4,8 +4,9 @@
 pub mod backtest;
 pub mod baselines;
 pub mod features;
-pub mod periodic;
 pub mod metrics;
+pub mod periodic;
+pub mod pooled;
 pub mod text;
 
 pub use backtest::{Backtest, BacktestSpec, SkuClass};

@@ -321,7 +321,9 @@ pub fn push_features(series: &DemandSeries, o: i64, horizon: usize, shared: &Sha
         .filter_map(|i| value(series, i))
         .fold((0usize, 0usize), |(z, n), v| (z + usize::from(v == 0.0), n + 1));
     out.push(if seen == 0 { 1.0 } else { zeros as f32 / seen as f32 });
-    let since = (0..y).find(|k| value(series, o - k).is_some_and(|v| v > 0.0)).unwrap_or(y);
+    let since = (0..y)
+        .find(|k| value(series, o - k).is_some_and(|v| v > 0.0))
+        .unwrap_or(y);
     out.push(since as f32 / y as f32);
     // 6. the absolute level (log)
     out.push((s - 1.0).ln_1p() as f32);

@@ -257,7 +257,7 @@ pub fn write_outputs(
             (0..fc.p50.len()).map(move |i| ForecastRow {
                 sku: &fc.sku,
                 warehouse: &fc.warehouse,
-                date: (fc.start + chrono::Days::new(i as u64)).to_string(),
+                date: fc.date_at(i).to_string(),
                 p10: fc.p10[i],
                 p50: fc.p50[i],
                 p90: fc.p90[i],

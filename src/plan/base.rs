@@ -7,9 +7,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::restock::{
-    Adjustments, Calibration, RestockPlan, RestockSettings, abc_classes, build_plan, calibrate, seasonal_origins,
-};
+use super::calibration::{calibrate, seasonal_origins};
+use super::restock::{Adjustments, Calibration, RestockPlan, RestockSettings, abc_classes, build_plan};
 use super::scenario::Scenario;
 use super::simulate;
 use crate::domain::{Dataset, Product, SeriesForecast};
@@ -37,6 +36,15 @@ pub fn plan_from_data(
 /// levels moved by at most a point against 300 series).
 const LEVEL_DAYS: usize = 182;
 const LEVEL_SAMPLE: usize = 50;
+
+/// Periods each plan forecast covers: the longest lead time plus the
+/// review period, in the data's periods, and at least 28 days' worth.
+fn plan_horizon(ds: &Dataset, settings: &RestockSettings) -> usize {
+    use super::restock::steps;
+    let p = ds.period();
+    let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
+    (steps(p, longest) + steps(p, settings.review_days.max(1))).max(p.from_days(28))
+}
 
 /// The slow half of planning (backtest, champions, their forecasts, the
 /// calibration, the fitted service levels), kept so a what-if edit only
@@ -165,12 +173,11 @@ impl PlanBase {
         let bt = run(ds, &methods, &BacktestSpec::plan_for(ds.period()))?;
         let champions = bt.champions();
         let t_backtest = clock.elapsed();
-        let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
-        let horizon = (longest + settings.review_days).max(28) as usize;
+        let horizon = plan_horizon(ds, settings);
         let forecasts = champion_forecasts(ds, &methods, &champions, horizon);
         let t_forecasts = clock.elapsed();
         let mut settings = settings.clone();
-        settings.calibration = calibrate(ds, &settings, seasonal_origins(0), |i, history, days| {
+        settings.calibration = calibrate(ds, &settings, seasonal_origins(ds.period(), 0), |i, history, days| {
             let m = champions.final_choice.get(i).copied().flatten().unwrap_or(0);
             methods[m].forecast(history, days).ok()
         });
@@ -196,9 +203,10 @@ impl PlanBase {
                 LEVEL_SAMPLE,
             )
         };
-        let mut prepared = prepare(364, 364 - LEVEL_DAYS);
+        let (year, level) = (ds.period().year(), ds.period().from_days(LEVEL_DAYS));
+        let mut prepared = prepare(year, year - level);
         if prepared.is_empty() {
-            prepared = prepare(LEVEL_DAYS, 0);
+            prepared = prepare(level, 0);
         }
         let t_replays = clock.elapsed();
         if !prepared.is_empty() {
@@ -249,18 +257,20 @@ impl PlanBase {
     /// workstation shows it while [`PlanBase::compute`] runs.
     pub fn quick(ds: &Dataset, settings: &RestockSettings) -> Result<PlanBase, String> {
         use crate::forecast::backtest::{BacktestSpec, champion_forecasts, run};
+        // The moving average of the data's period (28 days, 4 weeks, 3 months).
         let methods: Vec<Box<dyn crate::forecast::baselines::Forecaster>> =
-            crate::forecast::baselines::baseline("ma28").into_iter().collect();
+            crate::forecast::baselines::baselines_for(ds.period())
+                .into_iter()
+                .filter(|m| m.name().starts_with("ma"))
+                .take(1)
+                .collect();
         let spec = BacktestSpec {
-            horizon: 28,
             windows: 1,
-            step: 28,
-            ..BacktestSpec::default()
+            ..BacktestSpec::plan_for(ds.period())
         };
         let bt = run(ds, &methods, &spec)?;
         let champions = bt.champions();
-        let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
-        let horizon = (longest + settings.review_days).max(28) as usize;
+        let horizon = plan_horizon(ds, settings);
         let forecasts = champion_forecasts(ds, &methods, &champions, horizon);
         Ok(PlanBase {
             forecasts,
@@ -443,8 +453,10 @@ fn model_errors(ds: &Dataset, settings: &RestockSettings, m: &ModelForecasts) ->
         }
         let available = s.values.len().saturating_sub(from).min(f.horizon());
         let lead = leads.get(s.sku.as_str()).copied().unwrap_or(7);
-        let days = ((lead + settings.review_days.max(1)) as usize).min(available);
-        if days < 7 {
+        let protect =
+            super::restock::steps(s.period, lead) + super::restock::steps(s.period, settings.review_days.max(1));
+        let days = protect.min(available);
+        if days < 7.min(protect) {
             continue;
         }
         let fc = SeriesForecast {

@@ -4,6 +4,7 @@
 
 pub mod approval;
 pub mod base;
+pub mod calibration;
 pub mod delivery;
 pub mod export;
 pub mod replay;

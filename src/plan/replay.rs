@@ -200,7 +200,8 @@ pub(crate) fn prepare_with(
     cap: usize,
     external: Option<&ExternalForecasts>,
 ) -> Vec<Prepared> {
-    let review = s.review_days.max(1) as usize;
+    let period = ds.period();
+    let review = super::restock::steps(period, s.review_days.max(1));
     let class_of = |i: usize| {
         let series = &ds.demand[i];
         abc.get(&(series.sku.clone(), series.warehouse.clone()))
@@ -224,7 +225,7 @@ pub(crate) fn prepare_with(
             let series = &ds.demand[i];
             let method = per_series[i];
             let p = products.get(series.sku.as_str()).copied();
-            let lead = p.map_or(7, |p| p.lead_time_days) as usize;
+            let lead = super::restock::steps(period, p.map_or(7, |p| p.lead_time_days));
             let protect = lead + review;
             let (from, to) = window(series.values.len(), back, until_end).unwrap_or_default();
             let reviews = (from..to)
@@ -295,7 +296,7 @@ pub(crate) fn replay_with(
     s: &RestockSettings,
     external: &RestockSettings,
 ) -> Outcome {
-    let review = s.review_days.max(1) as usize;
+    let review = super::restock::steps(series.period, s.review_days.max(1));
     let protect = p.lead + review;
     let mut out = Outcome {
         series: 1,

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::domain::{Dataset, DemandSeries, InventoryRecord, Product, SeriesForecast};
+use crate::domain::{Dataset, DemandSeries, InventoryRecord, Period, Product, SeriesForecast};
 
 /// Service level targets by ABC class.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -170,6 +170,16 @@ pub struct RestockLine {
     pub intermittent: bool,
     pub lead_time_days: u32,
     pub review_days: u32,
+    /// The period the line's forecast counts (days unless the data is
+    /// weekly or monthly).
+    #[serde(default)]
+    pub period: Period,
+    /// Lead time and review period in whole periods, rounded up: what the
+    /// plan protects against (equal to the days on daily data).
+    #[serde(default)]
+    pub lead_periods: u32,
+    #[serde(default)]
+    pub review_periods: u32,
     pub on_hand: f64,
     /// False when the inventory file had no row for the line: stock is
     /// then taken as zero. (Plans saved before this field read as known.)
@@ -208,6 +218,23 @@ impl RestockLine {
         (self.sku.clone(), self.warehouse.clone())
     }
 
+    /// The lead time and review period the line protects, as a planner
+    /// reads them: in days, and on weekly or monthly data the whole
+    /// periods they were converted to.
+    pub fn protection_text(&self) -> String {
+        if self.period == Period::Day {
+            return format!("lead time {} d + review {} d", self.lead_time_days, self.review_days);
+        }
+        format!(
+            "lead time {} d = {} + review {} d = {} (whole {}, rounded up)",
+            self.lead_time_days,
+            self.period.count(self.lead_periods as usize),
+            self.review_days,
+            self.period.count(self.review_periods as usize),
+            self.period.plural()
+        )
+    }
+
     pub fn reason_text(&self) -> String {
         self.reasons
             .iter()
@@ -237,6 +264,12 @@ impl RestockPlan {
     pub fn ordering(&self) -> impl Iterator<Item = &RestockLine> {
         self.lines.iter().filter(|l| l.order_qty > 0)
     }
+}
+
+/// A lead time or review period given in days, counted in whole periods of
+/// `period` (rounded up: a 3-day lead time is a week of a weekly plan).
+pub fn steps(period: Period, days: u32) -> usize {
+    period.periods_for_days(f64::from(days))
 }
 
 /// The smallest quantity >= `raw` that is 0 or at least the MOQ and a
@@ -371,65 +404,6 @@ fn quantile_of(sorted: &[f64], p: f64) -> Option<f64> {
     }
     let rank = (p.clamp(0.0, 1.0) * n as f64).ceil() as usize;
     Some(sorted[rank.clamp(1, n) - 1])
-}
-
-/// Measure a [`Calibration`]: for every regular series and each origin
-/// that `origins(history length, protection days)` names, forecast the
-/// protection interval with `forecast(series, history, days)` from the
-/// history before the origin and compare with what happened.
-pub fn calibrate<O, F>(ds: &Dataset, settings: &RestockSettings, origins: O, forecast: F) -> Calibration
-where
-    O: Fn(usize, usize) -> Vec<usize> + Sync,
-    F: Fn(usize, &[f64], usize) -> Option<crate::forecast::QuantileForecast> + Sync,
-{
-    use rayon::prelude::*;
-    let leads: HashMap<&str, u32> = ds.products.iter().map(|p| (p.sku.as_str(), p.lead_time_days)).collect();
-    let classes = abc_classes(ds, settings.abc_cuts);
-    let errors: Vec<(Abc, f64)> = ds
-        .demand
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(i, s)| {
-            let lead = leads.get(s.sku.as_str()).copied().unwrap_or(7);
-            let protect = (lead + settings.review_days.max(1)) as usize;
-            let class = classes
-                .get(&(s.sku.clone(), s.warehouse.clone()))
-                .copied()
-                .unwrap_or(Abc::C);
-            let mut out = Vec::new();
-            for origin in origins(s.values.len(), protect) {
-                if origin < 56 || origin + protect > s.values.len() {
-                    continue;
-                }
-                // Only what was known at the origin decides whether the line
-                // is regular (intermittent ones use the negative binomial).
-                let history = &s.values[..origin];
-                if intermittency_of(history).is_some() {
-                    continue;
-                }
-                let Some(f) = forecast(i, history, protect) else {
-                    continue;
-                };
-                let fc = SeriesForecast {
-                    sku: String::new(),
-                    warehouse: String::new(),
-                    start: s.start,
-                    p10: f.p10,
-                    p50: f.p50,
-                    p90: f.p90,
-                    model: String::new(),
-                    period: s.period,
-                };
-                let (mean, sd) = sum_stats(&DailyForecast::new(&fc), 0, protect, settings.error_correlation);
-                let actual: f64 = s.values[origin..origin + protect].iter().sum();
-                if sd > 1e-9 {
-                    out.push((class, (actual - mean) / sd));
-                }
-            }
-            out
-        })
-        .collect();
-    Calibration::from_class_errors(errors)
 }
 
 /// Quantile of a negative binomial with this mean and variance (Poisson
@@ -640,7 +614,10 @@ fn line_for(
     let moq = product.map_or(0, |p| p.moq);
     let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
     let disp = intermittency(history);
-    let protect = (lead + review) as usize;
+    let period = f.period;
+    let lead_p = steps(period, lead);
+    let review_p = steps(period, review);
+    let protect = lead_p + review_p;
     // A method with its own calibration (the fine-tuned model) stocks its
     // regular lines from its quantiles to the class's target: the fitted
     // levels correct the baselines' errors, its calibration its own. Its
@@ -661,19 +638,11 @@ fn line_for(
         _ => (&settings.calibration, disp, settings.level(abc)),
     };
     let (mean, s) = protection_quantile_with(&daily, 0, protect, sl, abc, settings, calibration, spread);
-    let (_, rop) = protection_quantile_with(
-        &daily,
-        0,
-        (lead as usize).max(1),
-        sl,
-        abc,
-        settings,
-        calibration,
-        spread,
-    );
+    let (_, rop) = protection_quantile_with(&daily, 0, lead_p.max(1), sl, abc, settings, calibration, spread);
 
     let plan_date = f.start;
-    let in_time = plan_date + chrono::Days::new(protect as u64);
+    let at = |t: usize| period.step(plan_date, t as i64);
+    let in_time = at(protect);
     let on_hand = inv.map_or(0.0, |r| r.on_hand);
     // Stock on order without a due date is taken to arrive after the lead time.
     let due = inv.map(|r| r.due_date.unwrap_or(plan_date + chrono::Days::new(u64::from(lead))));
@@ -689,8 +658,8 @@ fn line_for(
 
     // Projected stock, day by day, with the p50 demand.
     let horizon = f.p50.len().max(protect);
-    let arrival_day = lead as usize;
-    let due_day = due.map(|d| (d - plan_date).num_days().max(0) as usize);
+    let arrival_day = lead_p;
+    let due_day = due.map(|d| period.between(plan_date, d).max(0) as usize);
     // `until`: the last day a stock-out counts. With the order that is the
     // end of the protection interval; after it the next review's order is
     // due to arrive.
@@ -707,7 +676,7 @@ fn line_for(
             }
             stock -= daily.at(t).1;
             if stock < 0.0 && first.is_none() && t < until {
-                first = Some(plan_date + chrono::Days::new(t as u64));
+                first = Some(at(t));
             }
             out.push(stock);
         }
@@ -755,6 +724,9 @@ fn line_for(
         intermittent: disp.is_some(),
         lead_time_days: lead,
         review_days: review,
+        period,
+        lead_periods: lead_p as u32,
+        review_periods: review_p as u32,
         on_hand,
         stock_known: inv.is_some(),
         on_order_in_time,
@@ -770,7 +742,9 @@ fn line_for(
         unit_cost,
         line_cost: f64::from(qty) * unit_cost,
         order_date: plan_date,
-        arrival: plan_date + chrono::Days::new(u64::from(lead)),
+        // On daily data the lead time's day; otherwise the period boundary
+        // the order is planned to arrive by.
+        arrival: at(lead_p),
         stockout_without,
         stockout_with,
         projected_without,
@@ -823,23 +797,6 @@ fn apply_budgets(lines: &mut [RestockLine], settings: &RestockSettings) {
     }
 }
 
-/// Origins for a calibration that looks `ahead` days forward from the end
-/// of the history: the same weeks one year (364 days) earlier, where the
-/// history is that long, because a forecast's errors follow the season (a
-/// weekly model over-forecasts every autumn); the last 16 weeks otherwise.
-pub fn seasonal_origins(ahead: usize) -> impl Fn(usize, usize) -> Vec<usize> + Sync {
-    move |len: usize, protect: usize| -> Vec<usize> {
-        let span = ahead.max(28);
-        let start_last_year = (len + ahead).checked_sub(364 + ahead);
-        match start_last_year.filter(|s| *s >= 56 + 28) {
-            // From four weeks before the same day last year to the end of
-            // the period that will be planned or replayed, a year earlier.
-            Some(s) => (0..=span / 28 + 1).map(|k| s - 28 + k * 28).collect(),
-            None => (1..=4).filter_map(|k| len.checked_sub(protect + k * 28)).collect(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -867,14 +824,6 @@ mod tests {
         assert_eq!(c.z(0.95), 0.94);
         assert_eq!(c.z(1.0), 0.99);
         assert_eq!(c.z(0.0), 0.0);
-    }
-
-    #[test]
-    fn seasonal_origins_look_a_year_back() {
-        let o = seasonal_origins(0)(1000, 14);
-        assert_eq!(o, vec![1000 - 364 - 28, 1000 - 364, 1000 - 364 + 28]);
-        // Less than a year and a bit of history: the last 16 weeks.
-        assert_eq!(seasonal_origins(0)(300, 14), vec![258, 230, 202, 174]);
     }
 
     #[test]

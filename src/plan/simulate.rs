@@ -11,18 +11,27 @@ use rayon::prelude::*;
 
 use crate::domain::{Dataset, Product};
 use crate::forecast::baselines::Forecaster;
+use crate::plan::calibration::{calibrate, seasonal_origins};
 pub use crate::plan::replay::{ExternalForecasts, Outcome, Prepared, fit_service_levels, prepare_all, replay};
 use crate::plan::replay::{prepare_with, replay_with, window};
-use crate::plan::restock::{Abc, RestockSettings, ServiceTargets, abc_classes, calibrate, seasonal_origins};
+use crate::plan::restock::{Abc, RestockSettings, ServiceTargets, abc_classes};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimulationSpec {
-    /// Days at the end of the history the policy is replayed over.
+    /// Days at the end of the history the policy is replayed over (on
+    /// weekly or monthly data, as many whole periods as come closest).
     pub days: usize,
     pub settings: RestockSettings,
     /// Fit the service levels on days before the replay (as plans do on
     /// the days before them), or use the targets as levels.
     pub fit_levels: bool,
+}
+
+impl SimulationSpec {
+    /// The replay's length in periods of `period`.
+    pub fn steps(&self, period: crate::domain::Period) -> usize {
+        period.from_days(self.days)
+    }
 }
 
 impl Default for SimulationSpec {
@@ -42,9 +51,11 @@ pub struct Simulation {
     pub total: Outcome,
     /// The quantile levels the policy ran at, when fitted.
     pub levels: Option<ServiceTargets>,
-    /// The days the levels were fitted on, as (back, until_end): from
-    /// `back` to `until_end` days before the end of each series.
+    /// The periods the levels were fitted on, as (back, until_end): from
+    /// `back` to `until_end` periods before the end of each series.
     pub level_window: Option<(usize, usize)>,
+    /// What the replay counted in.
+    pub period: crate::domain::Period,
 }
 
 /// Which forecasting method each series uses in a replay.
@@ -65,9 +76,11 @@ pub enum MethodChoice<'a> {
 /// day is the day before the replay of a series ending on the data's last day.
 fn champions<'m>(ds: &Dataset, methods: &'m [Box<dyn Forecaster>], days: usize) -> Vec<&'m dyn Forecaster> {
     let last = ds.date_range().map(|r| r.1);
+    let period = ds.period();
+    let plan = crate::forecast::BacktestSpec::plan_for(period);
     let bspec = crate::forecast::BacktestSpec {
-        origin: last.map(|l| l - chrono::Days::new(days as u64 + 28)),
-        ..crate::forecast::BacktestSpec::plan()
+        origin: last.map(|l| period.step(period.floor(l), -((days + plan.horizon) as i64))),
+        ..plan
     };
     let chosen = crate::forecast::backtest::run(ds, methods, &bspec)
         .map(|bt| bt.champions().final_choice)
@@ -88,7 +101,8 @@ pub fn level_windows(ds: &Dataset, days: usize) -> Vec<(usize, usize)> {
     // The longest series' days before the replay, less the 28 days of
     // history a window needs before it (see `replay::window`).
     let there_is = longest.saturating_sub(days + 29).min(days);
-    let mut out = vec![(days + 364, 364), (2 * days, days), (days + there_is, days)];
+    let year = ds.period().year();
+    let mut out = vec![(days + year, year), (2 * days, days), (days + there_is, days)];
     out.retain(|&(back, until_end)| until_end >= days && back > until_end);
     out.dedup();
     out
@@ -100,7 +114,7 @@ pub fn level_windows(ds: &Dataset, days: usize) -> Vec<(usize, usize)> {
 pub fn replay_start(ds: &Dataset, spec: &SimulationSpec) -> Option<NaiveDate> {
     ds.demand
         .iter()
-        .filter_map(|s| window(s.values.len(), spec.days, 0).map(|(from, _)| s.date_at(from)))
+        .filter_map(|s| window(s.values.len(), spec.steps(s.period), 0).map(|(from, _)| s.date_at(from)))
         .min()
 }
 
@@ -108,11 +122,12 @@ pub fn replay_start(ds: &Dataset, spec: &SimulationSpec) -> Option<NaiveDate> {
 /// asks a forecast from, over all replayed series, sorted: the dates to
 /// fill [`ExternalForecasts::by_origin`] for.
 pub fn review_origins(ds: &Dataset, spec: &SimulationSpec) -> Vec<NaiveDate> {
-    let review = spec.settings.review_days.max(1) as usize;
+    let period = ds.period();
+    let review = crate::plan::restock::steps(period, spec.settings.review_days.max(1));
     let mut out: Vec<NaiveDate> = ds
         .demand
         .iter()
-        .filter_map(|s| window(s.values.len(), spec.days, 0).map(|w| (s, w)))
+        .filter_map(|s| window(s.values.len(), spec.steps(period), 0).map(|w| (s, w)))
         .flat_map(|(s, (from, to))| (from..to).step_by(review).map(move |t| s.date_at(t - 1)))
         .collect();
     out.sort_unstable();
@@ -123,6 +138,8 @@ pub fn review_origins(ds: &Dataset, spec: &SimulationSpec) -> Vec<NaiveDate> {
 /// Replay the policy on every series of `ds` that has more history than
 /// the replay period.
 pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -> Simulation {
+    let period = ds.period();
+    let days = spec.steps(period);
     let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
     // Classes from the history before the replay, as a plan made then would.
     let before = Dataset {
@@ -131,7 +148,7 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
             .demand
             .iter()
             .map(|s| crate::domain::DemandSeries {
-                values: s.values[..s.values.len().saturating_sub(spec.days)].to_vec(),
+                values: s.values[..s.values.len().saturating_sub(days)].to_vec(),
                 promo: None,
                 ..s.clone()
             })
@@ -141,13 +158,12 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
     let abc = abc_classes(&before, spec.settings.abc_cuts);
     let (per_series, external): (Vec<&dyn Forecaster>, _) = match choice {
         MethodChoice::One(m) => (vec![m; ds.demand.len()], None),
-        MethodChoice::Champions(methods) => (champions(ds, methods, spec.days), None),
-        MethodChoice::ChampionsWith(methods, ext) => (champions(ds, methods, spec.days), Some(ext)),
+        MethodChoice::Champions(methods) => (champions(ds, methods, days), None),
+        MethodChoice::ChampionsWith(methods, ext) => (champions(ds, methods, days), Some(ext)),
     };
     // Calibrate on origins before the replay: the replay is never looked at.
     let mut settings = spec.settings.clone();
-    let days = spec.days;
-    let seasonal = seasonal_origins(days);
+    let seasonal = seasonal_origins(period, days);
     settings.calibration = calibrate(
         ds,
         &settings,
@@ -203,6 +219,7 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
     let mut sim = Simulation {
         levels: settings.levels,
         level_window,
+        period,
         ..Simulation::default()
     };
     for (class, sl, o) in outcomes {
@@ -269,16 +286,18 @@ fn header(who: &str) -> String {
 fn footer(sim: &Simulation, spec: &SimulationSpec) -> String {
     let levels = match (sim.levels, sim.level_window) {
         (None, _) => "the target itself (--unfitted)".to_string(),
-        (Some(_), Some((back, until_end))) if until_end == 364 && back == spec.days + 364 => {
+        (Some(_), Some((back, until_end)))
+            if until_end == sim.period.year() && back == spec.steps(sim.period) + until_end =>
+        {
             format!(
-                "fitted to meet the target on the same {} days a year earlier",
-                spec.days
+                "fitted to meet the target on the same {} a year earlier",
+                sim.period.count(spec.steps(sim.period))
             )
         }
         (Some(_), Some((back, until_end))) => {
             format!(
-                "fitted to meet the target on the {} days just before the replay",
-                back - until_end
+                "fitted to meet the target on the {} just before the replay",
+                sim.period.count(back - until_end)
             )
         }
         (Some(_), None) => "the target (no history before the replay to fit it on)".to_string(),

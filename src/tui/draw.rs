@@ -129,8 +129,12 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (
             "policy",
             format!(
-                "lead time {} d + review {} d: demand {:.0}, safety stock {:.0}, reorder point {:.0}, order-up-to {:.0}",
-                l.lead_time_days, l.review_days, l.protection_demand, l.safety_stock, l.reorder_point, l.order_up_to
+                "{}: demand {:.0}, safety stock {:.0}, reorder point {:.0}, order-up-to {:.0}",
+                l.protection_text(),
+                l.protection_demand,
+                l.safety_stock,
+                l.reorder_point,
+                l.order_up_to
             ),
         ),
         (

@@ -5,6 +5,7 @@
 mod backtest;
 mod coldstart;
 mod import;
+mod periods;
 mod plan;
 mod start;
 mod train;
@@ -142,8 +143,33 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
             plan::plan_bench(lines)?;
             Ok(ExitCode::SUCCESS)
         }
-        BenchCommand::Import { rows, repeat } => {
-            import::import_bench(rows, repeat)?;
+        BenchCommand::Import { rows, repeat, period } => {
+            import::import_bench(rows, repeat, period)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Periods {
+            data,
+            period,
+            origin,
+            horizon,
+            model,
+            epochs,
+            no_model,
+            mase_lag,
+            keep,
+        } => {
+            let b = periods::PeriodsBench {
+                data,
+                period,
+                origin,
+                horizon,
+                model,
+                epochs: epochs.max(1),
+                no_model,
+                mase_lag,
+                keep,
+            };
+            emit(&periods::periods_bench(&b)?)?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Backtest {

@@ -19,7 +19,8 @@ pub struct ForecastRow {
     pub sku: String,
     pub warehouse: String,
     pub method: String,
-    pub next7: f64,
+    /// Demand of the near term: 7 days, 4 weeks or 3 months.
+    pub next: f64,
     pub horizon_total: f64,
     pub mase: Option<f64>,
     pub overridden: bool,
@@ -60,7 +61,7 @@ pub(super) fn forecast_rows(l: &Loaded, run_on: bool, scenario: &Scenario) -> Ve
                 method: choice
                     .and_then(|m| bt.methods.get(m).cloned())
                     .unwrap_or_else(|| "-".into()),
-                next7: sum(7),
+                next: sum(s.period.near()),
                 horizon_total: sum(usize::MAX),
                 mase,
                 overridden: overridden.contains(s.sku.as_str()),

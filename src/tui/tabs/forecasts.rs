@@ -22,6 +22,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         (a, b)
     };
     let view = app.forecast_view();
+    let period = app
+        .loaded
+        .as_ref()
+        .map_or_else(Default::default, |l| l.dataset.period());
     let (height, sel, off) = table_window(app, view.len(), table_area);
     let rows: Vec<Row> = view
         .iter()
@@ -34,7 +38,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 fit(&r.sku, 12),
                 fit(&r.warehouse, 6),
                 fit(&r.method, 9),
-                format!("{:.0}", r.next7),
+                format!("{:.0}", r.next),
                 format!("{:.0}", r.horizon_total),
                 r.mase.map_or("-".into(), |m| format!("{m:.2}")),
                 if r.overridden { "*".into() } else { String::new() },
@@ -65,7 +69,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             Constraint::Length(1),
         ],
     )
-    .header(Row::new(vec!["SKU", "WH", "champion", "next 7", "horizon", "MASE", "*"]).style(theme.header()))
+    .header(
+        Row::new(vec![
+            "SKU".to_string(),
+            "WH".to_string(),
+            "champion".to_string(),
+            period.near_heading(),
+            "horizon".to_string(),
+            "MASE".to_string(),
+            "*".to_string(),
+        ])
+        .style(theme.header()),
+    )
     .block(Block::default().borders(Borders::TOP).title(title));
     f.render_widget(t, table_area);
     let Some(&i) = view.get(sel) else {
@@ -117,6 +132,30 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         .chain(&model)
         .map(|p| p.1)
         .fold(1.0f64, f64::max);
+    // Known events in the window: a mark at the top of the chart in the
+    // period each falls in, history and forecast alike.
+    let last_stamp = s.end();
+    let mut upcoming: Vec<String> = Vec::new();
+    let events: Vec<(f64, f64)> = if l.dataset.events.is_empty() {
+        Vec::new()
+    } else {
+        (-(hist_days as i64) + 1..=horizon as i64)
+            .filter_map(|x| {
+                let from = s.period.step(last_stamp, x);
+                let to = s.period.step(last_stamp, x + 1).pred_opt().unwrap_or(from).max(from);
+                let mut here = l.dataset.events_between(&s.warehouse, from, to).peekable();
+                let first = here.peek().map(|e| e.name.clone());
+                let any = here.count() > 0;
+                if x > 0
+                    && let Some(name) = first
+                    && upcoming.len() < 3
+                {
+                    upcoming.push(format!("{name} {from}"));
+                }
+                any.then_some((x as f64, max_y * 1.02))
+            })
+            .collect()
+    };
     let marker = if app.colors { Marker::Braille } else { Marker::Dot };
     let mut sets = vec![
         Dataset::default()
@@ -153,6 +192,16 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
                 .data(&model),
         );
     }
+    if !events.is_empty() {
+        sets.push(
+            Dataset::default()
+                .name("events")
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Scatter)
+                .style(theme.warn())
+                .data(&events),
+        );
+    }
     let c = Chart::new(sets)
         .block(
             Block::default()
@@ -162,7 +211,11 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         .x_axis(
             Axis::default()
                 .bounds([-(hist_days as f64), horizon.max(1) as f64])
-                .labels([format!("-{hist_days}d"), "today".to_string(), format!("+{horizon}d")]),
+                .labels([
+                    format!("-{hist_days}{}", s.period.abbrev()),
+                    "today".to_string(),
+                    format!("+{horizon}{}", s.period.abbrev()),
+                ]),
         )
         .y_axis(
             Axis::default()
@@ -186,6 +239,9 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         })
         .collect();
     parts.insert(0, "MASE by method:".into());
+    if !upcoming.is_empty() {
+        parts.push(format!("| events ahead: {}", upcoming.join(", ")));
+    }
     if let Some((_, items)) = similar {
         let near: Vec<String> = items.iter().map(|(s, c, _)| format!("{s} {c:.2}")).collect();
         parts.push(format!("| similar products: {}", near.join(", ")));

@@ -49,9 +49,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .and_then(|p| p.file_name())
         .map_or("(none)".to_string(), |n| n.to_string_lossy().into_owned());
     let series = app.loaded.as_ref().map_or(0, |l| l.dataset.demand.len());
+    let period = app
+        .loaded
+        .as_ref()
+        .map_or_else(Default::default, |l| l.dataset.period());
+    // Weekly and monthly data train their own default horizon.
+    let horizon = if period == crate::domain::Period::Day {
+        cfg.horizon
+    } else {
+        period.default_horizon()
+    };
     info.push(Line::raw(format!(
-        "model {model}  mode {}  epochs {}  horizon {} days  {series} series",
-        cfg.mode, cfg.epochs, cfg.horizon
+        "model {model}  mode {}  epochs {}  horizon {}  {series} series",
+        cfg.mode,
+        cfg.epochs,
+        period.count(horizon)
     )));
     info.push(Line::raw(format!(
         "device {}",
