@@ -657,9 +657,10 @@ pub(super) fn read_demand(
     let sums = choice.sums();
     let mut strays = 0usize;
     // Series are found by borrowed keys: a million rows allocate nothing.
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut index: PlHashMap<(&str, &str), usize> = PlHashMap::new();
     let mut series: Vec<(&str, &str, Vec<DayRow>)> = Vec::new();
     let mut promo_iter = promos.map(|p| p.iter());
+    let mut last: Option<usize> = None;
     for ((((sku, wh), day), q), row) in skus
         .iter()
         .zip(whs.iter())
@@ -693,11 +694,20 @@ pub(super) fn read_demand(
             );
             continue;
         }
-        let n = series.len();
-        let i = *index.entry((sku, wh)).or_insert(n);
-        if i == n {
-            series.push((sku, wh, Vec::new()));
-        }
+        // Files are mostly grouped by SKU and warehouse: the row before's
+        // series saves a hash lookup.
+        let i = match last {
+            Some(i) if series[i].0 == sku && series[i].1 == wh => i,
+            _ => {
+                let n = series.len();
+                let i = *index.entry((sku, wh)).or_insert(n);
+                if i == n {
+                    series.push((sku, wh, Vec::new()));
+                }
+                i
+            }
+        };
+        last = Some(i);
         series[i].2.push(DayRow {
             day: stamp,
             qty,
@@ -706,7 +716,7 @@ pub(super) fn read_demand(
             row: t.row(row as usize) as u32,
         });
     }
-    tracing::debug!(strays, "period stamps checked");
+    tracing::debug!(ms = clock.elapsed().as_millis(), strays, "rows to series");
     for (sku, wh, days) in series {
         if !acc.demand_warehouses.contains_key(wh) {
             let first_row = days.iter().map(|d| d.row as usize).min();
@@ -715,7 +725,11 @@ pub(super) fn read_demand(
         let s = acc.series.entry((sku.to_string(), wh.to_string())).or_default();
         s.has_promo |= has_promo;
         s.sums_duplicates |= !sales || sums;
-        s.days.extend(days);
+        if s.days.is_empty() {
+            s.days = days;
+        } else {
+            s.days.extend(days);
+        }
     }
     tracing::debug!(ms = clock.elapsed().as_millis(), "collected");
     Ok(found)
