@@ -385,3 +385,27 @@ fn known_events_reach_the_model_features_for_the_periods_they_fall_in() {
     assert_eq!(&tail[..h], &[0.0, 1.0, 0.0, 0.0], "this year's flags");
     assert_eq!(&tail[h..], &[1.0, 0.0, 0.0, 0.0], "a year earlier");
 }
+
+#[test]
+fn a_weekly_net_sales_file_with_a_holiday_flag_gives_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("weekly.csv");
+    fs::write(
+        &p,
+        "Store,Dept,Date,Weekly_Sales,IsHoliday\n\
+         1,7,2024-02-02,10,FALSE\n1,7,2024-02-09,-3,TRUE\n1,7,2024-02-16,12,FALSE\n\
+         2,7,2024-02-02,5,FALSE\n2,7,2024-02-09,6,TRUE\n2,7,2024-02-16,7,FALSE\n",
+    )
+    .unwrap();
+    let opts = ImportOptions {
+        map: "sku=Dept".parse().unwrap(),
+        ..ImportOptions::default()
+    };
+    let i = import_with(&[p], &opts).unwrap();
+    assert_eq!(i.dataset.period(), Period::Week(Weekday::Fri));
+    assert_eq!(i.dataset.returns.return_lines, 1);
+    let ev = &i.dataset.events;
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert!(ev.iter().all(|e| e.date == day(2024, 2, 9) && e.kind == "holiday"));
+    assert_eq!(ev[0].warehouse.as_deref(), Some("1"));
+}

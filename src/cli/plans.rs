@@ -205,7 +205,10 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
     use crate::plan::simulate::{MethodChoice, SimulationSpec, render, simulate};
 
     let ws = Workspace::open(paths.workspace_dir())?;
-    let methods = crate::forecast::all_baselines();
+    let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let methods = crate::forecast::baselines::baselines_for(ds.period());
     let one = if args.method == "champion" {
         None
     } else {
@@ -218,9 +221,6 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
             )
         })?;
         Some(m.as_ref())
-    };
-    let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
-        return Ok(ExitCode::from(1));
     };
     let mut spec = SimulationSpec {
         days: args.days.max(28),
@@ -276,19 +276,21 @@ fn replay_model(
     use crate::plan::simulate::{ExternalForecasts, replay_start, review_origins};
 
     let start = replay_start(ds, spec).ok_or_else(|| anyhow::anyhow!("no series is long enough to replay"))?;
-    let eve = start - chrono::Days::new(1);
+    let period = ds.period();
+    let eve = period.step(start, -1);
     if args.train {
-        let horizon = 28;
-        let train_end = eve - chrono::Days::new(horizon);
+        // 28 days, or 4 weeks, or a month.
+        let horizon = period.from_days(28);
+        let train_end = period.step(eve, -(horizon as i64));
         emit(&format!(
             "training {} up to {train_end}, judged on {}..{eve}, refit up to {eve}; the replay starts on {start}\n",
             run.display(),
-            train_end + chrono::Days::new(1)
+            period.step(train_end, 1)
         ))?;
         let sources = ws.load_sources()?.unwrap_or_default();
         let cfg = crate::engine::TrainConfig {
             epochs: args.epochs.max(1),
-            horizon: horizon as usize,
+            horizon,
             ..crate::engine::TrainConfig::default()
         };
         let job = crate::engine::events::TrainJob {

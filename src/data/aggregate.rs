@@ -365,6 +365,16 @@ pub(super) fn read_demand(
             .unwrap_or(lit(false));
         exprs.push(yes.fill_null(lit(false)).alias("promo"));
     }
+    let flag_col = t.col(Field::Flag).map(str::to_string);
+    if let Some(p) = c(Field::Flag) {
+        let v = p.str().strip_chars(lit(NULL)).str().to_lowercase();
+        let yes = ["1", "1.0", "true", "yes", "y", "t"]
+            .into_iter()
+            .map(|s| v.clone().eq(lit(s)))
+            .reduce(Expr::or)
+            .unwrap_or(lit(false));
+        exprs.push(yes.fill_null(lit(false)).alias("flag"));
+    }
     if kind == FileKind::Transactions {
         exprs.push(
             c(Field::Invoice)
@@ -550,6 +560,34 @@ pub(super) fn read_demand(
         }
     }
 
+    if let Some(name) = &flag_col {
+        // A sales file's own holiday flag (Walmart's IsHoliday): the flagged
+        // periods of each warehouse are known events.
+        let flagged = parsed
+            .clone()
+            .lazy()
+            .filter(col("flag"))
+            .select([col("date"), col("wh")])
+            .unique(None, UniqueKeepStrategy::First)
+            .collect()?;
+        let dates = flagged.column("date")?.date()?.physical().clone();
+        let whs = flagged.column("wh")?.str()?.clone();
+        let n = super::mapping::normalize(name);
+        let kind = ["holiday", "markdown", "promo"]
+            .into_iter()
+            .find(|w| n.contains(w))
+            .unwrap_or("event");
+        for (d, w) in dates.iter().zip(whs.iter()) {
+            if let (Some(date), Some(w)) = (d.and_then(days_to_date), w) {
+                acc.events.push(crate::domain::Event {
+                    date,
+                    warehouse: Some(w.to_string()),
+                    name: name.clone(),
+                    kind: kind.to_string(),
+                });
+            }
+        }
+    }
     let has_promo = t.col(Field::Promo).is_some();
     let demand_rows = if sales {
         // One row per period already (unless summed into longer ones);

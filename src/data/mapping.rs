@@ -71,6 +71,7 @@ impl FileKind {
                 (Quantity, true),
                 (Price, false),
                 (Promo, false),
+                (Flag, false),
             ],
             FileKind::Transactions => &[
                 (Invoice, true),
@@ -316,6 +317,9 @@ impl Field {
                 "quantity",
                 "qty",
                 "sales",
+                "weeklysales",
+                "monthlysales",
+                "netsales",
                 "units",
                 "unitssold",
                 "demand",
