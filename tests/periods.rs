@@ -409,3 +409,16 @@ fn a_weekly_net_sales_file_with_a_holiday_flag_gives_its_events() {
     assert!(ev.iter().all(|e| e.date == day(2024, 2, 9) && e.kind == "holiday"));
     assert_eq!(ev[0].warehouse.as_deref(), Some("1"));
 }
+
+#[test]
+fn sales_without_a_sku_column_say_which_mapping_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("weekly.csv");
+    fs::write(&p, "Store,Dept,Date,Weekly_Sales,IsHoliday\n1,7,2024-02-02,10,FALSE\n").unwrap();
+    let e = import(&[p]).unwrap_err();
+    assert!(
+        e.contains("this looks like sales (dates in 'Date', quantities in 'Weekly_Sales') but no column names the SKU"),
+        "{e}"
+    );
+    assert!(e.contains("--map sku=COLUMN (one of: Dept)"), "{e}");
+}

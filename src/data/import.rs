@@ -176,6 +176,30 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         let Some(kind) = FileKind::from_stem(&stem).or_else(|| detect_kind(&headers, &opts.map)) else {
+            // Dates and quantities but nothing that names a SKU: most likely
+            // sales by some other key (Walmart's Dept), which --map names.
+            let sales = resolve(FileKind::Sales, &headers, &opts.map);
+            if sales.contains_key(&Field::Date) && sales.contains_key(&Field::Quantity) {
+                let unused: Vec<&str> = headers
+                    .iter()
+                    .filter(|h| !sales.values().any(|v| v == *h))
+                    .map(String::as_str)
+                    .collect();
+                problems.error(
+                    &label,
+                    None,
+                    None,
+                    None,
+                    format!(
+                        "this looks like sales (dates in '{}', quantities in '{}') but no column names the SKU; \
+                         expected one called sku, item or product, or give --map sku=COLUMN (one of: {})",
+                        sales[&Field::Date],
+                        sales[&Field::Quantity],
+                        unused.join(", ")
+                    ),
+                );
+                continue;
+            }
             problems.error(
                 &label,
                 None,
