@@ -82,7 +82,10 @@ pub fn render(report: &ImportReport) -> String {
                 if s.events == 0 {
                     "none (a calendar file of holidays or markdowns can be given)".to_string()
                 } else {
-                    format!("{} known events, read by the model for the periods it forecasts", s.events)
+                    format!(
+                        "{} known events, read by the model for the periods it forecasts",
+                        s.events
+                    )
                 },
             ),
         ];

@@ -281,8 +281,15 @@ impl App {
         let provisional = self.provisional();
         let mut effects = self.load_deliveries();
         self.status = if provisional {
-            "data loaded; a provisional plan from 28-day averages while champions are chosen and safety stock calibrated ..."
-                .into()
+            let window = match self.loaded.as_ref().map(|l| l.dataset.period()) {
+                Some(crate::domain::Period::Week(_)) => "4-week",
+                Some(crate::domain::Period::Month(_)) => "3-month",
+                _ => "28-day",
+            };
+            format!(
+                "data loaded; a provisional plan from {window} averages while champions are chosen and safety stock \
+                 calibrated ..."
+            )
         } else {
             "data loaded; baseline forecasts and the restock plan are ready".into()
         };
