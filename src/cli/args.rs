@@ -540,6 +540,10 @@ pub struct EvaluateArgs {
     /// Only these methods (comma separated), e.g. snaive7,snaive364,ets
     #[arg(long, value_delimiter = ',')]
     pub methods: Option<Vec<String>>,
+    /// Lag of the MASE scale (default: 7 on days, 52 on weeks, 12 on
+    /// months); 1 where the history is shorter than a year.
+    #[arg(long)]
+    pub mase_lag: Option<usize>,
     /// Write metrics_by_series.csv and champion_forecast.csv here.
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -73,6 +73,7 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         windows,
         step: args.step.unwrap_or(horizon).max(1),
         origin,
+        mase_lag: args.mase_lag.unwrap_or(period.cycle()).max(1),
         ..backtest::BacktestSpec::for_period(period)
     };
     let mut bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
