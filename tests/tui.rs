@@ -817,3 +817,56 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
         "a restart joins the active run again"
     );
 }
+
+/// Weekly data with a calendar of events: the Forecasts tab sums the next
+/// four weeks, its axis counts weeks and the events are marked and listed;
+/// a restock line's details show the lead time in whole weeks.
+#[test]
+fn weekly_data_shows_weeks_events_and_converted_lead_times() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let first = NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+    let mut sales = String::from("date,sku,warehouse,quantity\n");
+    for w in 0..160u64 {
+        let d = first + chrono::Days::new(7 * w);
+        for (k, sku) in ["A", "B", "C"].iter().enumerate() {
+            let bump = if w % 52 >= 46 { 40.0 } else { 0.0 };
+            let _ = writeln!(sales, "{d},{sku},W,{}", 60.0 + 10.0 * k as f64 + bump + (w % 5) as f64);
+        }
+    }
+    std::fs::write(data.join("sales.csv"), sales).unwrap();
+    std::fs::write(
+        data.join("products.csv"),
+        "sku,title,lead_time_days,unit_cost\nA,Red mug,10,2\nB,Blue mug,10,2\nC,Green mug,3,2\n",
+    )
+    .unwrap();
+    // The last week is stamped 2024-01-19; the plan's first week 2024-01-26.
+    std::fs::write(
+        data.join("events.csv"),
+        "date,event,type\n2023-11-24,Black Friday,markdown\n2024-02-06,Spring sale,markdown\n",
+    )
+    .unwrap();
+    let sources = DataSources {
+        paths: vec![data.clone()],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    app.colors = false;
+    app.braille = true;
+    let effects = app.on_loaded(loaded);
+    run_effects(&mut app, effects);
+    app.update(Action::GoTab(2));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("next 4w"), "{s}");
+    assert!(s.contains("+4w"), "{s}");
+    assert!(s.contains("events ahead: Spring sale 2024-02-02"), "{s}");
+    insta::assert_snapshot!("forecasts_weekly_80x24", s);
+    app.update(Action::GoTab(3));
+    app.update(Action::Submit);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("lead time 10 d = 2 weeks + review 7 d = 1 week"), "{s}");
+    assert!(s.contains("on 2024-01-26, arriving 2024-02-09"), "{s}");
+}
