@@ -302,13 +302,14 @@ fn footer(sim: &Simulation, spec: &SimulationSpec) -> String {
         }
         (Some(_), None) => "the target (no history before the replay to fit it on)".to_string(),
     };
+    let p = sim.period.name();
     format!(
         "  level: the quantile stocked to, {levels};\n  \
          achieved: share of review periods with demand that lost none (the periods from one review to the\n  \
          next and the last, partial one, once the first order could arrive; a period without demand\n  \
          counts neither way); out share: the rest, periods with demand that lost some;\n  \
          fill: units served from stock / units demanded;\n  \
-         avg units, avg value: end-of-day stock per series per day, in units and at unit cost\n  \
+         avg units, avg value: end-of-{p} stock per series per {p}, in units and at unit cost\n  \
          (at the selling price where no cost is known, 0 where neither is)\n"
     )
 }
