@@ -522,3 +522,91 @@ fn feature_layout_matches_the_head() {
         }
     }
 }
+
+/// Every run with text measures what its text adds on the validation
+/// windows (own texts, texts shuffled across products, one mean embedding
+/// for all), keeps it in run.json and says it in its summary; where no
+/// text did as well, the run turns its text off and its forecasts then do
+/// not depend on any title. A run without text measures nothing.
+#[test]
+fn each_run_measures_its_text_and_turns_it_off_where_it_does_not_help() {
+    use rand::{Rng, SeedableRng};
+    use skuplan::domain::{Dataset, DemandSeries, Product, ProductDefaults};
+    let dir = tempfile::tempdir().unwrap();
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let mut ds = Dataset::default();
+    // Rare lumpy sales whose size one word of the title sets.
+    for i in 0..24 {
+        let sku = format!("P{i:02}");
+        let red = i % 2 == 0;
+        let size = if red { 60.0 } else { 6.0 };
+        let mut p = Product::made_from_sales(&sku, None, &ProductDefaults::default());
+        p.title = if red { "red lamp".into() } else { "blue lamp".into() };
+        p.synthesized = false;
+        ds.products.push(p);
+        ds.demand.push(DemandSeries {
+            sku,
+            warehouse: "W".into(),
+            start,
+            values: (0..240)
+                .map(|_| if rng.random::<f64>() < 0.03 { size } else { 0.0 })
+                .collect(),
+            promo: None,
+            period: Default::default(),
+        });
+    }
+    let ds = Arc::new(ds);
+    let run_with = |out: &str, use_text: bool| {
+        let job = TrainJob {
+            dataset: ds.clone(),
+            sources: DataSources::default(),
+            train_end: None,
+            model_dir: tiny_model(dir.path()),
+            config: TrainConfig {
+                use_text,
+                max_train_samples: 2000,
+                ..small_cfg(Mode::Head, 6)
+            },
+            out: dir.path().join(out),
+            device: DeviceChoice::Cpu,
+            resume: false,
+        };
+        run::train_run(&job, &mut Quiet).unwrap()
+    };
+    let with = run_with("text", true);
+    let t = with.text.expect("a run with text measures it");
+    assert!(
+        t.own.is_finite() && t.shuffled.is_finite() && t.none.is_finite(),
+        "{t:?}"
+    );
+    assert_eq!(
+        t.used,
+        t.own < t.none * (1.0 - skuplan::engine::events::TEXT_MIN_GAIN),
+        "{t:?}"
+    );
+    let dir_text = dir.path().join("text");
+    let meta = run::read_meta(&dir_text).unwrap();
+    assert_eq!(meta.text, Some(t));
+    let summary = with.describe();
+    if t.used {
+        assert!(summary.contains("% validation loss against no text"), "{summary}");
+        assert!(!dir_text.join("text_mean.safetensors").exists());
+    } else {
+        assert!(
+            summary.contains("text: off (it removed under 0.5 % of the validation loss"),
+            "{summary}"
+        );
+        // Forecasts read no title: renaming every product changes nothing.
+        let loaded = run::load_run(&dir_text, Some(DeviceChoice::Cpu)).unwrap();
+        let a = run::forecast(&loaded, &ds, None).unwrap();
+        let mut renamed = (*ds).clone();
+        for p in &mut renamed.products {
+            p.title = "green chair".into();
+        }
+        let b = run::forecast(&loaded, &renamed, None).unwrap();
+        assert_eq!(a, b);
+    }
+    let without = run_with("notext", false);
+    assert!(without.text.is_none());
+}

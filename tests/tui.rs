@@ -738,6 +738,7 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
             losses: vec![],
         },
         parameters: 10,
+        text: None,
         train_seconds: 1.0,
         device: "CPU".into(),
     })));

@@ -181,6 +181,8 @@ pub struct RunSummary {
     pub calibration: Calibration,
     pub correction: Correction,
     pub parameters: usize,
+    /// What the text added on validation (None without text).
+    pub text: Option<TextAblation>,
     pub train_seconds: f64,
     pub device: String,
 }
@@ -222,6 +224,10 @@ impl RunSummary {
                 100.0 * self.correction.chosen,
                 tried.join(", ")
             ));
+        }
+        if let Some(t) = &self.text {
+            s.push_str(&t.line());
+            s.push('\n');
         }
         s.push_str("(on demand scaled per series: 1 = one plus the series' mean over its last quarter: 91 days, 13 weeks or 3 months)\n");
         s
@@ -281,5 +287,65 @@ mod tests {
         assert!(matches!(out[0], EngineEvent::Progress(Progress { step: 2, .. })));
         assert!(matches!(out[1], EngineEvent::Paused));
         assert!(matches!(out[2], EngineEvent::Progress(Progress { step: 5, .. })));
+    }
+}
+
+/// The least share of validation loss the text must remove to be kept:
+/// below it the difference is noise, and a forecast that reads the text
+/// would change with every retitled product for nothing.
+pub const TEXT_MIN_GAIN: f64 = 0.005;
+
+/// What the text adds, measured on the validation windows once the head is
+/// trained: the loss with each product's own text, with the texts shuffled
+/// across products, and with one mean embedding for all (no text at all).
+/// Every variant gets its own calibrated band, so only the text differs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TextAblation {
+    /// Validation pinball loss with each product's own text.
+    pub own: f64,
+    /// With another product's text.
+    pub shuffled: f64,
+    /// With the mean embedding in place of every text.
+    pub none: f64,
+    /// Whether forecasts read the text: false unless it removed at least
+    /// [`TEXT_MIN_GAIN`] of the loss the mean embedding has on validation;
+    /// forecasts then use the mean embedding.
+    pub used: bool,
+}
+
+impl TextAblation {
+    /// The share of validation loss the text removes against no text
+    /// (negative when it adds loss).
+    pub fn gain(&self) -> f64 {
+        if self.none > 0.0 {
+            1.0 - self.own / self.none
+        } else {
+            0.0
+        }
+    }
+
+    /// The line the Training tab and `skuplan train` show.
+    pub fn line(&self) -> String {
+        let shuffled = if self.shuffled > 0.0 {
+            format!(
+                "; with texts shuffled across products {:+.1} %",
+                100.0 * (self.shuffled / self.own.max(1e-12) - 1.0)
+            )
+        } else {
+            String::new()
+        };
+        if self.used {
+            format!(
+                "text: {:+.1} % validation loss against no text{shuffled}",
+                -100.0 * self.gain()
+            )
+        } else {
+            format!(
+                "text: off (it removed under {:.1} % of the validation loss: {:+.2} %); forecasts read one mean \
+                 embedding for every product",
+                100.0 * TEXT_MIN_GAIN,
+                -100.0 * self.gain()
+            )
+        }
     }
 }

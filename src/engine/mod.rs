@@ -14,6 +14,7 @@ pub mod model;
 pub mod optim;
 pub mod protocol;
 pub mod run;
+pub mod selection;
 pub mod similar;
 pub mod train;
 pub mod worker;

@@ -47,7 +47,7 @@ pub struct DemandHead {
     pub config: HeadConfig,
     /// The share of its learnt correction the head adds to the base
     /// forecast (1 while training; after it, the share that scores best on
-    /// the validation windows, see `train::choose_correction`).
+    /// the validation windows, see `selection::choose_correction`).
     pub correction: f64,
 }
 
@@ -124,7 +124,7 @@ pub struct Calibration {
     pub lower: f64,
     pub upper: f64,
     /// The share of the head's correction to the base forecast that is
-    /// kept (see `train::choose_correction`); runs from before it kept all.
+    /// kept (see `selection::choose_correction`); runs from before it kept all.
     #[serde(default = "one")]
     pub correction: f64,
 }

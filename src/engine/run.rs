@@ -24,7 +24,8 @@ use super::device::{self, DeviceChoice};
 use super::encoder::{Encoder, ModelDir};
 use super::events::{EngineEvent, EvalMetrics, RunSummary, Stop, TrainJob};
 use super::model::{Calibration, Correction, HeadConfig};
-use super::train::{self, Control, DemandModel, Outcome};
+use super::selection::Outcome;
+use super::train::{self, Control, DemandModel};
 use crate::domain::{Dataset, Period, SeriesForecast};
 use crate::forecast::baselines::QuantileForecast;
 use crate::forecast::features::{self, FEATURES_VERSION, index_of};
@@ -70,6 +71,10 @@ pub struct RunMeta {
     /// The refit on later data, once made (see `engine::protocol`).
     #[serde(default)]
     pub refit: Option<RefitInfo>,
+    /// What the text added on the validation windows, and whether the
+    /// forecasts read it.
+    #[serde(default)]
+    pub text: Option<super::events::TextAblation>,
 }
 
 fn meta_path(dir: &Path) -> PathBuf {
@@ -202,6 +207,7 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
         samples: [prep.train.n, prep.validation.n, prep.test.n],
         train_seconds: 0.0,
         refit: None,
+        text: None,
     };
     write_meta(out, &meta)?;
     let mut model = DemandModel::new(encoder, &head_cfg, cfg.seed)?;
@@ -210,7 +216,8 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
     {
         resume_state = None;
     }
-    let outcome: Outcome = train::train(&mut model, &prep, cfg, Some(&ckpt), resume_state, control)?;
+    let trained = train::train(&mut model, &prep, cfg, Some(&ckpt), resume_state, control)?;
+    let outcome: Outcome = super::selection::finish(&mut model, trained, &prep, cfg.seed)?;
     write_metrics_csv(out, &outcome.state)?;
     if let Some(table) = outcome.text_table.clone() {
         // The frozen encoder's embeddings, so forecasts need not run it.
@@ -228,6 +235,13 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
     meta.calibration = outcome.calibration;
     meta.correction = Some(outcome.correction.clone());
     meta.parameters = outcome.parameters;
+    meta.text = outcome.text;
+    if let Some(mean) = &outcome.text_mean {
+        checkpoint::save_tensors(
+            &HashMap::from([("mean".to_string(), mean.clone())]),
+            &out.join(TEXT_MEAN),
+        )?;
+    }
     meta.train_seconds = clock.elapsed().as_secs_f64();
     write_meta(out, &meta)?;
     Ok(RunSummary {
@@ -240,6 +254,7 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
         calibration: outcome.calibration,
         correction: outcome.correction,
         parameters: outcome.parameters,
+        text: outcome.text,
         train_seconds: meta.train_seconds,
         device: selected.label,
     })
@@ -270,7 +285,14 @@ pub struct LoadedRun {
     pub model: DemandModel,
     cache: HashMap<String, usize>,
     table: Option<Tensor>,
+    /// The embedding every product reads when validation turned the text
+    /// off.
+    text_mean: Option<Tensor>,
 }
+
+/// Where a run keeps the mean embedding it forecasts with when its text
+/// did not help.
+const TEXT_MEAN: &str = "text_mean.safetensors";
 
 impl LoadedRun {
     pub fn describe(&self) -> String {
@@ -326,18 +348,40 @@ pub fn load_run(dir: &Path, device: Option<DeviceChoice>) -> Result<LoadedRun> {
             table = Some(emb.clone());
         }
     }
+    let text_mean = match meta.text {
+        Some(t) if !t.used => {
+            let p = dir.join(TEXT_MEAN);
+            let t = candle_core::safetensors::load(&p, &selected.device).with_context(|| {
+                format!(
+                    "{}: the run turned its text off but {} is missing",
+                    dir.display(),
+                    p.display()
+                )
+            })?;
+            Some(
+                t.get("mean")
+                    .cloned()
+                    .ok_or_else(|| anyhow!("{} holds no mean embedding", p.display()))?,
+            )
+        }
+        _ => None,
+    };
     Ok(LoadedRun {
         dir: dir.to_path_buf(),
         meta,
         model,
         cache,
         table,
+        text_mean,
     })
 }
 
 /// Embeddings of `texts` from the run's cache, encoding what is missing.
 fn embed_texts(run: &LoadedRun, texts: &[String]) -> Result<Tensor> {
     let dev = run.model.device();
+    if let Some(mean) = &run.text_mean {
+        return Ok(mean.broadcast_as((texts.len(), mean.dim(1)?))?.contiguous()?);
+    }
     if let Some(table) = &run.table
         && texts.iter().all(|t| run.cache.contains_key(t))
     {

@@ -20,7 +20,7 @@ use super::checkpoint::{self, MetricRow, TrainState};
 use super::config::{Mode, TrainConfig};
 use super::encoder::Encoder;
 use super::events::{EngineEvent, EvalMetrics, Progress, Stop};
-use super::model::{Calibration, Correction, DemandHead, HeadConfig, pinball_loss};
+use super::model::{Calibration, DemandHead, HeadConfig, pinball_loss};
 use super::optim::{AdamW, schedule};
 use crate::domain::Dataset;
 use crate::domain::Period;
@@ -379,13 +379,41 @@ fn batch_tensors(s: &Samples, rows: &[usize], f: usize, h: usize, dev: &Device) 
 
 /// Predictions for every row of a split: (n, 3, h) scaled, row-major.
 pub fn predict_split(model: &DemandModel, side: &TextSide, texts: &[String], s: &Samples) -> Result<Vec<f32>> {
+    predict_split_as(model, side, texts, s, &TextInput::Own)
+}
+
+/// Which text each row reads when the text's worth is measured.
+pub enum TextInput {
+    /// Its own.
+    Own,
+    /// Another product's: text id `i` reads `map[i]`.
+    Shuffled(Vec<u32>),
+    /// None: one embedding (1, hidden) for every row.
+    Same(Tensor),
+}
+
+/// [`predict_split`] with the rows' texts replaced as `input` says.
+pub fn predict_split_as(
+    model: &DemandModel,
+    side: &TextSide,
+    texts: &[String],
+    s: &Samples,
+    input: &TextInput,
+) -> Result<Vec<f32>> {
     let f = model.head.config.features;
     let h = model.head.config.horizon;
     let mut out = Vec::with_capacity(s.n * 3 * h);
     let rows: Vec<usize> = (0..s.n).collect();
     for chunk in rows.chunks(512) {
         let (feats, _t, text) = batch_tensors(s, chunk, f, h, model.device())?;
-        let emb = side.embed(model, texts, &text, &mut Dropout::off())?;
+        let emb = match input {
+            TextInput::Own => side.embed(model, texts, &text, &mut Dropout::off())?,
+            TextInput::Shuffled(map) => {
+                let ids: Vec<u32> = text.iter().map(|i| map[*i as usize]).collect();
+                side.embed(model, texts, &ids, &mut Dropout::off())?
+            }
+            TextInput::Same(mean) => mean.broadcast_as((chunk.len(), mean.dim(1)?))?.contiguous()?,
+        };
         let pred = model.head.forward(&emb, &feats, &mut Dropout::off())?;
         out.extend(pred.flatten_all()?.to_vec1::<f32>()?);
     }
@@ -468,19 +496,13 @@ pub trait Control {
     fn report(&mut self, event: EngineEvent);
 }
 
-#[derive(Debug, Clone)]
-pub struct Outcome {
+/// What the training loop leaves: the weights are in the model (the best
+/// epoch's), the texts' side for predicting, and how it ended.
+pub struct Trained {
     pub stop: Stop,
     pub state: TrainState,
-    pub best: EvalMetrics,
-    pub test: Option<EvalMetrics>,
-    pub calibration: Calibration,
-    /// How much of the head's correction to the base is kept, and why.
-    pub correction: Correction,
     pub parameters: usize,
-    /// Head mode: the frozen encoder's embedding of every text (row i is
-    /// `prep.texts[i]`), so the run can cache them without encoding again.
-    pub text_table: Option<Tensor>,
+    pub side: TextSide,
 }
 
 fn epoch_rng(seed: u64, epoch: usize, salt: u64) -> ChaCha8Rng {
@@ -497,7 +519,7 @@ pub fn train(
     ckpt_dir: Option<&Path>,
     resume: Option<TrainState>,
     control: &mut dyn Control,
-) -> Result<Outcome> {
+) -> Result<Trained> {
     let _memory = super::memory::HoldMemory::new();
     // The whole correction while learning (a model loaded from a run may
     // carry a smaller share); choose_correction sets it after.
@@ -671,94 +693,12 @@ pub fn train(
     {
         checkpoint::load_into(dir, checkpoint::BEST, &vars, None, state.step)?;
     }
-    let (correction, vpred) = choose_correction(model, &side, prep)?;
-    let calibration = Calibration {
-        correction: correction.chosen,
-        ..Calibration::fit(&vpred, &prep.validation, h)
-    };
-    let best = score(&vpred, &prep.validation, h, calibration);
-    let test = if prep.test.n > 0 {
-        let tpred = predict_split(model, &side, &prep.texts, &prep.test)?;
-        Some(score(&tpred, &prep.test, h, calibration))
-    } else {
-        None
-    };
-    let text_table = match side {
-        TextSide::Cached(t) => Some(t),
-        _ => None,
-    };
-    Ok(Outcome {
+    Ok(Trained {
         stop,
         state,
-        best,
-        test,
-        calibration,
-        correction,
         parameters,
-        text_table,
+        side,
     })
-}
-
-/// Shares of the correction tried, from the base alone to all of it.
-const SHARES: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
-
-/// How much of its learnt correction the head should add to the base
-/// forecast: the share with the lowest pinball loss on the validation
-/// windows (band calibrated for each). The head is trained on windows
-/// from every season of earlier years and can learn a correction that
-/// fits them and not the present; shrinking it toward the
-/// multiplicative base when the most recent windows say so is plain
-/// model selection, and with no base (or no validation windows) the
-/// whole correction is kept. Leaves the chosen share set on the head and
-/// returns the validation predictions made with it.
-pub fn choose_correction(model: &mut DemandModel, side: &TextSide, prep: &Prepared) -> Result<(Correction, Vec<f32>)> {
-    let h = prep.horizon;
-    model.head.correction = 1.0;
-    let all = predict_split(model, side, &prep.texts, &prep.validation)?;
-    if model.head.config.base_offset.is_none() || prep.validation.n == 0 {
-        let kept = Correction {
-            chosen: 1.0,
-            losses: Vec::new(),
-        };
-        return Ok((kept, all));
-    }
-    // The median is base + share x correction and the band moves with it,
-    // so two passes (no correction, all of it) give every share.
-    model.head.correction = 0.0;
-    let none = predict_split(model, side, &prep.texts, &prep.validation)?;
-    let at = |share: f64| -> Vec<f32> {
-        let mut pred = all.clone();
-        for r in 0..prep.validation.n {
-            for d in 0..h {
-                let mid = r * 3 * h + h + d;
-                let shift = (share as f32 - 1.0) * (all[mid] - none[mid]);
-                for k in 0..3 {
-                    pred[r * 3 * h + k * h + d] += shift;
-                }
-            }
-        }
-        pred
-    };
-    let losses: Vec<(f64, f64)> = SHARES
-        .iter()
-        .map(|&share| {
-            let pred = at(share);
-            let cal = Calibration::fit(&pred, &prep.validation, h);
-            (share, score(&pred, &prep.validation, h, cal).loss)
-        })
-        .collect();
-    // Ties go to the larger share (SHARES ascends): the model as trained.
-    let chosen = losses
-        .iter()
-        .copied()
-        .filter(|(_, l)| l.is_finite())
-        .fold(None::<(f64, f64)>, |best, (s, l)| match best {
-            Some((_, bl)) if bl < l => best,
-            _ => Some((s, l)),
-        })
-        .map_or(1.0, |(s, _)| s);
-    model.head.correction = chosen;
-    Ok((Correction { chosen, losses }, at(chosen)))
 }
 
 /// A copy of the variables' values (`Var::set` writes in place, so a

@@ -247,6 +247,10 @@ impl App {
                         100.0 * s.correction.chosen
                     ));
                 }
+                if let Some(text) = &s.text {
+                    outcome.push_str("  ");
+                    outcome.push_str(&text.line());
+                }
                 t.outcome = Some(outcome);
                 self.status = format!("training {:?}; forecasting with the model", s.stop);
                 if let Some(l) = &self.loaded
