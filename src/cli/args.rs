@@ -118,6 +118,9 @@ pub struct TrainArgs {
     /// A local BERT-family model folder (default: the shipped MiniLM).
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
+    /// Which weights train: head = a head on frozen embeddings, no encoder
+    /// weight (the default); top-k = the head and the encoder's last
+    /// --top-k layers; full = the head and every encoder weight.
     #[arg(long, value_enum, default_value_t = crate::engine::Mode::Head)]
     pub mode: crate::engine::Mode,
     /// Encoder layers that train in top-k mode.

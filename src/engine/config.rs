@@ -7,14 +7,26 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
-    /// The encoder is frozen; text embeddings are computed once.
+    /// A head on frozen embeddings: no encoder weight trains; each text is
+    /// embedded once (the CPU default).
     #[default]
     Head,
-    /// The last k encoder layers train with the head.
+    /// The head and the last k encoder layers train.
     #[value(name = "top-k")]
     TopK,
-    /// Every weight trains.
+    /// The head and every encoder weight train.
     Full,
+}
+
+impl Mode {
+    /// Which weights train, in the words the Training tab and README use.
+    pub fn trains(self, top_k: usize) -> String {
+        match self {
+            Mode::Head => "a head on frozen embeddings (no encoder weight trains)".to_string(),
+            Mode::TopK => format!("the head and the encoder's last {top_k} layers (the rest frozen)"),
+            Mode::Full => "the head and every encoder weight".to_string(),
+        }
+    }
 }
 
 impl std::fmt::Display for Mode {

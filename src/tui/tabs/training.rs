@@ -65,6 +65,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         cfg.epochs,
         period.count(horizon)
     )));
+    info.push(Line::raw(format!("trains {}", cfg.mode.trains(cfg.top_k))));
     info.push(Line::raw(format!(
         "device {}",
         if t.device.is_empty() {
