@@ -610,3 +610,20 @@ fn each_run_measures_its_text_and_turns_it_off_where_it_does_not_help() {
     let without = run_with("notext", false);
     assert!(without.text.is_none());
 }
+
+/// `--minutes`: a run stops at the first step past its budget, says so,
+/// and keeps what it learnt by then.
+#[test]
+fn a_time_budget_stops_training_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = TrainConfig {
+        budget_minutes: Some(0.5 / 60.0),
+        patience: 1000,
+        ..small_cfg(Mode::Head, 10_000)
+    };
+    let s = run::train_run(&job(dir.path(), "budget", cfg, false), &mut Quiet).unwrap();
+    assert_eq!(s.stop, Stop::OutOfTime);
+    assert!(s.epochs_done < 10_000);
+    let meta = run::read_meta(&dir.path().join("budget")).unwrap();
+    assert_eq!(meta.stop, Some(Stop::OutOfTime));
+}

@@ -119,15 +119,20 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// Which weights train: head = a head on frozen embeddings, no encoder
-    /// weight (the default); top-k = the head and the encoder's last
-    /// --top-k layers; full = the head and every encoder weight.
-    #[arg(long, value_enum, default_value_t = crate::engine::Mode::Head)]
-    pub mode: crate::engine::Mode,
+    /// weight; top-k = the head and the encoder's last --top-k layers;
+    /// full = the head and every encoder weight. Default: head on a CPU,
+    /// top-k on CUDA.
+    #[arg(long, value_enum)]
+    pub mode: Option<crate::engine::Mode>,
     /// Encoder layers that train in top-k mode.
     #[arg(long, default_value_t = 2)]
     pub top_k: usize,
     #[arg(long, default_value_t = 8)]
     pub epochs: usize,
+    /// Stop after this many minutes of training (the best epoch so far is
+    /// kept): compare modes within one budget.
+    #[arg(long)]
+    pub minutes: Option<f64>,
     /// Periods the model forecasts, in the data's period (default 28 days,
     /// 13 weeks or 6 months).
     #[arg(long)]

@@ -160,7 +160,19 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
     };
     let d = TrainConfig::default();
     let cfg = TrainConfig {
-        mode: args.mode,
+        mode: match args.mode {
+            Some(m) => m,
+            None => {
+                let cuda = crate::engine::device::select(args.device).is_ok_and(|s| s.device.is_cuda());
+                let m = crate::engine::Mode::default_for(cuda);
+                emit(&format!(
+                    "mode {m} (the default on {}): trains {}\n",
+                    if cuda { "CUDA" } else { "a CPU" },
+                    m.trains(args.top_k)
+                ))?;
+                m
+            }
+        },
         top_k: args.top_k,
         epochs: args.epochs.max(1),
         horizon: args.horizon.unwrap_or(dataset.period().default_horizon()).max(1),
@@ -170,6 +182,7 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
         seed: args.seed.unwrap_or(d.seed),
         patience: args.patience.unwrap_or(d.patience),
         use_text: !args.no_text,
+        budget_minutes: args.minutes.filter(|m| *m > 0.0),
         ..d
     };
     // By default the last horizon is held out: the run is judged on it,

@@ -19,6 +19,13 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The default on a device: on a CPU a head on frozen embeddings (full
+    /// fine-tuning runs at about a second a step of 32 there); on CUDA the
+    /// head and the encoder's top layers.
+    pub fn default_for(cuda: bool) -> Mode {
+        if cuda { Mode::TopK } else { Mode::Head }
+    }
+
     /// Which weights train, in the words the Training tab and README use.
     pub fn trains(self, top_k: usize) -> String {
         match self {
@@ -72,6 +79,9 @@ pub struct TrainConfig {
     /// false: train without the text (an ablation: what does the encoder
     /// add?).
     pub use_text: bool,
+    /// Stop once this many minutes of training have passed (at the end of
+    /// a step; the best epoch so far is kept). None: no limit.
+    pub budget_minutes: Option<f64>,
     /// Tests only: panic at this step, to prove a panic on the engine
     /// thread becomes a Failed event. Never read from a file.
     #[serde(skip)]
@@ -101,6 +111,7 @@ impl Default for TrainConfig {
             dropout: 0.1,
             log_every: 20,
             use_text: true,
+            budget_minutes: None,
             panic_at_step: None,
         }
     }

@@ -252,6 +252,8 @@ pub enum Stop {
     Finished,
     EarlyStopped,
     Cancelled,
+    /// The time budget (`--minutes`) ran out; the best epoch so far is kept.
+    OutOfTime,
 }
 
 #[cfg(test)]

@@ -579,6 +579,13 @@ pub fn train(
                 stop = Stop::Cancelled;
                 break 'epochs;
             }
+            if cfg
+                .budget_minutes
+                .is_some_and(|m| started.elapsed().as_secs_f64() > 60.0 * m)
+            {
+                stop = Stop::OutOfTime;
+                break 'epochs;
+            }
             if cfg.panic_at_step == Some(state.step + 1) {
                 panic!("panic_at_step {} (a test asked for it)", state.step + 1);
             }
