@@ -107,7 +107,9 @@ fn text_ablation(model: &DemandModel, side: &TextSide, prep: &Prepared, seed: u6
     let mut sum: Option<Tensor> = None;
     for chunk in ids.chunks(256) {
         let emb = side.embed(model, &prep.texts, chunk, &mut Dropout::off())?;
-        let s = emb.sum_keepdim(0)?;
+        // Detached: in top-k and full mode the embedding carries the
+        // encoder's graph, and a running sum would keep every chunk's.
+        let s = emb.sum_keepdim(0)?.detach();
         sum = Some(match sum {
             Some(t) => (t + s)?,
             None => s,
