@@ -627,3 +627,63 @@ fn a_time_budget_stops_training_and_says_so() {
     let meta = run::read_meta(&dir.path().join("budget")).unwrap();
     assert_eq!(meta.stop, Some(Stop::OutOfTime));
 }
+
+/// Each mode trains exactly the weights it says it does: gradients reach
+/// every weight the mode lists (the head always; the top layers in top-k;
+/// every encoder weight in full) and no other.
+#[test]
+fn each_mode_trains_exactly_the_weights_it_claims() {
+    use skuplan::engine::train::TextSide;
+    let dir = tempfile::tempdir().unwrap();
+    let enc = tiny_encoder(dir.path());
+    let cfg = HeadConfig {
+        text_dim: enc.hidden_size(),
+        text_proj: 8,
+        features: 12,
+        hidden: 32,
+        horizon: 7,
+        dropout: 0.0,
+        use_text: true,
+        base_offset: None,
+    };
+    let model = DemandModel::new(enc, &cfg, 1).unwrap();
+    let texts = texts();
+    let ids = [0u32, 1, 2];
+    let feats = Tensor::randn(0f32, 1.0, (3, 12), &Device::Cpu).unwrap();
+    let every = model.trainable(Mode::Full, 0).unwrap();
+    for mode in [Mode::Head, Mode::TopK, Mode::Full] {
+        let listed: std::collections::HashSet<String> = model
+            .trainable(mode, 1)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .collect();
+        let side = TextSide::build(&model, &texts, mode, 1).unwrap();
+        let emb = side.embed(&model, &texts, &ids, &mut Dropout::off()).unwrap();
+        let pred = model.head.forward(&emb, &feats, &mut Dropout::off()).unwrap();
+        let grads = pred.sqr().unwrap().mean_all().unwrap().backward().unwrap();
+        let mut encoder_listed = 0;
+        for (name, var, is_encoder) in &every {
+            let g = grads
+                .get(var.as_tensor())
+                .map(|g| g.abs().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap());
+            if listed.contains(name) {
+                assert!(
+                    g.is_some_and(|s| s > 0.0),
+                    "{mode}: {name} should train, gradient {g:?}"
+                );
+                encoder_listed += usize::from(*is_encoder);
+            } else {
+                assert!(
+                    g.is_none_or(|s| s == 0.0),
+                    "{mode}: {name} should not train, gradient {g:?}"
+                );
+            }
+        }
+        match mode {
+            Mode::Head => assert_eq!(encoder_listed, 0, "head trains no encoder weight"),
+            Mode::TopK => assert!(encoder_listed > 0 && encoder_listed < every.iter().filter(|v| v.2).count()),
+            Mode::Full => assert_eq!(encoder_listed, every.iter().filter(|v| v.2).count()),
+        }
+    }
+}
