@@ -356,24 +356,22 @@ pub(super) fn read_demand(
             .alias("wh"),
         number(col(qty_name.as_str())).alias("qty"),
     ];
-    if let Some(p) = c(Field::Promo) {
-        let v = p.str().strip_chars(lit(NULL)).str().to_lowercase();
-        let yes = ["1", "1.0", "true", "yes", "y", "t"]
+    // A yes/no column: true where the cell reads as yes.
+    let yes = |e: Expr| {
+        let v = e.str().strip_chars(lit(NULL)).str().to_lowercase();
+        super::mapping::YES
             .into_iter()
             .map(|s| v.clone().eq(lit(s)))
             .reduce(Expr::or)
-            .unwrap_or(lit(false));
-        exprs.push(yes.fill_null(lit(false)).alias("promo"));
+            .unwrap_or(lit(false))
+            .fill_null(lit(false))
+    };
+    if let Some(p) = c(Field::Promo) {
+        exprs.push(yes(p).alias("promo"));
     }
     let flag_col = t.col(Field::Flag).map(str::to_string);
     if let Some(p) = c(Field::Flag) {
-        let v = p.str().strip_chars(lit(NULL)).str().to_lowercase();
-        let yes = ["1", "1.0", "true", "yes", "y", "t"]
-            .into_iter()
-            .map(|s| v.clone().eq(lit(s)))
-            .reduce(Expr::or)
-            .unwrap_or(lit(false));
-        exprs.push(yes.fill_null(lit(false)).alias("flag"));
+        exprs.push(yes(p).alias("flag"));
     }
     if kind == FileKind::Transactions {
         exprs.push(
@@ -572,11 +570,7 @@ pub(super) fn read_demand(
             .collect()?;
         let dates = flagged.column("date")?.date()?.physical().clone();
         let whs = flagged.column("wh")?.str()?.clone();
-        let n = super::mapping::normalize(name);
-        let kind = ["holiday", "markdown", "promo"]
-            .into_iter()
-            .find(|w| n.contains(w))
-            .unwrap_or("event");
+        let kind = super::mapping::flag_kind(name);
         for (d, w) in dates.iter().zip(whs.iter()) {
             if let (Some(date), Some(w)) = (d.and_then(days_to_date), w) {
                 acc.events.push(crate::domain::Event {

@@ -406,6 +406,21 @@ impl FromStr for Field {
     }
 }
 
+/// Cell values read as "yes" in flag columns (promo, IsHoliday), lower case.
+pub const YES: [&str; 6] = ["1", "1.0", "true", "yes", "y", "t"];
+/// Cell values read as "no".
+pub const NO: [&str; 6] = ["0", "0.0", "false", "no", "n", "f"];
+
+/// The kind of event a flag column's name tells: "IsHoliday" -> "holiday",
+/// "markdown_week" -> "markdown"; "event" otherwise.
+pub fn flag_kind(column: &str) -> &'static str {
+    let n = normalize(column);
+    ["holiday", "markdown", "promo"]
+        .into_iter()
+        .find(|w| n.contains(w))
+        .unwrap_or("event")
+}
+
 /// Lower case, letters and digits only: "Invoice Date" and "invoice_date"
 /// are the same column to us.
 pub fn normalize(name: &str) -> String {

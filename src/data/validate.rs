@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use crate::data::aggregate::Acc;
 use crate::data::detect::{DateFormat, column_date_format, example_date, parse_time_of_day, parse_with};
-use crate::data::mapping::Field;
+use crate::data::mapping::{Field, NO, YES};
 use crate::data::problems::Problems;
 use crate::data::read::Table;
 use crate::domain::{DeliveryOrder, Event, InventoryRecord, Location, Product, ProductDefaults, Vehicle, Warehouse};
@@ -504,16 +504,7 @@ pub(super) fn read_events(
 ) -> Option<String> {
     let fmt = column_date_format(t, Field::Date, date_format, problems);
     let flag_col = t.col(Field::Flag).map(str::to_string);
-    let flag_word = flag_col.as_deref().map(|c| {
-        // "IsHoliday" -> "holiday", "markdown_week" -> "markdown".
-        let n = super::mapping::normalize(c);
-        let n = n.strip_prefix("is").unwrap_or(&n).to_string();
-        ["holiday", "markdown", "promo", "event"]
-            .into_iter()
-            .find(|w| n.contains(w))
-            .unwrap_or("event")
-            .to_string()
-    });
+    let flag_word = flag_col.as_deref().map(|c| super::mapping::flag_kind(c).to_string());
     for i in 0..t.height() {
         let Ok(date) = date_cell(t, Field::Date, i, fmt.as_ref(), problems) else {
             continue;
@@ -538,11 +529,16 @@ pub(super) fn read_events(
             .filter(|n| !n.is_empty());
         let kind = match t.cell(Field::Flag, i).map(str::trim) {
             None | Some("") => None,
-            Some(v) => match v.to_ascii_lowercase().as_str() {
-                "1" | "1.0" | "true" | "t" | "yes" | "y" => flag_word.clone(),
-                "0" | "0.0" | "false" | "f" | "no" | "n" => continue,
-                word => Some(word.to_string()),
-            },
+            Some(v) => {
+                let v = v.to_ascii_lowercase();
+                if YES.contains(&v.as_str()) {
+                    flag_word.clone()
+                } else if NO.contains(&v.as_str()) {
+                    continue;
+                } else {
+                    Some(v)
+                }
+            }
         };
         if name.is_none() && kind.is_none() {
             // Neither a name nor a set flag: nothing happens that day.

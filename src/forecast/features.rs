@@ -12,6 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{DemandSeries, Period};
+use crate::forecast::lookup::{mean, promo, value};
 use crate::forecast::periodic;
 pub use crate::forecast::pooled::{Calendar, Pooled};
 
@@ -57,35 +58,6 @@ pub fn base_offset(horizon: usize) -> usize {
 /// past its end).
 pub fn index_of(series: &DemandSeries, date: NaiveDate) -> i64 {
     series.period.between(series.start, date)
-}
-
-fn value(series: &DemandSeries, i: i64) -> Option<f64> {
-    if i < 0 {
-        None
-    } else {
-        // Past the recorded end (but within the data) nothing was sold.
-        Some(series.values.get(i as usize).copied().unwrap_or(0.0))
-    }
-}
-
-fn promo(series: &DemandSeries, i: i64) -> f32 {
-    match &series.promo {
-        Some(p) if i >= 0 => p.get(i as usize).map_or(0.0, |b| if *b { 1.0 } else { 0.0 }),
-        _ => 0.0,
-    }
-}
-
-/// Mean of the known values in `[from, to]` (inclusive), and how many.
-fn mean(series: &DemandSeries, from: i64, to: i64) -> (f64, usize) {
-    let mut sum = 0.0;
-    let mut n = 0;
-    for i in from.max(0)..=to {
-        if let Some(v) = value(series, i) {
-            sum += v;
-            n += 1;
-        }
-    }
-    if n == 0 { (0.0, 0) } else { (sum / n as f64, n) }
 }
 
 /// The per-series scale at origin index `o`.

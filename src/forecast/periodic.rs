@@ -10,6 +10,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::domain::{DemandSeries, Period};
+use crate::forecast::lookup::{mean, promo, value};
 
 /// Periods of recent history fed one by one: half a year of weeks, a year
 /// of months.
@@ -158,33 +159,6 @@ impl Shared {
         let (now, then) = (sum(g - y + 1, g), sum(g - 2 * y + 1, g - y));
         (then > 0.0).then(|| (now / then).clamp(0.5, 2.0))
     }
-}
-
-fn value(series: &DemandSeries, i: i64) -> Option<f64> {
-    if i < 0 {
-        None
-    } else {
-        Some(series.values.get(i as usize).copied().unwrap_or(0.0))
-    }
-}
-
-fn promo(series: &DemandSeries, i: i64) -> f32 {
-    match &series.promo {
-        Some(p) if i >= 0 => p.get(i as usize).map_or(0.0, |b| if *b { 1.0 } else { 0.0 }),
-        _ => 0.0,
-    }
-}
-
-fn mean(series: &DemandSeries, from: i64, to: i64) -> (f64, usize) {
-    let mut sum = 0.0;
-    let mut n = 0;
-    for i in from.max(0)..=to {
-        if let Some(v) = value(series, i) {
-            sum += v;
-            n += 1;
-        }
-    }
-    if n == 0 { (0.0, 0) } else { (sum / n as f64, n) }
 }
 
 fn quarter(period: Period) -> i64 {
