@@ -687,3 +687,59 @@ fn each_mode_trains_exactly_the_weights_it_claims() {
         }
     }
 }
+
+/// The engine's launch forecasts (embeddings from an encoder, here a tiny
+/// random one): a product with a launch date and no sales gets a non-zero
+/// forecast from its launch on, naming its neighbours; one without a date
+/// gets none and the reason; `plan_launches` finds nothing to do on data
+/// where nothing waits for a launch.
+#[test]
+fn a_dated_launch_gets_a_forecast_from_its_neighbours_and_an_undated_one_a_reason() {
+    use skuplan::domain::{Dataset, DemandSeries, Product, ProductDefaults};
+    let dir = tempfile::tempdir().unwrap();
+    let enc = tiny_encoder(dir.path());
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut ds = Dataset::default();
+    for i in 0..30usize {
+        let sku = format!("P{i:02}");
+        let mut p = Product::made_from_sales(&sku, None, &ProductDefaults::default());
+        p.title = format!("{} mug {i}", if i % 2 == 0 { "red" } else { "blue" });
+        p.synthesized = false;
+        ds.products.push(p);
+        let launch = 30 + i * 5;
+        ds.demand.push(DemandSeries {
+            sku,
+            warehouse: "W".into(),
+            start,
+            values: (0..240usize)
+                .map(|d| if d < launch { 0.0 } else { 3.0 + (d % 7) as f64 })
+                .collect(),
+            promo: None,
+            period: Default::default(),
+        });
+    }
+    let (_, last) = ds.date_range().unwrap();
+    assert!(
+        skuplan::engine::similar::plan_launches(&ds, 28, &tiny_model(dir.path()))
+            .unwrap()
+            .is_none()
+    );
+    let dated = last + chrono::Days::new(5);
+    for (sku, date) in [("NEW", Some(dated)), ("UNDATED", None)] {
+        let mut p = Product::made_from_sales(sku, None, &ProductDefaults::default());
+        p.title = "red mug new".into();
+        p.synthesized = false;
+        p.launch_date = date;
+        ds.products.push(p);
+    }
+    assert!(skuplan::engine::similar::has_launches(&ds));
+    let l = skuplan::engine::similar::launches(&enc, &ds, last, 28).unwrap();
+    let f = l.get("NEW", "W").expect("the dated launch is forecast");
+    assert_eq!(f.launch, dated);
+    assert!(f.forecast.p50[..4].iter().all(|v| *v == 0.0));
+    assert!(f.forecast.p50[4..].iter().sum::<f64>() > 0.0, "{:?}", f.forecast.p50);
+    assert!(!f.neighbours.is_empty() && f.neighbours.iter().all(|n| n.similarity.is_finite()));
+    assert!(l.get("UNDATED", "W").is_none());
+    let why = l.not_forecast.iter().find(|n| n.sku == "UNDATED").expect("a reason");
+    assert!(why.reason.contains("no launch date"), "{}", why.reason);
+}

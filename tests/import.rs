@@ -197,6 +197,26 @@ fn bad_sales_files_name_row_and_column() {
 
 #[test]
 fn bad_small_tables_name_row_and_column() {
+    // A launch date that is not a date: the row and the column are named,
+    // and one that is reads as the product's launch.
+    let m = bad(
+        "products.csv",
+        "sku,title,launch_date\nA,Pan,2024-03-01\nB,Pot,next week\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "row 3, column 'launch_date', value 'next week'",
+            "expected a date like 2017-03-31",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("products.csv");
+    fs::write(&p, "sku,title,launch date\nA,Pan,2024-03-01\nB,Pot,\n").unwrap();
+    let ok = import(&[p]).unwrap();
+    let launch = |sku: &str| ok.dataset.product(sku).and_then(|p| p.launch_date);
+    assert_eq!((launch("A"), launch("B")), (Some(day(2024, 3, 1)), None));
+
     let m = bad("products.csv", "sku,title,pack_size\nA,Pan,6\nA,Pan again,6\n");
     assert_has(
         &m,

@@ -28,6 +28,7 @@ fn product(sku: &str, lead: u32) -> Product {
         lead_time_days: lead,
         supplier: Some("Acme".into()),
         synthesized: false,
+        launch_date: None,
     }
 }
 

@@ -24,6 +24,7 @@ fn product(sku: &str, pack: u32, moq: u32, lead: u32, cost: f64) -> Product {
         lead_time_days: lead,
         supplier: Some("Acme".into()),
         synthesized: false,
+        launch_date: None,
     }
 }
 

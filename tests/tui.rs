@@ -871,3 +871,97 @@ fn weekly_data_shows_weeks_events_and_converted_lead_times() {
     assert!(s.contains("lead time 10 d = 2 weeks + review 7 d = 1 week"), "{s}");
     assert!(s.contains("on 2024-01-26, arriving 2024-02-09"), "{s}");
 }
+
+/// A product with a launch date and no sales: loading asks the engine for
+/// launch forecasts; once they arrive the Forecasts tab lists the launch
+/// (method "launch"), `n` on it lists the neighbours it borrowed from
+/// (without asking the engine again), the Restock tab has its line, and
+/// the undated new product is named as not forecast.
+#[test]
+fn launches_reach_the_forecasts_and_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sources = sample(&data, 12, 2, 400, 3);
+    let products = data.join("products.csv");
+    let text = std::fs::read_to_string(&products).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        out.push_str(line);
+        out.push_str(if i == 0 { ",launch_date\n" } else { ",\n" });
+    }
+    let first = text.lines().nth(1).unwrap().split(',').collect::<Vec<_>>();
+    // A sibling of the first product, and a product nobody dated.
+    out.push_str(&format!(
+        "NEW-1,{} Mk2,{},{},{},{},{},{},{},{},2026-07-06\n",
+        first[1], first[2], first[3], first[4], first[5], first[6], first[7], first[8], first[9]
+    ));
+    out.push_str("NEW-2,Mystery Widget,Gadgets,Acme,3.00,9.00,1,0,10,Acme,\n");
+    std::fs::write(&products, out).unwrap();
+
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    app.colors = false;
+    app.braille = true;
+    let tiny = dir.path().join("tiny");
+    skuplan::engine::encoder::write_random_model(&tiny, &skuplan::engine::bert::BertConfig::tiny(0), 2).unwrap();
+    app.model_dir = Some(tiny);
+    let effects = app.on_loaded(loaded);
+    let cmd = effects
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::Engine(c @ skuplan::engine::EngineCommand::Launches { .. }) => Some(c),
+            _ => None,
+        })
+        .expect("loading asks the engine for the launch");
+    // Before the launches arrive the undated and the dated product are
+    // both named as not forecast.
+    let plan = app.plan.clone().unwrap();
+    assert_eq!(plan.not_forecast.len(), 2);
+    let mut engine = skuplan::engine::Engine::spawn().unwrap();
+    engine.send(cmd).unwrap();
+    loop {
+        match engine.recv_blocking() {
+            Some(e @ EngineEvent::Launches { .. }) => {
+                app.on_engine(e);
+                break;
+            }
+            Some(EngineEvent::Failed { message }) => panic!("{message}"),
+            Some(_) => {}
+            None => panic!("the engine stopped"),
+        }
+    }
+    assert!(
+        app.status.contains("launches forecast from similar products"),
+        "{}",
+        app.status
+    );
+    let plan = app.plan.clone().unwrap();
+    let lines: Vec<_> = plan.lines.iter().filter(|l| l.sku == "NEW-1").collect();
+    assert_eq!(lines.len(), 2, "one line per warehouse");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.method == "launch" && l.reason_text().starts_with("launch on 2026-07-06"))
+    );
+    assert_eq!(plan.not_forecast.len(), 1);
+    assert_eq!(plan.not_forecast[0].sku, "NEW-2");
+
+    app.update(Action::GoTab(2));
+    app.update(Action::Filter);
+    keys(&mut app, "NEW-1");
+    app.update(Action::Submit);
+    assert_eq!(app.forecast_view().len(), 2);
+    let effects = app.update(Action::Similar);
+    assert!(effects.is_empty(), "a launch's neighbours are known already");
+    let (sku, items) = app.similar.clone().unwrap();
+    assert_eq!(sku, "NEW-1");
+    assert!(!items.is_empty());
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("launch") && s.contains("neighbours:"), "{s}");
+    insta::assert_snapshot!("forecasts_launch_80x24", s);
+
+    app.update(Action::GoTab(3));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("not forecast: NEW-2"), "{s}");
+    insta::assert_snapshot!("restock_launch_80x24", s);
+}

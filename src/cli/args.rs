@@ -626,6 +626,29 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 6)]
         epochs: usize,
     },
+    /// What the product text is worth: the run with text, the run without
+    /// it (same mode and minutes) and the best classical baseline on one
+    /// split, for all series, new products and launches (first sale inside
+    /// the window: sales hidden, launch dates given).
+    Text {
+        /// Data folder or file (sales or transactions with product text).
+        #[arg(long)]
+        data: PathBuf,
+        /// Last day anything learns from (default: the last day minus the
+        /// horizon).
+        #[arg(long)]
+        origin: Option<chrono::NaiveDate>,
+        #[arg(long, default_value_t = 28)]
+        horizon: usize,
+        /// Training minutes of each run (0: no runs, the launches alone).
+        #[arg(long, default_value_t = 6.0)]
+        minutes: f64,
+        #[arg(long, default_value_t = 8)]
+        epochs: usize,
+        /// Model folder (default: the shipped MiniLM).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
     /// Training-step throughput of an encoder in each mode, beside the f32
     /// matrix-multiply rate candle reaches here; forecast throughput with
     /// cached embeddings.

@@ -20,7 +20,20 @@ pub fn plan_bases(
     settings: &crate::plan::RestockSettings,
     run: Option<&std::path::Path>,
 ) -> Result<(PlanBase, Option<PlanBase>)> {
-    let base = PlanBase::compute(ds, settings).map_err(anyhow::Error::msg)?;
+    let mut base = PlanBase::compute(ds, settings).map_err(anyhow::Error::msg)?;
+    if crate::engine::similar::has_launches(ds) {
+        let horizon = base.forecasts.iter().map(|f| f.p50.len()).max().unwrap_or(28);
+        let launches = crate::cli::engine::model_dir(None)
+            .and_then(|dir| crate::engine::similar::plan_launches(ds, horizon, &dir));
+        match launches {
+            Ok(Some(l)) => {
+                emit(&format!("{}\n", l.describe()))?;
+                base = base.with_launches(std::sync::Arc::new(l));
+            }
+            Ok(None) => {}
+            Err(e) => emit(&format!("launches not forecast: {e:#}\n"))?,
+        }
+    }
     let Some(run) = run else { return Ok((base, None)) };
     let model = crate::engine::protocol::model_forecasts(run, ds, None)?;
     let with = base

@@ -300,7 +300,13 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                 found.date_format
             }
             FileKind::Products => {
-                read_products(&t, &opts.product_defaults, &mut problems, &mut acc);
+                read_products(
+                    &t,
+                    &opts.product_defaults,
+                    opts.date_format.as_deref(),
+                    &mut problems,
+                    &mut acc,
+                );
                 None
             }
             FileKind::Inventory => read_inventory(&t, opts.date_format.as_deref(), &mut problems, &mut acc),

@@ -95,6 +95,7 @@ impl FileKind {
                 (Moq, false),
                 (LeadTime, false),
                 (Supplier, false),
+                (LaunchDate, false),
             ],
             FileKind::Inventory => &[
                 (Sku, true),
@@ -163,6 +164,7 @@ pub enum Field {
     OnHand,
     OnOrder,
     DueDate,
+    LaunchDate,
     Id,
     Name,
     Lat,
@@ -184,7 +186,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 37] = [
+    pub const ALL: [Field; 38] = [
         Field::Date,
         Field::Sku,
         Field::Warehouse,
@@ -206,6 +208,7 @@ impl Field {
         Field::OnHand,
         Field::OnOrder,
         Field::DueDate,
+        Field::LaunchDate,
         Field::Id,
         Field::Name,
         Field::Lat,
@@ -248,6 +251,7 @@ impl Field {
             Field::OnHand => "on_hand",
             Field::OnOrder => "on_order",
             Field::DueDate => "due_date",
+            Field::LaunchDate => "launch_date",
             Field::Id => "id",
             Field::Name => "name",
             Field::Lat => "lat",
@@ -351,6 +355,14 @@ impl Field {
             Field::OnHand => &["onhand", "stock", "stockonhand", "qtyonhand", "available", "inventory"],
             Field::OnOrder => &["onorder", "qtyonorder", "openorder", "inbound", "intransit"],
             Field::DueDate => &["duedate", "due", "eta", "arrival", "arrivaldate", "expected"],
+            Field::LaunchDate => &[
+                "launchdate",
+                "launch",
+                "releasedate",
+                "release",
+                "availablefrom",
+                "onsale",
+            ],
             Field::Id => match kind {
                 FileKind::Orders => &["id", "order", "orderid", "orderno", "ordernumber"],
                 FileKind::Fleet => &["id", "vehicle", "vehicleid", "truck", "van"],

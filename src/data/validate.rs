@@ -137,8 +137,15 @@ fn check_duplicate(
     }
 }
 
-pub(super) fn read_products(t: &Table, defaults: &ProductDefaults, problems: &mut Problems, acc: &mut Acc) {
+pub(super) fn read_products(
+    t: &Table,
+    defaults: &ProductDefaults,
+    date_format: Option<&str>,
+    problems: &mut Problems,
+    acc: &mut Acc,
+) {
     acc.saw_product_file = true;
+    let launch_format = column_date_format(t, Field::LaunchDate, date_format, problems);
     let d = defaults;
     for i in 0..t.height() {
         let Some(sku) = required_text(t, Field::Sku, i, problems) else {
@@ -166,7 +173,10 @@ pub(super) fn read_products(t: &Table, defaults: &ProductDefaults, problems: &mu
             "a lead time in whole days, 0 or more",
             problems,
         );
-        let (Ok(unit_cost), Ok(price), Ok(pack), Ok(moq), Ok(lead)) = (unit_cost, price, pack, moq, lead) else {
+        let launch = date_cell(t, Field::LaunchDate, i, launch_format.as_ref(), problems);
+        let (Ok(unit_cost), Ok(price), Ok(pack), Ok(moq), Ok(lead), Ok(launch)) =
+            (unit_cost, price, pack, moq, lead, launch)
+        else {
             continue;
         };
         acc.products.push(Product {
@@ -181,6 +191,7 @@ pub(super) fn read_products(t: &Table, defaults: &ProductDefaults, problems: &mu
             lead_time_days: lead.unwrap_or(d.lead_time_days),
             supplier: t.cell(Field::Supplier, i).map(str::to_string),
             synthesized: false,
+            launch_date: launch,
         });
     }
 }

@@ -31,6 +31,11 @@ pub struct Product {
     /// True when the product file did not list this SKU and the row was made
     /// from the sales data.
     pub synthesized: bool,
+    /// The day a product not yet sold goes on sale (`launch_date` in the
+    /// products file): from then on it is forecast from the products whose
+    /// text is nearest (see `forecast::launch`).
+    #[serde(default)]
+    pub launch_date: Option<NaiveDate>,
 }
 
 impl Product {
@@ -52,6 +57,7 @@ impl Product {
             lead_time_days: defaults.lead_time_days,
             supplier: None,
             synthesized: true,
+            launch_date: None,
         }
     }
 }

@@ -44,6 +44,13 @@ pub enum EngineCommand {
         sku: String,
         top: usize,
     },
+    /// Forecast the products waiting for their launch (a launch date, no
+    /// sales) over `horizon` periods after the data's last day.
+    Launches {
+        model_dir: PathBuf,
+        data: Arc<Dataset>,
+        horizon: usize,
+    },
     /// Put a finished run among the plan's champions: refit it first when
     /// `refit` and there is no refit for this data (progress reported as
     /// training's), then judge it and join it to `base`.
@@ -128,6 +135,10 @@ pub enum EngineEvent {
     Similar {
         sku: String,
         items: Vec<(String, f32, String)>,
+    },
+    /// Launch forecasts for the data (see `forecast::launch`).
+    Launches {
+        launches: Arc<crate::forecast::launch::Launches>,
     },
 }
 

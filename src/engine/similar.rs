@@ -40,3 +40,71 @@ pub fn nearest(enc: &Encoder, data: &Dataset, sku: &str, top: usize) -> Result<V
     scored.truncate(top);
     Ok(scored)
 }
+
+/// The product text embedding of every SKU of the data (products and
+/// sales), each distinct text encoded once.
+pub fn product_embeddings(enc: &Encoder, data: &Dataset) -> Result<std::collections::HashMap<String, Vec<f32>>> {
+    let all = skus(data);
+    let tb = TextBuilder::new(data);
+    let texts: Vec<String> = all.iter().map(|s| tb.product_text(s)).collect();
+    let mut uniq = texts.clone();
+    uniq.sort();
+    uniq.dedup();
+    let emb: Vec<Vec<f32>> = enc.embed(&uniq, 64)?.to_vec2()?;
+    let at: std::collections::HashMap<&str, usize> = uniq.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
+    Ok(all
+        .into_iter()
+        .zip(&texts)
+        .map(|(sku, t)| (sku, emb[at[t.as_str()]].clone()))
+        .collect())
+}
+
+/// Launch forecasts of the `horizon` periods after `origin`, neighbours
+/// found by `enc` (see `forecast::launch`).
+pub fn launches(
+    enc: &Encoder,
+    data: &Dataset,
+    origin: chrono::NaiveDate,
+    horizon: usize,
+) -> Result<crate::forecast::launch::Launches> {
+    let emb = product_embeddings(enc, data)?;
+    Ok(crate::forecast::launch::forecast_launches(
+        data,
+        origin,
+        horizon,
+        Some(&emb),
+    ))
+}
+
+/// True when some product waits for a launch forecast: a launch date and
+/// no sales yet.
+pub fn has_launches(data: &Dataset) -> bool {
+    let sold: std::collections::HashSet<&str> = data
+        .demand
+        .iter()
+        .filter(|s| s.values.iter().any(|v| *v > 0.0))
+        .map(|s| s.sku.as_str())
+        .collect();
+    data.products
+        .iter()
+        .any(|p| p.launch_date.is_some() && !sold.contains(p.sku.as_str()))
+}
+
+/// The launches of a plan: forecast from the data's last day over
+/// `horizon` periods, neighbours found by the encoder in `model_dir`.
+/// None when no product waits for a launch.
+pub fn plan_launches(
+    data: &Dataset,
+    horizon: usize,
+    model_dir: &std::path::Path,
+) -> Result<Option<crate::forecast::launch::Launches>> {
+    if !has_launches(data) {
+        return Ok(None);
+    }
+    let Some((_, last)) = data.date_range() else {
+        return Ok(None);
+    };
+    let dir = super::encoder::ModelDir::open(model_dir)?;
+    let enc = Encoder::load(&dir, &candle_core::Device::Cpu, 48)?;
+    Ok(Some(launches(&enc, data, last, horizon)?))
+}

@@ -228,6 +228,23 @@ impl Worker {
                     self.emit(EngineEvent::Similar { sku, items });
                 }
             }
+            EngineCommand::Launches {
+                model_dir,
+                data,
+                horizon,
+            } => {
+                if self.encoder.as_ref().is_none_or(|(d, _)| *d != model_dir) {
+                    let dir = super::encoder::ModelDir::open(&model_dir)?;
+                    let enc = super::encoder::Encoder::load(&dir, &candle_core::Device::Cpu, 64)?;
+                    self.encoder = Some((model_dir, enc));
+                }
+                if let (Some((_, enc)), Some((_, last))) = (&self.encoder, data.date_range()) {
+                    let launches = super::similar::launches(enc, &data, last, horizon)?;
+                    self.emit(EngineEvent::Launches {
+                        launches: Arc::new(launches),
+                    });
+                }
+            }
             EngineCommand::Adopt { run, data, base, refit } => {
                 if refit && super::protocol::usable_refit(&run, &data).is_none() {
                     let meta = run::read_meta(&run)?;

@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod baselines;
 pub mod features;
+pub mod launch;
 mod lookup;
 pub mod metrics;
 pub mod periodic;

@@ -14,6 +14,7 @@ use super::simulate;
 use crate::domain::{Dataset, Product, SeriesForecast};
 use crate::forecast::QuantileForecast;
 use crate::forecast::backtest::CHAMPION_MARGIN;
+use crate::forecast::launch::{LaunchForecast, Launches};
 use crate::forecast::metrics::{Accum, mase_scale};
 use chrono::NaiveDate;
 
@@ -63,6 +64,10 @@ pub struct PlanBase {
     /// never cached: the baselines' base is, and the run is added on top.
     #[serde(skip)]
     pub model: Option<ModelChoice>,
+    /// Launch forecasts joined by [`PlanBase::with_launches`] (never
+    /// cached: they need the encoder).
+    #[serde(skip)]
+    pub launches: Option<std::sync::Arc<Launches>>,
 }
 
 /// What a trained run brings to a plan, as plain data (plan never imports
@@ -227,6 +232,7 @@ impl PlanBase {
             backtest: bt,
             champions,
             model: None,
+            launches: None,
         })
     }
 
@@ -248,6 +254,7 @@ impl PlanBase {
             champions,
             calibration: Calibration::default(),
             model: None,
+            launches: None,
         })
     }
 
@@ -279,6 +286,7 @@ impl PlanBase {
             backtest: bt,
             champions,
             model: None,
+            launches: None,
         })
     }
 
@@ -422,12 +430,59 @@ impl PlanBase {
     }
 
     /// The plan with a scenario's overrides (fast: no forecasting).
+    /// Launch lines say so; products no line covers are listed with why.
     pub fn plan(&self, ds: &Dataset, scenario: Option<&Scenario>) -> RestockPlan {
         let (forecasts, adjustments) = match scenario {
             Some(s) => s.apply(&self.forecasts),
             None => (self.forecasts.clone(), Adjustments::new()),
         };
-        build_plan(ds, &forecasts, &adjustments, &self.settings)
+        let mut plan = build_plan(ds, &forecasts, &adjustments, &self.settings);
+        if let Some(l) = &self.launches {
+            for line in &mut plan.lines {
+                if line.method == crate::forecast::launch::METHOD
+                    && let Some(f) = l.get(&line.sku, &line.warehouse)
+                {
+                    line.reasons.insert(0, launch_reason(f));
+                }
+            }
+        }
+        plan.not_forecast = crate::forecast::launch::not_forecast(ds, self.launches.as_deref());
+        plan
+    }
+
+    /// This base with launch forecasts for the products not sold yet (a
+    /// series with sales keeps its champion: on online-retail-2010 the
+    /// launch forecast of series with under four weeks of sales erred far
+    /// more than the champions, see `bench text`).
+    pub fn with_launches(&self, launches: std::sync::Arc<Launches>) -> PlanBase {
+        let mut out = self.clone();
+        let position: HashMap<(String, String), usize> = out
+            .forecasts
+            .iter()
+            .enumerate()
+            .map(|(k, f)| ((f.sku.clone(), f.warehouse.clone()), k))
+            .collect();
+        for l in launches.forecasts.iter().filter(|l| l.observed == 0) {
+            let f = l.forecast.clone();
+            match position.get(&(f.sku.clone(), f.warehouse.clone())) {
+                Some(&k) => out.forecasts[k] = f,
+                None => out.forecasts.push(f),
+            }
+        }
+        out.launches = Some(launches);
+        out
+    }
+}
+
+fn launch_reason(f: &LaunchForecast) -> super::restock::Reason {
+    super::restock::Reason::Launch {
+        date: f.launch,
+        neighbours: f.neighbours.len(),
+        recent_sales: f.recent_sales,
+        nearest: f
+            .neighbours
+            .first()
+            .map_or_else(|| "-".to_string(), |n| format!("{} {:.2}", n.title, n.similarity)),
     }
 }
 

@@ -129,6 +129,15 @@ pub enum Reason {
     BudgetCut { from: u32 },
     /// Stock covers the protection interval: nothing to order.
     Covered,
+    /// A product not sold yet, forecast from similar products' launches.
+    Launch {
+        date: NaiveDate,
+        neighbours: usize,
+        /// Borrowed the neighbours' recent sales (too few launches).
+        #[serde(default)]
+        recent_sales: bool,
+        nearest: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -146,6 +155,16 @@ impl fmt::Display for Reason {
             Reason::MoqRaised { from, to } => write!(f, "MOQ raised {from:.0} to {to}"),
             Reason::BudgetCut { from } => write!(f, "budget cap cut it from {from}"),
             Reason::Covered => write!(f, "stock covers lead time and review period"),
+            Reason::Launch {
+                date,
+                neighbours,
+                recent_sales,
+                nearest,
+            } => write!(
+                f,
+                "launch on {date}: forecast from {neighbours} similar products' {} (nearest: {nearest})",
+                if *recent_sales { "recent sales" } else { "launches" }
+            ),
         }
     }
 }
@@ -254,6 +273,9 @@ pub struct RestockPlan {
     pub plan_date: NaiveDate,
     pub settings: RestockSettings,
     pub lines: Vec<RestockLine>,
+    /// Products in the products file that no line covers, and why.
+    #[serde(default)]
+    pub not_forecast: Vec<crate::forecast::launch::NotForecast>,
 }
 
 impl RestockPlan {
@@ -596,6 +618,7 @@ pub fn build_plan(
         plan_date,
         settings: settings.clone(),
         lines,
+        not_forecast: Vec::new(),
     }
 }
 

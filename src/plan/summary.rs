@@ -77,5 +77,25 @@ pub fn summary(plan: &RestockPlan) -> String {
         out,
         "  {short} lines run short before their next review even with the order (the order arrives too late)"
     );
+    let launches = plan
+        .lines
+        .iter()
+        .filter(|l| l.method == crate::forecast::launch::METHOD)
+        .count();
+    if launches > 0 {
+        let _ = writeln!(
+            out,
+            "  {launches} launch lines: products not sold yet, forecast from similar products' launches"
+        );
+    }
+    if !plan.not_forecast.is_empty() {
+        let _ = writeln!(out, "  {} products not forecast:", plan.not_forecast.len());
+        for n in plan.not_forecast.iter().take(20) {
+            let _ = writeln!(out, "    {} ({}): {}", n.sku, n.title, n.reason);
+        }
+        if plan.not_forecast.len() > 20 {
+            let _ = writeln!(out, "    ... and {} more", plan.not_forecast.len() - 20);
+        }
+    }
     out
 }

@@ -94,6 +94,7 @@ pub fn load_with_cache(
         report_text,
         base,
         model_base: None,
+        launches: None,
         provisional,
         cache_key: key,
     })

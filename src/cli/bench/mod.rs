@@ -8,6 +8,7 @@ mod import;
 mod periods;
 mod plan;
 mod start;
+mod text;
 mod train;
 mod tui;
 mod vrp;
@@ -126,6 +127,25 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
             horizon,
             epochs,
         } => coldstart::bench_coldstart(data, model.as_ref(), share, history, horizon, epochs),
+        BenchCommand::Text {
+            data,
+            origin,
+            horizon,
+            minutes,
+            epochs,
+            model,
+        } => {
+            let b = text::TextBench {
+                data,
+                origin,
+                horizon,
+                minutes: minutes.max(0.0),
+                epochs: epochs.max(1),
+                model,
+            };
+            emit(&text::text_bench(&b)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         BenchCommand::Start { data } => {
             let data = match data {
                 Some(d) => d,

@@ -31,6 +31,7 @@ pub fn plan_bench(lines: usize) -> Result<()> {
                 lead_time_days: 3 + (i % 20) as u32,
                 supplier: Some(format!("Supplier {}", i % 9)),
                 synthesized: false,
+                launch_date: None,
             });
         }
         ds.demand.push(DemandSeries {

@@ -70,10 +70,11 @@ pub fn tui_bench(sizes: &[usize], repeat: usize) -> Result<String> {
             plan_date: day,
             settings: RestockSettings::default(),
             lines: (0..n).map(line).collect(),
+            not_forecast: Vec::new(),
         });
         app.forecast_rows = (0..n)
             .map(|i| ForecastRow {
-                series: i,
+                series: Some(i),
                 sku: format!("SKU{i:06}"),
                 warehouse: format!("W{}", i % 3),
                 method: "ets".into(),

@@ -15,7 +15,8 @@ pub type Neighbour = (String, f32, String);
 /// A row of the Forecasts table.
 #[derive(Debug, Clone)]
 pub struct ForecastRow {
-    pub series: usize,
+    /// Its demand series (None: a launch, not sold yet).
+    pub series: Option<usize>,
     pub sku: String,
     pub warehouse: String,
     pub method: String,
@@ -41,7 +42,9 @@ pub(super) fn forecast_rows(l: &Loaded, run_on: bool, scenario: &Scenario) -> Ve
         .iter()
         .map(|f| ((f.sku.as_str(), f.warehouse.as_str()), f))
         .collect();
-    l.dataset
+    let launch = |f: &SeriesForecast| f.model == crate::forecast::launch::METHOD;
+    let mut rows: Vec<ForecastRow> = l
+        .dataset
         .demand
         .iter()
         .enumerate()
@@ -55,19 +58,45 @@ pub(super) fn forecast_rows(l: &Loaded, run_on: bool, scenario: &Scenario) -> Ve
                 m.mase.is_finite().then_some(m.mase)
             });
             ForecastRow {
-                series: i,
+                series: Some(i),
                 sku: s.sku.clone(),
                 warehouse: s.warehouse.clone(),
-                method: choice
-                    .and_then(|m| bt.methods.get(m).cloned())
-                    .unwrap_or_else(|| "-".into()),
+                method: match f {
+                    Some(f) if launch(f) => f.model.clone(),
+                    _ => choice
+                        .and_then(|m| bt.methods.get(m).cloned())
+                        .unwrap_or_else(|| "-".into()),
+                },
                 next: sum(s.period.near()),
                 horizon_total: sum(usize::MAX),
                 mase,
                 overridden: overridden.contains(s.sku.as_str()),
             }
         })
-        .collect()
+        .collect();
+    // Launches: products not sold yet, after the series.
+    let have: HashSet<(&str, &str)> = l
+        .dataset
+        .demand
+        .iter()
+        .map(|s| (s.sku.as_str(), s.warehouse.as_str()))
+        .collect();
+    for f in base.forecasts.iter().filter(|f| launch(f)) {
+        if have.contains(&(f.sku.as_str(), f.warehouse.as_str())) {
+            continue;
+        }
+        rows.push(ForecastRow {
+            series: None,
+            sku: f.sku.clone(),
+            warehouse: f.warehouse.clone(),
+            method: f.model.clone(),
+            next: f.p50.iter().take(f.period.near()).sum(),
+            horizon_total: f.p50.iter().sum(),
+            mase: None,
+            overridden: overridden.contains(f.sku.as_str()),
+        });
+    }
+    rows
 }
 
 impl App {
@@ -89,8 +118,64 @@ impl App {
         v
     }
 
-    /// n: ask the encoder for products like the selected SKU.
+    /// Ask the engine for launch forecasts when some product waits for
+    /// its launch and the encoder is there (the plan says why otherwise).
+    pub(super) fn ask_launches(&mut self) -> Vec<Effect> {
+        let (Some(l), Some(dir)) = (&self.loaded, &self.model_dir) else {
+            return Vec::new();
+        };
+        if !crate::engine::similar::has_launches(&l.dataset) {
+            return Vec::new();
+        }
+        let horizon = l.base.forecasts.iter().map(|f| f.p50.len()).max().unwrap_or(28);
+        vec![Effect::Engine(EngineCommand::Launches {
+            model_dir: dir.clone(),
+            data: l.dataset.clone(),
+            horizon,
+        })]
+    }
+
+    /// n on a launch: the products its forecast borrowed from.
+    fn launch_neighbours(&mut self, sku: &str) -> bool {
+        let Some(launches) = self.loaded.as_ref().and_then(|l| l.launches.clone()) else {
+            return false;
+        };
+        let view = self.forecast_view();
+        let Some(r) = view
+            .get(self.selected[super::Tab::Forecasts.index()])
+            .map(|&i| &self.forecast_rows[i])
+        else {
+            return false;
+        };
+        let Some(f) = launches
+            .get(sku, &r.warehouse)
+            .filter(|_| r.method == crate::forecast::launch::METHOD)
+        else {
+            return false;
+        };
+        let items: Vec<Neighbour> = f
+            .neighbours
+            .iter()
+            .map(|n| (n.sku.clone(), n.similarity, n.title.clone()))
+            .collect();
+        self.status = format!(
+            "{sku} (launch {}) borrows from {} similar products' {}, nearest first",
+            f.launch,
+            items.len(),
+            if f.recent_sales { "recent sales" } else { "launches" }
+        );
+        self.similar = Some((sku.to_string(), items));
+        true
+    }
+
+    /// n: the neighbours of a launch, or ask the encoder for products like
+    /// the selected SKU.
     pub(super) fn find_similar(&mut self) -> Vec<Effect> {
+        if let Some(sku) = self.selected_sku()
+            && self.launch_neighbours(&sku)
+        {
+            return Vec::new();
+        }
         let (Some(sku), Some(l), Some(dir)) = (self.selected_sku(), &self.loaded, &self.model_dir) else {
             self.status = "similar products need the encoder (assets/models or --model DIR)".into();
             return Vec::new();

@@ -107,6 +107,8 @@ pub struct Loaded {
     pub cache_key: Option<String>,
     /// `base` with the active run among the champions, once joined.
     pub model_base: Option<PlanBase>,
+    /// Launch forecasts, once the engine has made them.
+    pub launches: Option<std::sync::Arc<crate::forecast::launch::Launches>>,
 }
 
 impl Loaded {
@@ -117,6 +119,20 @@ impl Loaded {
         match &self.model_base {
             Some(m) if run_on => m,
             _ => &self.base,
+        }
+    }
+
+    /// Join the launch forecasts to the bases that lack them (a base that
+    /// arrived after them, or before).
+    pub fn join_launches(&mut self) {
+        let Some(l) = &self.launches else { return };
+        if self.base.launches.is_none() {
+            self.base = self.base.with_launches(l.clone());
+        }
+        if let Some(m) = &mut self.model_base
+            && m.launches.is_none()
+        {
+            *m = m.with_launches(l.clone());
         }
     }
 }
@@ -298,6 +314,7 @@ impl App {
         } else if self.deliveries.is_some() && !provisional {
             self.status.push_str("; delivery routes from the saved plan");
         }
+        effects.extend(self.ask_launches());
         if provisional && let Some(l) = &self.loaded {
             effects.push(Effect::Refine {
                 generation: self.generation,
@@ -376,6 +393,7 @@ impl App {
                     l.base = base;
                     l.model_base = None;
                     l.provisional = false;
+                    l.join_launches();
                 }
                 self.recompute();
                 self.refresh_totals();

@@ -317,6 +317,7 @@ impl App {
                     )
                 });
                 l.model_base = Some(*base);
+                l.join_launches();
                 self.recompute();
                 // What matters first, for an 80-column status line.
                 self.status = format!(
@@ -338,6 +339,24 @@ impl App {
                 self.status = format!("the fine-tuned model forecast {} series", forecasts.len());
             }
             EngineEvent::Loaded { summary, .. } => self.status = summary,
+            EngineEvent::Launches { launches } => {
+                let Some(l) = self.loaded.as_mut() else {
+                    return Vec::new();
+                };
+                let before = self.plan.clone();
+                tracing::info!("{}", launches.describe());
+                let n = launches.forecasts.iter().filter(|f| f.observed == 0).count();
+                l.launches = Some(launches);
+                l.base.launches = None;
+                if let Some(m) = &mut l.model_base {
+                    m.launches = None;
+                }
+                l.join_launches();
+                self.recompute();
+                self.refresh_totals();
+                let change = self.plan_change(before.as_ref());
+                self.status = format!("{n} launches forecast from similar products (n lists them); {change}");
+            }
             EngineEvent::Similar { sku, items } => {
                 self.status = format!("{} products like {sku}", items.len());
                 self.similar = Some((sku, items));

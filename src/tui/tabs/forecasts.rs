@@ -93,7 +93,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
 fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
     let Some(l) = &app.loaded else { return };
     let r = &app.forecast_rows[row];
-    let s = &l.dataset.demand[r.series];
+    let Some(series) = r.series else {
+        launch_detail(f, area, app, r, theme);
+        return;
+    };
+    let s = &l.dataset.demand[series];
     let similar = app.similar.as_ref().filter(|(sku, _)| *sku == r.sku);
     let info_rows = if similar.is_some() { 4 } else { 2 };
     let [chart_area, info_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(info_rows)]).areas(area);
@@ -230,7 +234,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         .iter()
         .enumerate()
         .map(|(m, name)| {
-            let mase = bt.series_total(r.series, m).metrics().mase;
+            let mase = bt.series_total(series, m).metrics().mase;
             if mase.is_finite() {
                 format!("{name} {mase:.2}")
             } else {
@@ -245,6 +249,91 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
     if let Some((_, items)) = similar {
         let near: Vec<String> = items.iter().map(|(s, c, _)| format!("{s} {c:.2}")).collect();
         parts.push(format!("| similar products: {}", near.join(", ")));
+    }
+    f.render_widget(
+        Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
+        info_area,
+    );
+}
+
+/// A launch's detail: its forecast band from the launch on, and where it
+/// came from (`n` lists the neighbours).
+fn launch_detail(f: &mut Frame, area: Rect, app: &App, r: &crate::tui::app::ForecastRow, theme: &Theme) {
+    let Some(l) = &app.loaded else { return };
+    let fc = l
+        .active(app.run_on())
+        .forecasts
+        .iter()
+        .find(|x| x.sku == r.sku && x.warehouse == r.warehouse);
+    let launch = l.launches.as_ref().and_then(|x| x.get(&r.sku, &r.warehouse));
+    let similar = app.similar.as_ref().filter(|(sku, _)| *sku == r.sku);
+    let info_rows = if similar.is_some() { 4 } else { 2 };
+    let [chart_area, info_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(info_rows)]).areas(area);
+    let horizon = fc.map_or(0, |x| x.p50.len().min(56));
+    let line = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter()
+            .take(horizon)
+            .enumerate()
+            .map(|(k, x)| ((k + 1) as f64, *x))
+            .collect()
+    };
+    let (p10, p50, p90) = match fc {
+        Some(x) => (line(&x.p10), line(&x.p50), line(&x.p90)),
+        None => (vec![], vec![], vec![]),
+    };
+    let max_y = p90.iter().chain(&p50).map(|p| p.1).fold(1.0f64, f64::max);
+    let marker = if app.colors { Marker::Braille } else { Marker::Dot };
+    let sets = vec![
+        Dataset::default()
+            .name("p10")
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(&p10),
+        Dataset::default()
+            .name("p90")
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(&p90),
+        Dataset::default()
+            .name("p50")
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(theme.accent())
+            .data(&p50),
+    ];
+    let abbrev = fc.map_or("d", |x| x.period.abbrev());
+    let c = Chart::new(sets)
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" {} at {}: launch, no sales yet ", r.sku, r.warehouse)),
+        )
+        .x_axis(
+            Axis::default()
+                .bounds([0.0, horizon.max(1) as f64])
+                .labels(["today".to_string(), format!("+{horizon}{abbrev}")]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, max_y * 1.05])
+                .labels(["0".to_string(), format!("{max_y:.0}")]),
+        );
+    f.render_widget(c, chart_area);
+    let mut parts = vec![match launch {
+        Some(x) => format!(
+            "launch on {}: forecast from {} similar products' {}, {:.0} units over the horizon (p50); n lists them",
+            x.launch,
+            x.neighbours.len(),
+            if x.recent_sales { "recent sales" } else { "launches" },
+            r.horizon_total
+        ),
+        None => "launch forecast".to_string(),
+    }];
+    if let Some((_, items)) = similar {
+        let near: Vec<String> = items.iter().map(|(s, c, _)| format!("{s} {c:.2}")).collect();
+        parts.push(format!("| neighbours: {}", near.join(", ")));
     }
     f.render_widget(
         Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }),

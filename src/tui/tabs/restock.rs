@@ -11,7 +11,9 @@ use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
-    let [table_area, totals_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(2)]).areas(area);
+    let unforecast = app.plan.as_ref().map_or(0, |p| p.not_forecast.len());
+    let foot = if unforecast > 0 { 3 } else { 2 };
+    let [table_area, totals_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(foot)]).areas(area);
     let view = app.restock_view();
     let (height, sel, off) = table_window(app, view.len(), table_area);
     let app = &*app;
@@ -73,10 +75,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .iter()
         .filter(|l| l.method == crate::engine::run::METHOD)
         .count();
-    let model = if by_model > 0 {
-        format!(", {by_model} by the model")
-    } else {
-        String::new()
+    let launches = plan
+        .lines
+        .iter()
+        .filter(|l| l.method == crate::forecast::launch::METHOD)
+        .count();
+    let model = match (by_model, launches) {
+        (0, 0) => String::new(),
+        (m, 0) => format!(", {m} by the model"),
+        (0, n) => format!(", {n} launches"),
+        (m, n) => format!(", {m} by the model, {n} launches"),
     };
     let title = format!(
         " {}plan of {}: {} lines shown{model}, sorted by {sort}{what_if}{} ",
@@ -106,11 +114,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .map(|(s, all, ok)| format!("{s} {all:.0} ({ok:.0})"))
         .collect();
     let width = totals_area.width as usize;
-    f.render_widget(
-        Paragraph::new(vec![
-            Line::raw(super::fit(&format!("by warehouse: {}", text.join("  ")), width)),
-            Line::raw(super::fit(&format!("by supplier: {}", suppliers.join("  ")), width)),
-        ]),
-        totals_area,
-    );
+    let mut foot = vec![
+        Line::raw(super::fit(&format!("by warehouse: {}", text.join("  ")), width)),
+        Line::raw(super::fit(&format!("by supplier: {}", suppliers.join("  ")), width)),
+    ];
+    if let Some(first) = plan.not_forecast.first() {
+        let more = match plan.not_forecast.len() {
+            1 => String::new(),
+            n => format!(" (+{} more: skuplan plan restock lists them)", n - 1),
+        };
+        foot.push(Line::styled(
+            super::fit(&format!("not forecast: {} {}{more}", first.sku, first.reason), width),
+            theme.warn(),
+        ));
+    }
+    f.render_widget(Paragraph::new(foot), totals_area);
 }

@@ -1,0 +1,496 @@
+//! Choosing how launches are forecast, on the launches of the quarter
+//! before the forecast: the neighbours, the blend with every launch, the
+//! price elasticity, a ridge regression of the level on the text, the
+//! width of the band. The launch curves and the small tools both halves
+//! of `launch` use live here too.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Period;
+
+/// Launches this long before the forecast choose the settings.
+const VALIDATION_DAYS: usize = 91;
+const VALIDATION_MAX: usize = 300;
+/// Neighbours tried (`usize::MAX`: every analog).
+const KS: [usize; 5] = [5, 10, 20, 40, usize::MAX];
+const ELASTICITIES: [f64; 3] = [0.0, 0.5, 1.0];
+const LEVELS: [f64; 1] = [0.5];
+const BLENDS: [f64; 4] = [0.25, 0.5, 0.75, 1.0];
+/// Ridge penalties tried (per analog), and the analogs it needs.
+const LAMBDAS: [f64; 5] = [0.01, 0.03, 0.1, 0.3, 1.0];
+const RIDGE_MIN: usize = 50;
+const WIDTHS: [f64; 8] = [0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0];
+/// p10..p90 should hold this share of launch days.
+const TARGET_COVERAGE: f64 = 0.8;
+
+/// The settings chosen on past launches, and how they did there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchFit {
+    /// Neighbours per launch (0: every analog).
+    pub neighbours: usize,
+    /// Weight of the neighbours' total against every analog's.
+    pub blend: f64,
+    pub elasticity: f64,
+    /// The quantile of the neighbours' totals forecast as the total.
+    pub level: f64,
+    /// p90 multiplier.
+    pub width: f64,
+    /// Past launches the settings were chosen on.
+    pub validated_on: usize,
+    /// Their launch-total error (Σ|forecast − actual| / Σ actual) and
+    /// p10..p90 coverage of their days.
+    pub total_error: f64,
+    pub coverage: f64,
+    /// Neighbours were chosen by text (false: every analog alike).
+    pub text: bool,
+    /// The total comes from a ridge regression on the text, with this
+    /// penalty, which beat the neighbours on the past launches.
+    #[serde(default)]
+    pub ridge: Option<f64>,
+    /// Every way of forecasting the total tried on the past launches, with
+    /// its launch-total error there.
+    #[serde(default)]
+    pub tried: Vec<(String, f64)>,
+}
+
+impl Default for LaunchFit {
+    fn default() -> Self {
+        LaunchFit {
+            neighbours: 10,
+            blend: 1.0,
+            elasticity: 0.0,
+            level: 0.5,
+            width: 1.0,
+            validated_on: 0,
+            total_error: f64::NAN,
+            coverage: f64::NAN,
+            text: false,
+            ridge: None,
+            tried: Vec::new(),
+        }
+    }
+}
+
+/// A series' launch curve.
+pub(super) struct Analog {
+    pub(super) series: usize,
+    pub(super) launched: NaiveDate,
+    pub(super) curve: Vec<f64>,
+    pub(super) price: Option<f64>,
+    pub(super) emb: Option<Vec<f32>>,
+}
+
+/// Unit vector of an embedding (None for an empty or zero one).
+pub(super) fn unit(v: &[f32]) -> Option<Vec<f32>> {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    (n > 0.0 && n.is_finite()).then(|| v.iter().map(|x| x / n).collect())
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+pub(super) fn first_sale(values: &[f64]) -> Option<usize> {
+    values.iter().position(|v| *v > 0.0)
+}
+
+/// Quantile `q` of `v` (sorted in place), by linear interpolation.
+pub(super) fn quantile(v: &mut [f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+/// A launch's forecast over curve days `from..from + len` from its
+/// neighbours (curves and price factors), as (p10, p50, p90, their totals).
+pub(super) struct Shape {
+    pub(super) p10: Vec<f64>,
+    pub(super) p50: Vec<f64>,
+    pub(super) p90: Vec<f64>,
+    pub(super) totals: Vec<f64>,
+}
+
+pub(super) fn shape(nb: &[(&[f64], f64)], from: usize, len: usize, total: f64, width: f64) -> Shape {
+    let totals: Vec<f64> = nb
+        .iter()
+        .map(|(c, f)| c[from..from + len].iter().sum::<f64>() * f)
+        .collect();
+    let sum: f64 = totals.iter().sum();
+    let mut out = Shape {
+        p10: Vec::with_capacity(len),
+        p50: Vec::with_capacity(len),
+        p90: Vec::with_capacity(len),
+        totals,
+    };
+    let mut pool = Vec::new();
+    for t in from..from + len {
+        let day: f64 = nb.iter().map(|(c, f)| c[t] * f).sum();
+        let p50 = if sum > 0.0 { total * day / sum } else { 0.0 };
+        // The first days are their own (the launch spike); later a week's
+        // days are pooled, since a single day of a few curves is noise.
+        let (lo, hi) = if t < 3 {
+            (t, t)
+        } else {
+            (t.saturating_sub(3).max(3), (t + 3).min(from + len - 1).max(t))
+        };
+        pool.clear();
+        for (c, f) in nb {
+            for v in &c[lo..=hi] {
+                pool.push(v * f);
+            }
+        }
+        let p10 = quantile(&mut pool, 0.1);
+        let p90 = quantile(&mut pool, 0.9) * width;
+        out.p10.push(p10.min(p50));
+        out.p50.push(p50);
+        out.p90.push(p90.max(p50));
+    }
+    out
+}
+
+pub(super) fn price_factor(analog: Option<f64>, launch: Option<f64>, e: f64) -> f64 {
+    match (analog, launch) {
+        (Some(a), Some(l)) if e > 0.0 && a > 0.0 && l > 0.0 => (a / l).powf(e).clamp(0.25, 4.0),
+        _ => 1.0,
+    }
+}
+
+/// The analogs `keep` accepts, as (index, similarity to `emb`), nearest
+/// first (all alike without an embedding).
+pub(super) fn ranked(analogs: &[Analog], keep: impl Fn(&Analog) -> bool, emb: Option<&[f32]>) -> Vec<(usize, f32)> {
+    let mut v: Vec<(usize, f32)> = analogs
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| keep(a))
+        .map(|(i, a)| {
+            let s = match (emb, a.emb.as_deref()) {
+                (Some(e), Some(b)) => dot(e, b),
+                _ => 1.0,
+            };
+            (i, s)
+        })
+        .collect();
+    // Stable: equal similarities keep the analogs' order (by series).
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    v
+}
+
+/// The total a launch is forecast to sell: the `level` quantile of its
+/// `k` nearest neighbours' totals, blended with that of every analog.
+pub(super) fn blended_total(near: &[f64], all: &[f64], level: f64, blend: f64) -> f64 {
+    let q = |v: &[f64]| quantile(&mut v.to_vec(), level);
+    if blend >= 1.0 {
+        q(near)
+    } else {
+        blend * q(near) + (1.0 - blend) * q(all)
+    }
+}
+
+/// A launch's level read from its text: ridge regression of
+/// ln(1 + units over its first `horizon` periods) on its embedding and
+/// ln(price).
+pub(super) struct Ridge {
+    mean: Vec<f64>,
+    weights: Vec<f64>,
+    intercept: f64,
+    mean_log_price: f64,
+    pub(super) horizon: usize,
+}
+
+impl Ridge {
+    fn row(emb: &[f32], price: Option<f64>, mean_log_price: f64) -> Vec<f64> {
+        let lp = price.filter(|p| *p > 0.0).map_or(mean_log_price, f64::ln);
+        emb.iter().map(|v| f64::from(*v)).chain(std::iter::once(lp)).collect()
+    }
+
+    /// Fit on the analogs `use_` (with an embedding and a whole first
+    /// horizon), one model per lambda; None with too few.
+    fn fit(analogs: &[Analog], use_: &[usize], horizon: usize, lambdas: &[f64]) -> Vec<Option<Ridge>> {
+        let rows: Vec<usize> = use_
+            .iter()
+            .copied()
+            .filter(|&i| analogs[i].emb.is_some() && analogs[i].curve.len() >= horizon)
+            .collect();
+        if rows.len() < RIDGE_MIN {
+            return lambdas.iter().map(|_| None).collect();
+        }
+        let prices: Vec<f64> = rows
+            .iter()
+            .filter_map(|&i| analogs[i].price.filter(|p| *p > 0.0).map(f64::ln))
+            .collect();
+        let mean_log_price = if prices.is_empty() {
+            0.0
+        } else {
+            prices.iter().sum::<f64>() / prices.len() as f64
+        };
+        let x: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|&i| {
+                Ridge::row(
+                    analogs[i].emb.as_deref().unwrap_or_default(),
+                    analogs[i].price,
+                    mean_log_price,
+                )
+            })
+            .collect();
+        let y: Vec<f64> = rows
+            .iter()
+            .map(|&i| analogs[i].curve[..horizon].iter().sum::<f64>().max(0.0).ln_1p())
+            .collect();
+        let (n, d) = (x.len(), x[0].len());
+        let mean: Vec<f64> = (0..d).map(|j| x.iter().map(|r| r[j]).sum::<f64>() / n as f64).collect();
+        let ym = y.iter().sum::<f64>() / n as f64;
+        let xc = nalgebra::DMatrix::from_fn(n, d, |i, j| x[i][j] - mean[j]);
+        let yc = nalgebra::DVector::from_iterator(n, y.iter().map(|v| v - ym));
+        let xtx = xc.transpose() * &xc;
+        let xty = xc.transpose() * yc;
+        lambdas
+            .iter()
+            .map(|l| {
+                let a = &xtx + nalgebra::DMatrix::identity(d, d) * (l * n as f64);
+                let w = a.cholesky()?.solve(&xty);
+                Some(Ridge {
+                    mean: mean.clone(),
+                    weights: w.iter().copied().collect(),
+                    intercept: ym,
+                    mean_log_price,
+                    horizon,
+                })
+            })
+            .collect()
+    }
+
+    /// Units over the first `horizon` periods (the median, as the fit is
+    /// on logs).
+    pub(super) fn level(&self, emb: &[f32], price: Option<f64>) -> f64 {
+        let r = Ridge::row(emb, price, self.mean_log_price);
+        let y = self.intercept
+            + r.iter()
+                .zip(&self.mean)
+                .zip(&self.weights)
+                .map(|((x, m), w)| (x - m) * w)
+                .sum::<f64>();
+        y.clamp(0.0, 30.0).exp_m1()
+    }
+}
+
+/// The share of the analogs' first `horizon` units that falls on curve
+/// periods `from..to` (over the analogs that long).
+pub(super) fn curve_share(analogs: &[Analog], use_: &[usize], horizon: usize, from: usize, to: usize) -> f64 {
+    let (mut part, mut whole) = (0.0, 0.0);
+    for &i in use_ {
+        let c = &analogs[i].curve;
+        if c.len() >= to.max(horizon) {
+            part += c[from..to].iter().sum::<f64>();
+            whole += c[..horizon].iter().sum::<f64>();
+        }
+    }
+    if whole > 0.0 {
+        part / whole
+    } else {
+        (to - from) as f64 / horizon as f64
+    }
+}
+
+/// A past launch the settings are chosen on: its price, the analogs
+/// complete before it launched (nearest first), and what it sold over the
+/// days it is judged on.
+struct Case {
+    price: Option<f64>,
+    emb: Option<Vec<f32>>,
+    order: Vec<usize>,
+    actual: Vec<f64>,
+}
+
+/// Choose k, the blend, e, the level and the width on the launches of the
+/// quarter before `origin`, each forecast from the analogs whose curve was
+/// complete before it launched. A launch inside a forecast window is seen
+/// for anything from one day to the whole horizon, so each past launch is
+/// judged on its first 1..=horizon days (spread evenly over the cases).
+pub(super) fn fit(
+    analogs: &[Analog],
+    period: Period,
+    origin: NaiveDate,
+    horizon: usize,
+    text: bool,
+) -> (LaunchFit, Option<Ridge>) {
+    let mut fit = LaunchFit {
+        text,
+        ..LaunchFit::default()
+    };
+    if !text {
+        fit.neighbours = 0;
+        fit.blend = 0.0;
+    }
+    let h = horizon as i64;
+    let lo = period.step(origin, -(h + period.from_days(VALIDATION_DAYS) as i64));
+    let hi = period.step(origin, -h);
+    let mut recent: Vec<usize> = (0..analogs.len())
+        .filter(|&i| analogs[i].launched > lo && analogs[i].launched <= hi && analogs[i].curve.len() >= horizon)
+        .collect();
+    recent.sort_by_key(|&i| std::cmp::Reverse(analogs[i].launched));
+    recent.truncate(VALIDATION_MAX);
+    let mut cases = Vec::new();
+    for &v in &recent {
+        let me = &analogs[v];
+        let ready = period.step(me.launched, -h);
+        let keep = |a: &Analog| a.launched <= ready && a.curve.len() >= horizon && a.series != me.series;
+        let order: Vec<usize> = ranked(analogs, keep, if text { me.emb.as_deref() } else { None })
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
+        if order.len() < 3 {
+            continue;
+        }
+        let days = horizon - cases.len() % horizon;
+        cases.push(Case {
+            price: me.price,
+            emb: me.emb.clone(),
+            order,
+            actual: me.curve[..days].to_vec(),
+        });
+    }
+    if cases.is_empty() {
+        return (fit, None);
+    }
+    // (k, blend) pairs tried: every analog alone without text.
+    let mut shapes: Vec<(usize, f64)> = vec![(usize::MAX, 1.0)];
+    if text {
+        for k in KS {
+            for b in BLENDS {
+                shapes.push((k, b));
+            }
+        }
+    }
+    let actual_sum: f64 = cases.iter().map(|c| c.actual.iter().sum::<f64>()).sum();
+    // (error, k, blend, e, level)
+    let mut best = (f64::INFINITY, usize::MAX, 1.0, 0.0, 0.5);
+    for &e in &ELASTICITIES {
+        let totals: Vec<Vec<f64>> = cases
+            .iter()
+            .map(|c| {
+                c.order
+                    .iter()
+                    .map(|&i| {
+                        analogs[i].curve[..c.actual.len()].iter().sum::<f64>()
+                            * price_factor(analogs[i].price, c.price, e)
+                    })
+                    .collect()
+            })
+            .collect();
+        for &(k, blend) in &shapes {
+            for &level in &LEVELS {
+                let err: f64 = cases
+                    .iter()
+                    .zip(&totals)
+                    .map(|(c, t)| {
+                        let near = &t[..k.min(t.len())];
+                        (blended_total(near, t, level, blend) - c.actual.iter().sum::<f64>()).abs()
+                    })
+                    .sum();
+                if err < best.0 - 1e-9 {
+                    best = (err, k, blend, e, level);
+                }
+            }
+        }
+    }
+    let (err, k, blend, e, level) = best;
+    fit.neighbours = if k == usize::MAX { 0 } else { k };
+    fit.blend = blend;
+    fit.elasticity = e;
+    fit.level = level;
+    fit.total_error = err / actual_sum.max(1e-9);
+    fit.validated_on = cases.len();
+    fit.tried.push((
+        if !text {
+            "every past launch".to_string()
+        } else if fit.neighbours == 0 {
+            "nearest by text (all)".to_string()
+        } else {
+            format!("{} nearest by text", fit.neighbours)
+        },
+        fit.total_error,
+    ));
+    // The level read from the text by ridge regression, trained on the
+    // launches complete before the first case launched.
+    let mut ridge_level: Option<Vec<f64>> = None;
+    if text {
+        let first = recent.iter().map(|&i| analogs[i].launched).min().unwrap_or(origin);
+        let ready = period.step(first, -h);
+        let train: Vec<usize> = (0..analogs.len()).filter(|&i| analogs[i].launched <= ready).collect();
+        let models = Ridge::fit(analogs, &train, horizon, &LAMBDAS);
+        let mut best_r: Option<(f64, f64, Vec<f64>)> = None;
+        for (m, lambda) in models.iter().zip(LAMBDAS) {
+            let Some(m) = m else { continue };
+            let mut preds = Vec::with_capacity(cases.len());
+            let mut err = 0.0;
+            for c in &cases {
+                let Some(emb) = c.emb.as_deref() else {
+                    preds.push(0.0);
+                    err += c.actual.iter().sum::<f64>();
+                    continue;
+                };
+                let t = m.level(emb, c.price) * curve_share(analogs, &train, horizon, 0, c.actual.len());
+                err += (t - c.actual.iter().sum::<f64>()).abs();
+                preds.push(t);
+            }
+            fit.tried
+                .push((format!("ridge on text, lambda {lambda}"), err / actual_sum.max(1e-9)));
+            if best_r.as_ref().is_none_or(|b| err < b.0) {
+                best_r = Some((err, lambda, preds));
+            }
+        }
+        if let Some((rerr, lambda, preds)) = best_r
+            && rerr < err - 1e-9
+        {
+            fit.ridge = Some(lambda);
+            fit.total_error = rerr / actual_sum.max(1e-9);
+            ridge_level = Some(preds);
+        }
+    }
+    // The width whose coverage of the past launches' days is nearest the
+    // target.
+    let mut best_w = (f64::INFINITY, 1.0, f64::NAN);
+    for &w in &WIDTHS {
+        let (mut covered, mut days) = (0usize, 0usize);
+        for (ci, c) in cases.iter().enumerate() {
+            let nb: Vec<(&[f64], f64)> = c
+                .order
+                .iter()
+                .map(|&i| (&analogs[i].curve[..], price_factor(analogs[i].price, c.price, e)))
+                .collect();
+            let len = c.actual.len();
+            let all: Vec<f64> = nb.iter().map(|(v, f)| v[..len].iter().sum::<f64>() * f).collect();
+            let near = &nb[..k.min(nb.len())];
+            let total = match &ridge_level {
+                Some(p) => p[ci],
+                None => blended_total(&all[..near.len()], &all, level, blend),
+            };
+            let s = shape(near, 0, len, total, w);
+            for (t, a) in c.actual.iter().enumerate() {
+                days += 1;
+                covered += usize::from(*a >= s.p10[t] - 1e-9 && *a <= s.p90[t] + 1e-9);
+            }
+        }
+        let cov = covered as f64 / days.max(1) as f64;
+        if (cov - TARGET_COVERAGE).abs() < best_w.0 {
+            best_w = ((cov - TARGET_COVERAGE).abs(), w, cov);
+        }
+    }
+    fit.width = best_w.1;
+    fit.coverage = best_w.2;
+    // The ridge that forecasts: refit on every analog with a whole horizon.
+    let ridge = fit.ridge.and_then(|lambda| {
+        let all: Vec<usize> = (0..analogs.len()).collect();
+        Ridge::fit(analogs, &all, horizon, &[lambda]).pop().flatten()
+    });
+    if ridge.is_none() {
+        fit.ridge = None;
+    }
+    (fit, ridge)
+}

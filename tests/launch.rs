@@ -1,0 +1,298 @@
+//! Launches (cold start): products not sold yet, forecast from the launch
+//! curves of the products whose text is nearest; products without sales or
+//! a launch date get no forecast and a reason; plans name the method.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use skuplan::domain::{Dataset, DemandSeries, Product, ProductDefaults};
+use skuplan::forecast::launch::{Launches, METHOD, forecast_launches};
+
+const DAYS: usize = 300;
+const HORIZON: usize = 28;
+
+fn day0() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()
+}
+
+fn last_day() -> NaiveDate {
+    day0() + Days::new(DAYS as u64 - 1)
+}
+
+fn product(sku: &str, title: &str, launch: Option<NaiveDate>) -> Product {
+    Product {
+        title: title.into(),
+        synthesized: false,
+        launch_date: launch,
+        pack_size: 6,
+        unit_cost: Some(2.0),
+        price: Some(5.0),
+        ..Product::made_from_sales(sku, None, &ProductDefaults::default())
+    }
+}
+
+/// Poisson draw (Knuth; small means only).
+fn poisson(rng: &mut impl Rng, mean: f64) -> f64 {
+    let l = (-mean).exp();
+    let (mut k, mut p) = (0.0, 1.0);
+    loop {
+        p *= rng.random::<f64>();
+        if p <= l {
+            return k;
+        }
+        k += 1.0;
+    }
+}
+
+/// Products launched over the year, whose daily sales one word of the
+/// title sets: "red" lamps sell 20 a day from their launch, "blue" ones 2.
+/// Each is its own series, zero before its first sale. Embeddings are the
+/// word (two directions) plus a little noise: what an encoder makes of
+/// titles that differ by that word alone.
+fn lamps(seed: u64) -> (Dataset, HashMap<String, Vec<f32>>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut ds = Dataset::default();
+    let mut emb = HashMap::new();
+    for i in 0..80 {
+        let red = i % 2 == 0;
+        let sku = format!("L{i:03}");
+        let launch = 40 + (i * 3) % 220;
+        let title = format!("{} lamp model {i}", if red { "red" } else { "blue" });
+        ds.products.push(product(&sku, &title, None));
+        let values: Vec<f64> = (0..DAYS)
+            .map(|d| {
+                if d < launch {
+                    0.0
+                } else if d == launch {
+                    // A first sale on the launch day.
+                    poisson(&mut rng, if red { 20.0 } else { 2.0 }).max(1.0)
+                } else {
+                    poisson(&mut rng, if red { 20.0 } else { 2.0 })
+                }
+            })
+            .collect();
+        ds.demand.push(DemandSeries {
+            sku: sku.clone(),
+            warehouse: "W".into(),
+            start: day0(),
+            values,
+            promo: None,
+            period: Default::default(),
+        });
+        emb.insert(sku, word_embedding(red, &mut rng));
+    }
+    (ds, emb)
+}
+
+fn word_embedding(red: bool, rng: &mut impl Rng) -> Vec<f32> {
+    let mut v = vec![if red { 1.0 } else { 0.0 }, if red { 0.0 } else { 1.0 }];
+    v.extend((0..6).map(|_| 0.05 * (rng.random::<f32>() - 0.5)));
+    v
+}
+
+/// Two new lamps launching a week into the forecast, one of each word.
+fn with_new_lamps(mut ds: Dataset, emb: &mut HashMap<String, Vec<f32>>) -> Dataset {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
+    let launch = last_day() + Days::new(8);
+    ds.products.push(product("NEW-RED", "red lamp model new", Some(launch)));
+    ds.products
+        .push(product("NEW-BLUE", "blue lamp model new", Some(launch)));
+    emb.insert("NEW-RED".into(), word_embedding(true, &mut rng));
+    emb.insert("NEW-BLUE".into(), word_embedding(false, &mut rng));
+    ds
+}
+
+fn total(l: &Launches, sku: &str) -> f64 {
+    l.get(sku, "W").expect("a launch forecast").forecast.p50.iter().sum()
+}
+
+/// Demand depends only on a word of the title: with the text, a new red
+/// lamp is forecast near what red lamps sell and a blue one near blue;
+/// without it both get the same middle level. Both launches sell from
+/// their launch date only.
+#[test]
+fn launches_borrow_the_level_their_title_word_predicts() {
+    let (ds, mut emb) = lamps(1);
+    let ds = with_new_lamps(ds, &mut emb);
+    let with = forecast_launches(&ds, last_day(), HORIZON, Some(&emb));
+    let without = forecast_launches(&ds, last_day(), HORIZON, None);
+    assert!(with.fit.text && !without.fit.text);
+    assert!(with.fit.validated_on > 0, "{:?}", with.fit);
+    // Days 8..=28 of the window: 21 days of sales.
+    let (red_truth, blue_truth) = (20.0 * 21.0, 2.0 * 21.0);
+    let err = |l: &Launches| {
+        ((total(l, "NEW-RED") - red_truth).abs() + (total(l, "NEW-BLUE") - blue_truth).abs()) / (red_truth + blue_truth)
+    };
+    let (e_text, e_none) = (err(&with), err(&without));
+    assert!(
+        e_text < 0.25,
+        "with text: red {} blue {}",
+        total(&with, "NEW-RED"),
+        total(&with, "NEW-BLUE")
+    );
+    assert!(e_text < 0.5 * e_none, "text {e_text:.3} vs no text {e_none:.3}");
+    for sku in ["NEW-RED", "NEW-BLUE"] {
+        let f = &with.get(sku, "W").unwrap();
+        assert_eq!(f.forecast.model, METHOD);
+        assert_eq!(f.forecast.p50.len(), HORIZON);
+        assert_eq!(f.forecast.start, last_day() + Days::new(1));
+        assert!(
+            f.forecast.p90[..7].iter().all(|v| *v == 0.0),
+            "nothing sells before the launch"
+        );
+        assert!(
+            f.forecast.p50[7..].iter().all(|v| *v > 0.0),
+            "{sku} sells from its launch"
+        );
+        assert_eq!(f.observed, 0);
+        // The neighbours it names are lamps of its own word, nearest first.
+        let word = if sku == "NEW-RED" { "red" } else { "blue" };
+        assert!(!f.neighbours.is_empty());
+        assert!(
+            f.neighbours.iter().take(5).all(|n| n.title.starts_with(word)),
+            "{:?}",
+            f.neighbours
+        );
+        assert!(f.neighbours.windows(2).all(|w| w[0].similarity >= w[1].similarity));
+    }
+}
+
+/// A product with a launch date in the horizon gets a forecast; one
+/// without sales or a date gets none, and the reason says why; one that
+/// launches after the horizon is not forecast either, with its date.
+#[test]
+fn undated_and_late_products_get_a_reason_instead_of_a_forecast() {
+    let (mut ds, emb) = lamps(2);
+    ds.products.push(product("NODATE", "red lamp without a date", None));
+    ds.products.push(product(
+        "LATER",
+        "red lamp next year",
+        Some(last_day() + Days::new(200)),
+    ));
+    ds.products
+        .push(product("SOON", "red lamp soon", Some(last_day() + Days::new(3))));
+    let l = forecast_launches(&ds, last_day(), HORIZON, Some(&emb));
+    assert!(
+        l.get("SOON", "W")
+            .is_some_and(|f| total(&l, "SOON") > 0.0 && f.launch == last_day() + Days::new(3))
+    );
+    assert!(l.get("NODATE", "W").is_none() && l.get("LATER", "W").is_none());
+    let why = |sku: &str| {
+        l.not_forecast
+            .iter()
+            .find(|n| n.sku == sku)
+            .map(|n| n.reason.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        why("NODATE").contains("no sales history and no launch date"),
+        "{}",
+        why("NODATE")
+    );
+    assert!(
+        why("LATER").contains("after the forecast's last day"),
+        "{}",
+        why("LATER")
+    );
+    assert!(why("SOON").is_empty());
+}
+
+/// A plan with launches: the launch's line is forecast by "launch", says
+/// so in its reasons and in the export's method column, orders in whole
+/// packs; the undated product is listed as not forecast. Without launch
+/// forecasts (no encoder) the dated product is listed too, with why.
+#[test]
+fn plans_carry_launch_lines_and_say_what_is_not_forecast() {
+    use skuplan::plan::base::PlanBase;
+    use skuplan::plan::export::restock_rows;
+    let (ds, mut emb) = lamps(3);
+    let mut ds = with_new_lamps(ds, &mut emb);
+    ds.products.push(product("NODATE", "red lamp without a date", None));
+    let settings = skuplan::plan::RestockSettings::default();
+    let base = PlanBase::compute(&ds, &settings).unwrap();
+    let horizon = base.forecasts.iter().map(|f| f.p50.len()).max().unwrap();
+    let launches = forecast_launches(&ds, last_day(), horizon, Some(&emb));
+
+    let without = base.plan(&ds, None);
+    assert!(without.lines.iter().all(|l| l.method != METHOD));
+    let reason = |p: &skuplan::plan::RestockPlan, sku: &str| {
+        p.not_forecast.iter().find(|n| n.sku == sku).map(|n| n.reason.clone())
+    };
+    assert!(reason(&without, "NEW-RED").is_some_and(|r| r.contains("need the encoder")));
+    assert!(reason(&without, "NODATE").is_some_and(|r| r.contains("no launch date")));
+
+    let plan = base.with_launches(std::sync::Arc::new(launches)).plan(&ds, None);
+    let line = plan
+        .lines
+        .iter()
+        .find(|l| l.sku == "NEW-RED")
+        .expect("a line for the launch");
+    assert_eq!(line.method, METHOD);
+    assert!(line.reason_text().starts_with("launch on"), "{}", line.reason_text());
+    assert!(
+        line.order_qty > 0 && line.order_qty % line.pack_size == 0,
+        "{}",
+        line.order_qty
+    );
+    assert!(reason(&plan, "NEW-RED").is_none());
+    assert!(reason(&plan, "NODATE").is_some());
+    let rows = restock_rows(&plan, &Default::default(), true);
+    let row = rows.iter().find(|r| r.sku == "NEW-RED").unwrap();
+    assert_eq!(row.method, METHOD);
+    assert!(row.reason.contains("similar products"), "{}", row.reason);
+    // The series with sales keep their champions.
+    assert!(
+        plan.lines
+            .iter()
+            .filter(|l| l.sku.starts_with('L'))
+            .all(|l| l.method != METHOD)
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Whatever the curves, prices and embeddings: every launch forecast
+    /// covers the horizon, is finite and non-negative, and its quantiles
+    /// never cross.
+    #[test]
+    fn launch_quantiles_never_cross(seed in 0u64..1000, launch_in in 0u64..40, text in any::<bool>()) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut ds = Dataset::default();
+        let mut emb = HashMap::new();
+        for i in 0..30 {
+            let sku = format!("P{i}");
+            let start = rng.random_range(0..DAYS - 10);
+            let rate: f64 = rng.random_range(0.05..30.0);
+            let lumpy = rng.random_bool(0.5);
+            let values = (0..DAYS).map(|d| {
+                if d < start { 0.0 }
+                else if d == start { rate.ceil() }
+                else if lumpy { if rng.random_bool(0.1) { rate * 10.0 } else { 0.0 } }
+                else { poisson(&mut rng, rate.min(25.0)) }
+            }).collect();
+            let mut p = product(&sku, &format!("thing {i}"), None);
+            p.price = rng.random_bool(0.8).then(|| rng.random_range(0.5..100.0));
+            ds.products.push(p);
+            ds.demand.push(DemandSeries { sku: sku.clone(), warehouse: "W".into(), start: day0(), values, promo: None, period: Default::default() });
+            emb.insert(sku, (0..4).map(|_| rng.random::<f32>() - 0.5).collect());
+        }
+        ds.products.push(product("NEW", "thing new", Some(last_day() + Days::new(launch_in))));
+        emb.insert("NEW".into(), vec![0.1, 0.2, -0.3, 0.4]);
+        let l = forecast_launches(&ds, last_day(), HORIZON, text.then_some(&emb));
+        for f in &l.forecasts {
+            let s = &f.forecast;
+            prop_assert_eq!(s.p50.len(), HORIZON);
+            for j in 0..HORIZON {
+                prop_assert!(s.p10[j].is_finite() && s.p90[j].is_finite());
+                prop_assert!(0.0 <= s.p10[j] && s.p10[j] <= s.p50[j] && s.p50[j] <= s.p90[j],
+                    "{} day {j}: {} {} {}", s.sku, s.p10[j], s.p50[j], s.p90[j]);
+            }
+        }
+        if launch_in >= 1 && launch_in <= HORIZON as u64 {
+            prop_assert!(l.get("NEW", "W").is_some() || l.not_forecast.iter().any(|n| n.sku == "NEW"));
+        }
+    }
+}
