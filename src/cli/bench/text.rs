@@ -336,18 +336,16 @@ pub fn text_bench(b: &TextBench) -> Result<String> {
         p50: vec![0.0; n],
         p90: vec![0.0; n],
     };
-    // A row: the run's forecasts, launches from `l` (launches and series
-    // with under four weeks of sales).
+    // A row as a plan sees it: launches from `l`, every series with sales
+    // from the run (series with under four weeks of sales too: see the
+    // line on them below).
     let model_row = |run: &[SeriesForecast], l: &Launches| {
         let mut r = Row::default();
         for t in &targets {
-            let f = match t.group {
-                Group::Launch => launch_of(l, t).unwrap_or_else(|| zero(t.actual.len())),
-                _ => match (launch_of(l, t), t.cut) {
-                    (Some(f), _) => f,
-                    (None, Some(c)) => quantiles(&run[c], 0),
-                    (None, None) => continue,
-                },
+            let f = match (t.group, t.cut) {
+                (Group::Launch, _) => launch_of(l, t).unwrap_or_else(|| zero(t.actual.len())),
+                (_, Some(c)) => quantiles(&run[c], 0),
+                (_, None) => continue,
             };
             r.add(t.group, &t.actual, &f);
         }

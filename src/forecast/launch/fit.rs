@@ -21,8 +21,6 @@ const BLENDS: [f64; 4] = [0.25, 0.5, 0.75, 1.0];
 const LAMBDAS: [f64; 5] = [0.01, 0.03, 0.1, 0.3, 1.0];
 const RIDGE_MIN: usize = 50;
 const WIDTHS: [f64; 8] = [0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0];
-/// p10..p90 should hold this share of launch days.
-const TARGET_COVERAGE: f64 = 0.8;
 
 /// The settings chosen on past launches, and how they did there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -453,11 +451,12 @@ pub(super) fn fit(
             ridge_level = Some(preds);
         }
     }
-    // The width whose coverage of the past launches' days is nearest the
-    // target.
+    // The width with the lowest p90 pinball loss on the past launches'
+    // days: the p90 that errs like a 90th percentile (nearest the target
+    // coverage would chase the few days with the largest sales).
     let mut best_w = (f64::INFINITY, 1.0, f64::NAN);
     for &w in &WIDTHS {
-        let (mut covered, mut days) = (0usize, 0usize);
+        let (mut covered, mut days, mut loss) = (0usize, 0usize, 0.0);
         for (ci, c) in cases.iter().enumerate() {
             let nb: Vec<(&[f64], f64)> = c
                 .order
@@ -475,11 +474,12 @@ pub(super) fn fit(
             for (t, a) in c.actual.iter().enumerate() {
                 days += 1;
                 covered += usize::from(*a >= s.p10[t] - 1e-9 && *a <= s.p90[t] + 1e-9);
+                loss += crate::forecast::metrics::pinball_point(*a, s.p90[t], 0.9);
             }
         }
         let cov = covered as f64 / days.max(1) as f64;
-        if (cov - TARGET_COVERAGE).abs() < best_w.0 {
-            best_w = ((cov - TARGET_COVERAGE).abs(), w, cov);
+        if loss < best_w.0 - 1e-9 {
+            best_w = (loss, w, cov);
         }
     }
     fit.width = best_w.1;
