@@ -236,6 +236,9 @@ fn plans_carry_launch_lines_and_say_what_is_not_forecast() {
         "{}",
         line.order_qty
     );
+    // Stocked from its own band to the class's target, not through the
+    // levels fitted to the baselines' errors.
+    assert_eq!(line.service_level, line.target_service);
     assert!(reason(&plan, "NEW-RED").is_none());
     assert!(reason(&plan, "NODATE").is_some());
     let rows = restock_rows(&plan, &Default::default(), true);

@@ -962,6 +962,6 @@ fn launches_reach_the_forecasts_and_the_plan() {
 
     app.update(Action::GoTab(3));
     let s = screen(&mut app, 80, 24, dir.path());
-    assert!(s.contains("not forecast: NEW-2"), "{s}");
+    assert!(s.contains("not forecast (1, plan restock lists them): NEW-2"), "{s}");
     insta::assert_snapshot!("restock_launch_80x24", s);
 }

@@ -656,8 +656,14 @@ fn line_for(
         _ => f,
     };
     let daily = DailyForecast::new(f);
+    // A launch's band is its own, chosen on past launches: it is stocked
+    // to the class's target from that band (normal), not through the
+    // baselines' calibration and fitted levels, which correct the
+    // baselines' errors on series with history.
+    let normal = Calibration::default();
     let (calibration, spread, sl) = match external {
         Some((_, cal)) if disp.is_none() => (cal, None, settings.target(abc)),
+        _ if f.model == crate::forecast::launch::METHOD => (&normal, None, settings.target(abc)),
         _ => (&settings.calibration, disp, settings.level(abc)),
     };
     let (mean, s) = protection_quantile_with(&daily, 0, protect, sl, abc, settings, calibration, spread);

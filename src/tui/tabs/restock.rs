@@ -119,14 +119,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Line::raw(super::fit(&format!("by supplier: {}", suppliers.join("  ")), width)),
     ];
     if let Some(first) = plan.not_forecast.first() {
-        let more = match plan.not_forecast.len() {
-            1 => String::new(),
-            n => format!(" (+{} more: skuplan plan restock lists them)", n - 1),
-        };
-        foot.push(Line::styled(
-            super::fit(&format!("not forecast: {} {}{more}", first.sku, first.reason), width),
-            theme.warn(),
-        ));
+        // The count first: at 80 columns the reason is cut.
+        let text = format!(
+            "not forecast ({}, plan restock lists them): {} {}",
+            plan.not_forecast.len(),
+            first.sku,
+            first.reason
+        );
+        foot.push(Line::styled(super::fit(&text, width), theme.warn()));
     }
     f.render_widget(Paragraph::new(foot), totals_area);
 }
