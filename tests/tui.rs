@@ -921,8 +921,19 @@ fn launches_reach_the_forecasts_and_the_plan() {
     engine.send(cmd).unwrap();
     loop {
         match engine.recv_blocking() {
-            Some(e @ EngineEvent::Launches { .. }) => {
-                app.on_engine(e);
+            Some(EngineEvent::Launches { launches, data }) => {
+                // Made for other data (a reimport since): ignored.
+                let other = std::sync::Arc::new((*data).clone());
+                app.on_engine(EngineEvent::Launches {
+                    launches: launches.clone(),
+                    data: other,
+                });
+                assert_eq!(
+                    app.plan.as_ref().unwrap().not_forecast.len(),
+                    2,
+                    "stale launches are ignored"
+                );
+                app.on_engine(EngineEvent::Launches { launches, data });
                 break;
             }
             Some(EngineEvent::Failed { message }) => panic!("{message}"),

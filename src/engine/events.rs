@@ -139,6 +139,8 @@ pub enum EngineEvent {
     /// Launch forecasts for the data (see `forecast::launch`).
     Launches {
         launches: Arc<crate::forecast::launch::Launches>,
+        /// The data they were made for (a reimport since makes them stale).
+        data: Arc<Dataset>,
     },
 }
 

@@ -242,6 +242,7 @@ impl Worker {
                     let launches = super::similar::launches(enc, &data, last, horizon)?;
                     self.emit(EngineEvent::Launches {
                         launches: Arc::new(launches),
+                        data: data.clone(),
                     });
                 }
             }

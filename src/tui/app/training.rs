@@ -2,6 +2,7 @@
 //! (loss and validation curves, bounded), and what the engine reports.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::{App, Effect};
 use crate::engine::EngineCommand;
@@ -339,8 +340,9 @@ impl App {
                 self.status = format!("the fine-tuned model forecast {} series", forecasts.len());
             }
             EngineEvent::Loaded { summary, .. } => self.status = summary,
-            EngineEvent::Launches { launches } => {
-                let Some(l) = self.loaded.as_mut() else {
+            EngineEvent::Launches { launches, data } => {
+                // Made for data since replaced: the new data asked again.
+                let Some(l) = self.loaded.as_mut().filter(|l| Arc::ptr_eq(&l.dataset, &data)) else {
                     return Vec::new();
                 };
                 let before = self.plan.clone();
