@@ -394,7 +394,18 @@ pub fn text_bench(b: &TextBench) -> Result<String> {
     // Short histories: the launch forecast (what the plan uses) beside the
     // run's own.
     let mut short = [Accum::default(), Accum::default()];
-    let mut short_sums = [0.0; 3];
+    let mut short_sums = [0.0; 4];
+    // The base forecast the run's head corrects, for the same series.
+    let pooled = crate::forecast::features::Pooled::build(&cut.demand, origin).with_events(&cut.events);
+    let base_sum = |c: usize| -> f64 {
+        let s = &cut.demand[c];
+        let o = period.between(s.start, origin);
+        let mut f = Vec::new();
+        let scale = crate::forecast::features::push_features(s, o, h, &pooled, &mut f);
+        let at = crate::forecast::features::base_offset_for(period, h);
+        f.get(at..at + h)
+            .map_or(0.0, |b| b.iter().map(|v| f64::from(*v) * scale).sum())
+    };
     for t in &targets {
         if let (Group::New | Group::Old, Some(c), Some(f)) = (t.group, t.cut, launch_of(&with_text, t)) {
             short[0].add(&t.actual, &f.p10, &f.p50, &f.p90, None);
@@ -403,12 +414,13 @@ pub fn text_bench(b: &TextBench) -> Result<String> {
             short_sums[0] += t.actual.iter().sum::<f64>();
             short_sums[1] += f.p50.iter().sum::<f64>();
             short_sums[2] += r.p50.iter().sum::<f64>();
+            short_sums[3] += base_sum(c);
         }
     }
     writeln!(
         out,
-        "short histories: actual {:.0} units, launch forecast {:.0}, the run's {:.0}",
-        short_sums[0], short_sums[1], short_sums[2]
+        "short histories: actual {:.0} units, launch forecast {:.0}, the run's {:.0} (its base forecast {:.0})",
+        short_sums[0], short_sums[1], short_sums[2], short_sums[3]
     )?;
     if short[0].points > 0 {
         let (l, r) = (short[0].metrics(), short[1].metrics());
