@@ -299,3 +299,44 @@ proptest! {
         }
     }
 }
+
+/// Weekly data: the same lamps summed into weeks. A launch is forecast in
+/// weeks, zero before its week, from its word's neighbours.
+#[test]
+fn weekly_launches_are_forecast_in_weeks() {
+    use skuplan::domain::Period;
+    let (ds, mut emb) = lamps(4);
+    // 2025-01-06 is a Monday: whole weeks from there.
+    let monday = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
+    let skip = (monday - day0()).num_days() as usize;
+    let mut weekly = Dataset {
+        products: ds.products.clone(),
+        ..Dataset::default()
+    };
+    for s in &ds.demand {
+        let values: Vec<f64> = s.values[skip..].chunks_exact(7).map(|w| w.iter().sum()).collect();
+        weekly.demand.push(DemandSeries {
+            values,
+            start: monday,
+            period: Period::Week(chrono::Weekday::Mon),
+            ..s.clone()
+        });
+    }
+    let (_, last) = weekly.date_range().unwrap();
+    let mut ds = weekly;
+    ds.products
+        .push(product("NEW-RED", "red lamp model new", Some(last + Days::new(14))));
+    emb.insert("NEW-RED".into(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    let l = forecast_launches(&ds, last, 8, Some(&emb));
+    let f = l.get("NEW-RED", "W").expect("a weekly launch forecast");
+    assert_eq!(f.forecast.period, Period::Week(chrono::Weekday::Mon));
+    assert_eq!(f.forecast.p50.len(), 8);
+    assert_eq!(f.forecast.start, last + Days::new(7));
+    assert!(f.forecast.p50[0] == 0.0, "{:?}", f.forecast.p50);
+    let weeks: f64 = f.forecast.p50.iter().sum();
+    // About 20 a day for the launch's six and a bit weeks.
+    assert!(
+        weeks > 0.5 * 20.0 * 7.0 * 6.0 && weeks < 1.5 * 20.0 * 7.0 * 7.0,
+        "{weeks}"
+    );
+}
