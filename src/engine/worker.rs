@@ -151,6 +151,20 @@ impl Worker {
         }
     }
 
+    /// The encoder in `model_dir` (on the CPU: embedding product texts is
+    /// quick there), loaded once and kept.
+    fn encoder(&mut self, model_dir: PathBuf) -> Result<&super::encoder::Encoder> {
+        if self.encoder.as_ref().is_none_or(|(d, _)| *d != model_dir) {
+            let dir = super::encoder::ModelDir::open(&model_dir)?;
+            let enc = super::encoder::Encoder::load(&dir, &candle_core::Device::Cpu, 64)?;
+            self.encoder = Some((model_dir, enc));
+        }
+        self.encoder
+            .as_ref()
+            .map(|(_, e)| e)
+            .ok_or_else(|| anyhow!("the encoder could not be kept"))
+    }
+
     fn emit(&self, e: EngineEvent) {
         // A closed receiver means the UI is gone; nothing to tell.
         let _ = self.events.send(e);
@@ -218,28 +232,16 @@ impl Worker {
                 sku,
                 top,
             } => {
-                if self.encoder.as_ref().is_none_or(|(d, _)| *d != model_dir) {
-                    let dir = super::encoder::ModelDir::open(&model_dir)?;
-                    let enc = super::encoder::Encoder::load(&dir, &candle_core::Device::Cpu, 64)?;
-                    self.encoder = Some((model_dir, enc));
-                }
-                if let Some((_, enc)) = &self.encoder {
-                    let items = super::similar::nearest(enc, &data, &sku, top)?;
-                    self.emit(EngineEvent::Similar { sku, items });
-                }
+                let items = super::similar::nearest(self.encoder(model_dir)?, &data, &sku, top)?;
+                self.emit(EngineEvent::Similar { sku, items });
             }
             EngineCommand::Launches {
                 model_dir,
                 data,
                 horizon,
             } => {
-                if self.encoder.as_ref().is_none_or(|(d, _)| *d != model_dir) {
-                    let dir = super::encoder::ModelDir::open(&model_dir)?;
-                    let enc = super::encoder::Encoder::load(&dir, &candle_core::Device::Cpu, 64)?;
-                    self.encoder = Some((model_dir, enc));
-                }
-                if let (Some((_, enc)), Some((_, last))) = (&self.encoder, data.date_range()) {
-                    let launches = super::similar::launches(enc, &data, last, horizon)?;
+                if let Some((_, last)) = data.date_range() {
+                    let launches = super::similar::launches(self.encoder(model_dir)?, &data, last, horizon)?;
                     self.emit(EngineEvent::Launches {
                         launches: Arc::new(launches),
                         data: data.clone(),

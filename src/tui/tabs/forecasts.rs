@@ -114,25 +114,15 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         .iter()
         .find(|f| f.sku == r.sku && f.warehouse == r.warehouse);
     let horizon = fc.map_or(0, |f| f.p50.len().min(56));
-    let line = |v: &[f64]| -> Vec<(f64, f64)> {
-        v.iter()
-            .take(horizon)
-            .enumerate()
-            .map(|(k, x)| ((k + 1) as f64, *x))
-            .collect()
-    };
-    let (p10, p50, p90) = match fc {
-        Some(f) => (line(&f.p10), line(&f.p50), line(&f.p90)),
-        None => (vec![], vec![], vec![]),
-    };
+    let band = band_points(fc, horizon);
     let model: Vec<(f64, f64)> = app
         .model_forecasts
         .get(&(r.sku.clone(), r.warehouse.clone()))
-        .map(|f| line(&f.p50))
+        .map(|f| points(&f.p50, horizon))
         .unwrap_or_default();
     let max_y = history
         .iter()
-        .chain(&p90)
+        .chain(&band[2])
         .chain(&model)
         .map(|p| p.1)
         .fold(1.0f64, f64::max);
@@ -167,25 +157,9 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
             .marker(marker)
             .graph_type(GraphType::Line)
             .data(&history),
-        Dataset::default()
-            .name("p10")
-            .marker(marker)
-            .graph_type(GraphType::Line)
-            .style(theme.dim())
-            .data(&p10),
-        Dataset::default()
-            .name("p90")
-            .marker(marker)
-            .graph_type(GraphType::Line)
-            .style(theme.dim())
-            .data(&p90),
-        Dataset::default()
-            .name(if r.overridden { "p50 (what-if not shown)" } else { "p50" })
-            .marker(marker)
-            .graph_type(GraphType::Line)
-            .style(theme.accent())
-            .data(&p50),
     ];
+    let p50_name = if r.overridden { "p50 (what-if not shown)" } else { "p50" };
+    sets.extend(band_sets(&band, p50_name, marker, theme));
     if !model.is_empty() {
         sets.push(
             Dataset::default()
@@ -270,39 +244,10 @@ fn launch_detail(f: &mut Frame, area: Rect, app: &App, r: &crate::tui::app::Fore
     let info_rows = if similar.is_some() { 4 } else { 2 };
     let [chart_area, info_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(info_rows)]).areas(area);
     let horizon = fc.map_or(0, |x| x.p50.len().min(56));
-    let line = |v: &[f64]| -> Vec<(f64, f64)> {
-        v.iter()
-            .take(horizon)
-            .enumerate()
-            .map(|(k, x)| ((k + 1) as f64, *x))
-            .collect()
-    };
-    let (p10, p50, p90) = match fc {
-        Some(x) => (line(&x.p10), line(&x.p50), line(&x.p90)),
-        None => (vec![], vec![], vec![]),
-    };
-    let max_y = p90.iter().chain(&p50).map(|p| p.1).fold(1.0f64, f64::max);
+    let band = band_points(fc, horizon);
+    let max_y = band[2].iter().chain(&band[1]).map(|p| p.1).fold(1.0f64, f64::max);
     let marker = if app.colors { Marker::Braille } else { Marker::Dot };
-    let sets = vec![
-        Dataset::default()
-            .name("p10")
-            .marker(marker)
-            .graph_type(GraphType::Line)
-            .style(theme.dim())
-            .data(&p10),
-        Dataset::default()
-            .name("p90")
-            .marker(marker)
-            .graph_type(GraphType::Line)
-            .style(theme.dim())
-            .data(&p90),
-        Dataset::default()
-            .name("p50")
-            .marker(marker)
-            .graph_type(GraphType::Line)
-            .style(theme.accent())
-            .data(&p50),
-    ];
+    let sets = band_sets(&band, "p50", marker, theme);
     let abbrev = fc.map_or("d", |x| x.period.abbrev());
     let c = Chart::new(sets)
         .block(
@@ -339,4 +284,41 @@ fn launch_detail(f: &mut Frame, area: Rect, app: &App, r: &crate::tui::app::Fore
         Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
         info_area,
     );
+}
+
+/// The first `horizon` values of `v` as chart points at x = 1, 2, ...
+fn points(v: &[f64], horizon: usize) -> Vec<(f64, f64)> {
+    v.iter()
+        .take(horizon)
+        .enumerate()
+        .map(|(k, x)| ((k + 1) as f64, *x))
+        .collect()
+}
+
+/// A forecast's p10, p50 and p90 as chart points (none without one).
+fn band_points(fc: Option<&crate::domain::SeriesForecast>, horizon: usize) -> [Vec<(f64, f64)>; 3] {
+    match fc {
+        Some(f) => [
+            points(&f.p10, horizon),
+            points(&f.p50, horizon),
+            points(&f.p90, horizon),
+        ],
+        None => Default::default(),
+    }
+}
+
+/// The band's lines: p10 and p90 dim, the median accented.
+fn band_sets<'a>(band: &'a [Vec<(f64, f64)>; 3], p50: &'a str, marker: Marker, theme: &Theme) -> Vec<Dataset<'a>> {
+    let line = |name: &'a str, data: &'a [(f64, f64)]| {
+        Dataset::default()
+            .name(name)
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .data(data)
+    };
+    vec![
+        line("p10", &band[0]).style(theme.dim()),
+        line("p90", &band[2]).style(theme.dim()),
+        line(p50, &band[1]).style(theme.accent()),
+    ]
 }
