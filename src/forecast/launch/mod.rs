@@ -107,7 +107,7 @@ impl Launches {
         let f = &self.fit;
         let how = if f.text {
             match f.neighbours {
-                0 => "every past launch (text chose no fewer)".to_string(),
+                0 => "every past launch (no nearer few did better)".to_string(),
                 k if f.blend >= 1.0 => format!("the {k} nearest past launches by text"),
                 k => format!(
                     "the {k} nearest past launches by text ({:.0} % of the total; every launch the rest)",
