@@ -970,6 +970,10 @@ fn launches_reach_the_forecasts_and_the_plan() {
     let s = screen(&mut app, 80, 24, dir.path());
     assert!(s.contains("launch") && s.contains("neighbours:"), "{s}");
     insta::assert_snapshot!("forecasts_launch_80x24", s);
+    // Wide enough, the neighbours are named by title too.
+    let wide = screen(&mut app, 160, 48, dir.path());
+    let title: String = items[0].2.chars().take(12).collect();
+    assert!(wide.contains(&format!("{} {title}", items[0].0)), "{wide}");
 
     app.update(Action::GoTab(3));
     let s = screen(&mut app, 80, 24, dir.path());

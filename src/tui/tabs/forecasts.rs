@@ -277,7 +277,19 @@ fn launch_detail(f: &mut Frame, area: Rect, app: &App, r: &crate::tui::app::Fore
         None => "launch forecast".to_string(),
     }];
     if let Some((_, items)) = similar {
-        let near: Vec<String> = items.iter().map(|(s, c, _)| format!("{s} {c:.2}")).collect();
+        // Titles where there is room for them (a planner knows products by
+        // name); codes alone at 80 columns.
+        let wide = area.width >= 90;
+        let near: Vec<String> = items
+            .iter()
+            .map(|(s, c, title)| {
+                if wide {
+                    format!("{s} {} {c:.2}", fit(title, 24).trim_end())
+                } else {
+                    format!("{s} {c:.2}")
+                }
+            })
+            .collect();
         parts.push(format!("| neighbours: {}", near.join(", ")));
     }
     f.render_widget(
