@@ -52,10 +52,14 @@ fn poisson(rng: &mut impl Rng, mean: f64) -> f64 {
 /// word (two directions) plus a little noise: what an encoder makes of
 /// titles that differ by that word alone.
 fn lamps(seed: u64) -> (Dataset, HashMap<String, Vec<f32>>) {
+    lamps_n(seed, 80)
+}
+
+fn lamps_n(seed: u64, n: usize) -> (Dataset, HashMap<String, Vec<f32>>) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut ds = Dataset::default();
     let mut emb = HashMap::new();
-    for i in 0..80 {
+    for i in 0..n {
         let red = i % 2 == 0;
         let sku = format!("L{i:03}");
         let launch = 40 + (i * 3) % 220;
@@ -157,6 +161,30 @@ fn launches_borrow_the_level_their_title_word_predicts() {
         );
         assert!(f.neighbours.windows(2).all(|w| w[0].similarity >= w[1].similarity));
     }
+}
+
+/// With enough past launches the ridge regression of the level on the
+/// text is fitted and scored beside the neighbours; whichever wins, the
+/// word still sets the launch's level.
+#[test]
+fn the_ridge_on_text_is_tried_where_there_are_enough_launches() {
+    let (ds, mut emb) = lamps_n(5, 240);
+    let ds = with_new_lamps(ds, &mut emb);
+    let l = forecast_launches(&ds, last_day(), HORIZON, Some(&emb));
+    let ridge: Vec<f64> = l
+        .fit
+        .tried
+        .iter()
+        .filter(|(n, _)| n.starts_with("ridge"))
+        .map(|(_, e)| *e)
+        .collect();
+    assert!(
+        !ridge.is_empty() && ridge.iter().all(|e| e.is_finite()),
+        "{:?}",
+        l.fit.tried
+    );
+    let (red, blue) = (total(&l, "NEW-RED"), total(&l, "NEW-BLUE"));
+    assert!(red > 4.0 * blue, "red {red} blue {blue} ({:?})", l.fit);
 }
 
 /// A product with a launch date in the horizon gets a forecast; one

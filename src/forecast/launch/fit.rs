@@ -226,21 +226,20 @@ impl Ridge {
         } else {
             prices.iter().sum::<f64>() / prices.len() as f64
         };
-        let x: Vec<Vec<f64>> = rows
+        // Embeddings of one width (one encoder's); any other is left out.
+        let width = rows.first().and_then(|&i| analogs[i].emb.as_ref()).map_or(0, Vec::len);
+        let (x, y): (Vec<Vec<f64>>, Vec<f64>) = rows
             .iter()
-            .map(|&i| {
-                Ridge::row(
-                    analogs[i].emb.as_deref().unwrap_or_default(),
-                    analogs[i].price,
-                    mean_log_price,
-                )
+            .filter_map(|&i| {
+                let emb = analogs[i].emb.as_deref().filter(|e| e.len() == width)?;
+                let y = analogs[i].curve[..horizon].iter().sum::<f64>().max(0.0).ln_1p();
+                Some((Ridge::row(emb, analogs[i].price, mean_log_price), y))
             })
-            .collect();
-        let y: Vec<f64> = rows
-            .iter()
-            .map(|&i| analogs[i].curve[..horizon].iter().sum::<f64>().max(0.0).ln_1p())
-            .collect();
-        let (n, d) = (x.len(), x[0].len());
+            .unzip();
+        if x.len() < RIDGE_MIN {
+            return lambdas.iter().map(|_| None).collect();
+        }
+        let (n, d) = (x.len(), width + 1);
         let mean: Vec<f64> = (0..d).map(|j| x.iter().map(|r| r[j]).sum::<f64>() / n as f64).collect();
         let ym = y.iter().sum::<f64>() / n as f64;
         let xc = nalgebra::DMatrix::from_fn(n, d, |i, j| x[i][j] - mean[j]);
