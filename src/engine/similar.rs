@@ -24,17 +24,18 @@ pub fn skus(data: &Dataset) -> Vec<String> {
 /// texts' embeddings: (sku, cosine, text), nearest first.
 pub fn nearest(enc: &Encoder, data: &Dataset, sku: &str, top: usize) -> Result<Vec<(String, f32, String)>> {
     let all = skus(data);
-    let Some(me) = all.iter().position(|s| s == sku) else {
+    if !all.iter().any(|s| s == sku) {
         bail!("SKU {sku:?} is not in the data ({} SKUs)", all.len());
+    }
+    let emb = product_embeddings(enc, data)?;
+    let Some(mine) = emb.get(sku) else {
+        bail!("SKU {sku:?} has no embedding");
     };
     let tb = TextBuilder::new(data);
-    let texts: Vec<String> = all.iter().map(|s| tb.product_text(s)).collect();
-    let emb: Vec<Vec<f32>> = enc.embed(&texts, 64)?.to_vec2()?;
     let mut scored: Vec<(String, f32, String)> = all
         .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != me)
-        .map(|(i, s)| (s.clone(), cosine(&emb[me], &emb[i]), texts[i].clone()))
+        .filter(|s| *s != sku)
+        .filter_map(|s| Some((s.clone(), cosine(mine, emb.get(s)?), tb.product_text(s))))
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     scored.truncate(top);

@@ -202,3 +202,17 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
         }
     }
 }
+
+/// A training run's progress on stderr for a bench: a dot per epoch.
+pub(super) struct EpochDots;
+
+impl crate::engine::train::Control for EpochDots {
+    fn keep_going(&mut self) -> bool {
+        true
+    }
+    fn report(&mut self, e: crate::engine::EngineEvent) {
+        if let crate::engine::EngineEvent::EpochEnd { .. } = e {
+            eprint!(".");
+        }
+    }
+}

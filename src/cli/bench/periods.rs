@@ -284,20 +284,8 @@ fn train_and_forecast(
 ) -> Result<ModelOut> {
     use crate::engine::events::TrainJob;
     use crate::engine::run;
-    use crate::engine::train::Control;
-    use crate::engine::{DeviceChoice, EngineEvent, TrainConfig};
+    use crate::engine::{DeviceChoice, TrainConfig};
 
-    struct Progress;
-    impl Control for Progress {
-        fn keep_going(&mut self) -> bool {
-            true
-        }
-        fn report(&mut self, e: EngineEvent) {
-            if let EngineEvent::EpochEnd { .. } = e {
-                eprint!(".");
-            }
-        }
-    }
     let job = TrainJob {
         dataset: std::sync::Arc::new(ds.clone()),
         sources: Default::default(),
@@ -313,7 +301,7 @@ fn train_and_forecast(
         resume: false,
     };
     eprint!("training");
-    let summary = run::train_run(&job, &mut Progress)?;
+    let summary = run::train_run(&job, &mut super::EpochDots)?;
     eprintln!(" {:.0} s", summary.train_seconds);
     let loaded = run::load_run(&job.out, None)?;
     let fc = run::forecast(&loaded, ds, Some(origin))?;

@@ -153,8 +153,7 @@ fn split(full: &Dataset, origin: NaiveDate, horizon: usize) -> Result<(Dataset, 
     }
     // The planner knows the launches' product rows and dates, and nothing
     // about products that first sell after the window.
-    let known: std::collections::HashSet<&str> = cut.demand.iter().map(|s| s.sku.as_str()).collect();
-    let known: std::collections::HashSet<String> = known.into_iter().map(str::to_string).collect();
+    let known: std::collections::HashSet<String> = cut.demand.iter().map(|s| s.sku.clone()).collect();
     cut.products
         .retain(|p| known.contains(&p.sku) || launch_dates.contains_key(&p.sku));
     for p in &mut cut.products {
@@ -173,19 +172,7 @@ fn train_and_forecast(
 ) -> Result<(Vec<SeriesForecast>, String)> {
     use crate::engine::events::TrainJob;
     use crate::engine::run;
-    use crate::engine::train::Control;
-    use crate::engine::{DeviceChoice, EngineEvent, TrainConfig};
-    struct Dots;
-    impl Control for Dots {
-        fn keep_going(&mut self) -> bool {
-            true
-        }
-        fn report(&mut self, e: EngineEvent) {
-            if let EngineEvent::EpochEnd { .. } = e {
-                eprint!(".");
-            }
-        }
-    }
+    use crate::engine::{DeviceChoice, TrainConfig};
     let cuda = crate::engine::device::select(DeviceChoice::Auto).is_ok_and(|s| s.device.is_cuda());
     let job = TrainJob {
         dataset: std::sync::Arc::new(cut.clone()),
@@ -205,7 +192,7 @@ fn train_and_forecast(
         resume: false,
     };
     eprint!("training {}", if use_text { "with text" } else { "without text" });
-    let summary = run::train_run(&job, &mut Dots)?;
+    let summary = run::train_run(&job, &mut super::EpochDots)?;
     eprintln!(" {:.0} s", summary.train_seconds);
     let loaded = run::load_run(&job.out, None)?;
     let fc = run::forecast(&loaded, cut, Some(origin))?;
@@ -475,24 +462,14 @@ pub fn text_bench(b: &TextBench) -> Result<String> {
     let lt = text_row.launch_total.0 / text_row.launch_total.1.max(1e-9);
     writeln!(out, "\ngoals:")?;
     let mark = |ok: bool| if ok { "met" } else { "MISSED" };
-    writeln!(
-        out,
-        "  text vs no text, new products wQL: {:+.1} % (goal >= 5 %: {})",
-        gain(tn.wql, pn.wql),
-        mark(gain(tn.wql, pn.wql) >= 5.0)
-    )?;
-    writeln!(
-        out,
-        "  text vs no text, all wQL: {:+.1} % (goal >= 2 %: {})",
-        gain(t.wql, p.wql),
-        mark(gain(t.wql, p.wql) >= 2.0)
-    )?;
-    writeln!(
-        out,
-        "  text vs best baseline, all wQL: {:+.1} % (goal >= 15 %: {})",
-        gain(t.wql, c.wql),
-        mark(gain(t.wql, c.wql) >= 15.0)
-    )?;
+    for (what, ours, theirs, goal) in [
+        ("text vs no text, new products", tn.wql, pn.wql, 5.0),
+        ("text vs no text, all", t.wql, p.wql, 2.0),
+        ("text vs best baseline, all", t.wql, c.wql, 15.0),
+    ] {
+        let g = gain(ours, theirs);
+        writeln!(out, "  {what} wQL: {g:+.1} % (goal >= {goal} %: {})", mark(g >= goal))?;
+    }
     writeln!(
         out,
         "  launch-total error {lt:.3} (goal <= 0.80: {}; zero scores 1.0), coverage {:.1} % (goal 70-90 %: {})",

@@ -106,6 +106,9 @@ pub(super) fn quantile(v: &mut [f64], q: f64) -> f64 {
 
 /// A launch's forecast over curve days `from..from + len` from its
 /// neighbours (curves and price factors), as (p10, p50, p90, their totals).
+/// Neighbours' curves with their price factors.
+type Curves<'a> = Vec<(&'a [f64], f64)>;
+
 pub(super) struct Shape {
     pub(super) p10: Vec<f64>,
     pub(super) p50: Vec<f64>,
@@ -453,23 +456,39 @@ pub(super) fn fit(
     // The width with the lowest p90 pinball loss on the past launches'
     // days: the p90 that errs like a 90th percentile (nearest the target
     // coverage would chase the few days with the largest sales).
+    // Each case's neighbours and total do not depend on the width.
+    let prepared: Vec<(Curves, f64)> = cases
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            let nb: Curves = c
+                .order
+                .iter()
+                .take(k)
+                .map(|&i| (&analogs[i].curve[..], price_factor(analogs[i].price, c.price, e)))
+                .collect();
+            let total = match &ridge_level {
+                Some(p) => p[ci],
+                None => {
+                    let len = c.actual.len();
+                    let all: Vec<f64> = c
+                        .order
+                        .iter()
+                        .map(|&i| {
+                            analogs[i].curve[..len].iter().sum::<f64>() * price_factor(analogs[i].price, c.price, e)
+                        })
+                        .collect();
+                    blended_total(&all[..nb.len()], &all, level, blend)
+                }
+            };
+            (nb, total)
+        })
+        .collect();
     let mut best_w = (f64::INFINITY, 1.0, f64::NAN);
     for &w in &WIDTHS {
         let (mut covered, mut days, mut loss) = (0usize, 0usize, 0.0);
-        for (ci, c) in cases.iter().enumerate() {
-            let nb: Vec<(&[f64], f64)> = c
-                .order
-                .iter()
-                .map(|&i| (&analogs[i].curve[..], price_factor(analogs[i].price, c.price, e)))
-                .collect();
-            let len = c.actual.len();
-            let all: Vec<f64> = nb.iter().map(|(v, f)| v[..len].iter().sum::<f64>() * f).collect();
-            let near = &nb[..k.min(nb.len())];
-            let total = match &ridge_level {
-                Some(p) => p[ci],
-                None => blended_total(&all[..near.len()], &all, level, blend),
-            };
-            let s = shape(near, 0, len, total, w);
+        for (c, (near, total)) in cases.iter().zip(&prepared) {
+            let s = shape(near, 0, c.actual.len(), *total, w);
             for (t, a) in c.actual.iter().enumerate() {
                 days += 1;
                 covered += usize::from(*a >= s.p10[t] - 1e-9 && *a <= s.p90[t] + 1e-9);

@@ -296,6 +296,13 @@ pub fn forecast_launches(
         }
     }
 
+    // Past launches per warehouse, and all of them for the ridge's curve
+    // share: the same for every launch.
+    let mut analogs_at: HashMap<&str, usize> = HashMap::new();
+    for a in &analogs {
+        *analogs_at.entry(ds.demand[a.series].warehouse.as_str()).or_default() += 1;
+    }
+    let all_idx: Vec<usize> = (0..analogs.len()).collect();
     for Wanted {
         sku,
         warehouse,
@@ -313,10 +320,7 @@ pub fn forecast_launches(
         }
         let len = horizon - lead;
         let need = first_day + len;
-        let same_wh = analogs
-            .iter()
-            .filter(|a| ds.demand[a.series].warehouse == warehouse)
-            .count();
+        let same_wh = analogs_at.get(warehouse.as_str()).copied().unwrap_or(0);
         let keep = |a: &Analog| {
             a.curve.len() >= need
                 && Some(a.series) != series
@@ -375,7 +379,6 @@ pub fn forecast_launches(
                 a.curve[first_day..need].iter().sum::<f64>() * price_factor(a.price, price, fitted.elasticity)
             })
             .collect();
-        let all_idx: Vec<usize> = (0..analogs.len()).collect();
         let total = match (&ridge, emb.as_deref()) {
             _ if recent_sales => blended_total(&all[..k], &all, 0.5, 1.0),
             (Some(r), Some(e)) => r.level(e, price) * curve_share(&analogs, &all_idx, r.horizon, first_day, need),
