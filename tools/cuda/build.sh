@@ -9,7 +9,7 @@
 #      driver's libcuda.so (no wheel ships it) generated from cudarc's
 #      driver bindings: every cu* function returns 34,
 #      CUDA_ERROR_STUB_LIBRARY;
-#   3. cargo build --release --locked --features cuda into a target
+#   3. cargo build --profile cuda-release --locked --features cuda into a target
 #      folder of its own, for compute capability 9.0 (H100/H200: no GPU
 #      is here to ask);
 #   4. a check that the binary starts and refuses cleanly without a driver;
@@ -277,7 +277,7 @@ build_env() {
   export CARGO_TARGET_DIR="$TARGET_DIR"
 }
 
-BIN="$TARGET_DIR/release/skuplan"
+BIN="$TARGET_DIR/cuda-release/skuplan"
 cargo_build() {
   step "3. cargo build --features cuda (sm_$COMPUTE_CAP) into $TARGET_DIR"
   say "+ export CUDA_HOME=$CUDA_HOME_DIR PATH=\$CUDA_HOME/bin:\$PATH NVCC=\$CUDA_HOME/bin/nvcc CUDA_COMPUTE_CAP=$COMPUTE_CAP"
@@ -287,7 +287,7 @@ cargo_build() {
     "$NVCC" --version | grep -q "release $CUDA_RELEASE," || die "nvcc is not release $CUDA_RELEASE: $("$NVCC" --version | tail -2 | head -1)"
   fi
   local started=$SECONDS
-  run cargo build --release --locked --features cuda -p skuplan --bin skuplan
+  run cargo build --profile cuda-release --locked --features cuda -p skuplan --bin skuplan
   [ "$DRY" = 1 ] || say "built in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s: $BIN"
 }
 
