@@ -122,6 +122,7 @@ fn oracle(ds: &Dataset, origin: NaiveDate, horizon: usize, future: f64) -> Model
         held_out,
         future,
         future_from: "test".into(),
+        reviews: Vec::new(),
     }
 }
 
@@ -290,5 +291,86 @@ fn the_runs_lumpy_lines_are_stocked_from_its_mean_as_the_baselines_lumpy_lines_a
         // time 7 + review 7 days; the median (0) would stock nothing.
         assert!((l.protection_demand - 21.0).abs() < 1e-9, "{}", l.protection_demand);
         assert!(l.order_up_to > l.protection_demand);
+        // At the run's own level where one was fitted on its held-out
+        // days, at the baselines' level otherwise.
+        let level = with.model.as_ref().unwrap().levels[l.abc as usize];
+        assert_eq!(l.service_level, level.unwrap_or(with.settings.level(l.abc)));
     }
+}
+
+/// Packs make a line served more often than the quantile it is stocked
+/// to. The run's own levels, fitted on a replay of its held-out days with
+/// its forecasts from each week of them, take that back (as the baselines'
+/// fitted levels do), and its regular lines are stocked to them.
+#[test]
+fn the_runs_regular_lines_are_stocked_to_levels_fitted_on_its_held_out_days() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Poisson};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut ds = data(150, 400);
+    let means: Vec<f64> = (0..150).map(|i| 4.0 + (i % 10) as f64).collect();
+    for (s, mean) in ds.demand.iter_mut().zip(&means) {
+        let poisson = Poisson::new(*mean).unwrap();
+        for v in &mut s.values {
+            *v = poisson.sample(&mut rng);
+        }
+    }
+    for p in &mut ds.products {
+        p.pack_size = 60;
+    }
+    let (_, last) = ds.date_range().unwrap();
+    let origin = last - Days::new(28);
+    // The run knows each series' rate, and its spread.
+    let knows = |mean: f64, days: usize| QuantileForecast {
+        p10: vec![mean - 1.28 * mean.sqrt(); days],
+        p50: vec![mean; days],
+        p90: vec![mean + 1.28 * mean.sqrt(); days],
+    };
+    let mut model = oracle(&ds, origin, 28, 0.0);
+    model.held_out = means.iter().map(|m| Some(knows(*m, 28))).collect();
+    model.reviews = (1..4)
+        .map(|k| {
+            (
+                origin + Days::new(7 * k),
+                means.iter().map(|m| Some(knows(*m, 28))).collect(),
+            )
+        })
+        .collect();
+    for (f, m) in model.future.iter_mut().zip(&means) {
+        let f = f.as_mut().unwrap();
+        let q = knows(*m, 28);
+        (f.p10, f.p50, f.p90) = (q.p10, q.p50, q.p90);
+    }
+    let with = light_base(&ds).with_model(&ds, &model).unwrap();
+    let m = with.model.as_ref().unwrap();
+    assert!(
+        m.wins() > 100,
+        "a run that knows the rates wins most series: {}",
+        m.wins()
+    );
+    let levels = m.levels;
+    let a = levels[0].expect("150 series with three weekly periods each are enough to fit class A on");
+    let settings = RestockSettings::default();
+    assert!(
+        a < settings.service.a,
+        "packs of 60 against 4-13 a day serve class A above its target at the target's quantile: {levels:?}"
+    );
+    for l in levels.iter().flatten() {
+        assert!((0.5..=0.999).contains(l), "{levels:?}");
+    }
+    let plan = with.plan(&ds, None);
+    let runs: Vec<_> = plan.lines.iter().filter(|l| l.method == "finetuned").collect();
+    assert!(!runs.is_empty());
+    for l in runs {
+        assert!(!l.intermittent);
+        // Fitted, or (a class with too few periods) the target.
+        let level = levels[l.abc as usize].unwrap_or(settings.target(l.abc));
+        assert_eq!(l.service_level, level, "{}", l.sku);
+        assert_eq!(l.target_service, settings.target(l.abc));
+    }
+    // Without forecasts from the later weeks the fit still runs, on the
+    // train end's forecast of the same days.
+    model.reviews.clear();
+    let stale = light_base(&ds).with_model(&ds, &model).unwrap();
+    assert!(stale.model.as_ref().unwrap().levels[0].is_some());
 }

@@ -317,6 +317,7 @@ fn hindsight(ds: &Dataset, spec: &SimulationSpec, use_for: bool) -> ExternalFore
         use_for: vec![use_for; ds.demand.len()],
         by_origin,
         calibration: None,
+        levels: [None; 3],
     }
 }
 
@@ -389,6 +390,7 @@ fn review_origins_cover_every_replayed_review() {
         use_for: vec![true; 3],
         by_origin: origins.iter().map(|d| (*d, vec![Some(long.clone()); 3])).collect(),
         calibration: None,
+        levels: [None; 3],
     };
     let ma = vec![baselines::baseline("ma28").unwrap()];
     let t = simulate(&ds, MethodChoice::ChampionsWith(&ma, &ext), &spec).total;
@@ -418,4 +420,57 @@ fn review_origins_cover_every_replayed_review() {
     let short = flat(6);
     let t = simulate(&ds, MethodChoice::ChampionsWith(&ma, &short), &spec).total;
     assert_eq!(t.external_reviews, 0);
+}
+
+/// The external method's own levels (fitted on its held-out days) set the
+/// level of its reviews only: the baselines' fitted levels and reviews
+/// stay as they were.
+#[test]
+fn the_external_levels_move_only_the_external_reviews() {
+    let ds = lumpy(10, 600, 11);
+    let methods = baselines::all_baselines();
+    let spec = SimulationSpec::default();
+    let origins = review_origins(&ds, &spec);
+    let means: Vec<f64> = ds
+        .demand
+        .iter()
+        .map(|s| s.values.iter().sum::<f64>() / s.values.len() as f64)
+        .collect();
+    let ext = |use_for: bool, level: f64| ExternalForecasts {
+        name: "mean".into(),
+        use_for: vec![use_for; ds.demand.len()],
+        by_origin: origins
+            .iter()
+            .map(|d| {
+                let per_series = means
+                    .iter()
+                    .map(|m| {
+                        Some(QuantileForecast {
+                            p10: vec![0.5 * m; 28],
+                            p50: vec![*m; 28],
+                            p90: vec![1.5 * m; 28],
+                        })
+                    })
+                    .collect();
+                (*d, per_series)
+            })
+            .collect(),
+        calibration: None,
+        levels: [Some(level); 3],
+    };
+    let run = |e: &ExternalForecasts| simulate(&ds, MethodChoice::ChampionsWith(&methods, e), &spec);
+    let (low, high) = (run(&ext(true, 0.5)), run(&ext(true, 0.999)));
+    assert_eq!(low.levels, high.levels, "the baselines' levels are theirs");
+    assert_eq!(high.external_levels, [Some(0.999); 3]);
+    assert!(high.total.external_reviews > 0);
+    assert!(
+        high.total.average_stock() > low.total.average_stock(),
+        "{} vs {}",
+        high.total.average_stock(),
+        low.total.average_stock()
+    );
+    assert!(high.total.cycle_service_level() >= low.total.cycle_service_level());
+    assert!(high.total.fill_rate() >= low.total.fill_rate());
+    // Used for no series, its levels change nothing.
+    assert_eq!(run(&ext(false, 0.5)).total, run(&ext(false, 0.999)).total);
 }

@@ -712,6 +712,7 @@ fn oracle(ds: &skuplan::domain::Dataset, future: f64) -> skuplan::plan::base::Mo
             })
             .collect(),
         future_from: "refit up to the last day".into(),
+        reviews: Vec::new(),
     }
 }
 

@@ -72,8 +72,8 @@ pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan,
     let c = crate::plan::scenario::compare(without, with);
     format!(
         "run {}: champion of {} of {} series, judged {}..{} (run WAPE {:.3}, wQL {:.3}; baseline champions \
-         {:.3}, {:.3});\n  its forecasts: {}\n  plan with the run: {:.2} cost, {} units; baselines only: {:.2}, {} \
-         units ({:+.1} % cost)\n",
+         {:.3}, {:.3});\n  its forecasts: {}\n  its lines stocked to {}\n  plan with the run: {:.2} cost, {} \
+         units; baselines only: {:.2}, {} units ({:+.1} % cost)\n",
         m.run,
         m.wins(),
         m.chosen.len(),
@@ -84,6 +84,7 @@ pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan,
         mb.wape,
         mb.wql,
         m.future_from,
+        crate::plan::simulate::external_levels(&m.levels),
         c.scenario_cost,
         c.scenario_qty,
         c.base_cost,
@@ -387,6 +388,7 @@ fn replay_model(
         name: model.name,
         use_for,
         by_origin,
-        calibration: with.settings.external.map(|(_, c)| c),
+        levels: with.settings.external.as_ref().map_or([None; 3], |r| r.levels),
+        calibration: with.settings.external.map(|r| r.calibration),
     })
 }

@@ -193,6 +193,28 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
             })
         })
         .collect();
+    // The same weights from each week inside the held-out days: what a
+    // plan made on those days would have had (for the run's safety stock).
+    let period = loaded.meta.period;
+    let week = period.from_days(7).max(1) as i64;
+    let mut reviews = Vec::new();
+    for k in 1.. {
+        let day = period.step(loaded.meta.train_end, k * week);
+        if day >= last || (k * week) as usize >= loaded.meta.horizon {
+            break;
+        }
+        let made = run::forecast(&loaded, data, Some(day))?
+            .into_iter()
+            .map(|f| {
+                Some(QuantileForecast {
+                    p10: f.p10,
+                    p50: f.p50,
+                    p90: f.p90,
+                })
+            })
+            .collect();
+        reviews.push((day, made));
+    }
     let (future, future_from) = match usable_refit(dir, data) {
         Some(r) => {
             let refit = run::load_run(&r, device)?;
@@ -216,6 +238,7 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
         held_out,
         future: future.into_iter().map(Some).collect(),
         future_from,
+        reviews,
     })
 }
 

@@ -90,6 +90,11 @@ pub struct ModelForecasts {
     pub future: Vec<Option<SeriesForecast>>,
     /// How `future` was made ("refit up to 2010-11-30, 7 epochs").
     pub future_from: String,
+    /// Forecasts by the same weights from later days inside the held-out
+    /// days (a week apart: what a plan made on each of those days would
+    /// have had), per series in the data's order. They measure the run's
+    /// safety stock as its plans would use it; may be empty.
+    pub reviews: Vec<(NaiveDate, Vec<Option<QuantileForecast>>)>,
 }
 
 /// The run's place among the champions.
@@ -110,6 +115,11 @@ pub struct ModelChoice {
     pub better_overall: bool,
     /// Standardised errors behind the run's own safety-stock calibration.
     pub calibration_samples: usize,
+    /// Per class (A, B, C), the quantile level its lines are stocked to,
+    /// fitted on a replay of its held-out days; None where too few review
+    /// periods could be replayed (see [`super::restock::ExternalRules`]).
+    #[serde(default)]
+    pub levels: [Option<f64>; 3],
 }
 
 impl ModelChoice {
@@ -411,11 +421,30 @@ impl PlanBase {
         }
         // The run's own calibration: its standardised errors over each
         // line's protection interval on the held-out days (cut to the days
-        // there are), which it never learnt from.
-        let errors = model_errors(ds, &self.settings, m);
+        // there are), which it never learnt from, from the train end and
+        // from each later review it forecast from.
+        let mut errors = model_errors(ds, &self.settings, m.held_out_origin, &m.held_out);
+        for (day, f) in &m.reviews {
+            if f.len() == n {
+                errors.extend(model_errors(ds, &self.settings, *day, f));
+            }
+        }
         let calibration = Calibration::from_class_errors(errors);
         let samples = calibration.samples();
-        out.settings.external = Some((m.name.clone(), calibration));
+        let mut rules = super::restock::ExternalRules {
+            name: m.name.clone(),
+            calibration,
+            levels: [None; 3],
+        };
+        let per_series: Vec<Option<&dyn crate::forecast::Forecaster>> = (0..n)
+            .map(|i| {
+                let c = self.champions.final_choice.get(i).copied().flatten()?;
+                methods.get(c)?.as_deref()
+            })
+            .collect();
+        rules.levels = model_levels(ds, &self.settings, &rules, m, &chosen, &per_series, judged_to).unwrap_or_default();
+        let levels = rules.levels;
+        out.settings.external = Some(rules);
         out.model = Some(ModelChoice {
             name: m.name.clone(),
             run: m.run.clone(),
@@ -425,6 +454,7 @@ impl PlanBase {
             chosen,
             better_overall,
             calibration_samples: samples,
+            levels,
         });
         Ok(out)
     }
@@ -489,14 +519,19 @@ fn launch_reason(f: &LaunchForecast) -> super::restock::Reason {
 /// Standardised errors of the run's held-out forecasts over each line's
 /// protection interval (lead time + review period, cut to the held-out
 /// days, at least a week), by ABC class.
-fn model_errors(ds: &Dataset, settings: &RestockSettings, m: &ModelForecasts) -> Vec<(super::restock::Abc, f64)> {
+fn model_errors(
+    ds: &Dataset,
+    settings: &RestockSettings,
+    origin: NaiveDate,
+    forecasts: &[Option<QuantileForecast>],
+) -> Vec<(super::restock::Abc, f64)> {
     use super::restock::{Abc, DailyForecast, sum_stats};
     let leads: HashMap<&str, u32> = ds.products.iter().map(|p| (p.sku.as_str(), p.lead_time_days)).collect();
     let abc = abc_classes(ds, settings.abc_cuts);
     let mut out = Vec::new();
     for (i, s) in ds.demand.iter().enumerate() {
-        let Some(f) = &m.held_out[i] else { continue };
-        let end = s.period.between(s.start, m.held_out_origin);
+        let Some(Some(f)) = forecasts.get(i) else { continue };
+        let end = s.period.between(s.start, origin);
         if end < 0 {
             continue;
         }
@@ -535,4 +570,104 @@ fn model_errors(ds: &Dataset, settings: &RestockSettings, m: &ModelForecasts) ->
         }
     }
     out
+}
+
+/// Series-review periods with demand a class needs in the replay of the
+/// run's held-out days before its level is fitted rather than its target
+/// used (about 1.4 points of sampling error at a 98 % target).
+const MIN_LEVEL_PERIODS: usize = 100;
+
+/// The run's own service levels (see [`ModelChoice::levels`]): the
+/// restock policy replayed over its held-out days on the series it is
+/// champion of (ending on the data's last day), with a review every
+/// `review_days` from the day after its train end. Each review orders
+/// from the run's forecast made that day ([`ModelForecasts::reviews`]),
+/// or, where it made none, from its train end's forecast of the same
+/// days, at the level being fitted: its regular reviews with its
+/// calibration, its lumpy ones, as on plan lines, from a negative
+/// binomial with its mean.
+fn model_levels(
+    ds: &Dataset,
+    settings: &RestockSettings,
+    rules: &super::restock::ExternalRules,
+    m: &ModelForecasts,
+    chosen: &[bool],
+    per_series: &[Option<&dyn crate::forecast::Forecaster>],
+    judged_to: NaiveDate,
+) -> Option<[Option<f64>; 3]> {
+    use super::replay::{ExternalForecasts, fit_external_levels, prepare_with};
+    let period = ds.period();
+    let (_, last) = ds.date_range()?;
+    // With a baseline champion for a review the run made no forecast for.
+    let keep: Vec<usize> = (0..ds.demand.len())
+        .filter(|&i| {
+            chosen.get(i).copied().unwrap_or(false)
+                && ds.demand[i].end() == last
+                && per_series.get(i).copied().flatten().is_some()
+        })
+        .collect();
+    if keep.is_empty() {
+        return None;
+    }
+    let review = super::restock::steps(period, settings.review_days.max(1));
+    let days = period.between(m.held_out_origin, judged_to).max(0) as usize;
+    let fresh: HashMap<NaiveDate, &Vec<Option<QuantileForecast>>> = m.reviews.iter().map(|(d, f)| (*d, f)).collect();
+    let by_origin: HashMap<NaiveDate, Vec<Option<QuantileForecast>>> = (0..days)
+        .step_by(review)
+        .map(|k| {
+            let day = period.step(m.held_out_origin, k as i64);
+            let made = fresh.get(&day).filter(|f| f.len() == ds.demand.len());
+            let of = keep
+                .iter()
+                .map(|&i| match made {
+                    Some(f) => f[i].clone(),
+                    None => m.held_out[i].as_ref().map(|f| QuantileForecast {
+                        p10: f.p10.get(k..).unwrap_or_default().to_vec(),
+                        p50: f.p50.get(k..).unwrap_or_default().to_vec(),
+                        p90: f.p90.get(k..).unwrap_or_default().to_vec(),
+                    }),
+                })
+                .collect();
+            (day, of)
+        })
+        .collect();
+    let sub = Dataset {
+        products: ds.products.clone(),
+        demand: keep.iter().map(|&i| ds.demand[i].clone()).collect(),
+        ..Dataset::default()
+    };
+    let external = ExternalForecasts {
+        name: m.name.clone(),
+        use_for: vec![true; keep.len()],
+        by_origin,
+        calibration: Some(rules.calibration.clone()),
+        levels: [None; 3],
+    };
+    let methods: Vec<&dyn crate::forecast::Forecaster> = keep
+        .iter()
+        .filter_map(|&i| per_series.get(i).copied().flatten())
+        .collect();
+    let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
+    let abc = abc_classes(ds, settings.abc_cuts);
+    let back = period.between(m.held_out_origin, last).max(0) as usize;
+    let until_end = period.between(judged_to, last).max(0) as usize;
+    let prepared = prepare_with(
+        &sub,
+        &methods,
+        &abc,
+        settings,
+        &products,
+        (back, until_end),
+        usize::MAX,
+        Some(&external),
+    );
+    let mut outside = settings.clone();
+    outside.calibration = rules.calibration.clone();
+    Some(fit_external_levels(
+        &sub,
+        &prepared,
+        settings,
+        &outside,
+        MIN_LEVEL_PERIODS,
+    ))
 }

@@ -116,6 +116,10 @@ pub struct ExternalForecasts {
     /// Standardised errors measured on days the method never learnt from, for its
     /// safety stock (see restock::Calibration); None: the baselines' calibration is used.
     pub calibration: Option<Calibration>,
+    /// Per class (A, B, C), its level fitted on the same days
+    /// ([`fit_external_levels`]); None: its regular reviews at the class's
+    /// target, its lumpy ones at the baselines' level.
+    pub levels: [Option<f64>; 3],
 }
 
 impl ExternalForecasts {
@@ -284,17 +288,19 @@ pub(crate) fn prepare_with(
 /// up to S at each review, orders arrive after the lead time, demand that
 /// finds no stock is lost.
 pub fn replay(series: &DemandSeries, p: &Prepared, sl: f64, s: &RestockSettings) -> Outcome {
-    replay_with(series, p, sl, s, s)
+    replay_with(series, p, sl, s, (s, None))
 }
 
-/// [`replay`], with the settings `external` (its calibration) at the
-/// reviews that ordered from external forecasts.
+/// [`replay`], where the reviews that ordered from external forecasts
+/// use the settings `external.0` (its calibration) at level `external.1`;
+/// without a level, its regular reviews stock to the class's target and
+/// its lumpy ones to `sl`.
 pub(crate) fn replay_with(
     series: &DemandSeries,
     p: &Prepared,
     sl: f64,
     s: &RestockSettings,
-    external: &RestockSettings,
+    (external, external_sl): (&RestockSettings, Option<f64>),
 ) -> Outcome {
     let review = super::restock::steps(series.period, s.review_days.max(1));
     let protect = p.lead + review;
@@ -327,16 +333,15 @@ pub(crate) fn replay_with(
             if let Some(fc) = &r.forecast {
                 out.external_reviews += usize::from(r.external);
                 // As on plan lines: an external method's regular lines stock
-                // from its quantiles and its own calibration to the class's
-                // target (the fitted levels correct the baselines' errors,
-                // not its); its lumpy lines as the baselines' are, from its
-                // mean.
+                // from its quantiles and its own calibration, its lumpy lines
+                // as the baselines' are from its mean, both to its own level
+                // (the baselines' levels correct their errors, not its).
                 let lumpy;
                 let (fc, rules, q) = match (r.external, r.intermittency) {
-                    (true, None) => (fc, external, external.target(p.class)),
+                    (true, None) => (fc, external, external_sl.unwrap_or_else(|| s.target(p.class))),
                     (true, Some(_)) => {
                         lumpy = with_mean_as_median(fc);
-                        (&lumpy, s, sl)
+                        (&lumpy, s, external_sl.unwrap_or(sl))
                     }
                     (false, _) => (fc, s, sl),
                 };
@@ -390,19 +395,55 @@ pub(crate) fn replay_with(
 /// the levels tried (the higher on a tie). A class without a replayed
 /// review period with demand keeps its target.
 pub fn fit_service_levels(ds: &Dataset, prepared: &[Prepared], s: &RestockSettings) -> ServiceTargets {
-    let fit = |class: Abc| -> f64 {
+    let [a, b, c] = fit_levels(prepared, s, 1, |p, level| replay(&ds.demand[p.series], p, level, s));
+    ServiceTargets {
+        a: a.unwrap_or(s.service.a),
+        b: b.unwrap_or(s.service.b),
+        c: c.unwrap_or(s.service.c),
+    }
+}
+
+/// [`fit_service_levels`] for an external method's reviews (`external`:
+/// its calibration), regular and lumpy: the baselines' reviews keep `s`'s
+/// levels, and only the external method's level is fitted. A class with
+/// fewer than `min_periods` replayed review periods with demand gets None:
+/// a level fitted on a handful of periods is noise.
+pub fn fit_external_levels(
+    ds: &Dataset,
+    prepared: &[Prepared],
+    s: &RestockSettings,
+    external: &RestockSettings,
+    min_periods: usize,
+) -> [Option<f64>; 3] {
+    fit_levels(prepared, s, min_periods, |p, level| {
+        replay_with(&ds.demand[p.series], p, s.level(p.class), s, (external, Some(level)))
+    })
+}
+
+/// Per class (A, B, C), the level whose replay (`replay_at(series,
+/// level)`, summed over the class's prepared series) comes closest to the
+/// class's target cycle service level, by bisection between 0.50 and
+/// 0.999; None for a class with fewer than `min_periods` review periods
+/// with demand.
+fn fit_levels<R>(prepared: &[Prepared], s: &RestockSettings, min_periods: usize, replay_at: R) -> [Option<f64>; 3]
+where
+    R: Fn(&Prepared, f64) -> Outcome + Sync,
+{
+    let fit = |class: Abc| -> Option<f64> {
         let target = s.target(class);
         let of: Vec<&Prepared> = prepared.iter().filter(|p| p.class == class).collect();
-        let achieved = |level: f64| -> f64 {
-            let total = of.par_iter().map(|p| replay(&ds.demand[p.series], p, level, s)).reduce(
-                Outcome::default,
-                |mut a, b| {
+        let replayed = |level: f64| -> Outcome {
+            of.par_iter()
+                .map(|p| replay_at(p, level))
+                .reduce(Outcome::default, |mut a, b| {
                     a.merge(&b);
                     a
-                },
-            );
-            total.cycle_service_level()
+                })
         };
+        if min_periods > 1 && replayed(target).periods_with_demand < min_periods {
+            return None;
+        }
+        let achieved = |level: f64| -> f64 { replayed(level).cycle_service_level() };
         let (mut lo, mut hi) = (0.50, 0.999);
         let mut best: Option<(f64, f64)> = None;
         let mut consider = |level: f64, csl: f64| {
@@ -417,7 +458,7 @@ pub fn fit_service_levels(ds: &Dataset, prepared: &[Prepared], s: &RestockSettin
         for level in [lo, hi] {
             let csl = achieved(level);
             if !csl.is_finite() {
-                return target;
+                return None;
             }
             consider(level, csl);
         }
@@ -431,11 +472,7 @@ pub fn fit_service_levels(ds: &Dataset, prepared: &[Prepared], s: &RestockSettin
                 hi = mid;
             }
         }
-        best.map_or(target, |(l, _)| (l * 1000.0).round() / 1000.0)
+        best.map(|(l, _)| (l * 1000.0).round() / 1000.0)
     };
-    ServiceTargets {
-        a: fit(Abc::A),
-        b: fit(Abc::B),
-        c: fit(Abc::C),
-    }
+    [fit(Abc::A), fit(Abc::B), fit(Abc::C)]
 }

@@ -24,6 +24,17 @@ pub struct ServiceTargets {
     pub c: f64,
 }
 
+impl ServiceTargets {
+    /// The value for one class.
+    pub fn of(&self, class: Abc) -> f64 {
+        match class {
+            Abc::A => self.a,
+            Abc::B => self.b,
+            Abc::C => self.c,
+        }
+    }
+}
+
 impl Default for ServiceTargets {
     fn default() -> Self {
         ServiceTargets {
@@ -61,32 +72,50 @@ pub struct RestockSettings {
     #[serde(default)]
     pub levels: Option<ServiceTargets>,
     /// Forecasts made outside plan (the fine-tuned model) and their own
-    /// calibration, measured on days that method never learnt from: lines
-    /// whose forecast carries this method name use it instead of
-    /// `calibration`, for lumpy lines too (its quantiles, not the
-    /// negative binomial, carry their spread).
+    /// safety-stock rules, measured on days that method never learnt from:
+    /// lines whose forecast carries this method name use them instead of
+    /// `calibration` and `levels` (its lumpy lines, as the baselines', are
+    /// stocked from a negative binomial, with its mean).
     #[serde(skip)]
-    pub external: Option<(String, Calibration)>,
+    pub external: Option<ExternalRules>,
+}
+
+/// Safety-stock rules of a method whose forecasts are made outside plan
+/// (the fine-tuned model), measured on its held-out days.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExternalRules {
+    /// The method's name, as its forecasts carry it.
+    pub name: String,
+    /// Its standardised errors over the protection interval.
+    pub calibration: Calibration,
+    /// Per class (A, B, C), the quantile level that met the target in a
+    /// replay of its held-out days (as `RestockSettings::levels` does for
+    /// the baselines), for its regular and lumpy lines alike. None where
+    /// it was not fitted: regular lines then stock to the target, lumpy
+    /// ones to the baselines' level.
+    pub levels: [Option<f64>; 3],
+}
+
+impl ExternalRules {
+    /// The quantile level a class's lines are stocked to.
+    pub fn level(&self, class: Abc, lumpy: bool, settings: &RestockSettings) -> f64 {
+        match (self.levels[class as usize], lumpy) {
+            (Some(l), _) => l,
+            (None, false) => settings.target(class),
+            (None, true) => settings.level(class),
+        }
+    }
 }
 
 impl RestockSettings {
     /// The target cycle service level of a class.
     pub fn target(&self, class: Abc) -> f64 {
-        match class {
-            Abc::A => self.service.a,
-            Abc::B => self.service.b,
-            Abc::C => self.service.c,
-        }
+        self.service.of(class)
     }
 
     /// The quantile level a class is stocked to.
     pub fn level(&self, class: Abc) -> f64 {
-        match (class, &self.levels) {
-            (Abc::A, Some(l)) => l.a,
-            (Abc::B, Some(l)) => l.b,
-            (Abc::C, Some(l)) => l.c,
-            (c, None) => self.target(c),
-        }
+        self.levels.map_or_else(|| self.target(class), |l| l.of(class))
     }
 }
 
@@ -642,11 +671,12 @@ fn line_for(
     let review_p = steps(period, review);
     let protect = lead_p + review_p;
     // A method with its own calibration (the fine-tuned model) stocks its
-    // regular lines from its quantiles to the class's target: the fitted
-    // levels correct the baselines' errors, its calibration its own. Its
-    // lumpy lines are stocked as the baselines' are (negative binomial
-    // with the history's dispersion, at the fitted level), from its mean.
-    let external = settings.external.as_ref().filter(|(name, _)| *name == f.model);
+    // regular lines from its quantiles and calibration, and its lumpy ones
+    // as the baselines' are (negative binomial with the history's
+    // dispersion) from its mean, both to its own levels fitted on its
+    // held-out days: the baselines' levels correct their errors, its
+    // levels its own.
+    let external = settings.external.as_ref().filter(|e| e.name == f.model);
     let lumpy;
     let f = match (external, disp) {
         (Some(_), Some(_)) => {
@@ -662,7 +692,8 @@ fn line_for(
     // baselines' errors on series with history.
     let normal = Calibration::default();
     let (calibration, spread, sl) = match external {
-        Some((_, cal)) if disp.is_none() => (cal, None, settings.target(abc)),
+        Some(e) if disp.is_none() => (&e.calibration, None, e.level(abc, false, settings)),
+        Some(e) => (&settings.calibration, disp, e.level(abc, true, settings)),
         _ if f.model == crate::forecast::launch::METHOD => (&normal, None, settings.target(abc)),
         _ => (&settings.calibration, disp, settings.level(abc)),
     };

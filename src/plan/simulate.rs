@@ -56,6 +56,9 @@ pub struct Simulation {
     pub level_window: Option<(usize, usize)>,
     /// What the replay counted in.
     pub period: crate::domain::Period,
+    /// Per class (A, B, C), the level the external forecasts' reviews ran
+    /// at, where one was fitted on their held-out days.
+    pub external_levels: [Option<f64>; 3],
 }
 
 /// Which forecasting method each series uses in a replay.
@@ -197,6 +200,9 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
     if let Some(c) = external.and_then(|e| e.calibration.as_ref()) {
         outside.calibration = c.clone();
     }
+    // The external method's reviews run at its own levels, fitted on its
+    // held-out days before the replay (see `ExternalForecasts::levels`).
+    let external_levels = external.map_or([None; 3], |e| e.levels);
     let prepared = prepare_with(
         ds,
         &per_series,
@@ -212,12 +218,14 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
         .par_iter()
         .map(|p| {
             let target = s.target(p.class);
-            let o = replay_with(&ds.demand[p.series], p, s.level(p.class), s, &outside);
+            let ext = (&outside, external_levels[p.class as usize]);
+            let o = replay_with(&ds.demand[p.series], p, s.level(p.class), s, ext);
             (p.class, target, o)
         })
         .collect();
     let mut sim = Simulation {
         levels: settings.levels,
+        external_levels,
         level_window,
         period,
         ..Simulation::default()
@@ -239,13 +247,31 @@ fn pct(x: f64) -> String {
     }
 }
 
+/// The external method's levels per class, in words.
+pub fn external_levels(levels: &[Option<f64>; 3]) -> String {
+    let each: Vec<String> = ["A", "B", "C"]
+        .iter()
+        .zip(levels)
+        .map(|(class, l)| match l {
+            Some(l) => format!("{class} {}", pct(*l)),
+            None => format!("{class} not fitted"),
+        })
+        .collect();
+    let why = if levels.iter().any(Option::is_none) {
+        " (not fitted: too few review periods there; regular lines then stock to the target, lumpy ones to \
+         the baselines' level)"
+    } else {
+        ""
+    };
+    format!(
+        "levels {} of its own errors, fitted on its held-out days{why}",
+        each.join(", ")
+    )
+}
+
 /// The level a simulation ran a class at.
 fn level_of(sim: &Simulation, class: Abc, target: f64) -> f64 {
-    sim.levels.map_or(target, |l| match class {
-        Abc::A => l.a,
-        Abc::B => l.b,
-        Abc::C => l.c,
-    })
+    sim.levels.map_or(target, |l| l.of(class))
 }
 
 /// One line of the tables: `who` is the class (and the forecasts' label),
@@ -399,6 +425,11 @@ pub fn render_side_by_side(
                 out,
                 "  {label}: {} of {} reviews ordered from the external forecasts",
                 sim.total.external_reviews, sim.total.reviews
+            );
+            let _ = writeln!(
+                out,
+                "  {label}: its reviews stocked to {}",
+                external_levels(&sim.external_levels)
             );
         }
     }

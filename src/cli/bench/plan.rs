@@ -137,6 +137,7 @@ pub fn plan_bench(lines: usize) -> Result<()> {
             })
             .collect(),
         future_from: "bench".into(),
+        reviews: Vec::new(),
     };
     let mut wins = 0;
     let join = super::median_time(3, || {
