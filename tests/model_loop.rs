@@ -374,3 +374,58 @@ fn the_runs_regular_lines_are_stocked_to_levels_fitted_on_its_held_out_days() {
     let stale = light_base(&ds).with_model(&ds, &model).unwrap();
     assert!(stale.model.as_ref().unwrap().levels[0].is_some());
 }
+
+/// Swanson's rule takes a lumpy line's mean from three quantiles, which
+/// on skewed demand falls short. The shortfall on the run's held-out days
+/// (actual over that mean, per class) scales its lumpy lines' mean.
+#[test]
+fn the_runs_lumpy_mean_is_scaled_by_its_shortfall_on_the_held_out_days() {
+    let mut ds = data(40, 500);
+    for s in &mut ds.demand {
+        for (d, v) in s.values.iter_mut().enumerate() {
+            *v = if d % 5 == 0 { 10.0 } else { 0.0 };
+        }
+    }
+    let (_, last) = ds.date_range().unwrap();
+    let origin = last - Days::new(28);
+    let mut model = oracle(&ds, origin, 28, 0.0);
+    // Its quantiles say 1 a day by Swanson's rule (0.3 x 10/3).
+    for f in model.held_out.iter_mut().flatten() {
+        *f = QuantileForecast {
+            p10: vec![0.0; 28],
+            p50: vec![0.0; 28],
+            p90: vec![10.0 / 3.0; 28],
+        };
+    }
+    for f in model.future.iter_mut().flatten() {
+        f.p10 = vec![0.0; 28];
+        f.p50 = vec![0.0; 28];
+        f.p90 = vec![5.0; 28];
+    }
+    let with = light_base(&ds).with_model(&ds, &model).unwrap();
+    let m = with.model.as_ref().unwrap();
+    assert_eq!(m.wins(), 40);
+    // What the 28 held-out days held (10 every fifth day), over 28 x 1.
+    let s = &ds.demand[0];
+    let from = s.values.len() - 28;
+    let held: f64 = s.values[from..].iter().sum();
+    let scale = m.lumpy_mean[0].expect("class A has 30 or more lumpy series");
+    assert!((scale - held / 28.0).abs() < 1e-9, "{scale} vs {}", held / 28.0);
+    assert!(scale > 1.5);
+    let plan = with.plan(&ds, None);
+    let a_lines: Vec<_> = plan
+        .lines
+        .iter()
+        .filter(|l| l.abc == skuplan::plan::restock::Abc::A)
+        .collect();
+    assert!(a_lines.len() >= 30);
+    for l in a_lines {
+        assert!(l.intermittent);
+        // 1.5 a day by the rule (0.3 x 5), scaled, over lead 7 + review 7.
+        assert!(
+            (l.protection_demand - 14.0 * 1.5 * scale).abs() < 1e-6,
+            "{}",
+            l.protection_demand
+        );
+    }
+}

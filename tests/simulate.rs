@@ -318,6 +318,7 @@ fn hindsight(ds: &Dataset, spec: &SimulationSpec, use_for: bool) -> ExternalFore
         by_origin,
         calibration: None,
         levels: [None; 3],
+        lumpy_mean: [None; 3],
     }
 }
 
@@ -391,6 +392,7 @@ fn review_origins_cover_every_replayed_review() {
         by_origin: origins.iter().map(|d| (*d, vec![Some(long.clone()); 3])).collect(),
         calibration: None,
         levels: [None; 3],
+        lumpy_mean: [None; 3],
     };
     let ma = vec![baselines::baseline("ma28").unwrap()];
     let t = simulate(&ds, MethodChoice::ChampionsWith(&ma, &ext), &spec).total;
@@ -457,6 +459,7 @@ fn the_external_levels_move_only_the_external_reviews() {
             .collect(),
         calibration: None,
         levels: [Some(level); 3],
+        lumpy_mean: [None; 3],
     };
     let run = |e: &ExternalForecasts| simulate(&ds, MethodChoice::ChampionsWith(&methods, e), &spec);
     let (low, high) = (run(&ext(true, 0.5)), run(&ext(true, 0.999)));

@@ -72,7 +72,7 @@ pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan,
     let c = crate::plan::scenario::compare(without, with);
     format!(
         "run {}: champion of {} of {} series, judged {}..{} (run WAPE {:.3}, wQL {:.3}; baseline champions \
-         {:.3}, {:.3});\n  its forecasts: {}\n  its lines stocked to {}\n  plan with the run: {:.2} cost, {} \
+         {:.3}, {:.3});\n  its forecasts: {}\n  its lines stocked to {}\n  {}\n  plan with the run: {:.2} cost, {} \
          units; baselines only: {:.2}, {} units ({:+.1} % cost)\n",
         m.run,
         m.wins(),
@@ -85,6 +85,7 @@ pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan,
         mb.wql,
         m.future_from,
         crate::plan::simulate::external_levels(&m.levels),
+        crate::plan::simulate::lumpy_means(&m.lumpy_mean),
         c.scenario_cost,
         c.scenario_qty,
         c.base_cost,
@@ -354,13 +355,14 @@ fn replay_model(
         .map(|s| chosen.contains(&(s.sku.as_str(), s.warehouse.as_str())))
         .collect();
     emit(&format!(
-        "run {}: champion of {} of {} series (judged {}..{}); replay forecasts: {}\n",
+        "run {}: champion of {} of {} series (judged {}..{}); replay forecasts: {}\n  {}\n",
         choice.run,
         choice.wins(),
         before.demand.len(),
         choice.held_out.0,
         choice.held_out.1,
-        model.future_from.replace(&eve.to_string(), "the replay's eve")
+        model.future_from.replace(&eve.to_string(), "the replay's eve"),
+        crate::plan::simulate::lumpy_means(&choice.lumpy_mean)
     ))?;
     // The weights that forecast the replay: the refit up to the eve when
     // there is one, else the run's own.
@@ -389,6 +391,7 @@ fn replay_model(
         use_for,
         by_origin,
         levels: with.settings.external.as_ref().map_or([None; 3], |r| r.levels),
+        lumpy_mean: with.settings.external.as_ref().map_or([None; 3], |r| r.lumpy_mean),
         calibration: with.settings.external.map(|r| r.calibration),
     })
 }

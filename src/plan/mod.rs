@@ -6,6 +6,7 @@ pub mod approval;
 pub mod base;
 pub mod calibration;
 pub mod delivery;
+pub mod demand;
 pub mod export;
 pub mod replay;
 pub mod restock;

@@ -120,6 +120,9 @@ pub struct ExternalForecasts {
     /// ([`fit_external_levels`]); None: its regular reviews at the class's
     /// target, its lumpy ones at the baselines' level.
     pub levels: [Option<f64>; 3],
+    /// Per class, the factor its lumpy reviews' Swanson mean is scaled by
+    /// (see `ExternalRules::lumpy_mean`; None: 1).
+    pub lumpy_mean: [Option<f64>; 3],
 }
 
 impl ExternalForecasts {
@@ -288,19 +291,19 @@ pub(crate) fn prepare_with(
 /// up to S at each review, orders arrive after the lead time, demand that
 /// finds no stock is lost.
 pub fn replay(series: &DemandSeries, p: &Prepared, sl: f64, s: &RestockSettings) -> Outcome {
-    replay_with(series, p, sl, s, (s, None))
+    replay_with(series, p, sl, s, (s, None, 1.0))
 }
 
 /// [`replay`], where the reviews that ordered from external forecasts
-/// use the settings `external.0` (its calibration) at level `external.1`;
-/// without a level, its regular reviews stock to the class's target and
-/// its lumpy ones to `sl`.
+/// use the settings `external.0` (its calibration) at level `external.1`
+/// (without one, its regular reviews stock to the class's target and its
+/// lumpy ones to `sl`), its lumpy reviews' mean scaled by `external.2`.
 pub(crate) fn replay_with(
     series: &DemandSeries,
     p: &Prepared,
     sl: f64,
     s: &RestockSettings,
-    (external, external_sl): (&RestockSettings, Option<f64>),
+    (external, external_sl, lumpy_mean): (&RestockSettings, Option<f64>, f64),
 ) -> Outcome {
     let review = super::restock::steps(series.period, s.review_days.max(1));
     let protect = p.lead + review;
@@ -340,7 +343,7 @@ pub(crate) fn replay_with(
                 let (fc, rules, q) = match (r.external, r.intermittency) {
                     (true, None) => (fc, external, external_sl.unwrap_or_else(|| s.target(p.class))),
                     (true, Some(_)) => {
-                        lumpy = with_mean_as_median(fc);
+                        lumpy = with_mean_as_median(fc, lumpy_mean);
                         (&lumpy, s, external_sl.unwrap_or(sl))
                     }
                     (false, _) => (fc, s, sl),
@@ -412,11 +415,18 @@ pub fn fit_external_levels(
     ds: &Dataset,
     prepared: &[Prepared],
     s: &RestockSettings,
-    external: &RestockSettings,
+    (external, lumpy_mean): (&RestockSettings, [Option<f64>; 3]),
     min_periods: usize,
 ) -> [Option<f64>; 3] {
     fit_levels(prepared, s, min_periods, |p, level| {
-        replay_with(&ds.demand[p.series], p, s.level(p.class), s, (external, Some(level)))
+        let scale = lumpy_mean[p.class as usize].unwrap_or(1.0);
+        replay_with(
+            &ds.demand[p.series],
+            p,
+            s.level(p.class),
+            s,
+            (external, Some(level), scale),
+        )
     })
 }
 

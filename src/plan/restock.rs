@@ -12,8 +12,11 @@ use std::fmt;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, Normal};
 
+use super::demand::z;
+pub use super::demand::{
+    DailyForecast, intermittency, intermittency_of, nb_quantile, swanson_mean, with_mean_as_median,
+};
 use crate::domain::{Dataset, DemandSeries, InventoryRecord, Period, Product, SeriesForecast};
 
 /// Service level targets by ABC class.
@@ -94,6 +97,10 @@ pub struct ExternalRules {
     /// it was not fitted: regular lines then stock to the target, lumpy
     /// ones to the baselines' level.
     pub levels: [Option<f64>; 3],
+    /// Per class, actual demand over its Swanson mean on the held-out days
+    /// of the lumpy series it forecast: what its lumpy lines' mean is
+    /// scaled by (None: 1).
+    pub lumpy_mean: [Option<f64>; 3],
 }
 
 impl ExternalRules {
@@ -336,11 +343,6 @@ pub fn round_order(raw: f64, moq: u32, pack: u32) -> u32 {
     (packs * f64::from(pack)).min(f64::from(u32::MAX)) as u32
 }
 
-/// z of the standard normal at `p`.
-fn z(p: f64) -> f64 {
-    Normal::new(0.0, 1.0).map_or(0.0, |n| n.inverse_cdf(p.clamp(0.5, 0.9999)))
-}
-
 /// Mean and standard deviation of the sum of `n` daily demands from day
 /// `from`: means add up; spreads (from each day's p10..p90) add up with an
 /// equal pairwise correlation `rho`.
@@ -455,104 +457,6 @@ fn quantile_of(sorted: &[f64], p: f64) -> Option<f64> {
     }
     let rank = (p.clamp(0.0, 1.0) * n as f64).ceil() as usize;
     Some(sorted[rank.clamp(1, n) - 1])
-}
-
-/// Quantile of a negative binomial with this mean and variance (Poisson
-/// when the variance does not exceed the mean); normal beyond where the
-/// probabilities underflow.
-pub fn nb_quantile(mean: f64, var: f64, p: f64) -> f64 {
-    if mean <= 0.0 {
-        return 0.0;
-    }
-    let p = p.clamp(0.0, 0.9999);
-    if mean > 400.0 {
-        return mean + z(p) * var.max(mean).sqrt();
-    }
-    // log pmf(0) and the ratio pmf(k+1)/pmf(k).
-    let (log0, ratio): (f64, Box<dyn Fn(f64) -> f64>) = if var > mean * 1.0001 {
-        let q = mean / var;
-        let r = mean * mean / (var - mean);
-        (r * q.ln(), Box::new(move |k| (k + r) / (k + 1.0) * (1.0 - q)))
-    } else {
-        (-mean, Box::new(move |k| mean / (k + 1.0)))
-    };
-    let mut pmf = log0.exp();
-    let mut cdf = pmf;
-    let mut k = 0.0;
-    while cdf < p && k < 100_000.0 {
-        pmf *= ratio(k);
-        k += 1.0;
-        cdf += pmf;
-    }
-    k
-}
-
-/// A quantile forecast whose middle is its mean, by Swanson's rule
-/// (0.3 p10 + 0.4 p50 + 0.3 p90): lumpy demand's median is often 0 while
-/// its mean is not, and the negative binomial wants the mean.
-pub fn with_mean_as_median(f: &SeriesForecast) -> SeriesForecast {
-    let p50 = f
-        .p10
-        .iter()
-        .zip(&f.p50)
-        .zip(&f.p90)
-        .map(|((a, b), c)| (0.3 * a + 0.4 * b + 0.3 * c).max(*b))
-        .collect();
-    SeriesForecast { p50, ..f.clone() }
-}
-
-/// Daily quantiles from a forecast, extended past its horizon with the
-/// average of its last week.
-pub struct DailyForecast<'a> {
-    f: &'a SeriesForecast,
-    tail: (f64, f64, f64),
-}
-
-impl<'a> DailyForecast<'a> {
-    pub fn new(f: &'a SeriesForecast) -> Self {
-        let n = f.p50.len();
-        let k = n.clamp(1, 7);
-        let avg = |v: &[f64]| {
-            if v.is_empty() {
-                0.0
-            } else {
-                v[v.len().saturating_sub(k)..].iter().sum::<f64>() / k.min(v.len()) as f64
-            }
-        };
-        DailyForecast {
-            f,
-            tail: (avg(&f.p10), avg(&f.p50), avg(&f.p90)),
-        }
-    }
-
-    pub fn at(&self, t: usize) -> (f64, f64, f64) {
-        if t < self.f.p50.len() {
-            (self.f.p10[t], self.f.p50[t], self.f.p90[t])
-        } else {
-            self.tail
-        }
-    }
-}
-
-/// Dispersion (variance over mean) of daily demand over the last year, for
-/// intermittent items; `None` for regular ones.
-pub fn intermittency(history: Option<&DemandSeries>) -> Option<f64> {
-    intermittency_of(&history?.values)
-}
-
-/// The same for a plain history.
-pub fn intermittency_of(values: &[f64]) -> Option<f64> {
-    let v = &values[values.len().saturating_sub(365)..];
-    if v.len() < 28 {
-        return None;
-    }
-    let nonzero = v.iter().filter(|x| **x > 0.0).count();
-    if nonzero == 0 || (v.len() as f64 / nonzero as f64) <= 1.32 {
-        return None;
-    }
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64;
-    Some(if m > 0.0 { var / m } else { 1.0 })
 }
 
 /// ABC class of each (sku, warehouse) by the value of its last year's
@@ -679,8 +583,8 @@ fn line_for(
     let external = settings.external.as_ref().filter(|e| e.name == f.model);
     let lumpy;
     let f = match (external, disp) {
-        (Some(_), Some(_)) => {
-            lumpy = with_mean_as_median(f);
+        (Some(e), Some(_)) => {
+            lumpy = with_mean_as_median(f, e.lumpy_mean[abc as usize].unwrap_or(1.0));
             &lumpy
         }
         _ => f,

@@ -218,7 +218,8 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
         .par_iter()
         .map(|p| {
             let target = s.target(p.class);
-            let ext = (&outside, external_levels[p.class as usize]);
+            let scale = external.and_then(|e| e.lumpy_mean[p.class as usize]).unwrap_or(1.0);
+            let ext = (&outside, external_levels[p.class as usize], scale);
             let o = replay_with(&ds.demand[p.series], p, s.level(p.class), s, ext);
             (p.class, target, o)
         })
@@ -265,6 +266,23 @@ pub fn external_levels(levels: &[Option<f64>; 3]) -> String {
     };
     format!(
         "levels {} of its own errors, fitted on its held-out days{why}",
+        each.join(", ")
+    )
+}
+
+/// The factors the external method's lumpy lines' mean is scaled by, per
+/// class, in words.
+pub fn lumpy_means(scale: &[Option<f64>; 3]) -> String {
+    let each: Vec<String> = ["A", "B", "C"]
+        .iter()
+        .zip(scale)
+        .map(|(class, f)| match f {
+            Some(f) => format!("{class} x{f:.2}"),
+            None => format!("{class} x1 (too few lumpy series)"),
+        })
+        .collect();
+    format!(
+        "its lumpy lines' Swanson mean scaled by {} (actual demand over that mean on its held-out days)",
         each.join(", ")
     )
 }
