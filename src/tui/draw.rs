@@ -118,7 +118,8 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (
             "forecast",
             if l.method == crate::engine::run::METHOD {
-                "by the fine-tuned model (its p10/p50/p90 from the last day; safety stock from its errors on held-out days)"
+                "by the fine-tuned model (its p10/p50/p90 from the last day; safety stock from its errors, and the \
+                 quantile from a replay, on its held-out days)"
                     .to_string()
             } else if l.method.is_empty() {
                 "method not recorded (a plan saved by an older skuplan)".to_string()
