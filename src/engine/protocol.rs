@@ -183,16 +183,20 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
             loaded.meta.period.count(loaded.meta.horizon)
         );
     }
-    let held_out: Vec<Option<QuantileForecast>> = run::forecast(&loaded, data, None)?
-        .into_iter()
-        .map(|f| {
-            Some(QuantileForecast {
-                p10: f.p10,
-                p50: f.p50,
-                p90: f.p90,
+    // The run's own weights' quantiles from `origin` (its train end when None).
+    let quantiles = |origin: Option<NaiveDate>| -> Result<Vec<Option<QuantileForecast>>> {
+        Ok(run::forecast(&loaded, data, origin)?
+            .into_iter()
+            .map(|f| {
+                Some(QuantileForecast {
+                    p10: f.p10,
+                    p50: f.p50,
+                    p90: f.p90,
+                })
             })
-        })
-        .collect();
+            .collect())
+    };
+    let held_out = quantiles(None)?;
     // The same weights from each week inside the held-out days: what a
     // plan made on those days would have had (for the run's safety stock).
     let period = loaded.meta.period;
@@ -203,17 +207,7 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
         if day >= last || (k * week) as usize >= loaded.meta.horizon {
             break;
         }
-        let made = run::forecast(&loaded, data, Some(day))?
-            .into_iter()
-            .map(|f| {
-                Some(QuantileForecast {
-                    p10: f.p10,
-                    p50: f.p50,
-                    p90: f.p90,
-                })
-            })
-            .collect();
-        reviews.push((day, made));
+        reviews.push((day, quantiles(Some(day))?));
     }
     let (future, future_from) = match usable_refit(dir, data) {
         Some(r) => {
