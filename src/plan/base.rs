@@ -427,10 +427,11 @@ impl PlanBase {
         // line's protection interval on the held-out days (cut to the days
         // there are), which it never learnt from, from the train end and
         // from each later review it forecast from.
-        let mut errors = model_errors(ds, &self.settings, m.held_out_origin, &m.held_out);
+        let abc = abc_classes(ds, self.settings.abc_cuts);
+        let mut errors = model_errors(ds, &self.settings, &abc, m.held_out_origin, &m.held_out);
         for (day, f) in &m.reviews {
             if f.len() == n {
-                errors.extend(model_errors(ds, &self.settings, *day, f));
+                errors.extend(model_errors(ds, &self.settings, &abc, *day, f));
             }
         }
         let calibration = Calibration::from_class_errors(errors);
@@ -439,7 +440,7 @@ impl PlanBase {
             name: m.name.clone(),
             calibration,
             levels: [None; 3],
-            lumpy_mean: lumpy_mean_bias(ds, &self.settings, m, &chosen),
+            lumpy_mean: lumpy_mean_bias(ds, &abc, m, &chosen),
         };
         let per_series: Vec<Option<&dyn crate::forecast::Forecaster>> = (0..n)
             .map(|i| {
@@ -447,7 +448,8 @@ impl PlanBase {
                 methods.get(c)?.as_deref()
             })
             .collect();
-        rules.levels = model_levels(ds, &self.settings, &rules, m, &chosen, &per_series, judged_to).unwrap_or_default();
+        rules.levels =
+            model_levels(ds, (&self.settings, &abc), &rules, m, (&chosen, &per_series), judged_to).unwrap_or_default();
         let (levels, lumpy_mean) = (rules.levels, rules.lumpy_mean);
         out.settings.external = Some(rules);
         out.model = Some(ModelChoice {
@@ -528,12 +530,12 @@ fn launch_reason(f: &LaunchForecast) -> super::restock::Reason {
 fn model_errors(
     ds: &Dataset,
     settings: &RestockSettings,
+    abc: &HashMap<(String, String), super::restock::Abc>,
     origin: NaiveDate,
     forecasts: &[Option<QuantileForecast>],
 ) -> Vec<(super::restock::Abc, f64)> {
     use super::restock::{Abc, DailyForecast, sum_stats};
     let leads: HashMap<&str, u32> = ds.products.iter().map(|p| (p.sku.as_str(), p.lead_time_days)).collect();
-    let abc = abc_classes(ds, settings.abc_cuts);
     let mut out = Vec::new();
     for (i, s) in ds.demand.iter().enumerate() {
         let Some(Some(f)) = forecasts.get(i) else { continue };
@@ -594,11 +596,10 @@ const MIN_LEVEL_PERIODS: usize = 100;
 /// binomial with its mean.
 fn model_levels(
     ds: &Dataset,
-    settings: &RestockSettings,
+    (settings, abc): (&RestockSettings, &HashMap<(String, String), super::restock::Abc>),
     rules: &super::restock::ExternalRules,
     m: &ModelForecasts,
-    chosen: &[bool],
-    per_series: &[Option<&dyn crate::forecast::Forecaster>],
+    (chosen, per_series): (&[bool], &[Option<&dyn crate::forecast::Forecaster>]),
     judged_to: NaiveDate,
 ) -> Option<[Option<f64>; 3]> {
     use super::replay::{ExternalForecasts, fit_external_levels, prepare_with};
@@ -655,13 +656,12 @@ fn model_levels(
         .filter_map(|&i| per_series.get(i).copied().flatten())
         .collect();
     let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
-    let abc = abc_classes(ds, settings.abc_cuts);
     let back = period.between(m.held_out_origin, last).max(0) as usize;
     let until_end = period.between(judged_to, last).max(0) as usize;
     let prepared = prepare_with(
         &sub,
         &methods,
-        &abc,
+        abc,
         settings,
         &products,
         (back, until_end),
@@ -690,18 +690,24 @@ const MIN_LUMPY_SERIES: usize = 30;
 /// quantiles falls short of the true one; this takes the shortfall back,
 /// as the calibration does for regular lines. None for a class with fewer
 /// than `MIN_LUMPY_SERIES` such series.
-fn lumpy_mean_bias(ds: &Dataset, settings: &RestockSettings, m: &ModelForecasts, chosen: &[bool]) -> [Option<f64>; 3] {
+fn lumpy_mean_bias(
+    ds: &Dataset,
+    abc: &HashMap<(String, String), super::restock::Abc>,
+    m: &ModelForecasts,
+    chosen: &[bool],
+) -> [Option<f64>; 3] {
     use super::restock::{Abc, intermittency_of, swanson_mean};
-    let abc = abc_classes(ds, settings.abc_cuts);
     // Per class: series, actual demand, Swanson mean.
     let mut sums = [(0usize, 0.0f64, 0.0f64); 3];
     for (i, s) in ds.demand.iter().enumerate() {
         let Some(Some(f)) = m.held_out.get(i).filter(|_| chosen.get(i).copied().unwrap_or(false)) else {
             continue;
         };
-        let end = s.period.between(s.start, m.held_out_origin);
-        let from = end.max(-1) as usize + 1;
-        if end < 0 || from >= s.values.len() || intermittency_of(&s.values[..from]).is_none() {
+        let Ok(end) = usize::try_from(s.period.between(s.start, m.held_out_origin)) else {
+            continue;
+        };
+        let from = end + 1;
+        if from >= s.values.len() || intermittency_of(&s.values[..from]).is_none() {
             continue;
         }
         let days = (s.values.len() - from)

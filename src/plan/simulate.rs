@@ -248,16 +248,19 @@ fn pct(x: f64) -> String {
     }
 }
 
+/// "A x, B y, C z": one value per class, `each` writing a class's value
+/// (or its absence).
+fn per_class(values: &[Option<f64>; 3], each: impl Fn(Option<f64>) -> String) -> String {
+    let parts: Vec<String> = ["A", "B", "C"]
+        .iter()
+        .zip(values)
+        .map(|(class, v)| format!("{class} {}", each(*v)))
+        .collect();
+    parts.join(", ")
+}
+
 /// The external method's levels per class, in words.
 pub fn external_levels(levels: &[Option<f64>; 3]) -> String {
-    let each: Vec<String> = ["A", "B", "C"]
-        .iter()
-        .zip(levels)
-        .map(|(class, l)| match l {
-            Some(l) => format!("{class} {}", pct(*l)),
-            None => format!("{class} not fitted"),
-        })
-        .collect();
     let why = if levels.iter().any(Option::is_none) {
         " (not fitted: too few review periods there; regular lines then stock to the target, lumpy ones to \
          the baselines' level)"
@@ -266,24 +269,19 @@ pub fn external_levels(levels: &[Option<f64>; 3]) -> String {
     };
     format!(
         "levels {} of its own errors, fitted on its held-out days{why}",
-        each.join(", ")
+        per_class(levels, |l| l.map_or_else(|| "not fitted".to_string(), pct))
     )
 }
 
 /// The factors the external method's lumpy lines' mean is scaled by, per
 /// class, in words.
 pub fn lumpy_means(scale: &[Option<f64>; 3]) -> String {
-    let each: Vec<String> = ["A", "B", "C"]
-        .iter()
-        .zip(scale)
-        .map(|(class, f)| match f {
-            Some(f) => format!("{class} x{f:.2}"),
-            None => format!("{class} x1 (too few lumpy series)"),
-        })
-        .collect();
     format!(
         "its lumpy lines' Swanson mean scaled by {} (actual demand over that mean on its held-out days)",
-        each.join(", ")
+        per_class(scale, |f| f.map_or_else(
+            || "x1 (too few lumpy series)".to_string(),
+            |f| format!("x{f:.2}")
+        ))
     )
 }
 
