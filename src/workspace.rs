@@ -171,6 +171,12 @@ impl Workspace {
         self.root.join("cache")
     }
 
+    /// Where product-text embeddings are kept between starts (see
+    /// `engine::text_cache`).
+    pub fn embeddings_path(&self) -> PathBuf {
+        self.cache_dir().join("embeddings.msgpack")
+    }
+
     /// The baseline forecasts and backtest saved for data with this key
     /// (see [`PlanBase::key`]); `None` when there is none or it cannot be
     /// read (a cache: it is then recomputed, never trusted half-read).

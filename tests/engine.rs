@@ -32,6 +32,29 @@ fn tiny_encoder(dir: &Path) -> Encoder {
     Encoder::load(&md, &Device::Cpu, 32).unwrap()
 }
 
+/// A product with this title, and its daily sales at warehouse W from `start`.
+fn push_titled(
+    ds: &mut skuplan::domain::Dataset,
+    sku: String,
+    title: &str,
+    start: chrono::NaiveDate,
+    values: Vec<f64>,
+) {
+    use skuplan::domain::{DemandSeries, Product, ProductDefaults};
+    let mut p = Product::made_from_sales(&sku, None, &ProductDefaults::default());
+    p.title = title.to_string();
+    p.synthesized = false;
+    ds.products.push(p);
+    ds.demand.push(DemandSeries {
+        sku,
+        warehouse: "W".into(),
+        start,
+        values,
+        promo: None,
+        period: Default::default(),
+    });
+}
+
 fn texts() -> Vec<String> {
     [
         "wireless mouse. category electronics",
@@ -531,7 +554,7 @@ fn feature_layout_matches_the_head() {
 #[test]
 fn each_run_measures_its_text_and_turns_it_off_where_it_does_not_help() {
     use rand::{Rng, SeedableRng};
-    use skuplan::domain::{Dataset, DemandSeries, Product, ProductDefaults};
+    use skuplan::domain::Dataset;
     let dir = tempfile::tempdir().unwrap();
     let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
@@ -541,20 +564,10 @@ fn each_run_measures_its_text_and_turns_it_off_where_it_does_not_help() {
         let sku = format!("P{i:02}");
         let red = i % 2 == 0;
         let size = if red { 60.0 } else { 6.0 };
-        let mut p = Product::made_from_sales(&sku, None, &ProductDefaults::default());
-        p.title = if red { "red lamp".into() } else { "blue lamp".into() };
-        p.synthesized = false;
-        ds.products.push(p);
-        ds.demand.push(DemandSeries {
-            sku,
-            warehouse: "W".into(),
-            start,
-            values: (0..240)
-                .map(|_| if rng.random::<f64>() < 0.03 { size } else { 0.0 })
-                .collect(),
-            promo: None,
-            period: Default::default(),
-        });
+        let values = (0..240)
+            .map(|_| if rng.random::<f64>() < 0.03 { size } else { 0.0 })
+            .collect();
+        push_titled(&mut ds, sku, if red { "red lamp" } else { "blue lamp" }, start, values);
     }
     let ds = Arc::new(ds);
     let run_with = |out: &str, use_text: bool| {
@@ -695,32 +708,23 @@ fn each_mode_trains_exactly_the_weights_it_claims() {
 /// where nothing waits for a launch.
 #[test]
 fn a_dated_launch_gets_a_forecast_from_its_neighbours_and_an_undated_one_a_reason() {
-    use skuplan::domain::{Dataset, DemandSeries, Product, ProductDefaults};
+    use skuplan::domain::{Dataset, Product, ProductDefaults};
     let dir = tempfile::tempdir().unwrap();
     let enc = tiny_encoder(dir.path());
     let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let mut ds = Dataset::default();
     for i in 0..30usize {
         let sku = format!("P{i:02}");
-        let mut p = Product::made_from_sales(&sku, None, &ProductDefaults::default());
-        p.title = format!("{} mug {i}", if i % 2 == 0 { "red" } else { "blue" });
-        p.synthesized = false;
-        ds.products.push(p);
         let launch = 30 + i * 5;
-        ds.demand.push(DemandSeries {
-            sku,
-            warehouse: "W".into(),
-            start,
-            values: (0..240usize)
-                .map(|d| if d < launch { 0.0 } else { 3.0 + (d % 7) as f64 })
-                .collect(),
-            promo: None,
-            period: Default::default(),
-        });
+        let values = (0..240usize)
+            .map(|d| if d < launch { 0.0 } else { 3.0 + (d % 7) as f64 })
+            .collect();
+        let title = format!("{} mug {i}", if i % 2 == 0 { "red" } else { "blue" });
+        push_titled(&mut ds, sku, &title, start, values);
     }
     let (_, last) = ds.date_range().unwrap();
     assert!(
-        skuplan::engine::similar::plan_launches(&ds, 28, &tiny_model(dir.path()))
+        skuplan::engine::similar::plan_launches(&ds, 28, &tiny_model(dir.path()), None)
             .unwrap()
             .is_none()
     );
@@ -733,7 +737,7 @@ fn a_dated_launch_gets_a_forecast_from_its_neighbours_and_an_undated_one_a_reaso
         ds.products.push(p);
     }
     assert!(skuplan::engine::similar::has_launches(&ds));
-    let l = skuplan::engine::similar::launches(&enc, &ds, last, 28).unwrap();
+    let l = skuplan::engine::similar::launches(&enc, &ds, last, 28, None).unwrap();
     let f = l.get("NEW", "W").expect("the dated launch is forecast");
     assert_eq!(f.launch, dated);
     assert!(f.forecast.p50[..4].iter().all(|v| *v == 0.0));
@@ -742,6 +746,73 @@ fn a_dated_launch_gets_a_forecast_from_its_neighbours_and_an_undated_one_a_reaso
     assert!(l.get("UNDATED", "W").is_none());
     let why = l.not_forecast.iter().find(|n| n.sku == "UNDATED").expect("a reason");
     assert!(why.reason.contains("no launch date"), "{}", why.reason);
+}
+
+/// The embedding cache: the first use encodes each distinct product text
+/// and saves them; the next reads them back (nothing encoded) and gives the
+/// same vectors and the same launch forecast as no cache. A cache made by
+/// another encoder, or a damaged file, is ignored and rewritten.
+#[test]
+fn product_embeddings_are_kept_between_starts_for_the_same_encoder_only() {
+    use skuplan::domain::{Dataset, Product, ProductDefaults};
+    use skuplan::engine::similar::{launches, product_embeddings};
+    use skuplan::engine::text_cache::EmbeddingCache;
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let enc = Encoder::load(&ModelDir::open(&model).unwrap(), &Device::Cpu, 32).unwrap();
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut ds = Dataset::default();
+    for i in 0..12usize {
+        let sku = format!("P{i:02}");
+        let title = format!("{} mug {}", if i % 2 == 0 { "red" } else { "blue" }, i / 2);
+        let values = (0..200usize).map(|d| if d < 20 + 10 * i { 0.0 } else { 4.0 }).collect();
+        push_titled(&mut ds, sku, &title, start, values);
+    }
+    let mut p = Product::made_from_sales("NEW", None, &ProductDefaults::default());
+    p.title = "red mug new".into();
+    p.synthesized = false;
+    let (_, last) = ds.date_range().unwrap();
+    p.launch_date = Some(last + chrono::Days::new(3));
+    ds.products.push(p);
+    let file = dir.path().join("ws").join("cache").join("embeddings.msgpack");
+    let identity = EmbeddingCache::identity(&model, enc.max_len).unwrap();
+
+    let plain = product_embeddings(&enc, &ds, None).unwrap();
+    let mut first = EmbeddingCache::open(&file, identity.clone());
+    assert!(first.is_empty());
+    let cached = product_embeddings(&enc, &ds, Some(&mut first)).unwrap();
+    let tb = skuplan::forecast::text::TextBuilder::new(&ds);
+    let mut distinct: Vec<String> = skuplan::engine::similar::skus(&ds)
+        .iter()
+        .map(|s| tb.product_text(s))
+        .collect();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(first.added(), distinct.len(), "each distinct text is encoded once");
+    assert!(file.exists(), "the cache is saved");
+    for (sku, v) in &plain {
+        let c = &cached[sku];
+        assert!(v.iter().zip(c).all(|(a, b)| (a - b).abs() < 1e-5), "{sku}");
+    }
+
+    let mut second = EmbeddingCache::open(&file, identity.clone());
+    assert_eq!(second.len(), first.added());
+    let again = launches(&enc, &ds, last, 28, Some(&mut second)).unwrap();
+    assert_eq!(second.added(), 0, "nothing encoded on the second start");
+    let fresh = launches(&enc, &ds, last, 28, None).unwrap();
+    let (a, b) = (again.get("NEW", "W").unwrap(), fresh.get("NEW", "W").unwrap());
+    assert_eq!(a.forecast.p50, b.forecast.p50);
+    assert!(a.forecast.p50.iter().sum::<f64>() > 0.0);
+
+    // Another encoder (here: another token limit) starts afresh.
+    let other = EmbeddingCache::open(&file, EmbeddingCache::identity(&model, 16).unwrap());
+    assert!(other.is_empty());
+    // A damaged file is ignored, and rewritten whole by the next use.
+    std::fs::write(&file, b"not a cache").unwrap();
+    let mut damaged = EmbeddingCache::open(&file, identity.clone());
+    assert!(damaged.is_empty());
+    product_embeddings(&enc, &ds, Some(&mut damaged)).unwrap();
+    assert_eq!(EmbeddingCache::open(&file, identity).len(), damaged.added());
 }
 
 /// Demand that depends only on a word of the title: every product sells
@@ -753,7 +824,7 @@ fn a_dated_launch_gets_a_forecast_from_its_neighbours_and_an_undated_one_a_reaso
 #[test]
 fn a_tiny_model_learns_a_title_word_that_alone_sets_demand() {
     use rand::{Rng, SeedableRng};
-    use skuplan::domain::{Dataset, DemandSeries, Product, ProductDefaults};
+    use skuplan::domain::Dataset;
     let dir = tempfile::tempdir().unwrap();
     let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
@@ -762,11 +833,6 @@ fn a_tiny_model_learns_a_title_word_that_alone_sets_demand() {
     for i in 0..120usize {
         let sku = format!("P{i:03}");
         let rising = i % 2 == 0;
-        let mut p = Product::made_from_sales(&sku, None, &ProductDefaults::default());
-        // Words the tiny model's vocabulary holds whole.
-        p.title = if rising { "yellow bananas" } else { "wireless mouse" }.into();
-        p.synthesized = false;
-        ds.products.push(p);
         // Launched over the whole span, each sells for 6 weeks.
         let launch = (i * 37) % (days - 20);
         let values = (launch..days)
@@ -785,14 +851,9 @@ fn a_tiny_model_learns_a_title_word_that_alone_sets_demand() {
                 (level * (0.8 + 0.4 * rng.random::<f64>())).round()
             })
             .collect();
-        ds.demand.push(DemandSeries {
-            sku,
-            warehouse: "W".into(),
-            start: start + chrono::Days::new(launch as u64),
-            values,
-            promo: None,
-            period: Default::default(),
-        });
+        // Words the tiny model's vocabulary holds whole.
+        let title = if rising { "yellow bananas" } else { "wireless mouse" };
+        push_titled(&mut ds, sku, title, start + chrono::Days::new(launch as u64), values);
     }
     let job = TrainJob {
         dataset: Arc::new(ds),

@@ -19,12 +19,13 @@ pub fn plan_bases(
     ds: &crate::domain::Dataset,
     settings: &crate::plan::RestockSettings,
     run: Option<&std::path::Path>,
+    ws: &Workspace,
 ) -> Result<(PlanBase, Option<PlanBase>)> {
     let mut base = PlanBase::compute(ds, settings).map_err(anyhow::Error::msg)?;
     if crate::engine::similar::has_launches(ds) {
         let horizon = base.forecasts.iter().map(|f| f.p50.len()).max().unwrap_or(28);
         let launches = crate::cli::engine::model_dir(None)
-            .and_then(|dir| crate::engine::similar::plan_launches(ds, horizon, &dir));
+            .and_then(|dir| crate::engine::similar::plan_launches(ds, horizon, &dir, Some(&ws.embeddings_path())));
         match launches {
             Ok(Some(l)) => {
                 emit(&format!("{}\n", l.describe()))?;
@@ -125,7 +126,7 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     }
     let scenario = args.scenario.as_deref().map(|n| ws.load_scenario(n)).transpose()?;
     let run = chosen_run(&ws, args.run.as_deref(), args.no_run)?;
-    let (base, with) = plan_bases(&ds, &settings, run.as_deref())?;
+    let (base, with) = plan_bases(&ds, &settings, run.as_deref(), &ws)?;
     let plan = match &with {
         Some(w) => w.plan(&ds, scenario.as_ref()),
         None => base.plan(&ds, scenario.as_ref()),

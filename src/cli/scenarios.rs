@@ -87,7 +87,7 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
                     "no run to compare with: pass --run RUN, or choose one with `skuplan plan restock --run`"
                 );
             }
-            let (base_b, with) = plan_bases(&ds, &settings, run.as_deref())?;
+            let (base_b, with) = plan_bases(&ds, &settings, run.as_deref(), &ws)?;
             let (base, what_if, name) = if model {
                 let with = with.ok_or_else(|| anyhow::anyhow!("the run could not join the plan"))?;
                 (

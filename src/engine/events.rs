@@ -50,6 +50,9 @@ pub enum EngineCommand {
         model_dir: PathBuf,
         data: Arc<Dataset>,
         horizon: usize,
+        /// The file product-text embeddings are kept in between starts
+        /// (`engine::text_cache`), if any.
+        cache: Option<PathBuf>,
     },
     /// Put a finished run among the plan's champions: refit it first when
     /// `refit` and there is no refit for this data (progress reported as

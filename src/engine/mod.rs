@@ -16,6 +16,7 @@ pub mod protocol;
 pub mod run;
 pub mod selection;
 pub mod similar;
+pub mod text_cache;
 pub mod train;
 pub mod worker;
 

@@ -4,8 +4,13 @@
 use anyhow::{Result, bail};
 
 use super::encoder::{Encoder, cosine};
+use super::text_cache::EmbeddingCache;
 use crate::domain::Dataset;
 use crate::forecast::text::TextBuilder;
+
+/// Tokens of a product text the encoder reads when products are compared
+/// (the workstation and the CLI alike, so they share one embedding cache).
+pub const PRODUCT_TEXT_TOKENS: usize = 48;
 
 /// Every SKU of the data (products and sales), sorted.
 pub fn skus(data: &Dataset) -> Vec<String> {
@@ -27,7 +32,7 @@ pub fn nearest(enc: &Encoder, data: &Dataset, sku: &str, top: usize) -> Result<V
     if !all.iter().any(|s| s == sku) {
         bail!("SKU {sku:?} is not in the data ({} SKUs)", all.len());
     }
-    let emb = product_embeddings(enc, data)?;
+    let emb = product_embeddings(enc, data, None)?;
     let Some(mine) = emb.get(sku) else {
         bail!("SKU {sku:?} has no embedding");
     };
@@ -43,32 +48,47 @@ pub fn nearest(enc: &Encoder, data: &Dataset, sku: &str, top: usize) -> Result<V
 }
 
 /// The product text embedding of every SKU of the data (products and
-/// sales), each distinct text encoded once.
-pub fn product_embeddings(enc: &Encoder, data: &Dataset) -> Result<std::collections::HashMap<String, Vec<f32>>> {
+/// sales), each distinct text encoded once; with a cache, only the texts
+/// it does not hold are encoded, and the cache is saved with them.
+pub fn product_embeddings(
+    enc: &Encoder,
+    data: &Dataset,
+    cache: Option<&mut EmbeddingCache>,
+) -> Result<std::collections::HashMap<String, Vec<f32>>> {
     let all = skus(data);
     let tb = TextBuilder::new(data);
     let texts: Vec<String> = all.iter().map(|s| tb.product_text(s)).collect();
-    let mut uniq = texts.clone();
-    uniq.sort();
-    uniq.dedup();
-    let emb: Vec<Vec<f32>> = enc.embed(&uniq, 64)?.to_vec2()?;
-    let at: std::collections::HashMap<&str, usize> = uniq.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
-    Ok(all
-        .into_iter()
-        .zip(&texts)
-        .map(|(sku, t)| (sku, emb[at[t.as_str()]].clone()))
-        .collect())
+    let emb = match cache {
+        Some(cache) => {
+            let emb = cache.embed(enc, &texts)?;
+            if let Err(e) = cache.save(&texts) {
+                tracing::warn!("the embedding cache was not saved: {e:#}");
+            }
+            emb
+        }
+        None => {
+            let mut uniq = texts.clone();
+            uniq.sort();
+            uniq.dedup();
+            let vectors: Vec<Vec<f32>> = enc.embed(&uniq, 64)?.to_vec2()?;
+            let at: std::collections::HashMap<&str, usize> =
+                uniq.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
+            texts.iter().map(|t| vectors[at[t.as_str()]].clone()).collect()
+        }
+    };
+    Ok(all.into_iter().zip(emb).collect())
 }
 
 /// Launch forecasts of the `horizon` periods after `origin`, neighbours
-/// found by `enc` (see `forecast::launch`).
+/// found by `enc` (see `forecast::launch`), its embeddings kept in `cache`.
 pub fn launches(
     enc: &Encoder,
     data: &Dataset,
     origin: chrono::NaiveDate,
     horizon: usize,
+    cache: Option<&mut EmbeddingCache>,
 ) -> Result<crate::forecast::launch::Launches> {
-    let emb = product_embeddings(enc, data)?;
+    let emb = product_embeddings(enc, data, cache)?;
     Ok(crate::forecast::launch::forecast_launches(
         data,
         origin,
@@ -92,12 +112,14 @@ pub fn has_launches(data: &Dataset) -> bool {
 }
 
 /// The launches of a plan: forecast from the data's last day over
-/// `horizon` periods, neighbours found by the encoder in `model_dir`.
-/// None when no product waits for a launch.
+/// `horizon` periods, neighbours found by the encoder in `model_dir`, its
+/// embeddings kept in the file `cache` when given. None when no product
+/// waits for a launch.
 pub fn plan_launches(
     data: &Dataset,
     horizon: usize,
     model_dir: &std::path::Path,
+    cache: Option<&std::path::Path>,
 ) -> Result<Option<crate::forecast::launch::Launches>> {
     if !has_launches(data) {
         return Ok(None);
@@ -106,6 +128,13 @@ pub fn plan_launches(
         return Ok(None);
     };
     let dir = super::encoder::ModelDir::open(model_dir)?;
-    let enc = Encoder::load(&dir, &candle_core::Device::Cpu, 48)?;
-    Ok(Some(launches(&enc, data, last, horizon)?))
+    let enc = Encoder::load(&dir, &candle_core::Device::Cpu, PRODUCT_TEXT_TOKENS)?;
+    let mut cache = match cache {
+        Some(path) => Some(EmbeddingCache::open(
+            path,
+            EmbeddingCache::identity(model_dir, enc.max_len)?,
+        )),
+        None => None,
+    };
+    Ok(Some(launches(&enc, data, last, horizon, cache.as_mut())?))
 }

@@ -156,7 +156,8 @@ impl Worker {
     fn encoder(&mut self, model_dir: PathBuf) -> Result<&super::encoder::Encoder> {
         if self.encoder.as_ref().is_none_or(|(d, _)| *d != model_dir) {
             let dir = super::encoder::ModelDir::open(&model_dir)?;
-            let enc = super::encoder::Encoder::load(&dir, &candle_core::Device::Cpu, 64)?;
+            let enc =
+                super::encoder::Encoder::load(&dir, &candle_core::Device::Cpu, super::similar::PRODUCT_TEXT_TOKENS)?;
             self.encoder = Some((model_dir, enc));
         }
         self.encoder
@@ -239,9 +240,18 @@ impl Worker {
                 model_dir,
                 data,
                 horizon,
+                cache,
             } => {
                 if let Some((_, last)) = data.date_range() {
-                    let launches = super::similar::launches(self.encoder(model_dir)?, &data, last, horizon)?;
+                    let enc = self.encoder(model_dir.clone())?;
+                    let mut cache = match cache {
+                        Some(path) => Some(super::text_cache::EmbeddingCache::open(
+                            &path,
+                            super::text_cache::EmbeddingCache::identity(&model_dir, enc.max_len)?,
+                        )),
+                        None => None,
+                    };
+                    let launches = super::similar::launches(enc, &data, last, horizon, cache.as_mut())?;
                     self.emit(EngineEvent::Launches {
                         launches: Arc::new(launches),
                         data: data.clone(),

@@ -229,8 +229,12 @@ pub fn text_bench(b: &TextBench) -> Result<String> {
     // Launches, with and without text.
     let model_dir = crate::cli::engine::model_dir(b.model.as_ref())?;
     let clock = Instant::now();
-    let enc = Encoder::load(&ModelDir::open(&model_dir)?, &candle_core::Device::Cpu, 48)?;
-    let emb = crate::engine::similar::product_embeddings(&enc, &cut)?;
+    let enc = Encoder::load(
+        &ModelDir::open(&model_dir)?,
+        &candle_core::Device::Cpu,
+        crate::engine::similar::PRODUCT_TEXT_TOKENS,
+    )?;
+    let emb = crate::engine::similar::product_embeddings(&enc, &cut, None)?;
     let embed_s = clock.elapsed().as_secs_f64();
     let clock = Instant::now();
     let with_text = forecast_launches(&cut, origin, h, Some(&emb));

@@ -132,6 +132,7 @@ impl App {
             model_dir: dir.clone(),
             data: l.dataset.clone(),
             horizon,
+            cache: Some(self.workspace.embeddings_path()),
         })]
     }
 

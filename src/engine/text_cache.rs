@@ -1,0 +1,141 @@
+//! Product-text embeddings kept in the workspace between starts. Embedding
+//! every product text takes about 25 s for 4,300 products on two cores, and
+//! the workstation needs them at every start where a launch waits; a text
+//! already embedded by the same encoder is read back instead.
+//!
+//! The cache is only ever a shortcut: a file that is missing, unreadable or
+//! made by another encoder (its weights file, their size and time, the
+//! token limit) is ignored and rewritten, never trusted half-read.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::encoder::{Encoder, ModelDir};
+
+/// The file as saved: texts and their vectors, row by row.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Stored {
+    identity: String,
+    dim: usize,
+    texts: Vec<String>,
+    vectors: Vec<f32>,
+}
+
+/// Embeddings by text, for one encoder.
+#[derive(Debug)]
+pub struct EmbeddingCache {
+    path: PathBuf,
+    identity: String,
+    by_text: HashMap<String, Vec<f32>>,
+    /// Texts embedded since the file was read.
+    added: usize,
+}
+
+impl EmbeddingCache {
+    /// What makes an encoder's embeddings the same as another's: its
+    /// weights file (path, size, modification time) and its token limit.
+    pub fn identity(dir: &Path, max_len: usize) -> Result<String> {
+        let model = ModelDir::open(dir)?;
+        let meta = std::fs::metadata(&model.weights).with_context(|| format!("reading {}", model.weights.display()))?;
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let path = model.weights.canonicalize().unwrap_or(model.weights);
+        Ok(format!("{}|{}|{modified}|{max_len}", path.display(), meta.len()))
+    }
+
+    /// The cache in `path` for the encoder with this identity; empty when
+    /// the file is absent, unreadable or another encoder's.
+    pub fn open(path: &Path, identity: String) -> EmbeddingCache {
+        let mut by_text = HashMap::new();
+        if let Ok(bytes) = std::fs::read(path) {
+            match rmp_serde::from_slice::<Stored>(&bytes) {
+                Ok(s) if s.identity == identity && s.dim > 0 && s.vectors.len() == s.texts.len() * s.dim => {
+                    by_text = s
+                        .texts
+                        .into_iter()
+                        .zip(s.vectors.chunks(s.dim).map(<[f32]>::to_vec))
+                        .collect();
+                }
+                Ok(_) => tracing::info!(path = %path.display(), "embedding cache of another encoder, starting afresh"),
+                Err(e) => tracing::warn!(path = %path.display(), "unreadable embedding cache, starting afresh: {e}"),
+            }
+        }
+        EmbeddingCache {
+            path: path.to_path_buf(),
+            identity,
+            by_text,
+            added: 0,
+        }
+    }
+
+    /// Texts held.
+    pub fn len(&self) -> usize {
+        self.by_text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_text.is_empty()
+    }
+
+    /// Texts embedded by the encoder since the cache was opened.
+    pub fn added(&self) -> usize {
+        self.added
+    }
+
+    /// The embedding of each text, in order: read from the cache, or
+    /// embedded by `enc` (each distinct missing text once) and kept.
+    pub fn embed(&mut self, enc: &Encoder, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        let mut missing: Vec<String> = texts
+            .iter()
+            .filter(|t| !self.by_text.contains_key(*t))
+            .cloned()
+            .collect();
+        missing.sort();
+        missing.dedup();
+        if !missing.is_empty() {
+            let vectors: Vec<Vec<f32>> = enc.embed(&missing, 64)?.to_vec2()?;
+            self.added += missing.len();
+            self.by_text.extend(missing.into_iter().zip(vectors));
+        }
+        texts
+            .iter()
+            .map(|t| {
+                self.by_text
+                    .get(t)
+                    .cloned()
+                    .with_context(|| format!("no embedding for the text {t:?}"))
+            })
+            .collect()
+    }
+
+    /// Save what is held, atomically, when anything was added; only the
+    /// texts in `keep` (the data's), so a cache never outgrows its data.
+    pub fn save(&self, keep: &[String]) -> Result<()> {
+        if self.added == 0 {
+            return Ok(());
+        }
+        let mut texts: Vec<&String> = keep.iter().filter(|t| self.by_text.contains_key(*t)).collect();
+        texts.sort();
+        texts.dedup();
+        let dim = texts.first().and_then(|t| self.by_text.get(*t)).map_or(0, Vec::len);
+        let stored = Stored {
+            identity: self.identity.clone(),
+            dim,
+            vectors: texts
+                .iter()
+                .filter_map(|t| self.by_text.get(*t))
+                .flatten()
+                .copied()
+                .collect(),
+            texts: texts.into_iter().cloned().collect(),
+        };
+        let bytes = rmp_serde::to_vec(&stored).context("encoding the embedding cache")?;
+        crate::fsio::atomic_write(&self.path, &bytes)
+    }
+}
