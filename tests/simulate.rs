@@ -319,6 +319,7 @@ fn hindsight(ds: &Dataset, spec: &SimulationSpec, use_for: bool) -> ExternalFore
         calibration: None,
         levels: [None; 3],
         lumpy_mean: [None; 3],
+        rejudge_every: None,
     }
 }
 
@@ -393,6 +394,7 @@ fn review_origins_cover_every_replayed_review() {
         calibration: None,
         levels: [None; 3],
         lumpy_mean: [None; 3],
+        rejudge_every: None,
     };
     let ma = vec![baselines::baseline("ma28").unwrap()];
     let t = simulate(&ds, MethodChoice::ChampionsWith(&ma, &ext), &spec).total;
@@ -460,6 +462,7 @@ fn the_external_levels_move_only_the_external_reviews() {
         calibration: None,
         levels: [Some(level); 3],
         lumpy_mean: [None; 3],
+        rejudge_every: None,
     };
     let run = |e: &ExternalForecasts| simulate(&ds, MethodChoice::ChampionsWith(&methods, e), &spec);
     let (low, high) = (run(&ext(true, 0.5)), run(&ext(true, 0.999)));
@@ -476,4 +479,109 @@ fn the_external_levels_move_only_the_external_reviews() {
     assert!(high.total.fill_rate() >= low.total.fill_rate());
     // Used for no series, its levels change nothing.
     assert_eq!(run(&ext(false, 0.5)).total, run(&ext(false, 0.999)).total);
+}
+
+/// Series that sell on about a third of the days, in lots of 2 to 10.
+fn intermittent(n: usize, len: usize, seed: u64) -> Dataset {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let start = NaiveDate::from_ymd_opt(2022, 1, 3).unwrap();
+    let mut ds = Dataset::default();
+    for k in 0..n {
+        let values = (0..len)
+            .map(|_| {
+                if rng.random::<f64>() < 0.3 {
+                    (2.0 + 8.0 * rng.random::<f64>()).round()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        ds.demand.push(DemandSeries {
+            sku: format!("S{k:02}"),
+            warehouse: "W".into(),
+            start,
+            values,
+            promo: None,
+            period: Default::default(),
+        });
+    }
+    ds
+}
+
+/// Re-judging the external method every 28 days: its lumpy scale is
+/// measured again on its own lumpy reviews whose protection interval has
+/// ended. Forecasts at half the demand's mean come out scaled by about 2,
+/// serve more than the scale held from before the replay (1 here), and
+/// demand from a re-judging date on never changes a scale measured by then.
+#[test]
+fn rejudging_rescales_lumpy_means_from_demand_already_seen() {
+    let ds = intermittent(80, 500, 5);
+    let spec = SimulationSpec::default();
+    let ma = vec![baselines::baseline("ma28").unwrap()];
+    let origins = review_origins(&ds, &spec);
+    let means: Vec<f64> = ds
+        .demand
+        .iter()
+        .map(|s| s.values.iter().sum::<f64>() / s.values.len() as f64)
+        .collect();
+    let ext = |rejudge_every: Option<usize>| ExternalForecasts {
+        name: "half".into(),
+        use_for: vec![true; ds.demand.len()],
+        by_origin: origins
+            .iter()
+            .map(|d| {
+                let per_series = means
+                    .iter()
+                    .map(|m| {
+                        Some(QuantileForecast {
+                            p10: vec![0.5 * m; 28],
+                            p50: vec![0.5 * m; 28],
+                            p90: vec![0.5 * m; 28],
+                        })
+                    })
+                    .collect();
+                (*d, per_series)
+            })
+            .collect(),
+        calibration: None,
+        levels: [None; 3],
+        lumpy_mean: [None; 3],
+        rejudge_every,
+    };
+    let (rejudging, held) = (ext(Some(28)), ext(None));
+    let sim = simulate(&ds, MethodChoice::ChampionsWith(&ma, &rejudging), &spec);
+    let kept = simulate(&ds, MethodChoice::ChampionsWith(&ma, &held), &spec);
+    assert!(kept.rejudged.iter().all(Vec::is_empty));
+    let start = replay_start(&ds, &spec).unwrap();
+    let a = &sim.rejudged[0];
+    assert!(a.len() >= 4, "class A is re-judged every 28 days: {a:?}");
+    for (k, (date, scale)) in a.iter().enumerate() {
+        assert_eq!(*date, start + chrono::Days::new(28 * (k as u64 + 1)));
+        assert!(
+            (1.6..2.5).contains(scale),
+            "half the mean is scaled by about 2: {scale}"
+        );
+    }
+    assert!(
+        sim.total.fill_rate() > kept.total.fill_rate() + 0.02,
+        "{} vs {}",
+        sim.total.fill_rate(),
+        kept.total.fill_rate()
+    );
+    // Triple the demand from a middle re-judging date on: the scales
+    // measured up to that date stay, later ones rise.
+    let middle = a[a.len() / 2].0;
+    let mut more = ds.clone();
+    for s in &mut more.demand {
+        let from = s.period.between(s.start, middle) as usize;
+        for v in &mut s.values[from..] {
+            *v *= 3.0;
+        }
+    }
+    let after = simulate(&more, MethodChoice::ChampionsWith(&ma, &rejudging), &spec).rejudged[0].clone();
+    let upto = |v: &[(NaiveDate, f64)]| v.iter().filter(|(d, _)| *d <= middle).copied().collect::<Vec<_>>();
+    assert_eq!(upto(&after), upto(a));
+    let later = after.iter().find(|(d, _)| *d > middle).expect("a later re-judging");
+    assert!(later.1 > 2.5, "{later:?}");
 }

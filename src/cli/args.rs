@@ -364,6 +364,11 @@ pub struct SimulateArgs {
     /// Epochs when training with --train.
     #[arg(long, default_value_t = 8)]
     pub epochs: usize,
+    /// Re-judge the run every DAYS of the replay, as a planner retraining
+    /// it that often would: its lumpy lines' mean is then scaled by what it
+    /// fell short by on the DAYS just before (the weights are kept).
+    #[arg(long, value_name = "DAYS", requires = "run")]
+    pub rejudge_every: Option<usize>,
     /// The encoder model folder when training with --train.
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,

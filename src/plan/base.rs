@@ -650,6 +650,7 @@ fn model_levels(
         calibration: Some(rules.calibration.clone()),
         levels: [None; 3],
         lumpy_mean: rules.lumpy_mean,
+        rejudge_every: None,
     };
     let methods: Vec<&dyn crate::forecast::Forecaster> = keep
         .iter()

@@ -123,6 +123,12 @@ pub struct ExternalForecasts {
     /// Per class, the factor its lumpy reviews' Swanson mean is scaled by
     /// (see `ExternalRules::lumpy_mean`; None: 1).
     pub lumpy_mean: [Option<f64>; 3],
+    /// Re-judge the method every this many periods of the replay, as a
+    /// planner who retrains it that often would have it judged: from then
+    /// on its lumpy scale is the one measured on its own forecasts of the
+    /// periods just before ([`rejudged_lumpy_means`]). None: the scale
+    /// measured before the replay holds throughout.
+    pub rejudge_every: Option<usize>,
 }
 
 impl ExternalForecasts {
@@ -287,23 +293,118 @@ pub(crate) fn prepare_with(
         .collect()
 }
 
+/// The factor an external method's lumpy reviews scale their Swanson mean
+/// by over a replay: `fixed` until the first date in `from`, then from each
+/// date in `from` on, the factor measured then.
+#[derive(Debug, Clone, Copy)]
+pub struct LumpyScale<'a> {
+    pub fixed: f64,
+    pub from: &'a [(NaiveDate, f64)],
+}
+
+impl LumpyScale<'_> {
+    pub fn fixed(fixed: f64) -> LumpyScale<'static> {
+        LumpyScale { fixed, from: &[] }
+    }
+
+    fn at(&self, date: NaiveDate) -> f64 {
+        self.from
+            .iter()
+            .rev()
+            .find(|(d, _)| *d <= date)
+            .map_or(self.fixed, |(_, f)| *f)
+    }
+}
+
+/// Lumpy review intervals a class needs in a re-judging window before its
+/// scale is re-measured rather than kept.
+const MIN_REJUDGE_INTERVALS: usize = 100;
+
+/// Per class (A, B, C), an external method's lumpy scale re-measured every
+/// `every` periods of the replay: on each such date, actual demand over the
+/// Swanson mean of its lumpy reviews (on the series it is used for) whose
+/// protection interval ended in the `every` periods before that date, so
+/// only demand already seen counts. A class with fewer than
+/// `MIN_REJUDGE_INTERVALS` such intervals keeps its previous scale.
+pub fn rejudged_lumpy_means(
+    ds: &Dataset,
+    prepared: &[Prepared],
+    external: &ExternalForecasts,
+    review: usize,
+    every: usize,
+) -> [Vec<(NaiveDate, f64)>; 3] {
+    let mut out: [Vec<(NaiveDate, f64)>; 3] = Default::default();
+    let every = every.max(1);
+    // (class, last day of the interval, Swanson mean, actual demand).
+    let mut intervals: Vec<(Abc, NaiveDate, f64, f64)> = Vec::new();
+    for p in prepared
+        .iter()
+        .filter(|p| external.use_for.get(p.series).copied().unwrap_or(false))
+    {
+        let series = &ds.demand[p.series];
+        let protect = p.lead + review;
+        for r in &p.reviews {
+            let Some(fc) = r.forecast.as_ref().filter(|_| r.external && r.intermittency.is_some()) else {
+                continue;
+            };
+            if r.day + protect > p.to {
+                continue;
+            }
+            let unscaled = with_mean_as_median(fc, 1.0);
+            let daily = DailyForecast::new(&unscaled);
+            let mean: f64 = (0..protect).map(|t| daily.at(t).1).sum();
+            let actual: f64 = series.values[r.day..r.day + protect].iter().map(|v| v.max(0.0)).sum();
+            intervals.push((p.class, series.date_at(r.day + protect - 1), mean, actual));
+        }
+    }
+    let Some(start) = prepared.iter().map(|p| ds.demand[p.series].date_at(p.from)).min() else {
+        return out;
+    };
+    let Some(end) = intervals.iter().map(|i| i.1).max() else {
+        return out;
+    };
+    let period = ds.period();
+    let mut k = 1i64;
+    loop {
+        let date = period.step(start, k * every as i64);
+        if date > end {
+            break;
+        }
+        let after = period.step(date, -(every as i64));
+        for class in [Abc::A, Abc::B, Abc::C] {
+            let (mut n, mut mean, mut actual) = (0usize, 0.0, 0.0);
+            for i in intervals.iter().filter(|i| i.0 == class && i.1 < date && i.1 >= after) {
+                n += 1;
+                mean += i.2;
+                actual += i.3;
+            }
+            if n >= MIN_REJUDGE_INTERVALS && mean > 1e-9 {
+                out[class as usize].push((date, actual / mean));
+            }
+        }
+        k += 1;
+    }
+    out
+}
+
 /// Replay the policy over a prepared window at service level `sl`: order
 /// up to S at each review, orders arrive after the lead time, demand that
 /// finds no stock is lost.
 pub fn replay(series: &DemandSeries, p: &Prepared, sl: f64, s: &RestockSettings) -> Outcome {
-    replay_with(series, p, sl, s, (s, None, 1.0))
+    replay_with(series, p, sl, s, (s, None, LumpyScale::fixed(1.0)))
 }
 
 /// [`replay`], where the reviews that ordered from external forecasts
 /// use the settings `external.0` (its calibration) at level `external.1`
 /// (without one, its regular reviews stock to the class's target and its
-/// lumpy ones to `sl`), its lumpy reviews' mean scaled by `external.2`.
+/// lumpy ones to `sl`), its lumpy reviews' mean scaled by `external.2`
+/// as of the review's date.
 pub(crate) fn replay_with(
     series: &DemandSeries,
     p: &Prepared,
     sl: f64,
     s: &RestockSettings,
-    (external, external_sl, lumpy_mean): (&RestockSettings, Option<f64>, f64),
+    (external, external_sl, lumpy_mean): (&RestockSettings, Option<f64>, LumpyScale<'_>),
 ) -> Outcome {
     let review = super::restock::steps(series.period, s.review_days.max(1));
     let protect = p.lead + review;
@@ -343,7 +444,7 @@ pub(crate) fn replay_with(
                 let (fc, rules, q) = match (r.external, r.intermittency) {
                     (true, None) => (fc, external, external_sl.unwrap_or_else(|| s.target(p.class))),
                     (true, Some(_)) => {
-                        lumpy = with_mean_as_median(fc, lumpy_mean);
+                        lumpy = with_mean_as_median(fc, lumpy_mean.at(series.date_at(r.day)));
                         (&lumpy, s, external_sl.unwrap_or(sl))
                     }
                     (false, _) => (fc, s, sl),
@@ -425,7 +526,7 @@ pub fn fit_external_levels(
             p,
             s.level(p.class),
             s,
-            (external, Some(level), scale),
+            (external, Some(level), LumpyScale::fixed(scale)),
         )
     })
 }

@@ -13,7 +13,7 @@ use crate::domain::{Dataset, Product};
 use crate::forecast::baselines::Forecaster;
 use crate::plan::calibration::{calibrate, seasonal_origins};
 pub use crate::plan::replay::{ExternalForecasts, Outcome, Prepared, fit_service_levels, prepare_all, replay};
-use crate::plan::replay::{prepare_with, replay_with, window};
+use crate::plan::replay::{LumpyScale, prepare_with, rejudged_lumpy_means, replay_with, window};
 use crate::plan::restock::{Abc, RestockSettings, ServiceTargets, abc_classes};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +59,9 @@ pub struct Simulation {
     /// Per class (A, B, C), the level the external forecasts' reviews ran
     /// at, where one was fitted on their held-out days.
     pub external_levels: [Option<f64>; 3],
+    /// Per class, the external forecasts' lumpy scale from each date it was
+    /// re-measured on (see `ExternalForecasts::rejudge_every`).
+    pub rejudged: [Vec<(NaiveDate, f64)>; 3],
 }
 
 /// Which forecasting method each series uses in a replay.
@@ -213,13 +216,24 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
         usize::MAX,
         external,
     );
+    let review = super::restock::steps(period, settings.review_days.max(1));
+    let rejudged = match external {
+        Some(e) if e.rejudge_every.is_some() => {
+            rejudged_lumpy_means(ds, &prepared, e, review, e.rejudge_every.unwrap_or(1))
+        }
+        _ => Default::default(),
+    };
     let s = &settings;
     let outcomes: Vec<(Abc, f64, Outcome)> = prepared
         .par_iter()
         .map(|p| {
             let target = s.target(p.class);
-            let scale = external.and_then(|e| e.lumpy_mean[p.class as usize]).unwrap_or(1.0);
-            let ext = (&outside, external_levels[p.class as usize], scale);
+            let c = p.class as usize;
+            let scale = LumpyScale {
+                fixed: external.and_then(|e| e.lumpy_mean[c]).unwrap_or(1.0),
+                from: &rejudged[c],
+            };
+            let ext = (&outside, external_levels[c], scale);
             let o = replay_with(&ds.demand[p.series], p, s.level(p.class), s, ext);
             (p.class, target, o)
         })
@@ -227,6 +241,7 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
     let mut sim = Simulation {
         levels: settings.levels,
         external_levels,
+        rejudged,
         level_window,
         period,
         ..Simulation::default()
@@ -383,6 +398,28 @@ pub fn render(sim: &Simulation, spec: &SimulationSpec, method: &str) -> String {
 /// Two replays of the same days per class on adjacent lines (`a` first,
 /// as the reference), with the change in average stock value of `b`
 /// against `a`: "with the model" against "baselines only".
+/// The re-judged lumpy scales in a line: per class, how many times it was
+/// re-measured and its range.
+fn rejudged(r: &[Vec<(NaiveDate, f64)>; 3]) -> String {
+    let each: Vec<String> = ["A", "B", "C"]
+        .iter()
+        .zip(r)
+        .map(|(name, v)| {
+            let (lo, hi) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, f)| {
+                (l.min(*f), h.max(*f))
+            });
+            match v.len() {
+                0 => format!("{name} kept"),
+                n => format!("{name} x{lo:.2}..x{hi:.2} ({n} times)"),
+            }
+        })
+        .collect();
+    format!(
+        "its lumpy means re-measured on its own forecasts of the periods before each re-judging: {}",
+        each.join(", ")
+    )
+}
+
 pub fn render_side_by_side(
     a: &Simulation,
     b: &Simulation,
@@ -447,6 +484,9 @@ pub fn render_side_by_side(
                 "  {label}: its reviews stocked to {}",
                 external_levels(&sim.external_levels)
             );
+            if sim.rejudged.iter().any(|r| !r.is_empty()) {
+                let _ = writeln!(out, "  {label}: {}", rejudged(&sim.rejudged));
+            }
         }
     }
     out.push_str(&footer(b, spec));
