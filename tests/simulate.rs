@@ -231,25 +231,37 @@ fn average_value_is_average_units_at_unit_cost() {
 /// Lumpy lines in packs of 6 (their fitted levels move away from the
 /// targets), `len` days each.
 fn lumpy(n: usize, len: usize, seed: u64) -> Dataset {
-    use rand::{Rng, SeedableRng};
-    use skuplan::domain::Product;
+    use rand::Rng;
+    let mut ds = generated(n, len, seed, |rng, k, i| {
+        let rate = 1.0 + (k % 5) as f64 * 1.5;
+        let week = [1.3, 1.1, 1.0, 0.9, 0.8, 0.9, 1.0][i % 7];
+        (rate * week * (0.5 + rng.random::<f64>())).round()
+    });
+    ds.products = (0..n)
+        .map(|k| skuplan::domain::Product {
+            pack_size: 6,
+            unit_cost: Some(1.0 + k as f64),
+            ..skuplan::domain::Product::made_from_sales(&format!("S{k:02}"), None, &Default::default())
+        })
+        .collect();
+    ds
+}
+
+/// `n` daily series S00.. at warehouse W from 2022-01-03, day `i` of
+/// series `k` drawn by `draw(rng, k, i)`.
+fn generated(
+    n: usize,
+    len: usize,
+    seed: u64,
+    mut draw: impl FnMut(&mut rand_chacha::ChaCha8Rng, usize, usize) -> f64,
+) -> Dataset {
+    use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let start = NaiveDate::from_ymd_opt(2022, 1, 3).unwrap();
     let mut ds = Dataset::default();
     for k in 0..n {
-        let rate = 1.0 + (k % 5) as f64 * 1.5;
-        let values = (0..len)
-            .map(|i| {
-                let week = [1.3, 1.1, 1.0, 0.9, 0.8, 0.9, 1.0][i % 7];
-                (rate * week * (0.5 + rng.random::<f64>())).round()
-            })
-            .collect();
+        let values = (0..len).map(|i| draw(&mut rng, k, i)).collect();
         let sku = format!("S{k:02}");
-        ds.products.push(Product {
-            pack_size: 6,
-            unit_cost: Some(1.0 + k as f64),
-            ..Product::made_from_sales(&sku, None, &Default::default())
-        });
         ds.demand.push(DemandSeries {
             sku,
             warehouse: "W".into(),
@@ -435,34 +447,10 @@ fn the_external_levels_move_only_the_external_reviews() {
     let methods = baselines::all_baselines();
     let spec = SimulationSpec::default();
     let origins = review_origins(&ds, &spec);
-    let means: Vec<f64> = ds
-        .demand
-        .iter()
-        .map(|s| s.values.iter().sum::<f64>() / s.values.len() as f64)
-        .collect();
     let ext = |use_for: bool, level: f64| ExternalForecasts {
-        name: "mean".into(),
         use_for: vec![use_for; ds.demand.len()],
-        by_origin: origins
-            .iter()
-            .map(|d| {
-                let per_series = means
-                    .iter()
-                    .map(|m| {
-                        Some(QuantileForecast {
-                            p10: vec![0.5 * m; 28],
-                            p50: vec![*m; 28],
-                            p90: vec![1.5 * m; 28],
-                        })
-                    })
-                    .collect();
-                (*d, per_series)
-            })
-            .collect(),
-        calibration: None,
         levels: [Some(level); 3],
-        lumpy_mean: [None; 3],
-        rejudge_every: None,
+        ..from_means(&ds, &origins, (0.5, 1.0, 1.5))
     };
     let run = |e: &ExternalForecasts| simulate(&ds, MethodChoice::ChampionsWith(&methods, e), &spec);
     let (low, high) = (run(&ext(true, 0.5)), run(&ext(true, 0.999)));
@@ -483,30 +471,45 @@ fn the_external_levels_move_only_the_external_reviews() {
 
 /// Series that sell on about a third of the days, in lots of 2 to 10.
 fn intermittent(n: usize, len: usize, seed: u64) -> Dataset {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let start = NaiveDate::from_ymd_opt(2022, 1, 3).unwrap();
-    let mut ds = Dataset::default();
-    for k in 0..n {
-        let values = (0..len)
-            .map(|_| {
-                if rng.random::<f64>() < 0.3 {
-                    (2.0 + 8.0 * rng.random::<f64>()).round()
-                } else {
-                    0.0
-                }
+    use rand::Rng;
+    generated(n, len, seed, |rng, _, _| {
+        if rng.random::<f64>() < 0.3 {
+            (2.0 + 8.0 * rng.random::<f64>()).round()
+        } else {
+            0.0
+        }
+    })
+}
+
+/// From every origin, each series forecast flat at its mean over the
+/// whole data times `(p10, p50, p90)`: forecasts with hindsight of the level.
+fn from_means(ds: &Dataset, origins: &[NaiveDate], (lo, mid, hi): (f64, f64, f64)) -> ExternalForecasts {
+    let means: Vec<f64> = ds
+        .demand
+        .iter()
+        .map(|s| s.values.iter().sum::<f64>() / s.values.len() as f64)
+        .collect();
+    ExternalForecasts {
+        name: "mean".into(),
+        use_for: vec![true; ds.demand.len()],
+        by_origin: origins
+            .iter()
+            .map(|d| {
+                let per_series = means
+                    .iter()
+                    .map(|m| {
+                        Some(QuantileForecast {
+                            p10: vec![lo * m; 28],
+                            p50: vec![mid * m; 28],
+                            p90: vec![hi * m; 28],
+                        })
+                    })
+                    .collect();
+                (*d, per_series)
             })
-            .collect();
-        ds.demand.push(DemandSeries {
-            sku: format!("S{k:02}"),
-            warehouse: "W".into(),
-            start,
-            values,
-            promo: None,
-            period: Default::default(),
-        });
+            .collect(),
+        ..ExternalForecasts::default()
     }
-    ds
 }
 
 /// Re-judging the external method every 28 days: its lumpy scale is
@@ -520,34 +523,9 @@ fn rejudging_rescales_lumpy_means_from_demand_already_seen() {
     let spec = SimulationSpec::default();
     let ma = vec![baselines::baseline("ma28").unwrap()];
     let origins = review_origins(&ds, &spec);
-    let means: Vec<f64> = ds
-        .demand
-        .iter()
-        .map(|s| s.values.iter().sum::<f64>() / s.values.len() as f64)
-        .collect();
     let ext = |rejudge_every: Option<usize>| ExternalForecasts {
-        name: "half".into(),
-        use_for: vec![true; ds.demand.len()],
-        by_origin: origins
-            .iter()
-            .map(|d| {
-                let per_series = means
-                    .iter()
-                    .map(|m| {
-                        Some(QuantileForecast {
-                            p10: vec![0.5 * m; 28],
-                            p50: vec![0.5 * m; 28],
-                            p90: vec![0.5 * m; 28],
-                        })
-                    })
-                    .collect();
-                (*d, per_series)
-            })
-            .collect(),
-        calibration: None,
-        levels: [None; 3],
-        lumpy_mean: [None; 3],
         rejudge_every,
+        ..from_means(&ds, &origins, (0.5, 0.5, 0.5))
     };
     let (rejudging, held) = (ext(Some(28)), ext(None));
     let sim = simulate(&ds, MethodChoice::ChampionsWith(&ma, &rejudging), &spec);
