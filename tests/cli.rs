@@ -244,3 +244,20 @@ fn bench_vrp_runs_without_best_known_solutions() {
     assert_eq!(cols[9], "yes", "{row}");
     assert!(out.contains("infeasible or incomplete: 0"), "{out}");
 }
+
+/// `simulate --rejudge-every` needs a run to re-judge and a whole number of
+/// days from 1: usage errors (exit 2) that say so, before any data is read.
+#[test]
+fn simulate_rejudge_every_needs_a_run_and_at_least_a_day() {
+    let home = tempfile::tempdir().unwrap();
+    skuplan(home.path())
+        .args(["simulate", "--rejudge-every", "28"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--run"));
+    skuplan(home.path())
+        .args(["simulate", "--run", "nowhere", "--rejudge-every", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("0 is not in 1.."));
+}

@@ -367,8 +367,8 @@ pub struct SimulateArgs {
     /// Re-judge the run every DAYS of the replay, as a planner retraining
     /// it that often would: its lumpy lines' mean is then scaled by what it
     /// fell short by on the DAYS just before (the weights are kept).
-    #[arg(long, value_name = "DAYS", requires = "run")]
-    pub rejudge_every: Option<usize>,
+    #[arg(long, value_name = "DAYS", requires = "run", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rejudge_every: Option<u32>,
     /// The encoder model folder when training with --train.
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,

@@ -394,6 +394,6 @@ fn replay_model(
         levels: with.settings.external.as_ref().map_or([None; 3], |r| r.levels),
         lumpy_mean: with.settings.external.as_ref().map_or([None; 3], |r| r.lumpy_mean),
         calibration: with.settings.external.map(|r| r.calibration),
-        rejudge_every: args.rejudge_every.map(|d| period.from_days(d.max(1)).max(1)),
+        rejudge_every: args.rejudge_every.map(|d| period.from_days(d as usize).max(1)),
     })
 }
