@@ -319,9 +319,14 @@ pub fn similar(args: SimilarArgs, config: &Config, paths: &Paths) -> Result<Exit
     let Some((data, _)) = load(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
     };
-    let dir = ModelDir::open(&model_dir(args.model.as_ref())?)?;
-    let enc = Encoder::load(&dir, &candle_core::Device::Cpu, 64)?;
-    let found = crate::engine::similar::nearest(&enc, &data, &args.sku, args.top)?;
+    let model = model_dir(args.model.as_ref())?;
+    let enc = Encoder::load(
+        &ModelDir::open(&model)?,
+        &candle_core::Device::Cpu,
+        crate::engine::similar::PRODUCT_TEXT_TOKENS,
+    )?;
+    let mut cache = crate::engine::text_cache::EmbeddingCache::at(Some(&ws.embeddings_path()), &model, &enc)?;
+    let found = crate::engine::similar::nearest(&enc, &data, (&args.sku, args.top), cache.as_mut())?;
     let mut out = format!("{:<6} {:<16} product\n", "cosine", "sku");
     for (sku, score, text) in found {
         out.push_str(&format!("{score:<6.3} {sku:<16} {text}\n"));

@@ -43,6 +43,8 @@ pub enum EngineCommand {
         data: Arc<Dataset>,
         sku: String,
         top: usize,
+        /// The file product-text embeddings are kept in (see `Launches`).
+        cache: Option<PathBuf>,
     },
     /// Forecast the products waiting for their launch (a launch date, no
     /// sales) over `horizon` periods after the data's last day.

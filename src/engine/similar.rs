@@ -26,13 +26,19 @@ pub fn skus(data: &Dataset) -> Vec<String> {
 }
 
 /// The `top` products nearest to `sku` by the cosine of their product
-/// texts' embeddings: (sku, cosine, text), nearest first.
-pub fn nearest(enc: &Encoder, data: &Dataset, sku: &str, top: usize) -> Result<Vec<(String, f32, String)>> {
+/// texts' embeddings (kept in `cache` when given): (sku, cosine, text),
+/// nearest first.
+pub fn nearest(
+    enc: &Encoder,
+    data: &Dataset,
+    (sku, top): (&str, usize),
+    cache: Option<&mut EmbeddingCache>,
+) -> Result<Vec<(String, f32, String)>> {
     let all = skus(data);
     if !all.iter().any(|s| s == sku) {
         bail!("SKU {sku:?} is not in the data ({} SKUs)", all.len());
     }
-    let emb = product_embeddings(enc, data, None)?;
+    let emb = product_embeddings(enc, data, cache)?;
     let Some(mine) = emb.get(sku) else {
         bail!("SKU {sku:?} has no embedding");
     };
@@ -129,12 +135,6 @@ pub fn plan_launches(
     };
     let dir = super::encoder::ModelDir::open(model_dir)?;
     let enc = Encoder::load(&dir, &candle_core::Device::Cpu, PRODUCT_TEXT_TOKENS)?;
-    let mut cache = match cache {
-        Some(path) => Some(EmbeddingCache::open(
-            path,
-            EmbeddingCache::identity(model_dir, enc.max_len)?,
-        )),
-        None => None,
-    };
+    let mut cache = EmbeddingCache::at(cache, model_dir, &enc)?;
     Ok(Some(launches(&enc, data, last, horizon, cache.as_mut())?))
 }

@@ -74,6 +74,18 @@ impl EmbeddingCache {
         }
     }
 
+    /// The cache in the file `path`, when one is given, for the encoder
+    /// `enc` loaded from `model_dir`.
+    pub fn at(path: Option<&Path>, model_dir: &Path, enc: &Encoder) -> Result<Option<EmbeddingCache>> {
+        match path {
+            Some(path) => Ok(Some(EmbeddingCache::open(
+                path,
+                EmbeddingCache::identity(model_dir, enc.max_len)?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
     /// Texts held.
     pub fn len(&self) -> usize {
         self.by_text.len()

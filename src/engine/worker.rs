@@ -232,8 +232,11 @@ impl Worker {
                 data,
                 sku,
                 top,
+                cache,
             } => {
-                let items = super::similar::nearest(self.encoder(model_dir)?, &data, &sku, top)?;
+                let enc = self.encoder(model_dir.clone())?;
+                let mut cache = super::text_cache::EmbeddingCache::at(cache.as_deref(), &model_dir, enc)?;
+                let items = super::similar::nearest(enc, &data, (&sku, top), cache.as_mut())?;
                 self.emit(EngineEvent::Similar { sku, items });
             }
             EngineCommand::Launches {
@@ -244,13 +247,7 @@ impl Worker {
             } => {
                 if let Some((_, last)) = data.date_range() {
                     let enc = self.encoder(model_dir.clone())?;
-                    let mut cache = match cache {
-                        Some(path) => Some(super::text_cache::EmbeddingCache::open(
-                            &path,
-                            super::text_cache::EmbeddingCache::identity(&model_dir, enc.max_len)?,
-                        )),
-                        None => None,
-                    };
+                    let mut cache = super::text_cache::EmbeddingCache::at(cache.as_deref(), &model_dir, enc)?;
                     let launches = super::similar::launches(enc, &data, last, horizon, cache.as_mut())?;
                     self.emit(EngineEvent::Launches {
                         launches: Arc::new(launches),

@@ -187,6 +187,7 @@ impl App {
             data: l.dataset.clone(),
             sku,
             top: 5,
+            cache: Some(self.workspace.embeddings_path()),
         })]
     }
 }
