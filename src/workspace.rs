@@ -177,6 +177,13 @@ impl Workspace {
         self.cache_dir().join("embeddings.msgpack")
     }
 
+    /// Where the frozen encoder's embeddings of training texts (product
+    /// text with calendar words) are kept between runs: apart from the
+    /// product texts', so neither use evicts the other's.
+    pub fn training_embeddings_path(&self) -> PathBuf {
+        self.cache_dir().join("train-embeddings.msgpack")
+    }
+
     /// The baseline forecasts and backtest saved for data with this key
     /// (see [`PlanBase::key`]); `None` when there is none or it cannot be
     /// read (a cache: it is then recomputed, never trusted half-read).

@@ -190,7 +190,51 @@ fn job(dir: &Path, out: &str, cfg: TrainConfig, resume: bool) -> TrainJob {
         out: dir.join(out),
         device: DeviceChoice::Cpu,
         resume,
+        text_cache: None,
     }
+}
+
+/// Head mode keeps the frozen encoder's text embeddings in a cache between
+/// runs: the first run fills it with every training text, a second run on
+/// the same data reads them back without writing it again, and learns
+/// exactly what the first learnt.
+#[test]
+fn head_mode_reads_training_text_embeddings_back_from_the_cache() {
+    use skuplan::engine::text_cache::EmbeddingCache;
+    let dir = tempfile::tempdir().unwrap();
+    // One model folder for both runs: a rewritten model is another encoder.
+    let model = dir.path().join("model");
+    write_random_model(&model, &BertConfig::tiny(0), 7).unwrap();
+    let cache = dir.path().join("ws").join("cache").join("train-embeddings.msgpack");
+    let cached = |out: &str| TrainJob {
+        model_dir: model.clone(),
+        text_cache: Some(cache.clone()),
+        ..job(dir.path(), out, small_cfg(Mode::Head, 2), false)
+    };
+    let first = run::train_run(&cached("first"), &mut Quiet).unwrap();
+    let written = std::fs::metadata(&cache)
+        .expect("the cache is saved")
+        .modified()
+        .unwrap();
+    let max_len = Encoder::load(
+        &ModelDir::open(&model).unwrap(),
+        &Device::Cpu,
+        small_cfg(Mode::Head, 2).max_len,
+    )
+    .unwrap()
+    .max_len;
+    let held = EmbeddingCache::open(&cache, EmbeddingCache::identity(&model, max_len).unwrap());
+    let texts: Vec<String> =
+        serde_json::from_slice(&std::fs::read(dir.path().join("first").join("texts.json")).unwrap()).unwrap();
+    assert!(!texts.is_empty());
+    assert_eq!(held.len(), texts.len(), "every training text is kept");
+    let second = run::train_run(&cached("second"), &mut Quiet).unwrap();
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().modified().unwrap(),
+        written,
+        "nothing new to embed, nothing written"
+    );
+    assert_eq!(first.validation, second.validation);
 }
 
 fn small_cfg(mode: Mode, epochs: usize) -> TrainConfig {
@@ -594,6 +638,7 @@ fn each_run_measures_its_text_and_turns_it_off_where_it_does_not_help() {
             out: dir.path().join(out),
             device: DeviceChoice::Cpu,
             resume: false,
+            text_cache: None,
         };
         run::train_run(&job, &mut Quiet).unwrap()
     };
@@ -878,6 +923,7 @@ fn a_tiny_model_learns_a_title_word_that_alone_sets_demand() {
         },
         out: dir.path().join("run"),
         device: DeviceChoice::Cpu,
+        text_cache: None,
         resume: false,
     };
     let summary = run::train_run(&job, &mut Quiet).unwrap();

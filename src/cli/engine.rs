@@ -213,6 +213,7 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
         out: args.out.clone(),
         device: args.device,
         resume: args.resume,
+        text_cache: Some(ws.training_embeddings_path()),
     };
     let summary = train_job(&job)?;
     emit(&summary.describe())?;
@@ -230,7 +231,7 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
         until.map(|u| u.to_string()).unwrap_or_default(),
         summary.best_epoch
     ))?;
-    run_refit(&summary.dir, dataset, until, args.device)
+    run_refit(&summary.dir, dataset, until, args.device, &ws)
 }
 
 /// Train with a progress bar on stderr.
@@ -261,8 +262,11 @@ pub(crate) fn run_refit(
     data: Arc<crate::domain::Dataset>,
     until: Option<chrono::NaiveDate>,
     device: crate::engine::DeviceChoice,
+    ws: &Workspace,
 ) -> Result<ExitCode> {
-    let summary = with_bar(|control| crate::engine::protocol::refit(dir, data, until, device, control))?;
+    let cache = ws.training_embeddings_path();
+    let summary =
+        with_bar(|control| crate::engine::protocol::refit(dir, data, (until, Some(&cache)), device, control))?;
     emit(&format!(
         "refit saved in {} ({} epochs, {:.1} s)\n",
         summary.dir.display(),
@@ -277,7 +281,7 @@ pub fn refit(args: RefitArgs, config: &Config, paths: &Paths) -> Result<ExitCode
     let Some((dataset, _)) = load(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
     };
-    run_refit(&args.run, Arc::new(dataset), args.until, args.device)
+    run_refit(&args.run, Arc::new(dataset), args.until, args.device, &ws)
 }
 
 pub fn forecast(args: ForecastArgs, config: &Config) -> Result<ExitCode> {

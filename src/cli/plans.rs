@@ -318,9 +318,10 @@ fn replay_model(
             out: run.to_path_buf(),
             device: crate::engine::DeviceChoice::Auto,
             resume: false,
+            text_cache: Some(ws.training_embeddings_path()),
         };
         super::engine::train_job(&job)?;
-        super::engine::run_refit(run, ds.clone(), Some(eve), crate::engine::DeviceChoice::Auto)?;
+        super::engine::run_refit(run, ds.clone(), Some(eve), crate::engine::DeviceChoice::Auto, ws)?;
     }
     let loaded = runs::load_run(run, None)?;
     protocol::check_data(run, &loaded.meta, ds)?;

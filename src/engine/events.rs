@@ -64,6 +64,8 @@ pub enum EngineCommand {
         data: Arc<Dataset>,
         base: Arc<crate::plan::base::PlanBase>,
         refit: bool,
+        /// The refit's text-embedding cache (see `TrainJob::text_cache`).
+        text_cache: Option<PathBuf>,
     },
     Shutdown,
 }
@@ -185,6 +187,9 @@ pub struct TrainJob {
     pub device: DeviceChoice,
     /// Continue the run in `out` from its last checkpoint.
     pub resume: bool,
+    /// The file the frozen encoder's text embeddings are kept in between
+    /// runs (`engine::text_cache`; head mode), if any.
+    pub text_cache: Option<PathBuf>,
 }
 
 /// What a finished run reports.

@@ -84,13 +84,14 @@ pub fn usable_refit(dir: &Path, data: &Dataset) -> Option<PathBuf> {
 }
 
 /// Refit the run in `dir` on `data` up to `until` (default: its last day):
-/// the same configuration, epochs = the run's best epoch, no early stop.
+/// the same configuration, epochs = the run's best epoch, no early stop;
+/// text embeddings kept in the file `text_cache` when given.
 /// Trains into a fresh folder and only then replaces `RUN/refit`, so a
 /// refit cut short leaves the previous one whole.
 pub fn refit(
     dir: &Path,
     data: Arc<Dataset>,
-    until: Option<NaiveDate>,
+    (until, text_cache): (Option<NaiveDate>, Option<&Path>),
     device: DeviceChoice,
     control: &mut dyn Control,
 ) -> Result<RunSummary> {
@@ -130,6 +131,7 @@ pub fn refit(
         out: fresh.clone(),
         device,
         resume: false,
+        text_cache: text_cache.map(Path::to_path_buf),
     };
     let summary = match run::train_run(&job, control) {
         Ok(s) if s.stop == super::events::Stop::Cancelled => {

@@ -210,13 +210,26 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
         text: None,
     };
     write_meta(out, &meta)?;
+    let mut text_cache = match cfg.mode {
+        super::config::Mode::Head => {
+            super::text_cache::EmbeddingCache::at(job.text_cache.as_deref(), &job.model_dir, &encoder)?
+        }
+        _ => None,
+    };
     let mut model = DemandModel::new(encoder, &head_cfg, cfg.seed)?;
     if let Some(s) = &resume_state
         && s.epochs_done == 0
     {
         resume_state = None;
     }
-    let trained = train::train(&mut model, &prep, cfg, Some(&ckpt), resume_state, control)?;
+    let trained = train::train(
+        &mut model,
+        &prep,
+        cfg,
+        (Some(&ckpt), resume_state),
+        text_cache.as_mut(),
+        control,
+    )?;
     let outcome: Outcome = super::selection::finish(&mut model, trained, &prep, cfg.seed)?;
     write_metrics_csv(out, &outcome.state)?;
     if let Some(table) = outcome.text_table.clone() {

@@ -305,6 +305,27 @@ impl TextSide {
         })
     }
 
+    /// Head mode's table from `cache`: texts it holds are read back, the
+    /// rest embedded and kept (and the cache saved; a failed save is only
+    /// logged, the training goes on).
+    pub fn from_cache(
+        model: &DemandModel,
+        texts: &[String],
+        cache: &mut super::text_cache::EmbeddingCache,
+    ) -> Result<Self> {
+        let rows = cache.embed(&model.encoder, texts)?;
+        if let Err(e) = cache.save(texts) {
+            tracing::warn!("the training embedding cache was not saved: {e:#}");
+        }
+        let dim = model.encoder.hidden_size();
+        let flat: Vec<f32> = rows.into_iter().flatten().collect();
+        Ok(TextSide::Cached(Tensor::from_vec(
+            flat,
+            (texts.len(), dim),
+            model.device(),
+        )?))
+    }
+
     /// Pooled embeddings (batch, hidden) for text ids `ids`.
     pub fn embed(&self, model: &DemandModel, texts: &[String], ids: &[u32], drop: &mut Dropout) -> Result<Tensor> {
         let dev = model.device();
@@ -511,13 +532,15 @@ fn epoch_rng(seed: u64, epoch: usize, salt: u64) -> ChaCha8Rng {
 
 /// Train `model` on `prep`. With `ckpt_dir`, a checkpoint is written at
 /// every epoch end (and the best weights kept); with `resume`, training
-/// continues from that state. On return the model holds the best weights.
+/// continues from that state; in head mode with `text_cache`, the frozen
+/// encoder embeds only the texts the cache does not hold. On return the
+/// model holds the best weights.
 pub fn train(
     model: &mut DemandModel,
     prep: &Prepared,
     cfg: &TrainConfig,
-    ckpt_dir: Option<&Path>,
-    resume: Option<TrainState>,
+    (ckpt_dir, resume): (Option<&Path>, Option<TrainState>),
+    text_cache: Option<&mut super::text_cache::EmbeddingCache>,
     control: &mut dyn Control,
 ) -> Result<Trained> {
     let _memory = super::memory::HoldMemory::new();
@@ -537,7 +560,10 @@ pub fn train(
         opt.add(name, var.clone(), if *is_encoder { enc_scale } else { 1.0 })?;
     }
     let parameters = opt.parameter_count();
-    let side = TextSide::build(model, &prep.texts, cfg.mode, cfg.top_k)?;
+    let side = match (cfg.mode, text_cache) {
+        (Mode::Head, Some(cache)) => TextSide::from_cache(model, &prep.texts, cache)?,
+        _ => TextSide::build(model, &prep.texts, cfg.mode, cfg.top_k)?,
+    };
     let bs = cfg.batch_size.max(1);
     let steps_per_epoch = prep.train.n.div_ceil(bs);
     let total_steps = steps_per_epoch * cfg.epochs.max(1);

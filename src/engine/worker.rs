@@ -255,7 +255,13 @@ impl Worker {
                     });
                 }
             }
-            EngineCommand::Adopt { run, data, base, refit } => {
+            EngineCommand::Adopt {
+                run,
+                data,
+                base,
+                refit,
+                text_cache,
+            } => {
                 if refit && super::protocol::usable_refit(&run, &data).is_none() {
                     let meta = run::read_meta(&run)?;
                     if let Some((_, last)) = data.date_range()
@@ -267,7 +273,13 @@ impl Worker {
                             epochs: meta.best_epoch,
                         });
                         let mut control = ChannelControl { worker: self };
-                        super::protocol::refit(&run, data.clone(), None, super::DeviceChoice::Auto, &mut control)?;
+                        super::protocol::refit(
+                            &run,
+                            data.clone(),
+                            (None, text_cache.as_deref()),
+                            super::DeviceChoice::Auto,
+                            &mut control,
+                        )?;
                     }
                 }
                 let model = super::protocol::model_forecasts(&run, &data, None)?;

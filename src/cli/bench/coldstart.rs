@@ -142,6 +142,7 @@ pub fn coldstart_bench(
             out: tmp.path().join(if use_text { "text" } else { "notext" }),
             device: DeviceChoice::Cpu,
             resume: false,
+            text_cache: None,
         };
         run::train_run(&job, &mut Quiet)?;
         let loaded = run::load_run(&job.out, Some(DeviceChoice::Cpu))?;

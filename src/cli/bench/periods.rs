@@ -299,6 +299,7 @@ fn train_and_forecast(
         out: tmp.join("run"),
         device: DeviceChoice::Auto,
         resume: false,
+        text_cache: None,
     };
     eprint!("training");
     let summary = run::train_run(&job, &mut super::EpochDots)?;

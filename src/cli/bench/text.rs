@@ -190,6 +190,7 @@ fn train_and_forecast(
         out: tmp.join(if use_text { "text" } else { "notext" }),
         device: DeviceChoice::Auto,
         resume: false,
+        text_cache: None,
     };
     eprint!("training {}", if use_text { "with text" } else { "without text" });
     let summary = run::train_run(&job, &mut super::EpochDots)?;

@@ -92,6 +92,7 @@ impl App {
                 out,
                 device: crate::engine::DeviceChoice::Auto,
                 resume: false,
+                text_cache: Some(self.workspace.training_embeddings_path()),
             },
         )))]
     }
@@ -112,6 +113,7 @@ impl App {
             data: l.dataset.clone(),
             base: std::sync::Arc::new(l.base.clone()),
             refit,
+            text_cache: Some(self.workspace.training_embeddings_path()),
         })]
     }
 
