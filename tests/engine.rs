@@ -867,7 +867,15 @@ fn product_embeddings_are_kept_between_starts_for_the_same_encoder_only() {
     let mut damaged = EmbeddingCache::open(&file, identity.clone());
     assert!(damaged.is_empty());
     product_embeddings(&enc, &ds, Some(&mut damaged)).unwrap();
-    assert_eq!(EmbeddingCache::open(&file, identity).len(), damaged.added());
+    assert_eq!(EmbeddingCache::open(&file, identity.clone()).len(), damaged.added());
+    // Other data's texts join the ones held (a training and its refit
+    // share most of theirs): neither use evicts the other.
+    let mut other = Dataset::default();
+    push_titled(&mut other, "Q1".into(), "green kettle", start, vec![1.0; 60]);
+    let mut c = EmbeddingCache::open(&file, identity.clone());
+    product_embeddings(&enc, &other, Some(&mut c)).unwrap();
+    assert_eq!(c.added(), 1);
+    assert_eq!(EmbeddingCache::open(&file, identity).len(), distinct.len() + 1);
 }
 
 /// Demand that depends only on a word of the title: every product sells

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use super::encoder::{Encoder, ModelDir};
 
+/// Texts a saved cache may always hold beyond its caller's.
+const MIN_KEPT: usize = 20_000;
+
 /// The file as saved: texts and their vectors, row by row.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Stored {
@@ -126,8 +129,10 @@ impl EmbeddingCache {
             .collect()
     }
 
-    /// Save what is held, atomically, when anything was added; only the
-    /// texts in `keep` (the data's), so a cache never outgrows its data.
+    /// Save what is held, atomically, when anything was added: the texts in
+    /// `keep` (the caller's) first, then others held from earlier uses (a
+    /// training and its refit use overlapping texts), up to twice `keep`
+    /// and at least `MIN_KEPT`, so a cache never grows without bound.
     pub fn save(&self, keep: &[String]) -> Result<()> {
         if self.added == 0 {
             return Ok(());
@@ -135,6 +140,11 @@ impl EmbeddingCache {
         let mut texts: Vec<&String> = keep.iter().filter(|t| self.by_text.contains_key(*t)).collect();
         texts.sort();
         texts.dedup();
+        let limit = (2 * texts.len()).max(MIN_KEPT);
+        let wanted: std::collections::HashSet<&String> = texts.iter().copied().collect();
+        let mut others: Vec<&String> = self.by_text.keys().filter(|t| !wanted.contains(t)).collect();
+        others.sort();
+        texts.extend(others.into_iter().take(limit.saturating_sub(wanted.len())));
         let dim = texts.first().and_then(|t| self.by_text.get(*t)).map_or(0, Vec::len);
         let stored = Stored {
             identity: self.identity.clone(),
