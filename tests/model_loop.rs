@@ -34,6 +34,18 @@ fn product(sku: &str, lead: u32) -> Product {
 
 /// `n` series of `days` days ending on 2025-06-30: a weekly pattern with
 /// a level per series and a little noise.
+/// [`data`] where every series sells 10 units every fifth day and nothing
+/// else: lumpy lines.
+fn lumpy_data(n: usize, days: usize) -> Dataset {
+    let mut ds = data(n, days);
+    for s in &mut ds.demand {
+        for (d, v) in s.values.iter_mut().enumerate() {
+            *v = if d % 5 == 0 { 10.0 } else { 0.0 };
+        }
+    }
+    ds
+}
+
 fn data(n: usize, days: usize) -> Dataset {
     let end = day(2025, 6, 30);
     let start = end - Days::new(days as u64 - 1);
@@ -268,12 +280,7 @@ fn the_fingerprint_ignores_series_that_begin_after_the_train_end() {
 
 #[test]
 fn the_runs_lumpy_lines_are_stocked_from_its_mean_as_the_baselines_lumpy_lines_are() {
-    let mut ds = data(6, 500);
-    for s in &mut ds.demand {
-        for (d, v) in s.values.iter_mut().enumerate() {
-            *v = if d % 5 == 0 { 10.0 } else { 0.0 };
-        }
-    }
+    let ds = lumpy_data(6, 500);
     let (_, last) = ds.date_range().unwrap();
     let mut model = oracle(&ds, last - Days::new(28), 28, 0.0);
     for f in model.future.iter_mut().flatten() {
@@ -380,12 +387,7 @@ fn the_runs_regular_lines_are_stocked_to_levels_fitted_on_its_held_out_days() {
 /// (actual over that mean, per class) scales its lumpy lines' mean.
 #[test]
 fn the_runs_lumpy_mean_is_scaled_by_its_shortfall_on_the_held_out_days() {
-    let mut ds = data(40, 500);
-    for s in &mut ds.demand {
-        for (d, v) in s.values.iter_mut().enumerate() {
-            *v = if d % 5 == 0 { 10.0 } else { 0.0 };
-        }
-    }
+    let ds = lumpy_data(40, 500);
     let (_, last) = ds.date_range().unwrap();
     let origin = last - Days::new(28);
     let mut model = oracle(&ds, origin, 28, 0.0);

@@ -65,22 +65,8 @@ pub fn product_embeddings(
     let tb = TextBuilder::new(data);
     let texts: Vec<String> = all.iter().map(|s| tb.product_text(s)).collect();
     let emb = match cache {
-        Some(cache) => {
-            let emb = cache.embed(enc, &texts)?;
-            if let Err(e) = cache.save(&texts) {
-                tracing::warn!("the embedding cache was not saved: {e:#}");
-            }
-            emb
-        }
-        None => {
-            let mut uniq = texts.clone();
-            uniq.sort();
-            uniq.dedup();
-            let vectors: Vec<Vec<f32>> = enc.embed(&uniq, 64)?.to_vec2()?;
-            let at: std::collections::HashMap<&str, usize> =
-                uniq.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
-            texts.iter().map(|t| vectors[at[t.as_str()]].clone()).collect()
-        }
+        Some(cache) => cache.embed_and_keep(enc, &texts)?,
+        None => EmbeddingCache::scratch().embed(enc, &texts)?,
     };
     Ok(all.into_iter().zip(emb).collect())
 }

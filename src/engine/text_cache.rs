@@ -1,7 +1,7 @@
-//! Product-text embeddings kept in the workspace between starts. Embedding
-//! every product text takes about 25 s for 4,300 products on two cores, and
-//! the workstation needs them at every start where a launch waits; a text
-//! already embedded by the same encoder is read back instead.
+//! Text embeddings kept in the workspace between starts and runs: product
+//! texts (launches, similar products; about 25 s for 4,300 products on two
+//! cores) and head mode's training texts (most of a short run's time). A
+//! text already embedded by the same encoder is read back instead.
 //!
 //! The cache is only ever a shortcut: a file that is missing, unreadable or
 //! made by another encoder (its weights file, their size and time, the
@@ -30,7 +30,8 @@ struct Stored {
 /// Embeddings by text, for one encoder.
 #[derive(Debug)]
 pub struct EmbeddingCache {
-    path: PathBuf,
+    /// The file; None for a cache that lives only as long as one call.
+    path: Option<PathBuf>,
     identity: String,
     by_text: HashMap<String, Vec<f32>>,
     /// Texts embedded since the file was read.
@@ -70,9 +71,20 @@ impl EmbeddingCache {
             }
         }
         EmbeddingCache {
-            path: path.to_path_buf(),
+            path: Some(path.to_path_buf()),
             identity,
             by_text,
+            added: 0,
+        }
+    }
+
+    /// An empty cache with no file: each distinct text embedded once, and
+    /// nothing saved.
+    pub fn scratch() -> EmbeddingCache {
+        EmbeddingCache {
+            path: None,
+            identity: String::new(),
+            by_text: HashMap::new(),
             added: 0,
         }
     }
@@ -129,14 +141,25 @@ impl EmbeddingCache {
             .collect()
     }
 
+    /// [`embed`](Self::embed), then [`save`](Self::save) with these texts;
+    /// a failed save is only logged (the cache is a shortcut, the caller's
+    /// work goes on).
+    pub fn embed_and_keep(&mut self, enc: &Encoder, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        let rows = self.embed(enc, texts)?;
+        if let Err(e) = self.save(texts) {
+            tracing::warn!("the embedding cache was not saved: {e:#}");
+        }
+        Ok(rows)
+    }
+
     /// Save what is held, atomically, when anything was added: the texts in
     /// `keep` (the caller's) first, then others held from earlier uses (a
     /// training and its refit use overlapping texts), up to twice `keep`
     /// and at least `MIN_KEPT`, so a cache never grows without bound.
     pub fn save(&self, keep: &[String]) -> Result<()> {
-        if self.added == 0 {
+        let Some(path) = self.path.as_ref().filter(|_| self.added > 0) else {
             return Ok(());
-        }
+        };
         let mut texts: Vec<&String> = keep.iter().filter(|t| self.by_text.contains_key(*t)).collect();
         texts.sort();
         texts.dedup();
@@ -158,6 +181,6 @@ impl EmbeddingCache {
             texts: texts.into_iter().cloned().collect(),
         };
         let bytes = rmp_serde::to_vec(&stored).context("encoding the embedding cache")?;
-        crate::fsio::atomic_write(&self.path, &bytes)
+        crate::fsio::atomic_write(path, &bytes)
     }
 }

@@ -306,17 +306,13 @@ impl TextSide {
     }
 
     /// Head mode's table from `cache`: texts it holds are read back, the
-    /// rest embedded and kept (and the cache saved; a failed save is only
-    /// logged, the training goes on).
+    /// rest embedded and kept (see `EmbeddingCache::embed_and_keep`).
     pub fn from_cache(
         model: &DemandModel,
         texts: &[String],
         cache: &mut super::text_cache::EmbeddingCache,
     ) -> Result<Self> {
-        let rows = cache.embed(&model.encoder, texts)?;
-        if let Err(e) = cache.save(texts) {
-            tracing::warn!("the training embedding cache was not saved: {e:#}");
-        }
+        let rows = cache.embed_and_keep(&model.encoder, texts)?;
         let dim = model.encoder.hidden_size();
         let flat: Vec<f32> = rows.into_iter().flatten().collect();
         Ok(TextSide::Cached(Tensor::from_vec(

@@ -217,11 +217,9 @@ pub fn simulate(ds: &Dataset, choice: MethodChoice<'_>, spec: &SimulationSpec) -
         external,
     );
     let review = super::restock::steps(period, settings.review_days.max(1));
-    let rejudged = match external {
-        Some(e) if e.rejudge_every.is_some() => {
-            rejudged_lumpy_means(ds, &prepared, e, review, e.rejudge_every.unwrap_or(1))
-        }
-        _ => Default::default(),
+    let rejudged = match external.and_then(|e| Some((e, e.rejudge_every?))) {
+        Some((e, every)) => rejudged_lumpy_means(ds, &prepared, e, review, every),
+        None => Default::default(),
     };
     let s = &settings;
     let outcomes: Vec<(Abc, f64, Outcome)> = prepared
