@@ -56,13 +56,18 @@ fn lamps(seed: u64) -> (Dataset, HashMap<String, Vec<f32>>) {
 }
 
 fn lamps_n(seed: u64, n: usize) -> (Dataset, HashMap<String, Vec<f32>>) {
+    lamps_launched(seed, n, |i| 40 + (i * 3) % 220)
+}
+
+/// The lamps, the i-th first sold on day `launch(i)`.
+fn lamps_launched(seed: u64, n: usize, launch: impl Fn(usize) -> usize) -> (Dataset, HashMap<String, Vec<f32>>) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut ds = Dataset::default();
     let mut emb = HashMap::new();
     for i in 0..n {
         let red = i % 2 == 0;
         let sku = format!("L{i:03}");
-        let launch = 40 + (i * 3) % 220;
+        let launch = launch(i);
         let title = format!("{} lamp model {i}", if red { "red" } else { "blue" });
         ds.products.push(product(&sku, &title, None));
         let values: Vec<f64> = (0..DAYS)
@@ -251,7 +256,7 @@ fn plans_carry_launch_lines_and_say_what_is_not_forecast() {
     assert!(reason(&without, "NEW-RED").is_some_and(|r| r.contains("need the encoder")));
     assert!(reason(&without, "NODATE").is_some_and(|r| r.contains("no launch date")));
 
-    let plan = base.with_launches(std::sync::Arc::new(launches)).plan(&ds, None);
+    let plan = base.with_launches(&ds, std::sync::Arc::new(launches)).plan(&ds, None);
     let line = plan
         .lines
         .iter()
@@ -280,6 +285,107 @@ fn plans_carry_launch_lines_and_say_what_is_not_forecast() {
             .filter(|l| l.sku.starts_with('L'))
             .all(|l| l.method != METHOD)
     );
+}
+
+/// Lamps first sold all through the data, up to its last days: a dozen or
+/// more have under four weeks of sales on the last day, and as many had a
+/// horizon earlier.
+fn lamps_to_the_end(seed: u64) -> (Dataset, HashMap<String, Vec<f32>>) {
+    lamps_launched(seed, 160, |i| 40 + (i * 7) % 258)
+}
+
+fn short_history_lines(ds: &Dataset, plan: &skuplan::plan::RestockPlan) -> Vec<(String, String)> {
+    let young: std::collections::HashSet<&str> = ds
+        .demand
+        .iter()
+        .filter(|s| {
+            let first = s.values.iter().position(|v| *v > 0.0).unwrap_or(0);
+            DAYS - first < skuplan::forecast::launch::SHORT_HISTORY_DAYS
+        })
+        .map(|s| s.sku.as_str())
+        .collect();
+    assert!(young.len() >= 10, "{} short histories", young.len());
+    plan.lines
+        .iter()
+        .filter(|l| young.contains(l.sku.as_str()))
+        .map(|l| (l.method.clone(), l.reason_text()))
+        .collect()
+}
+
+/// Where the title word sets a lamp's level from its first day, a launch
+/// forecast (the word's neighbours, scaled by what it sold so far) beats
+/// baselines that see a few days of sales after months of zeros. The plan
+/// measures that on the short histories a horizon back and then forecasts
+/// today's short histories that way, saying so on each line; older series
+/// keep their champions.
+#[test]
+fn short_histories_take_launch_forecasts_where_those_won_a_horizon_back() {
+    use skuplan::forecast::launch::past_short_histories;
+    use skuplan::plan::base::PlanBase;
+    let (ds, emb) = lamps_to_the_end(5);
+    let base = PlanBase::compute(&ds, &skuplan::plan::RestockSettings::default()).unwrap();
+    let horizon = base.forecasts.iter().map(|f| f.p50.len()).max().unwrap();
+    let mut launches = forecast_launches(&ds, last_day(), horizon, Some(&emb));
+    launches.past_short = past_short_histories(&ds, last_day(), horizon, Some(&emb));
+    assert!(launches.past_short.len() >= 10, "{}", launches.past_short.len());
+    let past_origin = last_day() - Days::new(horizon as u64);
+    assert!(
+        launches
+            .past_short
+            .iter()
+            .all(|l| l.observed > 0 && l.launch <= past_origin)
+    );
+
+    let with = base.with_launches(&ds, std::sync::Arc::new(launches.clone()));
+    let check = with.short_histories.clone().expect("the check ran");
+    assert_eq!(check.origin, past_origin);
+    assert!(check.series >= 10);
+    assert!(check.use_launch, "{}", check.describe());
+    assert!(check.launch.metrics().wql < check.champions.metrics().wql);
+    let plan = with.plan(&ds, None);
+    for (method, reason) in short_history_lines(&ds, &plan) {
+        assert_eq!(method, METHOD);
+        assert!(reason.starts_with("new on"), "{reason}");
+    }
+    let old = plan.lines.iter().filter(|l| l.method != METHOD).count();
+    assert!(old > 100, "{old} lines keep their champions");
+
+    // The same past forecasts made ten times too high lose to the
+    // champions, and every series keeps its champion.
+    for l in &mut launches.past_short {
+        for v in l
+            .forecast
+            .p10
+            .iter_mut()
+            .chain(&mut l.forecast.p50)
+            .chain(&mut l.forecast.p90)
+        {
+            *v = 10.0 * *v + 50.0;
+        }
+    }
+    let kept = base.with_launches(&ds, std::sync::Arc::new(launches));
+    let check = kept.short_histories.clone().unwrap();
+    assert!(!check.use_launch, "{}", check.describe());
+    assert!(check.describe().contains("champions kept"));
+    let plan = kept.plan(&ds, None);
+    assert!(short_history_lines(&ds, &plan).iter().all(|(m, _)| m != METHOD));
+}
+
+/// With under ten short histories a horizon back there is too little to
+/// judge on: the champions stay, and the check says why.
+#[test]
+fn too_few_past_short_histories_keep_the_champions() {
+    use skuplan::forecast::launch::past_short_histories;
+    use skuplan::plan::base::PlanBase;
+    let (ds, emb) = lamps_launched(6, 80, |i| if i < 4 { 270 - i } else { 40 + (i * 3) % 200 });
+    let base = PlanBase::compute(&ds, &skuplan::plan::RestockSettings::default()).unwrap();
+    let mut launches = forecast_launches(&ds, last_day(), HORIZON, Some(&emb));
+    launches.past_short = past_short_histories(&ds, last_day(), HORIZON, Some(&emb));
+    let with = base.with_launches(&ds, std::sync::Arc::new(launches));
+    let check = with.short_histories.clone().expect("the check ran");
+    assert!(check.series < 10 && check.series > 0, "{}", check.series);
+    assert!(!check.use_launch);
+    assert!(check.describe().contains("too few"), "{}", check.describe());
 }
 
 proptest! {

@@ -22,14 +22,17 @@ pub fn plan_bases(
     ws: &Workspace,
 ) -> Result<(PlanBase, Option<PlanBase>)> {
     let mut base = PlanBase::compute(ds, settings).map_err(anyhow::Error::msg)?;
-    if crate::engine::similar::has_launches(ds) {
+    if crate::engine::similar::wants_launches(ds) {
         let horizon = base.forecasts.iter().map(|f| f.p50.len()).max().unwrap_or(28);
         let launches = crate::cli::engine::model_dir(None)
             .and_then(|dir| crate::engine::similar::plan_launches(ds, horizon, &dir, Some(&ws.embeddings_path())));
         match launches {
             Ok(Some(l)) => {
                 emit(&format!("{}\n", l.describe()))?;
-                base = base.with_launches(std::sync::Arc::new(l));
+                base = base.with_launches(ds, std::sync::Arc::new(l));
+                if let Some(c) = &base.short_histories {
+                    emit(&format!("{}\n", c.describe()))?;
+                }
             }
             Ok(None) => {}
             Err(e) => emit(&format!("launches not forecast: {e:#}\n"))?,

@@ -72,7 +72,9 @@ pub fn product_embeddings(
 }
 
 /// Launch forecasts of the `horizon` periods after `origin`, neighbours
-/// found by `enc` (see `forecast::launch`), its embeddings kept in `cache`.
+/// found by `enc` (see `forecast::launch`), its embeddings kept in `cache`,
+/// with the same forecasts a horizon back for the short histories then
+/// (for the plan to judge; `Launches::past_short`).
 pub fn launches(
     enc: &Encoder,
     data: &Dataset,
@@ -81,12 +83,16 @@ pub fn launches(
     cache: Option<&mut EmbeddingCache>,
 ) -> Result<crate::forecast::launch::Launches> {
     let emb = product_embeddings(enc, data, cache)?;
-    Ok(crate::forecast::launch::forecast_launches(
-        data,
-        origin,
-        horizon,
-        Some(&emb),
-    ))
+    let mut out = crate::forecast::launch::forecast_launches(data, origin, horizon, Some(&emb));
+    out.past_short = crate::forecast::launch::past_short_histories(data, origin, horizon, Some(&emb));
+    Ok(out)
+}
+
+/// True when the plan has work for launch forecasts: a product waiting for
+/// its launch, or a series with under four weeks of sales (whose launch
+/// forecast the plan judges before it uses it).
+pub fn wants_launches(data: &Dataset) -> bool {
+    has_launches(data) || crate::forecast::launch::has_short_histories(data)
 }
 
 /// True when some product waits for a launch forecast: a launch date and
@@ -105,15 +111,15 @@ pub fn has_launches(data: &Dataset) -> bool {
 
 /// The launches of a plan: forecast from the data's last day over
 /// `horizon` periods, neighbours found by the encoder in `model_dir`, its
-/// embeddings kept in the file `cache` when given. None when no product
-/// waits for a launch.
+/// embeddings kept in the file `cache` when given. None when there is
+/// nothing for them to do ([`wants_launches`]).
 pub fn plan_launches(
     data: &Dataset,
     horizon: usize,
     model_dir: &std::path::Path,
     cache: Option<&std::path::Path>,
 ) -> Result<Option<crate::forecast::launch::Launches>> {
-    if !has_launches(data) {
+    if !wants_launches(data) {
         return Ok(None);
     }
     let Some((_, last)) = data.date_range() else {

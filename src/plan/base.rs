@@ -68,6 +68,54 @@ pub struct PlanBase {
     /// cached: they need the encoder).
     #[serde(skip)]
     pub launches: Option<std::sync::Arc<Launches>>,
+    /// How the launch forecasts of short histories did against the
+    /// champions a horizon back, and so whether they replace them (joined
+    /// with the launches).
+    #[serde(skip)]
+    pub short_histories: Option<ShortHistoryCheck>,
+}
+
+/// Series with under four weeks of sales a plan judges launch forecasts on
+/// before it uses them: fewer, and the champions are kept.
+const SHORT_CHECK_MIN_SERIES: usize = 10;
+
+/// Launch forecasts of short histories against the plan's baseline
+/// champions, both made a horizon before the last day of data for the
+/// series that had under four weeks of sales then, and scored on the days
+/// since. The launch forecasts replace the champions on today's short
+/// histories only where they clearly won there (the margin champions need
+/// to beat the overall best), on at least `SHORT_CHECK_MIN_SERIES` series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShortHistoryCheck {
+    /// The day both forecast from.
+    pub origin: NaiveDate,
+    pub series: usize,
+    pub launch: Accum,
+    pub champions: Accum,
+    pub use_launch: bool,
+}
+
+impl ShortHistoryCheck {
+    /// One line for `plan restock` and the log.
+    pub fn describe(&self) -> String {
+        let (l, c) = (self.launch.metrics(), self.champions.metrics());
+        let verdict = if self.use_launch {
+            "launch forecasts used for today's short histories"
+        } else if self.series < SHORT_CHECK_MIN_SERIES {
+            "too few to judge: champions kept for today's short histories"
+        } else {
+            "champions kept for today's short histories"
+        };
+        format!(
+            "short histories: on the {} series with under {} days of sales on {}, launch forecasts scored wQL \
+             {:.3} against the champions' {:.3} over the days since; {verdict}",
+            self.series,
+            crate::forecast::launch::SHORT_HISTORY_DAYS,
+            self.origin,
+            l.wql,
+            c.wql
+        )
+    }
 }
 
 /// What a trained run brings to a plan, as plain data (plan never imports
@@ -247,6 +295,7 @@ impl PlanBase {
             champions,
             model: None,
             launches: None,
+            short_histories: None,
         })
     }
 
@@ -269,6 +318,7 @@ impl PlanBase {
             calibration: Calibration::default(),
             model: None,
             launches: None,
+            short_histories: None,
         })
     }
 
@@ -301,6 +351,7 @@ impl PlanBase {
             champions,
             model: None,
             launches: None,
+            short_histories: None,
         })
     }
 
@@ -488,19 +539,36 @@ impl PlanBase {
         plan
     }
 
-    /// This base with launch forecasts for the products not sold yet (a
-    /// series with sales keeps its champion: on online-retail-2010 the
-    /// launch forecast of series with under four weeks of sales erred far
-    /// more than the champions, see `bench text`).
-    pub fn with_launches(&self, launches: std::sync::Arc<Launches>) -> PlanBase {
+    /// This base with launch forecasts for the products not sold yet, and
+    /// for the series with under four weeks of sales where the launch
+    /// forecasts of the short histories a horizon back beat the champions
+    /// ([`ShortHistoryCheck`]; on online-retail-2010 they erred far more,
+    /// on the generated sample less). A series the run is champion of keeps
+    /// the run.
+    pub fn with_launches(&self, ds: &Dataset, launches: std::sync::Arc<Launches>) -> PlanBase {
         let mut out = self.clone();
+        out.short_histories = self.short_history_check(ds, &launches.past_short);
+        let use_short = out.short_histories.as_ref().is_some_and(|c| c.use_launch);
+        let run_chosen: std::collections::HashSet<(&str, &str)> = match &self.model {
+            Some(m) => ds
+                .demand
+                .iter()
+                .zip(&m.chosen)
+                .filter(|(_, c)| **c)
+                .map(|(s, _)| (s.sku.as_str(), s.warehouse.as_str()))
+                .collect(),
+            None => Default::default(),
+        };
         let position: HashMap<(String, String), usize> = out
             .forecasts
             .iter()
             .enumerate()
             .map(|(k, f)| ((f.sku.clone(), f.warehouse.clone()), k))
             .collect();
-        for l in launches.forecasts.iter().filter(|l| l.observed == 0) {
+        for l in launches.forecasts.iter().filter(|l| {
+            l.observed == 0
+                || (use_short && !run_chosen.contains(&(l.forecast.sku.as_str(), l.forecast.warehouse.as_str())))
+        }) {
             let f = l.forecast.clone();
             match position.get(&(f.sku.clone(), f.warehouse.clone())) {
                 Some(&k) => out.forecasts[k] = f,
@@ -510,6 +578,68 @@ impl PlanBase {
         out.launches = Some(launches);
         out
     }
+
+    /// Score the launch forecasts of past short histories (see
+    /// [`Launches::past_short`]) and the baseline champions' forecasts of
+    /// the same series from the same day on the days since. None when there
+    /// were none.
+    fn short_history_check(&self, ds: &Dataset, past: &[LaunchForecast]) -> Option<ShortHistoryCheck> {
+        let first = past.first()?;
+        let period = first.forecast.period;
+        let origin = period.step(first.forecast.start, -1);
+        let index: HashMap<(&str, &str), usize> = ds
+            .demand
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.sku.as_str(), s.warehouse.as_str()), i))
+            .collect();
+        let methods: Vec<Option<Box<dyn crate::forecast::Forecaster>>> = self
+            .backtest
+            .methods
+            .iter()
+            .map(|name| crate::forecast::baselines::baseline_for(period, name))
+            .collect();
+        let (mut launch, mut champions, mut series) = (Accum::default(), Accum::default(), 0);
+        for l in past {
+            let f = &l.forecast;
+            let Some(&i) = index.get(&(f.sku.as_str(), f.warehouse.as_str())) else {
+                continue;
+            };
+            let s = &ds.demand[i];
+            let end = s.period.between(s.start, origin);
+            if end < 0 || end as usize + 1 >= s.values.len() {
+                continue;
+            }
+            let end = end as usize;
+            let actual = &s.values[end + 1..(end + 1 + f.p50.len()).min(s.values.len())];
+            let Some(method) = self
+                .champions
+                .final_choice
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|m| methods.get(m)?.as_ref())
+            else {
+                continue;
+            };
+            let Ok(base) = method.forecast(&s.values[..=end], actual.len()) else {
+                continue;
+            };
+            launch.add(actual, &f.p10, &f.p50, &f.p90, None);
+            champions.add(actual, &base.p10, &base.p50, &base.p90, None);
+            series += 1;
+        }
+        let use_launch = series >= SHORT_CHECK_MIN_SERIES
+            && launch.points > 0
+            && launch.metrics().wql < CHAMPION_MARGIN * champions.metrics().wql;
+        Some(ShortHistoryCheck {
+            origin,
+            series,
+            launch,
+            champions,
+            use_launch,
+        })
+    }
 }
 
 fn launch_reason(f: &LaunchForecast) -> super::restock::Reason {
@@ -517,6 +647,7 @@ fn launch_reason(f: &LaunchForecast) -> super::restock::Reason {
         date: f.launch,
         neighbours: f.neighbours.len(),
         recent_sales: f.recent_sales,
+        observed: f.observed,
         nearest: f
             .neighbours
             .first()

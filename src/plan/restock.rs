@@ -173,6 +173,10 @@ pub enum Reason {
         #[serde(default)]
         recent_sales: bool,
         nearest: String,
+        /// Periods it has sold (a short history; 0 for a product not sold
+        /// yet): its forecast is scaled by what it sold so far.
+        #[serde(default)]
+        observed: usize,
     },
 }
 
@@ -196,10 +200,22 @@ impl fmt::Display for Reason {
                 neighbours,
                 recent_sales,
                 nearest,
+                observed: 0,
             } => write!(
                 f,
                 "launch on {date}: forecast from {neighbours} similar products' {} (nearest: {nearest})",
                 if *recent_sales { "recent sales" } else { "launches" }
+            ),
+            Reason::Launch {
+                date,
+                neighbours,
+                nearest,
+                observed,
+                ..
+            } => write!(
+                f,
+                "new on {date} ({observed} periods sold): forecast from {neighbours} similar products' launches, \
+                 scaled by its own sales (nearest: {nearest})"
             ),
         }
     }

@@ -124,7 +124,7 @@ impl App {
         let (Some(l), Some(dir)) = (&self.loaded, &self.model_dir) else {
             return Vec::new();
         };
-        if !crate::engine::similar::has_launches(&l.dataset) {
+        if !crate::engine::similar::wants_launches(&l.dataset) {
             return Vec::new();
         }
         let horizon = l.base.forecasts.iter().map(|f| f.p50.len()).max().unwrap_or(28);

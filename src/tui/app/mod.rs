@@ -127,12 +127,12 @@ impl Loaded {
     pub fn join_launches(&mut self) {
         let Some(l) = &self.launches else { return };
         if self.base.launches.is_none() {
-            self.base = self.base.with_launches(l.clone());
+            self.base = self.base.with_launches(&self.dataset, l.clone());
         }
         if let Some(m) = &mut self.model_base
             && m.launches.is_none()
         {
-            *m = m.with_launches(l.clone());
+            *m = m.with_launches(&self.dataset, l.clone());
         }
     }
 }

@@ -350,16 +350,28 @@ impl App {
                 let before = self.plan.clone();
                 tracing::info!("{}", launches.describe());
                 let n = launches.forecasts.iter().filter(|f| f.observed == 0).count();
+                let m = launches.forecasts.len() - n;
                 l.launches = Some(launches);
                 l.base.launches = None;
                 if let Some(m) = &mut l.model_base {
                     m.launches = None;
                 }
                 l.join_launches();
+                let short = match &l.base.short_histories {
+                    Some(c) => {
+                        tracing::info!("{}", c.describe());
+                        if c.use_launch {
+                            format!("; {m} new series forecast as launches (they beat the champions a horizon back)")
+                        } else {
+                            String::new()
+                        }
+                    }
+                    None => String::new(),
+                };
                 self.recompute();
                 self.refresh_totals();
                 let change = self.plan_change(before.as_ref());
-                self.status = format!("{n} launches forecast from similar products (n lists them); {change}");
+                self.status = format!("{n} launches forecast from similar products (n lists them){short}; {change}");
             }
             EngineEvent::Similar { sku, items } => {
                 self.status = format!("{} products like {sku}", items.len());
