@@ -128,6 +128,9 @@ impl Loaded {
         let Some(l) = &self.launches else { return };
         if self.base.launches.is_none() {
             self.base = self.base.with_launches(&self.dataset, l.clone());
+            if let Some(c) = &self.base.short_histories {
+                tracing::info!("{}", c.describe());
+            }
         }
         if let Some(m) = &mut self.model_base
             && m.launches.is_none()

@@ -357,21 +357,21 @@ impl App {
                     m.launches = None;
                 }
                 l.join_launches();
-                let short = match &l.base.short_histories {
-                    Some(c) => {
-                        tracing::info!("{}", c.describe());
-                        if c.use_launch {
-                            format!("; {m} new series forecast as launches (they beat the champions a horizon back)")
-                        } else {
-                            String::new()
-                        }
-                    }
-                    None => String::new(),
-                };
+                let used = l.base.short_histories.as_ref().is_some_and(|c| c.use_launch);
                 self.recompute();
                 self.refresh_totals();
                 let change = self.plan_change(before.as_ref());
-                self.status = format!("{n} launches forecast from similar products (n lists them){short}; {change}");
+                let mut what = Vec::new();
+                if n > 0 {
+                    what.push(format!("{n} launches forecast from similar products (n lists them)"));
+                }
+                if used {
+                    what.push(format!("{m} new series forecast as launches (they won a horizon back)"));
+                } else if m > 0 {
+                    what.push("new series keep their champions (launches lost a horizon back)".into());
+                }
+                what.push(change);
+                self.status = what.join("; ");
             }
             EngineEvent::Similar { sku, items } => {
                 self.status = format!("{} products like {sku}", items.len());
