@@ -412,6 +412,31 @@ fn two_columns_for_one_field_are_an_error_unless_mapped() {
     assert_eq!(imported.report.errors().count(), 0);
 }
 
+/// A quote opened and never closed swallows the rest of the file: the
+/// error names the row where it opened, not the end of the file.
+#[test]
+fn an_unclosed_quote_is_named_where_it_opens() {
+    let m = bad(
+        "products.csv",
+        "sku,title,category\nA,\"lamp, red\",Home\nB,\"say \"\"hi\"\"\",Toys\nC,\"unterminated title,Toys\nD,plain,Home\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "products.csv, row 4: a quoted value opens here and is never closed",
+            "\"unterminated title,Toys",
+            "closing '\"' missing",
+        ],
+    );
+
+    // After a quoted value over two lines the row is the record, the line the file's.
+    let m = bad(
+        "products.csv",
+        "sku,title,category\nA,\"two\nlines\",Home\nB,x,\"open\n",
+    );
+    assert_has(&m, &["row 3: a quoted value opens here (line 4 of the file)"]);
+}
+
 #[test]
 fn a_row_longer_than_the_header_is_named() {
     let m = bad(

@@ -72,7 +72,8 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 .map_err(|e| {
                     // polars names no row; a row longer than the header is the
                     // usual cause, so look for it.
-                    long_row(path, sep)
+                    unclosed_quote(path, sep)
+                        .or_else(|| long_row(path, sep))
                         .unwrap_or_else(|| format!("is not a readable CSV file: {}", first_line(&e.to_string())).into())
                 })?;
             Ok(TextFrame { df, row_base: 2 })
@@ -143,6 +144,67 @@ fn long_row(path: &Path, sep: u8) -> Option<ReadError> {
         }
     }
     None
+}
+
+/// A quoted value that is never closed (the file ends inside it), as an
+/// error naming the row and line where it opened; `None` when every quote
+/// closes or the file cannot be read. Quotes count only where a value
+/// starts (after the separator or a line break), as in a CSV reader; a
+/// doubled quote inside a quoted value is a quote character.
+fn unclosed_quote(path: &Path, sep: u8) -> Option<ReadError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).ok()?.read_to_end(&mut bytes).ok()?;
+    // Rows end at a line break outside quotes; a blank line is a row too.
+    let (mut row, mut line) = (1usize, 1u64);
+    let mut at_value_start = true;
+    // (row, line, byte) where the open quoted value started.
+    let mut open: Option<(usize, u64, usize)> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match open {
+            Some(_) if b == b'"' => {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    open = None;
+                    at_value_start = false;
+                }
+            }
+            Some(_) => {
+                if b == b'\n' {
+                    line += 1;
+                }
+            }
+            None if b == b'"' && at_value_start => open = Some((row, line, i)),
+            None if b == b'\n' => {
+                row += 1;
+                line += 1;
+                at_value_start = true;
+            }
+            None => at_value_start = b == sep || (b == b'\r' && at_value_start),
+        }
+        i += 1;
+    }
+    let (row, line, start) = open?;
+    let excerpt: String = String::from_utf8_lossy(&bytes[start..bytes.len().min(start + 40)])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let place = if line == row as u64 {
+        String::new()
+    } else {
+        format!(" (line {line} of the file)")
+    };
+    Some(ReadError {
+        row: Some(row),
+        message: format!(
+            "a quoted value opens here{place} and is never closed, so the rest of the file would be read into \
+             it: {excerpt}…; is its closing '\"' missing?"
+        ),
+    })
 }
 
 /// How many empty lines start at byte `at` of the file.
