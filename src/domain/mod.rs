@@ -246,6 +246,15 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Each series' index in `demand`, by (SKU, warehouse).
+    pub fn series_index(&self) -> std::collections::HashMap<(&str, &str), usize> {
+        self.demand
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.sku.as_str(), s.warehouse.as_str()), i))
+            .collect()
+    }
+
     pub fn product(&self, sku: &str) -> Option<&Product> {
         self.products.iter().find(|p| p.sku == sku)
     }

@@ -391,12 +391,7 @@ impl PlanBase {
         let period = ds.period();
         let origin = period.floor(m.held_out_origin);
         let judged_to = period.step(origin, horizon as i64).min(last);
-        let methods: Vec<Option<Box<dyn crate::forecast::Forecaster>>> = self
-            .backtest
-            .methods
-            .iter()
-            .map(|name| crate::forecast::baselines::baseline_for(period, name))
-            .collect();
+        let methods = self.baseline_methods(period);
         // Both forecasts of each series from the held-out origin, scored
         // on the same days.
         let scores: Vec<Option<(Accum, Accum)>> = ds
@@ -579,6 +574,16 @@ impl PlanBase {
         out
     }
 
+    /// The backtest's methods by index (None for one that is not a
+    /// baseline, such as a run that joined).
+    fn baseline_methods(&self, period: crate::domain::Period) -> Vec<Option<Box<dyn crate::forecast::Forecaster>>> {
+        self.backtest
+            .methods
+            .iter()
+            .map(|name| crate::forecast::baselines::baseline_for(period, name))
+            .collect()
+    }
+
     /// Score the launch forecasts of past short histories (see
     /// [`Launches::past_short`]) and the baseline champions' forecasts of
     /// the same series from the same day on the days since. None when there
@@ -587,18 +592,8 @@ impl PlanBase {
         let first = past.first()?;
         let period = first.forecast.period;
         let origin = period.step(first.forecast.start, -1);
-        let index: HashMap<(&str, &str), usize> = ds
-            .demand
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ((s.sku.as_str(), s.warehouse.as_str()), i))
-            .collect();
-        let methods: Vec<Option<Box<dyn crate::forecast::Forecaster>>> = self
-            .backtest
-            .methods
-            .iter()
-            .map(|name| crate::forecast::baselines::baseline_for(period, name))
-            .collect();
+        let index = ds.series_index();
+        let methods = self.baseline_methods(period);
         let (mut launch, mut champions, mut series) = (Accum::default(), Accum::default(), 0);
         for l in past {
             let f = &l.forecast;

@@ -102,12 +102,7 @@ fn split(full: &Dataset, origin: NaiveDate, horizon: usize) -> Result<(Dataset, 
     }
     let mut cut = full.up_to(origin);
     cut.demand.retain(|s| s.values.iter().any(|v| *v > 0.0));
-    let cut_at: HashMap<(&str, &str), usize> = cut
-        .demand
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ((s.sku.as_str(), s.warehouse.as_str()), i))
-        .collect();
+    let cut_at = cut.series_index();
     let new_from = origin - chrono::Days::new(NEW_DAYS as u64);
     let mut launch_dates: HashMap<String, NaiveDate> = HashMap::new();
     let mut targets = Vec::new();
