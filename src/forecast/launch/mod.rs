@@ -117,7 +117,7 @@ impl Launches {
         let f = &self.fit;
         let how = if f.text {
             match f.neighbours {
-                0 => "every past launch (no nearer few did better)".to_string(),
+                0 => "every past launch (no reading of the text did clearly better)".to_string(),
                 k if f.blend >= 1.0 => format!("the {k} nearest past launches by text"),
                 k => format!(
                     "the {k} nearest past launches by text ({:.0} % of the total; every launch the rest)",
