@@ -313,6 +313,47 @@ struct Case {
 /// complete before it launched. A launch inside a forecast window is seen
 /// for anything from one day to the whole horizon, so each past launch is
 /// judged on its first 1..=horizon days (spread evenly over the cases).
+/// Chooses among ways to forecast launch totals with the text held to the
+/// margin: a reading of the text wins only where it errs under
+/// `CHAMPION_MARGIN` times the best way without it.
+#[derive(Debug)]
+struct TextJudge {
+    /// The chosen option's error, a text option's divided by the margin.
+    best_judged: f64,
+    /// The lowest error of an option without text.
+    best_plain: f64,
+}
+
+impl Default for TextJudge {
+    fn default() -> Self {
+        TextJudge {
+            best_judged: f64::INFINITY,
+            best_plain: f64::INFINITY,
+        }
+    }
+}
+
+impl TextJudge {
+    /// Consider an option erring `err`; true when it is now the chosen one.
+    fn offer(&mut self, err: f64, text: bool) -> bool {
+        if !text {
+            self.best_plain = self.best_plain.min(err);
+        }
+        let judged = if text { err / CHAMPION_MARGIN } else { err };
+        let better = judged < self.best_judged - 1e-9;
+        if better {
+            self.best_judged = judged;
+        }
+        better
+    }
+
+    /// A text option erring `err` beats every option without text offered
+    /// so far by the margin.
+    fn text_beats_plain(&self, err: f64) -> bool {
+        err < CHAMPION_MARGIN * self.best_plain
+    }
+}
+
 pub(super) fn fit(
     analogs: &[Analog],
     period: Period,
@@ -376,8 +417,7 @@ pub(super) fn fit(
     // option without text (as a series' own champion must against the
     // overall best).
     let mut best = (f64::INFINITY, usize::MAX, 1.0, 0.0, 0.5);
-    let mut best_judged = f64::INFINITY;
-    let mut best_plain = f64::INFINITY;
+    let mut judge = TextJudge::default();
     for &e in &ELASTICITIES {
         let totals: Vec<Vec<f64>> = cases
             .iter()
@@ -401,13 +441,7 @@ pub(super) fn fit(
                         (blended_total(near, t, level, blend) - c.actual.iter().sum::<f64>()).abs()
                     })
                     .sum();
-                let plain = k == usize::MAX;
-                if plain {
-                    best_plain = best_plain.min(err);
-                }
-                let judged = if plain { err } else { err / CHAMPION_MARGIN };
-                if judged < best_judged - 1e-9 {
-                    best_judged = judged;
+                if judge.offer(err, k != usize::MAX) {
                     best = (err, k, blend, e, level);
                 }
             }
@@ -461,7 +495,7 @@ pub(super) fn fit(
         }
         if let Some((rerr, lambda, preds)) = best_r
             && rerr < err - 1e-9
-            && rerr < CHAMPION_MARGIN * best_plain
+            && judge.text_beats_plain(rerr)
         {
             fit.ridge = Some(lambda);
             fit.total_error = rerr / actual_sum.max(1e-9);
@@ -526,4 +560,27 @@ pub(super) fn fit(
         fit.ridge = None;
     }
     (fit, ridge)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TextJudge;
+
+    /// A reading of the text is chosen only where it errs under 0.9 times
+    /// the best way without it; without text the lowest error wins.
+    #[test]
+    fn a_text_reading_must_beat_the_best_plain_one_by_the_margin() {
+        let mut j = TextJudge::default();
+        assert!(j.offer(1.0, false));
+        assert!(!j.offer(0.95, true), "better, but not by the margin");
+        assert!(!j.text_beats_plain(0.95));
+        assert!(j.offer(0.85, true), "by the margin");
+        assert!(!j.offer(0.87, true), "a text reading worse than the chosen one");
+        assert!(j.offer(0.80, true));
+        // A plain option under the chosen text's error over the margin
+        // (0.80 / 0.9 = 0.889) takes over, and raises the bar for text.
+        assert!(j.offer(0.88, false));
+        assert!(!j.text_beats_plain(0.80));
+        assert!(j.text_beats_plain(0.79));
+    }
 }
