@@ -108,12 +108,14 @@ impl ShortHistoryCheck {
         };
         format!(
             "short histories: on the {} series with under {} days of sales on {}, launch forecasts scored wQL \
-             {:.3} against the champions' {:.3} over the days since; {verdict}",
+             {:.3} (p10..p90 coverage {:.0} %) against the champions' {:.3} ({:.0} %) over the days since; {verdict}",
             self.series,
             crate::forecast::launch::SHORT_HISTORY_DAYS,
             self.origin,
             l.wql,
-            c.wql
+            100.0 * l.coverage,
+            c.wql,
+            100.0 * c.coverage
         )
     }
 }
