@@ -378,6 +378,10 @@ fn short_histories_take_launch_forecasts_where_those_won_a_horizon_back() {
     assert!(check.series >= 10);
     assert!(check.use_launch, "{}", check.describe());
     assert!(check.launch.metrics().wql < check.champions.metrics().wql);
+    // Its band is chosen on past launches seen after their first days:
+    // once the level is known, p10..p90 covers near the 80 % it should.
+    let coverage = check.launch.metrics().coverage;
+    assert!((0.65..=0.95).contains(&coverage), "{}", check.describe());
     let plan = with.plan(&ds, None);
     for (method, reason) in short_history_lines(&ds, &plan) {
         assert_eq!(method, METHOD);

@@ -35,6 +35,10 @@ pub struct LaunchFit {
     pub level: f64,
     /// p90 multiplier.
     pub width: f64,
+    /// p90 multiplier for series already selling (short histories),
+    /// chosen apart: their own first days narrow the neighbours' spread.
+    #[serde(default = "unit_width")]
+    pub short_width: f64,
     /// Past launches the settings were chosen on.
     pub validated_on: usize,
     /// Their launch-total error (Σ|forecast − actual| / Σ actual) and
@@ -53,6 +57,41 @@ pub struct LaunchFit {
     pub tried: Vec<(String, f64)>,
 }
 
+fn unit_width() -> f64 {
+    1.0
+}
+
+/// The weight, in units sold, of a neighbour's level against a short
+/// history's own sales when its curve is scaled to them.
+const SCALE_PRIOR_UNITS: f64 = 1.0;
+
+/// A series that has sold `seen` units over its first `first_days`
+/// periods, projected by each of `curves` (its neighbours' launch curves):
+/// each curve scaled by what the series sold over what that neighbour sold
+/// on the same first days, as the posterior mean of a gamma-Poisson
+/// multiplier with a prior worth `SCALE_PRIOR_UNITS`. Returns the scaled
+/// curves and the median of their totals over `first_days..need`.
+pub(super) fn projected<'a>(
+    curves: impl Iterator<Item = &'a [f64]>,
+    first_days: usize,
+    need: usize,
+    seen: f64,
+) -> (Curves<'a>, f64) {
+    let scaled: Curves = curves
+        .filter(|c| c.len() >= need)
+        .map(|c| {
+            let early: f64 = c[..first_days].iter().sum();
+            (c, (seen + SCALE_PRIOR_UNITS) / (early + SCALE_PRIOR_UNITS))
+        })
+        .collect();
+    let mut totals: Vec<f64> = scaled
+        .iter()
+        .map(|(c, f)| c[first_days..need].iter().sum::<f64>() * f)
+        .collect();
+    let total = quantile(&mut totals, 0.5);
+    (scaled, total)
+}
+
 impl Default for LaunchFit {
     fn default() -> Self {
         LaunchFit {
@@ -61,6 +100,7 @@ impl Default for LaunchFit {
             elasticity: 0.0,
             level: 0.5,
             width: 1.0,
+            short_width: 1.0,
             validated_on: 0,
             total_error: f64::NAN,
             coverage: f64::NAN,
@@ -108,7 +148,7 @@ pub(super) fn quantile(v: &mut [f64], q: f64) -> f64 {
 /// A launch's forecast over curve days `from..from + len` from its
 /// neighbours (curves and price factors), as (p10, p50, p90, their totals).
 /// Neighbours' curves with their price factors.
-type Curves<'a> = Vec<(&'a [f64], f64)>;
+pub(super) type Curves<'a> = Vec<(&'a [f64], f64)>;
 
 pub(super) struct Shape {
     pub(super) p10: Vec<f64>,
@@ -118,6 +158,34 @@ pub(super) struct Shape {
 }
 
 pub(super) fn shape(nb: &[(&[f64], f64)], from: usize, len: usize, total: f64, width: f64) -> Shape {
+    let mut s = shape_unwidened(nb, from, len, total);
+    s.widen(width);
+    s
+}
+
+impl Shape {
+    /// From [`shape_unwidened`]: p90 (the neighbours' own, still unclamped)
+    /// times `width`, at least p50.
+    fn widen(&mut self, width: f64) {
+        for (p90, p50) in self.p90.iter_mut().zip(&self.p50) {
+            *p90 = (*p90 * width).max(*p50);
+        }
+    }
+
+    /// The p90 pinball loss of [`Shape::widen`]`(width)` on `actual`,
+    /// without widening (for choosing the width).
+    fn p90_loss(&self, actual: &[f64], width: f64) -> f64 {
+        actual
+            .iter()
+            .zip(self.p90.iter().zip(&self.p50))
+            .map(|(a, (p90, p50))| crate::forecast::metrics::pinball_point(*a, (p90 * width).max(*p50), 0.9))
+            .sum()
+    }
+}
+
+/// [`shape`] before the width: p90 is the neighbours' own 90th percentile,
+/// not yet widened nor raised to p50.
+fn shape_unwidened(nb: &[(&[f64], f64)], from: usize, len: usize, total: f64) -> Shape {
     let totals: Vec<f64> = nb
         .iter()
         .map(|(c, f)| c[from..from + len].iter().sum::<f64>() * f)
@@ -147,10 +215,10 @@ pub(super) fn shape(nb: &[(&[f64], f64)], from: usize, len: usize, total: f64, w
             }
         }
         let p10 = quantile(&mut pool, 0.1);
-        let p90 = quantile(&mut pool, 0.9) * width;
+        let p90 = quantile(&mut pool, 0.9);
         out.p10.push(p10.min(p50));
         out.p50.push(p50);
-        out.p90.push(p90.max(p50));
+        out.p90.push(p90);
     }
     out
 }
@@ -302,6 +370,8 @@ pub(super) fn curve_share(analogs: &[Analog], use_: &[usize], horizon: usize, fr
 /// complete before it launched (nearest first), and what it sold over the
 /// days it is judged on.
 struct Case {
+    /// The past launch (an index into the analogs).
+    analog: usize,
     price: Option<f64>,
     emb: Option<Vec<f32>>,
     order: Vec<usize>,
@@ -391,6 +461,7 @@ pub(super) fn fit(
         }
         let days = horizon - cases.len() % horizon;
         cases.push(Case {
+            analog: v,
             price: me.price,
             emb: me.emb.clone(),
             order,
@@ -533,16 +604,21 @@ pub(super) fn fit(
             (nb, total)
         })
         .collect();
+    let shapes: Vec<Shape> = cases
+        .iter()
+        .zip(&prepared)
+        .map(|(c, (near, total))| shape_unwidened(near, 0, c.actual.len(), *total))
+        .collect();
     let mut best_w = (f64::INFINITY, 1.0, f64::NAN);
     for &w in &WIDTHS {
         let (mut covered, mut days, mut loss) = (0usize, 0usize, 0.0);
-        for (c, (near, total)) in cases.iter().zip(&prepared) {
-            let s = shape(near, 0, c.actual.len(), *total, w);
+        for (c, s) in cases.iter().zip(&shapes) {
             for (t, a) in c.actual.iter().enumerate() {
+                let p90 = (s.p90[t] * w).max(s.p50[t]);
                 days += 1;
-                covered += usize::from(*a >= s.p10[t] - 1e-9 && *a <= s.p90[t] + 1e-9);
-                loss += crate::forecast::metrics::pinball_point(*a, s.p90[t], 0.9);
+                covered += usize::from(*a >= s.p10[t] - 1e-9 && *a <= p90 + 1e-9);
             }
+            loss += s.p90_loss(&c.actual, w);
         }
         let cov = covered as f64 / days.max(1) as f64;
         if loss < best_w.0 - 1e-9 {
@@ -551,6 +627,7 @@ pub(super) fn fit(
     }
     fit.width = best_w.1;
     fit.coverage = best_w.2;
+    fit.short_width = short_width(analogs, &cases, k, period.from_days(super::SHORT_HISTORY_DAYS), horizon);
     // The ridge that forecasts: refit on every analog with a whole horizon.
     let ridge = fit.ridge.and_then(|lambda| {
         let all: Vec<usize> = (0..analogs.len()).collect();
@@ -560,6 +637,44 @@ pub(super) fn fit(
         fit.ridge = None;
     }
     (fit, ridge)
+}
+
+/// The p90 width for short histories: each past launch seen after 1 to
+/// `short - 1` periods of its life (in turn), projected from its
+/// neighbours (`k` of its order) scaled to its own first periods, as
+/// `forecast_launches` does; the width with the lowest p90 pinball loss on
+/// the next `horizon` periods. 1 when no case can be made.
+fn short_width(analogs: &[Analog], cases: &[Case], k: usize, short: usize, horizon: usize) -> f64 {
+    if short < 2 {
+        return 1.0;
+    }
+    let prepared: Vec<(Shape, &[f64])> = cases
+        .iter()
+        .enumerate()
+        .filter_map(|(ci, c)| {
+            let me = &analogs[c.analog].curve;
+            let d = 1 + ci % (short - 1);
+            let len = me.len().checked_sub(d)?.min(horizon);
+            if len == 0 {
+                return None;
+            }
+            let seen: f64 = me[..d].iter().sum();
+            let curves = c.order.iter().take(k).map(|&i| &analogs[i].curve[..]);
+            let (nb, total) = projected(curves, d, d + len, seen);
+            (!nb.is_empty()).then(|| (shape_unwidened(&nb, d, len, total), &me[d..d + len]))
+        })
+        .collect();
+    if prepared.is_empty() {
+        return 1.0;
+    }
+    let mut best = (f64::INFINITY, 1.0);
+    for &w in &WIDTHS {
+        let loss: f64 = prepared.iter().map(|(s, actual)| s.p90_loss(actual, w)).sum();
+        if loss < best.0 - 1e-9 {
+            best = (loss, w);
+        }
+    }
+    best.1
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ use crate::domain::{Dataset, SeriesForecast};
 mod fit;
 
 pub use fit::LaunchFit;
-use fit::{Analog, blended_total, curve_share, first_sale, fit, price_factor, quantile, ranked, shape, unit};
+use fit::{Analog, blended_total, curve_share, first_sale, fit, price_factor, projected, ranked, shape, unit};
 
 /// The method name on launch forecasts and plan lines.
 pub const METHOD: &str = "launch";
@@ -50,9 +50,6 @@ const SAME_WAREHOUSE_MIN: usize = 20;
 /// from this many neighbours.
 const MIN_LAUNCHES: usize = 5;
 const MATURE_NEIGHBOURS: usize = 5;
-/// The weight, in units sold, of the neighbours' level against a short
-/// history's own sales when its forecast is scaled to them.
-const SCALE_PRIOR_UNITS: f64 = 1.0;
 
 /// One product a launch borrows from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,8 +145,13 @@ impl Launches {
             (0, s) => format!("{s} series with under {SHORT_HISTORY_DAYS} days of sales"),
             (w, s) => format!("{w} launches and {s} series with under {SHORT_HISTORY_DAYS} days of sales"),
         };
+        let short_band = if short > 0 {
+            format!(", x{} for short histories", f.short_width)
+        } else {
+            String::new()
+        };
         format!(
-            "{what} forecast from {} ({} analogs; total at the {:.0}th percentile, price elasticity {}, p90 x{}){check}",
+            "{what} forecast from {} ({} analogs; total at the {:.0}th percentile, price elasticity {}, p90 x{}{short_band}){check}",
             how,
             self.analogs,
             100.0 * f.level,
@@ -414,21 +416,12 @@ pub fn forecast_launches(
         // histories a horizon back, neighbours without text; 0.52 against
         // 0.38 on the sample), and its band, the spread of the neighbours'
         // levels, put p90 at a hundred times p50 once the level was known.
+        // The band's width is chosen apart, on past launches seen after
+        // their first days (`fit`).
         let s = if first_day > 0 {
             let seen: f64 = observed.iter().sum();
-            let projected: Vec<(&[f64], f64)> = nb
-                .iter()
-                .map(|(c, _)| {
-                    let early: f64 = c[..first_day].iter().sum();
-                    (*c, (seen + SCALE_PRIOR_UNITS) / (early + SCALE_PRIOR_UNITS))
-                })
-                .collect();
-            let mut totals: Vec<f64> = projected
-                .iter()
-                .map(|(c, f)| c[first_day..need].iter().sum::<f64>() * f)
-                .collect();
-            let total = quantile(&mut totals, 0.5);
-            shape(&projected, first_day, len, total, fitted.width)
+            let (projected, total) = projected(nb.iter().map(|(c, _)| *c), first_day, need, seen);
+            shape(&projected, first_day, len, total, fitted.short_width)
         } else {
             shape(&nb, first_day, len, total, fitted.width)
         };
