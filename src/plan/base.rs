@@ -642,7 +642,7 @@ impl PlanBase {
 fn launch_reason(f: &LaunchForecast) -> super::restock::Reason {
     super::restock::Reason::Launch {
         date: f.launch,
-        neighbours: f.neighbours.len(),
+        neighbours: f.borrowed_from(),
         recent_sales: f.recent_sales,
         observed: f.observed,
         nearest: f

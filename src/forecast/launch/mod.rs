@@ -76,7 +76,12 @@ pub struct LaunchForecast {
     /// borrowed instead of their launch curves.
     #[serde(default)]
     pub recent_sales: bool,
+    /// The nearest of the products it borrowed from (at most 20).
     pub neighbours: Vec<Neighbour>,
+    /// How many products it borrowed from (0 in files written before this
+    /// was kept: read `neighbours.len()`).
+    #[serde(default)]
+    pub borrowed: usize,
 }
 
 /// A product in the products file that gets no forecast, and why.
@@ -100,6 +105,17 @@ pub struct Launches {
     /// them against its champions on the days since. Empty when not made.
     #[serde(default)]
     pub past_short: Vec<LaunchForecast>,
+}
+
+impl LaunchForecast {
+    /// How many products it borrowed from.
+    pub fn borrowed_from(&self) -> usize {
+        if self.borrowed > 0 {
+            self.borrowed
+        } else {
+            self.neighbours.len()
+        }
+    }
 }
 
 impl Launches {
@@ -457,6 +473,7 @@ pub fn forecast_launches(
             observed: observed.len(),
             recent_sales,
             neighbours,
+            borrowed: k,
         });
     }
     out.forecasts

@@ -160,10 +160,11 @@ impl App {
             .map(|n| (n.sku.clone(), n.similarity, n.title.clone()))
             .collect();
         self.status = format!(
-            "{sku} (launch {}) borrows from {} similar products' {}, nearest first",
+            "{sku} (launch {}): {} similar products' {}, {} nearest listed",
             f.launch,
-            items.len(),
-            if f.recent_sales { "recent sales" } else { "launches" }
+            f.borrowed_from(),
+            if f.recent_sales { "recent sales" } else { "launches" },
+            items.len()
         );
         self.similar = Some((sku.to_string(), items));
         true

@@ -267,10 +267,18 @@ fn launch_detail(f: &mut Frame, area: Rect, app: &App, r: &crate::tui::app::Fore
         );
     f.render_widget(c, chart_area);
     let mut parts = vec![match launch {
+        Some(x) if x.observed > 0 => format!(
+            "new on {} ({} periods sold): forecast from {} similar products' launches scaled by its sales, {:.0} \
+             units over the horizon (p50); n lists them",
+            x.launch,
+            x.observed,
+            x.borrowed_from(),
+            r.horizon_total
+        ),
         Some(x) => format!(
             "launch on {}: forecast from {} similar products' {}, {:.0} units over the horizon (p50); n lists them",
             x.launch,
-            x.neighbours.len(),
+            x.borrowed_from(),
             if x.recent_sales { "recent sales" } else { "launches" },
             r.horizon_total
         ),
