@@ -429,7 +429,7 @@ pub(super) fn fit(
     period: Period,
     origin: NaiveDate,
     horizon: usize,
-    text: bool,
+    (text, short_histories): (bool, bool),
 ) -> (LaunchFit, Option<Ridge>) {
     let mut fit = LaunchFit {
         text,
@@ -627,7 +627,9 @@ pub(super) fn fit(
     }
     fit.width = best_w.1;
     fit.coverage = best_w.2;
-    fit.short_width = short_width(analogs, &cases, k, period.from_days(super::SHORT_HISTORY_DAYS), horizon);
+    if short_histories {
+        fit.short_width = short_width(analogs, &cases, k, period.from_days(super::SHORT_HISTORY_DAYS), horizon);
+    }
     // The ridge that forecasts: refit on every analog with a whole horizon.
     let ridge = fit.ridge.and_then(|lambda| {
         let all: Vec<usize> = (0..analogs.len()).collect();

@@ -261,9 +261,6 @@ pub fn forecast_launches(
         })
         .collect();
     let text = embeddings.is_some() && analogs.iter().any(|a| a.emb.is_some());
-    let (fitted_settings, ridge) = fit(&analogs, period, origin, horizon, text);
-    out.fit = fitted_settings;
-    let fitted = out.fit.clone();
 
     // What to forecast: (sku, warehouse, launch date, observed values, series).
     let mut targets: Vec<Wanted> = Vec::new();
@@ -329,6 +326,12 @@ pub fn forecast_launches(
             targets.push(Wanted::new(p.sku.clone(), w.to_string(), d, Vec::new(), None));
         }
     }
+
+    // The short histories' band width is fitted only where one is forecast.
+    let short_histories = targets.iter().any(|t| !t.observed.is_empty());
+    let (fitted_settings, ridge) = fit(&analogs, period, origin, horizon, (text, short_histories));
+    out.fit = fitted_settings;
+    let fitted = out.fit.clone();
 
     // Past launches per warehouse, and all of them for the ridge's curve
     // share: the same for every launch.

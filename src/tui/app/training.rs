@@ -350,7 +350,7 @@ impl App {
                 let before = self.plan.clone();
                 tracing::info!("{}", launches.describe());
                 let n = launches.forecasts.iter().filter(|f| f.observed == 0).count();
-                let m = launches.forecasts.len() - n;
+                let short = launches.forecasts.len() - n;
                 l.launches = Some(launches);
                 l.base.launches = None;
                 if let Some(m) = &mut l.model_base {
@@ -366,8 +366,10 @@ impl App {
                     what.push(format!("{n} launches forecast from similar products (n lists them)"));
                 }
                 if used {
-                    what.push(format!("{m} new series forecast as launches (they won a horizon back)"));
-                } else if m > 0 {
+                    what.push(format!(
+                        "{short} new series forecast as launches (they won a horizon back)"
+                    ));
+                } else if short > 0 {
                     what.push("new series keep their champions (launches lost a horizon back)".into());
                 }
                 what.push(change);
