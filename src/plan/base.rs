@@ -96,12 +96,17 @@ pub struct ShortHistoryCheck {
 }
 
 impl ShortHistoryCheck {
+    /// Too few short histories a horizon back to judge on.
+    pub fn too_few(&self) -> bool {
+        self.series < SHORT_CHECK_MIN_SERIES
+    }
+
     /// One line for `plan restock` and the log.
     pub fn describe(&self) -> String {
         let (l, c) = (self.launch.metrics(), self.champions.metrics());
         let verdict = if self.use_launch {
             "launch forecasts used for today's short histories"
-        } else if self.series < SHORT_CHECK_MIN_SERIES {
+        } else if self.too_few() {
             "too few to judge: champions kept for today's short histories"
         } else {
             "champions kept for today's short histories"

@@ -357,7 +357,11 @@ impl App {
                     m.launches = None;
                 }
                 l.join_launches();
-                let used = l.base.short_histories.as_ref().is_some_and(|c| c.use_launch);
+                let (used, too_few) = l
+                    .base
+                    .short_histories
+                    .as_ref()
+                    .map_or((false, false), |c| (c.use_launch, c.too_few()));
                 self.recompute();
                 self.refresh_totals();
                 let change = self.plan_change(before.as_ref());
@@ -369,6 +373,8 @@ impl App {
                     what.push(format!(
                         "{short} new series forecast as launches (they won a horizon back)"
                     ));
+                } else if short > 0 && too_few {
+                    what.push("new series keep their champions (too few a horizon back to judge)".into());
                 } else if short > 0 {
                     what.push("new series keep their champions (launches lost a horizon back)".into());
                 }
