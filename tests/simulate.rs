@@ -469,6 +469,29 @@ fn the_external_levels_move_only_the_external_reviews() {
     assert_eq!(run(&ext(false, 0.5)).total, run(&ext(false, 0.999)).total);
 }
 
+/// Its lumpy reviews stock to the baselines' level whatever its own
+/// levels say: on series that sell on a third of the days, its levels
+/// change nothing, while its scaled mean still does.
+#[test]
+fn the_external_levels_leave_its_lumpy_reviews_at_the_baselines_level() {
+    let ds = intermittent(8, 600, 5);
+    let methods = baselines::all_baselines();
+    let spec = SimulationSpec::default();
+    let origins = review_origins(&ds, &spec);
+    let ext = |level: f64, scale: f64| ExternalForecasts {
+        use_for: vec![true; ds.demand.len()],
+        levels: [Some(level); 3],
+        lumpy_mean: [Some(scale); 3],
+        ..from_means(&ds, &origins, (0.5, 1.0, 1.5))
+    };
+    let run = |e: &ExternalForecasts| simulate(&ds, MethodChoice::ChampionsWith(&methods, e), &spec).total;
+    let low = run(&ext(0.5, 1.0));
+    assert!(low.external_reviews > 0);
+    assert_eq!(low, run(&ext(0.999, 1.0)));
+    let more = run(&ext(0.5, 2.0));
+    assert!(more.average_stock() > low.average_stock(), "{more:?} vs {low:?}");
+}
+
 /// Series that sell on about a third of the days, in lots of 2 to 10.
 fn intermittent(n: usize, len: usize, seed: u64) -> Dataset {
     use rand::Rng;

@@ -76,7 +76,7 @@ pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan,
     let c = crate::plan::scenario::compare(without, with);
     format!(
         "run {}: champion of {} of {} series, judged {}..{} (run WAPE {:.3}, wQL {:.3}; baseline champions \
-         {:.3}, {:.3});\n  its forecasts: {}\n  its lines stocked to {}\n  {}\n  plan with the run: {:.2} cost, {} \
+         {:.3}, {:.3});\n  its forecasts: {}\n  stocked: {}\n  {}\n  plan with the run: {:.2} cost, {} \
          units; baselines only: {:.2}, {} units ({:+.1} % cost)\n",
         m.run,
         m.wins(),

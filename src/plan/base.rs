@@ -170,9 +170,10 @@ pub struct ModelChoice {
     pub better_overall: bool,
     /// Standardised errors behind the run's own safety-stock calibration.
     pub calibration_samples: usize,
-    /// Per class (A, B, C), the quantile level its lines are stocked to,
-    /// fitted on a replay of its held-out days; None where too few review
-    /// periods could be replayed (see [`super::restock::ExternalRules`]).
+    /// Per class (A, B, C), the quantile level its regular lines are
+    /// stocked to, fitted on a replay of its held-out days; None where too
+    /// few review periods could be replayed. Its lumpy lines stock to the
+    /// baselines' levels (see [`super::restock::ExternalRules::level`]).
     #[serde(default)]
     pub levels: [Option<f64>; 3],
     /// Per class, what its lumpy lines' mean is scaled by (see
@@ -724,9 +725,9 @@ const MIN_LEVEL_PERIODS: usize = 100;
 /// `review_days` from the day after its train end. Each review orders
 /// from the run's forecast made that day ([`ModelForecasts::reviews`]),
 /// or, where it made none, from its train end's forecast of the same
-/// days, at the level being fitted: its regular reviews with its
-/// calibration, its lumpy ones, as on plan lines, from a negative
-/// binomial with its mean.
+/// days, with its calibration, at the level being fitted. Only the series
+/// that were regular at its train end are replayed: its lumpy lines stock
+/// to the baselines' levels whatever this fit says.
 fn model_levels(
     ds: &Dataset,
     (settings, abc): (&RestockSettings, &HashMap<(String, String), super::restock::Abc>),
@@ -738,12 +739,19 @@ fn model_levels(
     use super::replay::{ExternalForecasts, fit_external_levels, prepare_with};
     let period = ds.period();
     let (_, last) = ds.date_range()?;
-    // With a baseline champion for a review the run made no forecast for.
+    // With a baseline champion for a review the run made no forecast for;
+    // regular (not lumpy) up to its train end.
+    let regular = |i: usize| {
+        let s = &ds.demand[i];
+        let seen = usize::try_from(period.between(s.start, m.held_out_origin) + 1).unwrap_or(0);
+        super::restock::intermittency_of(&s.values[..seen.min(s.values.len())]).is_none()
+    };
     let keep: Vec<usize> = (0..ds.demand.len())
         .filter(|&i| {
             chosen.get(i).copied().unwrap_or(false)
                 && ds.demand[i].end() == last
                 && per_series.get(i).copied().flatten().is_some()
+                && regular(i)
         })
         .collect();
     if keep.is_empty() {

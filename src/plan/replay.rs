@@ -116,9 +116,9 @@ pub struct ExternalForecasts {
     /// Standardised errors measured on days the method never learnt from, for its
     /// safety stock (see restock::Calibration); None: the baselines' calibration is used.
     pub calibration: Option<Calibration>,
-    /// Per class (A, B, C), its level fitted on the same days
-    /// ([`fit_external_levels`]); None: its regular reviews at the class's
-    /// target, its lumpy ones at the baselines' level.
+    /// Per class (A, B, C), its regular reviews' level fitted on the same
+    /// days ([`fit_external_levels`]); None: the class's target. Its lumpy
+    /// reviews stock to the baselines' level (see `ExternalRules::level`).
     pub levels: [Option<f64>; 3],
     /// Per class, the factor its lumpy reviews' Swanson mean is scaled by
     /// (see `ExternalRules::lumpy_mean`; None: 1).
@@ -396,9 +396,9 @@ pub fn replay(series: &DemandSeries, p: &Prepared, sl: f64, s: &RestockSettings)
 
 /// [`replay`], where the reviews that ordered from external forecasts
 /// use the settings `external.0` (its calibration) at level `external.1`
-/// (without one, its regular reviews stock to the class's target and its
-/// lumpy ones to `sl`), its lumpy reviews' mean scaled by `external.2`
-/// as of the review's date.
+/// where regular (without one, the class's target), and at `sl`, the
+/// baselines' level, where lumpy, its lumpy reviews' mean scaled by
+/// `external.2` as of the review's date.
 pub(crate) fn replay_with(
     series: &DemandSeries,
     p: &Prepared,
@@ -437,15 +437,16 @@ pub(crate) fn replay_with(
             if let Some(fc) = &r.forecast {
                 out.external_reviews += usize::from(r.external);
                 // As on plan lines: an external method's regular lines stock
-                // from its quantiles and its own calibration, its lumpy lines
-                // as the baselines' are from its mean, both to its own level
-                // (the baselines' levels correct their errors, not its).
+                // from its quantiles and its own calibration to its own level
+                // (the baselines' levels correct their errors, not its), its
+                // lumpy lines as the baselines' are, from its scaled mean, at
+                // the baselines' level (see `ExternalRules::level`).
                 let lumpy;
                 let (fc, rules, q) = match (r.external, r.intermittency) {
                     (true, None) => (fc, external, external_sl.unwrap_or_else(|| s.target(p.class))),
                     (true, Some(_)) => {
                         lumpy = with_mean_as_median(fc, lumpy_mean.at(series.date_at(r.day)));
-                        (&lumpy, s, external_sl.unwrap_or(sl))
+                        (&lumpy, s, sl)
                     }
                     (false, _) => (fc, s, sl),
                 };

@@ -104,12 +104,20 @@ pub struct ExternalRules {
 }
 
 impl ExternalRules {
-    /// The quantile level a class's lines are stocked to.
+    /// The quantile level a class's lines are stocked to: its regular
+    /// lines to its own level (the class's target where none was fitted),
+    /// its lumpy ones to the baselines' level. A lumpy line's order-up-to
+    /// level comes from the same negative binomial with the history's
+    /// dispersion whichever method gives the mean, and the run's mean is
+    /// already scaled for its bias (`lumpy_mean`), so the level that makes
+    /// that distribution's tail meet the target is the one fitted on the
+    /// baselines' half-year of reviews, not one fitted on the few lumpy
+    /// periods of the run's held-out days.
     pub fn level(&self, class: Abc, lumpy: bool, settings: &RestockSettings) -> f64 {
         match (self.levels[class as usize], lumpy) {
-            (Some(l), _) => l,
+            (_, true) => settings.level(class),
+            (Some(l), false) => l,
             (None, false) => settings.target(class),
-            (None, true) => settings.level(class),
         }
     }
 }
@@ -591,11 +599,11 @@ fn line_for(
     let review_p = steps(period, review);
     let protect = lead_p + review_p;
     // A method with its own calibration (the fine-tuned model) stocks its
-    // regular lines from its quantiles and calibration, and its lumpy ones
-    // as the baselines' are (negative binomial with the history's
-    // dispersion) from its mean, both to its own levels fitted on its
-    // held-out days: the baselines' levels correct their errors, its
-    // levels its own.
+    // regular lines from its quantiles and calibration to its own levels
+    // fitted on its held-out days (the baselines' levels correct their
+    // errors, its levels its own), and its lumpy ones as the baselines'
+    // are (negative binomial with the history's dispersion) from its
+    // scaled mean, at the baselines' levels (see `ExternalRules::level`).
     let external = settings.external.as_ref().filter(|e| e.name == f.model);
     let lumpy;
     let f = match (external, disp) {

@@ -272,18 +272,25 @@ fn per_class(values: &[Option<f64>; 3], each: impl Fn(Option<f64>) -> String) ->
     parts.join(", ")
 }
 
-/// The external method's levels per class, in words.
+/// Where the external method's lines are stocked to, in words: its
+/// regular lines to its own levels per class, its lumpy ones to the
+/// baselines'.
 pub fn external_levels(levels: &[Option<f64>; 3]) -> String {
-    let why = if levels.iter().any(Option::is_none) {
-        " (not fitted: too few review periods there; regular lines then stock to the target, lumpy ones to \
-         the baselines' level)"
+    let regular = if levels.iter().all(Option::is_none) {
+        "its regular lines to the class's target (too few review periods on its held-out days to fit a level)"
+            .to_string()
     } else {
-        ""
+        let why = if levels.iter().any(Option::is_none) {
+            " (not fitted: too few review periods there, so the class's target)"
+        } else {
+            ""
+        };
+        format!(
+            "its regular lines to levels {} of its own errors, fitted on its held-out days{why}",
+            per_class(levels, |l| l.map_or_else(|| "not fitted".to_string(), pct))
+        )
     };
-    format!(
-        "levels {} of its own errors, fitted on its held-out days{why}",
-        per_class(levels, |l| l.map_or_else(|| "not fitted".to_string(), pct))
-    )
+    format!("{regular}; its lumpy lines to the baselines' levels")
 }
 
 /// The factors the external method's lumpy lines' mean is scaled by, per
@@ -477,11 +484,7 @@ pub fn render_side_by_side(
                 "  {label}: {} of {} reviews ordered from the external forecasts",
                 sim.total.external_reviews, sim.total.reviews
             );
-            let _ = writeln!(
-                out,
-                "  {label}: its reviews stocked to {}",
-                external_levels(&sim.external_levels)
-            );
+            let _ = writeln!(out, "  {label}: {}", external_levels(&sim.external_levels));
             if sim.rejudged.iter().any(|r| !r.is_empty()) {
                 let _ = writeln!(out, "  {label}: {}", rejudged(&sim.rejudged));
             }
