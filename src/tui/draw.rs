@@ -117,7 +117,11 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         (
             "forecast",
-            if l.method == crate::engine::run::METHOD {
+            if l.method == crate::engine::run::METHOD && l.intermittent {
+                "by the fine-tuned model (its mean from the last day, scaled by its shortfall on its held-out days; \
+                 stocked as the baselines' lumpy lines, at their level)"
+                    .to_string()
+            } else if l.method == crate::engine::run::METHOD {
                 "by the fine-tuned model (its p10/p50/p90 from the last day; safety stock from its errors, and the \
                  quantile from a replay, on its held-out days)"
                     .to_string()
