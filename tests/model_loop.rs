@@ -10,6 +10,7 @@ use skuplan::domain::{Dataset, DemandSeries, InventoryRecord, Product, SeriesFor
 use skuplan::forecast::QuantileForecast;
 use skuplan::plan::RestockSettings;
 use skuplan::plan::base::{ModelForecasts, PlanBase};
+use skuplan::plan::restock::Abc;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -362,8 +363,11 @@ fn the_runs_regular_lines_are_stocked_to_levels_fitted_on_its_held_out_days() {
         a < settings.service.a,
         "packs of 60 against 4-13 a day serve class A above its target at the target's quantile: {levels:?}"
     );
-    for l in levels.iter().flatten() {
-        assert!((0.5..=0.999).contains(l), "{levels:?}");
+    let calibration = &with.settings.external.as_ref().unwrap().calibration;
+    for (class, l) in [Abc::A, Abc::B, Abc::C].into_iter().zip(levels) {
+        let Some(l) = l else { continue };
+        assert!((0.5..=0.999).contains(&l), "{levels:?}");
+        assert!(l <= calibration.supported_level(class), "{levels:?}");
     }
     let plan = with.plan(&ds, None);
     let runs: Vec<_> = plan.lines.iter().filter(|l| l.method == "finetuned").collect();

@@ -500,7 +500,9 @@ pub(crate) fn replay_with(
 /// the levels tried (the higher on a tie). A class without a replayed
 /// review period with demand keeps its target.
 pub fn fit_service_levels(ds: &Dataset, prepared: &[Prepared], s: &RestockSettings) -> ServiceTargets {
-    let [a, b, c] = fit_levels(prepared, s, 1, |p, level| replay(&ds.demand[p.series], p, level, s));
+    let [a, b, c] = fit_levels(prepared, s, (1, [0.999; 3]), |p, level| {
+        replay(&ds.demand[p.series], p, level, s)
+    });
     ServiceTargets {
         a: a.unwrap_or(s.service.a),
         b: b.unwrap_or(s.service.b),
@@ -508,11 +510,12 @@ pub fn fit_service_levels(ds: &Dataset, prepared: &[Prepared], s: &RestockSettin
     }
 }
 
-/// [`fit_service_levels`] for an external method's reviews (`external`:
-/// its calibration), regular and lumpy: the baselines' reviews keep `s`'s
-/// levels, and only the external method's level is fitted. A class with
-/// fewer than `min_periods` replayed review periods with demand gets None:
-/// a level fitted on a handful of periods is noise.
+/// [`fit_service_levels`] for an external method's regular reviews
+/// (`external`: its calibration): the baselines' reviews and its lumpy
+/// ones keep `s`'s levels, and only its own level is fitted, no higher
+/// than its calibration supports ([`Calibration::supported_level`]). A
+/// class with fewer than `min_periods` replayed review periods with demand
+/// gets None: a level fitted on a handful of periods is noise.
 pub fn fit_external_levels(
     ds: &Dataset,
     prepared: &[Prepared],
@@ -520,7 +523,8 @@ pub fn fit_external_levels(
     (external, lumpy_mean): (&RestockSettings, [Option<f64>; 3]),
     min_periods: usize,
 ) -> [Option<f64>; 3] {
-    fit_levels(prepared, s, min_periods, |p, level| {
+    let top = [Abc::A, Abc::B, Abc::C].map(|c| external.calibration.supported_level(c));
+    fit_levels(prepared, s, (min_periods, top), |p, level| {
         let scale = lumpy_mean[p.class as usize].unwrap_or(1.0);
         replay_with(
             &ds.demand[p.series],
@@ -534,10 +538,15 @@ pub fn fit_external_levels(
 
 /// Per class (A, B, C), the level whose replay (`replay_at(series,
 /// level)`, summed over the class's prepared series) comes closest to the
-/// class's target cycle service level, by bisection between 0.50 and
-/// 0.999; None for a class with fewer than `min_periods` review periods
-/// with demand.
-fn fit_levels<R>(prepared: &[Prepared], s: &RestockSettings, min_periods: usize, replay_at: R) -> [Option<f64>; 3]
+/// class's target cycle service level, by bisection between 0.50 and the
+/// class's `top` (at most 0.999); None for a class with fewer than
+/// `min_periods` review periods with demand.
+fn fit_levels<R>(
+    prepared: &[Prepared],
+    s: &RestockSettings,
+    (min_periods, top): (usize, [f64; 3]),
+    replay_at: R,
+) -> [Option<f64>; 3]
 where
     R: Fn(&Prepared, f64) -> Outcome + Sync,
 {
@@ -556,7 +565,7 @@ where
             return None;
         }
         let achieved = |level: f64| -> f64 { replayed(level).cycle_service_level() };
-        let (mut lo, mut hi) = (0.50, 0.999);
+        let (mut lo, mut hi) = (0.50, top[class as usize].clamp(0.50, 0.999));
         let mut best: Option<(f64, f64)> = None;
         let mut consider = |level: f64, csl: f64| {
             let closer = best.is_none_or(|(l, c)| {

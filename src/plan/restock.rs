@@ -472,7 +472,25 @@ impl Calibration {
     pub fn z_for(&self, sl: f64, class: Abc) -> f64 {
         quantile_of(&self.by_class[class as usize], sl).unwrap_or_else(|| self.z(sl))
     }
+
+    /// The highest level a class's errors support: the one whose quantile
+    /// leaves `TAIL_SUPPORT` errors above it (0.999 where the normal
+    /// stands in). A level fitted above it would read one of the few
+    /// largest errors as its z, and with heavy tails (a line that sold a
+    /// few a day, then one order of thousands) those run to thousands of
+    /// spreads: every line of the class would be stocked to them.
+    pub fn supported_level(&self, class: Abc) -> f64 {
+        let n = [&self.by_class[class as usize], &self.errors]
+            .into_iter()
+            .map(Vec::len)
+            .find(|n| *n >= Self::MIN_SAMPLES);
+        n.map_or(0.999, |n| (1.0 - TAIL_SUPPORT as f64 / n as f64).clamp(0.5, 0.999))
+    }
 }
+
+/// Errors a fitted level must leave above its quantile (see
+/// [`Calibration::supported_level`]).
+pub const TAIL_SUPPORT: usize = 10;
 
 fn quantile_of(sorted: &[f64], p: f64) -> Option<f64> {
     let n = sorted.len();
@@ -812,6 +830,19 @@ mod tests {
         assert_eq!(c.z(0.95), 0.94);
         assert_eq!(c.z(1.0), 0.99);
         assert_eq!(c.z(0.0), 0.0);
+    }
+
+    #[test]
+    fn the_supported_level_leaves_ten_errors_above_it() {
+        assert_eq!(Calibration::default().supported_level(Abc::A), 0.999);
+        let mut e: Vec<(Abc, f64)> = (0..400).map(|i| (Abc::C, f64::from(i))).collect();
+        e.extend((0..50).map(|i| (Abc::A, f64::from(i))));
+        let c = Calibration::from_class_errors(e);
+        // C has its own 400 errors; A has 50, too few, so the pooled 450.
+        assert!((c.supported_level(Abc::C) - 0.975).abs() < 1e-12);
+        assert!((c.supported_level(Abc::A) - (1.0 - 10.0 / 450.0)).abs() < 1e-12);
+        let big = Calibration::from_errors((0..100_000).map(f64::from).collect());
+        assert_eq!(big.supported_level(Abc::C), 0.999);
     }
 
     #[test]
