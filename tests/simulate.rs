@@ -439,8 +439,8 @@ fn review_origins_cover_every_replayed_review() {
 }
 
 /// The external method's own levels (fitted on its held-out days) set the
-/// level of its reviews only: the baselines' fitted levels and reviews
-/// stay as they were.
+/// level of its regular reviews only (most of these series sell daily):
+/// the baselines' fitted levels and reviews stay as they were.
 #[test]
 fn the_external_levels_move_only_the_external_reviews() {
     let ds = lumpy(10, 600, 11);
