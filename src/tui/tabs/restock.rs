@@ -70,16 +70,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     } else {
         format!(", {} what-ifs", app.scenario.overrides.len())
     };
-    let by_model = plan
-        .lines
-        .iter()
-        .filter(|l| l.method == crate::engine::run::METHOD)
-        .count();
-    let launches = plan
-        .lines
-        .iter()
-        .filter(|l| l.method == crate::forecast::launch::METHOD)
-        .count();
+    // Counted among the lines shown, so the title's numbers add up.
+    let shown_by = |method: &str| {
+        view.iter()
+            .filter(|&&i| plan.lines.get(i).is_some_and(|l| l.method == method))
+            .count()
+    };
+    let by_model = shown_by(crate::engine::run::METHOD);
+    let launches = shown_by(crate::forecast::launch::METHOD);
     let model = match (by_model, launches) {
         (0, 0) => String::new(),
         (m, 0) => format!(", {m} by the model"),
