@@ -55,14 +55,7 @@ fn push_titled(
     p.title = title.to_string();
     p.synthesized = false;
     ds.products.push(p);
-    ds.demand.push(DemandSeries {
-        sku,
-        warehouse: "W".into(),
-        start,
-        values,
-        promo: None,
-        period: Default::default(),
-    });
+    ds.demand.push(DemandSeries::daily(sku, "W", start, values));
 }
 
 fn texts() -> Vec<String> {
@@ -563,14 +556,7 @@ fn feature_layout_matches_the_head() {
             pattern[chrono::Datelike::weekday(&d).num_days_from_monday() as usize]
         })
         .collect();
-    let series = DemandSeries {
-        sku: "a".into(),
-        warehouse: "w".into(),
-        start,
-        values: values.clone(),
-        promo: None,
-        period: Default::default(),
-    };
+    let series = DemandSeries::daily("a", "w", start, values.clone());
     let pooled = Pooled::build(std::slice::from_ref(&series), series.end());
     for horizon in [1usize, 7, 28, 35] {
         for o in [3i64, 30, 400, 1000] {

@@ -20,14 +20,7 @@ fn dataset(series: Vec<Vec<f64>>) -> Dataset {
         demand: series
             .into_iter()
             .enumerate()
-            .map(|(i, values)| DemandSeries {
-                sku: format!("S{i}"),
-                warehouse: "W".into(),
-                start: day(2024, 1, 1),
-                values,
-                promo: None,
-                period: Default::default(),
-            })
+            .map(|(i, values)| DemandSeries::daily(format!("S{i}"), "W", day(2024, 1, 1), values))
             .collect(),
         ..Dataset::default()
     }

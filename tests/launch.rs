@@ -82,14 +82,7 @@ fn lamps_launched(seed: u64, n: usize, launch: impl Fn(usize) -> usize) -> (Data
                 }
             })
             .collect();
-        ds.demand.push(DemandSeries {
-            sku: sku.clone(),
-            warehouse: "W".into(),
-            start: day0(),
-            values,
-            promo: None,
-            period: Default::default(),
-        });
+        ds.demand.push(DemandSeries::daily(sku.clone(), "W", day0(), values));
         emb.insert(sku, word_embedding(red, &mut rng));
     }
     (ds, emb)
@@ -453,7 +446,7 @@ proptest! {
             let mut p = product(&sku, &format!("thing {i}"), None);
             p.price = rng.random_bool(0.8).then(|| rng.random_range(0.5..100.0));
             ds.products.push(p);
-            ds.demand.push(DemandSeries { sku: sku.clone(), warehouse: "W".into(), start: day0(), values, promo: None, period: Default::default() });
+            ds.demand.push(DemandSeries::daily(sku.clone(), "W", day0(), values));
             emb.insert(sku, (0..4).map(|_| rng.random::<f32>() - 0.5).collect());
         }
         ds.products.push(product("NEW", "thing new", Some(last_day() + Days::new(launch_in))));

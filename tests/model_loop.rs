@@ -59,14 +59,7 @@ fn data(n: usize, days: usize) -> Dataset {
         let values = (0..days)
             .map(|d| level * (1.0 + 0.3 * ((d % 7) as f64 - 3.0) / 3.0) + ((d * 7 + i * 13) % 5) as f64)
             .collect();
-        demand.push(DemandSeries {
-            sku: sku.clone(),
-            warehouse: "W".into(),
-            start,
-            values,
-            promo: None,
-            period: Default::default(),
-        });
+        demand.push(DemandSeries::daily(sku.clone(), "W", start, values));
         products.push(product(&sku, 7));
         inventory.push(InventoryRecord {
             sku: sku.clone(),
@@ -259,14 +252,9 @@ fn the_fingerprint_ignores_series_that_begin_after_the_train_end() {
     let (_, last) = ds.date_range().unwrap();
     let end = last - Days::new(40);
     let mut later = ds.clone();
-    later.demand.push(DemandSeries {
-        sku: "NEW".into(),
-        warehouse: "W".into(),
-        start: last - Days::new(10),
-        values: vec![1.0; 11],
-        promo: None,
-        period: Default::default(),
-    });
+    later
+        .demand
+        .push(DemandSeries::daily("NEW", "W", last - Days::new(10), vec![1.0; 11]));
     let fp = skuplan::engine::train::fingerprint(&ds, end);
     assert_eq!(skuplan::engine::train::fingerprint(&later, end), fp);
     assert_eq!(skuplan::engine::train::fingerprint(&later.up_to(end), end), fp);

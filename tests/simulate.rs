@@ -11,14 +11,12 @@ use skuplan::plan::simulate::{
 
 fn series(values: Vec<f64>) -> Dataset {
     Dataset {
-        demand: vec![DemandSeries {
-            sku: "A".into(),
-            warehouse: "W".into(),
-            start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+        demand: vec![DemandSeries::daily(
+            "A",
+            "W",
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
             values,
-            promo: None,
-            period: Default::default(),
-        }],
+        )],
         ..Dataset::default()
     }
 }
@@ -100,14 +98,7 @@ fn fitted_levels_take_back_the_over_service_of_lumpy_lines() {
             unit_cost: Some(1.0),
             ..Product::made_from_sales(&sku, None, &Default::default())
         });
-        ds.demand.push(DemandSeries {
-            sku,
-            warehouse: "W".into(),
-            start,
-            values,
-            promo: None,
-            period: Default::default(),
-        });
+        ds.demand.push(DemandSeries::daily(sku, "W", start, values));
     }
     let m = baselines::baseline("ma28").unwrap();
     let spec = |fit: bool| SimulationSpec {
@@ -262,14 +253,7 @@ fn generated(
     for k in 0..n {
         let values = (0..len).map(|i| draw(&mut rng, k, i)).collect();
         let sku = format!("S{k:02}");
-        ds.demand.push(DemandSeries {
-            sku,
-            warehouse: "W".into(),
-            start,
-            values,
-            promo: None,
-            period: Default::default(),
-        });
+        ds.demand.push(DemandSeries::daily(sku, "W", start, values));
     }
     ds
 }

@@ -106,6 +106,18 @@ pub struct DemandSeries {
 }
 
 impl DemandSeries {
+    /// A daily series from `start`, without promotion flags.
+    pub fn daily(sku: impl Into<String>, warehouse: impl Into<String>, start: NaiveDate, values: Vec<f64>) -> Self {
+        DemandSeries {
+            sku: sku.into(),
+            warehouse: warehouse.into(),
+            start,
+            values,
+            promo: None,
+            period: Period::Day,
+        }
+    }
+
     /// The stamp of the last period.
     pub fn end(&self) -> NaiveDate {
         self.period.step(self.start, self.values.len().saturating_sub(1) as i64)
