@@ -428,16 +428,13 @@ fn review_origins_cover_every_replayed_review() {
 #[test]
 fn the_external_levels_move_only_the_external_reviews() {
     let ds = lumpy(10, 600, 11);
-    let methods = baselines::all_baselines();
-    let spec = SimulationSpec::default();
-    let origins = review_origins(&ds, &spec);
-    let ext = |use_for: bool, level: f64| ExternalForecasts {
-        use_for: vec![use_for; ds.demand.len()],
-        levels: [Some(level); 3],
-        ..from_means(&ds, &origins, (0.5, 1.0, 1.5))
+    let run = |use_for: bool, level: f64| {
+        with_means(&ds, |e| {
+            e.use_for = vec![use_for; ds.demand.len()];
+            e.levels = [Some(level); 3];
+        })
     };
-    let run = |e: &ExternalForecasts| simulate(&ds, MethodChoice::ChampionsWith(&methods, e), &spec);
-    let (low, high) = (run(&ext(true, 0.5)), run(&ext(true, 0.999)));
+    let (low, high) = (run(true, 0.5), run(true, 0.999));
     assert_eq!(low.levels, high.levels, "the baselines' levels are theirs");
     assert_eq!(high.external_levels, [Some(0.999); 3]);
     assert!(high.total.external_reviews > 0);
@@ -450,7 +447,7 @@ fn the_external_levels_move_only_the_external_reviews() {
     assert!(high.total.cycle_service_level() >= low.total.cycle_service_level());
     assert!(high.total.fill_rate() >= low.total.fill_rate());
     // Used for no series, its levels change nothing.
-    assert_eq!(run(&ext(false, 0.5)).total, run(&ext(false, 0.999)).total);
+    assert_eq!(run(false, 0.5).total, run(false, 0.999).total);
 }
 
 /// Its lumpy reviews stock to the baselines' level whatever its own
@@ -459,21 +456,28 @@ fn the_external_levels_move_only_the_external_reviews() {
 #[test]
 fn the_external_levels_leave_its_lumpy_reviews_at_the_baselines_level() {
     let ds = intermittent(8, 600, 5);
+    let run = |level: f64, scale: f64| {
+        with_means(&ds, |e| {
+            e.levels = [Some(level); 3];
+            e.lumpy_mean = [Some(scale); 3];
+        })
+        .total
+    };
+    let low = run(0.5, 1.0);
+    assert!(low.external_reviews > 0);
+    assert_eq!(low, run(0.999, 1.0));
+    let more = run(0.5, 2.0);
+    assert!(more.average_stock() > low.average_stock(), "{more:?} vs {low:?}");
+}
+
+/// The default replay of `ds` with the champions and [`from_means`]'s
+/// forecasts for every series, changed by `edit`.
+fn with_means(ds: &Dataset, edit: impl FnOnce(&mut ExternalForecasts)) -> skuplan::plan::simulate::Simulation {
     let methods = baselines::all_baselines();
     let spec = SimulationSpec::default();
-    let origins = review_origins(&ds, &spec);
-    let ext = |level: f64, scale: f64| ExternalForecasts {
-        use_for: vec![true; ds.demand.len()],
-        levels: [Some(level); 3],
-        lumpy_mean: [Some(scale); 3],
-        ..from_means(&ds, &origins, (0.5, 1.0, 1.5))
-    };
-    let run = |e: &ExternalForecasts| simulate(&ds, MethodChoice::ChampionsWith(&methods, e), &spec).total;
-    let low = run(&ext(0.5, 1.0));
-    assert!(low.external_reviews > 0);
-    assert_eq!(low, run(&ext(0.999, 1.0)));
-    let more = run(&ext(0.5, 2.0));
-    assert!(more.average_stock() > low.average_stock(), "{more:?} vs {low:?}");
+    let mut e = from_means(ds, &review_origins(ds, &spec), (0.5, 1.0, 1.5));
+    edit(&mut e);
+    simulate(ds, MethodChoice::ChampionsWith(&methods, &e), &spec)
 }
 
 /// Series that sell on about a third of the days, in lots of 2 to 10.

@@ -11,7 +11,7 @@ use super::calibration::{calibrate, seasonal_origins};
 use super::restock::{Adjustments, Calibration, RestockPlan, RestockSettings, abc_classes, build_plan};
 use super::scenario::Scenario;
 use super::simulate;
-use crate::domain::{Dataset, Product, SeriesForecast};
+use crate::domain::{Dataset, DemandSeries, Product, SeriesForecast};
 use crate::forecast::QuantileForecast;
 use crate::forecast::backtest::CHAMPION_MARGIN;
 use crate::forecast::launch::{LaunchForecast, Launches};
@@ -680,7 +680,7 @@ fn model_errors(
         let from = end as usize + 1;
         // Lumpy lines are stocked from a negative binomial, not from this
         // calibration (as the baselines' calibration leaves them out).
-        if super::restock::intermittency_of(&s.values[..from.min(s.values.len())]).is_some() {
+        if lumpy_up_to(s, origin) {
             continue;
         }
         let available = s.values.len().saturating_sub(from).min(f.horizon());
@@ -741,17 +741,12 @@ fn model_levels(
     let (_, last) = ds.date_range()?;
     // With a baseline champion for a review the run made no forecast for;
     // regular (not lumpy) up to its train end.
-    let regular = |i: usize| {
-        let s = &ds.demand[i];
-        let seen = usize::try_from(period.between(s.start, m.held_out_origin) + 1).unwrap_or(0);
-        super::restock::intermittency_of(&s.values[..seen.min(s.values.len())]).is_none()
-    };
     let keep: Vec<usize> = (0..ds.demand.len())
         .filter(|&i| {
             chosen.get(i).copied().unwrap_or(false)
                 && ds.demand[i].end() == last
                 && per_series.get(i).copied().flatten().is_some()
-                && regular(i)
+                && !lumpy_up_to(&ds.demand[i], m.held_out_origin)
         })
         .collect();
     if keep.is_empty() {
@@ -821,6 +816,13 @@ fn model_levels(
     ))
 }
 
+/// Whether a series was lumpy on its history up to `day` (inclusive), as
+/// a plan made that day would have judged it.
+fn lumpy_up_to(s: &DemandSeries, day: NaiveDate) -> bool {
+    let seen = usize::try_from(s.period.between(s.start, day) + 1).unwrap_or(0);
+    super::restock::intermittency_of(&s.values[..seen.min(s.values.len())]).is_some()
+}
+
 /// Lumpy series of a class the run must win before its Swanson mean's
 /// bias there is measured rather than taken as none.
 const MIN_LUMPY_SERIES: usize = 30;
@@ -838,7 +840,7 @@ fn lumpy_mean_bias(
     m: &ModelForecasts,
     chosen: &[bool],
 ) -> [Option<f64>; 3] {
-    use super::restock::{Abc, intermittency_of, swanson_mean};
+    use super::restock::{Abc, swanson_mean};
     // Per class: series, actual demand, Swanson mean.
     let mut sums = [(0usize, 0.0f64, 0.0f64); 3];
     for (i, s) in ds.demand.iter().enumerate() {
@@ -849,7 +851,7 @@ fn lumpy_mean_bias(
             continue;
         };
         let from = end + 1;
-        if from >= s.values.len() || intermittency_of(&s.values[..from]).is_none() {
+        if from >= s.values.len() || !lumpy_up_to(s, m.held_out_origin) {
             continue;
         }
         let days = (s.values.len() - from)
