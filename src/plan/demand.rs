@@ -96,7 +96,13 @@ impl<'a> DailyForecast<'a> {
 }
 
 /// Dispersion (variance over mean) of daily demand over the last year, for
-/// intermittent items; `None` for regular ones.
+/// items a normal band fits badly; `None` for smooth ones. Those are the
+/// intermittent, erratic and lumpy items of Syntetos, Boylan and Croston
+/// (2005): demand on fewer than about three days in four (ADI above 1.32),
+/// or sizes so unequal that their squared coefficient of variation exceeds
+/// 0.49. A line that sells most days but now and then takes an order ten
+/// times its usual one has errors no spread-scaled band can cover; the
+/// negative binomial's tail, from its own dispersion, does.
 pub fn intermittency(history: Option<&DemandSeries>) -> Option<f64> {
     intermittency_of(&history?.values)
 }
@@ -107,11 +113,49 @@ pub fn intermittency_of(values: &[f64]) -> Option<f64> {
     if v.len() < 28 {
         return None;
     }
-    let nonzero = v.iter().filter(|x| **x > 0.0).count();
-    if nonzero == 0 || (v.len() as f64 / nonzero as f64) <= 1.32 {
+    let sizes: Vec<f64> = v.iter().copied().filter(|x| *x > 0.0).collect();
+    if sizes.is_empty() {
+        return None;
+    }
+    let intermittent = v.len() as f64 / sizes.len() as f64 > 1.32;
+    if !intermittent && size_cv2(&sizes) <= 0.49 {
         return None;
     }
     let m = v.iter().sum::<f64>() / v.len() as f64;
     let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64;
     Some(if m > 0.0 { var / m } else { 1.0 })
+}
+
+/// Squared coefficient of variation of demand sizes (the days with demand).
+fn size_cv2(sizes: &[f64]) -> f64 {
+    let n = sizes.len() as f64;
+    let m = sizes.iter().sum::<f64>() / n;
+    if m <= 0.0 {
+        return 0.0;
+    }
+    let var = sizes.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n;
+    var / (m * m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_syntetos_boylan_classes_choose_the_distribution() {
+        // Smooth: sells every day, sizes alike (CV² 0.01).
+        let smooth: Vec<f64> = (0..120).map(|i| if i % 2 == 0 { 9.0 } else { 11.0 }).collect();
+        assert_eq!(intermittency_of(&smooth), None);
+        // Erratic: sells every day, but every tenth day an order twenty
+        // times the usual one (CV² about 3.9).
+        let erratic: Vec<f64> = (0..120).map(|i| if i % 10 == 0 { 100.0 } else { 5.0 }).collect();
+        let d = intermittency_of(&erratic).expect("erratic demand uses the negative binomial");
+        assert!((d - 56.0).abs() < 0.1, "dispersion {d}");
+        // Intermittent: sells one day in three, sizes alike.
+        let sparse: Vec<f64> = (0..120).map(|i| if i % 3 == 0 { 6.0 } else { 0.0 }).collect();
+        assert!(intermittency_of(&sparse).is_some());
+        // Too short to judge, or never sold.
+        assert_eq!(intermittency_of(&erratic[..27]), None);
+        assert_eq!(intermittency_of(&[0.0; 60]), None);
+    }
 }

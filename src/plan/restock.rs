@@ -246,6 +246,8 @@ pub struct RestockLine {
     /// quantile stocked to, fitted to meet it).
     #[serde(default)]
     pub target_service: f64,
+    /// Stocked from the negative binomial: intermittent or erratic demand
+    /// (see `demand::intermittency_of`).
     pub intermittent: bool,
     pub lead_time_days: u32,
     pub review_days: u32,

@@ -98,7 +98,7 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 l.abc,
                 100.0 * l.target_service,
                 100.0 * l.service_level,
-                if l.intermittent { ", intermittent" } else { "" }
+                if l.intermittent { ", lumpy" } else { "" }
             ),
         ),
         (
