@@ -76,8 +76,8 @@ pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan,
     let c = crate::plan::scenario::compare(without, with);
     format!(
         "run {}: champion of {} of {} series, judged {}..{} (run WAPE {:.3}, wQL {:.3}; baseline champions \
-         {:.3}, {:.3});\n  its forecasts: {}\n  stocked: {}\n  {}\n  plan with the run: {:.2} cost, {} \
-         units; baselines only: {:.2}, {} units ({:+.1} % cost)\n",
+         {:.3}, {:.3});\n  its forecasts: {}\n  stocked: {}\n  {}\n  the plan with the run against baselines \
+         only: {}\n",
         m.run,
         m.wins(),
         m.chosen.len(),
@@ -90,15 +90,7 @@ pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan,
         m.future_from,
         crate::plan::simulate::external_levels(&m.levels),
         crate::plan::simulate::lumpy_means(&m.lumpy_mean),
-        c.scenario_cost,
-        c.scenario_qty,
-        c.base_cost,
-        c.base_qty,
-        if c.base_cost > 0.0 {
-            100.0 * (c.scenario_cost - c.base_cost) / c.base_cost
-        } else {
-            0.0
-        }
+        c.change()
     )
 }
 

@@ -153,6 +153,26 @@ pub struct Comparison {
     pub changed: BTreeMap<(String, String), (u32, u32)>,
 }
 
+impl Comparison {
+    /// The change in cost and units in one line; units alone where no
+    /// line has a cost ("cost +0.0 %" would read as if nothing changed).
+    pub fn change(&self) -> String {
+        let (cb, cp, ub, up) = (self.base_cost, self.scenario_cost, self.base_qty, self.scenario_qty);
+        let pct = |a: f64, b: f64| if a > 0.0 { 100.0 * (b - a) / a } else { 0.0 };
+        if cb <= 0.0 && cp <= 0.0 {
+            return format!(
+                "plan units {:+.1} % ({ub} -> {up}; the data has no unit costs)",
+                pct(ub as f64, up as f64)
+            );
+        }
+        format!(
+            "plan cost {:+.1} %, units {:+.1} % (cost {cb:.0} -> {cp:.0}, units {ub} -> {up})",
+            pct(cb, cp),
+            pct(ub as f64, up as f64)
+        )
+    }
+}
+
 pub fn compare(base: &RestockPlan, scenario: &RestockPlan) -> Comparison {
     let mut c = Comparison {
         base_qty: base.lines.iter().map(|l| u64::from(l.order_qty)).sum(),
@@ -237,5 +257,29 @@ mod tests {
         assert!(!reasons.contains_key(&("B".into(), "W1".into())));
         // The base is untouched.
         assert_eq!(base[0].p50, vec![10.0; 5]);
+    }
+
+    #[test]
+    fn a_change_without_costs_is_told_in_units() {
+        let c = Comparison {
+            base_qty: 1000,
+            scenario_qty: 1156,
+            ..Comparison::default()
+        };
+        assert_eq!(
+            c.change(),
+            "plan units +15.6 % (1000 -> 1156; the data has no unit costs)"
+        );
+        let c = Comparison {
+            base_qty: 10,
+            scenario_qty: 8,
+            base_cost: 200.0,
+            scenario_cost: 150.0,
+            ..Comparison::default()
+        };
+        assert_eq!(
+            c.change(),
+            "plan cost -25.0 %, units -20.0 % (cost 200 -> 150, units 10 -> 8)"
+        );
     }
 }

@@ -161,8 +161,7 @@ impl App {
         let (Some(b), Some(p)) = (before, &self.plan) else {
             return String::new();
         };
-        let c = crate::plan::scenario::compare(b, p);
-        describe_change((c.base_cost, c.scenario_cost), (c.base_qty, c.scenario_qty))
+        crate::plan::scenario::compare(b, p).change()
     }
 
     pub(super) fn pause_resume(&mut self) -> Vec<Effect> {
@@ -389,38 +388,4 @@ impl App {
 fn run_name(run: &std::path::Path) -> String {
     run.file_name()
         .map_or_else(|| run.display().to_string(), |n| n.to_string_lossy().into_owned())
-}
-
-/// A plan's change in cost and units, for the status line.
-fn describe_change((cb, cp): (f64, f64), (ub, up): (u64, u64)) -> String {
-    let pct = |a: f64, b: f64| if a > 0.0 { 100.0 * (b - a) / a } else { 0.0 };
-    if cb <= 0.0 && cp <= 0.0 {
-        // "plan cost +0.0 %" would read as if nothing changed.
-        return format!(
-            "plan units {:+.1} % ({ub} -> {up}; the data has no unit costs)",
-            pct(ub as f64, up as f64)
-        );
-    }
-    format!(
-        "plan cost {:+.1} %, units {:+.1} % (cost {cb:.0} -> {cp:.0}, units {ub} -> {up})",
-        pct(cb, cp),
-        pct(ub as f64, up as f64)
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::describe_change;
-
-    #[test]
-    fn a_plan_without_costs_reports_its_units_alone() {
-        assert_eq!(
-            describe_change((0.0, 0.0), (1000, 1156)),
-            "plan units +15.6 % (1000 -> 1156; the data has no unit costs)"
-        );
-        assert_eq!(
-            describe_change((200.0, 150.0), (10, 8)),
-            "plan cost -25.0 %, units -20.0 % (cost 200 -> 150, units 10 -> 8)"
-        );
-    }
 }
