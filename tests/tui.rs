@@ -988,3 +988,95 @@ fn launches_reach_the_forecasts_and_the_plan() {
     assert!(s.contains("not forecast (1, plan restock lists them): NEW-2"), "{s}");
     insta::assert_snapshot!("restock_launch_80x24", s);
 }
+
+/// A series that began selling days before the data ends is forecast from
+/// its first days where that beat the champions a horizon back. The check
+/// runs again when the final base arrives after the launches, and the
+/// status line says what it decided there, not only on the provisional
+/// base.
+#[test]
+fn the_final_plan_says_what_the_short_history_check_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sources = sample(&data, 12, 2, 400, 3);
+    let products = data.join("products.csv");
+    let mut text = std::fs::read_to_string(&products).unwrap();
+    let first = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    text.push_str(&format!("NEW-3,{} Mk3,{}\n", first[1], first[2..].join(",")));
+    // Six earlier launches of the same family to borrow first days from.
+    for k in 0..6 {
+        text.push_str(&format!("OLD-{k},{} v{k},{}\n", first[1], first[2..].join(",")));
+    }
+    std::fs::write(&products, text).unwrap();
+    let sales_path = data.join("sales.csv");
+    let mut sales = std::fs::read_to_string(&sales_path).unwrap();
+    let warehouse = sales.lines().nth(1).unwrap().split(',').nth(2).unwrap().to_string();
+    let end = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    for k in 0..6u64 {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap() + chrono::Days::new(15 * k);
+        let mut d = start;
+        while d <= end {
+            sales.push_str(&format!(
+                "{d},OLD-{k},{warehouse},{},9.00,0\n",
+                2 + ((d - start).num_days() as u64 + k) % 5
+            ));
+            d = d + chrono::Days::new(1);
+        }
+    }
+    for d in 21..=30 {
+        sales.push_str(&format!("2026-06-{d},NEW-3,{warehouse},{},9.00,0\n", 3 + d % 4));
+    }
+    std::fs::write(&sales_path, sales).unwrap();
+
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    let tiny = dir.path().join("tiny");
+    skuplan::engine::encoder::write_random_model(&tiny, &skuplan::engine::bert::BertConfig::tiny(0), 2).unwrap();
+    app.model_dir = Some(tiny);
+    let cmd = app
+        .on_loaded(loaded)
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::Engine(c @ skuplan::engine::EngineCommand::Launches { .. }) => Some(c),
+            _ => None,
+        })
+        .expect("a short history asks the engine for launch forecasts");
+    let mut engine = skuplan::engine::Engine::spawn().unwrap();
+    engine.send(cmd).unwrap();
+    loop {
+        match engine.recv_blocking() {
+            Some(ev @ EngineEvent::Launches { .. }) => {
+                app.on_engine(ev);
+                break;
+            }
+            Some(EngineEvent::Failed { message }) => panic!("{message}"),
+            Some(_) => {}
+            None => panic!("the engine stopped"),
+        }
+    }
+    let verdict = app
+        .loaded
+        .as_ref()
+        .unwrap()
+        .short_verdict()
+        .expect("NEW-3 is a short history");
+    assert!(app.status.contains(&verdict), "{}", app.status);
+    // One short history a horizon back is too few to judge.
+    assert!(verdict.contains("too few a horizon back"), "{verdict}");
+
+    let dataset = app.loaded.as_ref().unwrap().dataset.clone();
+    let ws = Workspace::open(dir.path().join("ws")).unwrap();
+    app.on_refined(app.generation, skuplan::tui::refine(&dataset, &ws, None));
+    assert!(app.status.starts_with("champions chosen"), "{}", app.status);
+    assert!(
+        app.status.ends_with(&format!("the plan is final; {verdict}")),
+        "{}",
+        app.status
+    );
+}

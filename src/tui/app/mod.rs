@@ -122,6 +122,23 @@ impl Loaded {
         }
     }
 
+    /// What the short-history check on the baselines' base decided, for
+    /// the status line; None without series forecast from their first
+    /// days.
+    pub fn short_verdict(&self) -> Option<String> {
+        let l = self.launches.as_ref()?;
+        let short = l.forecasts.iter().filter(|f| f.observed > 0).count();
+        if short == 0 {
+            return None;
+        }
+        let check = self.base.short_histories.as_ref().map(|c| (c.use_launch, c.too_few()));
+        Some(match check {
+            Some((true, _)) => format!("{short} new series forecast as launches (they won a horizon back)"),
+            Some((false, false)) => "new series keep their champions (launches lost a horizon back)".into(),
+            Some((false, true)) | None => "new series keep their champions (too few a horizon back to judge)".into(),
+        })
+    }
+
     /// Join the launch forecasts to the bases that lack them (a base that
     /// arrived after them, or before).
     pub fn join_launches(&mut self) {
@@ -401,6 +418,12 @@ impl App {
                 self.recompute();
                 self.refresh_totals();
                 self.status = "champions chosen and safety stock calibrated: the plan is final".into();
+                // The check of short histories ran again on the final base;
+                // say what it decided there (the provisional one may differ).
+                if let Some(v) = self.loaded.as_ref().and_then(Loaded::short_verdict) {
+                    self.status.push_str("; ");
+                    self.status.push_str(&v);
+                }
                 let adopt = self.adopt(false);
                 if !adopt.is_empty() {
                     self.status.push_str("; adding the trained run to the champions ...");

@@ -343,18 +343,13 @@ impl App {
                 let before = self.plan.clone();
                 tracing::info!("{}", launches.describe());
                 let n = launches.forecasts.iter().filter(|f| f.observed == 0).count();
-                let short = launches.forecasts.len() - n;
                 l.launches = Some(launches);
                 l.base.launches = None;
                 if let Some(m) = &mut l.model_base {
                     m.launches = None;
                 }
                 l.join_launches();
-                let (used, too_few) = l
-                    .base
-                    .short_histories
-                    .as_ref()
-                    .map_or((false, false), |c| (c.use_launch, c.too_few()));
+                let verdict = l.short_verdict();
                 self.recompute();
                 self.refresh_totals();
                 let change = self.plan_change(before.as_ref());
@@ -362,15 +357,7 @@ impl App {
                 if n > 0 {
                     what.push(format!("{n} launches forecast from similar products (n lists them)"));
                 }
-                if used {
-                    what.push(format!(
-                        "{short} new series forecast as launches (they won a horizon back)"
-                    ));
-                } else if short > 0 && too_few {
-                    what.push("new series keep their champions (too few a horizon back to judge)".into());
-                } else if short > 0 {
-                    what.push("new series keep their champions (launches lost a horizon back)".into());
-                }
+                what.extend(verdict);
                 what.push(change);
                 self.status = what.join("; ");
             }
