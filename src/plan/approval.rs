@@ -58,13 +58,33 @@ impl Record {
     }
 }
 
-/// $USER, or $LOGNAME, or "unknown".
+/// $USER, or $LOGNAME, or the account that owns this process (a cron job
+/// or service has neither variable), or "unknown".
 pub fn current_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .ok()
         .filter(|u| !u.is_empty())
+        .or_else(account_name)
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The name /etc/passwd gives the uid that owns this process.
+fn account_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    name_of_uid(&passwd, uid)
+}
+
+/// The name of `uid` in a passwd file's text (name:password:uid:...).
+fn name_of_uid(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let id = f.nth(1)?.parse::<u32>().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +307,15 @@ mod tests {
 
     fn rec(key: &str, fp: &str, action: Action) -> Record {
         Record::new("restock", vec![key.into(), "W".into()], fp.into(), action, None)
+    }
+
+    #[test]
+    fn the_account_is_read_from_the_passwd_file() {
+        let passwd =
+            "root:x:0:0:root:/root:/bin/bash\n# a comment\nbroken\nplanner:x:1000:1000:Ann:/home/ann:/bin/sh\n";
+        assert_eq!(name_of_uid(passwd, 1000).as_deref(), Some("planner"));
+        assert_eq!(name_of_uid(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(name_of_uid(passwd, 7), None);
     }
 
     #[test]
