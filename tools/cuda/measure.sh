@@ -22,7 +22,12 @@
 #
 # Usage: tools/cuda/measure.sh [--dry-run]
 #   --dry-run  print the plan (what was found, every command), check the
-#              comparison code on made-up runs, exit 0; needs no GPU
+#              comparison code on made-up runs, exit 0; needs no GPU. With
+#              SKUPLAN_CHECK_BIN (any skuplan build, e.g. the CPU one), every
+#              skuplan command of the plan is also parsed by it (its
+#              arguments followed by --help), and a flag it does not know
+#              fails the dry run: the script cannot drift from the CLI
+#              unseen until the day a GPU is lent.
 # Environment: OUT; SKUPLAN_CUDA_BIN (the archive, or an unpacked binary);
 #   SKUPLAN_MEASURE_DATA (a folder like ../shared/data); SKUPLAN_MEASURE_BUDGET
 #   (seconds, default 450); SKUPLAN_TOL_LOSS (default 0.03: relative gap in
@@ -89,10 +94,22 @@ left() { echo $((BUDGET - (SECONDS - START) - RESERVE)); }
 # with a limit of CAP seconds, less when the budget is short; its output goes
 # into $WORK/logs/NAME.log and steps.log. Fails when CMD fails, times out or
 # panics.
+CHECK_BIN="${SKUPLAN_CHECK_BIN:-}"
+CHECK_FAILED=0
+DRY_ERR="${TMPDIR:-/tmp}/skuplan-measure-dry.$$"
+trap 'rm -f "$DRY_ERR"' EXIT
 step() {
   local name="$1" cap="$2"; shift 2
   if [ "$DRY" = 1 ]; then
     printf '  %-26s limit %3s s: %s\n' "$name" "$cap" "$*"
+    # clap stops at the first argument it does not know, before --help.
+    if [ -n "$CHECK_BIN" ] && [ "$1" = "$BIN" ]; then
+      shift
+      if ! "$CHECK_BIN" "$@" --help >/dev/null 2>"$DRY_ERR"; then
+        printf '  %-26s ^ REFUSED by %s: %s\n' "" "$CHECK_BIN" "$(head -c 300 "$DRY_ERR" | tr '\n' ' ')"
+        CHECK_FAILED=1
+      fi
+    fi
     return 0
   fi
   local limit; limit="$(left)"
@@ -308,6 +325,13 @@ if [ "$DRY" = 1 ]; then
   say "files into \$OUT: summary.txt steps.log gpu.txt bench.txt compare.txt runs.tar.gz"
   say ""
   python3 "$HERE/compare.py" self-test
+  if [ -n "$CHECK_BIN" ]; then
+    if [ "$CHECK_FAILED" = 1 ]; then
+      say "measure.sh --dry-run: FAILED: $CHECK_BIN refused a command of the plan (above)"
+      exit 1
+    fi
+    say "every skuplan command of the plan parses with $CHECK_BIN"
+  fi
   say "measure.sh --dry-run: ok"
   exit 0
 fi
