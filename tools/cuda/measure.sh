@@ -36,6 +36,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# A relative SKUPLAN_CHECK_BIN is relative to where the script was started.
+if [ -n "${SKUPLAN_CHECK_BIN:-}" ]; then SKUPLAN_CHECK_BIN="$(realpath -m -- "$SKUPLAN_CHECK_BIN")"; fi
 cd "$ROOT"
 HERE="$ROOT/tools/cuda"
 
@@ -96,8 +98,18 @@ left() { echo $((BUDGET - (SECONDS - START) - RESERVE)); }
 # panics.
 CHECK_BIN="${SKUPLAN_CHECK_BIN:-}"
 CHECK_FAILED=0
-DRY_ERR="${TMPDIR:-/tmp}/skuplan-measure-dry.$$"
-trap 'rm -f "$DRY_ERR"' EXIT
+DRY_ERR=""
+if [ -n "$CHECK_BIN" ]; then
+  if [ "$DRY" != 1 ]; then
+    CHECK_BIN=""
+  elif [ ! -x "$CHECK_BIN" ]; then
+    echo "measure.sh: SKUPLAN_CHECK_BIN '$CHECK_BIN' is not an executable skuplan build" >&2
+    exit 2
+  else
+    DRY_ERR="$(mktemp)"
+    trap 'rm -f "$DRY_ERR"' EXIT
+  fi
+fi
 step() {
   local name="$1" cap="$2"; shift 2
   if [ "$DRY" = 1 ]; then
