@@ -820,7 +820,7 @@ fn model_levels(
 /// a plan made that day would have judged it.
 fn lumpy_up_to(s: &DemandSeries, day: NaiveDate) -> bool {
     let seen = usize::try_from(s.period.between(s.start, day) + 1).unwrap_or(0);
-    super::restock::intermittency_of(&s.values[..seen.min(s.values.len())]).is_some()
+    super::demand::intermittency_up_to(s, seen).is_some()
 }
 
 /// Lumpy series of a class the run must win before its Swanson mean's

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::restock::{
-    Abc, Calibration, DailyForecast, RestockSettings, abc_classes, intermittency_of, steps, sum_stats,
+    Abc, Calibration, DailyForecast, RestockSettings, abc_classes, intermittency_up_to, steps, sum_stats,
 };
 use crate::domain::{Dataset, Period, SeriesForecast};
 
@@ -41,7 +41,7 @@ where
                 // Only what was known at the origin decides whether the line
                 // is regular (intermittent ones use the negative binomial).
                 let history = &s.values[..origin];
-                if intermittency_of(history).is_some() {
+                if intermittency_up_to(s, origin).is_some() {
                     continue;
                 }
                 let Some(f) = forecast(i, history, protect) else {

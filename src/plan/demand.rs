@@ -51,8 +51,17 @@ pub fn nb_quantile(mean: f64, var: f64, p: f64) -> f64 {
 /// and a normal there fell below the same line's one-week quantile.
 fn large_quantile(mean: f64, var: f64, p: f64) -> f64 {
     let normal = mean + z(p) * var.max(mean).sqrt();
+    // statrs accepts r = 0, p = 0 or an infinite mean but panics in the
+    // cdf; such sums only come from overflowing data.
+    if !(mean.is_finite() && var.is_finite()) {
+        return normal;
+    }
     let cdf: Box<dyn Fn(u64) -> f64> = if var > mean * 1.0001 {
-        match NegativeBinomial::new(mean * mean / (var - mean), mean / var) {
+        let (r, q) = (mean * mean / (var - mean), mean / var);
+        if !(r.is_finite() && r > 0.0 && q > 0.0 && q < 1.0) {
+            return normal;
+        }
+        match NegativeBinomial::new(r, q) {
             Ok(d) => Box::new(move |k| d.cdf(k)),
             Err(_) => return normal,
         }
@@ -150,22 +159,48 @@ impl<'a> DailyForecast<'a> {
 /// times its usual one has errors no spread-scaled band can cover; the
 /// negative binomial's tail, from its own dispersion, does.
 pub fn intermittency(history: Option<&DemandSeries>) -> Option<f64> {
-    intermittency_of(&history?.values)
+    let h = history?;
+    intermittency_with(&h.values, h.promo.as_deref())
 }
 
-/// The same for a plain history.
+/// The same for a plain history, without promotion flags.
 pub fn intermittency_of(values: &[f64]) -> Option<f64> {
-    let v = &values[values.len().saturating_sub(365)..];
+    intermittency_with(values, None)
+}
+
+/// The same for the first `n` periods of a series: what a plan made then
+/// would have judged.
+pub fn intermittency_up_to(s: &DemandSeries, n: usize) -> Option<f64> {
+    let n = n.min(s.values.len());
+    intermittency_with(&s.values[..n], s.promo.as_deref().map(|p| &p[..n.min(p.len())]))
+}
+
+/// The same with the history's promotion flags (same indexing as
+/// `values`): the sizes of promoted days do not count towards erratic
+/// sizes, since a promotion's lift is planned, not a surprise. The
+/// dispersion is still that of every day.
+pub fn intermittency_with(values: &[f64], promo: Option<&[bool]>) -> Option<f64> {
+    let skip = values.len().saturating_sub(365);
+    let v = &values[skip..];
     if v.len() < 28 {
         return None;
     }
-    let sizes: Vec<f64> = v.iter().copied().filter(|x| *x > 0.0).collect();
-    if sizes.is_empty() {
+    let promoted = |j: usize| promo.and_then(|p| p.get(skip + j)).copied().unwrap_or(false);
+    let days = v.iter().filter(|x| **x > 0.0).count();
+    if days == 0 {
         return None;
     }
-    let intermittent = v.len() as f64 / sizes.len() as f64 > 1.32;
-    if !intermittent && size_cv2(&sizes) <= 0.49 {
-        return None;
+    let intermittent = v.len() as f64 / days as f64 > 1.32;
+    if !intermittent {
+        let sizes: Vec<f64> = v
+            .iter()
+            .enumerate()
+            .filter(|(j, x)| **x > 0.0 && !promoted(*j))
+            .map(|(_, x)| *x)
+            .collect();
+        if sizes.is_empty() || size_cv2(&sizes) <= 0.49 {
+            return None;
+        }
     }
     let m = v.iter().sum::<f64>() / v.len() as f64;
     let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64;
@@ -203,6 +238,12 @@ mod tests {
         // Too short to judge, or never sold.
         assert_eq!(intermittency_of(&erratic[..27]), None);
         assert_eq!(intermittency_of(&[0.0; 60]), None);
+        // The same spikes on promoted days are planned lifts, not erratic
+        // sizes; flagged on other days, they still are.
+        let on_spikes: Vec<bool> = (0..120).map(|i| i % 10 == 0).collect();
+        assert_eq!(intermittency_with(&erratic, Some(&on_spikes)), None);
+        let elsewhere: Vec<bool> = (0..120).map(|i| i % 10 == 5).collect();
+        assert!(intermittency_with(&erratic, Some(&elsewhere)).is_some());
     }
 
     #[test]
@@ -228,6 +269,9 @@ mod tests {
         // Poisson: the normal is close for a large mean.
         let q = nb_quantile(10_000.0, 10_000.0, 0.9);
         assert!((q - (10_000.0 + 1.2816 * 100.0)).abs() < 3.0, "{q}");
+        // Sums that overflowed give the normal's answer, not a panic.
+        assert!(nb_quantile(f64::MAX, f64::INFINITY, 0.99).is_infinite());
+        assert!(nb_quantile(1e300, 1e300 * 1e300, 0.99) > 0.0);
         // The quantile's definition: cdf(q - 1) < p <= cdf(q).
         let d = NegativeBinomial::new(600.0 * 600.0 / (600.0 * 50.0 - 600.0), 1.0 / 50.0).unwrap();
         let q = nb_quantile(600.0, 600.0 * 50.0, 0.95) as u64;

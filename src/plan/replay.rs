@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::domain::{Dataset, DemandSeries, Product, SeriesForecast};
 use crate::forecast::baselines::{Forecaster, QuantileForecast};
 use crate::plan::restock::{
-    Abc, Calibration, DailyForecast, RestockSettings, ServiceTargets, intermittency_of, protection_quantile,
+    Abc, Calibration, DailyForecast, RestockSettings, ServiceTargets, intermittency_up_to, protection_quantile,
     round_order, with_mean_as_median,
 };
 
@@ -268,7 +268,7 @@ pub(crate) fn prepare_with(
                     Review {
                         day: t,
                         forecast,
-                        intermittency: intermittency_of(history),
+                        intermittency: intermittency_up_to(series, t),
                         external,
                     }
                 })

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::demand::z;
 pub use super::demand::{
-    DailyForecast, intermittency, intermittency_of, nb_quantile, swanson_mean, with_mean_as_median,
+    DailyForecast, intermittency, intermittency_of, intermittency_up_to, nb_quantile, swanson_mean, with_mean_as_median,
 };
 use crate::domain::{Dataset, DemandSeries, InventoryRecord, Period, Product, SeriesForecast};
 
@@ -247,7 +247,7 @@ pub struct RestockLine {
     #[serde(default)]
     pub target_service: f64,
     /// Stocked from the negative binomial: intermittent or erratic demand
-    /// (see `demand::intermittency_of`).
+    /// (see `demand::intermittency_with`).
     pub intermittent: bool,
     pub lead_time_days: u32,
     pub review_days: u32,
