@@ -158,15 +158,24 @@ impl Comparison {
     /// line has a cost ("cost +0.0 %" would read as if nothing changed).
     pub fn change(&self) -> String {
         let (cb, cp, ub, up) = (self.base_cost, self.scenario_cost, self.base_qty, self.scenario_qty);
-        let pct = |a: f64, b: f64| if a > 0.0 { 100.0 * (b - a) / a } else { 0.0 };
+        // A change from nothing has no percentage.
+        let pct = |a: f64, b: f64| {
+            if a > 0.0 {
+                format!("{:+.1} %", 100.0 * (b - a) / a)
+            } else if b > 0.0 {
+                "up from none".to_string()
+            } else {
+                "+0.0 %".to_string()
+            }
+        };
         if cb <= 0.0 && cp <= 0.0 {
             return format!(
-                "plan units {:+.1} % ({ub} -> {up}; the data has no unit costs)",
+                "plan units {} ({ub} -> {up}; the data has no unit costs)",
                 pct(ub as f64, up as f64)
             );
         }
         format!(
-            "plan cost {:+.1} %, units {:+.1} % (cost {cb:.0} -> {cp:.0}, units {ub} -> {up})",
+            "plan cost {}, units {} (cost {cb:.0} -> {cp:.0}, units {ub} -> {up})",
             pct(cb, cp),
             pct(ub as f64, up as f64)
         )
@@ -280,6 +289,14 @@ mod tests {
         assert_eq!(
             c.change(),
             "plan cost -25.0 %, units -20.0 % (cost 200 -> 150, units 10 -> 8)"
+        );
+        let c = Comparison {
+            scenario_qty: 40,
+            ..Comparison::default()
+        };
+        assert_eq!(
+            c.change(),
+            "plan units up from none (0 -> 40; the data has no unit costs)"
         );
     }
 }
