@@ -253,3 +253,52 @@ fn plan_starts_at_the_forecast_and_sorts_lines() {
     assert_eq!(plan.lines[0].sku, "A");
     assert_eq!(plan.lines[0].order_date + Days::new(3), plan.lines[0].arrival);
 }
+
+/// A line that sells every day but now and then takes an order twenty
+/// times its usual one is stocked from the negative binomial with its
+/// history's dispersion, as an intermittent one is; the same history with
+/// those days flagged as promotions is a smooth line, stocked from its
+/// forecast's band.
+#[test]
+fn erratic_lines_are_stocked_from_the_negative_binomial_unless_their_spikes_are_promotions() {
+    let values: Vec<f64> = (0..366).map(|i| if i % 10 == 0 { 100.0 } else { 5.0 }).collect();
+    let mut h = history("X", 0.0);
+    h.values = values.clone();
+    let plan = |h: DemandSeries| {
+        let ds = Dataset {
+            products: vec![product("X", 1, 0, 7, 3.0)],
+            demand: vec![h],
+            inventory: vec![inv("X", 0.0, 0.0, None)],
+            ..Dataset::default()
+        };
+        // The forecast's mean: 14.5 a day, its band narrow.
+        build_plan(
+            &ds,
+            &[forecast("X", 14.5, 1.0, 28)],
+            &Adjustments::new(),
+            &flat_service(0.95, 0.0),
+        )
+        .lines
+        .remove(0)
+    };
+    let erratic = plan(h.clone());
+    assert!(erratic.intermittent);
+    // 14 days (lead 7 + review 7) at 14.5 a day, dispersion 56 (the last
+    // year's variance over its mean).
+    let last_year = &values[values.len() - 365..];
+    let m = last_year.iter().sum::<f64>() / 365.0;
+    let disp = last_year.iter().map(|v| (v - m).powi(2)).sum::<f64>() / 365.0 / m;
+    let mean = 14.0 * 14.5;
+    assert!((erratic.protection_demand - mean).abs() < 1e-6);
+    assert_eq!(erratic.order_up_to, nb_quantile(mean, mean * disp, 0.95));
+    // Far above what the narrow band asks for.
+    h.promo = Some(values.iter().map(|v| *v > 50.0).collect());
+    let promoted = plan(h);
+    assert!(!promoted.intermittent);
+    assert!(
+        promoted.order_up_to < 0.6 * erratic.order_up_to,
+        "{} against {}",
+        promoted.order_up_to,
+        erratic.order_up_to
+    );
+}

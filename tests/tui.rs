@@ -352,19 +352,8 @@ fn similar_products_come_from_the_engine_and_remap_reimports() {
     let Some(Effect::Engine(cmd)) = effects.pop() else {
         panic!("similar products are asked of the engine");
     };
-    let mut engine = skuplan::engine::Engine::spawn().unwrap();
-    engine.send(cmd).unwrap();
-    loop {
-        match engine.recv_blocking() {
-            Some(e @ EngineEvent::Similar { .. }) => {
-                app.on_engine(e);
-                break;
-            }
-            Some(EngineEvent::Failed { message }) => panic!("{message}"),
-            Some(_) => {}
-            None => panic!("the engine stopped"),
-        }
-    }
+    let ev = engine_answer(cmd, |e| matches!(e, EngineEvent::Similar { .. }));
+    app.on_engine(ev);
     let (sku, items) = app.similar.clone().unwrap();
     assert_eq!(items.len(), 5);
     assert!(items.iter().all(|(s, _, _)| *s != sku));
@@ -1047,19 +1036,8 @@ fn the_final_plan_says_what_the_short_history_check_decided() {
             _ => None,
         })
         .expect("a short history asks the engine for launch forecasts");
-    let mut engine = skuplan::engine::Engine::spawn().unwrap();
-    engine.send(cmd).unwrap();
-    loop {
-        match engine.recv_blocking() {
-            Some(ev @ EngineEvent::Launches { .. }) => {
-                app.on_engine(ev);
-                break;
-            }
-            Some(EngineEvent::Failed { message }) => panic!("{message}"),
-            Some(_) => {}
-            None => panic!("the engine stopped"),
-        }
-    }
+    let ev = engine_answer(cmd, |e| matches!(e, EngineEvent::Launches { .. }));
+    app.on_engine(ev);
     let verdict = app
         .loaded
         .as_ref()
@@ -1079,4 +1057,19 @@ fn the_final_plan_says_what_the_short_history_check_decided() {
         "{}",
         app.status
     );
+}
+
+/// Send `cmd` to a fresh engine thread and return its first event that
+/// `wanted` accepts; a failure or a stopped engine fails the test.
+fn engine_answer(cmd: skuplan::engine::EngineCommand, wanted: impl Fn(&EngineEvent) -> bool) -> EngineEvent {
+    let mut engine = skuplan::engine::Engine::spawn().unwrap();
+    engine.send(cmd).unwrap();
+    loop {
+        match engine.recv_blocking() {
+            Some(e) if wanted(&e) => return e,
+            Some(EngineEvent::Failed { message }) => panic!("{message}"),
+            Some(_) => {}
+            None => panic!("the engine stopped"),
+        }
+    }
 }
