@@ -785,6 +785,17 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
         "{s}"
     );
     assert!(s.contains("finetuned"), "{s}");
+    // A lumpy line the model forecast says what its mean was scaled by;
+    // this data has too few lumpy series to measure it.
+    let lumpy = view
+        .iter()
+        .position(|&i| plan.lines[i].method == "finetuned" && plan.lines[i].intermittent)
+        .expect("the sample has lumpy lines the model forecast");
+    app.selected[Tab::Restock.index()] = lumpy;
+    app.update(Action::Submit);
+    let s = screen(&mut app, 160, 48, dir.path());
+    assert!(s.contains("not scaled: too few lumpy series"), "{s}");
+    app.update(Action::Back);
     // Off: exactly the baselines' plan; on again: the model's.
     app.update(Action::ToggleRun);
     assert_eq!(app.plan.as_ref().unwrap(), &baselines);

@@ -118,9 +118,20 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (
             "forecast",
             if l.method == crate::engine::run::METHOD && l.intermittent {
-                "by the fine-tuned model (its mean from the last day, scaled by its shortfall on its held-out days; \
-                 stocked as the baselines' lumpy lines, at their level)"
-                    .to_string()
+                // The scale a planner may want to question: measured on
+                // which days, and how large.
+                let model = app.loaded.as_ref().and_then(|x| x.active(app.run_on()).model.as_ref());
+                let scale = match model.map(|m| (m.lumpy_mean[l.abc as usize], m.held_out)) {
+                    Some((Some(k), (from, to))) => {
+                        format!("times x{k:.2}, what it fell short by on its held-out days {from}..{to}")
+                    }
+                    Some((None, _)) => "not scaled: too few lumpy series to measure its shortfall".to_string(),
+                    None => "scaled by its shortfall on its held-out days".to_string(),
+                };
+                format!(
+                    "by the fine-tuned model (its mean from the last day, {scale}; stocked as the baselines' lumpy \
+                     lines, at their level)"
+                )
             } else if l.method == crate::engine::run::METHOD {
                 "by the fine-tuned model (its p10/p50/p90 from the last day; safety stock from its errors, and the \
                  quantile from a replay, on its held-out days)"

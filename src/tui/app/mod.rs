@@ -54,7 +54,8 @@ impl Tab {
         }
     }
 
-    fn index(self) -> usize {
+    /// Its position among the tabs (0-based).
+    pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
 }
