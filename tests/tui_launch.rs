@@ -2,12 +2,15 @@
 //! sales, and series only days old, forecast from similar products'
 //! launches, in the Forecasts tab, the plan and the status line.
 
+use std::path::Path;
+
 use chrono::NaiveDate;
 use skuplan::data::ImportOptions;
+use skuplan::engine::EngineCommand;
 use skuplan::engine::events::EngineEvent;
 use skuplan::tui::action::Action;
 use skuplan::tui::app::{App, Effect};
-use skuplan::workspace::Workspace;
+use skuplan::workspace::{DataSources, Workspace};
 
 mod tui_support;
 use tui_support::{engine_answer, keys, sample, screen};
@@ -38,21 +41,8 @@ fn launches_reach_the_forecasts_and_the_plan() {
     out.push_str("NEW-2,Mystery Widget,Gadgets,Acme,3.00,9.00,1,0,10,Acme,\n");
     std::fs::write(&products, out).unwrap();
 
-    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
-    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
-    app.colors = false;
-    app.braille = true;
-    let tiny = dir.path().join("tiny");
-    skuplan::engine::encoder::write_random_model(&tiny, &skuplan::engine::bert::BertConfig::tiny(0), 2).unwrap();
-    app.model_dir = Some(tiny);
-    let effects = app.on_loaded(loaded);
-    let cmd = effects
-        .into_iter()
-        .find_map(|e| match e {
-            Effect::Engine(c @ skuplan::engine::EngineCommand::Launches { .. }) => Some(c),
-            _ => None,
-        })
-        .expect("loading asks the engine for the launch");
+    let (mut app, cmd) = loaded_with_tiny_encoder(dir.path(), &sources);
+    let cmd = cmd.expect("loading asks the engine for the launch");
     // Before the launches arrive the undated and the dated product are
     // both named as not forecast.
     let plan = app.plan.clone().unwrap();
@@ -166,19 +156,8 @@ fn the_final_plan_says_what_the_short_history_check_decided() {
     }
     std::fs::write(&sales_path, sales).unwrap();
 
-    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
-    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
-    let tiny = dir.path().join("tiny");
-    skuplan::engine::encoder::write_random_model(&tiny, &skuplan::engine::bert::BertConfig::tiny(0), 2).unwrap();
-    app.model_dir = Some(tiny);
-    let cmd = app
-        .on_loaded(loaded)
-        .into_iter()
-        .find_map(|e| match e {
-            Effect::Engine(c @ skuplan::engine::EngineCommand::Launches { .. }) => Some(c),
-            _ => None,
-        })
-        .expect("a short history asks the engine for launch forecasts");
+    let (mut app, cmd) = loaded_with_tiny_encoder(dir.path(), &sources);
+    let cmd = cmd.expect("a short history asks the engine for launch forecasts");
     let ev = engine_answer(cmd, |e| matches!(e, EngineEvent::Launches { .. }));
     app.on_engine(ev);
     let verdict = app
@@ -200,4 +179,22 @@ fn the_final_plan_says_what_the_short_history_check_decided() {
         "{}",
         app.status
     );
+}
+
+/// The workstation on `sources` (plain colours, braille maps, for stable
+/// snapshots) with a tiny random encoder in `dir`, and the launch
+/// forecasts it asked the engine for on loading, if any.
+fn loaded_with_tiny_encoder(dir: &Path, sources: &DataSources) -> (App, Option<EngineCommand>) {
+    let loaded = skuplan::tui::load(sources, &ImportOptions::default()).unwrap();
+    let mut app = App::new(Workspace::open(dir.join("ws")).unwrap(), None);
+    app.colors = false;
+    app.braille = true;
+    let tiny = dir.join("tiny");
+    skuplan::engine::encoder::write_random_model(&tiny, &skuplan::engine::bert::BertConfig::tiny(0), 2).unwrap();
+    app.model_dir = Some(tiny);
+    let cmd = app.on_loaded(loaded).into_iter().find_map(|e| match e {
+        Effect::Engine(c @ EngineCommand::Launches { .. }) => Some(c),
+        _ => None,
+    });
+    (app, cmd)
 }

@@ -159,13 +159,7 @@ impl<'a> DailyForecast<'a> {
 /// times its usual one has errors no spread-scaled band can cover; the
 /// negative binomial's tail, from its own dispersion, does.
 pub fn intermittency(history: Option<&DemandSeries>) -> Option<f64> {
-    let h = history?;
-    intermittency_with(&h.values, h.promo.as_deref())
-}
-
-/// The same for a plain history, without promotion flags.
-pub fn intermittency_of(values: &[f64]) -> Option<f64> {
-    intermittency_with(values, None)
+    history.and_then(|h| intermittency_up_to(h, h.values.len()))
 }
 
 /// The same for the first `n` periods of a series: what a plan made then
@@ -226,18 +220,18 @@ mod tests {
     fn the_syntetos_boylan_classes_choose_the_distribution() {
         // Smooth: sells every day, sizes alike (CV² 0.01).
         let smooth: Vec<f64> = (0..120).map(|i| if i % 2 == 0 { 9.0 } else { 11.0 }).collect();
-        assert_eq!(intermittency_of(&smooth), None);
+        assert_eq!(intermittency_with(&smooth, None), None);
         // Erratic: sells every day, but every tenth day an order twenty
         // times the usual one (CV² about 3.9).
         let erratic: Vec<f64> = (0..120).map(|i| if i % 10 == 0 { 100.0 } else { 5.0 }).collect();
-        let d = intermittency_of(&erratic).expect("erratic demand uses the negative binomial");
+        let d = intermittency_with(&erratic, None).expect("erratic demand uses the negative binomial");
         assert!((d - 56.0).abs() < 0.1, "dispersion {d}");
         // Intermittent: sells one day in three, sizes alike.
         let sparse: Vec<f64> = (0..120).map(|i| if i % 3 == 0 { 6.0 } else { 0.0 }).collect();
-        assert!(intermittency_of(&sparse).is_some());
+        assert!(intermittency_with(&sparse, None).is_some());
         // Too short to judge, or never sold.
-        assert_eq!(intermittency_of(&erratic[..27]), None);
-        assert_eq!(intermittency_of(&[0.0; 60]), None);
+        assert_eq!(intermittency_with(&erratic[..27], None), None);
+        assert_eq!(intermittency_with(&[0.0; 60], None), None);
         // The same spikes on promoted days are planned lifts, not erratic
         // sizes; flagged on other days, they still are.
         let on_spikes: Vec<bool> = (0..120).map(|i| i % 10 == 0).collect();

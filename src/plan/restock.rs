@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::demand::z;
 pub use super::demand::{
-    DailyForecast, intermittency, intermittency_of, intermittency_up_to, nb_quantile, swanson_mean, with_mean_as_median,
+    DailyForecast, intermittency, intermittency_up_to, nb_quantile, swanson_mean, with_mean_as_median,
 };
 use crate::domain::{Dataset, DemandSeries, InventoryRecord, Period, Product, SeriesForecast};
 
