@@ -95,7 +95,11 @@ fn plan_approve_export_round_trip() {
     assert_eq!(a.state, "approved");
     assert_eq!(a.approver, "alice");
     assert_eq!(a.order_qty, 7);
-    assert!((a.line_cost - 7.0 * a.unit_cost).abs() < 0.01);
+    let (unit, line) = (
+        a.unit_cost.expect("the fixture has costs"),
+        a.line_cost.expect("and so a line cost"),
+    );
+    assert!((line - 7.0 * unit).abs() < 0.01);
     assert!(!a.approved_at.is_empty());
 
     // Recomputing the same plan keeps the decision.
@@ -170,6 +174,39 @@ fn plan_approve_export_round_trip() {
         .args(["scenario", "compare", "surge"])
         .assert()
         .code(2);
+}
+
+/// Sales alone carry no unit cost: the export leaves the cost columns
+/// empty rather than writing a cost of 0 a spreadsheet would sum.
+#[test]
+fn an_export_without_unit_costs_leaves_them_empty() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut sales = String::from("date,sku,quantity\n");
+    for d in 0..120 {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(d);
+        sales.push_str(&format!("{day},A,{}\n", 5 + d % 3));
+    }
+    fs::write(data.path().join("sales.csv"), sales).unwrap();
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(data.path())
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("have no unit cost"));
+    let all = home.path().join("all.csv");
+    skuplan(home.path())
+        .args(["export", "restock", "--all", "--out"])
+        .arg(&all)
+        .assert()
+        .success();
+    let rows = read_rows(&all);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].order_qty > 0);
+    assert_eq!((rows[0].unit_cost, rows[0].line_cost), (None, None));
+    let text = fs::read_to_string(&all).unwrap();
+    let line = text.lines().nth(1).unwrap();
+    assert!(line.contains(",,,"), "supplier, unit cost and line cost empty: {line}");
 }
 
 #[test]

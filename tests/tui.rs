@@ -829,3 +829,66 @@ fn weekly_data_shows_weeks_events_and_converted_lead_times() {
     assert!(s.contains("lead time 10 d = 2 weeks + review 7 d = 1 week"), "{s}");
     assert!(s.contains("on 2024-01-26, arriving 2024-02-09"), "{s}");
 }
+
+/// Sales alone have no unit costs: the Restock tab totals units, shows no
+/// cost of 0, sorts by units and says in a line's details why there is no
+/// cost.
+#[test]
+fn a_plan_without_unit_costs_is_read_in_units() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let first = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut sales = String::from("date,sku,warehouse,quantity\n");
+    for d in 0..120u64 {
+        for (k, sku) in ["A", "B", "C"].iter().enumerate() {
+            let _ = writeln!(
+                sales,
+                "{},{sku},W,{}",
+                first + chrono::Days::new(d),
+                5 * (k + 1) as u64 + d % 3
+            );
+        }
+    }
+    std::fs::write(data.join("sales.csv"), sales).unwrap();
+    let sources = DataSources {
+        paths: vec![data],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    app.colors = false;
+    let effects = app.on_loaded(loaded);
+    run_effects(&mut app, effects);
+    app.update(Action::GoTab(3));
+    let plan = app.plan.clone().expect("a plan");
+    assert!(!plan.has_costs());
+    let units: u32 = plan.ordering().map(|l| l.order_qty).sum();
+    assert!(units > 0);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains(&format!("by warehouse: W {units} units (0 approved)")),
+        "{s}"
+    );
+    // The cost cells say there is none rather than 0.
+    for sku in ["A", "B", "C"] {
+        let row = s
+            .lines()
+            .find(|r| r.starts_with("proposed") && r.split_whitespace().nth(1) == Some(sku))
+            .unwrap_or_else(|| panic!("{sku}: {s}"));
+        assert_eq!(row.split_whitespace().nth(4), Some("-"), "{row}");
+    }
+    app.update(Action::Sort);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("sorted by units"), "{s}");
+    let order: Vec<&str> = s
+        .lines()
+        .filter(|r| r.starts_with("proposed"))
+        .filter_map(|r| r.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(order, ["C", "B", "A"], "largest order first: {s}");
+    app.update(Action::Submit);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("unknown: the products file gives no unit cost"), "{s}");
+}

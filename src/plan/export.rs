@@ -20,8 +20,9 @@ pub struct RestockExportRow {
     pub order_qty: u32,
     pub order_date: String,
     pub expected_arrival: String,
-    pub unit_cost: f64,
-    pub line_cost: f64,
+    /// Empty where the products file gives no unit cost (not a cost of 0).
+    pub unit_cost: Option<f64>,
+    pub line_cost: Option<f64>,
     /// The forecasting method behind the line: a baseline's name, or
     /// `finetuned` where the model was the series' champion.
     pub method: String,
@@ -65,8 +66,10 @@ pub fn restock_rows(
                 order_qty: qty,
                 order_date: l.order_date.to_string(),
                 expected_arrival: l.arrival.to_string(),
-                unit_cost: l.unit_cost,
-                line_cost: (f64::from(qty) * l.unit_cost * 100.0).round() / 100.0,
+                unit_cost: l.cost_known().then_some(l.unit_cost),
+                line_cost: l
+                    .cost_known()
+                    .then(|| (f64::from(qty) * l.unit_cost * 100.0).round() / 100.0),
                 method: l.method.clone(),
                 reason: l.reason_text(),
                 state,

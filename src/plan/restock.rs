@@ -295,6 +295,12 @@ pub struct RestockLine {
 }
 
 impl RestockLine {
+    /// The products file gave the line a unit cost (0 stands for none:
+    /// costs and budgets leave such a line out).
+    pub fn cost_known(&self) -> bool {
+        self.unit_cost > 0.0
+    }
+
     pub fn key(&self) -> (String, String) {
         (self.sku.clone(), self.warehouse.clone())
     }
@@ -347,6 +353,12 @@ impl RestockPlan {
 
     pub fn ordering(&self) -> impl Iterator<Item = &RestockLine> {
         self.lines.iter().filter(|l| l.order_qty > 0)
+    }
+
+    /// Whether any line has a unit cost: without one (sales data alone),
+    /// money totals are all zero and the plan is better read in units.
+    pub fn has_costs(&self) -> bool {
+        self.lines.iter().any(RestockLine::cost_known)
     }
 }
 

@@ -168,6 +168,13 @@ impl Comparison {
                 "+0.0 %".to_string()
             }
         };
+        if ub == up && (cb - cp).abs() < 0.005 {
+            return if cb > 0.0 {
+                format!("plan unchanged (cost {cb:.0}, units {ub})")
+            } else {
+                format!("plan unchanged ({ub} units)")
+            };
+        }
         if cb <= 0.0 && cp <= 0.0 {
             return format!(
                 "plan units {} ({ub} -> {up}; the data has no unit costs)",
@@ -298,5 +305,18 @@ mod tests {
             c.change(),
             "plan units up from none (0 -> 40; the data has no unit costs)"
         );
+        // Nothing moved: said so, not "+0.0 %".
+        let same = Comparison {
+            base_qty: 40,
+            scenario_qty: 40,
+            ..Comparison::default()
+        };
+        assert_eq!(same.change(), "plan unchanged (40 units)");
+        let same = Comparison {
+            base_cost: 80.0,
+            scenario_cost: 80.0,
+            ..same
+        };
+        assert_eq!(same.change(), "plan unchanged (cost 80, units 40)");
     }
 }

@@ -187,7 +187,9 @@ pub struct App {
     pub page: usize,
     /// Cost of the ordering lines by warehouse: (warehouse, all, approved);
     /// kept up to date on every change so a frame never walks the plan.
+    /// Units instead where no line has a unit cost (`totals_in_units`).
     pub totals: Vec<(String, f64, f64)>,
+    pub totals_in_units: bool,
     /// The same by supplier, largest first.
     pub supplier_totals: Vec<(String, f64, f64)>,
     /// The report of the last import that failed.
@@ -273,6 +275,7 @@ impl App {
             colors: std::env::var_os("NO_COLOR").is_none(),
             page: 10,
             totals: Vec::new(),
+            totals_in_units: false,
             supplier_totals: Vec::new(),
             load_problems: None,
             similar: None,

@@ -27,10 +27,12 @@ impl App {
         type Sums = std::collections::BTreeMap<String, (f64, f64)>;
         let mut by_wh: Sums = Default::default();
         let mut by_supplier: Sums = Default::default();
+        let in_units = self.plan.as_ref().is_some_and(|p| !p.has_costs());
         if let Some(plan) = &self.plan {
             for l in plan.lines.iter().filter(|l| l.order_qty > 0) {
                 let (state, _, qty) = self.state_of(l);
-                let cost = f64::from(qty.unwrap_or(l.order_qty)) * l.unit_cost;
+                let qty = f64::from(qty.unwrap_or(l.order_qty));
+                let cost = if in_units { qty } else { qty * l.unit_cost };
                 let approved = if state == State::Approved { cost } else { 0.0 };
                 for (map, key) in [
                     (&mut by_wh, l.warehouse.clone()),
@@ -45,6 +47,7 @@ impl App {
                 }
             }
         }
+        self.totals_in_units = in_units;
         self.totals = by_wh.into_iter().map(|(w, (a, b))| (w, a, b)).collect();
         self.supplier_totals = by_supplier.into_iter().map(|(w, (a, b))| (w, a, b)).collect();
         self.supplier_totals.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -85,7 +88,11 @@ impl App {
             .map(|(i, _)| i)
             .collect();
         match self.sort % 3 {
-            1 => v.sort_by(|a, b| plan.lines[*b].line_cost.total_cmp(&plan.lines[*a].line_cost)),
+            // Largest first: by cost, or by units where no line has a cost.
+            1 if plan.has_costs() => {
+                v.sort_by(|a, b| plan.lines[*b].line_cost.total_cmp(&plan.lines[*a].line_cost));
+            }
+            1 => v.sort_by_key(|i| std::cmp::Reverse(plan.lines[*i].order_qty)),
             2 => v.sort_by_key(|i| plan.lines[*i].stockout_without.unwrap_or(NaiveDate::MAX)),
             _ => {}
         }
@@ -219,12 +226,9 @@ impl App {
         let base = l.active(self.run_on()).plan(&l.dataset, None);
         let c = crate::plan::scenario::compare(&base, plan);
         self.status = format!(
-            "what-if vs base: {} lines change; units {} -> {}; cost {:.0} -> {:.0}; short lines {} -> {}",
+            "what-if vs base: {} lines change; {}; short lines {} -> {}",
             c.changed.len(),
-            c.base_qty,
-            c.scenario_qty,
-            c.base_cost,
-            c.scenario_cost,
+            c.change(),
             c.base_stockouts,
             c.scenario_stockouts
         );

@@ -37,7 +37,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 fit(&l.sku, 12),
                 fit(&l.warehouse, 6),
                 qty.to_string(),
-                format!("{:.0}", f64::from(qty) * l.unit_cost),
+                if l.cost_known() {
+                    format!("{:.0}", f64::from(qty) * l.unit_cost)
+                } else {
+                    "-".into()
+                },
                 l.stockout_without.map_or("-".into(), |d| d.format("%m-%d").to_string()),
                 fit(&l.method, 9),
             ];
@@ -64,7 +68,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     }
     widths.push(Constraint::Min(10));
     header.push("reason");
-    let sort = ["data order", "cost", "stock-out date"][app.sort % 3];
+    let by_cost = if app.totals_in_units { "units" } else { "cost" };
+    let sort = ["data order", by_cost, "stock-out date"][app.sort % 3];
     let what_if = if app.scenario.overrides.is_empty() {
         String::new()
     } else {
@@ -101,10 +106,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             .block(Block::default().borders(Borders::TOP).title(title)),
         table_area,
     );
+    // Without unit costs the totals are units (see `App::totals`).
+    let unit = if app.totals_in_units { " units" } else { "" };
     let text: Vec<String> = app
         .totals
         .iter()
-        .map(|(wh, all, ok)| format!("{wh} {all:.0} ({ok:.0} approved)"))
+        .map(|(wh, all, ok)| format!("{wh} {all:.0}{unit} ({ok:.0} approved)"))
         .collect();
     let suppliers: Vec<String> = app
         .supplier_totals
