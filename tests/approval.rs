@@ -193,7 +193,8 @@ fn an_export_without_unit_costs_leaves_them_empty() {
         .arg(data.path())
         .assert()
         .success()
-        .stdout(predicates::str::contains("have no unit cost"));
+        .stdout(predicates::str::contains("units, no unit costs in the data"))
+        .stdout(predicates::str::contains(" units\n"));
     let all = home.path().join("all.csv");
     skuplan(home.path())
         .args(["export", "restock", "--all", "--out"])

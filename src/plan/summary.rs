@@ -9,24 +9,31 @@ pub fn summary(plan: &RestockPlan) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let ordering: Vec<&RestockLine> = plan.ordering().collect();
+    // Without any unit cost (sales data alone) the totals are units.
+    let priced = plan.has_costs();
     let _ = writeln!(
         out,
-        "restock plan for {}: {} of {} lines order, {} units, cost {:.2}",
+        "restock plan for {}: {} of {} lines order, {} units, {}",
         plan.plan_date,
         ordering.len(),
         plan.lines.len(),
         ordering.iter().map(|l| u64::from(l.order_qty)).sum::<u64>(),
-        plan.total_cost()
+        if priced {
+            format!("cost {:.2}", plan.total_cost())
+        } else {
+            "no unit costs in the data".to_string()
+        }
     );
     let mut by_wh: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
     let mut by_sup: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
     for l in &ordering {
+        let amount = if priced { l.line_cost } else { f64::from(l.order_qty) };
         let w = by_wh.entry(&l.warehouse).or_default();
         w.0 += 1;
-        w.1 += l.line_cost;
+        w.1 += amount;
         let s = by_sup.entry(l.supplier.as_deref().unwrap_or("(none)")).or_default();
         s.0 += 1;
-        s.1 += l.line_cost;
+        s.1 += amount;
     }
     let s = &plan.settings;
     let _ = writeln!(
@@ -47,7 +54,11 @@ pub fn summary(plan: &RestockPlan) -> String {
     for (title, map) in [("warehouse", &by_wh), ("supplier", &by_sup)] {
         let _ = writeln!(out, "  by {title}:");
         for (k, (n, c)) in map.iter() {
-            let _ = writeln!(out, "    {k:<30} {n:>5} lines {c:>12.2}");
+            if priced {
+                let _ = writeln!(out, "    {k:<30} {n:>5} lines {c:>12.2}");
+            } else {
+                let _ = writeln!(out, "    {k:<30} {n:>5} lines {c:>12.0} units");
+            }
         }
     }
     let unknown_stock = plan.lines.iter().filter(|l| !l.stock_known).count();
@@ -57,8 +68,8 @@ pub fn summary(plan: &RestockPlan) -> String {
             "  note: {unknown_stock} lines have no inventory row; their stock is taken as zero"
         );
     }
-    let no_cost = ordering.iter().filter(|l| l.unit_cost <= 0.0).count();
-    if no_cost > 0 {
+    let no_cost = ordering.iter().filter(|l| !l.cost_known()).count();
+    if no_cost > 0 && priced {
         let _ = writeln!(
             out,
             "  note: {no_cost} ordering lines have no unit cost, so costs and budgets leave them out"
