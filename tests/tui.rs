@@ -871,6 +871,10 @@ fn a_plan_without_unit_costs_is_read_in_units() {
         s.contains(&format!("by warehouse: W {units} units (0 approved)")),
         "{s}"
     );
+    assert!(
+        s.contains(&format!("by supplier: (no supplier) {units} units (0)")),
+        "{s}"
+    );
     // The cost cells say there is none rather than 0.
     for sku in ["A", "B", "C"] {
         let row = s

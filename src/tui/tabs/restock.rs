@@ -116,7 +116,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let suppliers: Vec<String> = app
         .supplier_totals
         .iter()
-        .map(|(s, all, ok)| format!("{s} {all:.0} ({ok:.0})"))
+        .map(|(s, all, ok)| format!("{s} {all:.0}{unit} ({ok:.0})"))
         .collect();
     let width = totals_area.width as usize;
     let mut foot = vec![
