@@ -49,6 +49,9 @@ pub enum Action {
     Reoptimise,
     /// The active training run on or off for plans.
     ToggleRun,
+    /// The recent status messages, whole (the status line is cut at the
+    /// terminal's width).
+    Messages,
     /// Typing into a prompt.
     Char(char),
     Backspace,
@@ -60,7 +63,7 @@ pub enum Action {
 
 impl Action {
     /// Actions a planner may rebind in the config file, by name.
-    pub const BINDABLE: [(&'static str, Action); 36] = [
+    pub const BINDABLE: [(&'static str, Action); 38] = [
         ("quit", Action::Quit),
         ("next_tab", Action::NextTab),
         ("prev_tab", Action::PrevTab),
@@ -93,9 +96,11 @@ impl Action {
         ("cancel_training", Action::CancelTraining),
         ("cycle_mode", Action::CycleMode),
         ("more_epochs", Action::MoreEpochs),
+        ("fewer_epochs", Action::FewerEpochs),
         ("lock", Action::Lock),
         ("move_order", Action::MoveOrder),
         ("reoptimise", Action::Reoptimise),
         ("toggle_run", Action::ToggleRun),
+        ("messages", Action::Messages),
     ];
 }

@@ -42,6 +42,37 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if app.help {
         help(f, body, &theme);
     }
+    if app.show_messages {
+        messages(f, body, app, &theme);
+    }
+}
+
+/// The session's messages, newest first, whole and wrapped.
+fn messages(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let w = area.width.min(100);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        width: w,
+        ..area
+    };
+    let mut lines: Vec<Line> = app
+        .messages
+        .iter()
+        .rev()
+        .map(|(at, m)| Line::from(vec![Span::styled(format!("{at} "), theme.dim()), Span::raw(m.clone())]))
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::raw("no messages yet"));
+    }
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" messages, newest first (H or Esc closes) "),
+        ),
+        r,
+    );
 }
 
 /// Everything about the selected restock line.
@@ -251,11 +282,22 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         };
         Line::styled(q, theme.warn())
     } else if let Some(e) = &app.error {
-        Line::styled(e.clone(), theme.bad())
+        Line::styled(cut(e, area.width), theme.bad())
     } else {
-        Line::raw(app.status.clone())
+        Line::raw(cut(&app.status, area.width))
     };
     f.render_widget(Paragraph::new(line), area);
+}
+
+/// A message cut to `width`, saying where the rest is.
+fn cut(message: &str, width: u16) -> String {
+    const MORE: &str = " (H: all)";
+    let width = usize::from(width);
+    if message.chars().count() <= width || width <= MORE.len() + 8 {
+        message.to_string()
+    } else {
+        format!("{}{MORE}", tabs::fit(message, width - MORE.len()))
+    }
 }
 
 const HELP: &[(&str, &str)] = &[
@@ -277,7 +319,7 @@ const HELP: &[(&str, &str)] = &[
     ("t/p/c, m, +/-", "train / pause-resume / cancel, mode, epochs"),
     ("R", "the trained run among the champions: on / off"),
     ("v / L / o", "move an order / lock a route / re-plan (Deliveries)"),
-    ("? / q", "this help / quit"),
+    ("? / H / q", "this help / recent messages, whole / quit"),
 ];
 
 fn help(f: &mut Frame, area: Rect, theme: &Theme) {

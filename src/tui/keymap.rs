@@ -136,6 +136,7 @@ impl Default for Keymap {
             (k('v'), Action::MoveOrder),
             (k('o'), Action::Reoptimise),
             (k('R'), Action::ToggleRun),
+            (k('H'), Action::Messages),
         ];
         for (key, a) in pairs {
             map.insert(key, a);

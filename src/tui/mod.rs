@@ -245,13 +245,11 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut dirty = true;
     let mut last_draw = Instant::now() - Duration::from_secs(1);
-    // The status line is cut at the terminal's width; the log keeps each
-    // one whole.
-    let mut logged_status = String::new();
+    // The status line is cut at the terminal's width; `H` and the log
+    // keep each one whole.
     loop {
-        if app.status != logged_status {
-            tracing::info!(status = %app.status, "status line");
-            logged_status.clone_from(&app.status);
+        if let Some(status) = app.record_status() {
+            tracing::info!(status = %status, "status line");
         }
         if dirty && last_draw.elapsed() >= Duration::from_millis(100) {
             terminal.draw(|f| draw::draw(f, &mut app))?;

@@ -196,6 +196,11 @@ pub struct App {
     pub load_problems: Option<String>,
     /// Enter on a restock line: its whole story in a popup.
     pub details: bool,
+    /// The status and error lines of this session, oldest first, each
+    /// with the local time it appeared (see [`App::record_status`]).
+    pub messages: std::collections::VecDeque<(String, String)>,
+    /// `H`: the recent messages in a popup.
+    pub show_messages: bool,
     /// Products like a SKU: (sku, neighbours).
     pub similar: Option<(String, Vec<Neighbour>)>,
     /// The day's delivery plan, and the problem it solves.
@@ -280,6 +285,8 @@ impl App {
             load_problems: None,
             similar: None,
             details: false,
+            messages: std::collections::VecDeque::new(),
+            show_messages: false,
             deliveries: None,
             delivery_problem: None,
             route_decisions: HashMap::new(),
@@ -599,6 +606,12 @@ impl App {
             }
             return Vec::new();
         }
+        if self.show_messages {
+            if matches!(action, Action::Messages | Action::Back | Action::Quit) {
+                self.show_messages = false;
+            }
+            return Vec::new();
+        }
         if self.details && matches!(action, Action::Back | Action::Submit) {
             self.details = false;
             return Vec::new();
@@ -625,6 +638,7 @@ impl App {
             Action::Top => self.move_by(i64::MIN / 2),
             Action::Bottom => self.move_by(i64::MAX / 2),
             Action::Help => self.help = true,
+            Action::Messages => self.show_messages = true,
             Action::Submit if self.tab == Tab::Deliveries => self.toggle_delivery_map(),
             Action::Submit if self.tab == Tab::Restock && self.selected_line().is_some() => {
                 self.details = true;
@@ -676,6 +690,23 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Keeps the status line (or the error line) among the session's
+    /// messages once per change, and returns it when it is new (for the
+    /// log). The main loop calls it before each frame.
+    pub fn record_status(&mut self) -> Option<&str> {
+        const KEEP: usize = 200;
+        let now = self.error.as_deref().unwrap_or(&self.status);
+        if now.is_empty() || self.messages.back().is_some_and(|(_, m)| m == now) {
+            return None;
+        }
+        let at = chrono::Local::now().format("%H:%M:%S").to_string();
+        self.messages.push_back((at, now.to_string()));
+        if self.messages.len() > KEEP {
+            self.messages.pop_front();
+        }
+        self.messages.back().map(|(_, m)| m.as_str())
     }
 
     /// The keys that work here, for the bottom bar.

@@ -1,0 +1,118 @@
+//! How the workstation reads to a planner: a plan without unit costs in
+//! units, and status messages cut at the terminal's width kept whole.
+
+use chrono::NaiveDate;
+use skuplan::data::ImportOptions;
+use skuplan::tui::action::Action;
+use skuplan::tui::app::App;
+use skuplan::workspace::{DataSources, Workspace};
+
+// This file uses one of the shared helpers.
+#[allow(dead_code)]
+mod tui_support;
+use tui_support::screen;
+
+/// Sales alone have no unit costs: the Restock tab totals units, shows no
+/// cost of 0, sorts by units and says in a line's details why there is no
+/// cost.
+#[test]
+fn a_plan_without_unit_costs_is_read_in_units() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let first = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut sales = String::from("date,sku,warehouse,quantity\n");
+    for d in 0..120u64 {
+        for (k, sku) in ["A", "B", "C"].iter().enumerate() {
+            let _ = writeln!(
+                sales,
+                "{},{sku},W,{}",
+                first + chrono::Days::new(d),
+                5 * (k + 1) as u64 + d % 3
+            );
+        }
+    }
+    std::fs::write(data.join("sales.csv"), sales).unwrap();
+    let sources = DataSources {
+        paths: vec![data],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    app.colors = false;
+    let _ = app.on_loaded(loaded);
+    app.update(Action::GoTab(3));
+    let plan = app.plan.clone().expect("a plan");
+    assert!(!plan.has_costs());
+    let units: u32 = plan.ordering().map(|l| l.order_qty).sum();
+    assert!(units > 0);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains(&format!("by warehouse: W {units} units (0 approved)")),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!("by supplier: (no supplier) {units} units (0)")),
+        "{s}"
+    );
+    // The cost cells say there is none rather than 0.
+    for sku in ["A", "B", "C"] {
+        let row = s
+            .lines()
+            .find(|r| r.starts_with("proposed") && r.split_whitespace().nth(1) == Some(sku))
+            .unwrap_or_else(|| panic!("{sku}: {s}"));
+        assert_eq!(row.split_whitespace().nth(4), Some("-"), "{row}");
+    }
+    app.update(Action::Sort);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("sorted by units"), "{s}");
+    let order: Vec<&str> = s
+        .lines()
+        .filter(|r| r.starts_with("proposed"))
+        .filter_map(|r| r.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(order, ["C", "B", "A"], "largest order first: {s}");
+    app.update(Action::Submit);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("unknown: the products file gives no unit cost"), "{s}");
+}
+
+/// A message longer than the terminal is cut on the message line, which
+/// says where the rest is; `H` shows every message of the session whole,
+/// newest first, and closes again. An unchanged message is kept once.
+#[test]
+fn messages_cut_at_the_width_are_kept_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    app.colors = false;
+    app.status = "first message".into();
+    assert_eq!(app.record_status(), Some("first message"));
+    assert_eq!(app.record_status(), None, "the same message is kept once");
+    let long = "the model is champion on 2671 of 4306 series; plan units +15.1 % \
+                (1462749 -> 1683882; the data has no unit costs); review 812 lines";
+    app.status = long.into();
+    assert_eq!(app.record_status(), Some(long));
+    let s = screen(&mut app, 80, 24, dir.path());
+    let line = s.lines().nth(22).unwrap();
+    assert!(
+        line.starts_with("the model is champion on 2671") && line.ends_with("~ (H: all)"),
+        "{s}"
+    );
+    app.update(Action::Messages);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("messages, newest first"), "{s}");
+    // Wrapped whole in the popup, above the first message.
+    let text: String = s
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (newest, first) = (text.find("2671 of 4306").unwrap(), text.find("first message").unwrap());
+    assert!(newest < first, "{s}");
+    assert!(text.contains("review 812 lines"), "{s}");
+    app.update(Action::Back);
+    assert!(!app.show_messages);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(!s.contains("messages, newest first"), "{s}");
+}
