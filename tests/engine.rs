@@ -664,7 +664,7 @@ fn each_mode_trains_exactly_the_weights_it_claims() {
             .into_iter()
             .map(|(n, _, _)| n)
             .collect();
-        let side = TextSide::build(&model, &texts, mode, 1).unwrap();
+        let side = TextSide::build(&model, &texts, (mode, 1), &mut |_, _| Ok(())).unwrap();
         let emb = side.embed(&model, &texts, &ids, &mut Dropout::off()).unwrap();
         let pred = model.head.forward(&emb, &feats, &mut Dropout::off()).unwrap();
         let grads = pred.sqr().unwrap().mean_all().unwrap().backward().unwrap();
@@ -692,4 +692,66 @@ fn each_mode_trains_exactly_the_weights_it_claims() {
             Mode::Full => assert_eq!(encoder_listed, every.iter().filter(|v| v.2).count()),
         }
     }
+}
+
+/// Encoding the training texts (minutes on a large catalogue) reports its
+/// progress before the first step, and a cancel is heard between its
+/// batches: the run stops there, before any step, and says so.
+#[test]
+fn encoding_the_texts_reports_progress_and_hears_a_cancel() {
+    #[derive(Default)]
+    struct Watch {
+        encoding: Vec<(usize, usize)>,
+        texts: usize,
+        steps_before_encoding_ended: usize,
+        cancel: bool,
+    }
+    impl skuplan::engine::train::Control for Watch {
+        fn keep_going(&mut self) -> bool {
+            !self.cancel || self.encoding.is_empty()
+        }
+        fn report(&mut self, e: EngineEvent) {
+            match e {
+                EngineEvent::Encoding { done, total, .. } => self.encoding.push((done, total)),
+                EngineEvent::Started { texts, .. } => self.texts = texts,
+                EngineEvent::Progress(_) if self.encoding.last().is_none_or(|(d, t)| d < t) => {
+                    self.steps_before_encoding_ended += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let many = |out: &str| TrainJob {
+        dataset: Arc::new(synthetic_dataset(40, 200, 2)),
+        config: TrainConfig {
+            max_train_samples: 400,
+            ..small_cfg(Mode::Head, 1)
+        },
+        ..job(dir.path(), out, small_cfg(Mode::Head, 1), false)
+    };
+    let mut watch = Watch::default();
+    run::train_run(&many("whole"), &mut watch).unwrap();
+    let total = watch.texts;
+    assert!(total > 64, "more texts than one batch: {total}");
+    assert!(watch.encoding.len() >= 2, "{:?}", watch.encoding);
+    assert!(
+        watch.encoding.windows(2).all(|w| w[0].0 < w[1].0),
+        "{:?}",
+        watch.encoding
+    );
+    assert!(watch.encoding.iter().all(|(_, t)| *t == total));
+    assert_eq!(watch.encoding.last().map(|e| e.0), Some(total));
+    assert_eq!(watch.steps_before_encoding_ended, 0);
+
+    let mut cancelling = Watch {
+        cancel: true,
+        ..Watch::default()
+    };
+    let err = run::train_run(&many("cancelled"), &mut cancelling).unwrap_err();
+    assert_eq!(format!("{err:#}"), skuplan::engine::events::CANCELLED_ENCODING);
+    assert_eq!(cancelling.encoding, [(64, total)], "stopped after its first batch");
+    assert_eq!(cancelling.texts, 0, "training never started");
+    assert!(!dir.path().join("cancelled").exists(), "nothing is left among the runs");
+    assert!(dir.path().join("whole/run.json").exists());
 }

@@ -116,3 +116,37 @@ fn messages_cut_at_the_width_are_kept_whole() {
     let s = screen(&mut app, 80, 24, dir.path());
     assert!(!s.contains("messages, newest first"), "{s}");
 }
+
+/// While a training encodes its texts (before its first step) the
+/// Training tab shows how far it is and the time left; a cancel then is
+/// the planner's own, told on the status line, not an engine failure.
+#[test]
+fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
+    use skuplan::engine::EngineEvent;
+    use skuplan::engine::events::CANCELLED_ENCODING;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    app.colors = false;
+    // No data is needed to watch a training start.
+    app.loading = None;
+    app.training.running = true;
+    app.update(Action::GoTab(1));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("preparing the training windows"), "{s}");
+    app.on_engine(EngineEvent::Encoding {
+        done: 2000,
+        total: 10000,
+        elapsed_secs: 20.0,
+    });
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains("encoding the training texts: 2000 of 10000  0:00:20 ETA 0:01:20"),
+        "{s}"
+    );
+    let _ = app.on_engine(EngineEvent::Failed {
+        message: CANCELLED_ENCODING.into(),
+    });
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert_eq!(app.status, CANCELLED_ENCODING);
+    assert!(!app.training.running);
+}

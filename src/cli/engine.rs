@@ -119,6 +119,17 @@ impl Control for BarControl {
                 ));
                 self.bar.set_length(steps_total as u64);
             }
+            EngineEvent::Encoding {
+                done,
+                total,
+                elapsed_secs,
+            } => {
+                if done == total {
+                    self.say(format!("encoded {total} texts in {elapsed_secs:.1} s"));
+                } else {
+                    self.bar.set_message(format!("encoding texts {done}/{total}"));
+                }
+            }
             EngineEvent::Progress(p) => {
                 self.bar.set_position(p.step as u64);
                 self.bar.set_message(format!(

@@ -199,11 +199,20 @@ impl Encoder {
 
     /// Mean-pooled embeddings of `texts`, (n, hidden) f32, no gradient.
     pub fn embed(&self, texts: &[String], batch_size: usize) -> Result<Tensor> {
+        self.embed_each(texts, batch_size, &mut |_, _| Ok(()))
+    }
+
+    /// [`embed`](Self::embed), calling `each(done, total)` after every
+    /// batch; an error from it stops the work (a cancel) and is returned.
+    pub fn embed_each(&self, texts: &[String], batch_size: usize, each: &mut Progress<'_>) -> Result<Tensor> {
         let mut parts = Vec::new();
+        let mut done = 0;
         for chunk in texts.chunks(batch_size.max(1)) {
             let batch = self.tokenize(chunk)?;
             let hidden = self.bert.forward(&batch, &mut Dropout::off())?;
             parts.push(Bert::mean_pool(&hidden, &batch.mask)?.detach());
+            done += chunk.len();
+            each(done, texts.len())?;
         }
         if parts.is_empty() {
             return Ok(Tensor::zeros((0, self.hidden_size()), DType::F32, &self.device)?);
@@ -212,8 +221,9 @@ impl Encoder {
     }
 
     /// Hidden states after the first `upto` layers for each text, kept
-    /// unpadded (seq_i, hidden) so any batch can be re-padded later.
-    pub fn lower_states(&self, texts: &[String], upto: usize) -> Result<Vec<Tensor>> {
+    /// unpadded (seq_i, hidden) so any batch can be re-padded later;
+    /// `each(done, total)` after every batch, as in [`Encoder::embed_each`].
+    pub fn lower_states(&self, texts: &[String], upto: usize, each: &mut Progress<'_>) -> Result<Vec<Tensor>> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(64) {
             let batch = self.tokenize(chunk)?;
@@ -222,10 +232,15 @@ impl Encoder {
             for (i, n) in lens.iter().enumerate() {
                 out.push(hidden.get(i)?.narrow(0, 0, *n as usize)?);
             }
+            each(out.len(), texts.len())?;
         }
         Ok(out)
     }
 }
+
+/// Told (texts done, texts in all) as texts are encoded; an error stops the
+/// encoding (a cancel).
+pub type Progress<'a> = dyn FnMut(usize, usize) -> Result<()> + 'a;
 
 /// Cosine similarity of two vectors.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {

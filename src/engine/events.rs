@@ -85,6 +85,10 @@ pub struct Progress {
     pub elapsed_secs: f64,
 }
 
+/// A training cancelled while it encoded its texts ends with this error:
+/// nothing was trained yet.
+pub const CANCELLED_ENCODING: &str = "training cancelled while encoding its texts; nothing was trained";
+
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
     /// The device the engine opened, and why.
@@ -102,6 +106,13 @@ pub enum EngineEvent {
         steps_total: usize,
     },
     Progress(Progress),
+    /// Encoding the training texts, before the first step: `done` of
+    /// `total` texts after `elapsed_secs`.
+    Encoding {
+        done: usize,
+        total: usize,
+        elapsed_secs: f64,
+    },
     EpochEnd {
         epoch: usize,
         train_loss: f64,

@@ -222,14 +222,24 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
     {
         resume_state = None;
     }
-    let trained = train::train(
+    let trained = match train::train(
         &mut model,
         &prep,
         cfg,
         (Some(&ckpt), resume_state),
         text_cache.as_mut(),
         control,
-    )?;
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            // A new run cancelled before its first step holds nothing but
+            // its run.json: it is not left among the runs.
+            if !job.resume && format!("{e:#}") == super::events::CANCELLED_ENCODING {
+                let _ = std::fs::remove_dir_all(out);
+            }
+            return Err(e);
+        }
+    };
     let outcome: Outcome = super::selection::finish(&mut model, trained, &prep, cfg.seed)?;
     write_metrics_csv(out, &outcome.state)?;
     if let Some(table) = outcome.text_table.clone() {

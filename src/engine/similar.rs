@@ -65,7 +65,7 @@ pub fn product_embeddings(
     let tb = TextBuilder::new(data);
     let texts: Vec<String> = all.iter().map(|s| tb.product_text(s)).collect();
     let emb = match cache {
-        Some(cache) => cache.embed_and_keep(enc, &texts)?,
+        Some(cache) => cache.embed_and_keep(enc, &texts, &mut |_, _| Ok(()))?,
         None => EmbeddingCache::scratch().embed(enc, &texts)?,
     };
     Ok(all.into_iter().zip(emb).collect())

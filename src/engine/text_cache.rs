@@ -118,6 +118,17 @@ impl EmbeddingCache {
     /// The embedding of each text, in order: read from the cache, or
     /// embedded by `enc` (each distinct missing text once) and kept.
     pub fn embed(&mut self, enc: &Encoder, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        self.embed_each(enc, texts, &mut |_, _| Ok(()))
+    }
+
+    /// [`embed`](Self::embed), telling `each` (done, total) of the missing
+    /// texts as they are encoded.
+    pub fn embed_each(
+        &mut self,
+        enc: &Encoder,
+        texts: &[String],
+        each: &mut super::encoder::Progress<'_>,
+    ) -> Result<Vec<Vec<f32>>> {
         let mut missing: Vec<String> = texts
             .iter()
             .filter(|t| !self.by_text.contains_key(*t))
@@ -126,7 +137,7 @@ impl EmbeddingCache {
         missing.sort();
         missing.dedup();
         if !missing.is_empty() {
-            let vectors: Vec<Vec<f32>> = enc.embed(&missing, 64)?.to_vec2()?;
+            let vectors: Vec<Vec<f32>> = enc.embed_each(&missing, 64, each)?.to_vec2()?;
             self.added += missing.len();
             self.by_text.extend(missing.into_iter().zip(vectors));
         }
@@ -144,8 +155,13 @@ impl EmbeddingCache {
     /// [`embed`](Self::embed), then [`save`](Self::save) with these texts;
     /// a failed save is only logged (the cache is a shortcut, the caller's
     /// work goes on).
-    pub fn embed_and_keep(&mut self, enc: &Encoder, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-        let rows = self.embed(enc, texts)?;
+    pub fn embed_and_keep(
+        &mut self,
+        enc: &Encoder,
+        texts: &[String],
+        each: &mut super::encoder::Progress<'_>,
+    ) -> Result<Vec<Vec<f32>>> {
+        let rows = self.embed_each(enc, texts, each)?;
         if let Err(e) = self.save(texts) {
             tracing::warn!("the embedding cache was not saved: {e:#}");
         }

@@ -291,13 +291,20 @@ pub enum TextSide {
 }
 
 impl TextSide {
-    pub fn build(model: &DemandModel, texts: &[String], mode: Mode, top_k: usize) -> Result<Self> {
+    /// The texts' side for `mode`; `each` is told how the encoding goes
+    /// (see [`super::encoder::Progress`]).
+    pub fn build(
+        model: &DemandModel,
+        texts: &[String],
+        (mode, top_k): (Mode, usize),
+        each: &mut super::encoder::Progress<'_>,
+    ) -> Result<Self> {
         Ok(match mode {
-            Mode::Head => TextSide::Cached(model.encoder.embed(texts, 64)?),
+            Mode::Head => TextSide::Cached(model.encoder.embed_each(texts, 64, each)?),
             Mode::TopK => {
                 let from = model.encoder.bert.num_layers().saturating_sub(top_k);
                 TextSide::Lower {
-                    states: model.encoder.lower_states(texts, from)?,
+                    states: model.encoder.lower_states(texts, from, each)?,
                     from,
                 }
             }
@@ -311,8 +318,9 @@ impl TextSide {
         model: &DemandModel,
         texts: &[String],
         cache: &mut super::text_cache::EmbeddingCache,
+        each: &mut super::encoder::Progress<'_>,
     ) -> Result<Self> {
-        let rows = cache.embed_and_keep(&model.encoder, texts)?;
+        let rows = cache.embed_and_keep(&model.encoder, texts, each)?;
         let dim = model.encoder.hidden_size();
         let flat: Vec<f32> = rows.into_iter().flatten().collect();
         Ok(TextSide::Cached(Tensor::from_vec(
@@ -556,9 +564,25 @@ pub fn train(
         opt.add(name, var.clone(), if *is_encoder { enc_scale } else { 1.0 })?;
     }
     let parameters = opt.parameter_count();
+    // Encoding the texts can take minutes before the first step: it is
+    // reported as it goes, and a cancel (or a pause) is heard between its
+    // batches too.
+    let encoding = Instant::now();
+    let mut each = |done: usize, total: usize| -> Result<()> {
+        control.report(EngineEvent::Encoding {
+            done,
+            total,
+            elapsed_secs: encoding.elapsed().as_secs_f64(),
+        });
+        if control.keep_going() {
+            Ok(())
+        } else {
+            bail!(super::events::CANCELLED_ENCODING)
+        }
+    };
     let side = match (cfg.mode, text_cache) {
-        (Mode::Head, Some(cache)) => TextSide::from_cache(model, &prep.texts, cache)?,
-        _ => TextSide::build(model, &prep.texts, cfg.mode, cfg.top_k)?,
+        (Mode::Head, Some(cache)) => TextSide::from_cache(model, &prep.texts, cache, &mut each)?,
+        _ => TextSide::build(model, &prep.texts, (cfg.mode, cfg.top_k), &mut each)?,
     };
     let bs = cfg.batch_size.max(1);
     let steps_per_epoch = prep.train.n.div_ceil(bs);

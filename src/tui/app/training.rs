@@ -25,6 +25,9 @@ pub struct TrainingView {
     pub run_dir: Option<PathBuf>,
     /// What runs is a refit (the tab bar says so).
     pub refit: bool,
+    /// Encoding the training texts before the first step: (done, total,
+    /// seconds so far).
+    pub encoding: Option<(usize, usize, f64)>,
 }
 
 /// Most points a chart keeps (older ones are thinned by half).
@@ -209,6 +212,11 @@ impl App {
                     "{train_samples} training windows, {texts} texts, {parameters} trainable parameters"
                 ));
             }
+            EngineEvent::Encoding {
+                done,
+                total,
+                elapsed_secs,
+            } => t.encoding = Some((done, total, elapsed_secs)),
             EngineEvent::Progress(p) => {
                 push_bounded(&mut t.loss, (p.step as f64, p.train_loss));
                 t.last = Some(p);
@@ -325,7 +333,13 @@ impl App {
                 self.joining = false;
                 t.running = false;
                 t.paused = false;
-                self.error = Some(format!("engine: {message}"));
+                t.encoding = None;
+                // The planner's own cancel is no failure.
+                if message == crate::engine::events::CANCELLED_ENCODING {
+                    self.status = message;
+                } else {
+                    self.error = Some(format!("engine: {message}"));
+                }
             }
             EngineEvent::Forecasts { forecasts, .. } => {
                 self.model_forecasts = forecasts

@@ -88,7 +88,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             if t.running { secs(p.eta_secs) } else { "-".into() },
             if t.paused { "  PAUSED" } else { "" }
         ))),
-        (None, true) => info.push(Line::raw("preparing the training windows and text embeddings ...")),
+        (None, true) => info.push(Line::raw(match t.encoding {
+            // The rate so far gives the time left.
+            Some((done, total, secs_so_far)) if done > 0 && done < total => format!(
+                "encoding the training texts: {done} of {total}  {} ETA {}{}",
+                secs(secs_so_far),
+                secs(secs_so_far * (total - done) as f64 / done as f64),
+                if t.paused { "  PAUSED" } else { "" }
+            ),
+            Some((_, total, _)) if total > 0 => format!("encoded {total} training texts; the first step is coming"),
+            _ => "preparing the training windows and text embeddings ...".to_string(),
+        })),
         (None, false) => info.push(Line::styled(
             format!(
                 "press t to fine-tune on this data: about {} in {} mode on this CPU (m changes the mode, \
