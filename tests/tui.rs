@@ -688,6 +688,11 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
             .any(|e| matches!(e, Effect::Engine(EngineCommand::Adopt { refit: true, run: r, .. }) if *r == run)),
         "the run is refit and joined"
     );
+    assert!(
+        app.status.starts_with("training finished; judging the run"),
+        "{}",
+        app.status
+    );
     let active = Workspace::open(dir.path().join("ws"))
         .unwrap()
         .load_active_run()

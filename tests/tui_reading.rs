@@ -149,4 +149,29 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
     assert!(app.error.is_none(), "{:?}", app.error);
     assert_eq!(app.status, CANCELLED_ENCODING);
     assert!(!app.training.running);
+    // Cancelled after its first steps but before an epoch ended: no model,
+    // and the status does not pretend to forecast with one.
+    app.training.running = true;
+    let effects = app.on_engine(EngineEvent::Finished(Box::new(skuplan::engine::events::RunSummary {
+        dir: dir.path().join("ws/runs/r"),
+        stop: skuplan::engine::events::Stop::Cancelled,
+        epochs_done: 0,
+        best_epoch: 0,
+        validation: Default::default(),
+        test: None,
+        calibration: Default::default(),
+        correction: skuplan::engine::model::Correction {
+            chosen: 1.0,
+            losses: vec![],
+        },
+        parameters: 10,
+        text: None,
+        train_seconds: 1.0,
+        device: "CPU".into(),
+    })));
+    assert!(effects.is_empty());
+    assert_eq!(
+        app.status,
+        "training cancelled: stopped before its first epoch ended, so there is no model to use"
+    );
 }

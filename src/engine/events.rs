@@ -290,6 +290,18 @@ pub enum Stop {
     OutOfTime,
 }
 
+impl std::fmt::Display for Stop {
+    /// In words, for status lines ("training stopped early; ...").
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stop::Finished => "finished",
+            Stop::EarlyStopped => "stopped early",
+            Stop::Cancelled => "cancelled",
+            Stop::OutOfTime => "out of time",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

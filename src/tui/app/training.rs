@@ -256,7 +256,12 @@ impl App {
                     outcome.push_str(&text.line());
                 }
                 t.outcome = Some(outcome);
-                self.status = format!("training {:?}; forecasting with the model", s.stop);
+                // A run stopped before its first epoch ended has nothing to
+                // forecast with; one that finished one is judged below.
+                self.status = format!(
+                    "training {}: stopped before its first epoch ended, so there is no model to use",
+                    s.stop
+                );
                 if let Some(l) = &self.loaded
                     && s.best_epoch > 0
                 {
@@ -281,7 +286,7 @@ impl App {
                     }
                     effects.extend(self.adopt(true));
                     self.status = format!(
-                        "training {:?}; judging the run on its held-out days and refitting it up to the last day",
+                        "training {}; judging the run on its held-out days and refitting it up to the last day",
                         s.stop
                     );
                     return effects;
