@@ -35,6 +35,18 @@ fn sample(home: &Path, dir: &Path) {
         .success();
 }
 
+/// `export restock --all` into the workspace: the file and its rows.
+fn export_all(home: &Path) -> (std::path::PathBuf, Vec<RestockExportRow>) {
+    let all = home.join("all.csv");
+    skuplan(home)
+        .args(["export", "restock", "--all", "--out"])
+        .arg(&all)
+        .assert()
+        .success();
+    let rows = read_rows(&all);
+    (all, rows)
+}
+
 fn read_rows(p: &Path) -> Vec<RestockExportRow> {
     let mut r = csv::Reader::from_path(p).unwrap();
     r.deserialize().map(|x| x.unwrap()).collect()
@@ -56,13 +68,7 @@ fn planned_workspace() -> (tempfile::TempDir, tempfile::TempDir) {
 #[test]
 fn plan_approve_export_round_trip() {
     let (home, data) = planned_workspace();
-    let all = home.path().join("all.csv");
-    skuplan(home.path())
-        .args(["export", "restock", "--all", "--out"])
-        .arg(&all)
-        .assert()
-        .success();
-    let rows = read_rows(&all);
+    let (_, rows) = export_all(home.path());
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|r| r.state == "proposed" && r.approver.is_empty()));
     let first = rows[0].clone();
@@ -140,12 +146,7 @@ fn plan_approve_export_round_trip() {
         .arg(data.path())
         .assert()
         .success();
-    skuplan(home.path())
-        .args(["export", "restock", "--all", "--out"])
-        .arg(&all)
-        .assert()
-        .success();
-    let rows = read_rows(&all);
+    let (_, rows) = export_all(home.path());
     let line = rows
         .iter()
         .find(|r| r.sku == first.sku && r.warehouse == first.warehouse)
@@ -195,13 +196,7 @@ fn an_export_without_unit_costs_leaves_them_empty() {
         .success()
         .stdout(predicates::str::contains("units, no unit costs in the data"))
         .stdout(predicates::str::contains(" units\n"));
-    let all = home.path().join("all.csv");
-    skuplan(home.path())
-        .args(["export", "restock", "--all", "--out"])
-        .arg(&all)
-        .assert()
-        .success();
-    let rows = read_rows(&all);
+    let (all, rows) = export_all(home.path());
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].order_qty > 0);
     assert_eq!((rows[0].unit_cost, rows[0].line_cost), (None, None));

@@ -12,7 +12,7 @@ use skuplan::tui::app::{App, Effect, Tab};
 use skuplan::workspace::{DataSources, Workspace};
 
 mod tui_support;
-use tui_support::{engine_answer, keys, sample, screen};
+use tui_support::{engine_answer, keys, run_summary, sample, screen};
 
 fn app(dir: &Path) -> App {
     let sources = sample(&dir.join("data"), 12, 2, 400, 3);
@@ -658,30 +658,14 @@ fn oracle(ds: &skuplan::domain::Dataset, future: f64) -> skuplan::plan::base::Mo
 #[test]
 fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     use skuplan::engine::EngineCommand;
-    use skuplan::engine::events::{RunSummary, Stop};
+    use skuplan::engine::events::Stop;
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(dir.path());
     let baselines = app.plan.clone().unwrap();
     let run = dir.path().join("ws").join("runs").join("run1");
     // Training finished: the run becomes the active one, and the engine is
     // asked to refit it and join it to the champions.
-    let effects = app.on_engine(EngineEvent::Finished(Box::new(RunSummary {
-        dir: run.clone(),
-        stop: Stop::Finished,
-        epochs_done: 2,
-        best_epoch: 2,
-        validation: Default::default(),
-        test: None,
-        calibration: Default::default(),
-        correction: skuplan::engine::model::Correction {
-            chosen: 1.0,
-            losses: vec![],
-        },
-        parameters: 10,
-        text: None,
-        train_seconds: 1.0,
-        device: "CPU".into(),
-    })));
+    let effects = app.on_engine(EngineEvent::Finished(Box::new(run_summary(&run, Stop::Finished, 2))));
     assert!(
         effects
             .iter()

@@ -12,6 +12,8 @@ use skuplan::tui::action::Action;
 use skuplan::tui::app::{App, Effect};
 use skuplan::workspace::{DataSources, Workspace};
 
+// This file uses most of the shared helpers, not the run summary.
+#[allow(dead_code)]
 mod tui_support;
 use tui_support::{engine_answer, keys, sample, screen};
 

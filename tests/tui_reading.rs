@@ -10,7 +10,7 @@ use skuplan::workspace::{DataSources, Workspace};
 // This file uses one of the shared helpers.
 #[allow(dead_code)]
 mod tui_support;
-use tui_support::screen;
+use tui_support::{run_summary, screen};
 
 /// Sales alone have no unit costs: the Restock tab totals units, shows no
 /// cost of 0, sorts by units and says in a line's details why there is no
@@ -152,23 +152,11 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
     // Cancelled after its first steps but before an epoch ended: no model,
     // and the status does not pretend to forecast with one.
     app.training.running = true;
-    let effects = app.on_engine(EngineEvent::Finished(Box::new(skuplan::engine::events::RunSummary {
-        dir: dir.path().join("ws/runs/r"),
-        stop: skuplan::engine::events::Stop::Cancelled,
-        epochs_done: 0,
-        best_epoch: 0,
-        validation: Default::default(),
-        test: None,
-        calibration: Default::default(),
-        correction: skuplan::engine::model::Correction {
-            chosen: 1.0,
-            losses: vec![],
-        },
-        parameters: 10,
-        text: None,
-        train_seconds: 1.0,
-        device: "CPU".into(),
-    })));
+    let effects = app.on_engine(EngineEvent::Finished(Box::new(run_summary(
+        &dir.path().join("ws/runs/r"),
+        skuplan::engine::events::Stop::Cancelled,
+        0,
+    ))));
     assert!(effects.is_empty());
     assert_eq!(
         app.status,

@@ -75,3 +75,29 @@ pub fn engine_answer(cmd: skuplan::engine::EngineCommand, wanted: impl Fn(&Engin
         }
     }
 }
+
+/// What the engine reports of a training run that stopped as `stop` with
+/// `best_epoch` as its best (0: no epoch ended), saved in `dir`.
+pub fn run_summary(
+    dir: &Path,
+    stop: skuplan::engine::events::Stop,
+    best_epoch: usize,
+) -> skuplan::engine::events::RunSummary {
+    skuplan::engine::events::RunSummary {
+        dir: dir.to_path_buf(),
+        stop,
+        epochs_done: best_epoch,
+        best_epoch,
+        validation: Default::default(),
+        test: None,
+        calibration: Default::default(),
+        correction: skuplan::engine::model::Correction {
+            chosen: 1.0,
+            losses: vec![],
+        },
+        parameters: 10,
+        text: None,
+        train_seconds: 1.0,
+        device: "CPU".into(),
+    }
+}
