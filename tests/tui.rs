@@ -694,6 +694,28 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     assert!(app.training.outcome.as_deref().unwrap().contains("refit"));
     let s = screen(&mut app, 80, 24, dir.path());
     assert!(s.lines().next().unwrap().contains("refit: starting"), "{s}");
+    // The run's own finished line stays on the Training tab through the
+    // refit, whose size joins what it is.
+    app.on_engine(EngineEvent::Started {
+        device: "Cpu".into(),
+        mode: skuplan::engine::Mode::Head,
+        train_samples: 100,
+        validation_samples: 10,
+        texts: 7,
+        parameters: 10,
+        steps_total: 5,
+    });
+    let o = app.training.outcome.clone().unwrap();
+    assert!(o.starts_with("refit of run1 on all data up to 2026-06-30"), "{o}");
+    assert!(
+        o.ends_with("; 100 training windows, 7 texts, 10 trainable parameters"),
+        "{o}"
+    );
+    let tab = app.tab;
+    app.update(Action::GoTab(1));
+    let s = screen(&mut app, 120, 30, dir.path());
+    assert!(s.contains("the run: Finished after 2 epochs (best 2)"), "{s}");
+    app.tab = tab;
     // The engine joined it.
     let l = app.loaded.as_ref().unwrap();
     let with = l.base.with_model(&l.dataset, &oracle(&l.dataset, 50.0)).unwrap();

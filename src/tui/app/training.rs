@@ -28,6 +28,10 @@ pub struct TrainingView {
     /// Encoding the training texts before the first step: (done, total,
     /// seconds so far).
     pub encoding: Option<(usize, usize, f64)>,
+    /// During and after a refit: how the run it refits finished (its
+    /// validation, correction and text lines), which the refit's own
+    /// progress would otherwise replace.
+    pub trained: Option<String>,
 }
 
 /// Most points a chart keeps (older ones are thinned by half).
@@ -208,9 +212,13 @@ impl App {
                 parameters,
                 ..
             } => {
-                t.outcome = Some(format!(
-                    "{train_samples} training windows, {texts} texts, {parameters} trainable parameters"
-                ));
+                let size =
+                    format!("{train_samples} training windows, {texts} texts, {parameters} trainable parameters");
+                // A refit keeps what it is ("refit of ... up to ...").
+                t.outcome = Some(match t.outcome.take().filter(|_| t.refit) {
+                    Some(refit) => format!("{refit}; {size}"),
+                    None => size,
+                });
             }
             EngineEvent::Encoding {
                 done,
@@ -293,7 +301,10 @@ impl App {
                 }
             }
             EngineEvent::RefitStarted { run, until, epochs } => {
+                // The run's own finished line stays on the tab.
+                let trained = if t.refit { t.trained.take() } else { t.outcome.take() };
                 *t = TrainingView {
+                    trained,
                     running: true,
                     started: Some(chrono::Local::now().format("%H:%M:%S").to_string()),
                     run_dir: Some(run.join(crate::engine::protocol::REFIT_DIR)),

@@ -112,6 +112,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(b) = &t.best {
         info.push(Line::styled(format!("best {b}"), theme.good()));
     }
+    if let Some(run) = t.trained.as_ref().filter(|_| t.refit) {
+        info.push(Line::raw(format!("the run: {run}")));
+    }
     if let Some(o) = &t.outcome {
         info.push(Line::raw(o.clone()));
     }
