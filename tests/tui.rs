@@ -715,6 +715,10 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     app.update(Action::GoTab(1));
     let s = screen(&mut app, 120, 30, dir.path());
     assert!(s.contains("the run: Finished after 2 epochs (best 2)"), "{s}");
+    assert!(
+        s.contains("active run run1: among the champions (R switches it off)"),
+        "{s}"
+    );
     app.tab = tab;
     // The engine joined it.
     let l = app.loaded.as_ref().unwrap();

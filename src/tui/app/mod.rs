@@ -26,7 +26,7 @@ mod data;
 mod deliveries;
 mod forecasts;
 mod restock;
-mod training;
+pub(crate) mod training;
 pub use data::{complete_path, is_shipped_sample};
 pub use deliveries::DeliveryJob;
 pub use forecasts::{ForecastRow, Neighbour};

@@ -402,7 +402,7 @@ impl App {
 }
 
 /// A run's folder name, for the status line.
-fn run_name(run: &std::path::Path) -> String {
+pub(crate) fn run_name(run: &std::path::Path) -> String {
     run.file_name()
         .map_or_else(|| run.display().to_string(), |n| n.to_string_lossy().into_owned())
 }

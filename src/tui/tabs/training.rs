@@ -66,6 +66,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         period.count(horizon)
     )));
     info.push(Line::raw(format!("trains {}", cfg.mode.trains(cfg.top_k))));
+    // Which run plans use, after a restart too.
+    if let Some(a) = &app.active_run {
+        info.push(Line::raw(format!(
+            "active run {}: {} (R switches it {})",
+            crate::tui::app::training::run_name(&a.run),
+            if a.on {
+                "among the champions"
+            } else {
+                "off, baselines only"
+            },
+            if a.on { "off" } else { "on" }
+        )));
+    }
     info.push(Line::raw(format!(
         "device {}",
         if t.device.is_empty() {
