@@ -162,4 +162,16 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
         app.status,
         "training cancelled: stopped before its first epoch ended, so there is no model to use"
     );
+    // Before the next start: texts an earlier run encoded shorten head
+    // mode (only head mode reads them back).
+    app.texts_cached = true;
+    let s = screen(&mut app, 80, 24, dir.path()).replace('\n', " ");
+    assert!(
+        s.contains("on this CPU, less with the texts an earlier run encoded"),
+        "{s}"
+    );
+    app.update(Action::CycleMode);
+    let s = screen(&mut app, 80, 24, dir.path()).replace('\n', " ");
+    assert!(s.contains("in top-k mode on this CPU (m"), "{s}");
+    assert!(!s.contains("less with the texts"), "{s}");
 }

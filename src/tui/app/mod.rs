@@ -201,6 +201,10 @@ pub struct App {
     pub messages: std::collections::VecDeque<(String, String)>,
     /// `H`: the recent messages in a popup.
     pub show_messages: bool,
+    /// The workspace holds training-text embeddings from an earlier run
+    /// (head mode then encodes only new texts); read at load and after a
+    /// training, for the Training tab's estimate.
+    pub texts_cached: bool,
     /// Products like a SKU: (sku, neighbours).
     pub similar: Option<(String, Vec<Neighbour>)>,
     /// The day's delivery plan, and the problem it solves.
@@ -287,6 +291,7 @@ impl App {
             details: false,
             messages: std::collections::VecDeque::new(),
             show_messages: false,
+            texts_cached: false,
             deliveries: None,
             delivery_problem: None,
             route_decisions: HashMap::new(),
@@ -319,6 +324,7 @@ impl App {
             self.scenario = s;
         }
         self.loaded = Some(loaded);
+        self.texts_cached = self.workspace.training_embeddings_path().is_file();
         if let Err(e) = self.workspace.save_sources(&self.loaded_sources()) {
             self.error = Some(format!("could not remember the data: {e:#}"));
         }

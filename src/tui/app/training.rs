@@ -250,6 +250,8 @@ impl App {
                 self.status = "training resumed".into();
             }
             EngineEvent::Finished(s) => {
+                self.texts_cached = self.workspace.training_embeddings_path().is_file();
+                let t = &mut self.training;
                 t.running = false;
                 t.paused = false;
                 let mut outcome = s.describe().lines().take(2).collect::<Vec<_>>().join("  ");
