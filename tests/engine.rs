@@ -696,7 +696,8 @@ fn each_mode_trains_exactly_the_weights_it_claims() {
 
 /// Encoding the training texts (minutes on a large catalogue) reports its
 /// progress before the first step, and a cancel is heard between its
-/// batches: the run stops there, before any step, and says so.
+/// batches: the run stops there, before any step, and says so. What it
+/// encoded before the cancel is kept in the text cache for the next start.
 #[test]
 fn encoding_the_texts_reports_progress_and_hears_a_cancel() {
     #[derive(Default)]
@@ -744,14 +745,34 @@ fn encoding_the_texts_reports_progress_and_hears_a_cancel() {
     assert_eq!(watch.encoding.last().map(|e| e.0), Some(total));
     assert_eq!(watch.steps_before_encoding_ended, 0);
 
+    // One model folder for the cached runs: a rewritten model is another
+    // encoder to the cache.
+    let model = dir.path().join("model");
+    write_random_model(&model, &BertConfig::tiny(0), 7).unwrap();
+    let cache = dir.path().join("cache.msgpack");
+    let cached = |out: &str| TrainJob {
+        model_dir: model.clone(),
+        text_cache: Some(cache.clone()),
+        ..many(out)
+    };
     let mut cancelling = Watch {
         cancel: true,
         ..Watch::default()
     };
-    let err = run::train_run(&many("cancelled"), &mut cancelling).unwrap_err();
+    let err = run::train_run(&cached("cancelled"), &mut cancelling).unwrap_err();
     assert_eq!(format!("{err:#}"), skuplan::engine::events::CANCELLED_ENCODING);
     assert_eq!(cancelling.encoding, [(64, total)], "stopped after its first batch");
     assert_eq!(cancelling.texts, 0, "training never started");
     assert!(!dir.path().join("cancelled").exists(), "nothing is left among the runs");
     assert!(dir.path().join("whole/run.json").exists());
+    // The next start encodes only what the cancelled one had not.
+    let mut again = Watch::default();
+    run::train_run(&cached("again"), &mut again).unwrap();
+    assert_eq!(again.texts, total);
+    assert_eq!(
+        again.encoding.last(),
+        Some(&(total - 64, total - 64)),
+        "{:?}",
+        again.encoding
+    );
 }

@@ -122,7 +122,8 @@ impl EmbeddingCache {
     }
 
     /// [`embed`](Self::embed), telling `each` (done, total) of the missing
-    /// texts as they are encoded.
+    /// texts as they are encoded. Each batch is held as soon as it is
+    /// encoded, so a cancel (an error from `each`) keeps what was done.
     pub fn embed_each(
         &mut self,
         enc: &Encoder,
@@ -136,10 +137,13 @@ impl EmbeddingCache {
             .collect();
         missing.sort();
         missing.dedup();
-        if !missing.is_empty() {
-            let vectors: Vec<Vec<f32>> = enc.embed_each(&missing, 64, each)?.to_vec2()?;
-            self.added += missing.len();
-            self.by_text.extend(missing.into_iter().zip(vectors));
+        let mut done = 0;
+        for batch in missing.chunks(64) {
+            let vectors: Vec<Vec<f32>> = enc.embed(batch, 64)?.to_vec2()?;
+            self.added += batch.len();
+            self.by_text.extend(batch.iter().cloned().zip(vectors));
+            done += batch.len();
+            each(done, missing.len())?;
         }
         texts
             .iter()
@@ -152,20 +156,21 @@ impl EmbeddingCache {
             .collect()
     }
 
-    /// [`embed`](Self::embed), then [`save`](Self::save) with these texts;
-    /// a failed save is only logged (the cache is a shortcut, the caller's
-    /// work goes on).
+    /// [`embed`](Self::embed), then [`save`](Self::save) with these texts,
+    /// also when the encoding was cancelled part way (what was encoded
+    /// then need not be encoded again); a failed save is only logged (the
+    /// cache is a shortcut, the caller's work goes on).
     pub fn embed_and_keep(
         &mut self,
         enc: &Encoder,
         texts: &[String],
         each: &mut super::encoder::Progress<'_>,
     ) -> Result<Vec<Vec<f32>>> {
-        let rows = self.embed_each(enc, texts, each)?;
+        let rows = self.embed_each(enc, texts, each);
         if let Err(e) = self.save(texts) {
             tracing::warn!("the embedding cache was not saved: {e:#}");
         }
-        Ok(rows)
+        rows
     }
 
     /// Save what is held, atomically, when anything was added: the texts in
