@@ -189,16 +189,24 @@ fn an_export_without_unit_costs_leaves_them_empty() {
         sales.push_str(&format!("{day},A,{}\n", 5 + d % 3));
     }
     fs::write(data.path().join("sales.csv"), sales).unwrap();
-    skuplan(home.path())
+    let out = skuplan(home.path())
         .args(["plan", "restock", "--data"])
         .arg(data.path())
         .assert()
         .success()
         .stdout(predicates::str::contains("units, no unit costs in the data"))
-        .stdout(predicates::str::contains(" units\n"));
+        .get_output()
+        .stdout
+        .clone();
+    // The warehouse's total is in units, as many as the plan orders.
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines().skip_while(|l| l.trim() != "by warehouse:").skip(1);
+    let total = lines.next().unwrap_or_default().to_string();
+    assert!(total.trim_start().starts_with("main "), "{text}");
     let (all, rows) = export_all(home.path());
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].order_qty > 0);
+    assert!(total.ends_with(&format!(" {} units", rows[0].order_qty)), "{total}");
     assert_eq!((rows[0].unit_cost, rows[0].line_cost), (None, None));
     let text = fs::read_to_string(&all).unwrap();
     let line = text.lines().nth(1).unwrap();

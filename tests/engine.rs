@@ -430,7 +430,7 @@ fn worker_reports_nan_and_panics_as_failures_and_keeps_running() {
     bad.dataset = Arc::new(data);
     engine.send(EngineCommand::Train(Box::new(bad))).unwrap();
     let seen = wait_for(&mut engine, "failure", |e| matches!(e, EngineEvent::Failed { .. }));
-    let Some(EngineEvent::Failed { message }) = seen.last() else {
+    let Some(EngineEvent::Failed { message, .. }) = seen.last() else {
         unreachable!()
     };
     assert!(message.contains("NaN"), "{message}");
@@ -441,7 +441,7 @@ fn worker_reports_nan_and_panics_as_failures_and_keeps_running() {
         .send(EngineCommand::Train(Box::new(job(dir.path(), "panic", cfg, false))))
         .unwrap();
     let seen = wait_for(&mut engine, "failure", |e| matches!(e, EngineEvent::Failed { .. }));
-    let Some(EngineEvent::Failed { message }) = seen.last() else {
+    let Some(EngineEvent::Failed { message, .. }) = seen.last() else {
         unreachable!()
     };
     assert!(message.contains("panic_at_step 3"), "{message}");
@@ -761,6 +761,7 @@ fn encoding_the_texts_reports_progress_and_hears_a_cancel() {
     };
     let err = run::train_run(&cached("cancelled"), &mut cancelling).unwrap_err();
     assert_eq!(format!("{err:#}"), skuplan::engine::events::CANCELLED_ENCODING);
+    assert!(err.downcast_ref::<skuplan::engine::events::Cancelled>().is_some());
     assert_eq!(cancelling.encoding, [(64, total)], "stopped after its first batch");
     assert_eq!(cancelling.texts, 0, "training never started");
     assert!(!dir.path().join("cancelled").exists(), "nothing is left among the runs");
@@ -775,4 +776,43 @@ fn encoding_the_texts_reports_progress_and_hears_a_cancel() {
         "{:?}",
         again.encoding
     );
+}
+
+/// A refit cancelled while it encodes its texts ends as the planner's
+/// cancel, in the refit's own words (the run itself was trained), and
+/// leaves the run without a half-made refit.
+#[test]
+fn a_refit_cancelled_while_encoding_says_so_and_leaves_no_refit() {
+    use skuplan::engine::events::{Cancelled, REFIT_CANCELLED};
+    use skuplan::engine::protocol;
+    struct CancelAtOnce;
+    impl skuplan::engine::train::Control for CancelAtOnce {
+        fn keep_going(&mut self) -> bool {
+            false
+        }
+        fn report(&mut self, _e: EngineEvent) {}
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = Arc::new(synthetic_dataset(12, 200, 2));
+    let (_, last) = data.date_range().unwrap();
+    let trained = TrainJob {
+        dataset: data.clone(),
+        train_end: Some(last - chrono::Days::new(30)),
+        ..job(dir.path(), "run", small_cfg(Mode::Head, 1), false)
+    };
+    run::train_run(&trained, &mut Quiet).unwrap();
+    let run = dir.path().join("run");
+    let err = protocol::refit(&run, data, (None, None), DeviceChoice::Cpu, &mut CancelAtOnce).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Cancelled>(),
+        Some(&Cancelled(REFIT_CANCELLED)),
+        "{err:#}"
+    );
+    let left: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("refit"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(run.join("run.json").exists(), "the run itself stays");
 }

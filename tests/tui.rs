@@ -254,7 +254,10 @@ fn training_events_fold_into_bounded_charts_and_quit_asks_while_training() {
         matches!(effects.first(), Some(Effect::Engine(_))),
         "cancels the training"
     );
-    app.on_engine(EngineEvent::Failed { message: "boom".into() });
+    app.on_engine(EngineEvent::Failed {
+        message: "boom".into(),
+        cancelled: false,
+    });
     assert!(!app.training.running);
     assert!(app.error.as_deref().unwrap().contains("boom"));
 }
@@ -716,7 +719,7 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     let s = screen(&mut app, 120, 30, dir.path());
     assert!(s.contains("the run: Finished after 2 epochs (best 2)"), "{s}");
     assert!(
-        s.contains("active run run1: among the champions (R switches it off)"),
+        s.contains("active run run1: being judged and joined to the champions (R switches it off)"),
         "{s}"
     );
     app.tab = tab;
@@ -736,6 +739,14 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
         app.status
     );
     assert!(app.status.contains("plan cost"), "{}", app.status);
+    let tab = app.tab;
+    app.update(Action::GoTab(1));
+    let s = screen(&mut app, 120, 30, dir.path());
+    assert!(
+        s.contains("active run run1: among the champions (R switches it off)"),
+        "{s}"
+    );
+    app.tab = tab;
     let plan = app.plan.clone().unwrap();
     let by_model = plan.lines.iter().filter(|l| l.method == "finetuned").count();
     assert_eq!(by_model, wins);

@@ -68,7 +68,7 @@ fn launches_reach_the_forecasts_and_the_plan() {
                 app.on_engine(EngineEvent::Launches { launches, data });
                 break;
             }
-            Some(EngineEvent::Failed { message }) => panic!("{message}"),
+            Some(EngineEvent::Failed { message, .. }) => panic!("{message}"),
             Some(_) => {}
             None => panic!("the engine stopped"),
         }

@@ -87,12 +87,18 @@ fn messages_cut_at_the_width_are_kept_whole() {
     let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
     app.colors = false;
     app.status = "first message".into();
-    assert_eq!(app.record_status(), Some("first message"));
-    assert_eq!(app.record_status(), None, "the same message is kept once");
+    assert_eq!(app.record_status(), ["first message"]);
+    assert!(app.record_status().is_empty(), "the same message is kept once");
+    // An error shows over the status and is kept too; once a key clears
+    // it, the status under it is not kept again.
+    app.error = Some("a file could not be read".into());
+    assert_eq!(app.record_status(), ["a file could not be read"]);
+    app.error = None;
+    assert!(app.record_status().is_empty());
     let long = "the model is champion on 2671 of 4306 series; plan units +15.1 % \
                 (1462749 -> 1683882; the data has no unit costs); review 812 lines";
     app.status = long.into();
-    assert_eq!(app.record_status(), Some(long));
+    assert_eq!(app.record_status(), [long]);
     let s = screen(&mut app, 80, 24, dir.path());
     let line = s.lines().nth(22).unwrap();
     assert!(
@@ -145,6 +151,7 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
     );
     let _ = app.on_engine(EngineEvent::Failed {
         message: CANCELLED_ENCODING.into(),
+        cancelled: true,
     });
     assert!(app.error.is_none(), "{:?}", app.error);
     assert_eq!(app.status, CANCELLED_ENCODING);

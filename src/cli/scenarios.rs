@@ -101,8 +101,20 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
                 (b.plan(&ds, None), b.plan(&ds, s.as_ref()), n)
             };
             let c = compare(&base, &what_if);
+            // Sales data alone has no unit costs: no cost row of zeros.
+            let cost = if c.base_cost > 0.0 || c.scenario_cost > 0.0 {
+                format!(
+                    "{:<22} {:>12.2} {:>12.2} {:>+12.2}\n",
+                    "order cost",
+                    c.base_cost,
+                    c.scenario_cost,
+                    c.scenario_cost - c.base_cost
+                )
+            } else {
+                format!("{:<22} {:>12} {:>12} {:>12}\n", "order cost", "-", "-", "no costs")
+            };
             emit(&format!(
-                "{:<22} {:>12} {:>12} {:>12}\n{:<22} {:>12} {:>12} {:>+12}\n{:<22} {:>12.2} {:>12.2} {:>+12.2}\n{:<22} {:>12} {:>12} {:>+12}\n",
+                "{:<22} {:>12} {:>12} {:>12}\n{:<22} {:>12} {:>12} {:>+12}\n{cost}{:<22} {:>12} {:>12} {:>+12}\n",
                 "",
                 if model { "baselines" } else { "base" },
                 name,
@@ -111,10 +123,6 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
                 c.base_qty,
                 c.scenario_qty,
                 c.scenario_qty as i64 - c.base_qty as i64,
-                "order cost",
-                c.base_cost,
-                c.scenario_cost,
-                c.scenario_cost - c.base_cost,
                 "lines short in horizon",
                 c.base_stockouts,
                 c.scenario_stockouts,

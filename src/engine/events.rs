@@ -89,6 +89,23 @@ pub struct Progress {
 /// nothing was trained yet.
 pub const CANCELLED_ENCODING: &str = "training cancelled while encoding its texts; nothing was trained";
 
+/// A refit cancelled at any point ends with this error.
+pub const REFIT_CANCELLED: &str = "the refit was cancelled; the run keeps its previous refit, if any";
+
+/// The planner's own cancel, as an error (the work stopped where it was):
+/// the engine reports it as [`EngineEvent::Failed`] with `cancelled` set,
+/// which the workstation tells as status, not as a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled(pub &'static str);
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
     /// The device the engine opened, and why.
@@ -124,6 +141,8 @@ pub enum EngineEvent {
     Finished(Box<RunSummary>),
     Failed {
         message: String,
+        /// The planner cancelled it ([`Cancelled`]): not a failure.
+        cancelled: bool,
     },
     Loaded {
         run: PathBuf,
@@ -223,10 +242,14 @@ pub struct RunSummary {
 
 impl RunSummary {
     pub fn describe(&self) -> String {
+        // "Stopped early after 5 epochs", in words.
+        let mut stop = self.stop.to_string();
+        if let Some(first) = stop.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
         let mut s = format!(
-            "{:?} after {} epochs (best {}), {} trainable parameters, {:.1} s on {}\n\
+            "{stop} after {} epochs (best {}), {} trainable parameters, {:.1} s on {}\n\
              validation: pinball {:.4}  MSE {:.4}  MAE {:.4}  p10..p90 coverage {:.1} %\n",
-            self.stop,
             self.epochs_done,
             self.best_epoch,
             self.parameters,

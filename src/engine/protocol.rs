@@ -134,9 +134,15 @@ pub fn refit(
         text_cache: text_cache.map(Path::to_path_buf),
     };
     let summary = match run::train_run(&job, control) {
+        // Cancelled while it trained or while it encoded its texts: the
+        // same for the planner.
         Ok(s) if s.stop == super::events::Stop::Cancelled => {
             let _ = std::fs::remove_dir_all(&fresh);
-            bail!("the refit was cancelled; the run keeps its previous refit, if any");
+            return Err(super::events::Cancelled(super::events::REFIT_CANCELLED).into());
+        }
+        Err(e) if e.downcast_ref::<super::events::Cancelled>().is_some() => {
+            let _ = std::fs::remove_dir_all(&fresh);
+            return Err(super::events::Cancelled(super::events::REFIT_CANCELLED).into());
         }
         Ok(s) => s,
         Err(e) => {

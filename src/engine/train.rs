@@ -577,7 +577,7 @@ pub fn train(
         if control.keep_going() {
             Ok(())
         } else {
-            bail!(super::events::CANCELLED_ENCODING)
+            Err(super::events::Cancelled(super::events::CANCELLED_ENCODING).into())
         }
     };
     let side = match (cfg.mode, text_cache) {

@@ -183,12 +183,16 @@ impl Worker {
             let result = catch_unwind(AssertUnwindSafe(|| self.handle(cmd)));
             let failure = match result {
                 Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(format!("{e:#}")),
-                Err(p) => Some(format!("the engine hit a bug: {}", panic_message(p))),
+                Ok(Err(e)) => Some((format!("{e:#}"), e.downcast_ref::<super::events::Cancelled>().is_some())),
+                Err(p) => Some((format!("the engine hit a bug: {}", panic_message(p)), false)),
             };
-            if let Some(message) = failure {
-                tracing::error!(%message, "engine job failed");
-                self.emit(EngineEvent::Failed { message });
+            if let Some((message, cancelled)) = failure {
+                if cancelled {
+                    tracing::info!(%message, "engine job cancelled");
+                } else {
+                    tracing::error!(%message, "engine job failed");
+                }
+                self.emit(EngineEvent::Failed { message, cancelled });
             }
         }
     }

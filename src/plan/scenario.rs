@@ -169,10 +169,16 @@ impl Comparison {
             }
         };
         if ub == up && (cb - cp).abs() < 0.005 {
-            return if cb > 0.0 {
-                format!("plan unchanged (cost {cb:.0}, units {ub})")
+            // Lines may have moved and still add up to the same.
+            let what = if self.changed.is_empty() {
+                "plan unchanged"
             } else {
-                format!("plan unchanged ({ub} units)")
+                "plan totals unchanged"
+            };
+            return if cb > 0.0 {
+                format!("{what} (cost {cb:.0}, units {ub})")
+            } else {
+                format!("{what} ({ub} units)")
             };
         }
         if cb <= 0.0 && cp <= 0.0 {
@@ -318,5 +324,10 @@ mod tests {
             ..same
         };
         assert_eq!(same.change(), "plan unchanged (cost 80, units 40)");
+        // Quantities moved between lines, the totals did not.
+        let mut moved = same.clone();
+        moved.changed.insert(("A".into(), "W1".into()), (10, 15));
+        moved.changed.insert(("B".into(), "W1".into()), (15, 10));
+        assert_eq!(moved.change(), "plan totals unchanged (cost 80, units 40)");
     }
 }

@@ -248,7 +248,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     // The status line is cut at the terminal's width; `H` and the log
     // keep each one whole.
     loop {
-        if let Some(status) = app.record_status() {
+        for status in app.record_status() {
             tracing::info!(status = %status, "status line");
         }
         if dirty && last_draw.elapsed() >= Duration::from_millis(100) {

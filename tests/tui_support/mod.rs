@@ -69,7 +69,7 @@ pub fn engine_answer(cmd: skuplan::engine::EngineCommand, wanted: impl Fn(&Engin
     loop {
         match engine.recv_blocking() {
             Some(e) if wanted(&e) => return e,
-            Some(EngineEvent::Failed { message }) => panic!("{message}"),
+            Some(EngineEvent::Failed { message, .. }) => panic!("{message}"),
             Some(_) => {}
             None => panic!("the engine stopped"),
         }

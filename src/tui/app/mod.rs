@@ -201,6 +201,8 @@ pub struct App {
     pub messages: std::collections::VecDeque<(String, String)>,
     /// `H`: the recent messages in a popup.
     pub show_messages: bool,
+    /// The status and error lines last recorded in `messages`.
+    recorded: (String, Option<String>),
     /// The workspace holds training-text embeddings from an earlier run
     /// (head mode then encodes only new texts); read at load and after a
     /// training, for the Training tab's estimate.
@@ -291,6 +293,7 @@ impl App {
             details: false,
             messages: std::collections::VecDeque::new(),
             show_messages: false,
+            recorded: (String::new(), None),
             texts_cached: false,
             deliveries: None,
             delivery_problem: None,
@@ -698,21 +701,32 @@ impl App {
         Vec::new()
     }
 
-    /// Keeps the status line (or the error line) among the session's
-    /// messages once per change, and returns it when it is new (for the
-    /// log). The main loop calls it before each frame.
-    pub fn record_status(&mut self) -> Option<&str> {
+    /// Keeps the status line and the error line among the session's
+    /// messages, each once per change (an error cleared by a key does not
+    /// bring the status back as new), and returns what it kept (for the
+    /// log). The main loop calls it before each frame; of several changes
+    /// between two frames the last is kept.
+    pub fn record_status(&mut self) -> Vec<String> {
         const KEEP: usize = 200;
-        let now = self.error.as_deref().unwrap_or(&self.status);
-        if now.is_empty() || self.messages.back().is_some_and(|(_, m)| m == now) {
-            return None;
+        let mut new = Vec::new();
+        if self.status != self.recorded.0 {
+            self.recorded.0.clone_from(&self.status);
+            if !self.status.is_empty() {
+                new.push(self.status.clone());
+            }
+        }
+        if self.error != self.recorded.1 {
+            self.recorded.1.clone_from(&self.error);
+            new.extend(self.error.clone());
         }
         let at = chrono::Local::now().format("%H:%M:%S").to_string();
-        self.messages.push_back((at, now.to_string()));
-        if self.messages.len() > KEEP {
+        for m in &new {
+            self.messages.push_back((at.clone(), m.clone()));
+        }
+        while self.messages.len() > KEEP {
             self.messages.pop_front();
         }
-        self.messages.back().map(|(_, m)| m.as_str())
+        new
     }
 
     /// The keys that work here, for the bottom bar.

@@ -347,13 +347,15 @@ impl App {
                     self.plan_change(before.as_ref())
                 );
             }
-            EngineEvent::Failed { message } => {
+            EngineEvent::Failed { message, cancelled } => {
                 self.joining = false;
                 t.running = false;
                 t.paused = false;
                 t.encoding = None;
+                // A cancel keeps the texts encoded so far.
+                self.texts_cached = self.workspace.training_embeddings_path().is_file();
                 // The planner's own cancel is no failure.
-                if message == crate::engine::events::CANCELLED_ENCODING {
+                if cancelled {
                     self.status = message;
                 } else {
                     self.error = Some(format!("engine: {message}"));

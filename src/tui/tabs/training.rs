@@ -34,7 +34,13 @@ fn estimate(app: &App) -> String {
         crate::engine::Mode::TopK => 110.0,
         crate::engine::Mode::Full => 32.0,
     };
-    let secs = texts / 160.0 + windows * cfg.epochs as f64 / rate;
+    // Full mode encodes in its steps (in `rate`), not before them.
+    let upfront = if cfg.mode == crate::engine::Mode::Full {
+        0.0
+    } else {
+        texts / 160.0
+    };
+    let secs = upfront + windows * cfg.epochs as f64 / rate;
     if secs < 1.5 {
         "a second".to_string()
     } else if secs < 90.0 {
@@ -75,14 +81,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     info.push(Line::raw(format!("trains {}", cfg.mode.trains(cfg.top_k))));
     // Which run plans use, after a restart too.
     if let Some(a) = &app.active_run {
+        let joined = app.loaded.as_ref().is_some_and(|l| l.model_base.is_some());
+        let state = match (a.on, joined, app.joining) {
+            (false, _, _) => "off, baselines only",
+            (true, true, _) => "among the champions",
+            (true, false, true) => "being judged and joined to the champions",
+            (true, false, false) => "on, but not joined to the champions (R twice joins it again)",
+        };
         info.push(Line::raw(format!(
-            "active run {}: {} (R switches it {})",
+            "active run {}: {state} (R switches it {})",
             crate::tui::app::training::run_name(&a.run),
-            if a.on {
-                "among the champions"
-            } else {
-                "off, baselines only"
-            },
             if a.on { "off" } else { "on" }
         )));
     }
