@@ -703,17 +703,31 @@ fn encoding_the_texts_reports_progress_and_hears_a_cancel() {
     #[derive(Default)]
     struct Watch {
         encoding: Vec<(usize, usize)>,
+        elapsed: Vec<f64>,
         texts: usize,
         steps_before_encoding_ended: usize,
         cancel: bool,
+        /// Pause a second after the first batch (as a planner's `p`).
+        pause: bool,
     }
     impl skuplan::engine::train::Control for Watch {
         fn keep_going(&mut self) -> bool {
+            if self.pause && self.encoding.len() == 1 && self.elapsed.len() == 1 {
+                std::thread::sleep(Duration::from_secs(1));
+                self.elapsed.push(-1.0);
+            }
             !self.cancel || self.encoding.is_empty()
         }
         fn report(&mut self, e: EngineEvent) {
             match e {
-                EngineEvent::Encoding { done, total, .. } => self.encoding.push((done, total)),
+                EngineEvent::Encoding {
+                    done,
+                    total,
+                    elapsed_secs,
+                } => {
+                    self.encoding.push((done, total));
+                    self.elapsed.push(elapsed_secs);
+                }
                 EngineEvent::Started { texts, .. } => self.texts = texts,
                 EngineEvent::Progress(_) if self.encoding.last().is_none_or(|(d, t)| d < t) => {
                     self.steps_before_encoding_ended += 1;
@@ -744,6 +758,20 @@ fn encoding_the_texts_reports_progress_and_hears_a_cancel() {
     assert!(watch.encoding.iter().all(|(_, t)| *t == total));
     assert_eq!(watch.encoding.last().map(|e| e.0), Some(total));
     assert_eq!(watch.steps_before_encoding_ended, 0);
+    // A pause is not encoding time: the time reported after it leaves the
+    // second out (a tiny model encodes a batch in milliseconds).
+    let mut paused = Watch {
+        pause: true,
+        ..Watch::default()
+    };
+    run::train_run(&many("paused"), &mut paused).unwrap();
+    assert_eq!(
+        paused.elapsed[1], -1.0,
+        "paused after the first batch: {:?}",
+        paused.elapsed
+    );
+    let after = paused.elapsed[2];
+    assert!((0.0..0.9).contains(&after), "{:?}", paused.elapsed);
 
     // One model folder for the cached runs: a rewritten model is another
     // encoder to the cache.

@@ -149,6 +149,18 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
         s.contains("encoding the training texts: 2000 of 10000  0:00:20 ETA 0:01:20"),
         "{s}"
     );
+    // Paused once the texts are encoded, before the first step.
+    app.on_engine(EngineEvent::Encoding {
+        done: 10000,
+        total: 10000,
+        elapsed_secs: 100.0,
+    });
+    app.on_engine(EngineEvent::Paused);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains("encoded 10000 training texts; the first step is coming  PAUSED"),
+        "{s}"
+    );
     let _ = app.on_engine(EngineEvent::Failed {
         message: CANCELLED_ENCODING.into(),
         cancelled: true,

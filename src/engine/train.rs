@@ -567,14 +567,20 @@ pub fn train(
     // Encoding the texts can take minutes before the first step: it is
     // reported as it goes, and a cancel (or a pause) is heard between its
     // batches too.
+    // Time paused (inside `keep_going`) is not encoding time: the ETA
+    // comes from the rate so far.
     let encoding = Instant::now();
+    let mut waited = std::time::Duration::ZERO;
     let mut each = |done: usize, total: usize| -> Result<()> {
         control.report(EngineEvent::Encoding {
             done,
             total,
-            elapsed_secs: encoding.elapsed().as_secs_f64(),
+            elapsed_secs: encoding.elapsed().saturating_sub(waited).as_secs_f64(),
         });
-        if control.keep_going() {
+        let asked = Instant::now();
+        let go = control.keep_going();
+        waited += asked.elapsed();
+        if go {
             Ok(())
         } else {
             Err(super::events::Cancelled(super::events::CANCELLED_ENCODING).into())

@@ -124,8 +124,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 secs(secs_so_far * (total - done) as f64 / done as f64),
                 if t.paused { "  PAUSED" } else { "" }
             ),
-            Some((_, total, _)) if total > 0 => format!("encoded {total} training texts; the first step is coming"),
-            _ => "preparing the training windows and text embeddings ...".to_string(),
+            Some((_, total, _)) if total > 0 => format!(
+                "encoded {total} training texts; the first step is coming{}",
+                if t.paused { "  PAUSED" } else { "" }
+            ),
+            _ => format!(
+                "preparing the training windows and text embeddings ...{}",
+                if t.paused { "  PAUSED" } else { "" }
+            ),
         })),
         (None, false) => info.push(Line::styled(
             format!(
