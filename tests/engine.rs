@@ -844,3 +844,36 @@ fn a_refit_cancelled_while_encoding_says_so_and_leaves_no_refit() {
     assert!(left.is_empty(), "{left:?}");
     assert!(run.join("run.json").exists(), "the run itself stays");
 }
+
+/// A pause during training is not training time: the elapsed time (and so
+/// samples/s and the ETA) reported after it leave it out.
+#[test]
+fn a_pause_is_not_counted_as_training_time() {
+    #[derive(Default)]
+    struct PauseAtStep {
+        steps: usize,
+        elapsed: Vec<f64>,
+    }
+    impl skuplan::engine::train::Control for PauseAtStep {
+        fn keep_going(&mut self) -> bool {
+            if self.steps == 2 && self.elapsed.len() == 2 {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            true
+        }
+        fn report(&mut self, e: EngineEvent) {
+            if let EngineEvent::Progress(p) = e {
+                self.steps = p.step;
+                self.elapsed.push(p.elapsed_secs);
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut watch = PauseAtStep::default();
+    run::train_run(&job(dir.path(), "run", small_cfg(Mode::Head, 1), false), &mut watch).unwrap();
+    assert!(watch.elapsed.len() > 2, "{:?}", watch.elapsed);
+    // Step 3 came a second of pause after step 2; a tiny model's step
+    // takes milliseconds.
+    let gap = watch.elapsed[2] - watch.elapsed[1];
+    assert!((0.0..0.9).contains(&gap), "{:?}", watch.elapsed);
+}

@@ -614,6 +614,7 @@ pub fn train(
         steps_total: total_steps,
     });
     let started = Instant::now();
+    let mut paused = std::time::Duration::ZERO;
     let mut steps_this_run = 0usize;
     let mut stop = Stop::Finished;
     let mut best_weights: Option<HashMap<String, Tensor>> = None;
@@ -627,7 +628,12 @@ pub fn train(
         let mut window_loss = 0.0;
         let mut window_n = 0usize;
         for (k, rows) in order.chunks(bs).enumerate() {
-            if !control.keep_going() {
+            // A pause blocks inside `keep_going`: its time is not training
+            // time (elapsed, samples/s and the ETA leave it out).
+            let asked = Instant::now();
+            let go = control.keep_going();
+            paused += asked.elapsed();
+            if !go {
                 stop = Stop::Cancelled;
                 break 'epochs;
             }
@@ -670,7 +676,7 @@ pub fn train(
             loss_n += 1;
             window_loss += l as f64;
             window_n += 1;
-            let elapsed = started.elapsed().as_secs_f64();
+            let elapsed = started.elapsed().saturating_sub(paused).as_secs_f64();
             let sps = (steps_this_run * bs) as f64 / elapsed.max(1e-9);
             let step_secs = step_started.elapsed().as_secs_f64();
             let remaining = total_steps.saturating_sub(state.step) as f64;
