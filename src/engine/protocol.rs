@@ -134,20 +134,15 @@ pub fn refit(
         text_cache: text_cache.map(Path::to_path_buf),
     };
     let summary = match run::train_run(&job, control) {
-        // Cancelled while it trained or while it encoded its texts: the
-        // same for the planner.
-        Ok(s) if s.stop == super::events::Stop::Cancelled => {
+        Ok(s) if s.stop != super::events::Stop::Cancelled => s,
+        outcome => {
             let _ = std::fs::remove_dir_all(&fresh);
-            return Err(super::events::Cancelled(super::events::REFIT_CANCELLED).into());
-        }
-        Err(e) if e.downcast_ref::<super::events::Cancelled>().is_some() => {
-            let _ = std::fs::remove_dir_all(&fresh);
-            return Err(super::events::Cancelled(super::events::REFIT_CANCELLED).into());
-        }
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&fresh);
-            return Err(e);
+            // Cancelled while it trained or while it encoded its texts:
+            // the same for the planner.
+            return Err(match outcome {
+                Err(e) if !e.is::<super::events::Cancelled>() => e,
+                _ => super::events::Cancelled(super::events::REFIT_CANCELLED).into(),
+            });
         }
     };
     let target = dir.join(REFIT_DIR);

@@ -234,7 +234,7 @@ pub fn train_run(job: &TrainJob, control: &mut dyn Control) -> Result<RunSummary
         Err(e) => {
             // A new run cancelled before its first step holds nothing but
             // its run.json: it is not left among the runs.
-            if !job.resume && e.downcast_ref::<super::events::Cancelled>().is_some() {
+            if !job.resume && e.is::<super::events::Cancelled>() {
                 let _ = std::fs::remove_dir_all(out);
             }
             return Err(e);

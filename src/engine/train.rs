@@ -521,6 +521,16 @@ pub trait Control {
     fn report(&mut self, event: EngineEvent);
 }
 
+/// [`Control::keep_going`], adding the time it took to `waited`: a pause
+/// blocks inside it, and paused time is not working time (elapsed time,
+/// samples/s and ETAs leave it out).
+fn keep_going_timed(control: &mut dyn Control, waited: &mut std::time::Duration) -> bool {
+    let asked = Instant::now();
+    let go = control.keep_going();
+    *waited += asked.elapsed();
+    go
+}
+
 /// What the training loop leaves: the weights are in the model (the best
 /// epoch's), the texts' side for predicting, and how it ended.
 pub struct Trained {
@@ -567,8 +577,6 @@ pub fn train(
     // Encoding the texts can take minutes before the first step: it is
     // reported as it goes, and a cancel (or a pause) is heard between its
     // batches too.
-    // Time paused (inside `keep_going`) is not encoding time: the ETA
-    // comes from the rate so far.
     let encoding = Instant::now();
     let mut waited = std::time::Duration::ZERO;
     let mut each = |done: usize, total: usize| -> Result<()> {
@@ -577,10 +585,7 @@ pub fn train(
             total,
             elapsed_secs: encoding.elapsed().saturating_sub(waited).as_secs_f64(),
         });
-        let asked = Instant::now();
-        let go = control.keep_going();
-        waited += asked.elapsed();
-        if go {
+        if keep_going_timed(control, &mut waited) {
             Ok(())
         } else {
             Err(super::events::Cancelled(super::events::CANCELLED_ENCODING).into())
@@ -628,12 +633,7 @@ pub fn train(
         let mut window_loss = 0.0;
         let mut window_n = 0usize;
         for (k, rows) in order.chunks(bs).enumerate() {
-            // A pause blocks inside `keep_going`: its time is not training
-            // time (elapsed, samples/s and the ETA leave it out).
-            let asked = Instant::now();
-            let go = control.keep_going();
-            paused += asked.elapsed();
-            if !go {
+            if !keep_going_timed(control, &mut paused) {
                 stop = Stop::Cancelled;
                 break 'epochs;
             }

@@ -183,7 +183,7 @@ impl Worker {
             let result = catch_unwind(AssertUnwindSafe(|| self.handle(cmd)));
             let failure = match result {
                 Ok(Ok(())) => None,
-                Ok(Err(e)) => Some((format!("{e:#}"), e.downcast_ref::<super::events::Cancelled>().is_some())),
+                Ok(Err(e)) => Some((format!("{e:#}"), e.is::<super::events::Cancelled>())),
                 Err(p) => Some((format!("the engine hit a bug: {}", panic_message(p)), false)),
             };
             if let Some((message, cancelled)) = failure {

@@ -67,9 +67,7 @@ pub fn restock_rows(
                 order_date: l.order_date.to_string(),
                 expected_arrival: l.arrival.to_string(),
                 unit_cost: l.cost_known().then_some(l.unit_cost),
-                line_cost: l
-                    .cost_known()
-                    .then(|| (f64::from(qty) * l.unit_cost * 100.0).round() / 100.0),
+                line_cost: l.cost_for(qty).map(|c| (c * 100.0).round() / 100.0),
                 method: l.method.clone(),
                 reason: l.reason_text(),
                 state,

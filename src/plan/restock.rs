@@ -301,6 +301,11 @@ impl RestockLine {
         self.unit_cost > 0.0
     }
 
+    /// What `qty` units of the line cost, where its unit cost is known.
+    pub fn cost_for(&self, qty: u32) -> Option<f64> {
+        self.cost_known().then(|| f64::from(qty) * self.unit_cost)
+    }
+
     pub fn key(&self) -> (String, String) {
         (self.sku.clone(), self.warehouse.clone())
     }

@@ -116,15 +116,10 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         (
             "cost",
-            if l.cost_known() {
-                format!(
-                    "{:.2} at {:.2} a unit",
-                    f64::from(qty.unwrap_or(l.order_qty)) * l.unit_cost,
-                    l.unit_cost
-                )
-            } else {
-                "unknown: the products file gives no unit cost (budgets leave the line out)".into()
-            },
+            l.cost_for(qty.unwrap_or(l.order_qty)).map_or_else(
+                || "unknown: the products file gives no unit cost (budgets leave the line out)".into(),
+                |c| format!("{c:.2} at {:.2} a unit", l.unit_cost),
+            ),
         ),
         (
             "class",

@@ -26,11 +26,12 @@ mod data;
 mod deliveries;
 mod forecasts;
 mod restock;
-pub(crate) mod training;
+mod training;
 pub use data::{complete_path, is_shipped_sample};
 pub use deliveries::DeliveryJob;
 pub use forecasts::{ForecastRow, Neighbour};
 pub use training::TrainingView;
+pub(crate) use training::run_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -327,7 +328,7 @@ impl App {
             self.scenario = s;
         }
         self.loaded = Some(loaded);
-        self.texts_cached = self.workspace.training_embeddings_path().is_file();
+        self.refresh_texts_cached();
         if let Err(e) = self.workspace.save_sources(&self.loaded_sources()) {
             self.error = Some(format!("could not remember the data: {e:#}"));
         }
@@ -699,6 +700,12 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Whether the workspace holds training-text embeddings (see
+    /// `texts_cached`): read at load and after a training ends.
+    pub(super) fn refresh_texts_cached(&mut self) {
+        self.texts_cached = self.workspace.training_embeddings_path().is_file();
     }
 
     /// Keeps the status line and the error line among the session's

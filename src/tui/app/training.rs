@@ -250,7 +250,7 @@ impl App {
                 self.status = "training resumed".into();
             }
             EngineEvent::Finished(s) => {
-                self.texts_cached = self.workspace.training_embeddings_path().is_file();
+                self.refresh_texts_cached();
                 let t = &mut self.training;
                 t.running = false;
                 t.paused = false;
@@ -353,7 +353,7 @@ impl App {
                 t.paused = false;
                 t.encoding = None;
                 // A cancel keeps the texts encoded so far.
-                self.texts_cached = self.workspace.training_embeddings_path().is_file();
+                self.refresh_texts_cached();
                 // The planner's own cancel is no failure.
                 if cancelled {
                     self.status = message;

@@ -37,11 +37,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 fit(&l.sku, 12),
                 fit(&l.warehouse, 6),
                 qty.to_string(),
-                if l.cost_known() {
-                    format!("{:.0}", f64::from(qty) * l.unit_cost)
-                } else {
-                    "-".into()
-                },
+                l.cost_for(qty).map_or("-".into(), |c| format!("{c:.0}")),
                 l.stockout_without.map_or("-".into(), |d| d.format("%m-%d").to_string()),
                 fit(&l.method, 9),
             ];

@@ -90,7 +90,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         };
         info.push(Line::raw(format!(
             "active run {}: {state} (R switches it {})",
-            crate::tui::app::training::run_name(&a.run),
+            crate::tui::app::run_name(&a.run),
             if a.on { "off" } else { "on" }
         )));
     }
