@@ -846,7 +846,8 @@ fn a_refit_cancelled_while_encoding_says_so_and_leaves_no_refit() {
 }
 
 /// A pause during training is not training time: the elapsed time (and so
-/// samples/s and the ETA) reported after it leave it out.
+/// samples/s and the ETA) reported after it leave it out, and so does the
+/// time budget (`--minutes`).
 #[test]
 fn a_pause_is_not_counted_as_training_time() {
     #[derive(Default)]
@@ -857,7 +858,7 @@ fn a_pause_is_not_counted_as_training_time() {
     impl skuplan::engine::train::Control for PauseAtStep {
         fn keep_going(&mut self) -> bool {
             if self.steps == 2 && self.elapsed.len() == 2 {
-                std::thread::sleep(Duration::from_secs(1));
+                std::thread::sleep(Duration::from_secs(2));
             }
             true
         }
@@ -870,10 +871,16 @@ fn a_pause_is_not_counted_as_training_time() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut watch = PauseAtStep::default();
-    run::train_run(&job(dir.path(), "run", small_cfg(Mode::Head, 1), false), &mut watch).unwrap();
+    // A budget of 1.5 s, shorter than the pause: a tiny model's epoch
+    // takes milliseconds, so only the pause could use it up.
+    let cfg = TrainConfig {
+        budget_minutes: Some(1.5 / 60.0),
+        ..small_cfg(Mode::Head, 1)
+    };
+    let s = run::train_run(&job(dir.path(), "run", cfg, false), &mut watch).unwrap();
+    assert_eq!(s.stop, Stop::Finished, "the pause counted against the budget");
     assert!(watch.elapsed.len() > 2, "{:?}", watch.elapsed);
-    // Step 3 came a second of pause after step 2; a tiny model's step
-    // takes milliseconds.
+    // Step 3 came two seconds of pause after step 2.
     let gap = watch.elapsed[2] - watch.elapsed[1];
-    assert!((0.0..0.9).contains(&gap), "{:?}", watch.elapsed);
+    assert!((0.0..1.5).contains(&gap), "{:?}", watch.elapsed);
 }

@@ -639,7 +639,7 @@ pub fn train(
             }
             if cfg
                 .budget_minutes
-                .is_some_and(|m| started.elapsed().as_secs_f64() > 60.0 * m)
+                .is_some_and(|m| started.elapsed().saturating_sub(paused).as_secs_f64() > 60.0 * m)
             {
                 stop = Stop::OutOfTime;
                 break 'epochs;
