@@ -248,9 +248,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     // The status line is cut at the terminal's width; `H` and the log
     // keep each one whole.
     loop {
-        for status in app.record_status() {
-            tracing::info!(status = %status, "status line");
-        }
+        record_statuses(&mut app);
         if dirty && last_draw.elapsed() >= Duration::from_millis(100) {
             terminal.draw(|f| draw::draw(f, &mut app))?;
             last_draw = Instant::now();
@@ -306,6 +304,10 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                     }
                     for e in crate::engine::events::coalesce(batch) {
                         effects.extend(app.on_engine(e));
+                        // Each event's status is kept, not only the
+                        // batch's last (a run finishing and its refit
+                        // starting often arrive together).
+                        record_statuses(&mut app);
                     }
                     dirty = true;
                 }
@@ -364,4 +366,12 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     let _ = engine.send(EngineCommand::Cancel);
     drop(terminal);
     Ok(())
+}
+
+/// Keep the status and error lines that changed for `H`, and log them
+/// whole (the status line is cut at the terminal's width).
+fn record_statuses(app: &mut App) {
+    for status in app.record_status() {
+        tracing::info!(status = %status, "status line");
+    }
 }

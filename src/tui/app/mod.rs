@@ -711,8 +711,9 @@ impl App {
     /// Keeps the status line and the error line among the session's
     /// messages, each once per change (an error cleared by a key does not
     /// bring the status back as new), and returns what it kept (for the
-    /// log). The main loop calls it before each frame; of several changes
-    /// between two frames the last is kept.
+    /// log). The main loop calls it after each event it handles (each
+    /// engine event of a batch too); of several changes inside one handler
+    /// the last is kept.
     pub fn record_status(&mut self) -> Vec<String> {
         const KEEP: usize = 200;
         let mut new = Vec::new();
