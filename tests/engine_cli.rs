@@ -443,3 +443,24 @@ fn bench_train_reports_each_mode_on_the_chosen_device() {
             .stderr(predicate::str::contains("cuda"));
     }
 }
+
+/// `bench text --minutes 0` measures the launches alone: it reports where
+/// the launch days fell against their band, and says the run goals were
+/// not measured rather than scoring two copies of the baseline as a miss.
+#[test]
+fn bench_text_without_runs_measures_the_launches_alone() {
+    let home = tempfile::tempdir().unwrap();
+    let model = tiny(home.path());
+    skuplan(home.path())
+        .args(["bench", "text", "--minutes", "0"])
+        .arg("--data")
+        .arg(sample())
+        .arg("--model")
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("launch-total error"))
+        .stdout(predicate::str::is_match(r"launch days: \d+, [0-9.]+ % without sales; below p10 on [0-9.]+ %").unwrap())
+        .stdout(predicate::str::contains("not measured (--minutes 0 trains no run)"))
+        .stdout(predicate::str::contains("text vs no text, new products wQL").not());
+}
