@@ -194,3 +194,30 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
     assert!(s.contains("in top-k mode on this CPU (m"), "{s}");
     assert!(!s.contains("less with the texts"), "{s}");
 }
+
+/// `p` and `c` on the Training tab say why nothing happens when no training
+/// runs (a finished run's judging looks like work there), and the tab bar
+/// says "paused" for a training paused before its first step.
+#[test]
+fn pause_and_cancel_without_a_training_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    app.colors = false;
+    app.update(Action::GoTab(1));
+    for key in [Action::PauseResume, Action::CancelTraining] {
+        app.status.clear();
+        assert!(app.update(key).is_empty());
+        assert_eq!(app.status, "no training is running (t starts one)");
+    }
+    app.joining = true;
+    assert!(app.update(Action::PauseResume).is_empty());
+    assert!(app.status.contains("being judged"), "{}", app.status);
+    app.joining = false;
+    // Encoding the texts, before the first step, paused.
+    app.training.running = true;
+    app.training.paused = true;
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.lines().next().unwrap().contains("training paused"), "{s}");
+    // Running, p asks the engine to resume.
+    assert_eq!(app.update(Action::PauseResume).len(), 1);
+}

@@ -233,6 +233,8 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let what = if app.training.refit { "refit" } else { "training" };
         match app.training.last {
             Some(p) if app.training.paused => format!("paused at step {}", p.step),
+            // Paused before the first step (encoding the texts).
+            None if app.training.paused => format!("{what} paused"),
             Some(p) => format!("{what} {:.0}%", 100.0 * p.step as f64 / p.steps_total.max(1) as f64),
             None => format!("{what}: starting"),
         }

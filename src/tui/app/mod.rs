@@ -694,6 +694,16 @@ impl App {
             Action::CancelTraining if self.tab == Tab::Training && self.training.running => {
                 return self.cancel_training();
             }
+            // Said rather than ignored: after a run finishes, its judging
+            // looks like work on the tab.
+            Action::PauseResume | Action::CancelTraining if self.tab == Tab::Training => {
+                self.status = if self.joining {
+                    "the run is being judged and joined to the plan; nothing to pause or cancel until its refit starts"
+                } else {
+                    "no training is running (t starts one)"
+                }
+                .into();
+            }
             Action::CycleMode if self.tab == Tab::Training && !self.training.running => self.cycle_mode(),
             Action::MoreEpochs if self.tab == Tab::Training && !self.training.running => self.more_epochs(),
             Action::FewerEpochs if self.tab == Tab::Training && !self.training.running => self.fewer_epochs(),
