@@ -167,7 +167,8 @@ impl Workspace {
         load_json(&self.deliveries_path())
     }
 
-    fn cache_dir(&self) -> PathBuf {
+    /// Caches: recomputed whenever they are missing or unreadable.
+    pub fn cache_dir(&self) -> PathBuf {
         self.root.join("cache")
     }
 

@@ -39,7 +39,7 @@ pub fn plan_bases(
         }
     }
     let Some(run) = run else { return Ok((base, None)) };
-    let model = crate::engine::protocol::model_forecasts(run, ds, None)?;
+    let model = crate::engine::protocol::model_forecasts_cached(run, ds, None, Some(&ws.cache_dir()))?;
     let with = base
         .with_model(ds, &model)
         .map_err(|e| anyhow::anyhow!("{}: {e}", run.display()))?;

@@ -66,6 +66,9 @@ pub enum EngineCommand {
         refit: bool,
         /// The refit's text-embedding cache (see `TrainJob::text_cache`).
         text_cache: Option<PathBuf>,
+        /// Where the run's forecasts are kept between starts (see
+        /// `protocol::model_forecasts_cached`).
+        forecasts_cache: Option<PathBuf>,
     },
     Shutdown,
 }

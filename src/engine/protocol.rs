@@ -239,6 +239,97 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
     })
 }
 
+/// [`model_forecasts`], kept in `cache` (the workspace's cache folder)
+/// between starts: a workstation that opens with an active run, and each
+/// `plan restock` with one, would otherwise forecast every series five times
+/// again (about a minute on online-retail-2010 on 2 cores). The file is
+/// keyed on the data, every file of the run and its refit (names, sizes,
+/// times; `run.json` whole) and the build of skuplan, so a retrained or
+/// refit run, other data or another binary forecast afresh. An unreadable
+/// file is ignored; a cache that cannot be written is only logged.
+pub fn model_forecasts_cached(
+    dir: &Path,
+    data: &Dataset,
+    device: Option<DeviceChoice>,
+    cache: Option<&Path>,
+) -> Result<ModelForecasts> {
+    let Some(cache) = cache else {
+        return model_forecasts(dir, data, device);
+    };
+    let name = format!("{MODEL_CACHE_PREFIX}{}.msgpack", forecasts_key(dir, data));
+    let path = cache.join(&name);
+    if let Ok(bytes) = std::fs::read(&path) {
+        match rmp_serde::from_slice::<ModelForecasts>(&bytes) {
+            Ok(m) => return Ok(m),
+            Err(e) => tracing::warn!(path = %path.display(), "unreadable model forecasts, forecasting again: {e}"),
+        }
+    }
+    let m = model_forecasts(dir, data, device)?;
+    let saved = rmp_serde::to_vec(&m)
+        .context("encoding the run's forecasts")
+        .and_then(|bytes| crate::fsio::atomic_write(&path, &bytes));
+    match saved {
+        // One run's forecasts are kept: the active run's, for this data.
+        Ok(()) => {
+            for e in std::fs::read_dir(cache).into_iter().flatten().flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if n.starts_with(MODEL_CACHE_PREFIX) && n != name {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Err(e) => tracing::warn!(path = %path.display(), "the run's forecasts were not cached: {e:#}"),
+    }
+    Ok(m)
+}
+
+/// File names of [`model_forecasts_cached`]'s cache start so.
+pub const MODEL_CACHE_PREFIX: &str = "model-forecasts-";
+
+/// What a run's forecasts of `data` depend on, as a hex string.
+fn forecasts_key(dir: &Path, data: &Dataset) -> String {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut h = DefaultHasher::new();
+    h.write(b"model-forecasts-1");
+    crate::plan::base::hash_build(&mut h);
+    crate::plan::base::hash_data(&mut h, data);
+    h.write(
+        std::path::absolute(dir)
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .as_os_str()
+            .as_encoded_bytes(),
+    );
+    h.write(&std::fs::read(dir.join("run.json")).unwrap_or_default());
+    hash_files(&mut h, dir, 0);
+    format!("{:016x}", h.finish())
+}
+
+/// Names, sizes and modification times of the files under `dir`, in name
+/// order (a run's weights, checkpoints and refit).
+fn hash_files(h: &mut impl std::hash::Hasher, dir: &Path, depth: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let Ok(m) = e.metadata() else { continue };
+        h.write(e.file_name().as_encoded_bytes());
+        h.write_u8(0);
+        if m.is_dir() {
+            if depth < 4 {
+                hash_files(h, &e.path(), depth + 1);
+            }
+        } else {
+            h.write_u64(m.len());
+            if let Ok(t) = m
+                .modified()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).map_err(std::io::Error::other))
+            {
+                h.write_u128(t.as_nanos());
+            }
+        }
+    }
+}
+
 /// The run's folder name, as tables show it.
 pub fn run_label(run: &LoadedRun) -> String {
     run.dir

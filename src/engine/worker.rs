@@ -265,6 +265,7 @@ impl Worker {
                 base,
                 refit,
                 text_cache,
+                forecasts_cache,
             } => {
                 if refit && super::protocol::usable_refit(&run, &data).is_none() {
                     let meta = run::read_meta(&run)?;
@@ -286,7 +287,7 @@ impl Worker {
                         )?;
                     }
                 }
-                let model = super::protocol::model_forecasts(&run, &data, None)?;
+                let model = super::protocol::model_forecasts_cached(&run, &data, None, forecasts_cache.as_deref())?;
                 let with = base
                     .with_model(&data, &model)
                     .map_err(|e| anyhow!("{}: {e}", run.display()))?;

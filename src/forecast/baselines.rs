@@ -20,7 +20,7 @@ use chrono::{Duration, TimeZone, Utc};
 use crate::domain::Period;
 
 /// Demand quantiles for the days after an origin.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuantileForecast {
     pub p10: Vec<f64>,
     pub p50: Vec<f64>,

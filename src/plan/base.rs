@@ -40,6 +40,45 @@ const LEVEL_SAMPLE: usize = 50;
 
 /// Periods each plan forecast covers: the longest lead time plus the
 /// review period, in the data's periods, and at least 28 days' worth.
+/// The build of skuplan, for cache keys: its size and modification time (a
+/// rebuilt binary may forecast differently).
+pub fn hash_build(h: &mut impl std::hash::Hasher) {
+    if let Some(m) = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok()) {
+        h.write_u64(m.len());
+        if let Ok(t) = m
+            .modified()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).map_err(std::io::Error::other))
+        {
+            h.write_u128(t.as_nanos());
+        }
+    }
+}
+
+/// What forecasts read of a data set, for cache keys: every series' demand
+/// and promotions, and the products (their texts included).
+pub fn hash_data(h: &mut impl std::hash::Hasher, ds: &Dataset) {
+    for s in &ds.demand {
+        h.write(s.sku.as_bytes());
+        h.write_u8(0);
+        h.write(s.warehouse.as_bytes());
+        h.write_u8(0);
+        h.write(s.start.to_string().as_bytes());
+        h.write_usize(s.values.len());
+        for v in &s.values {
+            h.write_u64(v.to_bits());
+        }
+        if let Some(p) = &s.promo {
+            h.write_usize(p.iter().filter(|x| **x).count());
+            for (i, x) in p.iter().enumerate() {
+                if *x {
+                    h.write_usize(i);
+                }
+            }
+        }
+    }
+    h.write(&serde_json::to_vec(&ds.products).unwrap_or_default());
+}
+
 fn plan_horizon(ds: &Dataset, settings: &RestockSettings) -> usize {
     use super::restock::steps;
     let p = ds.period();
@@ -128,7 +167,7 @@ impl ShortHistoryCheck {
 /// What a trained run brings to a plan, as plain data (plan never imports
 /// the engine): its forecasts of the days it is judged on, and from the
 /// last day of data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelForecasts {
     /// The method's name in tables and on plan lines.
     pub name: String,
@@ -208,36 +247,9 @@ impl PlanBase {
         use std::hash::{DefaultHasher, Hasher};
         let mut h = DefaultHasher::new();
         h.write(b"planbase-2");
-        if let Some(m) = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok()) {
-            h.write_u64(m.len());
-            if let Ok(t) = m
-                .modified()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).map_err(std::io::Error::other))
-            {
-                h.write_u128(t.as_nanos());
-            }
-        }
+        hash_build(&mut h);
         h.write(&serde_json::to_vec(settings).unwrap_or_default());
-        for s in &ds.demand {
-            h.write(s.sku.as_bytes());
-            h.write_u8(0);
-            h.write(s.warehouse.as_bytes());
-            h.write_u8(0);
-            h.write(s.start.to_string().as_bytes());
-            h.write_usize(s.values.len());
-            for v in &s.values {
-                h.write_u64(v.to_bits());
-            }
-            if let Some(p) = &s.promo {
-                h.write_usize(p.iter().filter(|x| **x).count());
-                for (i, x) in p.iter().enumerate() {
-                    if *x {
-                        h.write_usize(i);
-                    }
-                }
-            }
-        }
-        h.write(&serde_json::to_vec(&ds.products).unwrap_or_default());
+        hash_data(&mut h, ds);
         format!("{:016x}", h.finish())
     }
 

@@ -121,6 +121,7 @@ impl App {
             base: std::sync::Arc::new(l.base.clone()),
             refit,
             text_cache: Some(self.workspace.training_embeddings_path()),
+            forecasts_cache: Some(self.workspace.cache_dir()),
         })]
     }
 
