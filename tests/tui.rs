@@ -122,6 +122,9 @@ fn approve_reject_undo_and_approve_all_go_to_the_audit_log() {
     let line = |app: &App, k: usize| app.plan.as_ref().unwrap().lines[app.restock_view()[k]].clone();
     app.update(Action::Approve);
     assert_eq!(app.state_of(&line(&app, 0)).0, State::Approved);
+    // A second a writes nothing (u would otherwise undo only the copy).
+    app.update(Action::Approve);
+    assert!(app.status.contains("is already approved"), "{}", app.status);
     app.update(Action::Down);
     app.update(Action::Reject);
     assert_eq!(app.state_of(&line(&app, 1)).0, State::Rejected);
@@ -352,12 +355,19 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
     };
     assert_eq!(fingerprints(&saved), fingerprints(&plan));
 
-    // Approve the first route: one record in the audit log.
+    // Approve the first route: one record in the audit log, and a second
+    // a adds none.
     app.update(Action::Approve);
     let first = plan.routes[0].clone();
     assert_eq!(app.route_state(&first).0, State::Approved);
     let log = app.workspace.audit_log().load().unwrap();
     assert_eq!(log.records.last().unwrap().plan, PLAN);
+    app.update(Action::Approve);
+    assert!(app.status.contains("is already approved"), "{}", app.status);
+    assert_eq!(
+        app.workspace.audit_log().load().unwrap().records.len(),
+        log.records.len()
+    );
 
     // Move the second route's first order onto the first vehicle when it
     // has room, else expect a refusal that names the rule.

@@ -158,11 +158,17 @@ impl App {
             self.status = "no route selected".into();
             return;
         };
-        let verb = if action == approval::Action::Approve {
-            "approved"
+        let (verb, target) = if action == approval::Action::Approve {
+            ("approved", State::Approved)
         } else {
-            "rejected"
+            ("rejected", State::Rejected)
         };
+        // As for restock lines: a repeated decision writes nothing.
+        let (state, review, _) = delivery::route_state(plan, r, &self.route_decisions);
+        if state == target && !review {
+            self.status = format!("the route of {} is already {verb} (u undoes it)", r.vehicle);
+            return;
+        }
         let what = format!("{verb} the route of {}", r.vehicle);
         let rec = Record::new(PLAN, plan.key(r), r.fingerprint(), action, None);
         self.record(vec![rec], &what);

@@ -123,16 +123,19 @@ impl App {
             return;
         };
         let key = vec![l.sku.clone(), l.warehouse.clone()];
-        let what = format!(
-            "{} {} at {}",
-            if action == approval::Action::Approve {
-                "approved"
-            } else {
-                "rejected"
-            },
-            l.sku,
-            l.warehouse
-        );
+        let (verb, target) = if action == approval::Action::Approve {
+            ("approved", State::Approved)
+        } else {
+            ("rejected", State::Rejected)
+        };
+        // A second a (or r) on the same line writes nothing: the log would
+        // repeat itself and u would then undo only the copy.
+        let (state, review, _) = self.state_of(l);
+        if state == target && !review {
+            self.status = format!("{} at {} is already {verb} (u undoes it)", l.sku, l.warehouse);
+            return;
+        }
+        let what = format!("{verb} {} at {}", l.sku, l.warehouse);
         let rec = Record::new("restock", key, restock_fingerprint(l), action, None);
         self.record(vec![rec], &what);
     }
