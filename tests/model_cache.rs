@@ -81,6 +81,17 @@ fn a_runs_forecasts_are_kept_until_the_run_or_the_data_change() {
     assert_eq!(after.len(), 1);
     assert_ne!(after, files);
 
+    // A known event is a feature of the model: adding one forecasts again.
+    let with_event_before = cached(&cache);
+    other.events.push(skuplan::domain::Event {
+        date: last,
+        warehouse: None,
+        name: "Christmas".into(),
+        kind: "holiday".into(),
+    });
+    model_forecasts_cached(&run, &other, cpu, Some(&cache)).unwrap();
+    assert_ne!(cached(&cache), with_event_before);
+
     // A run whose files changed (here its refit appeared) is forecast again.
     let before_refit = cached(&cache);
     std::fs::create_dir_all(run.join("refit")).unwrap();

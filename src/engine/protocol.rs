@@ -243,9 +243,12 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
 /// between starts: a workstation that opens with an active run, and each
 /// `plan restock` with one, would otherwise forecast every series five times
 /// again (about a minute on online-retail-2010 on 2 cores). The file is
-/// keyed on the data, every file of the run and its refit (names, sizes,
-/// times; `run.json` whole) and the build of skuplan, so a retrained or
-/// refit run, other data or another binary forecast afresh. An unreadable
+/// keyed on the data ([`hash_data`]), every file of the run, its refit and
+/// its encoder (names, sizes, times; `run.json` whole) and the build of
+/// skuplan, so a retrained or refit run, other data, another encoder or
+/// another binary forecast afresh.
+///
+/// [`hash_data`]: crate::plan::base::hash_data An unreadable
 /// file is ignored; a cache that cannot be written is only logged.
 pub fn model_forecasts_cached(
     dir: &Path,
@@ -290,7 +293,7 @@ pub const MODEL_CACHE_PREFIX: &str = "model-forecasts-";
 fn forecasts_key(dir: &Path, data: &Dataset) -> String {
     use std::hash::{DefaultHasher, Hasher};
     let mut h = DefaultHasher::new();
-    h.write(b"model-forecasts-1");
+    h.write(b"model-forecasts-2");
     crate::plan::base::hash_build(&mut h);
     crate::plan::base::hash_data(&mut h, data);
     h.write(
@@ -301,6 +304,11 @@ fn forecasts_key(dir: &Path, data: &Dataset) -> String {
     );
     h.write(&std::fs::read(dir.join("run.json")).unwrap_or_default());
     hash_files(&mut h, dir, 0);
+    // The encoder it reads texts with lives outside the run.
+    if let Ok(meta) = run::read_meta(dir) {
+        h.write(meta.model_dir.as_os_str().as_encoded_bytes());
+        hash_files(&mut h, &meta.model_dir, 0);
+    }
     format!("{:016x}", h.finish())
 }
 

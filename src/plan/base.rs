@@ -38,8 +38,6 @@ pub fn plan_from_data(
 const LEVEL_DAYS: usize = 182;
 const LEVEL_SAMPLE: usize = 50;
 
-/// Periods each plan forecast covers: the longest lead time plus the
-/// review period, in the data's periods, and at least 28 days' worth.
 /// The build of skuplan, for cache keys: its size and modification time (a
 /// rebuilt binary may forecast differently).
 pub fn hash_build(h: &mut impl std::hash::Hasher) {
@@ -54,8 +52,9 @@ pub fn hash_build(h: &mut impl std::hash::Hasher) {
     }
 }
 
-/// What forecasts read of a data set, for cache keys: every series' demand
-/// and promotions, and the products (their texts included).
+/// What forecasts read of a data set, for cache keys: every series' demand,
+/// period and promotions, the products and the warehouses (their names are
+/// in the model's texts), and the known events (the model's features).
 pub fn hash_data(h: &mut impl std::hash::Hasher, ds: &Dataset) {
     for s in &ds.demand {
         h.write(s.sku.as_bytes());
@@ -63,6 +62,7 @@ pub fn hash_data(h: &mut impl std::hash::Hasher, ds: &Dataset) {
         h.write(s.warehouse.as_bytes());
         h.write_u8(0);
         h.write(s.start.to_string().as_bytes());
+        h.write(format!("{:?}", s.period).as_bytes());
         h.write_usize(s.values.len());
         for v in &s.values {
             h.write_u64(v.to_bits());
@@ -77,8 +77,12 @@ pub fn hash_data(h: &mut impl std::hash::Hasher, ds: &Dataset) {
         }
     }
     h.write(&serde_json::to_vec(&ds.products).unwrap_or_default());
+    h.write(&serde_json::to_vec(&ds.warehouses).unwrap_or_default());
+    h.write(&serde_json::to_vec(&ds.events).unwrap_or_default());
 }
 
+/// Periods each plan forecast covers: the longest lead time plus the
+/// review period, in the data's periods, and at least 28 days' worth.
 fn plan_horizon(ds: &Dataset, settings: &RestockSettings) -> usize {
     use super::restock::steps;
     let p = ds.period();

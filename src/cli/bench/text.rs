@@ -48,8 +48,8 @@ struct Row {
 
 /// Where the launch days fell against their p10..p90 band. A day without
 /// sales is inside the band whenever p10 is 0, as it is for most launches
-/// (they sell on few days), so the coverage goal is read on the days with
-/// sales too.
+/// (they sell on few days), so the coverage is read with the share of such
+/// days and the shares below p10 and above p90 (of all launch days).
 #[derive(Default)]
 struct LaunchDays {
     without_sales: usize,

@@ -698,7 +698,7 @@ impl App {
             // looks like work on the tab.
             Action::PauseResume | Action::CancelTraining if self.tab == Tab::Training => {
                 self.status = if self.joining {
-                    "the run is being judged and joined to the plan; nothing to pause or cancel until its refit starts"
+                    "the run is being judged and joined to the plan: there is nothing to pause or cancel"
                 } else {
                     "no training is running (t starts one)"
                 }
