@@ -267,3 +267,28 @@ fn audit_log_survives_a_killed_process() {
 }
 
 use std::os::unix::process::CommandExt as _;
+
+/// `plan restock` shares the workstation's cache of the plan's slow half
+/// (baseline backtest, champions, calibration): a second plan of the same
+/// data reads it, not rewrites it, and plans the same lines.
+#[test]
+fn a_second_plan_reads_the_cached_baselines_and_plans_the_same() {
+    let (home, data) = planned_workspace();
+    let cache = home.path().join("data/workspace/cache");
+    let cached: Vec<std::path::PathBuf> = fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("planbase-"))
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    let written = fs::metadata(&cached[0]).unwrap().modified().unwrap();
+    let (_, first) = export_all(home.path());
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(data.path())
+        .assert()
+        .success();
+    assert_eq!(fs::metadata(&cached[0]).unwrap().modified().unwrap(), written);
+    let (_, second) = export_all(home.path());
+    assert_eq!(first, second);
+}
