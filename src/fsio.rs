@@ -47,6 +47,41 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
+/// A file's modification time in nanoseconds since 1970, for cache keys
+/// (None where the file system keeps none).
+pub fn modified_nanos(meta: &fs::Metadata) -> Option<u128> {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+}
+
+/// A cache file `dir/{prefix}{key}.msgpack`, when there is one that reads
+/// (an unreadable one is logged and ignored: it is then recomputed, never
+/// trusted half-read).
+pub fn load_keyed<T: serde::de::DeserializeOwned>(dir: &Path, prefix: &str, key: &str) -> Option<T> {
+    let path = dir.join(format!("{prefix}{key}.msgpack"));
+    let bytes = fs::read(&path).ok()?;
+    rmp_serde::from_slice(&bytes)
+        .map_err(|e| tracing::warn!(path = %path.display(), "unreadable cache file, recomputing: {e}"))
+        .ok()
+}
+
+/// Save `value` as the cache file of `key` (atomically), and drop the files
+/// of other keys with the same prefix: one is kept per prefix.
+pub fn save_keyed<T: serde::Serialize>(dir: &Path, prefix: &str, key: &str, value: &T) -> Result<()> {
+    let name = format!("{prefix}{key}.msgpack");
+    let bytes = rmp_serde::to_vec(value).with_context(|| format!("encoding {name}"))?;
+    atomic_write(&dir.join(&name), &bytes)?;
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with(prefix) && n != name {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

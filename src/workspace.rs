@@ -87,6 +87,9 @@ pub struct Workspace {
     pub root: PathBuf,
 }
 
+/// File names of the plan's slow half in the cache start so.
+const PLAN_BASE_PREFIX: &str = "planbase-";
+
 impl Workspace {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
@@ -188,37 +191,47 @@ impl Workspace {
     /// The baseline forecasts and backtest saved for data with this key
     /// (see [`PlanBase::key`]); `None` when there is none or it cannot be
     /// read (a cache: it is then recomputed, never trusted half-read).
+    ///
+    /// [`PlanBase::key`]: crate::plan::base::PlanBase::key
     pub fn load_plan_base(&self, key: &str) -> Option<crate::plan::base::PlanBase> {
-        let path = self.cache_dir().join(format!("planbase-{key}.msgpack"));
-        let bytes = fs::read(&path).ok()?;
-        match rmp_serde::from_slice::<crate::plan::base::PlanBase>(&bytes) {
-            Ok(mut base) => {
-                base.settings.calibration = base.calibration.clone();
-                Some(base)
-            }
-            Err(e) => {
-                tracing::warn!(path = %path.display(), "unreadable plan cache, recomputing: {e}");
-                None
-            }
-        }
+        let mut base: crate::plan::base::PlanBase = crate::fsio::load_keyed(&self.cache_dir(), PLAN_BASE_PREFIX, key)?;
+        base.settings.calibration = base.calibration.clone();
+        Some(base)
     }
 
     /// Save the baseline forecasts for data with this key, atomically, and
     /// drop the caches of other data.
     pub fn save_plan_base(&self, key: &str, base: &crate::plan::base::PlanBase) -> Result<()> {
-        let dir = self.cache_dir();
-        let name = format!("planbase-{key}.msgpack");
-        let bytes = rmp_serde::to_vec(base).context("encoding the plan cache")?;
-        atomic_write(&dir.join(&name), &bytes)?;
-        if let Ok(entries) = fs::read_dir(&dir) {
-            for e in entries.flatten() {
-                let n = e.file_name().to_string_lossy().to_string();
-                if n.starts_with("planbase-") && n != name {
-                    let _ = fs::remove_file(e.path());
-                }
-            }
+        crate::fsio::save_keyed(&self.cache_dir(), PLAN_BASE_PREFIX, key, base)
+    }
+
+    /// The plan's slow half of `ds` under `settings`: from the cache when
+    /// it holds this data, settings and build, else computed and kept.
+    pub fn plan_base(
+        &self,
+        ds: &crate::domain::Dataset,
+        settings: &crate::plan::RestockSettings,
+    ) -> Result<crate::plan::base::PlanBase, String> {
+        let key = crate::plan::base::PlanBase::key(ds, settings);
+        match self.load_plan_base(&key) {
+            Some(b) => Ok(b),
+            None => self.compute_plan_base(ds, settings, &key),
         }
-        Ok(())
+    }
+
+    /// Compute the plan's slow half and keep it under `key` (a cache that
+    /// cannot be written is only logged).
+    pub fn compute_plan_base(
+        &self,
+        ds: &crate::domain::Dataset,
+        settings: &crate::plan::RestockSettings,
+        key: &str,
+    ) -> Result<crate::plan::base::PlanBase, String> {
+        let base = crate::plan::base::PlanBase::compute(ds, settings)?;
+        if let Err(e) = self.save_plan_base(key, &base) {
+            tracing::warn!("could not save the plan cache: {e:#}");
+        }
+        Ok(base)
     }
 
     fn scenario_path(&self, name: &str) -> Result<PathBuf> {

@@ -23,17 +23,7 @@ pub fn plan_bases(
 ) -> Result<(PlanBase, Option<PlanBase>)> {
     // The workstation's cache of the slow half, shared: the same data,
     // settings and build give the same base.
-    let key = PlanBase::key(ds, settings);
-    let mut base = match ws.load_plan_base(&key) {
-        Some(b) => b,
-        None => {
-            let b = PlanBase::compute(ds, settings).map_err(anyhow::Error::msg)?;
-            if let Err(e) = ws.save_plan_base(&key, &b) {
-                tracing::warn!("could not save the plan cache: {e:#}");
-            }
-            b
-        }
-    };
+    let mut base = ws.plan_base(ds, settings).map_err(anyhow::Error::msg)?;
     if crate::engine::similar::wants_launches(ds) {
         let horizon = base.forecasts.iter().map(|f| f.p50.len()).max().unwrap_or(28);
         let launches = crate::cli::engine::model_dir(None)

@@ -259,29 +259,14 @@ pub fn model_forecasts_cached(
     let Some(cache) = cache else {
         return model_forecasts(dir, data, device);
     };
-    let name = format!("{MODEL_CACHE_PREFIX}{}.msgpack", forecasts_key(dir, data));
-    let path = cache.join(&name);
-    if let Ok(bytes) = std::fs::read(&path) {
-        match rmp_serde::from_slice::<ModelForecasts>(&bytes) {
-            Ok(m) => return Ok(m),
-            Err(e) => tracing::warn!(path = %path.display(), "unreadable model forecasts, forecasting again: {e}"),
-        }
+    let key = forecasts_key(dir, data);
+    if let Some(m) = crate::fsio::load_keyed(cache, MODEL_CACHE_PREFIX, &key) {
+        return Ok(m);
     }
     let m = model_forecasts(dir, data, device)?;
-    let saved = rmp_serde::to_vec(&m)
-        .context("encoding the run's forecasts")
-        .and_then(|bytes| crate::fsio::atomic_write(&path, &bytes));
-    match saved {
-        // One run's forecasts are kept: the active run's, for this data.
-        Ok(()) => {
-            for e in std::fs::read_dir(cache).into_iter().flatten().flatten() {
-                let n = e.file_name().to_string_lossy().into_owned();
-                if n.starts_with(MODEL_CACHE_PREFIX) && n != name {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
-        Err(e) => tracing::warn!(path = %path.display(), "the run's forecasts were not cached: {e:#}"),
+    // One run's forecasts are kept: the active run's, for this data.
+    if let Err(e) = crate::fsio::save_keyed(cache, MODEL_CACHE_PREFIX, &key, &m) {
+        tracing::warn!("the run's forecasts were not cached: {e:#}");
     }
     Ok(m)
 }
@@ -328,12 +313,7 @@ fn hash_files(h: &mut impl std::hash::Hasher, dir: &Path, depth: usize) {
             }
         } else {
             h.write_u64(m.len());
-            if let Ok(t) = m
-                .modified()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).map_err(std::io::Error::other))
-            {
-                h.write_u128(t.as_nanos());
-            }
+            h.write_u128(crate::fsio::modified_nanos(&m).unwrap_or(0));
         }
     }
 }

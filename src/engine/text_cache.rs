@@ -44,11 +44,7 @@ impl EmbeddingCache {
     pub fn identity(dir: &Path, max_len: usize) -> Result<String> {
         let model = ModelDir::open(dir)?;
         let meta = std::fs::metadata(&model.weights).with_context(|| format!("reading {}", model.weights.display()))?;
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
+        let modified = crate::fsio::modified_nanos(&meta).unwrap_or(0);
         let path = model.weights.canonicalize().unwrap_or(model.weights);
         Ok(format!("{}|{}|{modified}|{max_len}", path.display(), meta.len()))
     }

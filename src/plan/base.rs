@@ -43,11 +43,8 @@ const LEVEL_SAMPLE: usize = 50;
 pub fn hash_build(h: &mut impl std::hash::Hasher) {
     if let Some(m) = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok()) {
         h.write_u64(m.len());
-        if let Ok(t) = m
-            .modified()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).map_err(std::io::Error::other))
-        {
-            h.write_u128(t.as_nanos());
+        if let Some(t) = crate::fsio::modified_nanos(&m) {
+            h.write_u128(t);
         }
     }
 }

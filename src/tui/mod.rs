@@ -39,12 +39,8 @@ pub fn load(sources: &DataSources, base_opts: &ImportOptions) -> Result<Loaded, 
 /// what replaces a provisional base.
 pub fn refine(dataset: &crate::domain::Dataset, ws: &Workspace, key: Option<&str>) -> Result<PlanBase, String> {
     let settings = RestockSettings::default();
-    let base = PlanBase::compute(dataset, &settings)?;
     let key = key.map_or_else(|| PlanBase::key(dataset, &settings), str::to_string);
-    if let Err(e) = ws.save_plan_base(&key, &base) {
-        tracing::warn!("could not save the plan cache: {e:#}");
-    }
-    Ok(base)
+    ws.compute_plan_base(dataset, &settings, &key)
 }
 
 /// The same, taking the plan's slow half (baseline forecasts, backtest,
@@ -75,15 +71,10 @@ pub fn load_with_cache(
             provisional = true;
             PlanBase::quick(&imported.dataset, &settings)?
         }
-        None => {
-            let b = PlanBase::compute(&imported.dataset, &settings)?;
-            if let (Some(ws), Some(k)) = (cache, key.as_deref())
-                && let Err(e) = ws.save_plan_base(k, &b)
-            {
-                tracing::warn!("could not save the plan cache: {e:#}");
-            }
-            b
-        }
+        None => match (cache, key.as_deref()) {
+            (Some(ws), Some(k)) => ws.compute_plan_base(&imported.dataset, &settings, k)?,
+            _ => PlanBase::compute(&imported.dataset, &settings)?,
+        },
     };
     Ok(Loaded {
         sources: DataSources {
