@@ -131,8 +131,7 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
     use skuplan::engine::EngineEvent;
     use skuplan::engine::events::CANCELLED_ENCODING;
     let dir = tempfile::tempdir().unwrap();
-    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
-    app.colors = false;
+    let mut app = bare_app(dir.path());
     // No data is needed to watch a training start.
     app.loading = None;
     app.training.running = true;
@@ -201,8 +200,7 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
 #[test]
 fn pause_and_cancel_without_a_training_say_why() {
     let dir = tempfile::tempdir().unwrap();
-    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
-    app.colors = false;
+    let mut app = bare_app(dir.path());
     app.update(Action::GoTab(1));
     for key in [Action::PauseResume, Action::CancelTraining] {
         app.status.clear();
@@ -220,4 +218,11 @@ fn pause_and_cancel_without_a_training_say_why() {
     assert!(s.lines().next().unwrap().contains("training paused"), "{s}");
     // Running, p asks the engine to resume.
     assert_eq!(app.update(Action::PauseResume).len(), 1);
+}
+
+/// A workstation on an empty workspace, without colours (for screens).
+fn bare_app(dir: &std::path::Path) -> App {
+    let mut app = App::new(Workspace::open(dir.join("ws")).unwrap(), None);
+    app.colors = false;
+    app
 }
