@@ -811,6 +811,53 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
             .any(|e| matches!(e, Effect::Engine(EngineCommand::Adopt { refit: false, .. }))),
         "a restart joins the active run again"
     );
+    // With the run's forecasts of this data kept in the workspace's cache,
+    // the loader joins it: the first plan shown is already the run's (no
+    // baselines' plan for the seconds the engine would take, so no line
+    // approved with the run's quantity flickers to review), and the engine
+    // is not asked.
+    let ws = Workspace::open(dir.path().join("ws")).unwrap();
+    let data = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap().dataset;
+    skuplan::engine::protocol::keep_model_forecasts(&run, &data, &ws.cache_dir(), &oracle(&data, 50.0)).unwrap();
+    // (Not on a first start, whose plan is provisional: the engine joins
+    // the run once the plan is final.)
+    let loaded = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), true).unwrap();
+    assert!(loaded.provisional && loaded.model_run.is_none());
+    let loaded = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), false).unwrap();
+    assert_eq!(loaded.model_run.as_ref(), Some(&run));
+    let mut again = App::new(ws.clone(), None);
+    let effects = again.on_loaded(loaded);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Engine(EngineCommand::Adopt { .. }))),
+        "joined from the cache: nothing to ask the engine"
+    );
+    assert!(!again.joining);
+    assert_eq!(again.plan.as_ref().unwrap(), &plan);
+    assert!(
+        again.status.contains(&format!("the model is champion on {wins} of")),
+        "{}",
+        again.status
+    );
+    // Switched off, the run is not joined from the cache: the engine joins
+    // it when R switches it on.
+    ws.save_active_run(&skuplan::workspace::ActiveRun {
+        run: run.clone(),
+        on: false,
+    })
+    .unwrap();
+    let loaded = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), true).unwrap();
+    assert!(loaded.model_base.is_none() && loaded.model_run.is_none());
+    let mut off = App::new(ws.clone(), None);
+    off.on_loaded(loaded);
+    assert_eq!(off.plan.as_ref().unwrap(), &baselines);
+    let effects = off.update(Action::ToggleRun);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Engine(EngineCommand::Adopt { refit: false, .. })))
+    );
 }
 
 /// Weekly data with a calendar of events: the Forecasts tab sums the next

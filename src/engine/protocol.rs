@@ -259,16 +259,28 @@ pub fn model_forecasts_cached(
     let Some(cache) = cache else {
         return model_forecasts(dir, data, device);
     };
-    let key = forecasts_key(dir, data);
-    if let Some(m) = crate::fsio::load_keyed(cache, MODEL_CACHE_PREFIX, &key) {
+    if let Some(m) = cached_model_forecasts(dir, data, cache) {
         return Ok(m);
     }
     let m = model_forecasts(dir, data, device)?;
-    // One run's forecasts are kept: the active run's, for this data.
-    if let Err(e) = crate::fsio::save_keyed(cache, MODEL_CACHE_PREFIX, &key, &m) {
+    if let Err(e) = keep_model_forecasts(dir, data, cache, &m) {
         tracing::warn!("the run's forecasts were not cached: {e:#}");
     }
     Ok(m)
+}
+
+/// Keep `m`, the run's forecasts of `data`, in `cache` (atomically) for
+/// [`cached_model_forecasts`]. One run's forecasts are kept: the active
+/// run's, for this data; an older file is dropped.
+pub fn keep_model_forecasts(dir: &Path, data: &Dataset, cache: &Path, m: &ModelForecasts) -> Result<()> {
+    crate::fsio::save_keyed(cache, MODEL_CACHE_PREFIX, &forecasts_key(dir, data), m)
+}
+
+/// The run's forecasts of `data` as [`model_forecasts_cached`] kept them in
+/// `cache`, when a file made for this run, its files, this data and this
+/// build is there; None otherwise. Forecasts nothing and loads no model.
+pub fn cached_model_forecasts(dir: &Path, data: &Dataset, cache: &Path) -> Option<ModelForecasts> {
+    crate::fsio::load_keyed(cache, MODEL_CACHE_PREFIX, &forecasts_key(dir, data))
 }
 
 /// File names of [`model_forecasts_cached`]'s cache start so.

@@ -76,6 +76,14 @@ pub fn load_with_cache(
             _ => PlanBase::compute(&imported.dataset, &settings)?,
         },
     };
+    // A restart with the active run's forecasts of this data in the cache
+    // shows the plan with the run at once, not the baselines' plan for the
+    // seconds the engine would take to read the same file.
+    let joined = match cache {
+        Some(ws) if !provisional => join_cached_run(ws, &imported.dataset, &base),
+        _ => None,
+    };
+    let (model_run, model_base) = joined.unzip();
     Ok(Loaded {
         sources: DataSources {
             map: opts.map.clone(),
@@ -84,11 +92,31 @@ pub fn load_with_cache(
         dataset: Arc::new(imported.dataset),
         report_text,
         base,
-        model_base: None,
+        model_base,
+        model_run,
         launches: None,
         provisional,
         cache_key: key,
     })
+}
+
+/// The workspace's active run, when it is on, joined to `base` from the
+/// forecasts of it kept in the workspace's cache for this data and build.
+/// None when any of that is missing: the engine then joins it
+/// ([`crate::engine::EngineCommand::Adopt`]), forecasting if it must.
+fn join_cached_run(ws: &Workspace, data: &crate::domain::Dataset, base: &PlanBase) -> Option<(PathBuf, PlanBase)> {
+    let run = ws.run_in_use().ok().flatten()?;
+    let m = crate::engine::protocol::cached_model_forecasts(&run, data, &ws.cache_dir())?;
+    match base.with_model(data, &m) {
+        Ok(b) => {
+            tracing::info!("the active run {} joined from its cached forecasts", run.display());
+            Some((run, b))
+        }
+        Err(e) => {
+            tracing::warn!("the active run's cached forecasts did not join ({e}); the engine will judge it");
+            None
+        }
+    }
 }
 
 /// One workstation per workspace: a lock file holding our pid. A lock left

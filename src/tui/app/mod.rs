@@ -109,6 +109,8 @@ pub struct Loaded {
     pub cache_key: Option<String>,
     /// `base` with the active run among the champions, once joined.
     pub model_base: Option<PlanBase>,
+    /// The run `model_base` was joined with.
+    pub model_run: Option<std::path::PathBuf>,
     /// Launch forecasts, once the engine has made them.
     pub launches: Option<std::sync::Arc<crate::forecast::launch::Launches>>,
 }
@@ -328,6 +330,20 @@ impl App {
             self.scenario = s;
         }
         self.loaded = Some(loaded);
+        // Joined from the cache by the loader: kept only for the run that
+        // is active and on now.
+        let active = self.active_run.as_ref().filter(|a| a.on).map(|a| a.run.clone());
+        let joined = match self.loaded.as_mut() {
+            Some(l) if l.model_run.is_some() && l.model_run == active => {
+                l.model_base.as_ref().and_then(|b| b.model.clone())
+            }
+            Some(l) => {
+                l.model_base = None;
+                l.model_run = None;
+                None
+            }
+            None => None,
+        };
         self.refresh_texts_cached();
         if let Err(e) = self.workspace.save_sources(&self.loaded_sources()) {
             self.error = Some(format!("could not remember the data: {e:#}"));
@@ -347,6 +363,15 @@ impl App {
                 "data loaded; a provisional plan from {window} averages while champions are chosen and safety stock \
                  calibrated ..."
             )
+        } else if let Some(m) = &joined {
+            format!(
+                "data loaded; the model is champion on {} of {} series (its forecasts from the workspace's cache; \
+                 judged {}..{})",
+                m.wins(),
+                m.chosen.len(),
+                m.held_out.0,
+                m.held_out.1
+            )
         } else {
             "data loaded; baseline forecasts and the restock plan are ready".into()
         };
@@ -362,7 +387,7 @@ impl App {
                 dataset: l.dataset.clone(),
                 key: l.cache_key.clone(),
             });
-        } else {
+        } else if joined.is_none() {
             effects.extend(self.adopt(false));
         }
         effects
@@ -433,6 +458,7 @@ impl App {
                 if let Some(l) = self.loaded.as_mut() {
                     l.base = base;
                     l.model_base = None;
+                    l.model_run = None;
                     l.provisional = false;
                     l.join_launches();
                 }

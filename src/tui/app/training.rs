@@ -294,6 +294,7 @@ impl App {
                     self.active_run = Some(active);
                     if let Some(l) = self.loaded.as_mut() {
                         l.model_base = None;
+                        l.model_run = None;
                     }
                     effects.extend(self.adopt(true));
                     self.status = format!(
@@ -340,6 +341,7 @@ impl App {
                     )
                 });
                 l.model_base = Some(*base);
+                l.model_run = Some(run);
                 l.join_launches();
                 self.recompute();
                 // What matters first, for an 80-column status line.
