@@ -89,6 +89,20 @@ pub struct Workspace {
 
 /// File names of the plan's slow half in the cache start so.
 const PLAN_BASE_PREFIX: &str = "planbase-";
+/// The plan base of other settings than the default (a `plan restock
+/// --budget ...`) has a slot of its own, so that it does not evict the
+/// workstation's, which always plans with the defaults.
+const OTHER_PLAN_BASE_PREFIX: &str = "settings-planbase-";
+
+/// The cache slot of a plan base computed with `settings`.
+fn plan_base_prefix(settings: &crate::plan::RestockSettings) -> &'static str {
+    let default = crate::plan::RestockSettings::default();
+    if serde_json::to_vec(settings).ok() == serde_json::to_vec(&default).ok() {
+        PLAN_BASE_PREFIX
+    } else {
+        OTHER_PLAN_BASE_PREFIX
+    }
+}
 
 impl Workspace {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
@@ -194,15 +208,23 @@ impl Workspace {
     ///
     /// [`PlanBase::key`]: crate::plan::base::PlanBase::key
     pub fn load_plan_base(&self, key: &str) -> Option<crate::plan::base::PlanBase> {
-        let mut base: crate::plan::base::PlanBase = crate::fsio::load_keyed(&self.cache_dir(), PLAN_BASE_PREFIX, key)?;
+        let mut base: crate::plan::base::PlanBase = [PLAN_BASE_PREFIX, OTHER_PLAN_BASE_PREFIX]
+            .iter()
+            .find_map(|prefix| crate::fsio::load_keyed(&self.cache_dir(), prefix, key))?;
         base.settings.calibration = base.calibration.clone();
         Some(base)
     }
 
-    /// Save the baseline forecasts for data with this key, atomically, and
-    /// drop the caches of other data.
-    pub fn save_plan_base(&self, key: &str, base: &crate::plan::base::PlanBase) -> Result<()> {
-        crate::fsio::save_keyed(&self.cache_dir(), PLAN_BASE_PREFIX, key, base)
+    /// Save the baseline forecasts for data with this key, computed with
+    /// `settings`, atomically, and drop the caches of other data in the
+    /// same slot (the default settings' or the others').
+    pub fn save_plan_base(
+        &self,
+        key: &str,
+        settings: &crate::plan::RestockSettings,
+        base: &crate::plan::base::PlanBase,
+    ) -> Result<()> {
+        crate::fsio::save_keyed(&self.cache_dir(), plan_base_prefix(settings), key, base)
     }
 
     /// The plan's slow half of `ds` under `settings`: from the cache when
@@ -228,7 +250,7 @@ impl Workspace {
         key: &str,
     ) -> Result<crate::plan::base::PlanBase, String> {
         let base = crate::plan::base::PlanBase::compute(ds, settings)?;
-        if let Err(e) = self.save_plan_base(key, &base) {
+        if let Err(e) = self.save_plan_base(key, settings, &base) {
             tracing::warn!("could not save the plan cache: {e:#}");
         }
         Ok(base)

@@ -291,4 +291,32 @@ fn a_second_plan_reads_the_cached_baselines_and_plans_the_same() {
     assert_eq!(fs::metadata(&cached[0]).unwrap().modified().unwrap(), written);
     let (_, second) = export_all(home.path());
     assert_eq!(first, second);
+    // A plan with other settings keeps its own file beside the defaults'
+    // (the workstation's), and reads it the next time.
+    let fortnightly = || {
+        skuplan(home.path())
+            .args(["plan", "restock", "--review-days", "14", "--data"])
+            .arg(data.path())
+            .assert()
+            .success();
+    };
+    fortnightly();
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("planbase-"))
+            .collect();
+        v.sort();
+        v
+    };
+    let both = names();
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(cached[0].exists(), "the defaults' file is kept");
+    assert_eq!(fs::metadata(&cached[0]).unwrap().modified().unwrap(), written);
+    let other = cache.join(both.iter().find(|n| n.starts_with("settings-")).unwrap());
+    let other_written = fs::metadata(&other).unwrap().modified().unwrap();
+    fortnightly();
+    assert_eq!(names(), both);
+    assert_eq!(fs::metadata(&other).unwrap().modified().unwrap(), other_written);
 }
