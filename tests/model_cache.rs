@@ -1,6 +1,7 @@
-//! A run's forecasts kept in the workspace between starts: read back as
-//! they were saved, and forecast afresh when the run, its refit or the data
-//! change, or the file is damaged.
+//! A run between workstation starts: its forecasts kept in the workspace,
+//! read back as they were saved, and forecast afresh when the run, its
+//! refit or the data change, or the file is damaged; and a run the data has
+//! outgrown, refit from the workstation with `f`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use skuplan::workspace::DataSources;
 #[allow(dead_code)]
 mod engine_support;
 use engine_support::{Quiet, small_cfg, tiny_model};
+#[allow(dead_code)]
+mod tui_support;
 
 fn cached(cache: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(cache)
@@ -98,4 +101,108 @@ fn a_runs_forecasts_are_kept_until_the_run_or_the_data_change() {
     std::fs::write(run.join("refit").join("note"), b"x").unwrap();
     model_forecasts_cached(&run, &other, cpu, Some(&cache)).unwrap();
     assert_ne!(cached(&cache), before_refit);
+}
+
+/// The active run joined with its own weights to data that runs past them
+/// (no refit for this data): the status line and the Training tab say so,
+/// and `f` there refits it on the engine thread while the plan keeps the
+/// run's forecasts; once the refit joins, nothing is due.
+#[test]
+fn f_refits_the_active_run_when_the_data_has_outgrown_it() {
+    use skuplan::engine::EngineCommand;
+    use skuplan::engine::events::EngineEvent;
+    use skuplan::tui::action::Action;
+    use skuplan::tui::app::{App, Effect};
+    use skuplan::workspace::{ActiveRun, Workspace};
+
+    let dir = tempfile::tempdir().unwrap();
+    let sources = tui_support::sample(&dir.path().join("data"), 6, 1, 300, 4);
+    let ws = Workspace::open(dir.path().join("ws")).unwrap();
+    let opts = skuplan::data::ImportOptions::default();
+    let loaded = skuplan::tui::load_with_cache(&sources, &opts, Some(&ws), false).unwrap();
+    let data = loaded.dataset.clone();
+    let (_, last) = data.date_range().unwrap();
+    let learnt = last - chrono::Days::new(7);
+    let run = dir.path().join("run");
+    let job = TrainJob {
+        dataset: data.clone(),
+        sources: DataSources::default(),
+        train_end: Some(learnt),
+        model_dir: tiny_model(dir.path()),
+        config: small_cfg(Mode::Head, 1),
+        out: run.clone(),
+        device: DeviceChoice::Cpu,
+        resume: false,
+        text_cache: None,
+    };
+    run::train_run(&job, &mut Quiet).unwrap();
+    ws.save_active_run(&ActiveRun {
+        run: run.clone(),
+        on: true,
+    })
+    .unwrap();
+    let cpu = Some(DeviceChoice::Cpu);
+    let adopt = |effects: &[Effect], refit: bool| {
+        effects.iter().any(
+            |e| matches!(e, Effect::Engine(EngineCommand::Adopt { refit: r, run: d, .. }) if *r == refit && *d == run),
+        )
+    };
+
+    let mut app = App::new(ws.clone(), None);
+    app.colors = false;
+    let effects = app.on_loaded(loaded);
+    assert!(adopt(&effects, false), "the active run is joined as it is");
+    // What the engine does for that: the run's own weights from the last day.
+    let joined = |app: &App| {
+        let l = app.loaded.as_ref().unwrap();
+        let m = model_forecasts(&run, &data, cpu).unwrap();
+        Box::new(l.base.with_model(&data, &m).unwrap())
+    };
+    let base = joined(&app);
+    assert!(base.model.as_ref().unwrap().future_from.starts_with("no refit"));
+    app.on_engine(EngineEvent::Adopted { run: run.clone(), base });
+    assert_eq!(app.refit_due, Some((learnt, last)));
+    assert!(
+        app.status.ends_with("(f on the Training tab refits it)"),
+        "{}",
+        app.status
+    );
+    app.update(Action::GoTab(1));
+    let s = tui_support::screen(&mut app, 100, 30, dir.path());
+    assert!(
+        s.contains(&format!(
+            "no refit up to {last}: its own weights, learnt up to {learnt} (f refits it)"
+        )),
+        "{s}"
+    );
+
+    // f: the engine is asked to refit and join; the plan keeps the run.
+    let plan = app.plan.clone();
+    let effects = app.update(Action::RefitRun);
+    assert!(adopt(&effects, true), "{}", app.status);
+    assert!(app.joining);
+    assert!(app.status.starts_with("refitting the run run up to"), "{}", app.status);
+    assert_eq!(app.plan, plan, "the plan keeps its forecasts meanwhile");
+    let s = tui_support::screen(&mut app, 100, 30, dir.path());
+    assert!(s.contains("among the champions; being refit, then joined again"), "{s}");
+    assert!(!s.contains("no refit up to"), "{s}");
+    assert!(app.update(Action::RefitRun).is_empty());
+    assert!(app.status.contains("busy"), "{}", app.status);
+
+    // The engine refits and joins the refit.
+    skuplan::engine::protocol::refit(&run, data.clone(), (None, None), DeviceChoice::Cpu, &mut Quiet).unwrap();
+    let base = joined(&app);
+    assert!(base.model.as_ref().unwrap().future_from.starts_with("refit up to"));
+    app.on_engine(EngineEvent::Adopted { run: run.clone(), base });
+    assert!(!app.joining);
+    assert_eq!(app.refit_due, None);
+    assert!(!app.status.contains("refits it"), "{}", app.status);
+    let s = tui_support::screen(&mut app, 100, 30, dir.path());
+    assert!(!s.contains("no refit up to"), "{s}");
+    assert!(app.update(Action::RefitRun).is_empty());
+    assert!(
+        app.status.contains("already refit up to the last day"),
+        "{}",
+        app.status
+    );
 }

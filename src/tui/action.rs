@@ -49,6 +49,9 @@ pub enum Action {
     Reoptimise,
     /// The active training run on or off for plans.
     ToggleRun,
+    /// Refit the active run on all data up to the last day (when its
+    /// refit is older than the data).
+    RefitRun,
     /// The recent status messages, whole (the status line is cut at the
     /// terminal's width).
     Messages,
@@ -63,7 +66,7 @@ pub enum Action {
 
 impl Action {
     /// Actions a planner may rebind in the config file, by name.
-    pub const BINDABLE: [(&'static str, Action); 38] = [
+    pub const BINDABLE: [(&'static str, Action); 39] = [
         ("quit", Action::Quit),
         ("next_tab", Action::NextTab),
         ("prev_tab", Action::PrevTab),
@@ -101,6 +104,7 @@ impl Action {
         ("move_order", Action::MoveOrder),
         ("reoptimise", Action::Reoptimise),
         ("toggle_run", Action::ToggleRun),
+        ("refit_run", Action::RefitRun),
         ("messages", Action::Messages),
     ];
 }

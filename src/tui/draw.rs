@@ -314,7 +314,7 @@ const HELP: &[(&str, &str)] = &[
     ("i / M", "import a file or folder / change the mapping (Data)"),
     ("n", "products like the selected one (Forecasts)"),
     ("t/p/c, m, +/-", "train / pause-resume / cancel, mode, epochs"),
-    ("R", "the trained run among the champions: on / off"),
+    ("R / f", "the run among the champions on-off / refit (Training)"),
     ("v / L / o", "move an order / lock a route / re-plan (Deliveries)"),
     ("? / H / q", "this help / recent messages, whole / quit"),
 ];

@@ -136,6 +136,7 @@ impl Default for Keymap {
             (k('v'), Action::MoveOrder),
             (k('o'), Action::Reoptimise),
             (k('R'), Action::ToggleRun),
+            (k('f'), Action::RefitRun),
             (k('H'), Action::Messages),
         ];
         for (key, a) in pairs {

@@ -236,6 +236,10 @@ pub struct App {
     /// The engine is judging the active run and joining it to the
     /// champions (after a refit, or on its own).
     pub joining: bool,
+    /// The joined active run forecasts with its own weights, learnt up to
+    /// the first date, for data that runs to the second: its refit is
+    /// older than the data (`f` on the Training tab refits it).
+    pub refit_due: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
 /// What the runner must do after an update (the engine lives outside).
@@ -309,6 +313,7 @@ impl App {
             table_rows: None,
             active_run: None,
             joining: false,
+            refit_due: None,
         }
         .with_active_run()
     }
@@ -344,6 +349,7 @@ impl App {
             }
             None => None,
         };
+        self.note_refit_due();
         self.refresh_texts_cached();
         if let Err(e) = self.workspace.save_sources(&self.loaded_sources()) {
             self.error = Some(format!("could not remember the data: {e:#}"));
@@ -366,11 +372,17 @@ impl App {
         } else if let Some(m) = &joined {
             format!(
                 "data loaded; the model is champion on {} of {} series (its forecasts from the workspace's cache; \
-                 judged {}..{})",
+                 judged {}..{}){}",
                 m.wins(),
                 m.chosen.len(),
                 m.held_out.0,
-                m.held_out.1
+                m.held_out.1,
+                match self.refit_due {
+                    Some((learnt, _)) => format!(
+                        "; no refit for this data: its own weights, learnt up to {learnt} (f on the Training tab refits it)"
+                    ),
+                    None => String::new(),
+                }
             )
         } else {
             "data loaded; baseline forecasts and the restock plan are ready".into()
@@ -462,6 +474,7 @@ impl App {
                     l.provisional = false;
                     l.join_launches();
                 }
+                self.refit_due = None;
                 self.recompute();
                 self.refresh_totals();
                 self.status = "champions chosen and safety stock calibrated: the plan is final".into();
@@ -716,6 +729,7 @@ impl App {
             Action::Similar if self.tab == Tab::Forecasts => return self.find_similar(),
             Action::Import if self.tab == Tab::Data => self.ask_import(),
             Action::StartTraining if self.tab == Tab::Training => return self.start_training(),
+            Action::RefitRun if self.tab == Tab::Training => return self.refit_run(),
             Action::PauseResume if self.tab == Tab::Training && self.training.running => return self.pause_resume(),
             Action::CancelTraining if self.tab == Tab::Training && self.training.running => {
                 return self.cancel_training();
@@ -783,7 +797,7 @@ impl App {
         }
         match self.tab {
             Tab::Data => "i import  M column mapping  1-5/Tab tabs  ? help  q quit",
-            Tab::Training => "t start  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
+            Tab::Training => "t start  f refit  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
             Tab::Forecasts => "j/k move  / filter  s sort  e what-if  n similar  D drop what-ifs  ? help",
             Tab::Restock => "a approve  r reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
             Tab::Deliveries => "a approve  r reject  A all  u undo  v move  L lock  o re-plan  Enter map  x export",

@@ -125,6 +125,74 @@ impl App {
         })]
     }
 
+    /// `f`: refit the active run on all data up to the last day on the
+    /// engine thread (its progress on this tab, like any training), then
+    /// join it again. The plan keeps the run's current forecasts until then.
+    pub(super) fn refit_run(&mut self) -> Vec<Effect> {
+        let Some(a) = self.active_run.clone() else {
+            self.status = "no trained run yet: train one on the Training tab (t)".into();
+            return Vec::new();
+        };
+        let name = run_name(&a.run);
+        if !a.on {
+            self.status = format!("the run {name} is off: R switches it on");
+            return Vec::new();
+        }
+        if self.training.running || self.joining {
+            self.status = "the engine is busy with a run: refit once it is done".into();
+            return Vec::new();
+        }
+        let Some(l) = self.loaded.as_ref().filter(|l| !l.provisional) else {
+            self.status = "the plan is not ready yet: refit once it is".into();
+            return Vec::new();
+        };
+        let Some((_, last)) = l.dataset.date_range() else {
+            self.status = "the data has no sales history".into();
+            return Vec::new();
+        };
+        if crate::engine::protocol::usable_refit(&a.run, &l.dataset).is_some() {
+            self.status = format!("the run {name} is already refit up to the last day ({last})");
+            return Vec::new();
+        }
+        match crate::engine::run::read_meta(&a.run) {
+            Ok(meta) if last <= meta.train_end => {
+                self.status = format!("the run {name} learnt up to {last}, the last day: nothing to refit");
+                return Vec::new();
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.error = Some(format!("the run {name} cannot be read: {e:#}"));
+                return Vec::new();
+            }
+        }
+        self.status =
+            format!("refitting the run {name} up to {last}; the plan keeps its forecasts until the refit joins");
+        self.adopt(true)
+    }
+
+    /// Whether the joined active run forecasts with its own weights on data
+    /// that runs past them (see [`App::refit_due`]).
+    pub(super) fn note_refit_due(&mut self) {
+        self.refit_due = None;
+        let (Some(a), Some(l)) = (self.active_run.as_ref().filter(|a| a.on), &self.loaded) else {
+            return;
+        };
+        if l.model_run.as_ref() != Some(&a.run) {
+            return;
+        }
+        let Some((_, last)) = l.dataset.date_range() else {
+            return;
+        };
+        if crate::engine::protocol::usable_refit(&a.run, &l.dataset).is_some() {
+            return;
+        }
+        if let Ok(meta) = crate::engine::run::read_meta(&a.run)
+            && last > meta.train_end
+        {
+            self.refit_due = Some((meta.train_end, last));
+        }
+    }
+
     /// `R`: plans with the active run among the champions, or from the
     /// baselines alone. The choice is saved in the workspace.
     pub(super) fn toggle_run(&mut self) -> Vec<Effect> {
@@ -296,6 +364,7 @@ impl App {
                         l.model_base = None;
                         l.model_run = None;
                     }
+                    self.refit_due = None;
                     effects.extend(self.adopt(true));
                     self.status = format!(
                         "training {}; judging the run on its held-out days and refitting it up to the last day",
@@ -344,10 +413,16 @@ impl App {
                 l.model_run = Some(run);
                 l.join_launches();
                 self.recompute();
+                self.note_refit_due();
                 // What matters first, for an 80-column status line.
                 self.status = format!(
-                    "the model is champion on {wins} of {series} series; {}; {judged}",
-                    self.plan_change(before.as_ref())
+                    "the model is champion on {wins} of {series} series; {}; {judged}{}",
+                    self.plan_change(before.as_ref()),
+                    if self.refit_due.is_some() {
+                        " (f on the Training tab refits it)"
+                    } else {
+                        ""
+                    }
                 );
             }
             EngineEvent::Failed { message, cancelled } => {
