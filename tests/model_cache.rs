@@ -171,7 +171,7 @@ fn f_refits_the_active_run_when_the_data_has_outgrown_it() {
     let s = tui_support::screen(&mut app, 100, 30, dir.path());
     assert!(
         s.contains(&format!(
-            "no refit up to {last}: its own weights, learnt up to {learnt} (f refits it)"
+            "no refit up to {last}: own weights, learnt up to {learnt} (f refits it)"
         )),
         "{s}"
     );
@@ -184,7 +184,7 @@ fn f_refits_the_active_run_when_the_data_has_outgrown_it() {
     assert!(app.status.starts_with("refitting the run run up to"), "{}", app.status);
     assert_eq!(app.plan, plan, "the plan keeps its forecasts meanwhile");
     let s = tui_support::screen(&mut app, 100, 30, dir.path());
-    assert!(s.contains("among the champions; being refit, then joined again"), "{s}");
+    assert!(s.contains("refitting, then joined again"), "{s}");
     assert!(!s.contains("no refit up to"), "{s}");
     assert!(app.update(Action::RefitRun).is_empty());
     assert!(app.status.contains("busy"), "{}", app.status);

@@ -84,7 +84,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let joined = app.loaded.as_ref().is_some_and(|l| l.model_base.is_some());
         let state = match (a.on, joined, app.joining) {
             (false, _, _) => "off, baselines only",
-            (true, true, true) => "among the champions; being refit, then joined again",
+            (true, true, true) => "refitting, then joined again",
             (true, true, false) => "among the champions",
             (true, false, true) => "being judged and joined to the champions",
             (true, false, false) => "on, but not joined to the champions (R twice joins it again)",
@@ -96,7 +96,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )));
         if let Some((learnt, last)) = app.refit_due.filter(|_| a.on && joined && !app.joining) {
             info.push(Line::raw(format!(
-                "no refit up to {last}: its own weights, learnt up to {learnt} (f refits it)"
+                "no refit up to {last}: own weights, learnt up to {learnt} (f refits it)"
             )));
         }
     }
