@@ -171,7 +171,7 @@ fn f_refits_the_active_run_when_the_data_has_outgrown_it() {
     let s = tui_support::screen(&mut app, 100, 30, dir.path());
     assert!(
         s.contains(&format!(
-            "no refit up to {last}: own weights, learnt up to {learnt} (f refits it)"
+            "no refit up to {last}: its weights learnt up to {learnt} (f refits it)"
         )),
         "{s}"
     );
@@ -205,4 +205,27 @@ fn f_refits_the_active_run_when_the_data_has_outgrown_it() {
         "{}",
         app.status
     );
+
+    // Days come in again: until the next refit, the plan forecasts with the
+    // refit's weights, newer than the run's own.
+    let mut grown = (*data).clone();
+    for s in &mut grown.demand {
+        let v = s.values.last().copied().unwrap_or(0.0);
+        s.values.extend([v; 3]);
+    }
+    let (_, new_last) = grown.date_range().unwrap();
+    assert_eq!(new_last, last + chrono::Days::new(3));
+    let (refit_dir, until) = skuplan::engine::protocol::earlier_refit(&run, &grown).unwrap();
+    assert_eq!((refit_dir, until), (run.join("refit"), last));
+    let m = model_forecasts(&run, &grown, cpu).unwrap();
+    assert!(
+        m.future_from
+            .starts_with(&format!("no refit for this data: its refit up to {last}")),
+        "{}",
+        m.future_from
+    );
+    // Other data up to the refit's last day is not this data grown.
+    let mut other = grown.clone();
+    other.demand[0].values[10] += 1.0;
+    assert!(skuplan::engine::protocol::earlier_refit(&run, &other).is_none());
 }

@@ -83,6 +83,18 @@ pub fn usable_refit(dir: &Path, data: &Dataset) -> Option<PathBuf> {
         .then_some(refit)
 }
 
+/// The run's refit when it learnt from this very data up to a day before
+/// its last (days were added since), with the day it learnt up to: its
+/// weights are newer than the run's own, so the plan forecasts with them
+/// until the run is refit again.
+pub fn earlier_refit(dir: &Path, data: &Dataset) -> Option<(PathBuf, NaiveDate)> {
+    let (_, last) = data.date_range()?;
+    let refit = dir.join(REFIT_DIR);
+    let meta = run::read_meta(&refit).ok()?;
+    (meta.train_end < last && meta.best_epoch > 0 && train::fingerprint(data, meta.train_end) == meta.fingerprint)
+        .then_some((refit, meta.train_end))
+}
+
 /// Refit the run in `dir` on `data` up to `until` (default: its last day):
 /// the same configuration, epochs = the run's best epoch, no early stop;
 /// text embeddings kept in the file `text_cache` when given.
@@ -220,13 +232,19 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
                 format!("refit up to {last}, {} epochs", refit.meta.epochs_done),
             )
         }
-        None => (
-            run::forecast(&loaded, data, Some(last))?,
-            format!(
-                "no refit for this data: the run's own weights (learnt up to {}) from {last}",
-                loaded.meta.train_end
+        None => match earlier_refit(dir, data) {
+            Some((r, until)) => (
+                run::forecast(&run::load_run(&r, device)?, data, Some(last))?,
+                format!("no refit for this data: its refit up to {until} (learnt up to {until}) from {last}"),
             ),
-        ),
+            None => (
+                run::forecast(&loaded, data, Some(last))?,
+                format!(
+                    "no refit for this data: the run's own weights (learnt up to {}) from {last}",
+                    loaded.meta.train_end
+                ),
+            ),
+        },
     };
     Ok(ModelForecasts {
         name: METHOD.to_string(),

@@ -236,9 +236,10 @@ pub struct App {
     /// The engine is judging the active run and joining it to the
     /// champions (after a refit, or on its own).
     pub joining: bool,
-    /// The joined active run forecasts with its own weights, learnt up to
-    /// the first date, for data that runs to the second: its refit is
-    /// older than the data (`f` on the Training tab refits it).
+    /// The joined active run forecasts with weights learnt up to the first
+    /// date (an earlier refit's, else its own) for data that runs to the
+    /// second: its refit is older than the data (`f` on the Training tab
+    /// refits it).
     pub refit_due: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
@@ -379,7 +380,7 @@ impl App {
                 m.held_out.1,
                 match self.refit_due {
                     Some((learnt, _)) => format!(
-                        "; no refit for this data: its own weights, learnt up to {learnt} (f on the Training tab refits it)"
+                        "; no refit for this data: its weights learnt up to {learnt} (f on the Training tab refits it)"
                     ),
                     None => String::new(),
                 }

@@ -186,10 +186,12 @@ impl App {
         if crate::engine::protocol::usable_refit(&a.run, &l.dataset).is_some() {
             return;
         }
-        if let Ok(meta) = crate::engine::run::read_meta(&a.run)
-            && last > meta.train_end
-        {
-            self.refit_due = Some((meta.train_end, last));
+        // The weights that forecast: an earlier refit's, else the run's own.
+        let learnt = crate::engine::protocol::earlier_refit(&a.run, &l.dataset)
+            .map(|(_, until)| until)
+            .or_else(|| crate::engine::run::read_meta(&a.run).ok().map(|m| m.train_end));
+        if let Some(learnt) = learnt.filter(|d| *d < last) {
+            self.refit_due = Some((learnt, last));
         }
     }
 

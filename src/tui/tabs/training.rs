@@ -96,7 +96,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )));
         if let Some((learnt, last)) = app.refit_due.filter(|_| a.on && joined && !app.joining) {
             info.push(Line::raw(format!(
-                "no refit up to {last}: own weights, learnt up to {learnt} (f refits it)"
+                "no refit up to {last}: its weights learnt up to {learnt} (f refits it)"
             )));
         }
     }
