@@ -130,6 +130,9 @@ fn approve_reject_undo_and_approve_all_go_to_the_audit_log() {
     assert_eq!(app.state_of(&line(&app, 1)).0, State::Rejected);
     app.update(Action::Undo);
     assert_eq!(app.state_of(&line(&app, 1)).0, State::Proposed);
+    // u says what it took back.
+    let l1 = line(&app, 1);
+    assert_eq!(app.status, format!("undid reject of {} at {}", l1.sku, l1.warehouse));
     // The log is what survives: a new app on the same workspace agrees.
     let log = std::fs::read_to_string(dir.path().join("ws/audit.log")).unwrap();
     assert_eq!(log.lines().count(), 3);
@@ -143,6 +146,28 @@ fn approve_reject_undo_and_approve_all_go_to_the_audit_log() {
     for k in 0..n {
         assert_eq!(app.state_of(&line(&app, k)).0, State::Approved);
     }
+    // One u takes back the whole "approve all" (every line it approved;
+    // the first line was approved before it, and stays so) ...
+    app.update(Action::Undo);
+    assert_eq!(app.status, format!("undid approve of {} lines at once", n - 1));
+    assert_eq!(app.state_of(&line(&app, 0)).0, State::Approved);
+    for k in 1..n {
+        assert_eq!(app.state_of(&line(&app, k)).0, State::Proposed, "line {k}");
+    }
+    // ... then the single approval before it, and then there is nothing
+    // left: u writes nothing and says so.
+    app.update(Action::Undo);
+    assert_eq!(app.state_of(&line(&app, 0)).0, State::Proposed);
+    let records = || {
+        std::fs::read_to_string(dir.path().join("ws/audit.log"))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    let before = records();
+    app.update(Action::Undo);
+    assert_eq!(app.status, "nothing to undo");
+    assert_eq!(records(), before);
 }
 
 #[test]
@@ -150,13 +175,46 @@ fn quantity_edit_and_what_if_recompute_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(dir.path());
     let first = app.plan.as_ref().unwrap().lines[app.restock_view()[0]].clone();
+    app.update(Action::Approve);
+    // The prompt suggests the line's quantity: typing replaces it (it was
+    // appended to it: 366 and 400 made 366400).
     app.update(Action::SetQty);
-    for _ in 0..10 {
-        app.update(Action::Backspace);
-    }
+    assert!(app.prompt_fresh);
     keys(&mut app, "7");
     app.update(Action::Submit);
     assert_eq!(app.state_of(&first).2, Some(7));
+    assert_eq!(app.state_of(&first).0, State::Proposed);
+    assert!(
+        app.status
+            .ends_with(": quantity set to 7, no longer approved (a approves it)"),
+        "{}",
+        app.status
+    );
+    // Backspace edits the suggestion instead; Enter alone keeps it.
+    app.update(Action::SetQty);
+    app.update(Action::Backspace);
+    assert!(!app.prompt_fresh);
+    keys(&mut app, "0");
+    assert_eq!(app.prompt.as_ref().unwrap().1, "0");
+    app.update(Action::Back);
+    app.update(Action::SetQty);
+    app.update(Action::Submit);
+    assert_eq!(app.state_of(&first).2, Some(7));
+    // A quantity far above the proposal is taken, and pointed out.
+    let big = first.order_qty.max(1) * 50;
+    app.update(Action::SetQty);
+    keys(&mut app, &big.to_string());
+    app.update(Action::Submit);
+    assert_eq!(app.state_of(&first).2, Some(big));
+    assert!(
+        app.status
+            .ends_with(&format!("; note: 50x the {} proposed", first.order_qty)),
+        "{}",
+        app.status
+    );
+    app.update(Action::SetQty);
+    keys(&mut app, "7");
+    app.update(Action::Submit);
     // What-if: double the demand of the selected SKU.
     app.update(Action::Edit);
     keys(&mut app, "+100% trade show");

@@ -21,8 +21,21 @@ pub enum Action {
     SetQty {
         qty: u32,
     },
-    /// Take back the most recent decision that is still in force.
+    /// Take back the most recent decision that is still in force: the
+    /// whole batch when it was one (an "approve all").
     Undo,
+}
+
+impl Action {
+    /// What the action did, for messages: "approve", "set quantity 40".
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Approve => "approve".into(),
+            Action::Reject => "reject".into(),
+            Action::SetQty { qty } => format!("quantity {qty}"),
+            Action::Undo => "undo".into(),
+        }
+    }
 }
 
 /// One line of the audit log.
@@ -42,6 +55,10 @@ pub struct Record {
     pub action: Action,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Records appended together (an "approve all") share an id, so that
+    /// one undo takes them all back. Absent for a single decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 impl Record {
@@ -54,8 +71,24 @@ impl Record {
             fingerprint,
             action,
             comment,
+            batch: None,
         }
     }
+}
+
+/// An id no other batch of this log shares: the time, this process and a
+/// counter (two batches in one nanosecond of one process differ by it).
+fn batch_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{nanos:x}-{:x}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// $USER, or $LOGNAME, or the account that owns this process (a cron job
@@ -148,8 +181,14 @@ impl AuditLog {
             fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let mut buf = Vec::new();
+        // Decisions appended together are undone together.
+        let batch = (records.len() > 1).then(batch_id);
         for r in records {
-            serde_json::to_writer(&mut buf, r)?;
+            let mut r = r.clone();
+            if r.action != Action::Undo {
+                r.batch.clone_from(&batch);
+            }
+            serde_json::to_writer(&mut buf, &r)?;
             buf.push(b'\n');
         }
         // A crash mid-write may have left a torn last line, never
@@ -227,16 +266,34 @@ fn cut_torn_tail(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Decisions in force, most recent last: each entry one decision or one
+/// batch (its records' keys and the action of its first).
+type Undoable = Vec<(Option<String>, Vec<Vec<String>>, Action)>;
+
 /// Replay the records of one plan into the state of each line.
 pub fn replay(records: &[Record], plan: &str) -> HashMap<Vec<String>, LineDecision> {
+    replay_with_undoable(records, plan).0
+}
+
+/// What an undo now would take back in `plan`: the keys of the most recent
+/// decision or batch still in force, and what it did. None when nothing is
+/// left to undo.
+pub fn next_undo(records: &[Record], plan: &str) -> Option<(Vec<Vec<String>>, Action)> {
+    replay_with_undoable(records, plan)
+        .1
+        .pop()
+        .map(|(_, keys, action)| (keys, action))
+}
+
+fn replay_with_undoable(records: &[Record], plan: &str) -> (HashMap<Vec<String>, LineDecision>, Undoable) {
     let mut history: HashMap<Vec<String>, Vec<LineDecision>> = HashMap::new();
-    let mut order: Vec<Vec<String>> = Vec::new();
+    let mut order: Undoable = Vec::new();
     for r in records.iter().filter(|r| r.plan == plan) {
         if r.action == Action::Undo {
-            if let Some(key) = order.pop()
-                && let Some(h) = history.get_mut(&key)
-            {
-                h.pop();
+            for key in order.pop().map(|(_, keys, _)| keys).unwrap_or_default() {
+                if let Some(h) = history.get_mut(&key) {
+                    h.pop();
+                }
             }
             continue;
         }
@@ -267,12 +324,16 @@ pub fn replay(records: &[Record], plan: &str) -> HashMap<Vec<String>, LineDecisi
             d.comment = r.comment.clone();
         }
         h.push(d);
-        order.push(r.key.clone());
+        match order.last_mut() {
+            Some((Some(b), keys, _)) if r.batch.as_ref() == Some(b) => keys.push(r.key.clone()),
+            _ => order.push((r.batch.clone(), vec![r.key.clone()], r.action.clone())),
+        }
     }
-    history
+    let decisions = history
         .into_iter()
         .filter_map(|(k, mut h)| h.pop().map(|d| (k, d)))
-        .collect()
+        .collect();
+    (decisions, order)
 }
 
 /// The state, approver and approval time an export shows for a line:
@@ -339,6 +400,54 @@ mod tests {
         assert_eq!(state_of(&d, &k("A"), "12@d").0, State::Proposed);
         assert!(state_of(&d, &k("A"), "12@d").1);
         assert_eq!(state_of(&d, &k("A"), "10@d").0, State::Approved);
+    }
+
+    #[test]
+    fn one_undo_takes_back_a_whole_batch_and_names_it_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("audit.log"));
+        log.append(&[rec("A", "1@d", Action::Reject)]).unwrap();
+        // An "approve all": appended together.
+        log.append(&[
+            rec("A", "1@d", Action::Approve),
+            rec("B", "1@d", Action::Approve),
+            rec("C", "1@d", Action::Approve),
+        ])
+        .unwrap();
+        log.append(&[rec("D", "1@d", Action::SetQty { qty: 4 })]).unwrap();
+        let k = |s: &str| vec![s.to_string(), "W".to_string()];
+        let records = || log.load().unwrap().records;
+        let batches: Vec<_> = records().iter().map(|r| r.batch.clone()).collect();
+        assert!(batches[0].is_none() && batches[4].is_none());
+        assert!(batches[1].is_some() && batches[1] == batches[2] && batches[2] == batches[3]);
+        // Newest first: D's quantity, then the batch, then A's reject.
+        assert_eq!(
+            next_undo(&records(), "restock"),
+            Some((vec![k("D")], Action::SetQty { qty: 4 }))
+        );
+        log.append(&[Record::new("restock", vec![], String::new(), Action::Undo, None)])
+            .unwrap();
+        assert_eq!(
+            next_undo(&records(), "restock"),
+            Some((vec![k("A"), k("B"), k("C")], Action::Approve))
+        );
+        log.append(&[Record::new("restock", vec![], String::new(), Action::Undo, None)])
+            .unwrap();
+        let d = replay(&records(), "restock");
+        assert_eq!(d[&k("A")].state, State::Rejected, "back to before the batch");
+        assert!(!d.contains_key(&k("B")) && !d.contains_key(&k("C")) && !d.contains_key(&k("D")));
+        assert_eq!(next_undo(&records(), "restock"), Some((vec![k("A")], Action::Reject)));
+        // Another plan's decisions are its own.
+        assert_eq!(next_undo(&records(), "deliveries"), None);
+        // Two batches one after the other stay two.
+        log.append(&[rec("E", "1@d", Action::Approve), rec("F", "1@d", Action::Approve)])
+            .unwrap();
+        log.append(&[rec("G", "1@d", Action::Approve), rec("H", "1@d", Action::Approve)])
+            .unwrap();
+        assert_eq!(
+            next_undo(&records(), "restock").map(|u| u.0),
+            Some(vec![k("G"), k("H")])
+        );
     }
 
     #[test]

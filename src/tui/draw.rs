@@ -268,7 +268,13 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Prompt::OpenScenario => "open scenario: ".to_string(),
             Prompt::ExportDeliveries => "export approved routes to: ".to_string(),
         };
-        Line::from(vec![Span::styled(label, theme.accent()), Span::raw(format!("{buf}_"))])
+        // A suggestion shows as selected: typing replaces it.
+        let text = if app.prompt_fresh {
+            Span::styled(buf.clone(), theme.selected())
+        } else {
+            Span::raw(format!("{buf}_"))
+        };
+        Line::from(vec![Span::styled(label, theme.accent()), text])
     } else if let Some(c) = &app.confirm {
         let q = match c {
             Confirm::Quit => "training is running: cancel it and quit? (y/n)".to_string(),

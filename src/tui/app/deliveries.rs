@@ -288,8 +288,7 @@ impl App {
     }
 
     pub(super) fn undo_route(&mut self) {
-        let rec = Record::new(PLAN, Vec::new(), String::new(), approval::Action::Undo, None);
-        self.record(vec![rec], "undid the last route decision");
+        self.undo(PLAN);
     }
 
     /// Enter: the map of the selected route's warehouse, or its stops.
@@ -304,6 +303,6 @@ impl App {
 
     pub(super) fn ask_delivery_export(&mut self) {
         let p = self.default_delivery_export_path();
-        self.prompt = Some((Prompt::ExportDeliveries, p.display().to_string()));
+        self.suggest(Prompt::ExportDeliveries, p.display().to_string());
     }
 }

@@ -176,6 +176,10 @@ pub struct App {
     /// Selected row per tab (of the filtered view).
     pub selected: [usize; 5],
     pub prompt: Option<(Prompt, String)>,
+    /// The prompt's text is a suggestion (the line's quantity, the current
+    /// filter, a default path): the first key typed replaces it, as a
+    /// selected text would be; Backspace or Tab edit it instead.
+    pub prompt_fresh: bool,
     pub confirm: Option<Confirm>,
     pub help: bool,
     pub status: String,
@@ -279,6 +283,7 @@ impl App {
             sort: 0,
             selected: [0; 5],
             prompt: None,
+            prompt_fresh: false,
             confirm: None,
             help: false,
             status: String::new(),
@@ -570,6 +575,29 @@ impl App {
         }
     }
 
+    /// `u`: take back the most recent decision on `plan` still in force (a
+    /// whole "approve all" at once), saying what it was; nothing is written
+    /// when there is none.
+    fn undo(&mut self, plan: &str) {
+        let records = match self.workspace.audit_log().load() {
+            Ok(l) => l.records,
+            Err(e) => {
+                self.error = Some(format!("nothing was undone: {e:#}"));
+                return;
+            }
+        };
+        let Some((keys, action)) = approval::next_undo(&records, plan) else {
+            self.status = "nothing to undo".into();
+            return;
+        };
+        let what = match keys.as_slice() {
+            [k] => format!("undid {} of {}", action.describe(), k.join(" at ")),
+            ks => format!("undid {} of {} lines at once", action.describe(), ks.len()),
+        };
+        let rec = Record::new(plan, Vec::new(), String::new(), approval::Action::Undo, None);
+        self.record(vec![rec], &what);
+    }
+
     /// Write export rows to the path typed (its folder made if needed);
     /// the message line says where they went, or why not.
     fn write_export<T: serde::Serialize>(&mut self, path: &str, rows: &[T], what: &str) {
@@ -605,27 +633,43 @@ impl App {
         Vec::new()
     }
 
+    /// Open `prompt` with `text` suggested: Enter takes it, typing
+    /// replaces it (see [`App::prompt_fresh`]).
+    pub(super) fn suggest(&mut self, prompt: Prompt, text: String) {
+        self.prompt_fresh = !text.is_empty();
+        self.prompt = Some((prompt, text));
+    }
+
     /// Apply one action.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         self.error = None;
         if let Some((prompt, mut buf)) = self.prompt.take() {
             match action {
                 Action::Char(c) => {
+                    if std::mem::take(&mut self.prompt_fresh) {
+                        buf.clear();
+                    }
                     buf.push(c);
                     self.prompt = Some((prompt, buf));
                 }
                 Action::Backspace => {
+                    self.prompt_fresh = false;
                     buf.pop();
                     self.prompt = Some((prompt, buf));
                 }
                 Action::Complete => {
+                    self.prompt_fresh = false;
                     if prompt == Prompt::ImportPath || prompt == Prompt::ExportPath {
                         buf = complete_path(&buf);
                     }
                     self.prompt = Some((prompt, buf));
                 }
-                Action::Submit => return self.submit_prompt(prompt, buf),
+                Action::Submit => {
+                    self.prompt_fresh = false;
+                    return self.submit_prompt(prompt, buf);
+                }
                 Action::Back => {
+                    self.prompt_fresh = false;
                     if prompt == Prompt::Filter {
                         self.filter.clear();
                     }
@@ -707,7 +751,7 @@ impl App {
             Action::ToggleRun => return self.toggle_run(),
             Action::Export if self.tab == Tab::Deliveries => self.ask_delivery_export(),
             Action::Filter if matches!(self.tab, Tab::Forecasts | Tab::Restock | Tab::Deliveries) => {
-                self.prompt = Some((Prompt::Filter, self.filter.clone()));
+                self.suggest(Prompt::Filter, self.filter.clone());
             }
             Action::Sort if matches!(self.tab, Tab::Forecasts | Tab::Restock) => {
                 self.sort = (self.sort + 1) % 3;

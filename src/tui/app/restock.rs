@@ -168,15 +168,16 @@ impl App {
     }
 
     pub(super) fn undo_decision(&mut self) {
-        let rec = Record::new("restock", Vec::new(), String::new(), approval::Action::Undo, None);
-        self.record(vec![rec], "undid the last decision");
+        self.undo("restock");
     }
 
     /// =: ask for the selected line's order quantity.
     pub(super) fn ask_qty(&mut self) {
         if let Some(l) = self.selected_line() {
             let key = l.key();
-            self.prompt = Some((Prompt::SetQty { key }, l.order_qty.to_string()));
+            // The planner's quantity where they set one, else the plan's.
+            let qty = self.state_of(l).2.unwrap_or(l.order_qty).to_string();
+            self.suggest(Prompt::SetQty { key }, qty);
         }
     }
 
@@ -192,7 +193,19 @@ impl App {
                         approval::Action::SetQty { qty: q },
                         None,
                     );
-                    self.record(vec![rec], &format!("{} at {}: quantity set to {q}", key.0, key.1));
+                    let mut what = format!("{} at {}: quantity set to {q}", key.0, key.1);
+                    // Said, so that neither goes unnoticed: the decision
+                    // taken before is void, and a slip of the keys.
+                    let k = [key.0.clone(), key.1.clone()];
+                    let (was, _, _) = approval::state_of(&self.decisions, &k, &restock_fingerprint(l));
+                    if let s @ (approval::State::Approved | approval::State::Rejected) = was {
+                        what.push_str(&format!(", no longer {} (a approves it)", s.name()));
+                    }
+                    let proposed = l.order_qty;
+                    if u64::from(q) > 10 * u64::from(proposed.max(1)) {
+                        what.push_str(&format!("; note: {}x the {proposed} proposed", q / proposed.max(1)));
+                    }
+                    self.record(vec![rec], &what);
                 }
             }
             Err(_) => self.error = Some(format!("{input:?}: expected a whole number of units")),
@@ -208,7 +221,7 @@ impl App {
 
     pub(super) fn ask_export(&mut self) {
         let p = self.default_export_path();
-        self.prompt = Some((Prompt::ExportPath, p.display().to_string()));
+        self.suggest(Prompt::ExportPath, p.display().to_string());
     }
 
     pub(super) fn export(&mut self, path: &str) {
