@@ -180,6 +180,31 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
         app.status,
         "training cancelled: stopped before its first epoch ended, so there is no model to use"
     );
+    // Cancelled after two epochs: the planner stopped it, so it does not
+    // replace the run plans use (nor become one); it is kept on disk.
+    let ws = skuplan::workspace::Workspace::open(dir.path().join("ws")).unwrap();
+    let good = skuplan::workspace::ActiveRun {
+        run: dir.path().join("ws/runs/good"),
+        on: true,
+    };
+    ws.save_active_run(&good).unwrap();
+    app.active_run = Some(good.clone());
+    app.training.running = true;
+    let cancelled = dir.path().join("ws/runs/half");
+    let effects = app.on_engine(EngineEvent::Finished(Box::new(run_summary(
+        &cancelled,
+        skuplan::engine::events::Stop::Cancelled,
+        2,
+    ))));
+    assert!(effects.is_empty(), "not judged, refit or joined");
+    assert!(
+        app.status
+            .starts_with("training cancelled after 2 epochs: plans keep the run good; the cancelled run is in "),
+        "{}",
+        app.status
+    );
+    assert_eq!(app.active_run.as_ref(), Some(&good));
+    assert_eq!(ws.load_active_run().unwrap().as_ref(), Some(&good));
     // Before the next start: texts an earlier run encoded shorten head
     // mode (only head mode reads them back).
     app.texts_cached = true;

@@ -690,7 +690,13 @@ impl App {
                     Confirm::ApproveAll { .. } if self.tab == Tab::Deliveries => self.approve_all_routes(),
                     Confirm::ApproveAll { .. } => self.approve_all(),
                 },
-                _ => self.status = "cancelled".into(),
+                _ => {
+                    self.status = match c {
+                        Confirm::Quit => "not quitting: the training goes on",
+                        Confirm::ApproveAll { .. } => "nothing approved",
+                    }
+                    .into()
+                }
             }
             return Vec::new();
         }

@@ -343,6 +343,21 @@ impl App {
                     "training {}: stopped before its first epoch ended, so there is no model to use",
                     s.stop
                 );
+                // The planner stopped it: it does not replace the run the
+                // plans use (a half-trained run used to), but it is kept.
+                if s.stop == crate::engine::events::Stop::Cancelled && s.best_epoch > 0 {
+                    let keep = match self.active_run.as_ref() {
+                        Some(a) if a.on => format!("plans keep the run {}", run_name(&a.run)),
+                        _ => "plans keep the baselines".to_string(),
+                    };
+                    self.status = format!(
+                        "training cancelled after {} epochs: {keep}; the cancelled run is in {} \
+                         (plan restock --run uses it)",
+                        s.epochs_done,
+                        s.dir.display()
+                    );
+                    return Vec::new();
+                }
                 if let Some(l) = &self.loaded
                     && s.best_epoch > 0
                 {
