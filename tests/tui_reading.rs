@@ -251,3 +251,94 @@ fn bare_app(dir: &std::path::Path) -> App {
     app.colors = false;
     app
 }
+
+/// `i` with a folder replaces the data loaded (the same files twice only
+/// failed as duplicates); a file already part of the data imports it again;
+/// another file joins it. A failed import names how many errors and the
+/// first, and the Data tab scrolls through all of them.
+#[test]
+fn import_a_folder_replaces_a_file_joins_and_every_error_can_be_read() {
+    use skuplan::tui::app::{Effect, Tab};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sources = tui_support::sample(&data, 6, 1, 200, 2);
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    app.colors = false;
+    app.on_loaded(loaded);
+    let import = |app: &mut App, path: &std::path::Path| -> (DataSources, String) {
+        app.update(Action::GoTab(0));
+        app.update(Action::Import);
+        tui_support::keys(app, &path.display().to_string());
+        let Some(Effect::Load(s)) = app.update(Action::Submit).into_iter().next() else {
+            panic!("an import is started: {:?}", app.error);
+        };
+        (s, app.loading.clone().unwrap_or_default())
+    };
+    let abs = |p: &std::path::Path| std::path::absolute(p).unwrap();
+    // A corrected copy of the whole data set, in another folder.
+    let fixed = dir.path().join("fixed");
+    std::fs::create_dir_all(&fixed).unwrap();
+    for e in std::fs::read_dir(&data).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), fixed.join(e.file_name())).unwrap();
+    }
+    let (s, what) = import(&mut app, &fixed);
+    assert_eq!(s.paths, vec![abs(&fixed)]);
+    assert!(what.contains("in place of the data loaded"), "{what}");
+    assert!(skuplan::tui::load(&s, &ImportOptions::default()).is_ok());
+    // A file of the data, again: the same sources.
+    let (s, what) = import(&mut app, &data.join("sales.csv"));
+    assert_eq!(s.paths, vec![abs(&data)]);
+    assert!(what.contains("importing the data again"), "{what}");
+    // Another file joins.
+    let events = dir.path().join("events.csv");
+    std::fs::write(&events, "date,name,kind\n2026-06-20,Midsummer,holiday\n").unwrap();
+    let (s, what) = import(&mut app, &events);
+    assert_eq!(s.paths, vec![abs(&data), abs(&events)]);
+    assert!(what.starts_with("adding "), "{what}");
+
+    // A folder with many bad rows: the message line counts them and names
+    // the first; the Data tab shows the last ones after scrolling.
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    let mut sales = String::from("date,sku,warehouse,quantity\n");
+    for d in 1..=60 {
+        sales.push_str(&format!("2026-05-{:02},A,W,x{d}\n", d % 28 + 1));
+    }
+    std::fs::write(broken.join("sales.csv"), sales).unwrap();
+    let (s, _) = import(&mut app, &broken);
+    let Err(report) = skuplan::tui::load(&s, &ImportOptions::default()) else {
+        panic!("the broken folder must fail");
+    };
+    let errors = report.lines().filter(|l| l.starts_with("error: ")).count();
+    // Ten per column, then a count of the rest.
+    assert_eq!(errors, 11, "{report}");
+    app.on_load_failed(report.clone());
+    let e = app.error.clone().unwrap();
+    assert!(
+        e.starts_with(&format!(
+            "the import failed, nothing was changed: {errors} errors (Data tab), the first: "
+        )),
+        "{e}"
+    );
+    assert!(e.contains("row 2, column 'quantity', value 'x1'"), "{e}");
+    assert_eq!(app.tab, Tab::Data);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("(j/k, PgDn, G scroll)"), "{s}");
+    assert!(!s.contains("more rows like"), "below the fold at 80x24: {s}");
+    assert!(!s.contains("the data is NOT usable"), "{s}");
+    app.update(Action::PageDown);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("more rows like"), "a page down shows the last error: {s}");
+    assert!(s.contains("the data is NOT usable"), "{s}");
+    // Below: the data still loaded, to its last line.
+    app.update(Action::Bottom);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("events            none"), "{s}");
+    app.update(Action::Top);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("the last import failed; nothing was changed:"), "{s}");
+    // The data loaded before is still there.
+    assert!(app.loaded.is_some() && app.plan.is_some());
+}

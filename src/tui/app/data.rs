@@ -11,11 +11,15 @@ impl App {
         self.prompt = Some((Prompt::ImportPath, String::new()));
     }
 
-    /// The import prompt's path, added to the sources and imported off the
-    /// UI thread. The shipped sample is only a stand-in until the planner
-    /// imports data of their own: a path imported over it replaces it
-    /// rather than joining it (their warehouses and SKUs are not the
-    /// sample's).
+    /// The import prompt's path, imported off the UI thread:
+    /// - a folder is a whole data set, and replaces the data loaded (the
+    ///   same files twice would only fail as duplicates);
+    /// - a file already among the data (or inside one of its folders), say
+    ///   one just corrected, imports the data again;
+    /// - another file joins the data loaded (an events calendar, say).
+    ///
+    /// The shipped sample is only a stand-in until the planner imports data
+    /// of their own: a file imported over it replaces it too.
     pub(super) fn import(&mut self, input: &str) -> Vec<Effect> {
         let path = PathBuf::from(input.trim());
         if !path.exists() {
@@ -24,13 +28,20 @@ impl App {
         }
         let mut sources = self.loaded_sources();
         if is_shipped_sample(&sources) {
+            // Nothing of the sample's reading carries over.
             sources = DataSources::default();
         }
         let abs = std::path::absolute(&path).unwrap_or(path);
-        if !sources.paths.contains(&abs) {
-            sources.paths.push(abs);
-        }
-        self.loading = Some("importing".into());
+        let what = if abs.is_dir() || sources.paths.is_empty() {
+            sources.paths = vec![abs.clone()];
+            format!("importing {} in place of the data loaded", abs.display())
+        } else if sources.paths.iter().any(|p| abs.starts_with(p)) {
+            format!("importing the data again ({} is part of it)", abs.display())
+        } else {
+            sources.paths.push(abs.clone());
+            format!("adding {} to the data loaded", abs.display())
+        };
+        self.loading = Some(what);
         vec![Effect::Load(sources)]
     }
 

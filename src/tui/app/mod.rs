@@ -234,6 +234,9 @@ pub struct App {
     /// (screen row of the first line, how many lines, the view index of the
     /// first line). Set by the table helper on each frame.
     pub table_rows: Option<(u16, u16, usize)>,
+    /// How many first rows the Data tab's text can start at, as last drawn
+    /// (its rows past a screenful, plus one).
+    pub data_rows: usize,
     /// The training run plans use beside the baselines, and whether it is
     /// on (`R` switches it; kept in the workspace).
     pub active_run: Option<crate::workspace::ActiveRun>,
@@ -317,6 +320,7 @@ impl App {
             braille: utf8_locale(),
             generation: 0,
             table_rows: None,
+            data_rows: 0,
             active_run: None,
             joining: false,
             refit_due: None,
@@ -505,15 +509,24 @@ impl App {
     /// and the Data tab shows every problem with its file, row and column.
     pub fn on_load_failed(&mut self, message: String) {
         self.loading = None;
-        self.error = Some(format!(
-            "the import failed, nothing was changed: {}",
-            message
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("see the Data tab")
-        ));
+        // The first error and how many there are (the report opens with
+        // the files it read); a failure that is no import report as it is.
+        let errors: Vec<&str> = message.lines().filter_map(|l| l.strip_prefix("error: ")).collect();
+        let first = message
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("see the Data tab");
+        self.error = Some(match errors.as_slice() {
+            [] => format!("the import failed, nothing was changed: {first}"),
+            [one] => format!("the import failed, nothing was changed: {one}"),
+            [one, ..] => format!(
+                "the import failed, nothing was changed: {} errors (Data tab), the first: {one}",
+                errors.len()
+            ),
+        });
         self.load_problems = Some(message);
         self.tab = Tab::Data;
+        self.selected[Tab::Data.index()] = 0;
     }
 
     fn loaded_sources(&self) -> DataSources {
@@ -533,7 +546,9 @@ impl App {
             Tab::Restock => self.restock_view().len(),
             Tab::Forecasts => self.forecast_view().len(),
             Tab::Deliveries => self.delivery_view().len(),
-            _ => 0,
+            // The first row shown of the Data tab's text (as last drawn).
+            Tab::Data => self.data_rows,
+            Tab::Training => 0,
         }
     }
 

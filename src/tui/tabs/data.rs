@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
     if let Some(p) = &app.load_problems {
         lines.push(Line::styled(
@@ -43,10 +43,27 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         None => lines.push(Line::raw("no data loaded: press i to import a file or folder")),
     }
+    // A long list of problems scrolls: j/k, PgUp/PgDn, g/G move the first
+    // row shown, over the rows the text wraps into at this width.
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = text.line_count(area.width);
+    let visible = usize::from(area.height.saturating_sub(1)).max(1);
+    let top = app.selected[0].min(rows.saturating_sub(visible));
+    app.data_rows = rows.saturating_sub(visible) + 1;
+    app.page = visible;
+    app.selected[0] = top;
+    let title = if rows > visible {
+        format!(
+            " data: rows {}-{} of {rows} (j/k, PgDn, G scroll) ",
+            top + 1,
+            (top + visible).min(rows)
+        )
+    } else {
+        " data ".to_string()
+    };
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::TOP).title(" data ")),
+        text.scroll((u16::try_from(top).unwrap_or(u16::MAX), 0))
+            .block(Block::default().borders(Borders::TOP).title(title)),
         area,
     );
 }
