@@ -485,11 +485,23 @@ pub fn plan(problem: &DeliveryProblem, settings: &DeliverySettings, keep: Option
         }
         for (j, why) in &solved.unassigned {
             let o = &depot.orders[free_j[*j]];
+            // The search saw only the vehicles whose routes were not kept:
+            // an order the whole fleet could take is not "too heavy".
+            let reason = match why {
+                _ if fixed.is_empty() => why.reason(),
+                vrp::Unserved::FleetFull => {
+                    "no room left on the routes re-planned (the others are locked or approved: L unlocks one)"
+                }
+                _ if vrp::explain(&depot.matrix, &depot.jobs[free_j[*j]], &depot.vehicles).is_none() => {
+                    "the vehicles that could take it have locked or approved routes (L unlocks one, v moves it)"
+                }
+                _ => why.reason(),
+            };
             unserved.push(UnservedOrder {
                 order: o.id.clone(),
                 warehouse: depot.warehouse.clone(),
                 quantity: o.quantity,
-                reason: why.reason().to_string(),
+                reason: reason.to_string(),
             });
         }
     }

@@ -97,8 +97,14 @@ impl App {
     }
 
     /// A planning run finished.
-    pub fn on_deliveries(&mut self, plan: DeliveryPlan) {
+    pub fn on_deliveries(&mut self, mut plan: DeliveryPlan) {
         self.planning_routes = false;
+        // Routes held for the run because they were approved are not locked.
+        for v in std::mem::take(&mut self.held_routes) {
+            for r in plan.routes.iter_mut().filter(|r| r.vehicle == v) {
+                r.locked = false;
+            }
+        }
         self.status = format!(
             "routes planned: {} routes, {} stops, {:.0} km, {} unserved",
             plan.routes.len(),
@@ -261,12 +267,41 @@ impl App {
         }
     }
 
+    /// `o`: plan again every route that is neither locked nor approved. An
+    /// approved route is the planner's decision: re-planning kept only the
+    /// locked ones, and the solver could hand an approved route's stops to
+    /// another vehicle, sending the approval to review. It is held as a
+    /// locked route is, for this run only.
     pub(super) fn reoptimise(&mut self) -> Vec<Effect> {
-        let keep = self.deliveries.clone();
+        let mut keep = self.deliveries.clone();
         let locked = keep
             .as_ref()
             .map_or(0, |p| p.routes.iter().filter(|r| r.locked).count());
-        self.replan(keep, &format!("re-planning all but {locked} locked routes"))
+        let held: Vec<String> = self
+            .deliveries
+            .as_ref()
+            .map(|p| {
+                p.routes
+                    .iter()
+                    .filter(|r| !r.locked && !r.stops.is_empty() && self.route_state(r) == (State::Approved, false))
+                    .map(|r| r.vehicle.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(p) = keep.as_mut() {
+            for r in p.routes.iter_mut().filter(|r| held.contains(&r.vehicle)) {
+                r.locked = true;
+            }
+        }
+        let what = match held.len() {
+            0 => format!("re-planning all but {locked} locked routes"),
+            n => format!("re-planning all but {locked} locked and {n} approved routes"),
+        };
+        let effects = self.replan(keep, &what);
+        if !effects.is_empty() {
+            self.held_routes = held;
+        }
+        effects
     }
 
     pub fn default_delivery_export_path(&self) -> PathBuf {
