@@ -418,6 +418,33 @@ fn plan_approve_and_export_deliveries_headless() {
         .assert()
         .success();
     assert_eq!(read(&approved), got);
+    // Unlocked but approved, it is kept as well, and left unlocked.
+    skuplan(home.path())
+        .args(["deliveries", "unlock", &van])
+        .assert()
+        .success();
+    let out = skuplan(home.path())
+        .args(["deliveries", "reoptimise", "--iterations", "5000", "--seed", "11"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(&format!("1 approved routes kept as they were: {van}")),
+        "{text}"
+    );
+    skuplan(home.path())
+        .args(["export", "deliveries", "--out"])
+        .arg(&approved)
+        .assert()
+        .success();
+    assert_eq!(read(&approved), got);
+    let saved: skuplan::plan::delivery::DeliveryPlan =
+        serde_json::from_str(&fs::read_to_string(home.path().join("data/workspace/plans/deliveries.json")).unwrap())
+            .unwrap();
+    assert!(!saved.route(&van).unwrap().locked);
     // A bad request says what is wrong.
     skuplan(home.path())
         .args(["deliveries", "move", "NOPE", "--to", &van])

@@ -127,9 +127,20 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
                 seed,
             };
             let (matrix_file, data) = (plan.matrix_file.clone(), plan.data.clone());
-            plan = delivery::plan(&problem, &settings, Some(&plan));
+            // Approved routes are held as locked ones are, as in the
+            // workstation.
+            let decisions = crate::plan::approval::replay(&ws.audit_log().load()?.records, "deliveries");
+            let hold = delivery::approved_unlocked(&plan, &decisions);
+            plan = delivery::plan_holding(&problem, &settings, Some(&plan), &hold);
             plan.matrix_file = matrix_file;
             plan.data = data;
+            if !hold.is_empty() {
+                emit(&format!(
+                    "{} approved routes kept as they were: {}\n",
+                    hold.len(),
+                    hold.join(", ")
+                ))?;
+            }
             emit(&summary(&plan))?;
         }
     }

@@ -518,6 +518,42 @@ pub fn plan(problem: &DeliveryProblem, settings: &DeliverySettings, keep: Option
     }
 }
 
+/// The vehicles whose routes the planner approved (the decision still in
+/// force) and did not lock: a re-plan holds them as it holds locked ones.
+pub fn approved_unlocked(plan: &DeliveryPlan, decisions: &HashMap<Vec<String>, LineDecision>) -> Vec<String> {
+    plan.routes
+        .iter()
+        .filter(|r| !r.locked && !r.stops.is_empty())
+        .filter(|r| matches!(route_state(plan, r, decisions), (State::Approved, false, _)))
+        .map(|r| r.vehicle.clone())
+        .collect()
+}
+
+/// [`plan`], holding the routes of the vehicles in `hold` as locked routes
+/// are held, without leaving them locked: a re-plan that kept only locked
+/// routes could hand an approved route's stops to another vehicle and send
+/// its approval to review.
+pub fn plan_holding(
+    problem: &DeliveryProblem,
+    settings: &DeliverySettings,
+    keep: Option<&DeliveryPlan>,
+    hold: &[String],
+) -> DeliveryPlan {
+    let mut keep = keep.cloned();
+    let mut held = Vec::new();
+    for r in keep.iter_mut().flat_map(|k| k.routes.iter_mut()) {
+        if !r.locked && hold.contains(&r.vehicle) {
+            r.locked = true;
+            held.push(r.vehicle.clone());
+        }
+    }
+    let mut out = plan(problem, settings, keep.as_ref());
+    for r in out.routes.iter_mut().filter(|r| held.contains(&r.vehicle)) {
+        r.locked = false;
+    }
+    out
+}
+
 /// Routes in warehouse order, then in fleet order.
 fn sort_routes(routes: &mut [DeliveryRoute], problem: &DeliveryProblem) {
     let rank = |r: &DeliveryRoute| {

@@ -16,11 +16,13 @@ pub struct DeliveryJob {
     pub problem: Arc<DeliveryProblem>,
     pub settings: DeliverySettings,
     pub keep: Option<DeliveryPlan>,
+    /// Approved routes of `keep` held as if locked, for this run only.
+    pub hold: Vec<String>,
 }
 
 impl DeliveryJob {
     pub fn run(self) -> DeliveryPlan {
-        delivery::plan(&self.problem, &self.settings, self.keep.as_ref())
+        delivery::plan_holding(&self.problem, &self.settings, self.keep.as_ref(), &self.hold)
     }
 }
 
@@ -68,13 +70,14 @@ impl App {
                 self.deliveries = Some(plan);
                 return Vec::new();
             }
-            return self.replan(Some(plan), "the orders changed: re-planning the routes");
+            let hold = delivery::approved_unlocked(&plan, &self.route_decisions);
+            return self.replan(Some(plan), hold, "the orders changed: re-planning the routes");
         }
-        self.replan(None, "planning the day's routes")
+        self.replan(None, Vec::new(), "planning the day's routes")
     }
 
     /// Start a planning run; locked routes of `keep` stay as they are.
-    fn replan(&mut self, keep: Option<DeliveryPlan>, what: &str) -> Vec<Effect> {
+    fn replan(&mut self, keep: Option<DeliveryPlan>, hold: Vec<String>, what: &str) -> Vec<Effect> {
         let Some(problem) = self.delivery_problem.clone() else {
             self.status = "no delivery orders and fleet in the data".into();
             return Vec::new();
@@ -93,18 +96,13 @@ impl App {
             problem,
             settings,
             keep,
+            hold,
         })]
     }
 
     /// A planning run finished.
-    pub fn on_deliveries(&mut self, mut plan: DeliveryPlan) {
+    pub fn on_deliveries(&mut self, plan: DeliveryPlan) {
         self.planning_routes = false;
-        // Routes held for the run because they were approved are not locked.
-        for v in std::mem::take(&mut self.held_routes) {
-            for r in plan.routes.iter_mut().filter(|r| r.vehicle == v) {
-                r.locked = false;
-            }
-        }
         self.status = format!(
             "routes planned: {} routes, {} stops, {:.0} km, {} unserved",
             plan.routes.len(),
@@ -273,35 +271,19 @@ impl App {
     /// another vehicle, sending the approval to review. It is held as a
     /// locked route is, for this run only.
     pub(super) fn reoptimise(&mut self) -> Vec<Effect> {
-        let mut keep = self.deliveries.clone();
+        let keep = self.deliveries.clone();
         let locked = keep
             .as_ref()
             .map_or(0, |p| p.routes.iter().filter(|r| r.locked).count());
-        let held: Vec<String> = self
-            .deliveries
+        let hold = keep
             .as_ref()
-            .map(|p| {
-                p.routes
-                    .iter()
-                    .filter(|r| !r.locked && !r.stops.is_empty() && self.route_state(r) == (State::Approved, false))
-                    .map(|r| r.vehicle.clone())
-                    .collect()
-            })
+            .map(|p| delivery::approved_unlocked(p, &self.route_decisions))
             .unwrap_or_default();
-        if let Some(p) = keep.as_mut() {
-            for r in p.routes.iter_mut().filter(|r| held.contains(&r.vehicle)) {
-                r.locked = true;
-            }
-        }
-        let what = match held.len() {
+        let what = match hold.len() {
             0 => format!("re-planning all but {locked} locked routes"),
             n => format!("re-planning all but {locked} locked and {n} approved routes"),
         };
-        let effects = self.replan(keep, &what);
-        if !effects.is_empty() {
-            self.held_routes = held;
-        }
-        effects
+        self.replan(keep, hold, &what)
     }
 
     pub fn default_delivery_export_path(&self) -> PathBuf {

@@ -237,9 +237,6 @@ pub struct App {
     /// How many first rows the Data tab's text can start at, as last drawn
     /// (its rows past a screenful, plus one).
     pub data_rows: usize,
-    /// Approved routes a re-plan holds as if locked (unlocked again when
-    /// its plan arrives).
-    pub held_routes: Vec<String>,
     /// The training run plans use beside the baselines, and whether it is
     /// on (`R` switches it; kept in the workspace).
     pub active_run: Option<crate::workspace::ActiveRun>,
@@ -324,7 +321,6 @@ impl App {
             generation: 0,
             table_rows: None,
             data_rows: 0,
-            held_routes: Vec::new(),
             active_run: None,
             joining: false,
             refit_due: None,
