@@ -65,6 +65,27 @@ fn planned_workspace() -> (tempfile::TempDir, tempfile::TempDir) {
     (home, data)
 }
 
+/// A SKU or warehouse the saved plan does not know is named as such (it
+/// read "no plan line orders anything"), and nothing is recorded.
+#[test]
+fn approving_an_unknown_sku_or_warehouse_says_so() {
+    let (home, _data) = planned_workspace();
+    let log = home.path().join("data/workspace/audit.log");
+    skuplan(home.path())
+        .args(["approve", "restock", "--sku", "NOPE-1"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "the saved plan has no line for SKU NOPE-1; nothing recorded",
+        ));
+    skuplan(home.path())
+        .args(["approve", "restock", "--warehouse", "WH-NOPE"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no line at warehouse WH-NOPE"));
+    assert!(!log.exists() || fs::read_to_string(&log).unwrap().is_empty());
+}
+
 #[test]
 fn plan_approve_export_round_trip() {
     let (home, data) = planned_workspace();

@@ -261,3 +261,129 @@ fn simulate_rejudge_every_needs_a_run_and_at_least_a_day() {
         .code(2)
         .stderr(predicate::str::contains("0 is not in 1.."));
 }
+
+/// Arguments that could only give an empty or made-up result are refused
+/// with what the data allows: an origin outside the data (it printed a
+/// table of zeros), a replay longer than the history (it printed 100 %
+/// fill of nothing) or shorter than four weeks (it ran 28 days unasked),
+/// zero periods.
+#[test]
+fn evaluate_and_simulate_refuse_what_the_data_cannot_give() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    skuplan(home.path())
+        .args([
+            "sample-data",
+            "--skus",
+            "8",
+            "--warehouses",
+            "1",
+            "--days",
+            "120",
+            "--out",
+        ])
+        .arg(&data)
+        .assert()
+        .success();
+    let run = |args: &[&str], says: &str| {
+        skuplan(home.path())
+            .args(args)
+            .arg("--data")
+            .arg(&data)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(says));
+    };
+    run(
+        &["evaluate", "--origin", "2020-01-01"],
+        "--origin 2020-01-01 is outside the data: it runs from 2026-07-31 to 2026-11-27",
+    );
+    run(&["evaluate", "--origin", "2026-11-27"], "is outside the data");
+    run(&["evaluate", "--horizon", "0"], "each must be 1 or more");
+    run(&["evaluate", "--windows", "0"], "each must be 1 or more");
+    run(
+        &["simulate", "--days", "99999"],
+        "this data has 120 days (2026-07-31 to 2026-11-27)",
+    );
+    run(&["simulate", "--days", "120"], "this data has 120 days");
+    run(&["simulate", "--days", "0"], "the replay needs at least 28 days");
+    run(&["simulate", "--review-days", "0"], "0 is not in 1..");
+    run(&["plan", "restock", "--review-days", "0"], "0 is not in 1..");
+    // Inside those bounds it runs.
+    skuplan(home.path())
+        .args(["simulate", "--days", "28", "--data"])
+        .arg(&data)
+        .assert()
+        .success();
+}
+
+/// `plan restock --budget`: an unknown warehouse or a negative amount is
+/// refused (a misspelt warehouse was ignored without a word); the plan says
+/// what each budget did, and `--out` lists the lines it cut to nothing,
+/// which order nothing and so had vanished from the file.
+#[test]
+fn a_budget_says_what_it_cut_and_refuses_unknown_warehouses() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    skuplan(home.path())
+        .args([
+            "sample-data",
+            "--skus",
+            "30",
+            "--warehouses",
+            "2",
+            "--days",
+            "200",
+            "--out",
+        ])
+        .arg(&data)
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["plan", "restock", "--budget", "WH-NOPE=100", "--data"])
+        .arg(&data)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--budget WH-NOPE=100: no warehouse WH-NOPE in the data; its warehouses: WH-LON, WH-MAN",
+        ));
+    skuplan(home.path())
+        .args(["plan", "restock", "--budget", "WH-LON=-1", "--data"])
+        .arg(&data)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("the amount must be 0 or more"));
+    let out = home.path().join("plan.csv");
+    let text = skuplan(home.path())
+        .args(["plan", "restock", "--budget", "WH-LON=0", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("budget WH-LON 0.00: 0.00 spent on 0 lines in full and 0 cut down; "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let zero: usize = line
+        .split("; ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(zero > 0, "{line}");
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let cut: Vec<&str> = csv.lines().filter(|l| l.contains("budget cap cut it from")).collect();
+    assert_eq!(cut.len(), zero, "{csv}");
+    assert!(
+        cut.iter().all(|l| l.contains(",WH-LON,") && l.contains(",0,")),
+        "{cut:?}"
+    );
+}

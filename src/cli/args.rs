@@ -313,7 +313,7 @@ pub struct PlanRestockArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Days between two orders of a line.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
     pub review_days: u32,
     /// Spend caps per warehouse: WH=AMOUNT,...
     #[arg(long, value_delimiter = ',', value_name = "WH=AMOUNT")]
@@ -340,7 +340,8 @@ pub struct SimulateArgs {
     /// Days at the end of the history to replay.
     #[arg(long, default_value_t = 182)]
     pub days: usize,
-    #[arg(long, default_value_t = 7)]
+    /// Days between two orders of a line.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
     pub review_days: u32,
     /// Forecasting method used at each review: "champion" (each series'
     /// champion, as plans use) or a baseline's name.

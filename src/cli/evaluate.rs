@@ -27,6 +27,19 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         }
     };
     let period = imported.dataset.period();
+    if args.horizon == Some(0) || args.windows == 0 || args.step == Some(0) {
+        anyhow::bail!("--horizon, --windows and --step count periods: each must be 1 or more");
+    }
+    // An origin outside the data scores nothing: say so rather than print
+    // a table of zeros.
+    if let (Some(o), Some((first, last))) = (args.origin, imported.dataset.date_range())
+        && (o < first || o >= last)
+    {
+        anyhow::bail!(
+            "--origin {o} is outside the data: it runs from {first} to {last}, and the origin is the last day a \
+             window learns from, so it must lie on or after {first} and before {last}"
+        );
+    }
     let mut methods = baselines::baselines_for(period);
     if let Some(names) = &args.methods {
         for n in names {

@@ -96,6 +96,29 @@ pub fn describe_model(m: &crate::plan::base::ModelChoice, without: &RestockPlan,
     )
 }
 
+/// What each warehouse's budget did: spent, lines kept whole, cut, cut to
+/// nothing (those order nothing, so only `--out` lists them).
+fn budget_lines(plan: &crate::plan::RestockPlan) -> String {
+    use crate::plan::restock::Reason;
+    let mut out = String::new();
+    let mut budgets: Vec<(&String, &f64)> = plan.settings.budget.iter().collect();
+    budgets.sort_by(|a, b| a.0.cmp(b.0));
+    for (wh, cap) in budgets {
+        let lines: Vec<_> = plan.lines.iter().filter(|l| &l.warehouse == wh).collect();
+        let cut =
+            |l: &&crate::plan::restock::RestockLine| l.reasons.iter().any(|r| matches!(r, Reason::BudgetCut { .. }));
+        let spent: f64 = lines.iter().map(|l| l.line_cost).sum();
+        let whole = lines.iter().filter(|l| l.order_qty > 0 && !cut(l)).count();
+        let part = lines.iter().filter(|l| l.order_qty > 0 && cut(l)).count();
+        let zero = lines.iter().filter(|l| l.order_qty == 0 && cut(l)).count();
+        out.push_str(&format!(
+            "budget {wh} {cap:.2}: {spent:.2} spent on {whole} lines in full and {part} cut down; {zero} lines cut to \
+             nothing (listed with --out)\n"
+        ));
+    }
+    out
+}
+
 pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
     use crate::plan::approval::replay;
     use crate::plan::export::{restock_rows, write_csv};
@@ -119,7 +142,20 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
             .trim()
             .parse()
             .map_err(|_| anyhow::anyhow!("--budget {b}: '{amount}' is not an amount"))?;
-        settings.budget.insert(wh.trim().to_string(), amount);
+        let wh = wh.trim();
+        if !ds.warehouses.iter().any(|w| w.id == wh) && !ds.demand.iter().any(|s| s.warehouse == wh) {
+            let mut known: Vec<&str> = ds.demand.iter().map(|s| s.warehouse.as_str()).collect();
+            known.sort_unstable();
+            known.dedup();
+            anyhow::bail!(
+                "--budget {b}: no warehouse {wh} in the data; its warehouses: {}",
+                known.join(", ")
+            );
+        }
+        if !(amount >= 0.0 && amount.is_finite()) {
+            anyhow::bail!("--budget {b}: the amount must be 0 or more");
+        }
+        settings.budget.insert(wh.to_string(), amount);
     }
     let scenario = args.scenario.as_deref().map(|n| ws.load_scenario(n)).transpose()?;
     let run = chosen_run(&ws, args.run.as_deref(), args.no_run)?;
@@ -134,6 +170,7 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
         emit(&describe_model(m, &base.plan(&ds, scenario.as_ref()), &plan))?;
     }
     ws.save_restock(&plan)?;
+    emit(&budget_lines(&plan))?;
     let decisions = replay(&ws.audit_log().load()?.records, "restock");
     let rows = restock_rows(&plan, &decisions, true);
     emit(&crate::plan::summary::summary(&plan))?;
@@ -163,7 +200,15 @@ pub fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
         .filter(|l| args.warehouse.as_deref().is_none_or(|w| w == l.warehouse))
         .collect();
     if chosen.is_empty() {
-        emit("no plan line orders anything for that selection; nothing recorded\n")?;
+        // Say which: a name the plan does not know, or lines ordering nothing.
+        let known = |f: &dyn Fn(&crate::plan::restock::RestockLine) -> bool| plan.lines.iter().any(f);
+        if let Some(s) = args.sku.as_deref().filter(|s| !known(&|l| l.sku == *s)) {
+            anyhow::bail!("the saved plan has no line for SKU {s}; nothing recorded");
+        }
+        if let Some(w) = args.warehouse.as_deref().filter(|w| !known(&|l| l.warehouse == *w)) {
+            anyhow::bail!("the saved plan has no line at warehouse {w}; nothing recorded");
+        }
+        emit("no plan line orders anything for that selection (--qty N sets a quantity); nothing recorded\n")?;
         return Ok(ExitCode::from(1));
     }
     let mut records = Vec::new();
@@ -221,6 +266,17 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
     let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
     };
+    // The replay needs days to replay and days before them to fit on.
+    if let Some((first, last)) = ds.date_range() {
+        let span = (last - first).num_days() + 1;
+        if args.days < 28 || args.days as i64 >= span {
+            anyhow::bail!(
+                "--days {}: the replay needs at least 28 days and days of history before it; this data has {span} \
+                 days ({first} to {last})",
+                args.days
+            );
+        }
+    }
     let methods = crate::forecast::baselines::baselines_for(ds.period());
     let one = if args.method == "champion" {
         None
@@ -236,7 +292,7 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
         Some(m.as_ref())
     };
     let mut spec = SimulationSpec {
-        days: args.days.max(28),
+        days: args.days,
         settings: crate::plan::RestockSettings {
             review_days: args.review_days.max(1),
             ..Default::default()

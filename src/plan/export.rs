@@ -49,8 +49,13 @@ pub fn restock_rows(
         .filter_map(|l| {
             let key = vec![l.sku.clone(), l.warehouse.clone()];
             let (state, review, d) = state_of(decisions, &key, &restock_fingerprint(l));
+            // A line a budget cut to nothing is listed too, with why.
+            let cut = l
+                .reasons
+                .iter()
+                .any(|r| matches!(r, crate::plan::restock::Reason::BudgetCut { .. }));
             let keep = if all {
-                l.order_qty > 0 || d.is_some() || review
+                l.order_qty > 0 || d.is_some() || review || cut
             } else {
                 state == State::Approved
             };
