@@ -373,6 +373,16 @@ fn similar_products_come_from_the_engine_and_remap_reimports() {
     assert!(items.iter().all(|(s, _, _)| *s != sku));
     let s = screen(&mut app, 160, 48, dir.path());
     assert!(s.contains("similar products:"), "{s}");
+    // Named with their titles: on the wide chart and, at any width, in the
+    // status message (H keeps it whole).
+    let (code, _, title) = &items[0];
+    let short: String = title.chars().take(12).collect();
+    assert!(s.contains(&format!("{code} {short}")), "{s}");
+    assert!(
+        app.status.contains(&format!("{code} {}", title.trim())),
+        "{}",
+        app.status
+    );
 
     app.update(Action::GoTab(0));
     app.update(Action::Remap);

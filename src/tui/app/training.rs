@@ -491,7 +491,13 @@ impl App {
                 self.status = what.join("; ");
             }
             EngineEvent::Similar { sku, items } => {
-                self.status = format!("{} products like {sku}", items.len());
+                // With their titles: a planner knows products by name, and
+                // the chart's list has room for codes only at 80 columns.
+                let named: Vec<String> = items
+                    .iter()
+                    .map(|(s, c, title)| format!("{s} {} {c:.2}", title.trim()))
+                    .collect();
+                self.status = format!("{} products like {sku}: {}", items.len(), named.join(", "));
                 self.similar = Some((sku, items));
             }
             EngineEvent::Evaluated { report, .. } => self.status = report.lines().next().unwrap_or("").to_string(),

@@ -221,7 +221,18 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         parts.push(format!("| events ahead: {}", upcoming.join(", ")));
     }
     if let Some((_, items)) = similar {
-        let near: Vec<String> = items.iter().map(|(s, c, _)| format!("{s} {c:.2}")).collect();
+        // Titles where there is room (H has them whole at any width).
+        let wide = info_area.width >= 90;
+        let near: Vec<String> = items
+            .iter()
+            .map(|(s, c, title)| {
+                if wide {
+                    format!("{s} {} {c:.2}", fit(title, 24).trim_end())
+                } else {
+                    format!("{s} {c:.2}")
+                }
+            })
+            .collect();
         parts.push(format!("| similar products: {}", near.join(", ")));
     }
     f.render_widget(
