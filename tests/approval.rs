@@ -341,3 +341,57 @@ fn a_second_plan_reads_the_cached_baselines_and_plans_the_same() {
     assert_eq!(names(), both);
     assert_eq!(fs::metadata(&other).unwrap().modified().unwrap(), other_written);
 }
+
+/// The workstation saves the plan it shows, so `skuplan approve` and
+/// `skuplan export` act on the same lines (they said "no restock plan yet"),
+/// and it reads decisions another process appends to the log, so the screen
+/// does not go stale.
+#[test]
+fn the_workstation_and_the_cli_share_the_plan_and_the_log() {
+    use skuplan::tui::app::App;
+    use skuplan::workspace::{DataSources, Workspace};
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    sample(home.path(), data.path());
+    let ws = Workspace::open(home.path().join("data/workspace")).unwrap();
+    let sources = DataSources {
+        paths: vec![data.path().to_path_buf()],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &skuplan::data::ImportOptions::default()).unwrap();
+    let mut app = App::new(ws.clone(), None);
+    app.on_loaded(loaded);
+    let shown = app.plan.clone().unwrap();
+    let fingerprints = |p: &skuplan::plan::RestockPlan| -> Vec<(String, String, String)> {
+        p.lines
+            .iter()
+            .map(|l| {
+                (
+                    l.sku.clone(),
+                    l.warehouse.clone(),
+                    skuplan::plan::export::restock_fingerprint(l),
+                )
+            })
+            .collect()
+    };
+    let saved = ws.load_restock().unwrap().expect("the workstation saved its plan");
+    assert_eq!(fingerprints(&saved), fingerprints(&shown));
+    assert!(!app.poll_audit_log(), "nothing changed");
+    // Another shell approves a line of it.
+    let line = shown.lines.iter().find(|l| l.order_qty > 0).unwrap().clone();
+    skuplan(home.path())
+        .args(["approve", "restock", "--sku", &line.sku, "--warehouse", &line.warehouse])
+        .assert()
+        .success();
+    assert!(app.poll_audit_log());
+    assert!(app.status.contains("changed outside the workstation"), "{}", app.status);
+    assert_eq!(app.state_of(&line).0, skuplan::plan::approval::State::Approved);
+    assert!(!app.poll_audit_log(), "read once");
+    // And the CLI exports what the workstation shows as approved.
+    let (_, rows) = export_all(home.path());
+    let row = rows
+        .iter()
+        .find(|r| r.sku == line.sku && r.warehouse == line.warehouse)
+        .unwrap();
+    assert_eq!(row.state, "approved");
+}

@@ -262,6 +262,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut last_poll = Instant::now();
     let mut dirty = true;
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     // The status line is cut at the terminal's width; `H` and the log
@@ -352,7 +353,13 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                     dirty = true;
                 }
             },
-            _ = tick.tick() => {}
+            _ = tick.tick() => {
+                // Decisions another process wrote to the log.
+                if last_poll.elapsed() >= Duration::from_secs(1) {
+                    last_poll = Instant::now();
+                    dirty |= app.poll_audit_log();
+                }
+            }
             _ = hangup.recv() => {
                 tracing::info!("hang-up: closing");
                 app.quit = true;

@@ -237,6 +237,8 @@ pub struct App {
     /// How many first rows the Data tab's text can start at, as last drawn
     /// (its rows past a screenful, plus one).
     pub data_rows: usize,
+    /// The audit log's size and time when last read (see `poll_audit_log`).
+    pub log_seen: Option<(u64, u128)>,
     /// The training run plans use beside the baselines, and whether it is
     /// on (`R` switches it; kept in the workspace).
     pub active_run: Option<crate::workspace::ActiveRun>,
@@ -321,6 +323,7 @@ impl App {
             generation: 0,
             table_rows: None,
             data_rows: 0,
+            log_seen: None,
             active_run: None,
             joining: false,
             refit_due: None,

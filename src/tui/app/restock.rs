@@ -16,7 +16,19 @@ impl App {
     pub fn recompute(&mut self) {
         let Some(l) = &self.loaded else { return };
         let scenario = (!self.scenario.overrides.is_empty()).then_some(&self.scenario);
-        self.plan = Some(l.active(self.run_on()).plan(&l.dataset, scenario));
+        let clock = std::time::Instant::now();
+        let plan = l.active(self.run_on()).plan(&l.dataset, scenario);
+        let planned = clock.elapsed();
+        // The plan on the screen is the workspace's plan: `skuplan approve`
+        // and `skuplan export` act on these very lines (a provisional plan
+        // is not one to decide on).
+        if !l.provisional
+            && let Err(e) = self.workspace.save_restock(&plan)
+        {
+            self.error = Some(format!("the plan was not saved: {e:#}"));
+        }
+        tracing::debug!(?planned, saved = ?(clock.elapsed() - planned), lines = plan.lines.len(), "plan recomputed");
+        self.plan = Some(plan);
         self.forecast_rows = super::forecasts::forecast_rows(l, self.run_on(), &self.scenario);
         self.refresh_totals();
     }
@@ -54,6 +66,7 @@ impl App {
     }
 
     pub(super) fn reload_decisions(&mut self) {
+        self.log_seen = self.audit_log_stamp();
         match self.workspace.audit_log().load() {
             Ok(loaded) => {
                 self.decisions = approval::replay(&loaded.records, "restock");
@@ -65,6 +78,28 @@ impl App {
             Err(e) => self.error = Some(format!("reading the audit log: {e:#}")),
         }
         self.refresh_totals();
+    }
+
+    /// The audit log's size and modification time, to notice writes by
+    /// another process.
+    fn audit_log_stamp(&self) -> Option<(u64, u128)> {
+        let m = std::fs::metadata(self.workspace.audit_log().path()).ok()?;
+        Some((m.len(), crate::fsio::modified_nanos(&m).unwrap_or(0)))
+    }
+
+    /// Decisions recorded outside the workstation (`skuplan approve` from
+    /// another shell, say) since the log was last read: read them, so the
+    /// screen never shows a line as proposed that the log has approved.
+    /// Returns whether anything changed. The runner calls it every second.
+    pub fn poll_audit_log(&mut self) -> bool {
+        // Before the data is in, nothing has been read yet.
+        if self.loaded.is_none() || self.audit_log_stamp() == self.log_seen {
+            return false;
+        }
+        self.reload_decisions();
+        self.status =
+            "the audit log changed outside the workstation (skuplan approve?): its decisions were read again".into();
+        true
     }
 
     pub fn state_of(&self, l: &crate::plan::restock::RestockLine) -> (State, bool, Option<u32>) {
