@@ -111,6 +111,52 @@ fn filter_narrows_and_escape_clears() {
     assert_eq!(app.selected(), all - 1);
     app.update(Action::Top);
     assert_eq!(app.selected(), 0);
+
+    // The lines' filter carries between Forecasts and Restock (both list
+    // SKUs); Deliveries has its own, so a SKU filter does not empty it.
+    let routes = app.delivery_view().len();
+    assert!(routes > 0);
+    app.update(Action::Filter);
+    keys(&mut app, &wh);
+    app.update(Action::Submit);
+    app.update(Action::GoTab(3));
+    let lines = app.restock_view();
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .all(|i| app.plan.as_ref().unwrap().lines[*i].warehouse == wh)
+    );
+    app.update(Action::GoTab(4));
+    assert_eq!(app.delivery_view().len(), routes);
+    app.update(Action::Filter);
+    assert!(!app.prompt_fresh, "the routes' filter is empty: nothing suggested");
+    keys(&mut app, "V1");
+    app.update(Action::Submit);
+    let v1 = app.delivery_view();
+    assert!(!v1.is_empty() && v1.len() < routes);
+    app.update(Action::Back);
+    assert_eq!(app.delivery_view().len(), routes);
+    app.update(Action::GoTab(3));
+    assert_eq!(app.restock_view(), lines, "the lines' filter is still there");
+    app.update(Action::Back);
+    // Restock also matches what a row shows: its state and method.
+    app.update(Action::Approve);
+    let first = app.plan.as_ref().unwrap().lines[app.restock_view()[0]].clone();
+    app.update(Action::Filter);
+    keys(&mut app, "approved");
+    app.update(Action::Submit);
+    let approved = app.restock_view();
+    assert_eq!(approved.len(), 1);
+    assert_eq!(app.plan.as_ref().unwrap().lines[approved[0]].sku, first.sku);
+    app.update(Action::Filter);
+    keys(&mut app, &first.method);
+    app.update(Action::Submit);
+    let plan = app.plan.as_ref().unwrap();
+    assert!(app.restock_view().iter().all(|i| {
+        let l = &plan.lines[*i];
+        l.method == first.method || l.sku.contains(&first.method) || l.title.to_lowercase().contains(&first.method)
+    }));
 }
 
 #[test]

@@ -137,7 +137,8 @@ impl App {
             .enumerate()
             .filter(|(_, r)| {
                 let orders: Vec<&str> = r.stops.iter().map(|s| s.order.as_str()).collect();
-                self.matches(&[&r.vehicle, &r.warehouse]) || self.matches(&orders)
+                let f = &self.route_filter;
+                super::matches_filter(f, &[&r.vehicle, &r.warehouse]) || super::matches_filter(f, &orders)
             })
             .map(|(i, _)| i)
             .collect()

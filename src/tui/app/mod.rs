@@ -171,7 +171,12 @@ pub struct App {
     pub decisions: HashMap<Vec<String>, LineDecision>,
     pub forecast_rows: Vec<ForecastRow>,
     pub model_forecasts: HashMap<(String, String), SeriesForecast>,
+    /// The filter of the Forecasts and Restock tabs (both list SKUs, so a
+    /// SKU filtered on one is the same SKU on the other).
     pub filter: String,
+    /// The Deliveries tab's own filter (vehicles, warehouses, orders): the
+    /// lines' filter left it empty.
+    pub route_filter: String,
     pub sort: usize,
     /// Selected row per tab (of the filtered view).
     pub selected: [usize; 5],
@@ -285,6 +290,7 @@ impl App {
             forecast_rows: Vec::new(),
             model_forecasts: HashMap::new(),
             filter: String::new(),
+            route_filter: String::new(),
             sort: 0,
             selected: [0; 5],
             prompt: None,
@@ -537,11 +543,24 @@ impl App {
     }
 
     fn matches(&self, text: &[&str]) -> bool {
-        if self.filter.is_empty() {
-            return true;
+        matches_filter(&self.filter, text)
+    }
+
+    /// The filter of the tab shown.
+    pub fn tab_filter(&self) -> &str {
+        if self.tab == Tab::Deliveries {
+            &self.route_filter
+        } else {
+            &self.filter
         }
-        let f = self.filter.to_lowercase();
-        text.iter().any(|t| t.to_lowercase().contains(&f))
+    }
+
+    fn tab_filter_mut(&mut self) -> &mut String {
+        if self.tab == Tab::Deliveries {
+            &mut self.route_filter
+        } else {
+            &mut self.filter
+        }
     }
 
     fn view_len(&self) -> usize {
@@ -635,7 +654,7 @@ impl App {
     fn submit_prompt(&mut self, prompt: Prompt, input: String) -> Vec<Effect> {
         match prompt {
             Prompt::Filter => {
-                self.filter = input;
+                *self.tab_filter_mut() = input;
                 self.selected[self.tab.index()] = 0;
             }
             Prompt::ExportPath => self.export(&input),
@@ -689,7 +708,7 @@ impl App {
                 Action::Back => {
                     self.prompt_fresh = false;
                     if prompt == Prompt::Filter {
-                        self.filter.clear();
+                        self.tab_filter_mut().clear();
                     }
                 }
                 _ => self.prompt = Some((prompt, buf)),
@@ -761,8 +780,8 @@ impl App {
             Action::Submit if self.tab == Tab::Restock && self.selected_line().is_some() => {
                 self.details = true;
             }
-            Action::Back if !self.filter.is_empty() => {
-                self.filter.clear();
+            Action::Back if !self.tab_filter().is_empty() => {
+                self.tab_filter_mut().clear();
                 self.status = "filter cleared".into();
             }
             Action::Approve if self.tab == Tab::Deliveries => self.decide_route(approval::Action::Approve),
@@ -775,7 +794,7 @@ impl App {
             Action::ToggleRun => return self.toggle_run(),
             Action::Export if self.tab == Tab::Deliveries => self.ask_delivery_export(),
             Action::Filter if matches!(self.tab, Tab::Forecasts | Tab::Restock | Tab::Deliveries) => {
-                self.suggest(Prompt::Filter, self.filter.clone());
+                self.suggest(Prompt::Filter, self.tab_filter().to_string());
             }
             Action::Sort if matches!(self.tab, Tab::Forecasts | Tab::Restock) => {
                 self.sort = (self.sort + 1) % 3;
@@ -872,6 +891,16 @@ impl App {
             Tab::Deliveries => "a approve  r reject  A all  u undo  v move  L lock  o re-plan  Enter map  x export",
         }
     }
+}
+
+/// Whether any of `text` contains `filter`, ignoring case (an empty filter
+/// matches everything).
+pub(crate) fn matches_filter(filter: &str, text: &[&str]) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let f = filter.to_lowercase();
+    text.iter().any(|t| t.to_lowercase().contains(&f))
 }
 
 /// Whether the locale says UTF-8 (LC_ALL, then LC_CTYPE, then LANG).

@@ -117,8 +117,16 @@ impl App {
             .enumerate()
             .filter(|(_, l)| l.order_qty > 0 || self.state_of(l).0 != State::Proposed)
             .filter(|(_, l)| {
+                if self.filter.is_empty() {
+                    return true;
+                }
+                // What the row shows: its state, the method that forecast
+                // it, and its reason, besides the names.
                 let supplier = l.supplier.as_deref().unwrap_or("");
-                self.matches(&[&l.sku, &l.warehouse, &l.title, supplier])
+                let (state, review, _) = self.state_of(l);
+                let state = if review { "review" } else { state.name() };
+                let reason = l.reason_text();
+                self.matches(&[&l.sku, &l.warehouse, &l.title, supplier, state, &l.method, &reason])
             })
             .map(|(i, _)| i)
             .collect();

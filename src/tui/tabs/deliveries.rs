@@ -98,10 +98,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         plan.distance_km(),
         plan.cost(),
         if app.planning_routes { "; re-planning ..." } else { "" },
-        if app.filter.is_empty() {
+        if app.route_filter.is_empty() {
             String::new()
         } else {
-            format!(", filter {:?}", app.filter)
+            format!(", filter {:?}", app.route_filter)
         }
     );
     f.render_widget(
