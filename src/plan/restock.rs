@@ -229,6 +229,27 @@ impl fmt::Display for Reason {
     }
 }
 
+impl Reason {
+    /// The reason in a few words, for a table at 80 columns (the line's
+    /// details say it in full).
+    pub fn short(&self) -> String {
+        match self {
+            Reason::BelowReorderPoint {
+                position,
+                reorder_point,
+            } => format!("below ROP {position:.0}<{reorder_point:.0}"),
+            Reason::StockOut(d) => format!("out {}", d.format("%m-%d")),
+            Reason::Promotion => "promo".into(),
+            Reason::Override(r) => format!("what-if {r}"),
+            Reason::MoqRaised { from, to } => format!("MOQ {from:.0}->{to}"),
+            Reason::BudgetCut { from } => format!("budget cut {from}"),
+            Reason::Covered => "covered".into(),
+            Reason::Launch { date, observed: 0, .. } => format!("launch {}", date.format("%m-%d")),
+            Reason::Launch { date, .. } => format!("new {}", date.format("%m-%d")),
+        }
+    }
+}
+
 /// One proposed order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestockLine {
@@ -331,6 +352,18 @@ impl RestockLine {
         self.reasons
             .iter()
             .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// [`Reason::short`] of each reason; the stock-out date only where it
+    /// is the only reason (the table's `out` column shows it).
+    pub fn reason_short(&self) -> String {
+        let alone = self.reasons.len() == 1;
+        self.reasons
+            .iter()
+            .filter(|r| alone || !matches!(r, Reason::StockOut(_)))
+            .map(Reason::short)
             .collect::<Vec<_>>()
             .join("; ")
     }

@@ -887,8 +887,9 @@ impl App {
             Tab::Data => "i import  M column mapping  1-5/Tab tabs  ? help  q quit",
             Tab::Training => "t start  f refit  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
             Tab::Forecasts => "j/k move  / filter  s sort  e what-if  n similar  D drop what-ifs  ? help",
-            Tab::Restock => "a approve  r reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
-            Tab::Deliveries => "a approve  r reject  A all  u undo  v move  L lock  o re-plan  Enter map  x export",
+            // Each fits 80 columns.
+            Tab::Restock => "a/r approve/reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
+            Tab::Deliveries => "a/r approve/reject  A all  u undo  v move  L lock  o replan  Enter map  x export",
         }
     }
 }

@@ -43,8 +43,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             ];
             if wide {
                 cells.push(fit(&l.title, 28));
+                cells.push(l.reason_text());
+            } else {
+                // At 80 columns the full reason was cut mid-date.
+                cells.push(l.reason_short());
             }
-            cells.push(l.reason_text());
             Row::new(cells).style(decision_style(theme, state, review, pos == sel))
         })
         .collect();
