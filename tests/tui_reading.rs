@@ -342,3 +342,15 @@ fn import_a_folder_replaces_a_file_joins_and_every_error_can_be_read() {
     // The data loaded before is still there.
     assert!(app.loaded.is_some() && app.plan.is_some());
 }
+
+/// Every tab's key bar fits 80 columns (two ended in "? hel" and "x expo").
+#[test]
+fn every_key_bar_fits_80_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = bare_app(dir.path());
+    for t in 0..5 {
+        app.update(Action::GoTab(t));
+        let h = app.hints();
+        assert!(h.chars().count() <= 80, "tab {t}: {h:?} is {} wide", h.chars().count());
+    }
+}
