@@ -308,8 +308,18 @@ fn quantity_edit_and_what_if_recompute_the_plan() {
     keys(&mut app, "+10%");
     app.update(Action::Submit);
     assert!(app.error.as_deref().unwrap_or("").contains("why"), "{:?}", app.error);
+    // D asks first: n keeps them, y drops them.
     app.update(Action::DropEdits);
+    assert!(app.confirm.is_some());
+    app.update(Action::Back);
+    assert!(!app.scenario.overrides.is_empty());
+    assert_eq!(app.status, "the what-ifs are kept");
+    app.update(Action::DropEdits);
+    app.update(Action::Yes);
     assert!(app.scenario.overrides.is_empty());
+    app.update(Action::DropEdits);
+    assert!(app.confirm.is_none());
+    assert_eq!(app.status, "no what-ifs to drop");
 }
 
 #[test]
@@ -711,6 +721,7 @@ fn a_saved_scenario_can_be_opened_again() {
     keys(&mut app, "promo");
     app.update(Action::Submit);
     app.update(Action::DropEdits);
+    app.update(Action::Yes);
     assert!(app.scenario.overrides.is_empty());
     assert_ne!(app.plan.as_ref(), Some(&with));
     // Opened again: the same what-ifs, the same plan.

@@ -282,6 +282,10 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 "approve all {count} {} shown? (y/n)",
                 if app.tab == Tab::Deliveries { "routes" } else { "lines" }
             ),
+            Confirm::DropWhatIfs { count } => format!(
+                "drop {}? they are gone unless saved with S (y/n)",
+                crate::tui::app::what_ifs(*count)
+            ),
         };
         Line::styled(q, theme.warn())
     } else if let Some(e) = &app.error {

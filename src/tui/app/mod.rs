@@ -93,7 +93,18 @@ pub enum Prompt {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
     Quit,
-    ApproveAll { count: usize },
+    ApproveAll {
+        count: usize,
+    },
+    /// `D`: the what-ifs are gone once dropped (unless saved by name).
+    DropWhatIfs {
+        count: usize,
+    },
+}
+
+/// "1 what-if", "3 what-ifs".
+pub fn what_ifs(n: usize) -> String {
+    format!("{n} what-if{}", if n == 1 { "" } else { "s" })
 }
 
 /// Everything loaded from the data, computed off the UI thread.
@@ -726,11 +737,13 @@ impl App {
                     }
                     Confirm::ApproveAll { .. } if self.tab == Tab::Deliveries => self.approve_all_routes(),
                     Confirm::ApproveAll { .. } => self.approve_all(),
+                    Confirm::DropWhatIfs { .. } => self.drop_what_ifs(),
                 },
                 _ => {
                     self.status = match c {
                         Confirm::Quit => "not quitting: the training goes on",
                         Confirm::ApproveAll { .. } => "nothing approved",
+                        Confirm::DropWhatIfs { .. } => "the what-ifs are kept",
                     }
                     .into()
                 }
@@ -808,7 +821,7 @@ impl App {
             Action::Undo if self.tab == Tab::Restock => self.undo_decision(),
             Action::SetQty if self.tab == Tab::Restock => self.ask_qty(),
             Action::Edit if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.ask_what_if(),
-            Action::DropEdits if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.drop_what_ifs(),
+            Action::DropEdits if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.confirm_drop_what_ifs(),
             Action::Compare if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.compare(),
             Action::SaveScenario if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.ask_scenario_name(),
             Action::OpenScenario if matches!(self.tab, Tab::Forecasts | Tab::Restock) => self.ask_open_scenario(),

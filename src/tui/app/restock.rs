@@ -363,6 +363,14 @@ impl App {
     }
 
     /// D: drop every what-if; back to the base forecast.
+    /// D: asks first (a dropped what-if is gone unless saved with S).
+    pub(super) fn confirm_drop_what_ifs(&mut self) {
+        match self.scenario.overrides.len() {
+            0 => self.status = "no what-ifs to drop".into(),
+            count => self.confirm = Some(super::Confirm::DropWhatIfs { count }),
+        }
+    }
+
     pub(super) fn drop_what_ifs(&mut self) {
         self.scenario.overrides.clear();
         if let Err(e) = self.workspace.discard_scenario("what-if") {
@@ -392,8 +400,8 @@ impl App {
             Ok(()) => {
                 self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string());
                 self.status = format!(
-                    "saved {} what-ifs as scenario {name:?} (skuplan scenario list shows it)",
-                    s.overrides.len()
+                    "saved {} as scenario {name:?} (skuplan scenario list shows it)",
+                    super::what_ifs(s.overrides.len())
                 );
             }
             Err(e) => self.error = Some(format!("not saved: {e:#}")),
@@ -428,8 +436,8 @@ impl App {
                 }
                 self.recompute();
                 self.status = format!(
-                    "scenario {name:?} opened: {} what-ifs, plan recomputed (C compares with the base)",
-                    self.scenario.overrides.len()
+                    "scenario {name:?} opened: {}, plan recomputed (C compares with the base)",
+                    super::what_ifs(self.scenario.overrides.len())
                 );
             }
             Err(e) => self.error = Some(format!("{e:#}")),

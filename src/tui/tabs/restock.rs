@@ -72,7 +72,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let what_if = if app.scenario.overrides.is_empty() {
         String::new()
     } else {
-        format!(", {} what-ifs", app.scenario.overrides.len())
+        format!(", {}", crate::tui::app::what_ifs(app.scenario.overrides.len()))
     };
     // Counted among the lines shown, so the title's numbers add up.
     let shown_by = |method: &str| {
