@@ -8,7 +8,6 @@
 //! rounded up to the pack size. Every line says why it is there.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -17,6 +16,7 @@ use super::demand::z;
 pub use super::demand::{
     DailyForecast, intermittency, intermittency_up_to, nb_quantile, swanson_mean, with_mean_as_median,
 };
+pub use super::reason::Reason;
 use crate::domain::{Dataset, DemandSeries, InventoryRecord, Period, Product, SeriesForecast};
 
 /// Service level targets by ABC class.
@@ -154,100 +154,6 @@ pub enum Abc {
     A,
     B,
     C,
-}
-
-/// Why a line orders what it orders.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Reason {
-    /// Inventory position is below the reorder point.
-    BelowReorderPoint { position: f64, reorder_point: f64 },
-    /// Without the order, projected stock runs out on this day.
-    StockOut(NaiveDate),
-    /// A promotion falls in the protection interval.
-    Promotion,
-    /// The planner's what-if changed the demand.
-    Override(String),
-    /// The MOQ raised the quantity.
-    MoqRaised { from: f64, to: u32 },
-    /// The budget cap cut the quantity.
-    BudgetCut { from: u32 },
-    /// Stock covers the protection interval: nothing to order.
-    Covered,
-    /// A product not sold yet, forecast from similar products' launches.
-    Launch {
-        date: NaiveDate,
-        neighbours: usize,
-        /// Borrowed the neighbours' recent sales (too few launches).
-        #[serde(default)]
-        recent_sales: bool,
-        nearest: String,
-        /// Periods it has sold (a short history; 0 for a product not sold
-        /// yet): its forecast is scaled by what it sold so far.
-        #[serde(default)]
-        observed: usize,
-    },
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::BelowReorderPoint {
-                position,
-                reorder_point,
-            } => {
-                write!(f, "below reorder point ({position:.0} < {reorder_point:.0})")
-            }
-            Reason::StockOut(d) => write!(f, "stock-out on {d} without this order"),
-            Reason::Promotion => write!(f, "promotion in the protection interval"),
-            Reason::Override(r) => write!(f, "override: {r}"),
-            Reason::MoqRaised { from, to } => write!(f, "MOQ raised {from:.0} to {to}"),
-            Reason::BudgetCut { from } => write!(f, "budget cap cut it from {from}"),
-            Reason::Covered => write!(f, "stock covers lead time and review period"),
-            Reason::Launch {
-                date,
-                neighbours,
-                recent_sales,
-                nearest,
-                observed: 0,
-            } => write!(
-                f,
-                "launch on {date}: forecast from {neighbours} similar products' {} (nearest: {nearest})",
-                if *recent_sales { "recent sales" } else { "launches" }
-            ),
-            Reason::Launch {
-                date,
-                neighbours,
-                nearest,
-                observed,
-                ..
-            } => write!(
-                f,
-                "new on {date} ({observed} periods sold): forecast from {neighbours} similar products' launches, \
-                 scaled by its own sales (nearest: {nearest})"
-            ),
-        }
-    }
-}
-
-impl Reason {
-    /// The reason in a few words, for a table at 80 columns (the line's
-    /// details say it in full).
-    pub fn short(&self) -> String {
-        match self {
-            Reason::BelowReorderPoint {
-                position,
-                reorder_point,
-            } => format!("below ROP {position:.0}<{reorder_point:.0}"),
-            Reason::StockOut(d) => format!("out {}", d.format("%m-%d")),
-            Reason::Promotion => "promo".into(),
-            Reason::Override(r) => format!("what-if {r}"),
-            Reason::MoqRaised { from, to } => format!("MOQ {from:.0}->{to}"),
-            Reason::BudgetCut { from } => format!("budget cut {from}"),
-            Reason::Covered => "covered".into(),
-            Reason::Launch { date, observed: 0, .. } => format!("launch {}", date.format("%m-%d")),
-            Reason::Launch { date, .. } => format!("new {}", date.format("%m-%d")),
-        }
-    }
 }
 
 /// One proposed order.
