@@ -160,7 +160,11 @@ fn f_refits_the_active_run_when_the_data_has_outgrown_it() {
     };
     let base = joined(&app);
     assert!(base.model.as_ref().unwrap().future_from.starts_with("no refit"));
-    app.on_engine(EngineEvent::Adopted { run: run.clone(), base });
+    app.on_engine(EngineEvent::Adopted {
+        run: run.clone(),
+        base,
+        data: data.clone(),
+    });
     assert_eq!(app.refit_due, Some((learnt, last)));
     assert!(
         app.status.ends_with("(f on the Training tab refits it)"),
@@ -189,12 +193,32 @@ fn f_refits_the_active_run_when_the_data_has_outgrown_it() {
     assert!(app.update(Action::RefitRun).is_empty());
     assert!(app.status.contains("busy"), "{}", app.status);
 
-    // The engine refits and joins the refit.
+    // R switches the run off meanwhile; the engine refits and joins the
+    // refit, which is kept (the plan stays the baselines') for R to bring
+    // back without asking the engine again.
+    app.update(Action::ToggleRun);
+    let baselines = app.plan.clone();
     skuplan::engine::protocol::refit(&run, data.clone(), (None, None), DeviceChoice::Cpu, &mut Quiet).unwrap();
     let base = joined(&app);
     assert!(base.model.as_ref().unwrap().future_from.starts_with("refit up to"));
-    app.on_engine(EngineEvent::Adopted { run: run.clone(), base });
+    app.on_engine(EngineEvent::Adopted {
+        run: run.clone(),
+        base,
+        data: data.clone(),
+    });
     assert!(!app.joining);
+    assert_eq!(app.plan, baselines);
+    assert!(
+        app.status
+            .ends_with("is joined again (refit: up to the last day), but it is off: R switches it on"),
+        "{}",
+        app.status
+    );
+    assert!(
+        app.update(Action::ToggleRun).is_empty(),
+        "the refit is there: nothing to ask"
+    );
+    assert_ne!(app.plan, baselines);
     assert_eq!(app.refit_due, None);
     assert!(!app.status.contains("refits it"), "{}", app.status);
     let s = tui_support::screen(&mut app, 100, 30, dir.path());

@@ -880,9 +880,20 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     let with = l.base.with_model(&l.dataset, &oracle(&l.dataset, 50.0)).unwrap();
     let wins = with.model.as_ref().unwrap().wins();
     assert!(wins > 0);
+    // A join made for other data (since replaced by this) is dropped.
+    let other = std::sync::Arc::new((*l.dataset).clone());
+    app.on_engine(EngineEvent::Adopted {
+        run: run.clone(),
+        base: Box::new(with.clone()),
+        data: other,
+    });
+    assert!(app.loaded.as_ref().unwrap().model_base.is_none());
+    assert!(app.joining, "the join of this data is still on its way");
+    let data = app.loaded.as_ref().unwrap().dataset.clone();
     app.on_engine(EngineEvent::Adopted {
         run: run.clone(),
         base: Box::new(with),
+        data,
     });
     assert!(!app.training.running);
     assert!(

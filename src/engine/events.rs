@@ -170,6 +170,9 @@ pub enum EngineEvent {
     Adopted {
         run: PathBuf,
         base: Box<crate::plan::base::PlanBase>,
+        /// The data it was joined for (as sent with the command): a result
+        /// for data since replaced is dropped.
+        data: Arc<Dataset>,
     },
     /// (sku, cosine, product text), nearest first.
     Similar {

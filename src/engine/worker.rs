@@ -294,6 +294,7 @@ impl Worker {
                 self.emit(EngineEvent::Adopted {
                     run,
                     base: Box::new(with),
+                    data: data.clone(),
                 });
             }
             EngineCommand::Pause | EngineCommand::Resume | EngineCommand::Cancel => {

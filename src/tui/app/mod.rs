@@ -368,6 +368,9 @@ impl App {
             });
         } else if joined.is_none() {
             effects.extend(self.adopt(false));
+        } else {
+            // A join still on its way is for data since replaced.
+            self.joining = false;
         }
         effects
     }

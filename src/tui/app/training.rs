@@ -174,7 +174,7 @@ impl App {
     /// that runs past them (see [`App::refit_due`]).
     pub(super) fn note_refit_due(&mut self) {
         self.refit_due = None;
-        let (Some(a), Some(l)) = (self.active_run.as_ref().filter(|a| a.on), &self.loaded) else {
+        let (Some(a), Some(l)) = (self.active_run.as_ref(), &self.loaded) else {
             return;
         };
         if l.model_run.as_ref() != Some(&a.run) {
@@ -408,17 +408,23 @@ impl App {
                 };
                 self.status = format!("refitting the run up to {until} ({epochs} epochs)");
             }
-            EngineEvent::Adopted { run, base } => {
+            EngineEvent::Adopted { run, base, data } => {
                 t.running = false;
                 t.paused = false;
-                self.joining = false;
-                if self.active_run.as_ref().is_none_or(|a| a.run != run || !a.on) {
-                    return Vec::new();
-                }
-                let before = self.plan.clone();
-                let Some(l) = self.loaded.as_mut() else {
+                // Made for data since replaced (a join of the new data is
+                // on its way, or the loader joined it): dropped, as it was
+                // never the plan of what is loaded now.
+                let Some(l) = self.loaded.as_mut().filter(|l| Arc::ptr_eq(&l.dataset, &data)) else {
                     return Vec::new();
                 };
+                self.joining = false;
+                // Another run since: dropped. The active run switched off
+                // meanwhile (R during a refit): kept, so that R brings it
+                // back, but the plan stays the baselines'.
+                let Some(on) = self.active_run.as_ref().filter(|a| a.run == run).map(|a| a.on) else {
+                    return Vec::new();
+                };
+                let before = self.plan.clone();
                 let (wins, series, judged) = base.model.as_ref().map_or((0, 0, String::new()), |m| {
                     (
                         m.wins(),
@@ -427,10 +433,22 @@ impl App {
                     )
                 });
                 l.model_base = Some(*base);
-                l.model_run = Some(run);
+                l.model_run = Some(run.clone());
                 l.join_launches();
                 self.recompute();
                 self.note_refit_due();
+                if !on {
+                    self.status = format!(
+                        "the run {} is joined again (refit: {}), but it is off: R switches it on",
+                        run_name(&run),
+                        if self.refit_due.is_some() {
+                            "not up to the last day"
+                        } else {
+                            "up to the last day"
+                        }
+                    );
+                    return Vec::new();
+                }
                 // What matters first, for an 80-column status line.
                 self.status = format!(
                     "the model is champion on {wins} of {series} series; {}; {judged}{}",
