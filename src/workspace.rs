@@ -160,7 +160,7 @@ impl Workspace {
         AuditLog::open(self.root.join("audit.log"))
     }
 
-    fn restock_path(&self) -> PathBuf {
+    pub fn restock_path(&self) -> PathBuf {
         self.root.join("plans").join("restock.json")
     }
 

@@ -394,4 +394,20 @@ fn the_workstation_and_the_cli_share_the_plan_and_the_log() {
         .find(|r| r.sku == line.sku && r.warehouse == line.warehouse)
         .unwrap();
     assert_eq!(row.state, "approved");
+    // A plan written by another process meanwhile is replaced at the next
+    // recompute, and the workstation says so.
+    skuplan(home.path())
+        .args(["plan", "restock", "--review-days", "14"])
+        .assert()
+        .success();
+    app.recompute();
+    let e = app.error.clone().unwrap_or_default();
+    assert!(e.contains("was written by another process"), "{e}");
+    assert_eq!(
+        fingerprints(&ws.load_restock().unwrap().unwrap()),
+        fingerprints(app.plan.as_ref().unwrap())
+    );
+    app.error = None;
+    app.recompute();
+    assert!(app.error.is_none(), "{:?}", app.error);
 }

@@ -149,10 +149,16 @@ fn filter_narrows_and_escape_clears() {
     let approved = app.restock_view();
     assert_eq!(approved.len(), 1);
     assert_eq!(app.plan.as_ref().unwrap().lines[approved[0]].sku, first.sku);
+    // ... and the reason in the words the 80-column table shows.
+    app.update(Action::Filter);
+    keys(&mut app, "below ROP");
+    app.update(Action::Submit);
+    assert!(!app.restock_view().is_empty());
     app.update(Action::Filter);
     keys(&mut app, &first.method);
     app.update(Action::Submit);
     let plan = app.plan.as_ref().unwrap();
+    assert!(!app.restock_view().is_empty());
     assert!(app.restock_view().iter().all(|i| {
         let l = &plan.lines[*i];
         l.method == first.method || l.sku.contains(&first.method) || l.title.to_lowercase().contains(&first.method)

@@ -144,7 +144,12 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
             .map_err(|_| anyhow::anyhow!("--budget {b}: '{amount}' is not an amount"))?;
         let wh = wh.trim();
         if !ds.warehouses.iter().any(|w| w.id == wh) && !ds.demand.iter().any(|s| s.warehouse == wh) {
-            let mut known: Vec<&str> = ds.demand.iter().map(|s| s.warehouse.as_str()).collect();
+            let mut known: Vec<&str> = ds
+                .demand
+                .iter()
+                .map(|s| s.warehouse.as_str())
+                .chain(ds.warehouses.iter().map(|w| w.id.as_str()))
+                .collect();
             known.sort_unstable();
             known.dedup();
             anyhow::bail!(

@@ -490,10 +490,11 @@ pub fn plan(problem: &DeliveryProblem, settings: &DeliverySettings, keep: Option
             let reason = match why {
                 _ if fixed.is_empty() => why.reason(),
                 vrp::Unserved::FleetFull => {
-                    "no room left on the routes re-planned (the others are locked or approved: L unlocks one)"
+                    "no room left on the routes re-planned (the others are locked or approved, so kept)"
                 }
                 _ if vrp::explain(&depot.matrix, &depot.jobs[free_j[*j]], &depot.vehicles).is_none() => {
-                    "the vehicles that could take it have locked or approved routes (L unlocks one, v moves it)"
+                    "the vehicles that could take it have locked or approved routes: unlock one, or move the order \
+                     onto one"
                 }
                 _ => why.reason(),
             };

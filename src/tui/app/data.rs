@@ -35,7 +35,7 @@ impl App {
         let what = if abs.is_dir() || sources.paths.is_empty() {
             sources.paths = vec![abs.clone()];
             format!("importing {} in place of the data loaded", abs.display())
-        } else if sources.paths.iter().any(|p| abs.starts_with(p)) {
+        } else if sources.paths.iter().any(|p| same_or_inside(&abs, p)) {
             format!("importing the data again ({} is part of it)", abs.display())
         } else {
             sources.paths.push(abs.clone());
@@ -62,6 +62,15 @@ impl App {
             Err(e) => self.error = Some(e.to_string()),
         }
         Vec::new()
+    }
+}
+
+/// Whether `path` is `source` or lies inside it, following `..` and links
+/// (`../data/sales.csv` is the loaded `data/sales.csv`).
+fn same_or_inside(path: &std::path::Path, source: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(path), std::fs::canonicalize(source)) {
+        (Ok(p), Ok(s)) => p.starts_with(s),
+        _ => path.starts_with(source),
     }
 }
 

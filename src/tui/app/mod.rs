@@ -192,6 +192,9 @@ pub struct App {
     pub data_rows: usize,
     /// The audit log's size and time when last read (see `poll_audit_log`).
     pub log_seen: Option<(u64, u128)>,
+    /// The workspace's plan file as this session last saved it, to notice
+    /// another process writing it.
+    pub plan_saved: Option<(u64, u128)>,
     /// The training run plans use beside the baselines, and whether it is
     /// on (`R` switches it; kept in the workspace).
     pub active_run: Option<crate::workspace::ActiveRun>,
@@ -278,6 +281,7 @@ impl App {
             table_rows: None,
             data_rows: 0,
             log_seen: None,
+            plan_saved: None,
             active_run: None,
             joining: false,
             refit_due: None,
@@ -578,8 +582,17 @@ impl App {
             self.status = "nothing to undo".into();
             return;
         };
-        let what = match keys.as_slice() {
-            [k] => format!("undid {} of {}", action.describe(), k.join(" at ")),
+        let mut lines = keys.clone();
+        lines.sort();
+        lines.dedup();
+        // A restock line is SKU then warehouse; a route, date then vehicle.
+        let name = |k: &[String]| match (plan, k) {
+            ("restock", [sku, wh]) => format!("{sku} at {wh}"),
+            (_, [date, vehicle]) => format!("route {vehicle} of {date}"),
+            _ => k.join(" "),
+        };
+        let what = match lines.as_slice() {
+            [k] => format!("undid {} of {}", action.describe(), name(k)),
             ks => format!("undid {} of {} lines at once", action.describe(), ks.len()),
         };
         let rec = Record::new(plan, Vec::new(), String::new(), approval::Action::Undo, None);

@@ -22,10 +22,26 @@ impl App {
         // The plan on the screen is the workspace's plan: `skuplan approve`
         // and `skuplan export` act on these very lines (a provisional plan
         // is not one to decide on).
-        if !l.provisional
-            && let Err(e) = self.workspace.save_restock(&plan)
-        {
-            self.error = Some(format!("the plan was not saved: {e:#}"));
+        if !l.provisional {
+            // Another process wrote it since our last save (a `skuplan plan
+            // restock --budget ...`): say that the screen's plan replaces it.
+            let path = self.workspace.restock_path();
+            let stamp = || {
+                std::fs::metadata(&path)
+                    .ok()
+                    .map(|m| (m.len(), crate::fsio::modified_nanos(&m).unwrap_or(0)))
+            };
+            let replaced = self.plan_saved.is_some() && stamp() != self.plan_saved;
+            match self.workspace.save_restock(&plan) {
+                Ok(()) => self.plan_saved = stamp(),
+                Err(e) => self.error = Some(format!("the plan was not saved: {e:#}")),
+            }
+            if replaced {
+                self.error = Some(format!(
+                    "{} was written by another process (skuplan plan restock?) and now holds this screen's plan again",
+                    path.display()
+                ));
+            }
         }
         tracing::debug!(?planned, saved = ?(clock.elapsed() - planned), lines = plan.lines.len(), "plan recomputed");
         self.plan = Some(plan);
@@ -125,8 +141,17 @@ impl App {
                 let supplier = l.supplier.as_deref().unwrap_or("");
                 let (state, review, _) = self.state_of(l);
                 let state = if review { "review" } else { state.name() };
-                let reason = l.reason_text();
-                self.matches(&[&l.sku, &l.warehouse, &l.title, supplier, state, &l.method, &reason])
+                let (reason, short) = (l.reason_text(), l.reason_short());
+                self.matches(&[
+                    &l.sku,
+                    &l.warehouse,
+                    &l.title,
+                    supplier,
+                    state,
+                    &l.method,
+                    &reason,
+                    &short,
+                ])
             })
             .map(|(i, _)| i)
             .collect();
@@ -245,8 +270,10 @@ impl App {
                         what.push_str(&format!(", no longer {} (a approves it)", s.name()));
                     }
                     let proposed = l.order_qty;
-                    if u64::from(q) > 10 * u64::from(proposed.max(1)) {
-                        what.push_str(&format!("; note: {}x the {proposed} proposed", q / proposed.max(1)));
+                    if proposed == 0 && q > 0 {
+                        what.push_str("; note: the plan proposed none");
+                    } else if u64::from(q) > 10 * u64::from(proposed) {
+                        what.push_str(&format!("; note: {}x the {proposed} proposed", q / proposed));
                     }
                     self.record(vec![rec], &what);
                 }
