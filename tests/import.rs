@@ -119,6 +119,39 @@ fn online_retail_transactions_import_with_aliases_alone() {
     assert_eq!(s.returns.cancellation_lines, 2);
 }
 
+/// Two transaction files with the same invoice: a sample exported beside
+/// the whole, say. Read both, its sales would count twice (importing the
+/// shared online-retail folder did that with its sample.csv): an error that
+/// names the file, the row, the invoice and the other file.
+#[test]
+fn an_invoice_in_two_transaction_files_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = fs::read_to_string(fixture("online_retail.csv")).unwrap();
+    let mut lines = whole.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    // The sample: the header and the third data row.
+    fs::write(dir.path().join("a-sample.csv"), format!("{header}\n{}\n", rows[2])).unwrap();
+    fs::write(dir.path().join("b-all.csv"), &whole).unwrap();
+    let Err(e) = import(&[dir.path().to_path_buf()]) else {
+        panic!("the same invoice twice must fail");
+    };
+    let invoice = rows[2].split(',').next().unwrap();
+    let first = rows.iter().position(|r| r.starts_with(&format!("{invoice},"))).unwrap();
+    let msg = e.to_string();
+    assert_has(
+        &msg,
+        &[
+            &format!("b-all.csv, row {}, column 'InvoiceNo', value '{invoice}'", first + 2),
+            &format!("invoice {invoice} is also in"),
+            "a-sample.csv (1 invoice in both files): their sales would be counted twice",
+        ],
+    );
+    // Each file alone imports.
+    assert!(import(&[dir.path().join("b-all.csv")]).is_ok());
+    assert!(import(&[dir.path().join("a-sample.csv")]).is_ok());
+}
+
 /// Write `content` as `name` in a fresh folder and import it; it must fail.
 fn bad(name: &str, content: &str) -> String {
     let dir = tempfile::tempdir().unwrap();

@@ -66,6 +66,10 @@ pub(super) struct Acc {
     period: Option<(Period, String)>,
     pub(super) saw_warehouse_file: bool,
     pub(super) saw_product_file: bool,
+    /// Invoice numbers of the transaction files read so far, with the file
+    /// that had each: an invoice is issued once, so one in two files is the
+    /// same sale twice (a sample exported beside the whole, say).
+    invoices: HashMap<String, usize>,
 }
 
 impl Acc {
@@ -374,6 +378,7 @@ pub(super) fn read_demand(
         exprs.push(yes(p).alias("flag"));
     }
     if kind == FileKind::Transactions {
+        crate::data::invoices::invoices_in_one_file(t, problems, (&mut acc.invoices, &acc.demand_files));
         exprs.push(
             c(Field::Invoice)
                 .map_or(lit(false), |e| {

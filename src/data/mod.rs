@@ -3,12 +3,14 @@
 //!
 //! The importer by job: `read` (files as text), `detect` (date formats) and
 //! `mapping` (which column is which field), `validate` (cells and the small
-//! tables), `aggregate` (sales and transactions to daily demand), with
+//! tables), `invoices` (one invoice in two files), `aggregate` (sales and
+//! transactions to daily demand), with
 //! `import` on top running them over every file.
 
 mod aggregate;
 mod detect;
 pub mod import;
+mod invoices;
 pub mod mapping;
 pub mod problems;
 mod read;
