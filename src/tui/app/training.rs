@@ -511,9 +511,17 @@ impl App {
             EngineEvent::Similar { sku, items } => {
                 // With their titles: a planner knows products by name, and
                 // the chart's list has room for codes only at 80 columns.
+                // The product's title (the text the encoder read also has
+                // its price band and category).
+                let title = |s: &str, text: &str| {
+                    self.loaded
+                        .as_ref()
+                        .and_then(|l| l.dataset.product(s))
+                        .map_or_else(|| text.trim().to_string(), |p| p.title.trim().to_string())
+                };
                 let named: Vec<String> = items
                     .iter()
-                    .map(|(s, c, title)| format!("{s} {} {c:.2}", title.trim()))
+                    .map(|(s, c, text)| format!("{s} {} {c:.2}", title(s, text)))
                     .collect();
                 self.status = format!("{} products like {sku}: {}", items.len(), named.join(", "));
                 self.similar = Some((sku, items));
