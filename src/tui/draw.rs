@@ -243,11 +243,16 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         "engine idle".into()
     };
-    let right = match &app.last_save {
-        Some(t) => format!("{engine} | saved {t} "),
-        None => format!("{engine} "),
-    };
     let used: usize = spans.iter().map(|s| s.width()).sum();
+    let room = (area.width as usize).saturating_sub(used);
+    // At 80 columns there is room for one of the two: an idle engine says
+    // least, and a busy one more than the time of the last save.
+    let idle = !app.training.running && !app.joining;
+    let right = match &app.last_save {
+        Some(t) if format!("{engine} | saved {t} ").chars().count() <= room => format!("{engine} | saved {t} "),
+        Some(t) if idle => format!("saved {t} "),
+        _ => format!("{engine} "),
+    };
     let pad = (area.width as usize).saturating_sub(used + right.chars().count());
     spans.push(Span::raw(" ".repeat(pad)));
     spans.push(Span::styled(right, theme.dim()));
