@@ -1,6 +1,7 @@
 //! Plans, decisions and exports through the binary, as a planner (or a
 //! script) uses them; and the audit log surviving a killed process.
 
+use predicates::prelude::PredicateBooleanExt as _;
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
@@ -161,7 +162,23 @@ fn plan_approve_export_round_trip() {
         ])
         .args(["--pct", "300", "--reason", "viral video"])
         .assert()
+        .success()
+        .stdout(predicates::str::contains("note:").not());
+    // One the plan cannot feel is kept, and said so: a SKU it has no line
+    // for, days before its first.
+    skuplan(home.path())
+        .args(["scenario", "new", "typo"])
+        .assert()
         .success();
+    skuplan(home.path())
+        .args(["scenario", "set", "typo", "--sku", "NOPE-1", "--from", "2020-01-01"])
+        .args(["--pct", "50", "--reason", "typo"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "note: NOPE-1 has no line in the workspace's plan; nothing changes for it",
+        ))
+        .stdout(predicates::str::contains("ends before the plan's first day"));
     skuplan(home.path())
         .args(["plan", "restock", "--scenario", "surge", "--data"])
         .arg(data.path())

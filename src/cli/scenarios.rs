@@ -46,6 +46,30 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
                 reason: a.reason,
             };
             emit(&format!("scenario '{}': {}\n", s.name, o.describe()))?;
+            // Against the workspace's plan, what the override would miss:
+            // kept all the same (the data may change), but said.
+            if let Ok(Some(plan)) = ws.load_restock() {
+                for sku in o.skus.iter().filter(|k| !plan.lines.iter().any(|l| &l.sku == *k)) {
+                    emit(&format!(
+                        "note: {sku} has no line in the workspace's plan; nothing changes for it\n"
+                    ))?;
+                }
+                if let Some(w) = o
+                    .warehouse
+                    .as_ref()
+                    .filter(|w| !plan.lines.iter().any(|l| &l.warehouse == *w))
+                {
+                    emit(&format!(
+                        "note: the workspace's plan has no line at {w}; nothing changes there\n"
+                    ))?;
+                }
+                if o.to < plan.plan_date {
+                    emit(&format!(
+                        "note: {}..{} ends before the plan's first day ({}); it changes no forecast\n",
+                        o.from, o.to, plan.plan_date
+                    ))?;
+                }
+            }
             s.overrides.push(o);
             ws.save_scenario(&s)?;
         }
