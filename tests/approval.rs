@@ -1,13 +1,13 @@
 //! Plans, decisions and exports through the binary, as a planner (or a
 //! script) uses them; and the audit log surviving a killed process.
 
-use predicates::prelude::PredicateBooleanExt as _;
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use predicates::prelude::PredicateBooleanExt as _;
 use skuplan::plan::approval::AuditLog;
 use skuplan::plan::export::RestockExportRow;
 
