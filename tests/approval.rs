@@ -123,6 +123,8 @@ fn plan_approve_export_round_trip() {
     assert_eq!(a.state, "approved");
     assert_eq!(a.approver, "alice");
     assert_eq!(a.order_qty, 7);
+    // The comment given with the decision travels with it, quoted as CSV.
+    assert_eq!(a.comment, "rounded, \"quoted\"");
     let (unit, line) = (
         a.unit_cost.expect("the fixture has costs"),
         a.line_cost.expect("and so a line cost"),

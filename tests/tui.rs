@@ -289,6 +289,12 @@ fn quantity_edit_and_what_if_recompute_the_plan() {
         after.order_qty
     );
     assert!(after.reason_text().contains("trade show"), "{}", after.reason_text());
+    // The Forecasts table says what its * column marks.
+    let tab = app.tab;
+    app.update(Action::GoTab(2));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains(", * = 1 what-if "), "{s}");
+    app.tab = tab;
     // Saved with the workspace, compared with the base, saved by name.
     assert!(dir.path().join("ws/scenarios/what-if.json").exists());
     app.update(Action::Compare);

@@ -756,6 +756,9 @@ pub struct DeliveryExportRow {
     pub state: String,
     pub approver: String,
     pub approved_at: String,
+    /// The comment given with the decision in force, if any.
+    #[serde(default)]
+    pub comment: String,
 }
 
 /// The state of a route given the audit log's decisions, and whether a
@@ -782,6 +785,7 @@ pub fn delivery_rows(
             continue;
         }
         let (state, approver, approved_at) = crate::plan::approval::export_columns(state, review, d.as_ref());
+        let comment = d.as_ref().and_then(|d| d.comment.clone()).unwrap_or_default();
         for (i, s) in r.stops.iter().enumerate() {
             let (lat, lon, x, y) = match s.location {
                 Location::LatLon { lat, lon } => (Some(lat), Some(lon), None, None),
@@ -806,6 +810,7 @@ pub fn delivery_rows(
                 state: state.clone(),
                 approver: approver.clone(),
                 approved_at: approved_at.clone(),
+                comment: comment.clone(),
             });
         }
     }

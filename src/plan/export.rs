@@ -30,6 +30,9 @@ pub struct RestockExportRow {
     pub state: String,
     pub approver: String,
     pub approved_at: String,
+    /// The comment given with the decision in force (`--comment`), if any.
+    #[serde(default)]
+    pub comment: String,
 }
 
 /// The fingerprint a decision on this line is tied to.
@@ -78,6 +81,7 @@ pub fn restock_rows(
                 state,
                 approver,
                 approved_at,
+                comment: d.as_ref().and_then(|d| d.comment.clone()).unwrap_or_default(),
             })
         })
         .collect()

@@ -48,9 +48,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .collect();
     let sort = ["data order", "horizon total", "MASE"][app.sort % 3];
     let title = format!(
-        " {} of {} series, sorted by {sort}{} ",
+        " {} of {} series, sorted by {sort}{}{} ",
         view.len(),
         app.forecast_rows.len(),
+        // What the * column marks, once it marks anything.
+        if app.scenario.overrides.is_empty() {
+            String::new()
+        } else {
+            format!(", * = {}", crate::tui::app::what_ifs(app.scenario.overrides.len()))
+        },
         if app.filter.is_empty() {
             String::new()
         } else {
