@@ -152,6 +152,35 @@ fn an_invoice_in_two_transaction_files_is_an_error() {
     assert!(import(&[dir.path().join("a-sample.csv")]).is_ok());
 }
 
+/// A product row that fails its checks is an error on that row; its SKU is
+/// not also reported as missing from the product file (it was).
+#[test]
+fn a_bad_product_row_is_not_also_a_missing_product() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("products.csv"),
+        "sku,title,unit_cost\nA,Apple crate,cheap\nB,Box,2.5\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("sales.csv"),
+        "date,sku,warehouse,quantity\n2026-06-01,A,W,3\n2026-06-01,B,W,1\n2026-06-01,C,W,2\n",
+    )
+    .unwrap();
+    let Err(e) = import(&[dir.path().to_path_buf()]) else {
+        panic!("a bad unit cost must fail");
+    };
+    let msg = e.to_string();
+    assert_has(&msg, &["products.csv, row 2, column 'unit_cost', value 'cheap'"]);
+    let missing = e
+        .report
+        .warnings()
+        .find(|w| w.message.contains("not in the product file"))
+        .map(|w| w.message.clone())
+        .unwrap_or_default();
+    assert!(missing.contains("(e.g. C)"), "C has no row at all: {msg}");
+}
+
 /// Write `content` as `name` in a fresh folder and import it; it must fail.
 fn bad(name: &str, content: &str) -> String {
     let dir = tempfile::tempdir().unwrap();

@@ -186,7 +186,14 @@ impl Acc {
             .collect();
         missing.sort_unstable();
         missing.dedup();
-        if self.saw_product_file && !missing.is_empty() {
+        // A SKU whose row is there but failed its checks has its own error:
+        // it is not "missing from the file".
+        let absent: Vec<&str> = missing
+            .iter()
+            .copied()
+            .filter(|s| !self.product_rows.contains_key(*s))
+            .collect();
+        if self.saw_product_file && !absent.is_empty() {
             problems.warning(
                 "products",
                 None,
@@ -195,8 +202,8 @@ impl Acc {
                 format!(
                     "{} SKU(s) with sales are not in the product file (e.g. {}); they get a product row titled \
                      by their code or transaction description, with default pack size, MOQ and lead time",
-                    missing.len(),
-                    missing.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+                    absent.len(),
+                    absent.iter().take(5).copied().collect::<Vec<_>>().join(", ")
                 ),
             );
         }
