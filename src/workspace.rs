@@ -81,6 +81,13 @@ pub struct ActiveRun {
     pub on: bool,
 }
 
+/// What the Training tab's `m` and `+`/`-` chose, kept between starts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainingChoice {
+    pub mode: crate::engine::Mode,
+    pub epochs: usize,
+}
+
 /// The planner's workspace: a folder under the data directory.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -139,6 +146,19 @@ impl Workspace {
 
     fn active_run_path(&self) -> PathBuf {
         self.root.join("active_run.json")
+    }
+
+    fn training_choice_path(&self) -> PathBuf {
+        self.root.join("training.json")
+    }
+
+    /// The mode and epochs last chosen on the Training tab, if any.
+    pub fn load_training_choice(&self) -> Result<Option<TrainingChoice>> {
+        load_json(&self.training_choice_path())
+    }
+
+    pub fn save_training_choice(&self, choice: &TrainingChoice) -> Result<()> {
+        atomic_write(&self.training_choice_path(), &serde_json::to_vec_pretty(choice)?)
     }
 
     /// The active run, if one was ever chosen. A damaged file is an error.

@@ -354,3 +354,33 @@ fn every_key_bar_fits_80_columns() {
         assert!(h.chars().count() <= 80, "tab {t}: {h:?} is {} wide", h.chars().count());
     }
 }
+
+/// The Training tab's mode and epochs survive a restart (they went back to
+/// head mode and 4 epochs).
+#[test]
+fn the_training_choice_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = bare_app(dir.path());
+    assert_eq!(app.train_config.mode, skuplan::engine::Mode::Head);
+    app.update(Action::GoTab(1));
+    app.update(Action::CycleMode);
+    for _ in 0..3 {
+        app.update(Action::FewerEpochs);
+    }
+    assert_eq!(
+        (app.train_config.mode, app.train_config.epochs),
+        (skuplan::engine::Mode::TopK, 1)
+    );
+    let again = bare_app(dir.path());
+    assert_eq!(
+        (again.train_config.mode, again.train_config.epochs),
+        (skuplan::engine::Mode::TopK, 1)
+    );
+    // A damaged file leaves the defaults.
+    std::fs::write(dir.path().join("ws/training.json"), "{").unwrap();
+    let fresh = bare_app(dir.path());
+    assert_eq!(
+        (fresh.train_config.mode, fresh.train_config.epochs),
+        (skuplan::engine::Mode::Head, 4)
+    );
+}

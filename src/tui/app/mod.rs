@@ -294,6 +294,11 @@ impl App {
             Ok(a) => self.active_run = a,
             Err(e) => self.error = Some(format!("the active run is not known: {e:#}")),
         }
+        // The mode and epochs chosen before (a damaged file: the defaults).
+        if let Ok(Some(c)) = self.workspace.load_training_choice() {
+            self.train_config.mode = c.mode;
+            self.train_config.epochs = c.epochs.clamp(1, 200);
+        }
         self
     }
 

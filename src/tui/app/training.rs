@@ -262,14 +262,28 @@ impl App {
             Mode::TopK => Mode::Full,
             Mode::Full => Mode::Head,
         };
+        self.keep_training_choice();
     }
 
     pub(super) fn more_epochs(&mut self) {
         self.train_config.epochs = (self.train_config.epochs + 1).min(200);
+        self.keep_training_choice();
     }
 
     pub(super) fn fewer_epochs(&mut self) {
         self.train_config.epochs = self.train_config.epochs.saturating_sub(1).max(1);
+        self.keep_training_choice();
+    }
+
+    /// The mode and epochs survive a restart (they went back to head and 4).
+    fn keep_training_choice(&mut self) {
+        let choice = crate::workspace::TrainingChoice {
+            mode: self.train_config.mode,
+            epochs: self.train_config.epochs,
+        };
+        if let Err(e) = self.workspace.save_training_choice(&choice) {
+            self.error = Some(format!("the training choice was not saved: {e:#}"));
+        }
     }
 
     /// Fold an engine event into the state; may ask the engine for more.
