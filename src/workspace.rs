@@ -82,9 +82,11 @@ pub struct ActiveRun {
 }
 
 /// What the Training tab's `m` and `+`/`-` chose, kept between starts.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingChoice {
-    pub mode: crate::engine::Mode,
+    /// The mode's name as `train --mode` takes it ("head", "top-k", "full"):
+    /// the workspace knows nothing of the engine.
+    pub mode: String,
     pub epochs: usize,
 }
 

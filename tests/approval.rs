@@ -421,7 +421,10 @@ fn the_workstation_and_the_cli_share_the_plan_and_the_log() {
         .success();
     app.recompute();
     let e = app.error.clone().unwrap_or_default();
-    assert!(e.contains("was written by another process"), "{e}");
+    assert!(
+        e.contains("another process (skuplan plan restock?) had written the workspace's plan"),
+        "{e}"
+    );
     assert_eq!(
         fingerprints(&ws.load_restock().unwrap().unwrap()),
         fingerprints(app.plan.as_ref().unwrap())

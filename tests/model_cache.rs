@@ -210,7 +210,7 @@ fn f_refits_the_active_run_when_the_data_has_outgrown_it() {
     assert_eq!(app.plan, baselines);
     assert!(
         app.status
-            .ends_with("is joined again (refit: up to the last day), but it is off: R switches it on"),
+            .ends_with("is off (R switches it on); joined again, refit up to the last day"),
         "{}",
         app.status
     );

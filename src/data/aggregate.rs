@@ -66,10 +66,8 @@ pub(super) struct Acc {
     period: Option<(Period, String)>,
     pub(super) saw_warehouse_file: bool,
     pub(super) saw_product_file: bool,
-    /// Invoice numbers of the transaction files read so far, with the file
-    /// that had each: an invoice is issued once, so one in two files is the
-    /// same sale twice (a sample exported beside the whole, say).
-    invoices: HashMap<String, usize>,
+    /// The transaction lines read so far, to catch one in two files.
+    transaction_lines: crate::data::invoices::SeenLines,
 }
 
 impl Acc {
@@ -385,7 +383,7 @@ pub(super) fn read_demand(
         exprs.push(yes(p).alias("flag"));
     }
     if kind == FileKind::Transactions {
-        crate::data::invoices::invoices_in_one_file(t, problems, (&mut acc.invoices, &acc.demand_files));
+        crate::data::invoices::lines_in_one_file(t, problems, &mut acc.transaction_lines);
         exprs.push(
             c(Field::Invoice)
                 .map_or(lit(false), |e| {

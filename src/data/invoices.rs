@@ -1,57 +1,76 @@
-//! Invoices across transaction files: an invoice is issued once, so one
-//! found in two files is the same sale twice.
+//! Transaction lines across files: a line of an invoice found in two files
+//! is the same sale twice (a sample exported beside the whole, say).
+//!
+//! Lines are compared whole (invoice, SKU, date and quantity), so an
+//! invoice cut in two by an export in parts, or invoice numbers that
+//! restart in each store's file, read as they should. Inside one file,
+//! identical lines are an item entered twice on an invoice, and count.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::data::mapping::Field;
 use crate::data::problems::Problems;
 use crate::data::read::Table;
 
-/// An error where a transaction file repeats invoices an earlier one had
-/// (`seen`: invoice -> index into `files`, the demand files read so far):
-/// its sales would be counted twice. Names the first such row, how many
-/// invoices the two share, and what to do.
-pub(super) fn invoices_in_one_file(
-    t: &Table,
-    problems: &mut Problems,
-    (seen, files): (&mut HashMap<String, usize>, &[String]),
-) {
-    let Some(invoices) = t.text_column(Field::Invoice) else {
+/// The transaction lines read so far: a hash of each line, with the file it
+/// was first read in.
+#[derive(Default)]
+pub(super) struct SeenLines {
+    lines: HashMap<u64, u32>,
+    files: Vec<String>,
+}
+
+/// An error where transaction file `t` repeats lines an earlier file had:
+/// their sales would be counted twice. Names the first such row, how many
+/// of its lines that file had, and what to do.
+pub(super) fn lines_in_one_file(t: &Table, problems: &mut Problems, seen: &mut SeenLines) {
+    let (Some(invoices), Some(skus), Some(dates), Some(qtys)) = (
+        t.text_column(Field::Invoice),
+        t.text_column(Field::Sku),
+        t.text_column(Field::Date),
+        t.text_column(Field::Quantity),
+    ) else {
         return;
     };
-    let file = files.len();
-    let mut first: Option<(usize, String, usize)> = None;
-    let mut shared: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for (i, v) in invoices.iter().enumerate() {
-        let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
+    let file = seen.files.len() as u32;
+    seen.files.push(t.label.clone());
+    let mut first: Option<(usize, String, u32)> = None;
+    let mut repeated = 0usize;
+    let cells = invoices.iter().zip(skus.iter()).zip(dates.iter()).zip(qtys.iter());
+    for (i, (((inv, sku), date), qty)) in cells.enumerate() {
+        let Some(inv) = inv.map(str::trim).filter(|v| !v.is_empty()) else {
             continue;
         };
-        match seen.get(v) {
+        let mut h = DefaultHasher::new();
+        (inv, sku.map(str::trim), date.map(str::trim), qty.map(str::trim)).hash(&mut h);
+        match seen.lines.get(&h.finish()) {
             Some(&other) if other != file => {
+                repeated += 1;
                 if first.is_none() {
-                    first = Some((i, v.to_string(), other));
+                    first = Some((i, inv.to_string(), other));
                 }
-                shared.insert(v);
             }
             Some(_) => {}
             None => {
-                seen.insert(v.to_string(), file);
+                seen.lines.insert(h.finish(), file);
             }
         }
     }
     if let Some((i, invoice, other)) = first {
-        let other = files.get(other).cloned().unwrap_or_default();
+        let other = seen.files.get(other as usize).cloned().unwrap_or_default();
         problems.error(
             &t.label,
             Some(t.row(i)),
             t.col(Field::Invoice),
             Some(&invoice),
             format!(
-                "invoice {invoice} is also in {other} ({} in both files): their sales would be counted twice; \
-                 import one of the two files, or take the repeated invoices out of one",
-                match shared.len() {
-                    1 => "1 invoice".to_string(),
-                    n => format!("{n} invoices"),
+                "this line of invoice {invoice} is also in {other} ({}, with SKU, date and quantity alike): \
+                 their sales would be counted twice; import one of the two files, or take the repeated lines \
+                 out of one",
+                match repeated {
+                    1 => "1 line like it".to_string(),
+                    n => format!("{n} lines like it"),
                 }
             ),
         );

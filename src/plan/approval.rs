@@ -320,7 +320,10 @@ fn replay_with_undoable(records: &[Record], plan: &str) -> (HashMap<Vec<String>,
         }
         d.user = Some(r.user.clone());
         d.at = Some(r.at.clone());
-        if r.comment.is_some() {
+        // An approval or rejection says why with its own comment (a
+        // rejection's "too expensive" must not ride on a later approval); a
+        // quantity change keeps the one before unless it has its own.
+        if r.comment.is_some() || matches!(r.action, Action::Approve | Action::Reject) {
             d.comment = r.comment.clone();
         }
         h.push(d);
@@ -447,6 +450,33 @@ mod tests {
         assert_eq!(
             next_undo(&records(), "restock").map(|u| u.0),
             Some(vec![k("G"), k("H")])
+        );
+    }
+
+    #[test]
+    fn a_decision_says_why_with_its_own_comment() {
+        let with = |key: &str, action: Action, c: Option<&str>| {
+            Record::new(
+                "restock",
+                vec![key.into(), "W".into()],
+                "1@d".into(),
+                action,
+                c.map(str::to_string),
+            )
+        };
+        let recs = vec![
+            with("A", Action::Reject, Some("too expensive")),
+            with("A", Action::Approve, None),
+            with("B", Action::Approve, Some("urgent")),
+            with("B", Action::SetQty { qty: 3 }, None),
+        ];
+        let d = replay(&recs, "restock");
+        let k = |s: &str| vec![s.to_string(), "W".to_string()];
+        assert_eq!(d[&k("A")].comment, None, "the rejection's reason is not the approval's");
+        assert_eq!(
+            d[&k("B")].comment.as_deref(),
+            Some("urgent"),
+            "a quantity keeps the reason"
         );
     }
 

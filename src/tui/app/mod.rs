@@ -201,6 +201,9 @@ pub struct App {
     /// The engine is judging the active run and joining it to the
     /// champions (after a refit, or on its own).
     pub joining: bool,
+    /// The data of the latest join asked of the engine: its answer ends
+    /// `joining`, whether or not that data is still loaded.
+    pub join_data: Option<Arc<Dataset>>,
     /// The joined active run forecasts with weights learnt up to the first
     /// date (an earlier refit's, else its own) for data that runs to the
     /// second: its refit is older than the data (`f` on the Training tab
@@ -284,6 +287,7 @@ impl App {
             plan_saved: None,
             active_run: None,
             joining: false,
+            join_data: None,
             refit_due: None,
         }
         .with_active_run()
@@ -296,7 +300,9 @@ impl App {
         }
         // The mode and epochs chosen before (a damaged file: the defaults).
         if let Ok(Some(c)) = self.workspace.load_training_choice() {
-            self.train_config.mode = c.mode;
+            if let Ok(mode) = <crate::engine::Mode as clap::ValueEnum>::from_str(&c.mode, true) {
+                self.train_config.mode = mode;
+            }
             self.train_config.epochs = c.epochs.clamp(1, 200);
         }
         self

@@ -31,16 +31,20 @@ impl App {
                     .ok()
                     .map(|m| (m.len(), crate::fsio::modified_nanos(&m).unwrap_or(0)))
             };
-            let replaced = self.plan_saved.is_some() && stamp() != self.plan_saved;
+            let before = stamp();
+            let replaced = self.plan_saved.is_some() && before.is_some() && before != self.plan_saved;
             match self.workspace.save_restock(&plan) {
-                Ok(()) => self.plan_saved = stamp(),
+                Ok(()) => {
+                    self.plan_saved = stamp();
+                    if replaced {
+                        self.error = Some(format!(
+                            "another process (skuplan plan restock?) had written the workspace's plan; it holds \
+                             this screen's plan again ({})",
+                            path.display()
+                        ));
+                    }
+                }
                 Err(e) => self.error = Some(format!("the plan was not saved: {e:#}")),
-            }
-            if replaced {
-                self.error = Some(format!(
-                    "{} was written by another process (skuplan plan restock?) and now holds this screen's plan again",
-                    path.display()
-                ));
             }
         }
         tracing::debug!(?planned, saved = ?(clock.elapsed() - planned), lines = plan.lines.len(), "plan recomputed");

@@ -115,6 +115,7 @@ impl App {
             return Vec::new();
         }
         self.joining = true;
+        self.join_data = Some(l.dataset.clone());
         vec![Effect::Engine(EngineCommand::Adopt {
             run: a.run,
             data: l.dataset.clone(),
@@ -277,8 +278,11 @@ impl App {
 
     /// The mode and epochs survive a restart (they went back to head and 4).
     fn keep_training_choice(&mut self) {
+        let mode = <Mode as clap::ValueEnum>::to_possible_value(&self.train_config.mode)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
         let choice = crate::workspace::TrainingChoice {
-            mode: self.train_config.mode,
+            mode,
             epochs: self.train_config.epochs,
         };
         if let Err(e) = self.workspace.save_training_choice(&choice) {
@@ -425,6 +429,11 @@ impl App {
             EngineEvent::Adopted { run, base, data } => {
                 t.running = false;
                 t.paused = false;
+                // The answer to the latest join asked: nothing is pending.
+                if self.join_data.as_ref().is_some_and(|d| Arc::ptr_eq(d, &data)) {
+                    self.joining = false;
+                    self.join_data = None;
+                }
                 // Made for data since replaced (a join of the new data is
                 // on its way, or the loader joined it): dropped, as it was
                 // never the plan of what is loaded now.
@@ -453,12 +462,12 @@ impl App {
                 self.note_refit_due();
                 if !on {
                     self.status = format!(
-                        "the run {} is joined again (refit: {}), but it is off: R switches it on",
+                        "the run {} is off (R switches it on); joined again, {}",
                         run_name(&run),
                         if self.refit_due.is_some() {
-                            "not up to the last day"
+                            "not refit up to the last day"
                         } else {
-                            "up to the last day"
+                            "refit up to the last day"
                         }
                     );
                     return Vec::new();

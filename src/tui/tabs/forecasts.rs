@@ -51,16 +51,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         " {} of {} series, sorted by {sort}{}{} ",
         view.len(),
         app.forecast_rows.len(),
+        if app.filter.is_empty() {
+            String::new()
+        } else {
+            format!(", filter {:?}", app.filter)
+        },
         // What the * column marks, once it marks anything.
         if app.scenario.overrides.is_empty() {
             String::new()
         } else {
             format!(", * = {}", crate::tui::app::what_ifs(app.scenario.overrides.len()))
-        },
-        if app.filter.is_empty() {
-            String::new()
-        } else {
-            format!(", filter {:?}", app.filter)
         }
     );
     let t = Table::new(
