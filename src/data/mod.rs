@@ -3,7 +3,7 @@
 //!
 //! The importer by job: `read` (files as text), `detect` (date formats) and
 //! `mapping` (which column is which field), `validate` (cells and the small
-//! tables), `invoices` (one invoice in two files), `aggregate` (sales and
+//! tables), `invoices` (one transaction line in two files), `aggregate` (sales and
 //! transactions to daily demand), with
 //! `import` on top running them over every file.
 
