@@ -227,19 +227,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         parts.push(format!("| events ahead: {}", upcoming.join(", ")));
     }
     if let Some((_, items)) = similar {
-        // Titles where there is room (H has them whole at any width).
-        let wide = info_area.width >= 90;
-        let near: Vec<String> = items
-            .iter()
-            .map(|(s, c, title)| {
-                if wide {
-                    format!("{s} {} {c:.2}", fit(title, 24).trim_end())
-                } else {
-                    format!("{s} {c:.2}")
-                }
-            })
-            .collect();
-        parts.push(format!("| similar products: {}", near.join(", ")));
+        parts.push(format!("| similar products: {}", neighbours(items, info_area.width)));
     }
     f.render_widget(
         Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
@@ -302,25 +290,29 @@ fn launch_detail(f: &mut Frame, area: Rect, app: &App, r: &crate::tui::app::Fore
         None => "launch forecast".to_string(),
     }];
     if let Some((_, items)) = similar {
-        // Titles where there is room for them (a planner knows products by
-        // name); codes alone at 80 columns.
-        let wide = area.width >= 90;
-        let near: Vec<String> = items
-            .iter()
-            .map(|(s, c, title)| {
-                if wide {
-                    format!("{s} {} {c:.2}", fit(title, 24).trim_end())
-                } else {
-                    format!("{s} {c:.2}")
-                }
-            })
-            .collect();
-        parts.push(format!("| neighbours: {}", near.join(", ")));
+        parts.push(format!("| neighbours: {}", neighbours(items, area.width)));
     }
     f.render_widget(
         Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
         info_area,
     );
+}
+
+/// Similar products with their similarity: with their titles where there is
+/// room (a planner knows products by name), codes alone at 80 columns (the
+/// status line and H have the titles at any width).
+fn neighbours(items: &[(String, f32, String)], width: u16) -> String {
+    items
+        .iter()
+        .map(|(s, c, title)| {
+            if width >= 90 {
+                format!("{s} {} {c:.2}", fit(title, 24).trim_end())
+            } else {
+                format!("{s} {c:.2}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The first `horizon` values of `v` as chart points at x = 1, 2, ...
