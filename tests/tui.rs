@@ -586,6 +586,22 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(csv.lines().count(), stops + 1, "{}", app.status);
     insta::assert_snapshot!("deliveries_after_edits_80x24", screen(&mut app, 80, 24, dir.path()));
+    // More orders left out than the panel has rows: the heading says how
+    // many it lists (the "+N more" at the end of a long reason was cut).
+    let saved = app.deliveries.clone();
+    let mut many = saved.clone().unwrap();
+    let one = many.unserved[0].clone();
+    many.unserved = (0..12)
+        .map(|k| skuplan::plan::delivery::UnservedOrder {
+            order: format!("ORD-X{k}"),
+            ..one.clone()
+        })
+        .collect();
+    app.deliveries = Some(many);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("12 orders not served ("), "{s}");
+    assert!(s.contains(" listed; a taller terminal lists more):"), "{s}");
+    app.deliveries = saved;
 
     // Enter shows the map on a narrow screen (plain dots without UTF-8),
     // and goes back to the stops.

@@ -215,19 +215,18 @@ fn stops(f: &mut Frame, stops_area: Rect, app: &App, theme: &Theme) {
 fn unserved_lines(f: &mut Frame, unserved_area: Rect, plan: &DeliveryPlan, theme: &Theme) {
     let unserved = plan.unserved.len();
     let width = unserved_area.width as usize;
-    let mut lines = vec![Line::styled(
-        fit(&format!("{unserved} orders not served:"), width),
-        theme.warn(),
-    )];
     let shown = unserved_area.height.saturating_sub(1) as usize;
-    for (k, u) in plan.unserved.iter().enumerate().take(shown) {
-        let more = if k + 1 == shown && unserved > shown {
-            format!(" (+{} more)", unserved - shown)
-        } else {
-            String::new()
-        };
+    // How many are not listed goes in the heading: at the end of a long
+    // reason it was cut off at 80 columns.
+    let heading = if unserved > shown {
+        format!("{unserved} orders not served ({shown} listed; a taller terminal lists more):")
+    } else {
+        format!("{unserved} orders not served:")
+    };
+    let mut lines = vec![Line::styled(fit(&heading, width), theme.warn())];
+    for u in plan.unserved.iter().take(shown) {
         lines.push(Line::raw(fit(
-            &format!("  {} {} ({:.0}): {}{more}", u.warehouse, u.order, u.quantity, u.reason),
+            &format!("  {} {} ({:.0}): {}", u.warehouse, u.order, u.quantity, u.reason),
             width,
         )));
     }
