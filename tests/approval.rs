@@ -182,6 +182,14 @@ fn plan_approve_export_round_trip() {
         ))
         .stdout(predicates::str::contains("ends before the plan's first day"));
     skuplan(home.path())
+        .args(["scenario", "set", "typo", "--from", "2099-01-01", "--to", "2099-01-31"])
+        .args(["--pct", "50", "--reason", "far off"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "note: 2099-01-01..2099-01-31 starts after the plan's last day (",
+        ));
+    skuplan(home.path())
         .args(["plan", "restock", "--scenario", "surge", "--data"])
         .arg(data.path())
         .assert()

@@ -63,10 +63,40 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
                         "note: the workspace's plan has no line at {w}; nothing changes there\n"
                     ))?;
                 }
+                if let Some(w) = &o.warehouse {
+                    for sku in o.skus.iter().filter(|k| {
+                        plan.lines.iter().any(|l| &l.sku == *k)
+                            && !plan.lines.iter().any(|l| &l.sku == *k && &l.warehouse == w)
+                    }) {
+                        emit(&format!(
+                            "note: {sku} has no line at {w}; nothing changes for it there\n"
+                        ))?;
+                    }
+                }
                 if o.to < plan.plan_date {
                     emit(&format!(
                         "note: {}..{} ends before the plan's first day ({}); it changes no forecast\n",
                         o.from, o.to, plan.plan_date
+                    ))?;
+                }
+                // The last day the plan looks at (daily plans: the longest
+                // line's projection).
+                let days = plan
+                    .lines
+                    .iter()
+                    .filter(|l| l.period == crate::domain::Period::Day)
+                    .map(|l| l.projected_without.len())
+                    .max()
+                    .unwrap_or(0);
+                if let Some(last) = plan.plan_date.checked_add_days(chrono::Days::new(days as u64))
+                    && days > 0
+                    && o.from >= last
+                {
+                    emit(&format!(
+                        "note: {}..{} starts after the plan's last day ({}); it changes nothing in this plan\n",
+                        o.from,
+                        o.to,
+                        last - chrono::Days::new(1)
                     ))?;
                 }
             }
