@@ -56,6 +56,13 @@ pub fn modified_nanos(meta: &fs::Metadata) -> Option<u128> {
         .map(|d| d.as_nanos())
 }
 
+/// A file's size and modification time: what changes when anything, in this
+/// process or another, writes it. None when it cannot be read.
+pub fn stamp(path: &Path) -> Option<(u64, u128)> {
+    let m = fs::metadata(path).ok()?;
+    Some((m.len(), modified_nanos(&m).unwrap_or(0)))
+}
+
 /// A cache file `dir/{prefix}{key}.msgpack`, when there is one that reads
 /// (an unreadable one is logged and ignored: it is then recomputed, never
 /// trusted half-read).

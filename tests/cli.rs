@@ -262,6 +262,24 @@ fn simulate_rejudge_every_needs_a_run_and_at_least_a_day() {
         .stderr(predicate::str::contains("0 is not in 1.."));
 }
 
+/// Generated data (`skuplan sample-data`) under `home/data`.
+fn sample_data(home: &Path, skus: u32, warehouses: u32, days: u32) -> std::path::PathBuf {
+    let data = home.join("data");
+    skuplan(home)
+        .args([
+            "sample-data",
+            "--skus",
+            &skus.to_string(),
+            "--warehouses",
+            &warehouses.to_string(),
+        ])
+        .args(["--days", &days.to_string(), "--out"])
+        .arg(&data)
+        .assert()
+        .success();
+    data
+}
+
 /// Arguments that could only give an empty or made-up result are refused
 /// with what the data allows: an origin outside the data (it printed a
 /// table of zeros), a replay longer than the history (it printed 100 %
@@ -270,21 +288,7 @@ fn simulate_rejudge_every_needs_a_run_and_at_least_a_day() {
 #[test]
 fn evaluate_and_simulate_refuse_what_the_data_cannot_give() {
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data");
-    skuplan(home.path())
-        .args([
-            "sample-data",
-            "--skus",
-            "8",
-            "--warehouses",
-            "1",
-            "--days",
-            "120",
-            "--out",
-        ])
-        .arg(&data)
-        .assert()
-        .success();
+    let data = sample_data(home.path(), 8, 1, 120);
     let run = |args: &[&str], says: &str| {
         skuplan(home.path())
             .args(args)
@@ -324,21 +328,7 @@ fn evaluate_and_simulate_refuse_what_the_data_cannot_give() {
 #[test]
 fn a_budget_says_what_it_cut_and_refuses_unknown_warehouses() {
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data");
-    skuplan(home.path())
-        .args([
-            "sample-data",
-            "--skus",
-            "30",
-            "--warehouses",
-            "2",
-            "--days",
-            "200",
-            "--out",
-        ])
-        .arg(&data)
-        .assert()
-        .success();
+    let data = sample_data(home.path(), 30, 2, 200);
     skuplan(home.path())
         .args(["plan", "restock", "--budget", "WH-NOPE=100", "--data"])
         .arg(&data)

@@ -44,7 +44,8 @@ pub(super) fn lines_in_one_file(t: &Table, problems: &mut Problems, seen: &mut S
         };
         let mut h = DefaultHasher::new();
         (inv, sku.map(str::trim), date.map(str::trim), qty.map(str::trim)).hash(&mut h);
-        match seen.lines.get(&h.finish()) {
+        let line = h.finish();
+        match seen.lines.get(&line) {
             Some(&other) if other != file => {
                 repeated += 1;
                 if first.is_none() {
@@ -53,7 +54,7 @@ pub(super) fn lines_in_one_file(t: &Table, problems: &mut Problems, seen: &mut S
             }
             Some(_) => {}
             None => {
-                seen.lines.insert(h.finish(), file);
+                seen.lines.insert(line, file);
             }
         }
     }

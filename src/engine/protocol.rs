@@ -74,13 +74,22 @@ pub fn check_data(dir: &Path, meta: &RunMeta, data: &Dataset) -> Result<()> {
     Ok(())
 }
 
-/// The refit of a run, when there is one for exactly this data up to `last`.
-pub fn usable_refit(dir: &Path, data: &Dataset) -> Option<PathBuf> {
+/// The run's refit, with the day it learnt up to, when it learnt from this
+/// very data (its fingerprint up to that day) and has a finished epoch:
+/// either up to the data's last day ([`usable_refit`]) or up to an earlier
+/// one ([`earlier_refit`]). Reads the refit's `run.json` once.
+pub fn refit_of(dir: &Path, data: &Dataset) -> Option<(PathBuf, NaiveDate)> {
     let (_, last) = data.date_range()?;
     let refit = dir.join(REFIT_DIR);
     let meta = run::read_meta(&refit).ok()?;
-    (meta.train_end == last && meta.best_epoch > 0 && train::fingerprint(data, last) == meta.fingerprint)
-        .then_some(refit)
+    (meta.train_end <= last && meta.best_epoch > 0 && train::fingerprint(data, meta.train_end) == meta.fingerprint)
+        .then_some((refit, meta.train_end))
+}
+
+/// The refit of a run, when there is one for exactly this data up to `last`.
+pub fn usable_refit(dir: &Path, data: &Dataset) -> Option<PathBuf> {
+    let (_, last) = data.date_range()?;
+    refit_of(dir, data).filter(|(_, end)| *end == last).map(|(r, _)| r)
 }
 
 /// The run's refit when it learnt from this very data up to a day before
@@ -89,10 +98,7 @@ pub fn usable_refit(dir: &Path, data: &Dataset) -> Option<PathBuf> {
 /// until the run is refit again.
 pub fn earlier_refit(dir: &Path, data: &Dataset) -> Option<(PathBuf, NaiveDate)> {
     let (_, last) = data.date_range()?;
-    let refit = dir.join(REFIT_DIR);
-    let meta = run::read_meta(&refit).ok()?;
-    (meta.train_end < last && meta.best_epoch > 0 && train::fingerprint(data, meta.train_end) == meta.fingerprint)
-        .then_some((refit, meta.train_end))
+    refit_of(dir, data).filter(|(_, end)| *end < last)
 }
 
 /// Refit the run in `dir` on `data` up to `until` (default: its last day):
@@ -224,27 +230,25 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
         }
         reviews.push((day, quantiles(Some(day))?));
     }
-    let (future, future_from) = match usable_refit(dir, data) {
-        Some(r) => {
+    let (future, future_from) = match refit_of(dir, data) {
+        Some((r, until)) if until == last => {
             let refit = run::load_run(&r, device)?;
             (
                 run::forecast(&refit, data, Some(last))?,
                 format!("refit up to {last}, {} epochs", refit.meta.epochs_done),
             )
         }
-        None => match earlier_refit(dir, data) {
-            Some((r, until)) => (
-                run::forecast(&run::load_run(&r, device)?, data, Some(last))?,
-                format!("no refit for this data: its refit up to {until} (learnt up to {until}) from {last}"),
+        Some((r, until)) => (
+            run::forecast(&run::load_run(&r, device)?, data, Some(last))?,
+            format!("no refit for this data: its refit up to {until} (learnt up to {until}) from {last}"),
+        ),
+        None => (
+            run::forecast(&loaded, data, Some(last))?,
+            format!(
+                "no refit for this data: the run's own weights (learnt up to {}) from {last}",
+                loaded.meta.train_end
             ),
-            None => (
-                run::forecast(&loaded, data, Some(last))?,
-                format!(
-                    "no refit for this data: the run's own weights (learnt up to {}) from {last}",
-                    loaded.meta.train_end
-                ),
-            ),
-        },
+        ),
     };
     Ok(ModelForecasts {
         name: METHOD.to_string(),

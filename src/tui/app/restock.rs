@@ -26,16 +26,11 @@ impl App {
             // Another process wrote it since our last save (a `skuplan plan
             // restock --budget ...`): say that the screen's plan replaces it.
             let path = self.workspace.restock_path();
-            let stamp = || {
-                std::fs::metadata(&path)
-                    .ok()
-                    .map(|m| (m.len(), crate::fsio::modified_nanos(&m).unwrap_or(0)))
-            };
-            let before = stamp();
+            let before = crate::fsio::stamp(&path);
             let replaced = self.plan_saved.is_some() && before.is_some() && before != self.plan_saved;
             match self.workspace.save_restock(&plan) {
                 Ok(()) => {
-                    self.plan_saved = stamp();
+                    self.plan_saved = crate::fsio::stamp(&path);
                     if replaced {
                         self.error = Some(format!(
                             "another process (skuplan plan restock?) had written the workspace's plan; it holds \
@@ -86,7 +81,7 @@ impl App {
     }
 
     pub(super) fn reload_decisions(&mut self) {
-        self.log_seen = self.audit_log_stamp();
+        self.log_seen = crate::fsio::stamp(self.workspace.audit_log().path());
         match self.workspace.audit_log().load() {
             Ok(loaded) => {
                 self.decisions = approval::replay(&loaded.records, "restock");
@@ -100,20 +95,13 @@ impl App {
         self.refresh_totals();
     }
 
-    /// The audit log's size and modification time, to notice writes by
-    /// another process.
-    fn audit_log_stamp(&self) -> Option<(u64, u128)> {
-        let m = std::fs::metadata(self.workspace.audit_log().path()).ok()?;
-        Some((m.len(), crate::fsio::modified_nanos(&m).unwrap_or(0)))
-    }
-
     /// Decisions recorded outside the workstation (`skuplan approve` from
     /// another shell, say) since the log was last read: read them, so the
     /// screen never shows a line as proposed that the log has approved.
     /// Returns whether anything changed. The runner calls it every second.
     pub fn poll_audit_log(&mut self) -> bool {
         // Before the data is in, nothing has been read yet.
-        if self.loaded.is_none() || self.audit_log_stamp() == self.log_seen {
+        if self.loaded.is_none() || crate::fsio::stamp(self.workspace.audit_log().path()) == self.log_seen {
             return false;
         }
         self.reload_decisions();

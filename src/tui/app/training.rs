@@ -184,11 +184,8 @@ impl App {
         let Some((_, last)) = l.dataset.date_range() else {
             return;
         };
-        if crate::engine::protocol::usable_refit(&a.run, &l.dataset).is_some() {
-            return;
-        }
-        // The weights that forecast: an earlier refit's, else the run's own.
-        let learnt = crate::engine::protocol::earlier_refit(&a.run, &l.dataset)
+        // The weights that forecast: the refit's, else the run's own.
+        let learnt = crate::engine::protocol::refit_of(&a.run, &l.dataset)
             .map(|(_, until)| until)
             .or_else(|| crate::engine::run::read_meta(&a.run).ok().map(|m| m.train_end));
         if let Some(learnt) = learnt.filter(|d| *d < last) {
