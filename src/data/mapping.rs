@@ -301,6 +301,13 @@ impl Field {
                 "itemcode",
                 "productcode",
                 "skuid",
+                "itemnbr",
+                "itemno",
+                "itemnumber",
+                "productno",
+                "productnumber",
+                "partno",
+                "partnumber",
             ],
             Field::Warehouse => match kind {
                 FileKind::Fleet => &["warehouse", "depot", "store", "location", "warehouseid", "base"],
@@ -315,6 +322,11 @@ impl Field {
                     "depot",
                     "shop",
                     "locationid",
+                    "storenbr",
+                    "storeno",
+                    "storenumber",
+                    "branch",
+                    "outlet",
                 ],
             },
             Field::Quantity => &[
@@ -326,6 +338,11 @@ impl Field {
                 "netsales",
                 "units",
                 "unitssold",
+                "unitsales",
+                "salesqty",
+                "salesquantity",
+                "qtysold",
+                "quantitysold",
                 "demand",
                 "sold",
                 "volume",
@@ -366,7 +383,18 @@ impl Field {
             Field::Id => match kind {
                 FileKind::Orders => &["id", "order", "orderid", "orderno", "ordernumber"],
                 FileKind::Fleet => &["id", "vehicle", "vehicleid", "truck", "van"],
-                _ => &["id", "warehouse", "warehouseid", "code", "store", "storeid", "location"],
+                _ => &[
+                    "id",
+                    "warehouse",
+                    "warehouseid",
+                    "code",
+                    "store",
+                    "storeid",
+                    "storenbr",
+                    "storeno",
+                    "storenumber",
+                    "location",
+                ],
             },
             Field::Name => &["name", "warehousename", "storename"],
             Field::Lat => &["lat", "latitude"],
@@ -569,8 +597,6 @@ pub fn ambiguous(
 /// Guess what a file holds from its columns (after the planner's mapping).
 pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
     let has = |kind: FileKind, field: Field| resolve(kind, headers, map).contains_key(&field);
-    let norm: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
-    let has_col = |name: &str| norm.iter().any(|h| h == name);
     if has(FileKind::Transactions, Field::Invoice)
         && has(FileKind::Transactions, Field::Sku)
         && has(FileKind::Transactions, Field::Quantity)
@@ -601,20 +627,33 @@ pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
     if located && !has(FileKind::Products, Field::Sku) {
         return Some(FileKind::Warehouses);
     }
-    let product_words = [
-        "title",
-        "category",
-        "brand",
-        "unitcost",
-        "cost",
-        "packsize",
-        "moq",
-        "leadtime",
-        "leadtimedays",
-        "supplier",
+    // A SKU and anything a product row says (by any of the fields'
+    // aliases: Favorita's `family` is a category).
+    let product_fields = [
+        Field::Title,
+        Field::Category,
+        Field::Brand,
+        Field::UnitCost,
+        Field::PackSize,
+        Field::Moq,
+        Field::LeadTime,
+        Field::Supplier,
+        Field::LaunchDate,
     ];
-    if has(FileKind::Products, Field::Sku) && product_words.iter().any(|w| has_col(w)) {
+    if has(FileKind::Products, Field::Sku) && product_fields.iter().any(|f| has(FileKind::Products, *f)) {
         return Some(FileKind::Products);
+    }
+    // A list of stores or warehouses without coordinates (Favorita's
+    // stores.csv): a column named for them, and no SKU, date or quantity.
+    let named_site = resolve(FileKind::Warehouses, headers, map)
+        .get(&Field::Id)
+        .is_some_and(|c| !["id", "code"].contains(&normalize(c).as_str()));
+    if named_site
+        && !has(FileKind::Sales, Field::Sku)
+        && !has(FileKind::Sales, Field::Date)
+        && !has(FileKind::Sales, Field::Quantity)
+    {
+        return Some(FileKind::Warehouses);
     }
     None
 }
@@ -673,6 +712,29 @@ mod tests {
         assert_eq!(r[&Field::Date], "InvoiceDate");
         assert_eq!(r[&Field::Price], "UnitPrice");
         assert_eq!(r[&Field::Customer], "CustomerID");
+    }
+
+    #[test]
+    fn aliases_find_a_grocery_chains_files() {
+        // Favorita's layout: sales, items and stores, numbered columns.
+        let none = ColumnMap::default();
+        let sales = h(&["id", "date", "store_nbr", "item_nbr", "unit_sales", "onpromotion"]);
+        assert_eq!(detect_kind(&sales, &none), Some(FileKind::Sales));
+        let r = resolve(FileKind::Sales, &sales, &none);
+        assert_eq!(r[&Field::Sku], "item_nbr");
+        assert_eq!(r[&Field::Warehouse], "store_nbr");
+        assert_eq!(r[&Field::Quantity], "unit_sales");
+        assert_eq!(r[&Field::Promo], "onpromotion");
+        let items = h(&["item_nbr", "family", "class", "perishable"]);
+        assert_eq!(detect_kind(&items, &none), Some(FileKind::Products));
+        assert_eq!(resolve(FileKind::Products, &items, &none)[&Field::Category], "family");
+        let stores = h(&["store_nbr", "city", "state", "type", "cluster"]);
+        assert_eq!(detect_kind(&stores, &none), Some(FileKind::Warehouses));
+        // A bare id or code column names nothing in particular.
+        assert_eq!(detect_kind(&h(&["code", "city"]), &none), None);
+        assert_eq!(detect_kind(&h(&["id", "colour"]), &none), None);
+        // A SKU alone says nothing a product row would.
+        assert_eq!(detect_kind(&h(&["sku", "colour"]), &none), None);
     }
 
     #[test]
