@@ -11,6 +11,8 @@ HORIZON days' sales over the last 28 days' on:
             the encoder's embedding of their text;
   +random   that, and the mean recent growth of K products drawn at random
             (what the text column is worth by chance);
+  +words    that, and a flag for titles matching --words (Christmas words
+            by default): its coefficient is how much more (log) they grew;
   +oracle   that, and the text neighbours' *actual* growth over the
             horizon (known only afterwards: an upper bound on what any
             reading of the neighbours could give).
@@ -28,6 +30,7 @@ launches: product title and price band per text).
 """
 
 import argparse
+import re
 
 import msgpack
 import numpy as np
@@ -42,6 +45,11 @@ def main():
     ap.add_argument("--origin", required=True)
     ap.add_argument("--horizon", type=int, default=28)
     ap.add_argument("--k", type=int, default=10)
+    ap.add_argument(
+        "--words",
+        default=r"CHRISTMAS|XMAS|SANTA|ADVENT|REINDEER|SNOW|NATIVITY|BAUBLE",
+        help="a regular expression: titles matching it get a flag; its coefficient is printed",
+    )
     a = ap.parse_args()
 
     with open(a.embeddings, "rb") as f:
@@ -94,19 +102,28 @@ def main():
     first = (daily.values[idx] > 0).argmax(axis=1)
     young = (int((origin - days[0]).days) - first) < 90
 
-    def r2(xs, m):
+    words = np.array(
+        [1.0 if re.search(a.words, str(title.get(codes[i], "")).upper()) else 0.0 for i in idx]
+    )
+
+    def fit(xs, m):
         x = np.column_stack([np.ones(m.sum())] + [v[m] for v in xs])
         b, *_ = np.linalg.lstsq(x, target[m], rcond=None)
         r = target[m] - x @ b
-        return 1 - r.var() / target[m].var()
+        return 1 - r.var() / target[m].var(), b
+
+    def r2(xs, m):
+        return fit(xs, m)[0]
 
     print(f"origin {a.origin}, next {a.horizon} days, {a.k} nearest by text")
-    print("series        n     own   +text  +random  +oracle")
+    print("series        n     own   +text  +random  +oracle   +words (coefficient)")
     for name, m in [("all", np.ones(len(idx), bool)), ("young", young)]:
+        w_r2, w_b = fit([own, words], m)
         print(
             f"{name:<8} {m.sum():>6}  {r2([own], m):.4f}  {r2([own, text], m):.4f}"
-            f"  {r2([own, chance], m):.4f}   {r2([own, oracle], m):.4f}"
+            f"  {r2([own, chance], m):.4f}   {r2([own, oracle], m):.4f}   {w_r2:.4f} ({w_b[2]:+.2f})"
         )
+    print(f"{int(words.sum())} titles match --words")
 
 
 if __name__ == "__main__":
