@@ -8,7 +8,7 @@ use skuplan::data::ImportOptions;
 use skuplan::engine::events::{EngineEvent, Progress};
 use skuplan::plan::approval::State;
 use skuplan::tui::action::Action;
-use skuplan::tui::app::{App, Effect, Tab};
+use skuplan::tui::app::{App, Effect, PaneView, Tab};
 use skuplan::workspace::{DataSources, Workspace};
 
 mod tui_support;
@@ -586,12 +586,39 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(csv.lines().count(), stops + 1, "{}", app.status);
     insta::assert_snapshot!("deliveries_after_edits_80x24", screen(&mut app, 80, 24, dir.path()));
-    // More orders left out than the panel has rows: the heading says how
-    // many it lists (the "+N more" at the end of a long reason was cut).
+    // The stops of a route longer than the pane scroll with [ and ]; the
+    // next route starts at its first stop.
+    app.update(Action::Top);
+    let route = app.selected_route().unwrap().clone();
+    let s = screen(&mut app, 80, 24, dir.path());
+    let shown = format!("stops of {}: 1-", route.vehicle);
+    assert!(s.contains(&shown), "a long route says which stops show:\n{s}");
+    let last = route.stops.last().unwrap().order.clone();
+    assert!(!s.contains(&last), "{s}");
+    app.update(Action::ScrollDown);
+    app.update(Action::ScrollDown);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains(&last), "] scrolls to the last stop:\n{s}");
+    assert!(s.contains(&format!(" of {} ([ ] scroll)", route.stops.len())), "{s}");
+    assert!(!s.contains(&format!(" {} ", route.stops[0].order)), "{s}");
+    app.update(Action::Down);
+    let next = app.selected_route().unwrap().clone();
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains(&format!(" {} ", next.stops[0].order)),
+        "another route starts at its first stop:\n{s}"
+    );
+    app.update(Action::Up);
+    app.update(Action::ScrollUp);
+    app.update(Action::ScrollUp);
+
+    // More orders left out than the strip has rows: the heading says how
+    // many it lists and where the rest are; Enter (past the map on a
+    // narrow screen) lists all of them with their reasons, and [ ] scroll.
     let saved = app.deliveries.clone();
     let mut many = saved.clone().unwrap();
     let one = many.unserved[0].clone();
-    many.unserved = (0..12)
+    many.unserved = (0..30)
         .map(|k| skuplan::plan::delivery::UnservedOrder {
             order: format!("ORD-X{k}"),
             ..one.clone()
@@ -599,14 +626,34 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
         .collect();
     app.deliveries = Some(many);
     let s = screen(&mut app, 80, 24, dir.path());
-    assert!(s.contains("12 orders not served ("), "{s}");
-    assert!(s.contains(" listed; a taller terminal lists more):"), "{s}");
+    assert!(
+        s.contains("30 orders not served (3 here; Enter to the list of all):"),
+        "{s}"
+    );
+    app.update(Action::Submit);
+    app.update(Action::Submit);
+    assert_eq!(app.lower.view, PaneView::NotServed);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("30 orders not served: lines 1-"), "{s}");
+    assert!(s.contains("ORD-X0 ") && !s.contains("ORD-X29 "), "{s}");
+    // Reasons wrap whole instead of ending in '~'.
+    assert!(!s.contains('~'), "{s}");
+    for _ in 0..20 {
+        app.update(Action::ScrollDown);
+    }
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains("ORD-X29 ") && !s.contains("ORD-X0 "),
+        "] reaches the last order:\n{s}"
+    );
+    app.update(Action::Submit);
+    assert_eq!(app.lower.view, PaneView::Stops, "Enter goes back to the stops");
     app.deliveries = saved;
 
     // Enter shows the map on a narrow screen (plain dots without UTF-8),
-    // and goes back to the stops.
+    // then the orders not served, then the stops again.
     app.update(Action::Submit);
-    assert!(app.delivery_map);
+    assert_eq!(app.lower.view, PaneView::Map);
     insta::assert_snapshot!("deliveries_map_80x24", screen(&mut app, 80, 24, dir.path()));
     app.braille = false;
     let dots = screen(&mut app, 80, 24, dir.path());
@@ -615,7 +662,17 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
         "the warehouse is marked:\n{dots}"
     );
     app.update(Action::Submit);
-    assert!(!app.delivery_map);
+    assert_eq!(app.lower.view, PaneView::NotServed);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("2 orders not served (Enter: the stops)"), "{s}");
+    app.update(Action::Submit);
+    assert_eq!(app.lower.view, PaneView::Stops);
+    // On a wide screen the map shows beside the stops, so Enter skips it.
+    screen(&mut app, 160, 48, dir.path());
+    app.update(Action::Submit);
+    assert_eq!(app.lower.view, PaneView::NotServed);
+    app.update(Action::Submit);
+    assert_eq!(app.lower.view, PaneView::Stops);
 }
 
 #[test]

@@ -47,6 +47,10 @@ pub enum Action {
     MoveOrder,
     /// Re-plan the routes that are not locked.
     Reoptimise,
+    /// Scroll the Deliveries tab's lower pane (stops, orders not served)
+    /// up or down a page.
+    ScrollUp,
+    ScrollDown,
     /// The active training run on or off for plans.
     ToggleRun,
     /// Refit the active run on all data up to the last day (when its
@@ -66,7 +70,7 @@ pub enum Action {
 
 impl Action {
     /// Actions a planner may rebind in the config file, by name.
-    pub const BINDABLE: [(&'static str, Action); 39] = [
+    pub const BINDABLE: [(&'static str, Action); 41] = [
         ("quit", Action::Quit),
         ("next_tab", Action::NextTab),
         ("prev_tab", Action::PrevTab),
@@ -103,6 +107,8 @@ impl Action {
         ("lock", Action::Lock),
         ("move_order", Action::MoveOrder),
         ("reoptimise", Action::Reoptimise),
+        ("scroll_up", Action::ScrollUp),
+        ("scroll_down", Action::ScrollDown),
         ("toggle_run", Action::ToggleRun),
         ("refit_run", Action::RefitRun),
         ("messages", Action::Messages),

@@ -330,7 +330,10 @@ const HELP: &[(&str, &str)] = &[
     ("n", "products like the selected one (Forecasts)"),
     ("t/p/c, m, +/-", "train / pause-resume / cancel, mode, epochs"),
     ("R / f", "the run among the champions on-off / refit (Training)"),
-    ("v / L / o", "move an order / lock a route / re-plan (Deliveries)"),
+    (
+        "v/L/o, Enter, [/]",
+        "Deliveries: move, lock, re-plan; next view, scroll",
+    ),
     ("? / H / q", "this help / recent messages, whole / quit"),
 ];
 

@@ -135,6 +135,8 @@ impl Default for Keymap {
             (code(KeyCode::Right), Action::NextTab),
             (k('v'), Action::MoveOrder),
             (k('o'), Action::Reoptimise),
+            (k('['), Action::ScrollUp),
+            (k(']'), Action::ScrollDown),
             (k('R'), Action::ToggleRun),
             (k('f'), Action::RefitRun),
             (k('H'), Action::Messages),

@@ -20,6 +20,35 @@ pub struct DeliveryJob {
     pub hold: Vec<String>,
 }
 
+/// What the Deliveries tab's lower pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PaneView {
+    /// The selected route's stops (with the map beside them when wide).
+    #[default]
+    Stops,
+    /// The map of the selected route's warehouse (narrow screens).
+    Map,
+    /// Every order not served, with its reason.
+    NotServed,
+}
+
+/// The lower pane: its view, and its scroll as the last frame drew it.
+#[derive(Debug, Clone, Default)]
+pub struct LowerPane {
+    pub view: PaneView,
+    /// The first row shown (stops or wrapped lines of the orders).
+    pub scroll: usize,
+    /// Whose list `scroll` is for (the route's vehicle; empty for the
+    /// orders not served).
+    pub scroll_of: String,
+    /// Rows the pane showed, and the last first row that still fills it
+    /// (set by the draw).
+    pub page: usize,
+    pub last: usize,
+    /// The stops and the map show side by side (a wide terminal).
+    pub wide: bool,
+}
+
 impl DeliveryJob {
     pub fn run(self) -> DeliveryPlan {
         delivery::plan_holding(&self.problem, &self.settings, self.keep.as_ref(), &self.hold)
@@ -309,14 +338,65 @@ impl App {
         self.undo(PLAN);
     }
 
-    /// Enter: the map of the selected route's warehouse, or its stops.
-    pub(super) fn toggle_delivery_map(&mut self) {
-        self.delivery_map = !self.delivery_map;
-        self.status = if self.delivery_map {
-            "the map of the selected route's warehouse (Enter: back to the stops)".into()
-        } else {
-            "the stops of the selected route (Enter: the map)".into()
+    /// Enter: the next view of the lower pane (stops, map, orders not
+    /// served), skipping the map where the stops show it beside them and
+    /// the orders not served when there are none.
+    pub(super) fn cycle_delivery_pane(&mut self) {
+        let wide = self.lower.wide;
+        let unserved = self.deliveries.as_ref().map_or(0, |p| p.unserved.len());
+        let next = |v: PaneView| match v {
+            PaneView::Stops => PaneView::Map,
+            PaneView::Map => PaneView::NotServed,
+            PaneView::NotServed => PaneView::Stops,
         };
+        let mut v = next(self.lower.view);
+        if v == PaneView::Map && wide {
+            v = next(v);
+        }
+        if v == PaneView::NotServed && unserved == 0 {
+            v = next(v);
+        }
+        self.lower.view = v;
+        self.lower.scroll = 0;
+        self.status = match v {
+            PaneView::Stops if wide => "the stops and the map of the selected route ([ and ] scroll the stops)".into(),
+            PaneView::Stops => "the stops of the selected route ([ and ] scroll; Enter: the map)".into(),
+            PaneView::Map => "the map of the selected route's warehouse (Enter: the next view)".into(),
+            PaneView::NotServed => {
+                format!("{unserved} orders not served, with the reasons ([ and ] scroll; Enter: the stops)")
+            }
+        };
+    }
+
+    /// `[` and `]`: the lower pane's list a page up or down (the draw
+    /// clamps it to the list).
+    pub(super) fn scroll_pane(&mut self, pages: i64) {
+        let of = self.pane_subject();
+        if self.lower.scroll_of != of {
+            self.lower.scroll_of = of;
+            self.lower.scroll = 0;
+        }
+        let step = self.lower.page.max(1) as i64 * pages;
+        self.lower.scroll = (self.lower.scroll as i64 + step).clamp(0, self.lower.last as i64) as usize;
+    }
+
+    /// What the pane's scroll belongs to: the selected route's stops, or
+    /// the orders not served.
+    fn pane_subject(&self) -> String {
+        match self.lower.view {
+            PaneView::NotServed => String::new(),
+            _ => self.selected_route().map_or_else(String::new, |r| r.vehicle.clone()),
+        }
+    }
+
+    /// How far the pane is scrolled for what it shows now: a route other
+    /// than the one scrolled starts at its first stop.
+    pub fn pane_offset(&self) -> usize {
+        if self.lower.scroll_of == self.pane_subject() {
+            self.lower.scroll
+        } else {
+            0
+        }
     }
 
     pub(super) fn ask_delivery_export(&mut self) {

@@ -30,6 +30,7 @@ mod restock;
 mod training;
 pub use data::{complete_path, is_shipped_sample};
 pub use deliveries::DeliveryJob;
+pub use deliveries::{LowerPane, PaneView};
 pub use forecasts::{ForecastRow, Neighbour};
 pub use loaded::Loaded;
 pub use training::TrainingView;
@@ -177,8 +178,9 @@ pub struct App {
     pub planning_routes: bool,
     /// How routes are planned (the date is the problem's).
     pub delivery_settings: crate::plan::delivery::DeliverySettings,
-    /// Narrow screens: the map instead of the stops (Enter switches).
-    pub delivery_map: bool,
+    /// What the Deliveries tab's lower pane shows (Enter cycles: stops,
+    /// map, orders not served) and how far it is scrolled (`[` and `]`).
+    pub lower: LowerPane,
     /// Draw maps in braille (a UTF-8 terminal), else in plain dots.
     pub braille: bool,
     /// Counts loads, so a refinement of data since replaced is dropped.
@@ -278,7 +280,7 @@ impl App {
             route_decisions: HashMap::new(),
             planning_routes: false,
             delivery_settings: Default::default(),
-            delivery_map: false,
+            lower: LowerPane::default(),
             braille: utf8_locale(),
             generation: 0,
             table_rows: None,
@@ -753,7 +755,9 @@ impl App {
             Action::Bottom => self.move_by(i64::MAX / 2),
             Action::Help => self.help = true,
             Action::Messages => self.show_messages = true,
-            Action::Submit if self.tab == Tab::Deliveries => self.toggle_delivery_map(),
+            Action::Submit if self.tab == Tab::Deliveries => self.cycle_delivery_pane(),
+            Action::ScrollUp if self.tab == Tab::Deliveries => self.scroll_pane(-1),
+            Action::ScrollDown if self.tab == Tab::Deliveries => self.scroll_pane(1),
             Action::Submit if self.tab == Tab::Restock && self.selected_line().is_some() => {
                 self.details = true;
             }
@@ -866,7 +870,7 @@ impl App {
             Tab::Forecasts => "j/k move  / filter  s sort  e what-if  n similar  D drop what-ifs  ? help",
             // Each fits 80 columns.
             Tab::Restock => "a/r approve/reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",
-            Tab::Deliveries => "a/r approve/reject  A all  u undo  v move  L lock  o replan  Enter map  x export",
+            Tab::Deliveries => "a/r approve/reject  A all  u undo  v move  L lock  o plan  x export  Enter view",
         }
     }
 }

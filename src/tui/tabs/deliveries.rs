@@ -5,13 +5,13 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
 
 use super::{decision_style, fit, table_window};
 use crate::domain::Location;
 use crate::plan::approval::State;
 use crate::plan::delivery::{DeliveryPlan, hhmm};
-use crate::tui::app::App;
+use crate::tui::app::{App, PaneView};
 use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
@@ -35,7 +35,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         return;
     }
     let unserved = app.deliveries.as_ref().map_or(0, |p| p.unserved.len());
-    let unserved_h = if unserved == 0 { 0 } else { (unserved as u16).min(3) + 1 };
+    let wide = area.width >= 120;
+    app.lower.wide = wide;
+    let view = match app.lower.view {
+        PaneView::NotServed if unserved == 0 => PaneView::Stops,
+        PaneView::Map if wide => PaneView::Stops,
+        v => v,
+    };
+    // The strip under the stops: the first few orders not served, unless
+    // the pane lists them all.
+    let unserved_h = if unserved == 0 || view == PaneView::NotServed {
+        0
+    } else {
+        (unserved as u16).min(3) + 1
+    };
     let routes = app.delivery_view().len() as u16;
     let routes_h = (routes + 2).clamp(4, (area.height.saturating_sub(unserved_h) / 2).max(4));
     let [routes_area, stops_area, unserved_area] = Layout::vertical([
@@ -44,8 +57,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Constraint::Length(unserved_h),
     ])
     .areas(area);
-    let view = app.delivery_view();
-    let (height, sel, off) = table_window(app, view.len(), routes_area);
+    let route_view = app.delivery_view();
+    let (height, sel, off) = table_window(app, route_view.len(), routes_area);
+    set_pane_extent(app, view, stops_area);
+    let view_now = view;
+    let view = route_view;
     let app = &*app;
     let Some(plan) = &app.deliveries else { return };
 
@@ -134,11 +150,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     );
 
     // The stops of the selected route, and the map: side by side when
-    // wide, else one of them (Enter switches).
-    let (stops_area, map_area) = if area.width >= 120 {
-        let [a, b] = Layout::horizontal([Constraint::Length(70), Constraint::Min(20)]).areas(stops_area);
+    // wide, else one of them; or every order not served (Enter cycles).
+    if view_now == PaneView::NotServed {
+        not_served(f, stops_area, plan, app.pane_offset(), theme);
+        return;
+    }
+    let (stops_area, map_area) = if wide {
+        let [a, b] = pane_split(stops_area);
         (Some(a), Some(b))
-    } else if app.delivery_map {
+    } else if view_now == PaneView::Map {
         (None, Some(stops_area))
     } else {
         (Some(stops_area), None)
@@ -155,13 +175,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
 }
 
 fn stops(f: &mut Frame, stops_area: Rect, app: &App, theme: &Theme) {
+    let rows = stops_area.height.saturating_sub(2) as usize;
+    let total = app.selected_route().map_or(0, |r| r.stops.len());
+    let first = app.pane_offset().min(total.saturating_sub(rows));
     let stop_rows: Vec<Row> = app
         .selected_route()
         .map(|r| {
             r.stops
                 .iter()
                 .enumerate()
-                .take(stops_area.height.saturating_sub(2) as usize)
+                .skip(first)
+                .take(rows)
                 .map(|(i, s)| {
                     let waits = s.start > s.arrival + 0.5;
                     Row::new(vec![
@@ -182,14 +206,16 @@ fn stops(f: &mut Frame, stops_area: Rect, app: &App, theme: &Theme) {
     let stops_title = app.selected_route().map_or_else(
         || " no route selected ".to_string(),
         |r| {
-            format!(
-                " stops of {} ({} more not shown) ",
-                r.vehicle,
-                r.stops
-                    .len()
-                    .saturating_sub(stops_area.height.saturating_sub(2) as usize)
-            )
-            .replace(" (0 more not shown)", "")
+            if total <= rows {
+                format!(" stops of {} ", r.vehicle)
+            } else {
+                format!(
+                    " stops of {}: {}-{} of {total} ([ ] scroll) ",
+                    r.vehicle,
+                    first + 1,
+                    (first + rows).min(total)
+                )
+            }
         },
     );
     f.render_widget(
@@ -219,7 +245,7 @@ fn unserved_lines(f: &mut Frame, unserved_area: Rect, plan: &DeliveryPlan, theme
     // How many are not listed goes in the heading: at the end of a long
     // reason it was cut off at 80 columns.
     let heading = if unserved > shown {
-        format!("{unserved} orders not served ({shown} listed; a taller terminal lists more):")
+        format!("{unserved} orders not served ({shown} here; Enter to the list of all):")
     } else {
         format!("{unserved} orders not served:")
     };
@@ -231,6 +257,72 @@ fn unserved_lines(f: &mut Frame, unserved_area: Rect, plan: &DeliveryPlan, theme
         )));
     }
     f.render_widget(Paragraph::new(lines), unserved_area);
+}
+
+/// The stops beside the map on a wide screen.
+fn pane_split(area: Rect) -> [Rect; 2] {
+    Layout::horizontal([Constraint::Length(70), Constraint::Min(20)]).areas(area)
+}
+
+/// The orders not served, one paragraph each, wrapped.
+fn not_served_text(plan: &DeliveryPlan) -> Paragraph<'static> {
+    let lines: Vec<Line> = plan
+        .unserved
+        .iter()
+        .map(|u| Line::raw(format!("{} {} ({:.0}): {}", u.warehouse, u.order, u.quantity, u.reason)))
+        .collect();
+    Paragraph::new(lines).wrap(Wrap { trim: true })
+}
+
+/// Tell the pane's scroll how much there is to scroll over, as this frame
+/// lays it out: rows shown, and the last first row that still fills them.
+fn set_pane_extent(app: &mut App, view: PaneView, area: Rect) {
+    let (rows, total) = match view {
+        PaneView::NotServed => {
+            let total = app
+                .deliveries
+                .as_ref()
+                .map_or(0, |p| not_served_text(p).line_count(area.width));
+            (area.height.saturating_sub(1) as usize, total)
+        }
+        _ => {
+            let stops_width = if app.lower.wide { pane_split(area)[0] } else { area };
+            let total = app.selected_route().map_or(0, |r| r.stops.len());
+            (stops_width.height.saturating_sub(2) as usize, total)
+        }
+    };
+    app.lower.page = rows.max(1);
+    app.lower.last = total.saturating_sub(rows);
+}
+
+/// Every order not served and why, scrolled to `offset` wrapped lines.
+fn not_served(f: &mut Frame, area: Rect, plan: &DeliveryPlan, offset: usize, theme: &Theme) {
+    let text = not_served_text(plan);
+    let rows = area.height.saturating_sub(1) as usize;
+    let total = text.line_count(area.width);
+    let first = offset.min(total.saturating_sub(rows));
+    let title = if total > rows {
+        format!(
+            " {} orders not served: lines {}-{} of {total} ([ ] scroll, Enter: the stops) ",
+            plan.unserved.len(),
+            first + 1,
+            (first + rows).min(total)
+        )
+    } else {
+        format!(" {} orders not served (Enter: the stops) ", plan.unserved.len())
+    };
+    f.render_widget(
+        text.scroll((first.min(u16::MAX as usize) as u16, 0))
+            .block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(ratatui::text::Span::styled(
+                        fit(&title, area.width as usize),
+                        theme.warn(),
+                    )),
+            ),
+        area,
+    );
 }
 
 /// The routes of the selected route's warehouse on a map: longitude across
