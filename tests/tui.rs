@@ -609,8 +609,13 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
         "another route starts at its first stop:\n{s}"
     );
     app.update(Action::Up);
+    // Back on the first route, which was scrolled: [ goes up at once.
     app.update(Action::ScrollUp);
-    app.update(Action::ScrollUp);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains(&format!(" {} ", route.stops[0].order)),
+        "[ scrolls back up:\n{s}"
+    );
 
     // More orders left out than the strip has rows: the heading says how
     // many it lists and where the rest are; Enter (past the map on a
@@ -626,11 +631,7 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
         .collect();
     app.deliveries = Some(many);
     let s = screen(&mut app, 80, 24, dir.path());
-    assert!(
-        s.contains("30 orders not served (3 here; Enter to the list of all):"),
-        "{s}"
-    );
-    app.update(Action::Submit);
+    assert!(s.contains("30 orders not served (3 here; Enter lists all):"), "{s}");
     app.update(Action::Submit);
     assert_eq!(app.lower.view, PaneView::NotServed);
     let s = screen(&mut app, 80, 24, dir.path());
@@ -646,12 +647,22 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
         s.contains("ORD-X29 ") && !s.contains("ORD-X0 "),
         "] reaches the last order:\n{s}"
     );
-    app.update(Action::Submit);
-    assert_eq!(app.lower.view, PaneView::Stops, "Enter goes back to the stops");
+    // The orders served after all (a re-plan): the pane goes back to the
+    // stops, and Enter goes on from there.
+    let mut served = app.deliveries.clone().unwrap();
+    served.unserved.clear();
+    app.deliveries = Some(served);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert_eq!(app.lower.view, PaneView::Stops, "{s}");
+    assert!(s.contains(&format!("stops of {}", route.vehicle)), "{s}");
     app.deliveries = saved;
 
-    // Enter shows the map on a narrow screen (plain dots without UTF-8),
-    // then the orders not served, then the stops again.
+    // Enter shows the orders not served, then the map on a narrow screen
+    // (plain dots without UTF-8), then the stops again.
+    app.update(Action::Submit);
+    assert_eq!(app.lower.view, PaneView::NotServed);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("2 orders not served (Enter: next view)"), "{s}");
     app.update(Action::Submit);
     assert_eq!(app.lower.view, PaneView::Map);
     insta::assert_snapshot!("deliveries_map_80x24", screen(&mut app, 80, 24, dir.path()));
@@ -661,10 +672,6 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
         dots.contains(" W") || dots.contains("W "),
         "the warehouse is marked:\n{dots}"
     );
-    app.update(Action::Submit);
-    assert_eq!(app.lower.view, PaneView::NotServed);
-    let s = screen(&mut app, 80, 24, dir.path());
-    assert!(s.contains("2 orders not served (Enter: the stops)"), "{s}");
     app.update(Action::Submit);
     assert_eq!(app.lower.view, PaneView::Stops);
     // On a wide screen the map shows beside the stops, so Enter skips it.

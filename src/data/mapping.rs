@@ -302,12 +302,6 @@ impl Field {
                 "productcode",
                 "skuid",
                 "itemnbr",
-                "itemno",
-                "itemnumber",
-                "productno",
-                "productnumber",
-                "partno",
-                "partnumber",
             ],
             Field::Warehouse => match kind {
                 FileKind::Fleet => &["warehouse", "depot", "store", "location", "warehouseid", "base"],
@@ -322,11 +316,8 @@ impl Field {
                     "depot",
                     "shop",
                     "locationid",
+                    "locationcode",
                     "storenbr",
-                    "storeno",
-                    "storenumber",
-                    "branch",
-                    "outlet",
                 ],
             },
             Field::Quantity => &[
@@ -369,7 +360,15 @@ impl Field {
             Field::Moq => &["moq", "minorderqty", "minimumorderquantity", "minorder", "minqty"],
             Field::LeadTime => &["leadtimedays", "leadtime", "leaddays", "leadtimed"],
             Field::Supplier => &["supplier", "vendor", "supplierid", "vendorid"],
-            Field::OnHand => &["onhand", "stock", "stockonhand", "qtyonhand", "available", "inventory"],
+            Field::OnHand => &[
+                "onhand",
+                "stock",
+                "stockonhand",
+                "qtyonhand",
+                "quantityonhand",
+                "available",
+                "inventory",
+            ],
             Field::OnOrder => &["onorder", "qtyonorder", "openorder", "inbound", "intransit"],
             Field::DueDate => &["duedate", "due", "eta", "arrival", "arrivaldate", "expected"],
             Field::LaunchDate => &[
@@ -391,8 +390,6 @@ impl Field {
                     "store",
                     "storeid",
                     "storenbr",
-                    "storeno",
-                    "storenumber",
                     "location",
                 ],
             },
@@ -640,15 +637,32 @@ pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
         Field::Supplier,
         Field::LaunchDate,
     ];
-    if has(FileKind::Products, Field::Sku) && product_fields.iter().any(|f| has(FileKind::Products, *f)) {
+    // Not when it also holds quantities, dates or places: stock or sales
+    // in a layout not recognised must not import as products (their
+    // numbers silently dropped).
+    let counts = has(FileKind::Sales, Field::Quantity)
+        || has(FileKind::Sales, Field::Date)
+        || has(FileKind::Sales, Field::Warehouse)
+        || has(FileKind::Inventory, Field::OnHand);
+    if !counts && has(FileKind::Products, Field::Sku) && product_fields.iter().any(|f| has(FileKind::Products, *f)) {
         return Some(FileKind::Products);
     }
     // A list of stores or warehouses without coordinates (Favorita's
     // stores.csv): a column named for them, and no SKU, date or quantity.
-    let named_site = resolve(FileKind::Warehouses, headers, map)
-        .get(&Field::Id)
-        .is_some_and(|c| !["id", "code"].contains(&normalize(c).as_str()));
+    // Only a column named for stores: a warehouse or location column
+    // beside vehicles, orders or customers is a fleet, orders or customer
+    // file whose other columns were not recognised.
+    let norm: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+    let named_site = norm
+        .iter()
+        .any(|h| ["store", "storeid", "storenbr"].contains(&h.as_str()));
+    let other = has(FileKind::Fleet, Field::Id) && !norm.iter().any(|h| h == "id")
+        || resolve(FileKind::Orders, headers, map)
+            .get(&Field::Id)
+            .is_some_and(|c| normalize(c) != "id")
+        || has(FileKind::Transactions, Field::Customer);
     if named_site
+        && !other
         && !has(FileKind::Sales, Field::Sku)
         && !has(FileKind::Sales, Field::Date)
         && !has(FileKind::Sales, Field::Quantity)
@@ -735,6 +749,26 @@ mod tests {
         assert_eq!(detect_kind(&h(&["id", "colour"]), &none), None);
         // A SKU alone says nothing a product row would.
         assert_eq!(detect_kind(&h(&["sku", "colour"]), &none), None);
+        // Stock or sales in a layout not recognised stay unrecognised
+        // (asking for --map) rather than importing as products.
+        for cols in [
+            &["sku", "description", "qty"][..],
+            &["Posting Date", "Document No.", "Item", "Description", "Quantity"],
+        ] {
+            assert_eq!(detect_kind(&h(cols), &none), None, "{cols:?}");
+        }
+        // A stock list in an ERP's words is stock.
+        let stock = h(&["Item", "Description", "Location Code", "Quantity on Hand"]);
+        assert_eq!(detect_kind(&stock, &none), Some(FileKind::Inventory));
+        // A warehouse or location column beside vehicles, orders or
+        // customers is not a list of stores.
+        for cols in [
+            &["vehicle", "warehouse", "payload_kg"][..],
+            &["order_id", "store", "weight"],
+            &["customer", "name", "store"],
+        ] {
+            assert_eq!(detect_kind(&h(cols), &none), None, "{cols:?}");
+        }
     }
 
     #[test]

@@ -63,9 +63,9 @@ def main():
     df = pq.read_table(a.lines).to_pandas()
     df["date"] = pd.to_datetime(df.invoice_date).dt.normalize()
     df = df[df.quantity > 0]
-    title = df.groupby("stock_code").description.agg(
-        lambda s: s.dropna().astype(str).mode().iloc[0] if s.notna().any() else ""
-    )
+    # skuplan titles a SKU by the first description its lines give.
+    titled = df[df.description.notna() & (df.description.astype(str).str.strip() != "")]
+    title = titled.groupby("stock_code", sort=False).description.first().astype(str)
     daily = df.groupby(["stock_code", "date"]).quantity.sum().unstack(fill_value=0)
     days = pd.date_range(df.date.min(), df.date.max())
     daily = daily.reindex(columns=days, fill_value=0)
@@ -88,6 +88,10 @@ def main():
         if i is not None:
             emb[j], known[j] = vectors[i], True
     idx = np.where(known & (rate91 > 0))[0]
+    print(
+        f"{int((rate91 > 0).sum())} SKUs sold in the 91 days before the origin, "
+        f"{len(idx)} of them with an embedded title"
+    )
     e = emb[idx] / np.linalg.norm(emb[idx], axis=1, keepdims=True)
     sim = e @ e.T
     np.fill_diagonal(sim, -1.0)

@@ -338,16 +338,16 @@ impl App {
         self.undo(PLAN);
     }
 
-    /// Enter: the next view of the lower pane (stops, map, orders not
-    /// served), skipping the map where the stops show it beside them and
-    /// the orders not served when there are none.
+    /// Enter: the next view of the lower pane (stops, orders not served,
+    /// map), skipping the map where the stops show it beside them and the
+    /// orders not served when there are none.
     pub(super) fn cycle_delivery_pane(&mut self) {
         let wide = self.lower.wide;
         let unserved = self.deliveries.as_ref().map_or(0, |p| p.unserved.len());
         let next = |v: PaneView| match v {
-            PaneView::Stops => PaneView::Map,
-            PaneView::Map => PaneView::NotServed,
-            PaneView::NotServed => PaneView::Stops,
+            PaneView::Stops => PaneView::NotServed,
+            PaneView::NotServed => PaneView::Map,
+            PaneView::Map => PaneView::Stops,
         };
         let mut v = next(self.lower.view);
         if v == PaneView::Map && wide {
@@ -360,10 +360,10 @@ impl App {
         self.lower.scroll = 0;
         self.status = match v {
             PaneView::Stops if wide => "the stops and the map of the selected route ([ and ] scroll the stops)".into(),
-            PaneView::Stops => "the stops of the selected route ([ and ] scroll; Enter: the map)".into(),
-            PaneView::Map => "the map of the selected route's warehouse (Enter: the next view)".into(),
+            PaneView::Stops => "the stops of the selected route ([ and ] scroll; Enter: the next view)".into(),
+            PaneView::Map => "the map of the selected route's warehouse (Enter: the stops)".into(),
             PaneView::NotServed => {
-                format!("{unserved} orders not served, with the reasons ([ and ] scroll; Enter: the stops)")
+                format!("{unserved} orders not served, with the reasons ([ and ] scroll; Enter: the next view)")
             }
         };
     }

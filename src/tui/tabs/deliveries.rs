@@ -37,8 +37,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let unserved = app.deliveries.as_ref().map_or(0, |p| p.unserved.len());
     let wide = area.width >= 120;
     app.lower.wide = wide;
+    // The orders not served are gone (a re-plan served them): back to the
+    // stops for good. A narrow screen's map is kept across a resize.
+    if app.lower.view == PaneView::NotServed && unserved == 0 {
+        app.lower.view = PaneView::Stops;
+    }
     let view = match app.lower.view {
-        PaneView::NotServed if unserved == 0 => PaneView::Stops,
         PaneView::Map if wide => PaneView::Stops,
         v => v,
     };
@@ -47,10 +51,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let unserved_h = if unserved == 0 || view == PaneView::NotServed {
         0
     } else {
-        (unserved as u16).min(3) + 1
+        unserved.min(3) as u16 + 1
     };
-    let routes = app.delivery_view().len() as u16;
-    let routes_h = (routes + 2).clamp(4, (area.height.saturating_sub(unserved_h) / 2).max(4));
+    let routes = app.delivery_view().len().min(usize::from(u16::MAX)) as u16;
+    let routes_h = routes
+        .saturating_add(2)
+        .clamp(4, (area.height.saturating_sub(unserved_h) / 2).max(4));
     let [routes_area, stops_area, unserved_area] = Layout::vertical([
         Constraint::Length(routes_h),
         Constraint::Min(3),
@@ -245,7 +251,7 @@ fn unserved_lines(f: &mut Frame, unserved_area: Rect, plan: &DeliveryPlan, theme
     // How many are not listed goes in the heading: at the end of a long
     // reason it was cut off at 80 columns.
     let heading = if unserved > shown {
-        format!("{unserved} orders not served ({shown} here; Enter to the list of all):")
+        format!("{unserved} orders not served ({shown} here; Enter lists all):")
     } else {
         format!("{unserved} orders not served:")
     };
@@ -293,6 +299,9 @@ fn set_pane_extent(app: &mut App, view: PaneView, area: Rect) {
     };
     app.lower.page = rows.max(1);
     app.lower.last = total.saturating_sub(rows);
+    // A list that got shorter (a re-plan, a taller terminal) keeps the
+    // scroll inside it, so [ moves at once.
+    app.lower.scroll = app.lower.scroll.min(app.lower.last);
 }
 
 /// Every order not served and why, scrolled to `offset` wrapped lines.
@@ -303,13 +312,13 @@ fn not_served(f: &mut Frame, area: Rect, plan: &DeliveryPlan, offset: usize, the
     let first = offset.min(total.saturating_sub(rows));
     let title = if total > rows {
         format!(
-            " {} orders not served: lines {}-{} of {total} ([ ] scroll, Enter: the stops) ",
+            " {} orders not served: lines {}-{} of {total} ([ ] scroll, Enter: next view) ",
             plan.unserved.len(),
             first + 1,
             (first + rows).min(total)
         )
     } else {
-        format!(" {} orders not served (Enter: the stops) ", plan.unserved.len())
+        format!(" {} orders not served (Enter: next view) ", plan.unserved.len())
     };
     f.render_widget(
         text.scroll((first.min(u16::MAX as usize) as u16, 0))
