@@ -624,19 +624,13 @@ pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
     if located && !has(FileKind::Products, Field::Sku) {
         return Some(FileKind::Warehouses);
     }
-    // A SKU and anything a product row says (by any of the fields'
-    // aliases: Favorita's `family` is a category).
-    let product_fields = [
-        Field::Title,
-        Field::Category,
-        Field::Brand,
-        Field::UnitCost,
-        Field::PackSize,
-        Field::Moq,
-        Field::LeadTime,
-        Field::Supplier,
-        Field::LaunchDate,
-    ];
+    // A SKU and anything a product row says but a price (by any of the
+    // fields' aliases: Favorita's `family` is a category).
+    let mut product_fields = FileKind::Products
+        .fields()
+        .iter()
+        .map(|(f, _)| *f)
+        .filter(|f| !matches!(f, Field::Sku | Field::Price));
     // Not when it also holds quantities, dates or places: stock or sales
     // in a layout not recognised must not import as products (their
     // numbers silently dropped).
@@ -644,7 +638,7 @@ pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
         || has(FileKind::Sales, Field::Date)
         || has(FileKind::Sales, Field::Warehouse)
         || has(FileKind::Inventory, Field::OnHand);
-    if !counts && has(FileKind::Products, Field::Sku) && product_fields.iter().any(|f| has(FileKind::Products, *f)) {
+    if !counts && has(FileKind::Products, Field::Sku) && product_fields.any(|f| has(FileKind::Products, f)) {
         return Some(FileKind::Products);
     }
     // A list of stores or warehouses without coordinates (Favorita's
