@@ -95,6 +95,22 @@ fn plan_approve_export_round_trip() {
     assert!(rows.iter().all(|r| r.state == "proposed" && r.approver.is_empty()));
     let first = rows[0].clone();
 
+    // Nothing approved yet: the export is an empty table with its header,
+    // the same columns a full one has.
+    let empty = home.path().join("none.csv");
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(&empty)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("wrote 0 approved lines"));
+    let header = std::fs::read_to_string(&empty).unwrap();
+    let all_header = std::fs::read_to_string(home.path().join("all.csv")).unwrap();
+    assert_eq!(header.lines().count(), 1, "{header}");
+    assert_eq!(header.lines().next(), all_header.lines().next());
+    assert!(header.starts_with("sku,warehouse,"), "{header}");
+    assert!(read_rows(&empty).is_empty());
+
     skuplan(home.path())
         .args([
             "approve",

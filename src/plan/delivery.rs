@@ -736,7 +736,7 @@ pub fn set_locked(plan: &mut DeliveryPlan, vehicle: &str, locked: bool) -> Resul
 }
 
 /// One exported stop.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryExportRow {
     pub date: String,
     pub warehouse: String,

@@ -12,7 +12,7 @@ use crate::plan::approval::{LineDecision, State, export_columns, state_of};
 use crate::plan::restock::{RestockLine, RestockPlan};
 
 /// One exported restock line.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct RestockExportRow {
     pub sku: String,
     pub warehouse: String,
@@ -88,11 +88,21 @@ pub fn restock_rows(
 }
 
 /// Write rows as CSV with a header, atomically.
-pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+pub fn write_csv<T: Serialize + Default>(path: &Path, rows: &[T]) -> Result<()> {
     let mut w = csv::WriterBuilder::new().has_headers(true).from_writer(Vec::new());
     for r in rows {
         w.serialize(r)?;
     }
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if rows.is_empty() {
+        // Nothing to export still names the columns, so a spreadsheet or
+        // a script reading the file sees an empty table, not no file
+        // format at all. The header comes from an empty row.
+        let mut w = csv::WriterBuilder::new().has_headers(true).from_writer(Vec::new());
+        w.serialize(T::default())?;
+        let full = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let end = full.iter().position(|b| *b == b'\n').map_or(full.len(), |i| i + 1);
+        bytes = full[..end].to_vec();
+    }
     atomic_write(path, &bytes)
 }

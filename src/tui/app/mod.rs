@@ -614,7 +614,7 @@ impl App {
 
     /// Write export rows to the path typed (its folder made if needed);
     /// the message line says where they went, or why not.
-    fn write_export<T: serde::Serialize>(&mut self, path: &str, rows: &[T], what: &str) {
+    fn write_export<T: serde::Serialize + Default>(&mut self, path: &str, rows: &[T], what: &str) {
         let path = PathBuf::from(path.trim());
         let result = path
             .parent()
