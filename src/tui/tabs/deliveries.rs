@@ -42,13 +42,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     if app.lower.view == PaneView::NotServed && unserved == 0 {
         app.lower.view = PaneView::Stops;
     }
-    let view = match app.lower.view {
+    let pane = match app.lower.view {
         PaneView::Map if wide => PaneView::Stops,
         v => v,
     };
     // The strip under the stops: the first few orders not served, unless
     // the pane lists them all.
-    let unserved_h = if unserved == 0 || view == PaneView::NotServed {
+    let unserved_h = if unserved == 0 || pane == PaneView::NotServed {
         0
     } else {
         unserved.min(3) as u16 + 1
@@ -63,11 +63,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Constraint::Length(unserved_h),
     ])
     .areas(area);
-    let route_view = app.delivery_view();
-    let (height, sel, off) = table_window(app, route_view.len(), routes_area);
-    set_pane_extent(app, view, stops_area);
-    let view_now = view;
-    let view = route_view;
+    let view = app.delivery_view();
+    let (height, sel, off) = table_window(app, view.len(), routes_area);
+    // The orders not served, laid out once: their wrapped length is what
+    // the pane scrolls over.
+    let listed = match (&app.deliveries, pane) {
+        (Some(p), PaneView::NotServed) => Some(not_served_text(p)),
+        _ => None,
+    };
+    let (rows, total) = match &listed {
+        Some(text) => (stops_area.height.saturating_sub(1), text.line_count(stops_area.width)),
+        None => (
+            stops_area.height.saturating_sub(2),
+            app.selected_route().map_or(0, |r| r.stops.len()),
+        ),
+    };
+    set_pane_extent(app, usize::from(rows), total);
     let app = &*app;
     let Some(plan) = &app.deliveries else { return };
 
@@ -157,14 +168,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
 
     // The stops of the selected route, and the map: side by side when
     // wide, else one of them; or every order not served (Enter cycles).
-    if view_now == PaneView::NotServed {
-        not_served(f, stops_area, plan, app.pane_offset(), theme);
+    if let Some(text) = listed {
+        not_served(f, stops_area, text, plan.unserved.len(), app.pane_offset(), theme);
         return;
     }
     let (stops_area, map_area) = if wide {
         let [a, b] = pane_split(stops_area);
         (Some(a), Some(b))
-    } else if view_now == PaneView::Map {
+    } else if pane == PaneView::Map {
         (None, Some(stops_area))
     } else {
         (Some(stops_area), None)
@@ -281,22 +292,8 @@ fn not_served_text(plan: &DeliveryPlan) -> Paragraph<'static> {
 }
 
 /// Tell the pane's scroll how much there is to scroll over, as this frame
-/// lays it out: rows shown, and the last first row that still fills them.
-fn set_pane_extent(app: &mut App, view: PaneView, area: Rect) {
-    let (rows, total) = match view {
-        PaneView::NotServed => {
-            let total = app
-                .deliveries
-                .as_ref()
-                .map_or(0, |p| not_served_text(p).line_count(area.width));
-            (area.height.saturating_sub(1) as usize, total)
-        }
-        _ => {
-            let stops_width = if app.lower.wide { pane_split(area)[0] } else { area };
-            let total = app.selected_route().map_or(0, |r| r.stops.len());
-            (stops_width.height.saturating_sub(2) as usize, total)
-        }
-    };
+/// lays it out: `rows` shown of `total`.
+fn set_pane_extent(app: &mut App, rows: usize, total: usize) {
     app.lower.page = rows.max(1);
     app.lower.last = total.saturating_sub(rows);
     // A list that got shorter (a re-plan, a taller terminal) keeps the
@@ -305,20 +302,18 @@ fn set_pane_extent(app: &mut App, view: PaneView, area: Rect) {
 }
 
 /// Every order not served and why, scrolled to `offset` wrapped lines.
-fn not_served(f: &mut Frame, area: Rect, plan: &DeliveryPlan, offset: usize, theme: &Theme) {
-    let text = not_served_text(plan);
+fn not_served(f: &mut Frame, area: Rect, text: Paragraph<'static>, count: usize, offset: usize, theme: &Theme) {
     let rows = area.height.saturating_sub(1) as usize;
     let total = text.line_count(area.width);
     let first = offset.min(total.saturating_sub(rows));
     let title = if total > rows {
         format!(
-            " {} orders not served: lines {}-{} of {total} ([ ] scroll, Enter: next view) ",
-            plan.unserved.len(),
+            " {count} orders not served: lines {}-{} of {total} ([ ] scroll, Enter: next view) ",
             first + 1,
             (first + rows).min(total)
         )
     } else {
-        format!(" {} orders not served (Enter: next view) ", plan.unserved.len())
+        format!(" {count} orders not served (Enter: next view) ")
     };
     f.render_widget(
         text.scroll((first.min(u16::MAX as usize) as u16, 0))
