@@ -395,6 +395,54 @@ fn explicit_map_and_other_date_formats() {
     assert_eq!(imported.report.files[0].date_format.as_deref(), Some("%d/%m/%Y"));
 }
 
+/// Write `files` (name, content) in a fresh folder and import them.
+fn import_written(files: &[(&str, &str)]) -> Imported {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = files
+        .iter()
+        .map(|(name, content)| {
+            let p = dir.path().join(name);
+            fs::write(&p, content).unwrap();
+            p
+        })
+        .collect();
+    import(&paths).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn numbers_and_dates_as_spreadsheets_and_shops_write_them() {
+    // A European spreadsheet's CSV: ';' between fields, decimal commas,
+    // dots grouping thousands.
+    let eu = import_written(&[
+        ("sales.csv", "date;sku;warehouse;quantity\n01.02.2024;A;W;3,5\n02.02.2024;A;W;1.250\n03.02.2024;A;W;2\n"),
+        ("products.csv", "sku;title;unit_cost;price\nA;Mug;1,25;2.499,90\n"),
+    ]);
+    assert_eq!(eu.dataset.demand[0].values, vec![3.5, 1250.0, 2.0]);
+    let a = eu.dataset.product("A").unwrap();
+    assert_eq!((a.unit_cost, a.price), (Some(1.25), Some(2499.9)));
+    // Thousands grouped by commas in a comma-separated file.
+    let us = import_written(&[("sales.csv", "date,sku,warehouse,quantity\n2024-02-01,A,W,\"1,200\"\n2024-02-02,A,W,7\n")]);
+    assert_eq!(us.dataset.demand[0].values, vec![1200.0, 7.0]);
+    // A shop's timestamps with their UTC offset: a sale late in the evening
+    // in New York counts on that day, not on the next day in UTC.
+    let shop = import_written(&[(
+        "shop_export.csv",
+        "Order Date,Variant SKU,Qty\n2024-02-01 23:30:00 -0500,A,2\n2024-02-02 09:00:00 -0500,A,1\n",
+    )]);
+    let ds = &shop.dataset;
+    assert_eq!((ds.demand[0].start, ds.demand[0].values.clone()), (day(2024, 2, 1), vec![2.0, 1.0]));
+    let z = import_written(&[("sales.csv", "date,sku,quantity\n2024-02-01T10:00:00Z,A,2\n2024-02-02T10:00:00.5+01:00,A,4\n")]);
+    assert_eq!(z.dataset.demand[0].values, vec![2.0, 4.0]);
+    assert_eq!(z.report.files[0].date_format.as_deref(), Some("%Y-%m-%dT%H:%M:%S%.f%:z"));
+    // Monthly figures by month name.
+    let m = import_written(&[("sales.csv", "month,sku,quantity\nJan 2024,A,30\nFeb 2024,A,28\nMar 2024,A,31\n")]);
+    let s = &m.dataset.demand[0];
+    assert_eq!((s.start, s.values.clone()), (day(2024, 1, 1), vec![30.0, 28.0, 31.0]));
+    // A decimal comma in a comma-separated file is not guessed at.
+    let msg = bad("sales.csv", "date,sku,quantity\n2024-02-01,A,\"3,5\"\n");
+    assert_has(&msg, &["row 2", "'quantity'", "'3,5'", "decimal comma is read in files separated by ';'"]);
+}
+
 #[test]
 fn a_map_naming_no_column_is_an_error() {
     let opts = ImportOptions {

@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::data::detect::{
-    FAR_DAYS, PeriodChoice, choose_period, days_to_date, detect_date_format, example_date, sample_values,
+    DateFix, FAR_DAYS, PeriodChoice, choose_period, days_to_date, detect_date_format, example_date, sample_values,
     usual_date_range,
 };
 use crate::data::mapping::{Field, FileKind};
@@ -325,7 +325,7 @@ pub(super) fn read_demand(
             return Ok(found);
         }
     };
-    found.date_format = Some(fmt.format.clone());
+    found.date_format = Some(fmt.shown());
     if let Some(note) = note {
         problems.warning(&label, None, Some(&date_col), None, note);
     }
@@ -402,9 +402,20 @@ pub(super) fn read_demand(
             exprs.push(number(p).alias("price"));
         }
     }
-    // DataFrame clones share their column buffers: this copies no data.
+    // DataFrame clones share their column buffers: this copies no data,
+    // but for a date column whose cells are fixed up before they are read
+    // (an offset dropped, a month given its first day).
     let clock = std::time::Instant::now();
-    let parsed = t.df.clone().lazy().with_row_index(ROW, None).select(exprs).collect()?;
+    let mut df = t.df.clone();
+    if fmt.fix != DateFix::Keep {
+        let fixed: StringChunked = date_ca
+            .iter()
+            .map(|v| v.map(|s| fmt.prepare(s).into_owned()))
+            .collect::<StringChunked>()
+            .with_name(date_col.as_str().into());
+        df.with_column(fixed.into_column())?;
+    }
+    let parsed = df.lazy().with_row_index(ROW, None).select(exprs).collect()?;
     tracing::debug!(ms = clock.elapsed().as_millis(), "parsed");
 
     // Rows that cannot be used, each reported with its row and column.
@@ -459,10 +470,12 @@ pub(super) fn read_demand(
             match qtys.get(k) {
                 None => {
                     let v = raw_cell(Field::Quantity, i);
-                    let msg = if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                        "a quantity is required here"
-                    } else {
-                        "expected a number (a quantity such as 12 or 3.5)"
+                    let msg = match v.as_deref() {
+                        Some(s) if !s.trim().is_empty() => format!(
+                            "expected a number (a quantity such as 12 or 3.5){}",
+                            crate::data::numbers::hint(s)
+                        ),
+                        _ => "a quantity is required here".to_string(),
                     };
                     problems.error(&label, row, t.col(Field::Quantity), v.as_deref(), msg);
                 }

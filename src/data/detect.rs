@@ -29,20 +29,119 @@ const DATETIME_FORMATS: &[&str] = &[
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y %H:%M:%S",
 ];
+/// Months without a day (monthly figures from a spreadsheet or an ERP),
+/// read as the month's first day: each is tried with " %d" after it. Two-
+/// digit years first: `%Y` would read `Jan-24` as the year -24.
+const MONTH_FORMATS: &[&str] = &[
+    "%Y-%m", "%Y/%m", "%m/%Y", "%m-%Y", "%m.%Y", "%b-%y", "%b %y", "%b %Y", "%B %Y", "%b-%Y",
+];
+
+/// What is done to a date cell before its format reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateFix {
+    /// Read as written.
+    Keep,
+    /// A timestamp's UTC offset or zone (`Z`, `+01:00`, `-0500`, ` UTC`) is
+    /// dropped: the date is the one the shop wrote, not the date in UTC.
+    DropOffset,
+    /// A month (`2024-03`, `Mar 2024`) is read as its first day.
+    FirstOfMonth,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateFormat {
+    /// The chrono format that reads a cell once `fix` has been applied.
     pub format: String,
     pub has_time: bool,
+    pub fix: DateFix,
+}
+
+impl DateFormat {
+    fn new(format: &str, has_time: bool, fix: DateFix) -> DateFormat {
+        DateFormat {
+            format: format.to_string(),
+            has_time,
+            fix,
+        }
+    }
+
+    /// The cell as `format` reads it.
+    pub(super) fn prepare<'a>(&self, s: &'a str) -> std::borrow::Cow<'a, str> {
+        match self.fix {
+            DateFix::Keep => s.into(),
+            DateFix::DropOffset => strip_offset(s).into(),
+            DateFix::FirstOfMonth => format!("{} 01", s.trim()).into(),
+        }
+    }
+
+    /// The format as the cells are written, for reports.
+    pub fn shown(&self) -> String {
+        match self.fix {
+            DateFix::Keep => self.format.clone(),
+            DateFix::DropOffset => format!("{}%:z", self.format),
+            DateFix::FirstOfMonth => self.format.trim_end_matches(" %d").to_string(),
+        }
+    }
+}
+
+/// `s` without the UTC offset or zone at its end, when one follows a time
+/// of day (`2024-03-05T10:00:00Z`, `2024-03-05 10:00:00 -0500`,
+/// `2024-03-05T10:00+01:00`, `2024-03-05 10:00:00 UTC`); else `s` as it is.
+/// A date alone is never cut: `2024-03-05` ends in what looks like `-05`.
+pub(super) fn strip_offset(s: &str) -> &str {
+    let t = s.trim();
+    // What is left must end in a time of day.
+    fn timed(rest: &str) -> Option<&str> {
+        let rest = rest.trim_end();
+        (rest.contains(':') && rest.ends_with(|c: char| c.is_ascii_digit())).then_some(rest)
+    }
+    for zone in ["Z", "z", "UTC", "GMT"] {
+        if let Some(rest) = t.strip_suffix(zone).and_then(timed) {
+            return rest;
+        }
+    }
+    if let Some(i) = t.rfind(['+', '-']) {
+        let off = &t.as_bytes()[i + 1..];
+        let digits = |b: &[u8]| b.iter().all(u8::is_ascii_digit);
+        let offset = match off.len() {
+            2 | 4 => digits(off),
+            5 => off[2] == b':' && digits(&off[..2]) && digits(&off[3..]),
+            _ => false,
+        };
+        if let Some(rest) = offset.then(|| timed(&t[..i])).flatten() {
+            return rest;
+        }
+    }
+    t
 }
 
 /// Parse one value with a format.
+/// Years under 1000 are not read: `%Y` takes `24` or `-24` as a year.
 pub(super) fn parse_with(s: &str, f: &DateFormat) -> Option<NaiveDate> {
-    if f.has_time {
-        NaiveDateTime::parse_from_str(s, &f.format).ok().map(|d| d.date())
+    let s = f.prepare(s);
+    let d = if f.has_time {
+        NaiveDateTime::parse_from_str(&s, &f.format).ok().map(|d| d.date())
     } else {
-        NaiveDate::parse_from_str(s, &f.format).ok()
+        NaiveDate::parse_from_str(&s, &f.format).ok()
+    };
+    d.filter(|d| d.year() >= 1000)
+}
+
+/// A format given with `--date-format`, the offset or the missing day
+/// handled as in detected formats.
+fn forced_format(fmt: &str) -> DateFormat {
+    let has_time = ["%H", "%M", "%S", "%T", "%R", "%I"].iter().any(|t| fmt.contains(t));
+    for zone in ["%::z", "%:z", "%#z", "%z", "%Z", "Z"] {
+        if let Some(rest) = fmt.strip_suffix(zone).filter(|_| has_time) {
+            return DateFormat::new(rest.trim_end(), has_time, DateFix::DropOffset);
+        }
     }
+    let day = ["%d", "%e", "%j", "%F", "%D", "%x"].iter().any(|t| fmt.contains(t));
+    let month = ["%m", "%b", "%B", "%h"].iter().any(|t| fmt.contains(t));
+    if !day && month && !has_time {
+        return DateFormat::new(&format!("{fmt} %d"), false, DateFix::FirstOfMonth);
+    }
+    DateFormat::new(fmt, has_time, DateFix::Keep)
 }
 
 /// Find the format that reads the most sampled values (a few bad cells are
@@ -50,27 +149,28 @@ pub(super) fn parse_with(s: &str, f: &DateFormat) -> Option<NaiveDate> {
 /// day/month order could not be told apart, a note saying so.
 pub fn detect_date_format(samples: &[&str], forced: Option<&str>) -> Result<(DateFormat, Option<String>), String> {
     if let Some(fmt) = forced {
-        let has_time = ["%H", "%M", "%S", "%T", "%R"].iter().any(|t| fmt.contains(t));
-        let f = DateFormat {
-            format: fmt.to_string(),
-            has_time,
-        };
+        let f = forced_format(fmt);
         if !samples.iter().any(|s| parse_with(s, &f).is_some()) {
             let shown = samples.first().copied().unwrap_or_default();
             return Err(format!("dates like '{shown}' do not match --date-format {fmt}"));
         }
         return Ok((f, None));
     }
+    // Most common first: the first of the formats that read the most wins.
     let candidates: Vec<DateFormat> = DATE_FORMATS
         .iter()
-        .map(|f| DateFormat {
-            format: f.to_string(),
-            has_time: false,
-        })
-        .chain(DATETIME_FORMATS.iter().map(|f| DateFormat {
-            format: f.to_string(),
-            has_time: true,
-        }))
+        .map(|f| DateFormat::new(f, false, DateFix::Keep))
+        .chain(DATETIME_FORMATS.iter().map(|f| DateFormat::new(f, true, DateFix::Keep)))
+        .chain(
+            DATETIME_FORMATS
+                .iter()
+                .map(|f| DateFormat::new(f, true, DateFix::DropOffset)),
+        )
+        .chain(
+            MONTH_FORMATS
+                .iter()
+                .map(|f| DateFormat::new(&format!("{f} %d"), false, DateFix::FirstOfMonth)),
+        )
         .collect();
     let scores: Vec<usize> = candidates
         .iter()
@@ -99,13 +199,13 @@ pub fn detect_date_format(samples: &[&str], forced: Option<&str>) -> Result<(Dat
         candidates
             .iter()
             .zip(&scores)
-            .any(|(f, s)| f.format == sw && *s == best)
+            .any(|(f, s)| f.format == sw && f.fix == first.fix && *s == best)
     });
     let note = ambiguous.then(|| {
         format!(
             "dates such as '{}' could be month/day or day/month; read as {} (give --date-format to choose)",
             samples.first().copied().unwrap_or_default(),
-            first.format
+            first.shown()
         )
     });
     Ok((first, note))
@@ -169,11 +269,23 @@ fn date_to_days(d: NaiveDate) -> i32 {
 }
 
 pub(super) fn example_date(f: &DateFormat) -> String {
-    let d = NaiveDate::from_ymd_opt(2017, 3, 31)
-        .and_then(|d| d.and_hms_opt(14, 5, 0))
-        .map(|dt| dt.format(&f.format).to_string())
-        .unwrap_or_default();
-    format!("{d} ({})", f.format)
+    use std::fmt::Write as _;
+    let mut d = String::new();
+    if let Some(dt) = NaiveDate::from_ymd_opt(2017, 3, 31).and_then(|d| d.and_hms_opt(14, 5, 0)) {
+        let written = match f.fix {
+            DateFix::Keep | DateFix::DropOffset => f.format.clone(),
+            DateFix::FirstOfMonth => f.shown(),
+        };
+        // A format a naive date cannot write (a zone given with
+        // --date-format) writes nothing rather than failing.
+        if write!(d, "{}", dt.format(&written)).is_err() {
+            d.clear();
+        }
+        if f.fix == DateFix::DropOffset {
+            d.push_str("+01:00");
+        }
+    }
+    format!("{d} ({})", f.shown())
 }
 
 /// Detect the date format of a small table's date column, reporting when no
@@ -251,6 +363,65 @@ mod tests {
         assert!(err.contains("'yesterday'"), "{err}");
         let (f, _) = detect_date_format(&["01/02/2017"], Some("%d/%m/%Y")).unwrap();
         assert_eq!(parse_with("01/02/2017", &f), NaiveDate::from_ymd_opt(2017, 2, 1));
+    }
+
+    #[test]
+    fn timestamps_with_an_offset_keep_the_shops_date() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2024, m, d);
+        for (samples, date) in [
+            (&["2024-03-05T23:30:00Z", "2024-03-06T01:00:00Z"][..], day(3, 5)),
+            (&["2024-03-05T23:30:00.123+01:00"][..], day(3, 5)),
+            // A late sale in New York is that day's, not the next UTC day's.
+            (
+                &["2024-03-05 23:30:00 -0500", "2024-03-06 08:00:00 -0500"][..],
+                day(3, 5),
+            ),
+            (&["2024-03-05 10:00:00 UTC"][..], day(3, 5)),
+        ] {
+            let (f, _) = detect_date_format(samples, None).unwrap();
+            assert_eq!(f.fix, DateFix::DropOffset, "{samples:?}");
+            assert_eq!(parse_with(samples[0], &f), date, "{samples:?}");
+        }
+        // Plain dates and times are read as before.
+        let (f, _) = detect_date_format(&["2024-03-05 10:00:00"], None).unwrap();
+        assert_eq!(f.fix, DateFix::Keep);
+        for s in ["2024-03-05", "05-03-2024", "2024-03-05 10:00", "10:00"] {
+            assert_eq!(strip_offset(s), s);
+        }
+        assert_eq!(strip_offset("2024-03-05T10:00-05"), "2024-03-05T10:00");
+        // Given with --date-format, the zone is dropped the same way.
+        let (f, _) = detect_date_format(&["2024-03-05T23:30:00-0500"], Some("%Y-%m-%dT%H:%M:%S%z")).unwrap();
+        assert_eq!(parse_with("2024-03-05T23:30:00-0500", &f), day(3, 5));
+        assert!(
+            example_date(&f).contains("2017-03-31T14:05:00+01:00"),
+            "{}",
+            example_date(&f)
+        );
+    }
+
+    #[test]
+    fn months_read_as_their_first_day() {
+        let first = |y, m| NaiveDate::from_ymd_opt(y, m, 1);
+        for (samples, shown) in [
+            (&["2024-01", "2024-12"][..], "%Y-%m"),
+            (&["01/2024", "12/2024"][..], "%m/%Y"),
+            (&["Jan 2024", "Dec 2024"][..], "%b %Y"),
+            (&["January 2024", "December 2024"][..], "%B %Y"),
+            (&["Jan-24", "Dec-24"][..], "%b-%y"),
+        ] {
+            let (f, _) = detect_date_format(samples, None).unwrap();
+            assert_eq!(f.shown(), shown, "{samples:?}");
+            assert_eq!(parse_with(samples[0], &f), first(2024, 1), "{samples:?}");
+            assert_eq!(parse_with(samples[1], &f), first(2024, 12), "{samples:?}");
+            assert!(
+                example_date(&f).starts_with(&NaiveDate::from_ymd_opt(2017, 3, 1).unwrap().format(shown).to_string())
+            );
+        }
+        let (f, _) = detect_date_format(&["2024-02"], Some("%Y-%m")).unwrap();
+        assert_eq!(parse_with("2024-02", &f), first(2024, 2));
+        // A full date is still a date.
+        let (f, _) = detect_date_format(&["2024-01-15"], None).unwrap();
+        assert_eq!(f.fix, DateFix::Keep);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::aggregate::{Acc, DemandFile, DemandRules, read_demand};
 use crate::data::mapping::{ColumnMap, Field, FileKind, ambiguous, detect_kind, normalize, resolve};
+use crate::data::numbers::plain_numbers;
 use crate::data::problems::{Problem, Problems, Severity};
 use crate::data::read::{Table, format_of, read_text_frame};
 use crate::data::validate::{read_events, read_fleet, read_inventory, read_orders, read_products, read_warehouses};
@@ -270,9 +271,14 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             continue;
         }
         let rows = frame.df.height();
+        let mut df = frame.df;
+        if let Err(e) = plain_numbers(&mut df, &columns, frame.decimal) {
+            problems.error(&label, None, None, None, format!("could not be processed: {e}"));
+            continue;
+        }
         let t = Table {
             label: label.clone(),
-            df: frame.df,
+            df,
             columns,
             row_base: frame.row_base,
         };

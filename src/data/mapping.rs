@@ -270,156 +270,6 @@ impl Field {
             Field::Flag => "flag",
         }
     }
-
-    /// Column names (normalised: lower case, letters and digits only) that
-    /// mean this field in exports planners meet. The field's own name comes
-    /// first. `kind` matters where one word means different things: `id` is
-    /// the order number in an orders file and the vehicle in a fleet file.
-    pub fn aliases(self, kind: FileKind) -> &'static [&'static str] {
-        match self {
-            Field::Date => &[
-                "date",
-                "day",
-                "invoicedate",
-                "orderdate",
-                "salesdate",
-                "saledate",
-                "timestamp",
-                "datetime",
-                "time",
-                "ds",
-                "deliverydate",
-            ],
-            Field::Sku => &[
-                "sku",
-                "item",
-                "itemid",
-                "product",
-                "productid",
-                "stockcode",
-                "article",
-                "itemcode",
-                "productcode",
-                "skuid",
-                "itemnbr",
-            ],
-            Field::Warehouse => match kind {
-                FileKind::Fleet => &["warehouse", "depot", "store", "location", "warehouseid", "base"],
-                _ => &[
-                    "warehouse",
-                    "store",
-                    "location",
-                    "warehouseid",
-                    "storeid",
-                    "site",
-                    "dc",
-                    "depot",
-                    "shop",
-                    "locationid",
-                    "locationcode",
-                    "storenbr",
-                ],
-            },
-            Field::Quantity => &[
-                "quantity",
-                "qty",
-                "sales",
-                "weeklysales",
-                "monthlysales",
-                "netsales",
-                "units",
-                "unitssold",
-                "unitsales",
-                "salesqty",
-                "salesquantity",
-                "qtysold",
-                "quantitysold",
-                "demand",
-                "sold",
-                "volume",
-                "amount",
-            ],
-            Field::Price => &["price", "unitprice", "sellingprice", "salesprice", "listprice"],
-            Field::Promo => &["promo", "promotion", "onpromotion", "promoflag", "onpromo"],
-            Field::Invoice => &[
-                "invoice",
-                "invoiceno",
-                "invoicenumber",
-                "invoiceid",
-                "orderno",
-                "ordernumber",
-            ],
-            Field::Description => &["description", "desc", "productname", "itemname"],
-            Field::Customer => &["customer", "customerid", "client", "customername"],
-            Field::Country => &["country", "countrycode"],
-            Field::Title => &["title", "description", "name", "productname", "itemname", "desc"],
-            Field::Category => &["category", "productcategory", "department", "group", "family"],
-            Field::Brand => &["brand", "manufacturer", "make"],
-            Field::UnitCost => &["unitcost", "cost", "purchaseprice", "costprice", "buyprice"],
-            Field::PackSize => &["packsize", "pack", "casesize", "casepack", "packqty", "innerpack"],
-            Field::Moq => &["moq", "minorderqty", "minimumorderquantity", "minorder", "minqty"],
-            Field::LeadTime => &["leadtimedays", "leadtime", "leaddays", "leadtimed"],
-            Field::Supplier => &["supplier", "vendor", "supplierid", "vendorid"],
-            Field::OnHand => &[
-                "onhand",
-                "stock",
-                "stockonhand",
-                "qtyonhand",
-                "quantityonhand",
-                "available",
-                "inventory",
-            ],
-            Field::OnOrder => &["onorder", "qtyonorder", "openorder", "inbound", "intransit"],
-            Field::DueDate => &["duedate", "due", "eta", "arrival", "arrivaldate", "expected"],
-            Field::LaunchDate => &[
-                "launchdate",
-                "launch",
-                "releasedate",
-                "release",
-                "availablefrom",
-                "onsale",
-            ],
-            Field::Id => match kind {
-                FileKind::Orders => &["id", "order", "orderid", "orderno", "ordernumber"],
-                FileKind::Fleet => &["id", "vehicle", "vehicleid", "truck", "van"],
-                _ => &[
-                    "id",
-                    "warehouse",
-                    "warehouseid",
-                    "code",
-                    "store",
-                    "storeid",
-                    "storenbr",
-                    "location",
-                ],
-            },
-            Field::Name => &["name", "warehousename", "storename"],
-            Field::Lat => &["lat", "latitude"],
-            Field::Lon => &["lon", "lng", "long", "longitude"],
-            Field::X => &["x", "xcoord", "xcoordinate"],
-            Field::Y => &["y", "ycoord", "ycoordinate"],
-            Field::Ready => &["ready", "readytime", "earliest", "twstart", "windowstart", "from"],
-            Field::Due => &["due", "duetime", "latest", "twend", "windowend", "to"],
-            Field::Service => &["servicemin", "service", "servicetime", "serviceminutes"],
-            Field::Capacity => &["capacity", "cap", "maxload"],
-            Field::ShiftStart => &["shiftstart", "start", "starttime"],
-            Field::ShiftEnd => &["shiftend", "end", "endtime"],
-            Field::Speed => &["speedkmh", "speed", "kmh"],
-            Field::CostPerKm => &["costperkm", "costkm", "kmcost"],
-            Field::Event => &["event", "eventname", "name", "holidayname", "description", "title"],
-            Field::Flag => &[
-                "flag",
-                "isholiday",
-                "holiday",
-                "ismarkdown",
-                "markdown",
-                "markdownweek",
-                "eventtype",
-                "type",
-                "kind",
-            ],
-        }
-    }
 }
 
 impl fmt::Display for Field {
@@ -720,6 +570,43 @@ mod tests {
         assert_eq!(r[&Field::Date], "InvoiceDate");
         assert_eq!(r[&Field::Price], "UnitPrice");
         assert_eq!(r[&Field::Customer], "CustomerID");
+    }
+
+    #[test]
+    fn aliases_find_shop_exports_and_weekly_or_monthly_files() {
+        let none = ColumnMap::default();
+        let weekly = h(&["week", "sku", "store", "units_sold"]);
+        assert_eq!(detect_kind(&weekly, &none), Some(FileKind::Sales));
+        let r = resolve(FileKind::Sales, &weekly, &none);
+        assert_eq!(r[&Field::Date], "week");
+        assert_eq!(r[&Field::Quantity], "units_sold");
+        let monthly = h(&["Month", "Part Number", "Qty"]);
+        assert_eq!(detect_kind(&monthly, &none), Some(FileKind::Sales));
+        assert_eq!(resolve(FileKind::Sales, &monthly, &none)[&Field::Sku], "Part Number");
+        let shop = h(&["purchase-date", "seller-sku", "quantity-purchased"]);
+        let r = resolve(FileKind::Sales, &shop, &none);
+        assert_eq!(r[&Field::Date], "purchase-date");
+        assert_eq!(r[&Field::Sku], "seller-sku");
+        // Units ordered beside a revenue column called sales: which one the
+        // demand is would be a guess, so it is asked for.
+        let orders = h(&[
+            "ORDERNUMBER",
+            "QUANTITYORDERED",
+            "PRICEEACH",
+            "SALES",
+            "ORDERDATE",
+            "PRODUCTCODE",
+        ]);
+        assert_eq!(detect_kind(&orders, &none), Some(FileKind::Transactions));
+        let r = resolve(FileKind::Transactions, &orders, &none);
+        let clash = ambiguous(FileKind::Transactions, &orders, &none, &r);
+        assert_eq!(
+            clash,
+            vec![(
+                Field::Quantity,
+                vec!["QUANTITYORDERED".to_string(), "SALES".to_string()]
+            )]
+        );
     }
 
     #[test]

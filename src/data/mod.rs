@@ -1,17 +1,20 @@
 //! Files in: the importer, column mapping, problems and the import report,
 //! sample data.
 //!
-//! The importer by job: `read` (files as text), `detect` (date formats) and
-//! `mapping` (which column is which field), `validate` (cells and the small
-//! tables), `invoices` (one transaction line in two files), `aggregate` (sales and
-//! transactions to daily demand), with
-//! `import` on top running them over every file.
+//! The importer by job: `read` (files as text), `detect` (date formats),
+//! `mapping` (which column is which field, by the names in `aliases`),
+//! `numbers` (decimal commas and thousands marks), `validate` (cells and the
+//! small tables), `invoices` (one transaction line in two files),
+//! `aggregate` (sales and transactions to daily demand), with `import` on
+//! top running them over every file.
 
 mod aggregate;
+mod aliases;
 mod detect;
 pub mod import;
 mod invoices;
 pub mod mapping;
+mod numbers;
 pub mod problems;
 mod read;
 pub mod sample;

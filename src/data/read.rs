@@ -9,6 +9,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::data::mapping::Field;
+use crate::data::numbers::Decimal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Format {
@@ -29,6 +30,8 @@ pub(super) struct TextFrame {
     pub(super) df: DataFrame,
     /// Added to a 0-based data row index to give the row a planner sees.
     pub(super) row_base: usize,
+    /// How its numbers mark decimals (a `;` file's are commas).
+    pub(super) decimal: Decimal,
 }
 
 /// Why a file could not be read, and the row at fault when one is.
@@ -76,7 +79,11 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                         .or_else(|| long_row(path, sep))
                         .unwrap_or_else(|| format!("is not a readable CSV file: {}", first_line(&e.to_string())).into())
                 })?;
-            Ok(TextFrame { df, row_base: 2 })
+            Ok(TextFrame {
+                df,
+                row_base: 2,
+                decimal: Decimal::of_separator(sep),
+            })
         }
         Format::Parquet => {
             let df = LazyFrame::scan_parquet(PlRefPath::from(path_str.as_str()), ScanArgsParquet::default())
@@ -89,7 +96,11 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 .collect::<PolarsResult<_>>()
                 .map_err(|e| format!("has a column that cannot be read as text: {e}"))?;
             let df = DataFrame::new_infer_height(cols).map_err(|e| e.to_string())?;
-            Ok(TextFrame { df, row_base: 1 })
+            Ok(TextFrame {
+                df,
+                row_base: 1,
+                decimal: Decimal::Point,
+            })
         }
     }
 }

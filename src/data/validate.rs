@@ -46,7 +46,14 @@ fn number_cell(
     match parse_number(s) {
         Some(v) if v >= min => Ok(Some(v)),
         _ => {
-            problems.error(&t.label, Some(t.row(i)), t.col(f), Some(s), format!("expected {what}"));
+            let hint = crate::data::numbers::hint(s);
+            problems.error(
+                &t.label,
+                Some(t.row(i)),
+                t.col(f),
+                Some(s),
+                format!("expected {what}{hint}"),
+            );
             Err(())
         }
     }
