@@ -414,14 +414,20 @@ fn numbers_and_dates_as_spreadsheets_and_shops_write_them() {
     // A European spreadsheet's CSV: ';' between fields, decimal commas,
     // dots grouping thousands.
     let eu = import_written(&[
-        ("sales.csv", "date;sku;warehouse;quantity\n01.02.2024;A;W;3,5\n02.02.2024;A;W;1.250\n03.02.2024;A;W;2\n"),
+        (
+            "sales.csv",
+            "date;sku;warehouse;quantity\n01.02.2024;A;W;3,5\n02.02.2024;A;W;1.250\n03.02.2024;A;W;2\n",
+        ),
         ("products.csv", "sku;title;unit_cost;price\nA;Mug;1,25;2.499,90\n"),
     ]);
     assert_eq!(eu.dataset.demand[0].values, vec![3.5, 1250.0, 2.0]);
     let a = eu.dataset.product("A").unwrap();
     assert_eq!((a.unit_cost, a.price), (Some(1.25), Some(2499.9)));
     // Thousands grouped by commas in a comma-separated file.
-    let us = import_written(&[("sales.csv", "date,sku,warehouse,quantity\n2024-02-01,A,W,\"1,200\"\n2024-02-02,A,W,7\n")]);
+    let us = import_written(&[(
+        "sales.csv",
+        "date,sku,warehouse,quantity\n2024-02-01,A,W,\"1,200\"\n2024-02-02,A,W,7\n",
+    )]);
     assert_eq!(us.dataset.demand[0].values, vec![1200.0, 7.0]);
     // A shop's timestamps with their UTC offset: a sale late in the evening
     // in New York counts on that day, not on the next day in UTC.
@@ -430,17 +436,93 @@ fn numbers_and_dates_as_spreadsheets_and_shops_write_them() {
         "Order Date,Variant SKU,Qty\n2024-02-01 23:30:00 -0500,A,2\n2024-02-02 09:00:00 -0500,A,1\n",
     )]);
     let ds = &shop.dataset;
-    assert_eq!((ds.demand[0].start, ds.demand[0].values.clone()), (day(2024, 2, 1), vec![2.0, 1.0]));
-    let z = import_written(&[("sales.csv", "date,sku,quantity\n2024-02-01T10:00:00Z,A,2\n2024-02-02T10:00:00.5+01:00,A,4\n")]);
+    assert_eq!(
+        (ds.demand[0].start, ds.demand[0].values.clone()),
+        (day(2024, 2, 1), vec![2.0, 1.0])
+    );
+    let z = import_written(&[(
+        "sales.csv",
+        "date,sku,quantity\n2024-02-01T10:00:00Z,A,2\n2024-02-02T10:00:00.5+01:00,A,4\n",
+    )]);
     assert_eq!(z.dataset.demand[0].values, vec![2.0, 4.0]);
-    assert_eq!(z.report.files[0].date_format.as_deref(), Some("%Y-%m-%dT%H:%M:%S%.f%:z"));
+    assert_eq!(
+        z.report.files[0].date_format.as_deref(),
+        Some("%Y-%m-%dT%H:%M:%S%.f%:z")
+    );
     // Monthly figures by month name.
-    let m = import_written(&[("sales.csv", "month,sku,quantity\nJan 2024,A,30\nFeb 2024,A,28\nMar 2024,A,31\n")]);
+    let m = import_written(&[(
+        "sales.csv",
+        "month,sku,quantity\nJan 2024,A,30\nFeb 2024,A,28\nMar 2024,A,31\n",
+    )]);
     let s = &m.dataset.demand[0];
     assert_eq!((s.start, s.values.clone()), (day(2024, 1, 1), vec![30.0, 28.0, 31.0]));
     // A decimal comma in a comma-separated file is not guessed at.
     let msg = bad("sales.csv", "date,sku,quantity\n2024-02-01,A,\"3,5\"\n");
-    assert_has(&msg, &["row 2", "'quantity'", "'3,5'", "decimal comma is read in files separated by ';'"]);
+    assert_has(
+        &msg,
+        &[
+            "row 2",
+            "'quantity'",
+            "'3,5'",
+            "decimal comma is read in files separated by ';'",
+        ],
+    );
+}
+
+#[test]
+fn workbooks_import_sheet_by_sheet() {
+    // Sheets named for their kind (a title above one table), and a note
+    // sheet that is left out with a warning. Excel's owner file of an open
+    // workbook is passed over in a folder.
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(fixture("workbooks/shop.xlsx"), dir.path().join("shop.xlsx")).unwrap();
+    fs::write(dir.path().join("~$shop.xlsx"), b"owner").unwrap();
+    let imported = import(&[dir.path().to_path_buf()]).unwrap_or_else(|e| panic!("{e}"));
+    let sheets: Vec<(Option<&str>, String)> = imported
+        .report
+        .files
+        .iter()
+        .map(|f| (f.sheet.as_deref(), f.kind.to_string()))
+        .collect();
+    assert_eq!(
+        sheets,
+        [
+            (Some("Sales"), "sales".to_string()),
+            (Some("products"), "products".to_string())
+        ]
+    );
+    let ds = &imported.dataset;
+    // A SKU stored as a number reads as its digits; dates stored as dates.
+    let s = ds.demand.iter().find(|s| s.sku == "85123").unwrap();
+    assert_eq!((s.warehouse.as_str(), s.start), ("S1", day(2024, 1, 1)));
+    assert_eq!(s.values, vec![5.0, 3.0, 4.5]);
+    assert_eq!(ds.product("85123").unwrap().pack_size, 6);
+    assert!(
+        imported
+            .report
+            .warnings()
+            .any(|w| w.to_string().contains("sheet 'Notes'") && w.message.contains("left out"))
+    );
+    // A bad cell is named by file, sheet, the row the spreadsheet shows, and
+    // column; timestamps stored as dates keep their times.
+    let e = import(&[fixture("workbooks/bad_transactions.xlsx")]).unwrap_err();
+    assert_eq!(
+        e.report.files[0].date_format.as_deref(),
+        Some("%Y-%m-%d %H:%M:%S"),
+        "{:?}",
+        e.report.files
+    );
+    assert_has(
+        &e.to_string(),
+        &["bad_transactions.xlsx, sheet 'Year 2010', row 5, column 'Quantity', value 'lots'"],
+    );
+    // Something that is not a workbook is an error naming the file.
+    let p = dir.path().join("fake.xlsx");
+    fs::write(&p, "date,sku,quantity\n").unwrap();
+    assert_has(
+        &import(&[p]).unwrap_err().to_string(),
+        &["fake.xlsx", "is not a readable workbook"],
+    );
 }
 
 #[test]

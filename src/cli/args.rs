@@ -28,8 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// The full-screen workstation (what `skuplan` alone opens).
     Tui(TuiArgs),
-    /// Import data files (CSV or Parquet) or folders of them; with --check,
-    /// only report on them.
+    /// Import data files (CSV, Parquet, or workbooks: .xlsx, .xls, .ods) or
+    /// folders of them; with --check, only report on them.
     Import(ImportArgs),
     /// Write a generated, realistic e-commerce data set.
     SampleData(SampleArgs),

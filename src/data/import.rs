@@ -18,7 +18,8 @@ use crate::data::aggregate::{Acc, DemandFile, DemandRules, read_demand};
 use crate::data::mapping::{ColumnMap, Field, FileKind, ambiguous, detect_kind, normalize, resolve};
 use crate::data::numbers::plain_numbers;
 use crate::data::problems::{Problem, Problems, Severity};
-use crate::data::read::{Table, format_of, read_text_frame};
+use crate::data::read::{Format, READABLE, ReadError, Table, TextFrame, format_of, read_text_frame};
+use crate::data::sheets::read_workbook;
 use crate::data::validate::{read_events, read_fleet, read_inventory, read_orders, read_products, read_warehouses};
 use crate::domain::{Dataset, Period, PeriodKind, ProductDefaults, ReturnsSummary};
 
@@ -68,6 +69,9 @@ impl Default for ImportOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceFile {
     pub path: PathBuf,
+    /// The sheet, for a workbook.
+    #[serde(default)]
+    pub sheet: Option<String>,
     pub kind: FileKind,
     pub rows: usize,
     /// Which column gave each field.
@@ -154,7 +158,8 @@ fn failure_text(report: &ImportReport) -> String {
     )
 }
 
-/// Import files and folders (a folder means every .csv and .parquet file in it).
+/// Import files and folders (a folder means every file in it that can be
+/// read: CSV, Parquet and workbooks).
 pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported, ImportFailed> {
     let mut problems = Problems::new(opts.max_problems_per_sort);
     let mut acc = Acc::default();
@@ -162,179 +167,217 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
     let mut map_used: HashSet<Field> = HashSet::new();
 
     for path in expand(paths, &mut problems) {
-        let label = path.display().to_string();
-        let clock = std::time::Instant::now();
-        let frame = match read_text_frame(&path) {
-            Ok(df) => df,
+        let parts = match read_parts(&path) {
+            Ok(parts) => parts,
             Err(e) => {
-                problems.error(&label, e.row, None, None, e.message);
+                problems.error(&path.display().to_string(), e.row, None, None, e.message);
                 continue;
             }
         };
-        let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let Some(kind) = FileKind::from_stem(&stem).or_else(|| detect_kind(&headers, &opts.map)) else {
-            // Dates and quantities but nothing that names a SKU: most likely
-            // sales by some other key (Walmart's Dept), which --map names.
-            let sales = resolve(FileKind::Sales, &headers, &opts.map);
-            if sales.contains_key(&Field::Date) && sales.contains_key(&Field::Quantity) {
-                let unused: Vec<&str> = headers
-                    .iter()
-                    .filter(|h| !sales.values().any(|v| v == *h))
-                    .map(String::as_str)
-                    .collect();
+        // In a workbook of several sheets, each sheet is named for what it
+        // holds (or recognised by its columns); one that is neither, a
+        // note or a pivot beside the data, is left out with a warning.
+        let sheets = parts.iter().filter(|p| p.sheet.is_some()).count();
+        for part in parts {
+            let label = match &part.sheet {
+                Some(name) => format!("{}, sheet '{name}'", path.display()),
+                None => path.display().to_string(),
+            };
+            let clock = std::time::Instant::now();
+            let frame = match part.frame {
+                Ok(df) => df,
+                Err(e) => {
+                    problems.error(&label, e.row, None, None, e.message);
+                    continue;
+                }
+            };
+            let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let by_name = match &part.sheet {
+                Some(name) => {
+                    FileKind::from_stem(name).or_else(|| (sheets == 1).then(|| FileKind::from_stem(&stem)).flatten())
+                }
+                None => FileKind::from_stem(&stem),
+            };
+            let Some(kind) = by_name.or_else(|| detect_kind(&headers, &opts.map)) else {
+                if sheets > 1 {
+                    problems.warning(
+                        &label,
+                        None,
+                        None,
+                        None,
+                        format!(
+                            "cannot tell what this sheet holds from its columns ({}); left out (name the sheet \
+                             sales, transactions, products, inventory, warehouses, orders or fleet, or use --map)",
+                            headers.join(", ")
+                        ),
+                    );
+                    continue;
+                }
+                // Dates and quantities but nothing that names a SKU: most likely
+                // sales by some other key (Walmart's Dept), which --map names.
+                let sales = resolve(FileKind::Sales, &headers, &opts.map);
+                if sales.contains_key(&Field::Date) && sales.contains_key(&Field::Quantity) {
+                    let unused: Vec<&str> = headers
+                        .iter()
+                        .filter(|h| !sales.values().any(|v| v == *h))
+                        .map(String::as_str)
+                        .collect();
+                    problems.error(
+                        &label,
+                        None,
+                        None,
+                        None,
+                        format!(
+                            "this looks like sales (dates in '{}', quantities in '{}') but no column names the SKU; \
+                             expected one called sku, item or product, or give --map sku=COLUMN (one of: {})",
+                            sales[&Field::Date],
+                            sales[&Field::Quantity],
+                            unused.join(", ")
+                        ),
+                    );
+                    continue;
+                }
                 problems.error(
                     &label,
                     None,
                     None,
                     None,
                     format!(
-                        "this looks like sales (dates in '{}', quantities in '{}') but no column names the SKU; \
-                         expected one called sku, item or product, or give --map sku=COLUMN (one of: {})",
-                        sales[&Field::Date],
-                        sales[&Field::Quantity],
-                        unused.join(", ")
-                    ),
-                );
-                continue;
-            }
-            problems.error(
-                &label,
-                None,
-                None,
-                None,
-                format!(
-                    "cannot tell what this file holds from its columns ({}); name it sales, transactions, products, \
-                     inventory, warehouses, orders or fleet (.csv or .parquet), or use --map to name its columns",
-                    headers.join(", ")
-                ),
-            );
-            continue;
-        };
-        let columns = resolve(kind, &headers, &opts.map);
-        for f in columns.keys() {
-            if opts
-                .map
-                .get(*f)
-                .is_some_and(|src| normalize(src) == normalize(&columns[f]))
-            {
-                map_used.insert(*f);
-            }
-        }
-        let missing: Vec<Field> = kind
-            .fields()
-            .iter()
-            .filter(|(f, req)| *req && !columns.contains_key(f))
-            .map(|(f, _)| *f)
-            .collect();
-        // Two columns that could give one field: reading either would be a guess.
-        let clashes = ambiguous(kind, &headers, &opts.map, &columns);
-        for (f, cols) in &clashes {
-            let quoted: Vec<String> = cols.iter().map(|c| format!("'{c}'")).collect();
-            let (last, rest) = quoted.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
-            problems.error(
-                &label,
-                None,
-                None,
-                None,
-                format!(
-                    "columns {} and {last} both look like the '{f}' field; expected one of them: rename or \
-                     drop the other, or choose with --map {f}={}",
-                    rest.join(", "),
-                    cols.first().map_or("COLUMN", String::as_str)
-                ),
-            );
-        }
-        if !missing.is_empty() || !clashes.is_empty() {
-            for f in missing {
-                let hint = match opts.map.get(f) {
-                    Some(src) => format!("--map {f}={src} names a column the file does not have"),
-                    None => format!(
-                        "no column is called {} (or give --map {f}=COLUMN)",
-                        f.aliases(kind).iter().take(5).copied().collect::<Vec<_>>().join(" / ")
-                    ),
-                };
-                problems.error(
-                    &label,
-                    None,
-                    Some(f.name()),
-                    None,
-                    format!(
-                        "the {kind} file needs a '{f}' column: {hint}; its columns are: {}",
+                        "cannot tell what this file holds from its columns ({}); name it sales, transactions, products, \
+                         inventory, warehouses, orders or fleet (the file, or its sheet in a workbook), or use --map to \
+                         name its columns",
                         headers.join(", ")
                     ),
                 );
+                continue;
+            };
+            let columns = resolve(kind, &headers, &opts.map);
+            for f in columns.keys() {
+                if opts
+                    .map
+                    .get(*f)
+                    .is_some_and(|src| normalize(src) == normalize(&columns[f]))
+                {
+                    map_used.insert(*f);
+                }
             }
-            continue;
-        }
-        let rows = frame.df.height();
-        let mut df = frame.df;
-        if let Err(e) = plain_numbers(&mut df, &columns, frame.decimal) {
-            problems.error(&label, None, None, None, format!("could not be processed: {e}"));
-            continue;
-        }
-        let t = Table {
-            label: label.clone(),
-            df,
-            columns,
-            row_base: frame.row_base,
-        };
-        tracing::debug!(file = %label, rows = t.height(), ms = clock.elapsed().as_millis(), "read as text");
-        let mut period = None;
-        let date_format = match kind {
-            FileKind::Sales | FileKind::Transactions => {
-                let rules = DemandRules {
-                    forced_date_format: opts.date_format.as_deref(),
-                    default_warehouse: &opts.default_warehouse,
-                    period: opts.period,
-                    strict: opts.strict,
-                };
-                let found = read_demand(&t, kind, &rules, &mut problems, &mut acc).unwrap_or_else(|e| {
-                    problems.error(&label, None, None, None, format!("could not be processed: {e}"));
-                    DemandFile::default()
-                });
-                period = found.period.map(|c| match c.found {
-                    Some(f) if f == c.period => f.describe(),
-                    Some(f) if c.sums() => format!("{}, summed into {}", f.describe(), c.period.plural()),
-                    Some(f) => format!("{}, read as {} (--period)", f.describe(), c.period.plural()),
-                    None if c.sums() => format!("irregular dates, summed into {}", c.period.plural()),
-                    None => format!("irregular dates, read as {} (--period)", c.period.plural()),
-                });
-                found.date_format
-            }
-            FileKind::Products => {
-                read_products(
-                    &t,
-                    &opts.product_defaults,
-                    opts.date_format.as_deref(),
-                    &mut problems,
-                    &mut acc,
+            let missing: Vec<Field> = kind
+                .fields()
+                .iter()
+                .filter(|(f, req)| *req && !columns.contains_key(f))
+                .map(|(f, _)| *f)
+                .collect();
+            // Two columns that could give one field: reading either would be a guess.
+            let clashes = ambiguous(kind, &headers, &opts.map, &columns);
+            for (f, cols) in &clashes {
+                let quoted: Vec<String> = cols.iter().map(|c| format!("'{c}'")).collect();
+                let (last, rest) = quoted.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+                problems.error(
+                    &label,
+                    None,
+                    None,
+                    None,
+                    format!(
+                        "columns {} and {last} both look like the '{f}' field; expected one of them: rename or \
+                         drop the other, or choose with --map {f}={}",
+                        rest.join(", "),
+                        cols.first().map_or("COLUMN", String::as_str)
+                    ),
                 );
-                None
             }
-            FileKind::Inventory => read_inventory(&t, opts.date_format.as_deref(), &mut problems, &mut acc),
-            FileKind::Warehouses => {
-                read_warehouses(&t, &mut problems, &mut acc);
-                None
+            if !missing.is_empty() || !clashes.is_empty() {
+                for f in missing {
+                    let hint = match opts.map.get(f) {
+                        Some(src) => format!("--map {f}={src} names a column the file does not have"),
+                        None => format!(
+                            "no column is called {} (or give --map {f}=COLUMN)",
+                            f.aliases(kind).iter().take(5).copied().collect::<Vec<_>>().join(" / ")
+                        ),
+                    };
+                    problems.error(
+                        &label,
+                        None,
+                        Some(f.name()),
+                        None,
+                        format!(
+                            "the {kind} file needs a '{f}' column: {hint}; its columns are: {}",
+                            headers.join(", ")
+                        ),
+                    );
+                }
+                continue;
             }
-            FileKind::Orders => read_orders(&t, opts.date_format.as_deref(), &mut problems, &mut acc),
-            FileKind::Events => read_events(&t, opts.date_format.as_deref(), &mut problems, &mut acc),
-            FileKind::Fleet => {
-                read_fleet(&t, &mut problems, &mut acc);
-                None
+            let rows = frame.df.height();
+            let mut df = frame.df;
+            if let Err(e) = plain_numbers(&mut df, &columns, frame.decimal) {
+                problems.error(&label, None, None, None, format!("could not be processed: {e}"));
+                continue;
             }
-        };
-        files.push(SourceFile {
-            path: path.clone(),
-            kind,
-            rows,
-            columns: t.columns.clone(),
-            date_format,
-            period,
-        });
+            let t = Table {
+                label: label.clone(),
+                df,
+                columns,
+                row_base: frame.row_base,
+            };
+            tracing::debug!(file = %label, rows = t.height(), ms = clock.elapsed().as_millis(), "read as text");
+            let mut period = None;
+            let date_format = match kind {
+                FileKind::Sales | FileKind::Transactions => {
+                    let rules = DemandRules {
+                        forced_date_format: opts.date_format.as_deref(),
+                        default_warehouse: &opts.default_warehouse,
+                        period: opts.period,
+                        strict: opts.strict,
+                    };
+                    let found = read_demand(&t, kind, &rules, &mut problems, &mut acc).unwrap_or_else(|e| {
+                        problems.error(&label, None, None, None, format!("could not be processed: {e}"));
+                        DemandFile::default()
+                    });
+                    period = found.period.map(|c| match c.found {
+                        Some(f) if f == c.period => f.describe(),
+                        Some(f) if c.sums() => format!("{}, summed into {}", f.describe(), c.period.plural()),
+                        Some(f) => format!("{}, read as {} (--period)", f.describe(), c.period.plural()),
+                        None if c.sums() => format!("irregular dates, summed into {}", c.period.plural()),
+                        None => format!("irregular dates, read as {} (--period)", c.period.plural()),
+                    });
+                    found.date_format
+                }
+                FileKind::Products => {
+                    read_products(
+                        &t,
+                        &opts.product_defaults,
+                        opts.date_format.as_deref(),
+                        &mut problems,
+                        &mut acc,
+                    );
+                    None
+                }
+                FileKind::Inventory => read_inventory(&t, opts.date_format.as_deref(), &mut problems, &mut acc),
+                FileKind::Warehouses => {
+                    read_warehouses(&t, &mut problems, &mut acc);
+                    None
+                }
+                FileKind::Orders => read_orders(&t, opts.date_format.as_deref(), &mut problems, &mut acc),
+                FileKind::Events => read_events(&t, opts.date_format.as_deref(), &mut problems, &mut acc),
+                FileKind::Fleet => {
+                    read_fleet(&t, &mut problems, &mut acc);
+                    None
+                }
+            };
+            files.push(SourceFile {
+                path: path.clone(),
+                sheet: part.sheet.clone(),
+                kind,
+                rows,
+                columns: t.columns.clone(),
+                date_format,
+                period,
+            });
+        }
     }
 
     for (field, src) in &opts.map.0 {
@@ -358,7 +401,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             None,
             None,
             None,
-            "no .csv or .parquet file was found",
+            format!("nothing to import: no {READABLE} with data was found"),
         );
     }
 
@@ -427,6 +470,38 @@ fn summarize(ds: &Dataset, demand_rows: usize, opts: &ImportOptions, period: Per
     }
 }
 
+/// One table of a file: the file itself, or one sheet of a workbook.
+struct Part {
+    /// The sheet's name (`None` for a CSV or Parquet file).
+    sheet: Option<String>,
+    frame: Result<TextFrame, ReadError>,
+}
+
+/// The tables of a file: one for a CSV or Parquet file, one per sheet with
+/// data for a workbook (an error when the workbook cannot be opened).
+fn read_parts(path: &std::path::Path) -> Result<Vec<Part>, ReadError> {
+    if format_of(path) == Some(Format::Workbook) {
+        let sheets = read_workbook(path)?;
+        return Ok(sheets
+            .into_iter()
+            .map(|s| Part {
+                sheet: Some(s.name),
+                frame: s.frame,
+            })
+            .collect());
+    }
+    Ok(vec![Part {
+        sheet: None,
+        frame: read_text_frame(path),
+    }])
+}
+
+/// The owner file a spreadsheet program keeps beside a workbook it has open
+/// (`~$book.xlsx`): not data, and unreadable while the workbook is open.
+fn is_lock_file(path: &std::path::Path) -> bool {
+    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("~$"))
+}
+
 /// Expand folders to their data files, in name order.
 fn expand(paths: &[PathBuf], problems: &mut Problems) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -438,7 +513,7 @@ fn expand(paths: &[PathBuf], problems: &mut Problems) -> Vec<PathBuf> {
                     let mut found: Vec<PathBuf> = entries
                         .filter_map(Result::ok)
                         .map(|e| e.path())
-                        .filter(|f| f.is_file() && format_of(f).is_some())
+                        .filter(|f| f.is_file() && format_of(f).is_some() && !is_lock_file(f))
                         .collect();
                     found.sort();
                     out.extend(found);
@@ -448,7 +523,7 @@ fn expand(paths: &[PathBuf], problems: &mut Problems) -> Vec<PathBuf> {
         } else if !p.exists() {
             problems.error(&label, None, None, None, "no such file or folder");
         } else if format_of(p).is_none() {
-            problems.error(&label, None, None, None, "expected a .csv or .parquet file");
+            problems.error(&label, None, None, None, format!("expected {READABLE}"));
         } else {
             out.push(p.clone());
         }

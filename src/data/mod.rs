@@ -1,7 +1,7 @@
 //! Files in: the importer, column mapping, problems and the import report,
 //! sample data.
 //!
-//! The importer by job: `read` (files as text), `detect` (date formats),
+//! The importer by job: `read` (files as text; workbooks in `sheets`), `detect` (date formats),
 //! `mapping` (which column is which field, by the names in `aliases`),
 //! `numbers` (decimal commas and thousands marks), `validate` (cells and the
 //! small tables), `invoices` (one transaction line in two files),
@@ -18,6 +18,7 @@ mod numbers;
 pub mod problems;
 mod read;
 pub mod sample;
+mod sheets;
 mod validate;
 
 pub use import::{ImportFailed, ImportOptions, ImportReport, Imported, Summary, import_paths};

@@ -15,6 +15,8 @@ use crate::data::numbers::Decimal;
 pub(super) enum Format {
     Csv,
     Parquet,
+    /// A workbook: each sheet with data is a table.
+    Workbook,
 }
 
 pub(super) fn format_of(path: &Path) -> Option<Format> {
@@ -22,9 +24,13 @@ pub(super) fn format_of(path: &Path) -> Option<Format> {
     match ext.as_str() {
         "csv" | "txt" | "tsv" => Some(Format::Csv),
         "parquet" | "pq" => Some(Format::Parquet),
+        "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Some(Format::Workbook),
         _ => None,
     }
 }
+
+/// What `expected` says of the files that can be read.
+pub(super) const READABLE: &str = "a .csv, .parquet or workbook (.xlsx, .xls, .ods) file";
 
 pub(super) struct TextFrame {
     pub(super) df: DataFrame,
@@ -55,7 +61,7 @@ impl From<&str> for ReadError {
 
 /// Read a file with every column as text.
 pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
-    let fmt = format_of(path).ok_or("expected a .csv or .parquet file")?;
+    let fmt = format_of(path).ok_or_else(|| format!("expected {READABLE}"))?;
     let path_str = path.to_string_lossy().to_string();
     match fmt {
         Format::Csv => {
@@ -102,6 +108,7 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 decimal: Decimal::Point,
             })
         }
+        Format::Workbook => Err("a workbook is read sheet by sheet".into()),
     }
 }
 

@@ -14,7 +14,11 @@ pub fn render(report: &ImportReport) -> String {
             .filter(|(field, col)| field.name() != col.as_str())
             .map(|(field, col)| format!("{field}<-{col}"))
             .collect();
-        let _ = write!(out, "read {} ({}, {} rows", f.path.display(), f.kind, f.rows);
+        let _ = write!(out, "read {}", f.path.display());
+        if let Some(sheet) = &f.sheet {
+            let _ = write!(out, ", sheet '{sheet}'");
+        }
+        let _ = write!(out, " ({}, {} rows", f.kind, f.rows);
         if let Some(df) = &f.date_format {
             let _ = write!(out, ", dates {df}");
         }
