@@ -526,6 +526,50 @@ fn workbooks_import_sheet_by_sheet() {
 }
 
 #[test]
+fn a_column_per_date_reads_as_a_row_per_date() {
+    // A planner's pivot: SKUs down, weeks across, blanks for no sales, a
+    // total row and a total column.
+    let wide = import_written(&[(
+        "weekly.csv",
+        "SKU,Store,2024-01-01,2024-01-08,2024-01-15,2024-01-22,Total\nA1,S1,3,,4,5,12\nB2,S1,1,2,3,4,10\n\
+         Grand Total,,4,2,7,9,22\n",
+    )]);
+    let ds = &wide.dataset;
+    assert_eq!(ds.demand.len(), 2);
+    let a1 = ds.demand.iter().find(|s| s.sku == "A1").unwrap();
+    assert_eq!((a1.warehouse.as_str(), a1.start), ("S1", day(2024, 1, 1)));
+    assert_eq!(a1.values, vec![3.0, 0.0, 4.0, 5.0]);
+    assert!(
+        wide.report
+            .warnings()
+            .any(|w| w.row == Some(4) && w.message.contains("a total row"))
+    );
+    assert_eq!(wide.report.files[0].rows, 2);
+    // The same in a workbook, the weeks stored as dates under a title.
+    let book = import(&[fixture("workbooks/pivot.xlsx")]).unwrap_or_else(|e| panic!("{e}"));
+    let s = book.dataset.demand.iter().find(|s| s.sku == "85123").unwrap();
+    assert_eq!((s.start, s.values.clone()), (day(2024, 1, 1), vec![1.0, 2.0, 3.0, 4.0]));
+    // A bad cell is named by its row and its date column; a decimal comma
+    // in a ';' file reads.
+    let msg = bad(
+        "weekly.csv",
+        "SKU;2024-01-01;2024-01-08;2024-01-15\nA1;3,5;1;2\nB2;1;x;2\n",
+    );
+    assert_has(
+        &msg,
+        &["row 3", "column '2024-01-08'", "value 'x'", "units sold on 2024-01-08"],
+    );
+    let eu = import_written(&[("weekly.csv", "SKU;2024-01-01;2024-01-08;2024-01-15\nA1;3,5;1;2\n")]);
+    assert_eq!(eu.dataset.demand[0].values, vec![3.5, 1.0, 2.0]);
+    // A SKU twice is a duplicate named by its rows in the file.
+    let msg = bad(
+        "weekly.csv",
+        "SKU,2024-01-01,2024-01-08,2024-01-15\nA1,1,1,1\nB2,1,1,1\nA1,2,2,2\n",
+    );
+    assert_has(&msg, &["row 4"]);
+}
+
+#[test]
 fn a_map_naming_no_column_is_an_error() {
     let opts = ImportOptions {
         map: "quantity=salez".parse().unwrap(),

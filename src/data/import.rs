@@ -21,6 +21,7 @@ use crate::data::problems::{Problem, Problems, Severity};
 use crate::data::read::{Format, READABLE, ReadError, Table, TextFrame, format_of, read_text_frame};
 use crate::data::sheets::read_workbook;
 use crate::data::validate::{read_events, read_fleet, read_inventory, read_orders, read_products, read_warehouses};
+use crate::data::wide::lengthen;
 use crate::domain::{Dataset, Period, PeriodKind, ProductDefaults, ReturnsSummary};
 
 pub use crate::data::detect::{DateFormat, detect_date_format, parse_time_of_day};
@@ -191,6 +192,10 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                     continue;
                 }
             };
+            // A column per date (a pivot): read as a row per SKU and date.
+            let Ok(frame) = lengthen(frame, &label, &mut problems) else {
+                continue;
+            };
             let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
             let stem = path
                 .file_stem()
@@ -311,7 +316,8 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                 }
                 continue;
             }
-            let rows = frame.df.height();
+            // The table's own rows (a wide table's, not its long form's).
+            let rows = frame.rows.as_ref().map_or(frame.df.height(), Vec::len);
             let mut df = frame.df;
             if let Err(e) = plain_numbers(&mut df, &columns, frame.decimal) {
                 problems.error(&label, None, None, None, format!("could not be processed: {e}"));
@@ -322,6 +328,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                 df,
                 columns,
                 row_base: frame.row_base,
+                rows: frame.rows,
             };
             tracing::debug!(file = %label, rows = t.height(), ms = clock.elapsed().as_millis(), "read as text");
             let mut period = None;

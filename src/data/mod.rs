@@ -5,8 +5,9 @@
 //! `mapping` (which column is which field, by the names in `aliases`),
 //! `numbers` (decimal commas and thousands marks), `validate` (cells and the
 //! small tables), `invoices` (one transaction line in two files),
-//! `aggregate` (sales and transactions to daily demand), with `import` on
-//! top running them over every file.
+//! `wide` (a column per date to a row per date), `aggregate` (sales and
+//! transactions to daily demand), with `import` on top running them over
+//! every file.
 
 mod aggregate;
 mod aliases;
@@ -20,6 +21,7 @@ mod read;
 pub mod sample;
 mod sheets;
 mod validate;
+mod wide;
 
 pub use import::{ImportFailed, ImportOptions, ImportReport, Imported, Summary, import_paths};
 pub use mapping::{ColumnMap, Field, FileKind};

@@ -89,7 +89,7 @@ fn plain(s: &str, decimal: Decimal) -> String {
 
 /// The column in plain digits when every value in it reads in `decimal`'s
 /// convention and at least one holds a comma; `None` otherwise.
-fn rewritten(ca: &StringChunked, decimal: Decimal) -> Option<StringChunked> {
+pub(super) fn rewritten(ca: &StringChunked, decimal: Decimal) -> Option<StringChunked> {
     // Only a comma tells: a column of `1.250` in a `;` file may be a
     // program's decimal point, and is read as it is.
     let mut needed = false;

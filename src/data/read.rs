@@ -38,6 +38,10 @@ pub(super) struct TextFrame {
     pub(super) row_base: usize,
     /// How its numbers mark decimals (a `;` file's are commas).
     pub(super) decimal: Decimal,
+    /// For a table with a column per date read in long form (`wide`): the
+    /// row a planner sees of each source row, the long rows repeating them
+    /// once per date column. `None`: row `i` is `i + row_base`.
+    pub(super) rows: Option<Vec<usize>>,
 }
 
 /// Why a file could not be read, and the row at fault when one is.
@@ -89,6 +93,7 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 df,
                 row_base: 2,
                 decimal: Decimal::of_separator(sep),
+                rows: None,
             })
         }
         Format::Parquet => {
@@ -106,6 +111,7 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 df,
                 row_base: 1,
                 decimal: Decimal::Point,
+                rows: None,
             })
         }
         Format::Workbook => Err("a workbook is read sheet by sheet".into()),
@@ -277,6 +283,9 @@ pub(super) struct Table {
     pub(super) columns: BTreeMap<Field, String>,
     /// Added to a 0-based data row index to give the row a planner sees.
     pub(super) row_base: usize,
+    /// The rows a planner sees, for a table read in long form from a column
+    /// per date (see [`TextFrame::rows`]).
+    pub(super) rows: Option<Vec<usize>>,
 }
 
 impl Table {
@@ -295,7 +304,10 @@ impl Table {
     }
 
     pub(super) fn row(&self, i: usize) -> usize {
-        i + self.row_base
+        match &self.rows {
+            Some(rows) if !rows.is_empty() => rows[i % rows.len()],
+            _ => i + self.row_base,
+        }
     }
 
     pub(super) fn height(&self) -> usize {

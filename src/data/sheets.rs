@@ -144,6 +144,7 @@ fn sheet_frame(range: &Range<Data>) -> Result<TextFrame, ReadError> {
         // Data starts on the row after the header.
         row_base: header_row + 1,
         decimal: Decimal::Point,
+        rows: None,
     })
 }
 

@@ -1,0 +1,200 @@
+//! Tables with one column per date (a planner's pivot: SKUs down, days,
+//! weeks or months across), turned into one row per SKU and date before
+//! they are read like any sales file. A blank cell is a period without
+//! sales, as a pivot leaves it; a cell that is not a number is an error
+//! naming its row and date column. A total row is left out.
+
+use polars::prelude::*;
+
+use crate::data::detect::{detect_date_format, parse_with};
+use crate::data::numbers;
+use crate::data::problems::Problems;
+use crate::data::read::TextFrame;
+
+/// Columns named by dates a table needs before it is read as one column
+/// per date.
+const MIN_DATE_COLUMNS: usize = 3;
+
+/// Names of the columns a wide table becomes.
+pub(super) const DATE: &str = "date";
+pub(super) const QUANTITY: &str = "quantity";
+
+/// Row labels of a pivot's totals.
+fn is_total(s: &str) -> bool {
+    matches!(
+        s.trim().to_lowercase().as_str(),
+        "total" | "grand total" | "totals" | "sum" | "all"
+    )
+}
+
+/// The indices of the columns named by dates of one format, when there are
+/// enough of them to call the table wide.
+fn date_columns(headers: &[String]) -> Option<Vec<usize>> {
+    let dated: Vec<&str> = headers
+        .iter()
+        .map(|h| h.trim())
+        .filter(|h| detect_date_format(&[h], None).is_ok())
+        .collect();
+    if dated.len() < MIN_DATE_COLUMNS {
+        return None;
+    }
+    let (fmt, _) = detect_date_format(&dated, None).ok()?;
+    let cols: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| parse_with(h.trim(), &fmt).is_some())
+        .map(|(i, _)| i)
+        .collect();
+    (cols.len() >= MIN_DATE_COLUMNS).then_some(cols)
+}
+
+/// The table in long form (its other columns, then `date` and `quantity`),
+/// when it has a column per date; as it is otherwise. `Err` after reporting
+/// its problems.
+pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -> Result<TextFrame, ()> {
+    let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let Some(dates) = date_columns(&headers) else {
+        return Ok(frame);
+    };
+    let ids: Vec<&String> = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !dates.contains(i))
+        .map(|(_, h)| h)
+        .collect();
+    if ids.is_empty() {
+        problems.error(
+            label,
+            Some(frame.row_base - 1),
+            None,
+            None,
+            "every column is named by a date; expected a column that names the SKU beside the columns of dates",
+        );
+        return Err(());
+    }
+    if let Some(clash) = ids.iter().find(|h| {
+        let n = crate::data::mapping::normalize(h);
+        n == DATE || n == QUANTITY
+    }) {
+        problems.error(
+            label,
+            Some(frame.row_base - 1),
+            Some(clash),
+            None,
+            format!("the table has a column per date, and a column '{clash}' too; expected one or the other"),
+        );
+        return Err(());
+    }
+    let fail = |e: PolarsError, problems: &mut Problems| {
+        problems.error(label, None, None, None, format!("could not be processed: {e}"));
+    };
+    let df = &frame.df;
+    let n = df.height();
+    // Total rows: left out, with a warning naming them.
+    let mut keep = vec![true; n];
+    for h in &ids {
+        let Ok(ca) = df.column(h.as_str()).and_then(|c| c.str().cloned()) else {
+            continue;
+        };
+        for (i, v) in ca.iter().enumerate() {
+            if v.is_some_and(is_total) && keep[i] {
+                keep[i] = false;
+                problems.warning(
+                    label,
+                    Some(frame.row_base + i),
+                    Some(h),
+                    v,
+                    "a total row: left out (each SKU's own rows are read)",
+                );
+            }
+        }
+    }
+    // Every value must be a number (a blank is no sales).
+    let mut bad = false;
+    let mut values: Vec<StringChunked> = Vec::with_capacity(dates.len());
+    for &j in &dates {
+        let name = &headers[j];
+        let Ok(ca) = df.column(name).and_then(|c| c.str().cloned()) else {
+            continue;
+        };
+        let ca = numbers::rewritten(&ca, frame.decimal).unwrap_or(ca);
+        for (i, v) in ca.iter().enumerate() {
+            let Some(s) = v.map(str::trim).filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            if keep[i] && s.parse::<f64>().ok().is_none_or(|x| !x.is_finite()) {
+                bad = true;
+                problems.error(
+                    label,
+                    Some(frame.row_base + i),
+                    Some(name),
+                    Some(s),
+                    format!(
+                        "expected a number (the units sold on {}; blank for none){}",
+                        name.trim(),
+                        numbers::hint(s)
+                    ),
+                );
+            }
+        }
+        let filled: StringChunked = ca
+            .iter()
+            .map(|v| Some(v.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("0")))
+            .collect();
+        values.push(filled.with_name(QUANTITY.into()));
+    }
+    if bad {
+        return Err(());
+    }
+    // One block of rows per date column, each the table's rows in order.
+    let id_columns: Vec<Column> = match ids.iter().map(|h| df.column(h.as_str()).cloned()).collect() {
+        Ok(c) => c,
+        Err(e) => {
+            fail(e, problems);
+            return Err(());
+        }
+    };
+    let mut long: Option<DataFrame> = None;
+    for (&j, qty) in dates.iter().zip(values) {
+        let mut cols = id_columns.clone();
+        cols.push(StringChunked::full(DATE.into(), headers[j].trim(), n).into_column());
+        cols.push(qty.into_column());
+        let block = DataFrame::new_infer_height(cols);
+        let joined = block.and_then(|b| match long.as_mut() {
+            Some(l) => l.vstack_mut_owned(b).map(|_| ()),
+            None => {
+                long = Some(b);
+                Ok(())
+            }
+        });
+        if let Err(e) = joined {
+            fail(e, problems);
+            return Err(());
+        }
+    }
+    let Some(mut long) = long else {
+        return Ok(frame);
+    };
+    long.rechunk_mut();
+    // The total rows go now; the rows kept map back through `kept`.
+    let kept: Vec<usize> = (0..n).filter(|i| keep[*i]).collect();
+    let long = if kept.len() < n {
+        let mask: BooleanChunked = (0..dates.len()).flat_map(|_| keep.iter().copied()).collect();
+        match long.filter(&mask) {
+            Ok(l) => l,
+            Err(e) => {
+                fail(e, problems);
+                return Err(());
+            }
+        }
+    } else {
+        long
+    };
+    let rows = kept.iter().map(|i| i + frame.row_base).collect();
+    Ok(TextFrame {
+        df: long,
+        row_base: frame.row_base,
+        decimal: numbers::Decimal::Point,
+        rows: Some(rows),
+    })
+}
