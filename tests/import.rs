@@ -456,6 +456,13 @@ fn numbers_and_dates_as_spreadsheets_and_shops_write_them() {
     )]);
     let s = &m.dataset.demand[0];
     assert_eq!((s.start, s.values.clone()), (day(2024, 1, 1), vec![30.0, 28.0, 31.0]));
+    // Dots between groups of three and no comma in a ';' file: 1200 to a
+    // spreadsheet, 1.2 to a program; not guessed at.
+    let msg = bad("sales.csv", "date;sku;quantity\n2024-02-01;A;15\n2024-02-02;A;1.200\n");
+    assert_has(&msg, &["row 3", "'quantity'", "'1.200' could be 1200"]);
+    // A leading zero groups no thousands.
+    let msg = bad("sales.csv", "date,sku,quantity\n2024-02-01,A,\"0,250\"\n");
+    assert_has(&msg, &["value '0,250'", "decimal comma"]);
     // A decimal comma in a comma-separated file is not guessed at.
     let msg = bad("sales.csv", "date,sku,quantity\n2024-02-01,A,\"3,5\"\n");
     assert_has(
@@ -464,7 +471,7 @@ fn numbers_and_dates_as_spreadsheets_and_shops_write_them() {
             "row 2",
             "'quantity'",
             "'3,5'",
-            "decimal comma is read in files separated by ';'",
+            "decimal comma is read only in CSV files separated by ';'",
         ],
     );
 }
@@ -515,6 +522,30 @@ fn workbooks_import_sheet_by_sheet() {
     assert_has(
         &e.to_string(),
         &["bad_transactions.xlsx, sheet 'Year 2010', row 5, column 'Quantity', value 'lots'"],
+    );
+    // A hidden sheet and a blank row are left out; a formula's error in a
+    // column nothing reads is no matter.
+    let checks = import(&[fixture("workbooks/checks.xlsx")]).unwrap_or_else(|e| panic!("{e}"));
+    let s = &checks.dataset.demand[0];
+    assert_eq!((s.start, s.values.clone()), (day(2024, 1, 1), vec![3.0, 4.0]));
+    assert!(
+        checks
+            .report
+            .warnings()
+            .any(|w| w.to_string().contains("sheet 'Old': a hidden sheet"))
+    );
+    // One in the SKU column is an error naming the cell.
+    let e = import(&[fixture("workbooks/formula_error.xlsx")]).unwrap_err();
+    assert_has(
+        &e.to_string(),
+        &["sheet 'Sales', row 3, column 'sku', value '#N/A': the cell holds a formula's error"],
+    );
+    // A sales sheet without warehouses beside one with them would count
+    // twice if it sums the other.
+    let e = import(&[fixture("workbooks/summary.xlsx")]).unwrap_err();
+    assert_has(
+        &e.to_string(),
+        &["sheet 'By SKU': holds sales without a warehouse column, beside sheet 'Sales'"],
     );
     // Something that is not a workbook is an error naming the file.
     let p = dir.path().join("fake.xlsx");

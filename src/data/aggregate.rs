@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::data::detect::{
-    DateFix, FAR_DAYS, PeriodChoice, choose_period, days_to_date, detect_date_format, example_date, sample_values,
+    FAR_DAYS, PeriodChoice, choose_period, days_to_date, demand_date_format, example_date, sample_values,
     usual_date_range,
 };
 use crate::data::mapping::{Field, FileKind};
@@ -318,7 +318,7 @@ pub(super) fn read_demand(
         );
         return Ok(found);
     }
-    let (fmt, note) = match detect_date_format(&samples, forced_date_format) {
+    let (fmt, note) = match demand_date_format(&samples, forced_date_format, &date_col) {
         Ok(x) => x,
         Err(msg) => {
             problems.error(&label, None, Some(&date_col), None, msg);
@@ -407,12 +407,7 @@ pub(super) fn read_demand(
     // (an offset dropped, a month given its first day).
     let clock = std::time::Instant::now();
     let mut df = t.df.clone();
-    if fmt.fix != DateFix::Keep {
-        let fixed: StringChunked = date_ca
-            .iter()
-            .map(|v| v.map(|s| fmt.prepare(s).into_owned()))
-            .collect::<StringChunked>()
-            .with_name(date_col.as_str().into());
+    if let Some(fixed) = fmt.fixed_column(date_ca) {
         df.with_column(fixed.into_column())?;
     }
     let parsed = df.lazy().with_row_index(ROW, None).select(exprs).collect()?;

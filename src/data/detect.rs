@@ -46,6 +46,8 @@ pub enum DateFix {
     DropOffset,
     /// A month (`2024-03`, `Mar 2024`) is read as its first day.
     FirstOfMonth,
+    /// An ISO week (`2024-W09`) is read as its Monday.
+    IsoWeekMonday,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +73,19 @@ impl DateFormat {
             DateFix::Keep => s.into(),
             DateFix::DropOffset => strip_offset(s).into(),
             DateFix::FirstOfMonth => format!("{} 01", s.trim()).into(),
+            DateFix::IsoWeekMonday => format!("{}-1", s.trim()).into(),
         }
+    }
+
+    /// A text column with each cell as `format` reads it; `None` when the
+    /// cells are read as they are.
+    pub(super) fn fixed_column(&self, ca: &StringChunked) -> Option<StringChunked> {
+        (self.fix != DateFix::Keep).then(|| {
+            ca.iter()
+                .map(|v| v.map(|s| self.prepare(s).into_owned()))
+                .collect::<StringChunked>()
+                .with_name(ca.name().clone())
+        })
     }
 
     /// The format as the cells are written, for reports.
@@ -80,6 +94,7 @@ impl DateFormat {
             DateFix::Keep => self.format.clone(),
             DateFix::DropOffset => format!("{}%:z", self.format),
             DateFix::FirstOfMonth => self.format.trim_end_matches(" %d").to_string(),
+            DateFix::IsoWeekMonday => self.format.trim_end_matches("-%u").to_string(),
         }
     }
 }
@@ -171,6 +186,11 @@ pub fn detect_date_format(samples: &[&str], forced: Option<&str>) -> Result<(Dat
                 .iter()
                 .map(|f| DateFormat::new(&format!("{f} %d"), false, DateFix::FirstOfMonth)),
         )
+        .chain(std::iter::once(DateFormat::new(
+            "%G-W%V-%u",
+            false,
+            DateFix::IsoWeekMonday,
+        )))
         .collect();
     let scores: Vec<usize> = candidates
         .iter()
@@ -209,6 +229,26 @@ pub fn detect_date_format(samples: &[&str], forced: Option<&str>) -> Result<(Dat
         )
     });
     Ok((first, note))
+}
+
+/// The date format of a sales or transaction file's date `column`: as
+/// [`detect_date_format`], but a column named for weeks never reads its
+/// values as months (`2024-03` there is a year's third week).
+pub(super) fn demand_date_format(
+    samples: &[&str],
+    forced: Option<&str>,
+    column: &str,
+) -> Result<(DateFormat, Option<String>), String> {
+    let (fmt, note) = detect_date_format(samples, forced)?;
+    let weekly = crate::data::mapping::normalize(column).starts_with("week");
+    if weekly && fmt.fix == DateFix::FirstOfMonth && forced.is_none() {
+        return Err(format!(
+            "values like '{}' in a column of weeks read as months; expected the week's date (such as \
+             2024-01-01) or an ISO week (2024-W01), or give --date-format",
+            samples.first().copied().unwrap_or_default()
+        ));
+    }
+    Ok((fmt, note))
 }
 
 /// Up to `n` non-empty values spread over the whole column.
@@ -274,7 +314,7 @@ pub(super) fn example_date(f: &DateFormat) -> String {
     if let Some(dt) = NaiveDate::from_ymd_opt(2017, 3, 31).and_then(|d| d.and_hms_opt(14, 5, 0)) {
         let written = match f.fix {
             DateFix::Keep | DateFix::DropOffset => f.format.clone(),
-            DateFix::FirstOfMonth => f.shown(),
+            DateFix::FirstOfMonth | DateFix::IsoWeekMonday => f.shown(),
         };
         // A format a naive date cannot write (a zone given with
         // --date-format) writes nothing rather than failing.
@@ -422,6 +462,14 @@ mod tests {
         // A full date is still a date.
         let (f, _) = detect_date_format(&["2024-01-15"], None).unwrap();
         assert_eq!(f.fix, DateFix::Keep);
+        // Not in a column of weeks, where `2024-03` is a week; ISO weeks
+        // read as their Monday.
+        let e = demand_date_format(&["2024-01", "2024-02"], None, "Week").unwrap_err();
+        assert!(e.contains("read as months"), "{e}");
+        let (f, _) = demand_date_format(&["2024-W01", "2024-W52"], None, "week").unwrap();
+        assert_eq!(f.shown(), "%G-W%V");
+        assert_eq!(parse_with("2024-W01", &f), NaiveDate::from_ymd_opt(2024, 1, 1));
+        assert_eq!(parse_with("2024-W09", &f), NaiveDate::from_ymd_opt(2024, 2, 26));
     }
 
     #[test]

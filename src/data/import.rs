@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::aggregate::{Acc, DemandFile, DemandRules, read_demand};
 use crate::data::mapping::{ColumnMap, Field, FileKind, ambiguous, detect_kind, normalize, resolve};
-use crate::data::numbers::plain_numbers;
+use crate::data::numbers::{ambiguous_message, plain_numbers};
 use crate::data::problems::{Problem, Problems, Severity};
 use crate::data::read::{Format, READABLE, ReadError, Table, TextFrame, format_of, read_text_frame};
 use crate::data::sheets::read_workbook;
@@ -185,6 +185,16 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                 None => path.display().to_string(),
             };
             let clock = std::time::Instant::now();
+            if part.hidden {
+                problems.warning(
+                    &label,
+                    None,
+                    None,
+                    None,
+                    "a hidden sheet: left out (show it in the workbook to have it read)",
+                );
+                continue;
+            }
             let frame = match part.frame {
                 Ok(df) => df,
                 Err(e) => {
@@ -287,9 +297,11 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                     None,
                     None,
                     format!(
-                        "columns {} and {last} both look like the '{f}' field; expected one of them: rename or \
-                         drop the other, or choose with --map {f}={}",
+                        "columns {} and {last} {} look like the '{f}' field; expected one of them: rename or \
+                         drop the {}, or choose with --map {f}={}",
                         rest.join(", "),
+                        if cols.len() > 2 { "all" } else { "both" },
+                        if cols.len() > 2 { "others" } else { "other" },
                         cols.first().map_or("COLUMN", String::as_str)
                     ),
                 );
@@ -316,12 +328,40 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                 }
                 continue;
             }
+            // What reading found, where it matters: a formula's error in a
+            // column that gives a field, two columns of one name.
+            let mut deferred = false;
+            for d in &frame.deferred {
+                if d.column.as_ref().is_none_or(|c| columns.values().any(|v| v == c)) {
+                    problems.error(
+                        &label,
+                        d.row,
+                        d.column.as_deref(),
+                        d.value.as_deref(),
+                        d.message.clone(),
+                    );
+                    deferred = true;
+                }
+            }
+            if deferred {
+                continue;
+            }
             // The table's own rows (a wide table's, not its long form's).
             let rows = frame.rows.as_ref().map_or(frame.df.height(), Vec::len);
             let mut df = frame.df;
-            if let Err(e) = plain_numbers(&mut df, &columns, frame.decimal) {
-                problems.error(&label, None, None, None, format!("could not be processed: {e}"));
-                continue;
+            match plain_numbers(&mut df, &columns, frame.decimal) {
+                Ok(unclear) if unclear.is_empty() => {}
+                Ok(unclear) => {
+                    for (i, column, value) in unclear {
+                        let row = frame.rows.as_ref().map_or(i + frame.row_base, |r| r[i % r.len()]);
+                        problems.error(&label, Some(row), Some(&column), None, ambiguous_message(&value));
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    problems.error(&label, None, None, None, format!("could not be processed: {e}"));
+                    continue;
+                }
             }
             let t = Table {
                 label: label.clone(),
@@ -385,6 +425,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                 period,
             });
         }
+        summary_sheets(&path, &files, &mut problems);
     }
 
     for (field, src) in &opts.map.0 {
@@ -408,7 +449,11 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             None,
             None,
             None,
-            format!("nothing to import: no {READABLE} with data was found"),
+            if problems.warning_count() > 0 {
+                "nothing to import: every sheet was left out (see the warnings)".to_string()
+            } else {
+                format!("nothing to import: expected {READABLE} with data")
+            },
         );
     }
 
@@ -477,10 +522,38 @@ fn summarize(ds: &Dataset, demand_rows: usize, opts: &ImportOptions, period: Per
     }
 }
 
+/// A workbook's sales sheet without warehouses beside one with them is
+/// most likely a summary of the other: read both and its sales count
+/// twice, so it is an error naming both.
+fn summary_sheets(path: &std::path::Path, files: &[SourceFile], problems: &mut Problems) {
+    let demand: Vec<&SourceFile> = files
+        .iter()
+        .filter(|f| f.path == path && f.sheet.is_some())
+        .filter(|f| matches!(f.kind, FileKind::Sales | FileKind::Transactions))
+        .collect();
+    let placed = demand.iter().find(|f| f.columns.contains_key(&Field::Warehouse));
+    let Some(placed) = placed else { return };
+    for f in demand.iter().filter(|f| !f.columns.contains_key(&Field::Warehouse)) {
+        problems.error(
+            &format!("{}, sheet '{}'", path.display(), f.sheet.as_deref().unwrap_or_default()),
+            None,
+            None,
+            None,
+            format!(
+                "holds sales without a warehouse column, beside sheet '{}' with one: if it sums that sheet, its \
+                 sales would count twice; expected it hidden or out of the workbook, or with its warehouse column",
+                placed.sheet.as_deref().unwrap_or_default()
+            ),
+        );
+    }
+}
+
 /// One table of a file: the file itself, or one sheet of a workbook.
 struct Part {
     /// The sheet's name (`None` for a CSV or Parquet file).
     sheet: Option<String>,
+    /// A hidden sheet, left out.
+    hidden: bool,
     frame: Result<TextFrame, ReadError>,
 }
 
@@ -493,20 +566,24 @@ fn read_parts(path: &std::path::Path) -> Result<Vec<Part>, ReadError> {
             .into_iter()
             .map(|s| Part {
                 sheet: Some(s.name),
+                hidden: s.hidden,
                 frame: s.frame,
             })
             .collect());
     }
     Ok(vec![Part {
         sheet: None,
+        hidden: false,
         frame: read_text_frame(path),
     }])
 }
 
 /// The owner file a spreadsheet program keeps beside a workbook it has open
-/// (`~$book.xlsx`): not data, and unreadable while the workbook is open.
+/// (`~$book.xlsx`), or the one macOS leaves beside a file on a foreign disk
+/// (`._book.xlsx`): not data.
 fn is_lock_file(path: &std::path::Path) -> bool {
-    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("~$"))
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("~$") || n.to_string_lossy().starts_with("._"))
 }
 
 /// Expand folders to their data files, in name order.

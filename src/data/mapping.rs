@@ -375,6 +375,11 @@ impl fmt::Display for ColumnMap {
 /// field -> actual header name. An explicit mapping wins over aliases; a
 /// column is never used for two fields.
 pub fn resolve(kind: FileKind, headers: &[String], map: &ColumnMap) -> BTreeMap<Field, String> {
+    resolve_by(kind, headers, map, true)
+}
+
+/// [`resolve`], with the fields' weak aliases or without them.
+fn resolve_by(kind: FileKind, headers: &[String], map: &ColumnMap, weak: bool) -> BTreeMap<Field, String> {
     let norm: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
     let mut used = vec![false; headers.len()];
     let mut out = BTreeMap::new();
@@ -394,6 +399,21 @@ pub fn resolve(kind: FileKind, headers: &[String], map: &ColumnMap) -> BTreeMap<
             continue;
         }
         for alias in field.aliases(kind) {
+            if let Some(i) = norm.iter().position(|h| h == alias)
+                && !used[i]
+            {
+                used[i] = true;
+                out.insert(*field, headers[i].clone());
+                break;
+            }
+        }
+    }
+    // Then weak aliases, for the fields still without a column.
+    for (field, _) in kind.fields().iter().filter(|_| weak) {
+        if out.contains_key(field) {
+            continue;
+        }
+        for alias in field.weak_aliases() {
             if let Some(i) = norm.iter().position(|h| h == alias)
                 && !used[i]
             {
@@ -484,10 +504,12 @@ pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
     // Not when it also holds quantities, dates or places: stock or sales
     // in a layout not recognised must not import as products (their
     // numbers silently dropped).
-    let counts = has(FileKind::Sales, Field::Quantity)
-        || has(FileKind::Sales, Field::Date)
-        || has(FileKind::Sales, Field::Warehouse)
-        || has(FileKind::Inventory, Field::OnHand);
+    // By strong aliases: a product's `month` of launch is not a sales date.
+    let strong = |kind: FileKind, field: Field| resolve_by(kind, headers, map, false).contains_key(&field);
+    let counts = strong(FileKind::Sales, Field::Quantity)
+        || strong(FileKind::Sales, Field::Date)
+        || strong(FileKind::Sales, Field::Warehouse)
+        || strong(FileKind::Inventory, Field::OnHand);
     if !counts && has(FileKind::Products, Field::Sku) && product_fields.any(|f| has(FileKind::Products, f)) {
         return Some(FileKind::Products);
     }
@@ -587,6 +609,20 @@ mod tests {
         let r = resolve(FileKind::Sales, &shop, &none);
         assert_eq!(r[&Field::Date], "purchase-date");
         assert_eq!(r[&Field::Sku], "seller-sku");
+        // Weaker names give way: a calendar's week and month beside its
+        // date, a product's month of launch, a second code beside the SKU.
+        let calendar = h(&["date", "sku", "store", "qty", "week", "month", "year"]);
+        let r = resolve(FileKind::Sales, &calendar, &none);
+        assert_eq!(r[&Field::Date], "date");
+        assert!(ambiguous(FileKind::Sales, &calendar, &none, &r).is_empty());
+        assert_eq!(
+            detect_kind(&h(&["sku", "title", "month"]), &none),
+            Some(FileKind::Products)
+        );
+        let codes = h(&["Product ID", "Variant SKU", "Title"]);
+        let r = resolve(FileKind::Products, &codes, &none);
+        assert_eq!(r[&Field::Sku], "Product ID");
+        assert!(ambiguous(FileKind::Products, &codes, &none, &r).is_empty());
         // Units ordered beside a revenue column called sales: which one the
         // demand is would be a guess, so it is asked for.
         let orders = h(&[

@@ -73,7 +73,13 @@ fn written_in(s: &str, decimal: Decimal) -> bool {
     match groups.as_slice() {
         [] => false,
         [one] => digits(one),
-        [first, rest @ ..] => digits(first) && first.len() <= 3 && rest.iter().all(|g| digits(g) && g.len() == 3),
+        // A leading zero groups nothing: `0,250` is a decimal comma.
+        [first, rest @ ..] => {
+            digits(first)
+                && first.len() <= 3
+                && !first.starts_with(b"0")
+                && rest.iter().all(|g| digits(g) && g.len() == 3)
+        }
     }
 }
 
@@ -87,19 +93,57 @@ fn plain(s: &str, decimal: Decimal) -> String {
         .collect()
 }
 
-/// The column in plain digits when every value in it reads in `decimal`'s
-/// convention and at least one holds a comma; `None` otherwise.
-pub(super) fn rewritten(ca: &StringChunked, decimal: Decimal) -> Option<StringChunked> {
-    // Only a comma tells: a column of `1.250` in a `;` file may be a
-    // program's decimal point, and is read as it is.
-    let mut needed = false;
-    for s in ca.iter().flatten().map(str::trim).filter(|s| !s.is_empty()) {
+/// How a number column is read.
+#[derive(Debug)]
+pub(super) enum Reading {
+    /// As it is written (plain numbers, or values that read no one way,
+    /// reported row by row).
+    AsIs,
+    /// In plain digits.
+    Rewritten(StringChunked),
+    /// A `;` file's column with dots between digit groups of three and no
+    /// comma anywhere: `1.200` is 1200 to a European spreadsheet and 1.2 to
+    /// a program. Not guessed at: the first such value, by row index.
+    Ambiguous(usize, String),
+}
+
+/// How to read a number column: rewritten in plain digits when every value
+/// reads in `decimal`'s convention and one holds a comma.
+pub(super) fn reading(ca: &StringChunked, decimal: Decimal) -> Reading {
+    let mut comma = false;
+    let mut dotted = None;
+    for (i, v) in ca.iter().enumerate() {
+        let Some(s) = v.map(str::trim).filter(|s| !s.is_empty()) else {
+            continue;
+        };
         if !written_in(s, decimal) {
-            return None;
+            return Reading::AsIs;
         }
-        needed |= s.contains(',');
+        comma |= s.contains(',');
+        if dotted.is_none() && s.contains('.') {
+            dotted = Some((i, s.to_string()));
+        }
     }
-    needed.then(|| {
+    match (comma, dotted, decimal) {
+        (true, _, _) => Reading::Rewritten(rewritten(ca, decimal)),
+        (false, Some((i, s)), Decimal::Comma) => Reading::Ambiguous(i, s),
+        _ => Reading::AsIs,
+    }
+}
+
+/// What to say of an ambiguous value.
+pub(super) fn ambiguous_message(s: &str) -> String {
+    let digits: String = s.chars().filter(|c| *c != '.').collect();
+    let point = s.replacen('.', ",", 1);
+    format!(
+        "'{s}' could be {digits} (a dot between thousands, as a spreadsheet separated by ';' writes it) or a \
+         decimal point; expected {digits} or {point} (no other value in the column tells which)"
+    )
+}
+
+/// The column in plain digits.
+fn rewritten(ca: &StringChunked, decimal: Decimal) -> StringChunked {
+    {
         ca.iter()
             .map(|v| {
                 v.map(|s| {
@@ -112,36 +156,42 @@ pub(super) fn rewritten(ca: &StringChunked, decimal: Decimal) -> Option<StringCh
             })
             .collect::<StringChunked>()
             .with_name(ca.name().clone())
-    })
+    }
 }
 
+/// A value whose reading is not guessed at: (row index, column, value).
+pub(super) type Unclear = (usize, String, String);
+
 /// Rewrite the number columns of `df` (named in `columns`) in plain digits
-/// where they are written in `decimal`'s convention.
+/// where they are written in `decimal`'s convention; the columns that
+/// cannot be read one way or the other, by their first unclear value.
 pub(super) fn plain_numbers(
     df: &mut DataFrame,
     columns: &std::collections::BTreeMap<Field, String>,
     decimal: Decimal,
-) -> PolarsResult<()> {
+) -> PolarsResult<Vec<Unclear>> {
+    let mut unclear = Vec::new();
     for f in NUMBER_FIELDS {
         let Some(name) = columns.get(&f) else { continue };
-        let Some(fixed) = df
-            .column(name)
-            .ok()
-            .and_then(|c| c.str().ok())
-            .and_then(|ca| rewritten(ca, decimal))
-        else {
+        let Some(ca) = df.column(name).ok().and_then(|c| c.str().ok()) else {
             continue;
         };
-        df.with_column(fixed.into_column())?;
+        match reading(ca, decimal) {
+            Reading::AsIs => {}
+            Reading::Rewritten(fixed) => {
+                df.with_column(fixed.into_column())?;
+            }
+            Reading::Ambiguous(i, s) => unclear.push((i, name.clone(), s)),
+        }
     }
-    Ok(())
+    Ok(unclear)
 }
 
 /// A hint for a number that did not read, when its marks suggest why.
 pub(super) fn hint(s: &str) -> &'static str {
     if written_in(s.trim(), Decimal::Comma) && s.contains(',') {
-        "; a decimal comma is read in files separated by ';' (as a European spreadsheet saves them), when \
-         every value of the column is written that way"
+        "; a decimal comma is read only in CSV files separated by ';' (as a European spreadsheet saves \
+         them), when every value of the column is written that way"
     } else {
         ""
     }
@@ -166,12 +216,21 @@ mod tests {
         for s in ["3.5", "1,234.5", "1,234,567", "-1,000", "12"] {
             assert!(written_in(s, Decimal::Point), "{s}");
         }
-        for s in ["3,5", "12,34", "1,2345", "1.2.3", "1,234.", "-"] {
+        for s in [
+            "3,5", "12,34", "1,2345", "1.2.3", "1,234.", "-", "0,250", "-0,500", "01,234",
+        ] {
             assert!(!written_in(s, Decimal::Point), "{s}");
         }
         assert_eq!(plain("1.234,5", Decimal::Comma), "1234.5");
         assert_eq!(plain(" -0,25 ", Decimal::Comma), "-0.25");
         assert_eq!(plain("1,234,567.5", Decimal::Point), "1234567.5");
+    }
+
+    fn rewritten(ca: &StringChunked, decimal: Decimal) -> Option<StringChunked> {
+        match reading(ca, decimal) {
+            Reading::Rewritten(c) => Some(c),
+            _ => None,
+        }
     }
 
     #[test]
@@ -182,9 +241,24 @@ mod tests {
         assert_eq!(got, vec![Some("3.5"), Some("12"), None, Some(" "), Some("1000.25")]);
         // One value written otherwise: left alone, to be reported as written.
         assert!(rewritten(&column(&[Some("3,5"), Some("lots")]), Decimal::Comma).is_none());
-        // Nothing to rewrite, and no comma to say the dots group thousands.
-        assert!(rewritten(&column(&[Some("3"), Some("4")]), Decimal::Comma).is_none());
-        assert!(rewritten(&column(&[Some("1.250"), Some("0.125")]), Decimal::Comma).is_none());
+        // Nothing to rewrite.
+        assert!(matches!(
+            reading(&column(&[Some("3"), Some("4")]), Decimal::Comma),
+            Reading::AsIs
+        ));
+        // No comma to say whether the dots group thousands: not guessed.
+        let r = reading(&column(&[Some("15"), Some("-1.200"), Some("300")]), Decimal::Comma);
+        assert!(matches!(&r, Reading::Ambiguous(1, s) if s == "-1.200"), "{r:?}");
+        assert!(ambiguous_message("1.200").contains("expected 1200 or 1,200"));
+        // A dot that groups nothing is a program's decimal point.
+        assert!(matches!(
+            reading(&column(&[Some("1.250"), Some("2.5")]), Decimal::Comma),
+            Reading::AsIs
+        ));
+        assert!(matches!(
+            reading(&column(&[Some("0.125")]), Decimal::Comma),
+            Reading::AsIs
+        ));
         assert!(rewritten(&column(&[Some("3.5")]), Decimal::Point).is_none());
         // Thousands in a comma-separated file.
         let fixed = rewritten(&column(&[Some("1,234.50"), Some("7")]), Decimal::Point).expect("rewritten");

@@ -138,6 +138,10 @@ impl Problems {
         self.list.iter().any(|p| p.severity == Severity::Error)
     }
 
+    pub fn warning_count(&self) -> usize {
+        self.list.iter().filter(|p| p.severity == Severity::Warning).count()
+    }
+
     /// The problems, with one summary line for each sort that was cut short.
     pub fn finish(self) -> Vec<Problem> {
         let mut out = self.list;

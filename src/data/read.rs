@@ -42,6 +42,20 @@ pub(super) struct TextFrame {
     /// row a planner sees of each source row, the long rows repeating them
     /// once per date column. `None`: row `i` is `i + row_base`.
     pub(super) rows: Option<Vec<usize>>,
+    /// Problems found while reading that count only if the table is read
+    /// (a workbook's note sheet, left out, never reports them).
+    pub(super) deferred: Vec<Deferred>,
+}
+
+/// A problem found while reading, reported once the table's columns are
+/// known: always when `column` is `None`, else when that column gives a
+/// field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Deferred {
+    pub(super) row: Option<usize>,
+    pub(super) column: Option<String>,
+    pub(super) value: Option<String>,
+    pub(super) message: String,
 }
 
 /// Why a file could not be read, and the row at fault when one is.
@@ -94,6 +108,7 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 row_base: 2,
                 decimal: Decimal::of_separator(sep),
                 rows: None,
+                deferred: Vec::new(),
             })
         }
         Format::Parquet => {
@@ -112,6 +127,7 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 row_base: 1,
                 decimal: Decimal::Point,
                 rows: None,
+                deferred: Vec::new(),
             })
         }
         Format::Workbook => Err("a workbook is read sheet by sheet".into()),

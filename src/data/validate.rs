@@ -262,7 +262,7 @@ pub(super) fn read_inventory(
             t.row(i),
         ));
     }
-    fmt.map(|f| f.format)
+    fmt.map(|f| f.shown())
 }
 
 pub(super) fn read_warehouses(t: &Table, problems: &mut Problems, acc: &mut Acc) {
@@ -431,7 +431,7 @@ pub(super) fn read_orders(
             t.row(i),
         ));
     }
-    fmt.map(|f| f.format)
+    fmt.map(|f| f.shown())
 }
 
 fn fmt_minutes(m: u32) -> String {
@@ -572,5 +572,5 @@ pub(super) fn read_events(
             kind,
         });
     }
-    fmt.map(|f| f.format)
+    fmt.map(|f| f.shown())
 }

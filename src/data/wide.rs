@@ -65,7 +65,7 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
     if ids.is_empty() {
         problems.error(
             label,
-            Some(frame.row_base - 1),
+            (frame.row_base > 1).then(|| frame.row_base - 1),
             None,
             None,
             "every column is named by a date; expected a column that names the SKU beside the columns of dates",
@@ -78,7 +78,7 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
     }) {
         problems.error(
             label,
-            Some(frame.row_base - 1),
+            (frame.row_base > 1).then(|| frame.row_base - 1),
             Some(clash),
             None,
             format!("the table has a column per date, and a column '{clash}' too; expected one or the other"),
@@ -90,6 +90,8 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
     };
     let df = &frame.df;
     let n = df.height();
+    // The row a planner sees of each row of the table.
+    let source = |i: usize| frame.rows.as_ref().map_or(frame.row_base + i, |r| r[i]);
     // Total rows: left out, with a warning naming them.
     let mut keep = vec![true; n];
     for h in &ids {
@@ -101,7 +103,7 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
                 keep[i] = false;
                 problems.warning(
                     label,
-                    Some(frame.row_base + i),
+                    Some(source(i)),
                     Some(h),
                     v,
                     "a total row: left out (each SKU's own rows are read)",
@@ -117,7 +119,16 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
         let Ok(ca) = df.column(name).and_then(|c| c.str().cloned()) else {
             continue;
         };
-        let ca = numbers::rewritten(&ca, frame.decimal).unwrap_or(ca);
+        let ca = match numbers::reading(&ca, frame.decimal) {
+            numbers::Reading::AsIs => ca,
+            numbers::Reading::Rewritten(fixed) => fixed,
+            numbers::Reading::Ambiguous(i, s) => {
+                bad = true;
+                let message = numbers::ambiguous_message(&s);
+                problems.error(label, Some(source(i)), Some(name), None, message);
+                continue;
+            }
+        };
         for (i, v) in ca.iter().enumerate() {
             let Some(s) = v.map(str::trim).filter(|s| !s.is_empty()) else {
                 continue;
@@ -126,7 +137,7 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
                 bad = true;
                 problems.error(
                     label,
-                    Some(frame.row_base + i),
+                    Some(source(i)),
                     Some(name),
                     Some(s),
                     format!(
@@ -190,11 +201,12 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
     } else {
         long
     };
-    let rows = kept.iter().map(|i| i + frame.row_base).collect();
+    let rows = kept.iter().map(|i| source(*i)).collect();
     Ok(TextFrame {
         df: long,
         row_base: frame.row_base,
         decimal: numbers::Decimal::Point,
         rows: Some(rows),
+        deferred: frame.deferred,
     })
 }
