@@ -423,6 +423,48 @@ fn a_broken_import_changes_nothing_and_names_the_row() {
 }
 
 #[test]
+fn a_mapping_after_a_failed_import_maps_the_files_that_failed() {
+    // A planner's own file with columns nothing recognises: the import
+    // fails, and M then maps that file, not the data still loaded.
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(0));
+    app.update(Action::Import);
+    let own = dir.path().join("verkauf.csv");
+    std::fs::write(
+        &own,
+        "Datum;Lager;Artikel;Menge\n01.06.2026;WH-LON;A;3,5\n02.06.2026;WH-LON;A;2\n03.06.2026;WH-LON;A;4\n",
+    )
+    .unwrap();
+    keys(&mut app, &own.display().to_string());
+    let Some(Effect::Load(sources)) = app.update(Action::Submit).into_iter().next() else {
+        panic!("an import is started");
+    };
+    let Err(report) = skuplan::tui::load(&sources, &ImportOptions::default()) else {
+        panic!("columns nothing recognises must fail the import");
+    };
+    app.on_load_failed(report);
+    app.update(Action::Remap);
+    keys(&mut app, "date=Datum,sku=Artikel,warehouse=Lager,quantity=Menge");
+    let Some(Effect::Load(mapped)) = app.update(Action::Submit).into_iter().next() else {
+        panic!("a new mapping imports again");
+    };
+    assert_eq!(mapped.paths, sources.paths, "the failed import's files");
+    assert_eq!(
+        mapped.map.to_string(),
+        "date=Datum,sku=Artikel,warehouse=Lager,quantity=Menge"
+    );
+    let loaded = skuplan::tui::load(&mapped, &ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let a = loaded
+        .dataset
+        .demand
+        .iter()
+        .find(|s| s.sku == "A")
+        .expect("the file's series");
+    assert_eq!(&a.values[..3], &[3.5, 2.0, 4.0]);
+}
+
+#[test]
 fn similar_products_come_from_the_engine_and_remap_reimports() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(dir.path());

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{App, Effect, Prompt};
+use super::{App, Effect, Prompt, Tab};
 use crate::workspace::{DataSources, shipped_sample};
 
 impl App {
@@ -42,11 +42,21 @@ impl App {
             format!("adding {} to the data loaded", abs.display())
         };
         self.loading = Some(what);
+        self.attempted = Some(sources.clone());
         vec![Effect::Load(sources)]
     }
 
+    /// What `M` maps: the files of the import that just failed (most often
+    /// for want of a mapping), else the data loaded.
+    fn to_map(&self) -> DataSources {
+        match (&self.load_problems, &self.attempted) {
+            (Some(_), Some(tried)) => tried.clone(),
+            _ => self.loaded_sources(),
+        }
+    }
+
     pub(super) fn ask_mapping(&mut self) {
-        let current = self.loaded_sources().map.to_string();
+        let current = self.to_map().map.to_string();
         self.prompt = Some((Prompt::Mapping, current));
     }
 
@@ -54,14 +64,39 @@ impl App {
     pub(super) fn remap(&mut self, input: &str) -> Vec<Effect> {
         match input.trim().parse::<crate::data::ColumnMap>() {
             Ok(map) => {
-                let mut sources = self.loaded_sources();
+                let mut sources = self.to_map();
                 sources.map = map;
                 self.loading = Some("importing with the new mapping".into());
+                self.attempted = Some(sources.clone());
                 return vec![Effect::Load(sources)];
             }
             Err(e) => self.error = Some(e.to_string()),
         }
         Vec::new()
+    }
+
+    /// The import failed: nothing changes (the data already loaded stays),
+    /// and the Data tab shows every problem with its file, row and column.
+    pub fn on_load_failed(&mut self, message: String) {
+        self.loading = None;
+        // The first error and how many there are (the report opens with
+        // the files it read); a failure that is no import report as it is.
+        let errors: Vec<&str> = message.lines().filter_map(|l| l.strip_prefix("error: ")).collect();
+        let first = message
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("see the Data tab");
+        self.error = Some(match errors.as_slice() {
+            [] => format!("the import failed, nothing was changed: {first}"),
+            [one] => format!("the import failed, nothing was changed: {one}"),
+            [one, ..] => format!(
+                "the import failed, nothing was changed: {} errors (Data tab), the first: {one}",
+                errors.len()
+            ),
+        });
+        self.load_problems = Some(message);
+        self.tab = Tab::Data;
+        self.selected[Tab::Data.index()] = 0;
     }
 }
 

@@ -155,6 +155,9 @@ pub struct App {
     pub supplier_totals: Vec<(String, f64, f64)>,
     /// The report of the last import that failed.
     pub load_problems: Option<String>,
+    /// The sources of the last import asked for: `M` after a failed import
+    /// maps the files that failed, not the data loaded.
+    pub attempted: Option<DataSources>,
     /// Enter on a restock line: its whole story in a popup.
     pub details: bool,
     /// The status and error lines of this session, oldest first, each
@@ -269,6 +272,7 @@ impl App {
             totals_in_units: false,
             supplier_totals: Vec::new(),
             load_problems: None,
+            attempted: None,
             similar: None,
             details: false,
             messages: std::collections::VecDeque::new(),
@@ -480,30 +484,6 @@ impl App {
             Err(e) => self.error = Some(format!("the plan could not be finished: {e}")),
         }
         Vec::new()
-    }
-
-    /// The import failed: nothing changes (the data already loaded stays),
-    /// and the Data tab shows every problem with its file, row and column.
-    pub fn on_load_failed(&mut self, message: String) {
-        self.loading = None;
-        // The first error and how many there are (the report opens with
-        // the files it read); a failure that is no import report as it is.
-        let errors: Vec<&str> = message.lines().filter_map(|l| l.strip_prefix("error: ")).collect();
-        let first = message
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("see the Data tab");
-        self.error = Some(match errors.as_slice() {
-            [] => format!("the import failed, nothing was changed: {first}"),
-            [one] => format!("the import failed, nothing was changed: {one}"),
-            [one, ..] => format!(
-                "the import failed, nothing was changed: {} errors (Data tab), the first: {one}",
-                errors.len()
-            ),
-        });
-        self.load_problems = Some(message);
-        self.tab = Tab::Data;
-        self.selected[Tab::Data.index()] = 0;
     }
 
     fn loaded_sources(&self) -> DataSources {
