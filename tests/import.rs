@@ -592,6 +592,32 @@ fn a_column_per_date_reads_as_a_row_per_date() {
     );
     let eu = import_written(&[("weekly.csv", "SKU;2024-01-01;2024-01-08;2024-01-15\nA1;3,5;1;2\n")]);
     assert_eq!(eu.dataset.demand[0].values, vec![3.5, 1.0, 2.0]);
+    // A formula's error under a date is no number of sales.
+    let e = import(&[fixture("workbooks/pivot_errors.xlsx")]).unwrap_err();
+    assert_has(&e.to_string(), &["row 2, column '2024-01-08', value '#DIV/0!'"]);
+    // A week with nothing in it yet is left out, not read as no sales.
+    let ahead = import_written(&[(
+        "weekly.csv",
+        "SKU,2024-01-01,2024-01-08,2024-01-15,2024-01-22\nA1,3,4,5,\nB2,1,2,3,\n",
+    )]);
+    assert_eq!(ahead.dataset.demand[0].values, vec![3.0, 4.0, 5.0]);
+    assert!(
+        ahead
+            .report
+            .warnings()
+            .any(|w| w.message.contains("no value in this date's column"))
+    );
+    // A date twice is an error; stock by month beside on-hand stays stock.
+    let msg = bad(
+        "weekly.csv",
+        "SKU,2024-01-01,2024-01-08,2024-01-15,2024-01-08\nA1,1,2,3,4\n",
+    );
+    assert_has(&msg, &["two columns are named 2024-01-08"]);
+    let stock = import_written(&[(
+        "stock.csv",
+        "sku,warehouse,on_hand,2024-01-31,2024-02-29,2024-03-31\nA1,W,5,1,2,3\n",
+    )]);
+    assert_eq!(stock.report.files[0].kind.to_string(), "inventory");
     // A SKU twice is a duplicate named by its rows in the file.
     let msg = bad(
         "weekly.csv",

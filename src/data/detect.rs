@@ -31,9 +31,10 @@ const DATETIME_FORMATS: &[&str] = &[
 ];
 /// Months without a day (monthly figures from a spreadsheet or an ERP),
 /// read as the month's first day: each is tried with " %d" after it. Two-
-/// digit years first: `%Y` would read `Jan-24` as the year -24.
+/// digit years first: `%Y` would read `Jan-24` as the year -24. Not
+/// `Mar 15`, which is as often the 15th of March as March 2015.
 const MONTH_FORMATS: &[&str] = &[
-    "%Y-%m", "%Y/%m", "%m/%Y", "%m-%Y", "%m.%Y", "%b-%y", "%b %y", "%b %Y", "%B %Y", "%b-%Y",
+    "%Y-%m", "%Y/%m", "%m/%Y", "%m-%Y", "%m.%Y", "%b-%y", "%b %Y", "%B %Y", "%b-%Y",
 ];
 
 /// What is done to a date cell before its format reads it.

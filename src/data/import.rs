@@ -202,11 +202,6 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                     continue;
                 }
             };
-            // A column per date (a pivot): read as a row per SKU and date.
-            let Ok(frame) = lengthen(frame, &label, &mut problems) else {
-                continue;
-            };
-            let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().to_string())
@@ -217,6 +212,12 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                 }
                 None => FileKind::from_stem(&stem),
             };
+            // A column per date (a pivot of sales): read as a row per SKU
+            // and date.
+            let Ok((frame, wide)) = lengthen(frame, by_name, &opts.map, &label, &mut problems) else {
+                continue;
+            };
+            let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
             let Some(kind) = by_name.or_else(|| detect_kind(&headers, &opts.map)) else {
                 if sheets > 1 {
                     problems.warning(
@@ -349,7 +350,9 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             // The table's own rows (a wide table's, not its long form's).
             let rows = frame.rows.as_ref().map_or(frame.df.height(), Vec::len);
             let mut df = frame.df;
-            match plain_numbers(&mut df, &columns, frame.decimal) {
+            // A pivot's quantities are plain digits already.
+            let skip = if wide { Some(Field::Quantity) } else { None };
+            match plain_numbers(&mut df, &columns, frame.decimal, skip) {
                 Ok(unclear) if unclear.is_empty() => {}
                 Ok(unclear) => {
                     for (i, column, value) in unclear {

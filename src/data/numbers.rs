@@ -111,6 +111,8 @@ pub(super) enum Reading {
 /// reads in `decimal`'s convention and one holds a comma.
 pub(super) fn reading(ca: &StringChunked, decimal: Decimal) -> Reading {
     let mut comma = false;
+    // Two marks in one number: a decimal point cannot come twice.
+    let mut grouped = false;
     let mut dotted = None;
     for (i, v) in ca.iter().enumerate() {
         let Some(s) = v.map(str::trim).filter(|s| !s.is_empty()) else {
@@ -120,11 +122,12 @@ pub(super) fn reading(ca: &StringChunked, decimal: Decimal) -> Reading {
             return Reading::AsIs;
         }
         comma |= s.contains(',');
+        grouped |= s.matches('.').count() > 1;
         if dotted.is_none() && s.contains('.') {
             dotted = Some((i, s.to_string()));
         }
     }
-    match (comma, dotted, decimal) {
+    match (comma || grouped, dotted, decimal) {
         (true, _, _) => Reading::Rewritten(rewritten(ca, decimal)),
         (false, Some((i, s)), Decimal::Comma) => Reading::Ambiguous(i, s),
         _ => Reading::AsIs,
@@ -169,9 +172,10 @@ pub(super) fn plain_numbers(
     df: &mut DataFrame,
     columns: &std::collections::BTreeMap<Field, String>,
     decimal: Decimal,
+    skip: Option<Field>,
 ) -> PolarsResult<Vec<Unclear>> {
     let mut unclear = Vec::new();
-    for f in NUMBER_FIELDS {
+    for f in NUMBER_FIELDS.into_iter().filter(|f| Some(*f) != skip) {
         let Some(name) = columns.get(&f) else { continue };
         let Some(ca) = df.column(name).ok().and_then(|c| c.str().ok()) else {
             continue;
@@ -250,6 +254,9 @@ mod tests {
         let r = reading(&column(&[Some("15"), Some("-1.200"), Some("300")]), Decimal::Comma);
         assert!(matches!(&r, Reading::Ambiguous(1, s) if s == "-1.200"), "{r:?}");
         assert!(ambiguous_message("1.200").contains("expected 1200 or 1,200"));
+        // Two dots group thousands, in that value and its column.
+        let fixed = rewritten(&column(&[Some("1.200.000"), Some("1.200")]), Decimal::Comma).expect("rewritten");
+        assert_eq!((fixed.get(0), fixed.get(1)), (Some("1200000"), Some("1200")));
         // A dot that groups nothing is a program's decimal point.
         assert!(matches!(
             reading(&column(&[Some("1.250"), Some("2.5")]), Decimal::Comma),
@@ -280,7 +287,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        plain_numbers(&mut df, &columns, Decimal::Comma).unwrap();
+        plain_numbers(&mut df, &columns, Decimal::Comma, None).unwrap();
         assert_eq!(df.column("qty").unwrap().str().unwrap().get(0), Some("3.5"));
         assert_eq!(df.column("title").unwrap().str().unwrap().get(0), Some("1,5"));
     }

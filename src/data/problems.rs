@@ -96,8 +96,13 @@ impl Problems {
         }
     }
 
+    /// A problem already listed (the same file, row, column, value and
+    /// message: a pivot's row read once per date) is not listed again.
     pub fn push(&mut self, p: Problem) {
         let key = (p.file.clone(), p.column.clone(), p.message.clone());
+        if self.seen.get(&key).is_some_and(|n| *n <= self.cap) && self.list.contains(&p) {
+            return;
+        }
         let n = self.seen.entry(key).or_insert(0);
         *n += 1;
         if *n <= self.cap {

@@ -7,6 +7,7 @@
 use polars::prelude::*;
 
 use crate::data::detect::{detect_date_format, parse_with};
+use crate::data::mapping::{ColumnMap, Field, FileKind, normalize, resolve};
 use crate::data::numbers;
 use crate::data::problems::Problems;
 use crate::data::read::TextFrame;
@@ -48,42 +49,112 @@ fn date_columns(headers: &[String]) -> Option<Vec<usize>> {
     (cols.len() >= MIN_DATE_COLUMNS).then_some(cols)
 }
 
+/// Whether a table with a column per date is a pivot of sales: not named
+/// for another kind, with a SKU and nothing a product, stock, order or
+/// fleet row holds among its other columns (a products file with a column
+/// per month of forecast, or stock by month, is not sales).
+fn holds_sales(ids: &[String], named: Option<FileKind>, map: &ColumnMap) -> bool {
+    if named.is_some_and(|k| k != FileKind::Sales) {
+        return false;
+    }
+    let has = |kind: FileKind, field: Field| resolve(kind, ids, map).contains_key(&field);
+    let other = [
+        (FileKind::Inventory, Field::OnHand),
+        (FileKind::Inventory, Field::OnOrder),
+        (FileKind::Products, Field::UnitCost),
+        (FileKind::Products, Field::PackSize),
+        (FileKind::Products, Field::Moq),
+        (FileKind::Products, Field::LeadTime),
+        (FileKind::Products, Field::Supplier),
+        (FileKind::Products, Field::Brand),
+        (FileKind::Products, Field::LaunchDate),
+        (FileKind::Fleet, Field::Capacity),
+        (FileKind::Orders, Field::Lat),
+        (FileKind::Orders, Field::X),
+    ];
+    has(FileKind::Sales, Field::Sku) && !other.iter().any(|(k, f)| has(*k, *f))
+}
+
+/// A column the CSV reader renamed because its name came twice
+/// (`2024-01-08_duplicated_0`, `2024-01-08.1`): the name it had.
+fn renamed_twice(h: &str) -> Option<&str> {
+    h.rsplit_once("_duplicated_")
+        .or_else(|| h.rsplit_once('.'))
+        .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(base, _)| base)
+}
+
 /// The table in long form (its other columns, then `date` and `quantity`),
-/// when it has a column per date; as it is otherwise. `Err` after reporting
-/// its problems.
-pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -> Result<TextFrame, ()> {
+/// and `true`, when it is a pivot of sales with a column per date; as it
+/// is, and `false`, otherwise. `named`: the kind its file or sheet is named
+/// for. `Err` after reporting its problems.
+pub(super) fn lengthen(
+    frame: TextFrame,
+    named: Option<FileKind>,
+    map: &ColumnMap,
+    label: &str,
+    problems: &mut Problems,
+) -> Result<(TextFrame, bool), ()> {
     let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
     let Some(dates) = date_columns(&headers) else {
-        return Ok(frame);
+        return Ok((frame, false));
     };
-    let ids: Vec<&String> = headers
+    let ids: Vec<String> = headers
         .iter()
         .enumerate()
         .filter(|(i, _)| !dates.contains(i))
-        .map(|(_, h)| h)
+        .map(|(_, h)| h.clone())
         .collect();
+    let header_row = (frame.row_base > 1).then(|| frame.row_base - 1);
     if ids.is_empty() {
         problems.error(
             label,
-            (frame.row_base > 1).then(|| frame.row_base - 1),
+            header_row,
             None,
             None,
             "every column is named by a date; expected a column that names the SKU beside the columns of dates",
         );
         return Err(());
     }
+    if !holds_sales(&ids, named, map) {
+        return Ok((frame, false));
+    }
     if let Some(clash) = ids.iter().find(|h| {
-        let n = crate::data::mapping::normalize(h);
+        let n = normalize(h);
         n == DATE || n == QUANTITY
     }) {
         problems.error(
             label,
-            (frame.row_base > 1).then(|| frame.row_base - 1),
+            header_row,
             Some(clash),
             None,
             format!("the table has a column per date, and a column '{clash}' too; expected one or the other"),
         );
         return Err(());
+    }
+    // A date twice: which column holds its sales would be a guess.
+    let named_dates: Vec<&str> = dates.iter().map(|j| headers[*j].trim()).collect();
+    if let Some((h, base)) = ids.iter().find_map(|h| {
+        renamed_twice(h)
+            .filter(|b| named_dates.contains(&b.trim()))
+            .map(|b| (h, b))
+    }) {
+        problems.error(
+            label,
+            header_row,
+            Some(h),
+            None,
+            format!("two columns are named {base}; expected one column per date"),
+        );
+        return Err(());
+    }
+    // A formula's error in a date's cell is no number of sales.
+    let mut bad = false;
+    for d in &frame.deferred {
+        if d.column.as_ref().is_none_or(|c| named_dates.contains(&c.trim())) {
+            problems.error(label, d.row, d.column.as_deref(), d.value.as_deref(), d.message.clone());
+            bad = true;
+        }
     }
     let fail = |e: PolarsError, problems: &mut Problems| {
         problems.error(label, None, None, None, format!("could not be processed: {e}"));
@@ -111,14 +182,31 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
             }
         }
     }
-    // Every value must be a number (a blank is no sales).
-    let mut bad = false;
-    let mut values: Vec<StringChunked> = Vec::with_capacity(dates.len());
+    // Every value must be a number (a blank is no sales); a date's column
+    // with nothing in it (a week not yet in the data) is left out.
+    let mut values: Vec<(usize, StringChunked)> = Vec::with_capacity(dates.len());
     for &j in &dates {
         let name = &headers[j];
         let Ok(ca) = df.column(name).and_then(|c| c.str().cloned()) else {
             continue;
         };
+        // The total rows' values are not read, nor judged.
+        let ca: StringChunked = ca
+            .iter()
+            .zip(&keep)
+            .map(|(v, k)| v.filter(|_| *k))
+            .collect::<StringChunked>()
+            .with_name(ca.name().clone());
+        if ca.iter().flatten().all(|s| s.trim().is_empty()) {
+            problems.warning(
+                label,
+                header_row,
+                Some(name),
+                None,
+                "no value in this date's column: left out (a period not in the data yet)",
+            );
+            continue;
+        }
         let ca = match numbers::reading(&ca, frame.decimal) {
             numbers::Reading::AsIs => ca,
             numbers::Reading::Rewritten(fixed) => fixed,
@@ -133,7 +221,7 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
             let Some(s) = v.map(str::trim).filter(|s| !s.is_empty()) else {
                 continue;
             };
-            if keep[i] && s.parse::<f64>().ok().is_none_or(|x| !x.is_finite()) {
+            if s.parse::<f64>().ok().is_none_or(|x| !x.is_finite()) {
                 bad = true;
                 problems.error(
                     label,
@@ -152,7 +240,7 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
             .iter()
             .map(|v| Some(v.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("0")))
             .collect();
-        values.push(filled.with_name(QUANTITY.into()));
+        values.push((j, filled.with_name(QUANTITY.into())));
     }
     if bad {
         return Err(());
@@ -165,8 +253,9 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
             return Err(());
         }
     };
+    let blocks = values.len();
     let mut long: Option<DataFrame> = None;
-    for (&j, qty) in dates.iter().zip(values) {
+    for (j, qty) in values {
         let mut cols = id_columns.clone();
         cols.push(StringChunked::full(DATE.into(), headers[j].trim(), n).into_column());
         cols.push(qty.into_column());
@@ -184,13 +273,20 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
         }
     }
     let Some(mut long) = long else {
-        return Ok(frame);
+        problems.error(
+            label,
+            header_row,
+            None,
+            None,
+            "no date's column holds a value; expected sales under the dates",
+        );
+        return Err(());
     };
     long.rechunk_mut();
     // The total rows go now; the rows kept map back through `kept`.
     let kept: Vec<usize> = (0..n).filter(|i| keep[*i]).collect();
     let long = if kept.len() < n {
-        let mask: BooleanChunked = (0..dates.len()).flat_map(|_| keep.iter().copied()).collect();
+        let mask: BooleanChunked = (0..blocks).flat_map(|_| keep.iter().copied()).collect();
         match long.filter(&mask) {
             Ok(l) => l,
             Err(e) => {
@@ -202,11 +298,21 @@ pub(super) fn lengthen(frame: TextFrame, label: &str, problems: &mut Problems) -
         long
     };
     let rows = kept.iter().map(|i| source(*i)).collect();
-    Ok(TextFrame {
-        df: long,
-        row_base: frame.row_base,
-        decimal: numbers::Decimal::Point,
-        rows: Some(rows),
-        deferred: frame.deferred,
-    })
+    // The deferred problems left are of columns the long form keeps.
+    let deferred = frame
+        .deferred
+        .iter()
+        .filter(|d| d.column.as_ref().is_some_and(|c| !named_dates.contains(&c.trim())))
+        .cloned()
+        .collect();
+    Ok((
+        TextFrame {
+            df: long,
+            row_base: frame.row_base,
+            decimal: frame.decimal,
+            rows: Some(rows),
+            deferred,
+        },
+        true,
+    ))
 }
