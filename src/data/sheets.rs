@@ -33,27 +33,22 @@ fn used_cells<RS: std::io::Read + std::io::Seek>(book: &mut Sheets<RS>, name: &s
         !matches!(v, Data::Empty) && !matches!(v, Data::String(s) if s.trim().is_empty())
     }
     let mut out = Vec::new();
+    // The two streaming readers share their methods but no trait.
+    macro_rules! stream {
+        ($reader:expr) => {{
+            let mut cells = $reader.map_err(|e| e.to_string())?;
+            while let Some(c) = cells.next_cell().map_err(|e| e.to_string())? {
+                let (r, col) = c.get_position();
+                let v = Data::from(c.get_value().clone());
+                if keep(&v) {
+                    out.push((r, col, v));
+                }
+            }
+        }};
+    }
     match book {
-        Sheets::Xlsx(x) => {
-            let mut cells = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
-            while let Some(c) = cells.next_cell().map_err(|e| e.to_string())? {
-                let (r, col) = c.get_position();
-                let v = Data::from(c.get_value().clone());
-                if keep(&v) {
-                    out.push((r, col, v));
-                }
-            }
-        }
-        Sheets::Xlsb(x) => {
-            let mut cells = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
-            while let Some(c) = cells.next_cell().map_err(|e| e.to_string())? {
-                let (r, col) = c.get_position();
-                let v = Data::from(c.get_value().clone());
-                if keep(&v) {
-                    out.push((r, col, v));
-                }
-            }
-        }
+        Sheets::Xlsx(x) => stream!(x.worksheet_cells_reader(name)),
+        Sheets::Xlsb(x) => stream!(x.worksheet_cells_reader(name)),
         // These formats hold the whole sheet in memory anyway.
         other => {
             let range = other.worksheet_range(name).map_err(|e| e.to_string())?;
