@@ -477,6 +477,53 @@ fn numbers_and_dates_as_spreadsheets_and_shops_write_them() {
 }
 
 #[test]
+fn numbered_days_are_dated_by_the_calendar_given_with_them() {
+    // M5's layout: a column per numbered day, dated by calendar.csv (given
+    // after the sales, as a planner might), whose events are read too.
+    let sales = "id,item_id,dept_id,cat_id,store_id,state_id,d_1,d_2,d_3,d_4\n\
+                 HOBBIES_1_001_CA_1_evaluation,HOBBIES_1_001,HOBBIES_1,HOBBIES,CA_1,CA,0,2,1,3\n\
+                 HOBBIES_1_001_TX_1_evaluation,HOBBIES_1_001,HOBBIES_1,HOBBIES,TX_1,TX,1,1,0,0\n";
+    let calendar = "date,wm_yr_wk,weekday,wday,month,year,d,event_name_1,event_type_1,event_name_2,event_type_2,\
+                    snap_CA,snap_TX,snap_WI\n2011-01-29,11101,Saturday,1,1,2011,d_1,,,,,0,0,0\n\
+                    2011-01-30,11101,Sunday,2,1,2011,d_2,,,,,0,0,0\n2011-01-31,11101,Monday,3,1,2011,d_3,,,,,0,0,0\n\
+                    2011-02-01,11101,Tuesday,4,2,2011,d_4,,,,,1,1,0\n2011-02-06,11102,Sunday,2,2,2011,d_9,SuperBowl,\
+                    Sporting,,,1,1,1\n";
+    let m5 = import_written(&[("sales_train_evaluation.csv", sales), ("calendar.csv", calendar)]);
+    let ds = &m5.dataset;
+    let ca = ds.demand.iter().find(|s| s.warehouse == "CA_1").unwrap();
+    assert_eq!((ca.sku.as_str(), ca.start), ("HOBBIES_1_001", day(2011, 1, 29)));
+    assert_eq!(ca.values, vec![0.0, 2.0, 1.0, 3.0]);
+    assert!(
+        ds.events
+            .iter()
+            .any(|e| e.name == "SuperBowl" && e.date == day(2011, 2, 6))
+    );
+    // Without the calendar, or with a day it lacks, nothing is guessed.
+    let msg = bad("sales_train_evaluation.csv", sales);
+    assert_has(
+        &msg,
+        &[
+            "columns d_1, d_2, ... number days",
+            "calendar file with columns d and date",
+        ],
+    );
+    let short = calendar.replace("d_4", "d_40");
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = [("sales.csv", sales), ("calendar.csv", short.as_str())]
+        .iter()
+        .map(|(n, c)| {
+            let p = dir.path().join(n);
+            fs::write(&p, c).unwrap();
+            p
+        })
+        .collect();
+    assert_has(
+        &import(&paths).unwrap_err().to_string(),
+        &["column d_4 is a day the calendar does not date"],
+    );
+}
+
+#[test]
 fn workbooks_import_sheet_by_sheet() {
     // Sheets named for their kind (a title above one table), and a note
     // sheet that is left out with a warning. Excel's owner file of an open

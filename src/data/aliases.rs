@@ -147,7 +147,16 @@ impl Field {
             Field::ShiftEnd => &["shiftend", "end", "endtime"],
             Field::Speed => &["speedkmh", "speed", "kmh"],
             Field::CostPerKm => &["costperkm", "costkm", "kmcost"],
-            Field::Event => &["event", "eventname", "name", "holidayname", "description", "title"],
+            // `event_name_1`, `event_type_1`: M5's calendar.
+            Field::Event => &[
+                "event",
+                "eventname",
+                "name",
+                "holidayname",
+                "description",
+                "title",
+                "eventname1",
+            ],
             Field::Flag => &[
                 "flag",
                 "isholiday",
@@ -156,6 +165,7 @@ impl Field {
                 "markdown",
                 "markdownweek",
                 "eventtype",
+                "eventtype1",
                 "type",
                 "kind",
             ],

@@ -21,7 +21,7 @@ use crate::data::problems::{Problem, Problems, Severity};
 use crate::data::read::{Format, READABLE, ReadError, Table, TextFrame, format_of, read_text_frame};
 use crate::data::sheets::read_workbook;
 use crate::data::validate::{read_events, read_fleet, read_inventory, read_orders, read_products, read_warehouses};
-use crate::data::wide::lengthen;
+use crate::data::wide::{DayNames, lengthen};
 use crate::domain::{Dataset, Period, PeriodKind, ProductDefaults, ReturnsSummary};
 
 pub use crate::data::detect::{DateFormat, detect_date_format, parse_time_of_day};
@@ -167,7 +167,18 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
     let mut files = Vec::new();
     let mut map_used: HashSet<Field> = HashSet::new();
 
-    for path in expand(paths, &mut problems) {
+    // Calendars first: a table of numbered days (M5's `d_1`, `d_2`, ...)
+    // reads its dates from one.
+    let mut expanded = expand(paths, &mut problems);
+    expanded.sort_by_key(|p| {
+        let stem = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        FileKind::from_stem(&stem) != Some(FileKind::Events)
+    });
+    let mut days = DayNames::default();
+    for path in expanded {
         let parts = match read_parts(&path) {
             Ok(parts) => parts,
             Err(e) => {
@@ -214,7 +225,8 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             };
             // A column per date (a pivot of sales): read as a row per SKU
             // and date.
-            let Ok((frame, wide)) = lengthen(frame, by_name, &opts.map, &label, &mut problems) else {
+            days.learn(&frame.df);
+            let Ok((frame, wide)) = lengthen(frame, by_name, &opts.map, &days, &label, &mut problems) else {
                 continue;
             };
             let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();

@@ -4,6 +4,8 @@
 //! sales, as a pivot leaves it; a cell that is not a number is an error
 //! naming its row and date column. A total row is left out.
 
+use std::collections::HashMap;
+
 use polars::prelude::*;
 
 use crate::data::detect::{detect_date_format, parse_with};
@@ -49,6 +51,67 @@ fn date_columns(headers: &[String]) -> Option<Vec<usize>> {
     (cols.len() >= MIN_DATE_COLUMNS).then_some(cols)
 }
 
+/// The dates of numbered days, from a calendar table with a `d` and a
+/// `date` column (M5's `calendar.csv`: `d_1` is 2011-01-29).
+#[derive(Debug, Default)]
+pub(super) struct DayNames(HashMap<String, String>);
+
+impl DayNames {
+    /// Learn the numbered days of a table that has them.
+    pub(super) fn learn(&mut self, df: &DataFrame) {
+        let find = |name: &str| {
+            df.get_column_names()
+                .into_iter()
+                .find(|h| normalize(h) == name)
+                .and_then(|h| df.column(h).ok())
+                .and_then(|c| c.str().ok().cloned())
+        };
+        let (Some(d), Some(date)) = (find("d"), find(DATE)) else {
+            return;
+        };
+        for (k, v) in d.iter().zip(date.iter()) {
+            if let (Some(k), Some(v)) = (k, v)
+                && is_day_number(k.trim())
+            {
+                self.0.insert(k.trim().to_string(), v.trim().to_string());
+            }
+        }
+    }
+}
+
+/// `d_1`, `d_1941`: a day by its number, as M5 names its columns.
+fn is_day_number(h: &str) -> bool {
+    h.strip_prefix("d_")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The headers with numbered days named by their dates, when a calendar
+/// gave them; an error naming a day no calendar has.
+fn name_days(headers: &[String], days: &DayNames) -> Result<Option<Vec<String>>, String> {
+    let numbered: Vec<&String> = headers.iter().filter(|h| is_day_number(h.trim())).collect();
+    if numbered.len() < MIN_DATE_COLUMNS {
+        return Ok(None);
+    }
+    if days.0.is_empty() {
+        return Err(format!(
+            "columns {}, {}, ... number days; expected a calendar file with columns d and date in the same import \
+             (as M5's calendar.csv) to date them",
+            numbered[0], numbered[1]
+        ));
+    }
+    if let Some(missing) = numbered.iter().find(|h| !days.0.contains_key(h.trim())) {
+        return Err(format!(
+            "column {missing} is a day the calendar does not date; expected it in the calendar's d column"
+        ));
+    }
+    Ok(Some(
+        headers
+            .iter()
+            .map(|h| days.0.get(h.trim()).cloned().unwrap_or_else(|| h.clone()))
+            .collect(),
+    ))
+}
+
 /// Whether a table with a column per date is a pivot of sales: not named
 /// for another kind, with a SKU and nothing a product, stock, order or
 /// fleet row holds among its other columns (a products file with a column
@@ -89,13 +152,30 @@ fn renamed_twice(h: &str) -> Option<&str> {
 /// is, and `false`, otherwise. `named`: the kind its file or sheet is named
 /// for. `Err` after reporting its problems.
 pub(super) fn lengthen(
-    frame: TextFrame,
+    mut frame: TextFrame,
     named: Option<FileKind>,
     map: &ColumnMap,
+    days: &DayNames,
     label: &str,
     problems: &mut Problems,
 ) -> Result<(TextFrame, bool), ()> {
-    let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let mut headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let header_row = (frame.row_base > 1).then(|| frame.row_base - 1);
+    // Numbered days, dated by a calendar.
+    match name_days(&headers, days) {
+        Ok(None) => {}
+        Ok(Some(named)) => {
+            if let Err(e) = frame.df.set_column_names(&named) {
+                problems.error(label, None, None, None, format!("could not be processed: {e}"));
+                return Err(());
+            }
+            headers = named;
+        }
+        Err(message) => {
+            problems.error(label, header_row, None, None, message);
+            return Err(());
+        }
+    }
     let Some(dates) = date_columns(&headers) else {
         return Ok((frame, false));
     };
@@ -105,7 +185,6 @@ pub(super) fn lengthen(
         .filter(|(i, _)| !dates.contains(i))
         .map(|(_, h)| h.clone())
         .collect();
-    let header_row = (frame.row_base > 1).then(|| frame.row_base - 1);
     if ids.is_empty() {
         problems.error(
             label,
@@ -272,7 +351,7 @@ pub(super) fn lengthen(
             return Err(());
         }
     }
-    let Some(mut long) = long else {
+    let Some(long) = long else {
         problems.error(
             label,
             header_row,
@@ -282,7 +361,8 @@ pub(super) fn lengthen(
         );
         return Err(());
     };
-    long.rechunk_mut();
+    // Left in one chunk per date: the id columns' chunks are shared, not
+    // copied (M5's 59 million rows would need gigabytes more).
     // The total rows go now; the rows kept map back through `kept`.
     let kept: Vec<usize> = (0..n).filter(|i| keep[*i]).collect();
     let long = if kept.len() < n {
