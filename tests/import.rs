@@ -521,6 +521,20 @@ fn numbered_days_are_dated_by_the_calendar_given_with_them() {
         &import(&paths).unwrap_err().to_string(),
         &["column d_4 is a day the calendar does not date"],
     );
+    // A day dated twice, or two days one date: an error, not a guess.
+    for (calendar, expected) in [
+        (
+            format!("{calendar}2011-06-01,11120,Wednesday,5,6,2011,d_4,,,,,0,0,0\n"),
+            "day d_4 is dated both 2011-02-01 and 2011-06-01",
+        ),
+        (
+            calendar.replace("2011-02-01", "2011-01-31"),
+            "days d_3 and d_4 are both dated 2011-01-31",
+        ),
+    ] {
+        fs::write(&paths[1], calendar).unwrap();
+        assert_has(&import(&paths).unwrap_err().to_string(), &[expected]);
+    }
 }
 
 #[test]

@@ -167,25 +167,25 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
     let mut files = Vec::new();
     let mut map_used: HashSet<Field> = HashSet::new();
 
-    // Calendars first: a table of numbered days (M5's `d_1`, `d_2`, ...)
-    // reads its dates from one.
-    let mut expanded = expand(paths, &mut problems);
-    expanded.sort_by_key(|p| {
-        let stem = p
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
-        FileKind::from_stem(&stem) != Some(FileKind::Events)
-    });
+    // Every file is read before any is taken apart: a table of numbered
+    // days (M5's `d_1`, `d_2`, ...) is dated by a calendar given anywhere
+    // in the import.
+    let mut read = Vec::new();
+    for path in expand(paths, &mut problems) {
+        match read_parts(&path) {
+            Ok(parts) => read.push((path, parts)),
+            Err(e) => problems.error(&path.display().to_string(), e.row, None, None, e.message),
+        }
+    }
     let mut days = DayNames::default();
-    for path in expanded {
-        let parts = match read_parts(&path) {
-            Ok(parts) => parts,
-            Err(e) => {
-                problems.error(&path.display().to_string(), e.row, None, None, e.message);
-                continue;
-            }
-        };
+    for frame in read
+        .iter()
+        .flat_map(|(_, parts)| parts)
+        .filter_map(|p| p.frame.as_ref().ok())
+    {
+        days.learn(&frame.df);
+    }
+    for (path, parts) in read {
         // In a workbook of several sheets, each sheet is named for what it
         // holds (or recognised by its columns); one that is neither, a
         // note or a pivot beside the data, is left out with a warning.
@@ -225,7 +225,6 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             };
             // A column per date (a pivot of sales): read as a row per SKU
             // and date.
-            days.learn(&frame.df);
             let Ok((frame, wide)) = lengthen(frame, by_name, &opts.map, &days, &label, &mut problems) else {
                 continue;
             };

@@ -77,6 +77,16 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// The sort of a problem: its message, or the words before a colon that
+/// name it ("duplicate row: sku A, 2024-01-03 is already on row 2"), so
+/// that a million duplicates are one sort, not a million.
+fn sort_of(message: &str) -> &str {
+    match message.split_once(": ") {
+        Some((sort, _)) if sort.len() <= 40 => sort,
+        _ => message,
+    }
+}
+
 /// Collects problems, keeping at most `cap` of one sort (same file, column
 /// and message) in full and counting the rest, so a file with a million bad
 /// rows gives a readable report.
@@ -99,7 +109,7 @@ impl Problems {
     /// A problem already listed (the same file, row, column, value and
     /// message: a pivot's row read once per date) is not listed again.
     pub fn push(&mut self, p: Problem) {
-        let key = (p.file.clone(), p.column.clone(), p.message.clone());
+        let key = (p.file.clone(), p.column.clone(), sort_of(&p.message).to_string());
         if self.seen.get(&key).is_some_and(|n| *n <= self.cap) && self.list.contains(&p) {
             return;
         }
@@ -155,7 +165,7 @@ impl Problems {
         for ((file, column, message), n) in extra {
             let severity = out
                 .iter()
-                .find(|p| p.file == file && p.column == column && p.message == message)
+                .find(|p| p.file == file && p.column == column && sort_of(&p.message) == message)
                 .map_or(Severity::Error, |p| p.severity);
             out.push(Problem {
                 severity,
@@ -197,6 +207,20 @@ mod tests {
         assert_eq!(list[1].row, Some(3));
         assert_eq!(list[2].message, "3 more rows like this: expected a number");
         assert_eq!(list[3].severity, Severity::Warning);
+        // Messages that name their sort before a colon are capped by it.
+        let mut p2 = Problems::new(2);
+        for row in 2..7 {
+            p2.error(
+                "s.csv",
+                Some(row),
+                None,
+                None,
+                format!("duplicate row: sku A, day {row}"),
+            );
+        }
+        let sorted = p2.finish();
+        assert_eq!(sorted.len(), 3);
+        assert_eq!(sorted[2].message, "3 more rows like this: duplicate row");
         assert_eq!(
             list[0].to_string(),
             "error: s.csv, row 2, column 'qty', value 'x': expected a number"

@@ -54,7 +54,11 @@ fn date_columns(headers: &[String]) -> Option<Vec<usize>> {
 /// The dates of numbered days, from a calendar table with a `d` and a
 /// `date` column (M5's `calendar.csv`: `d_1` is 2011-01-29).
 #[derive(Debug, Default)]
-pub(super) struct DayNames(HashMap<String, String>);
+pub(super) struct DayNames {
+    dates: HashMap<String, String>,
+    /// Days given two different dates: (day, one date, the other).
+    twice: Vec<(String, String, String)>,
+}
 
 impl DayNames {
     /// Learn the numbered days of a table that has them.
@@ -70,10 +74,18 @@ impl DayNames {
             return;
         };
         for (k, v) in d.iter().zip(date.iter()) {
-            if let (Some(k), Some(v)) = (k, v)
-                && is_day_number(k.trim())
-            {
-                self.0.insert(k.trim().to_string(), v.trim().to_string());
+            let (Some(k), Some(v)) = (k.map(str::trim), v.map(str::trim)) else {
+                continue;
+            };
+            if !is_day_number(k) || v.is_empty() {
+                continue;
+            }
+            match self.dates.get(k) {
+                Some(was) if was != v => self.twice.push((k.to_string(), was.clone(), v.to_string())),
+                Some(_) => {}
+                None => {
+                    self.dates.insert(k.to_string(), v.to_string());
+                }
             }
         }
     }
@@ -92,24 +104,40 @@ fn name_days(headers: &[String], days: &DayNames) -> Result<Option<Vec<String>>,
     if numbered.len() < MIN_DATE_COLUMNS {
         return Ok(None);
     }
-    if days.0.is_empty() {
+    if days.dates.is_empty() {
         return Err(format!(
             "columns {}, {}, ... number days; expected a calendar file with columns d and date in the same import \
              (as M5's calendar.csv) to date them",
             numbered[0], numbered[1]
         ));
     }
-    if let Some(missing) = numbered.iter().find(|h| !days.0.contains_key(h.trim())) {
+    if let Some(missing) = numbered.iter().find(|h| !days.dates.contains_key(h.trim())) {
         return Err(format!(
-            "column {missing} is a day the calendar does not date; expected it in the calendar's d column"
+            "column {missing} is a day the calendar does not date; expected it in the calendar's d column, with a date"
         ));
     }
-    Ok(Some(
-        headers
-            .iter()
-            .map(|h| days.0.get(h.trim()).cloned().unwrap_or_else(|| h.clone()))
-            .collect(),
-    ))
+    if let Some((day, a, b)) = days
+        .twice
+        .iter()
+        .find(|(d, _, _)| numbered.iter().any(|h| h.trim() == d))
+    {
+        return Err(format!(
+            "day {day} is dated both {a} and {b} by the calendar; expected one date for each day"
+        ));
+    }
+    let named: Vec<String> = headers
+        .iter()
+        .map(|h| days.dates.get(h.trim()).cloned().unwrap_or_else(|| h.clone()))
+        .collect();
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (h, n) in headers.iter().zip(&named).filter(|(h, _)| is_day_number(h.trim())) {
+        if let Some(first) = seen.insert(n.as_str(), h.as_str()) {
+            return Err(format!(
+                "days {first} and {h} are both dated {n} by the calendar; expected one day for each date"
+            ));
+        }
+    }
+    Ok(Some(named))
 }
 
 /// Whether a table with a column per date is a pivot of sales: not named
