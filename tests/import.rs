@@ -636,6 +636,14 @@ fn a_column_per_date_reads_as_a_row_per_date() {
             .warnings()
             .any(|w| w.row == Some(4) && w.message.contains("a total row"))
     );
+    // Blanks before a SKU's first value are no history at all: it starts
+    // at its first value (a blank later is a week without sales).
+    let late = import_written(&[(
+        "weekly.csv",
+        "SKU,2024-01-01,2024-01-08,2024-01-15,2024-01-22\nA1,3,1,2,1\nC3,,,2,\n",
+    )]);
+    let c3 = late.dataset.demand.iter().find(|s| s.sku == "C3").unwrap();
+    assert_eq!((c3.start, c3.values.clone()), (day(2024, 1, 15), vec![2.0, 0.0]));
     assert_eq!(wide.report.files[0].rows, 2);
     // The same in a workbook, the weeks stored as dates under a title.
     let book = import(&[fixture("workbooks/pivot.xlsx")]).unwrap_or_else(|e| panic!("{e}"));

@@ -359,7 +359,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                 continue;
             }
             // The table's own rows (a wide table's, not its long form's).
-            let rows = frame.rows.as_ref().map_or(frame.df.height(), Vec::len);
+            let rows = frame.table_rows.unwrap_or(frame.df.height());
             let mut df = frame.df;
             // A pivot's quantities are plain digits already.
             let skip = if wide { Some(Field::Quantity) } else { None };

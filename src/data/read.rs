@@ -42,6 +42,9 @@ pub(super) struct TextFrame {
     /// row a planner sees of each source row, the long rows repeating them
     /// once per date column. `None`: row `i` is `i + row_base`.
     pub(super) rows: Option<Vec<usize>>,
+    /// The table's own rows, for one read in long form (`rows` may then
+    /// name each long row).
+    pub(super) table_rows: Option<usize>,
     /// Problems found while reading that count only if the table is read
     /// (a workbook's note sheet, left out, never reports them).
     pub(super) deferred: Vec<Deferred>,
@@ -108,6 +111,7 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 row_base: 2,
                 decimal: Decimal::of_separator(sep),
                 rows: None,
+                table_rows: None,
                 deferred: Vec::new(),
             })
         }
@@ -127,6 +131,7 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 row_base: 1,
                 decimal: Decimal::Point,
                 rows: None,
+                table_rows: None,
                 deferred: Vec::new(),
             })
         }

@@ -302,6 +302,7 @@ fn sheet_frame(cells: &[Used]) -> Result<TextFrame, ReadError> {
         decimal: Decimal::Point,
         // The rows as the spreadsheet numbers them.
         rows: Some(body.iter().map(|(r, _)| *r as usize + 1).collect()),
+        table_rows: None,
         deferred,
     })
 }

@@ -1,8 +1,11 @@
 //! Tables with one column per date (a planner's pivot: SKUs down, days,
 //! weeks or months across), turned into one row per SKU and date before
-//! they are read like any sales file. A blank cell is a period without
-//! sales, as a pivot leaves it; a cell that is not a number is an error
-//! naming its row and date column. A total row is left out.
+//! they are read like any sales file. A blank cell gives no row: inside a
+//! series' history it is a period without sales (missing periods are), and
+//! before its first value it is not history at all (a product launched in
+//! the pivot's tenth week has nine weeks fewer, not nine weeks of zeros). A
+//! cell that is not a number is an error naming its row and date column. A
+//! total row is left out.
 
 use std::collections::HashMap;
 
@@ -343,11 +346,8 @@ pub(super) fn lengthen(
                 );
             }
         }
-        let filled: StringChunked = ca
-            .iter()
-            .map(|v| Some(v.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("0")))
-            .collect();
-        values.push((j, filled.with_name(QUANTITY.into())));
+        let given: StringChunked = ca.iter().map(|v| v.map(str::trim).filter(|s| !s.is_empty())).collect();
+        values.push((j, given.with_name(QUANTITY.into())));
     }
     if bad {
         return Err(());
@@ -360,9 +360,14 @@ pub(super) fn lengthen(
             return Err(());
         }
     };
-    let blocks = values.len();
+    // Which long rows are kept: not a total row's, not a blank cell's.
+    let dropped = keep.contains(&false) || values.iter().any(|(_, q)| q.null_count() > 0);
+    let mut mask: Vec<bool> = Vec::new();
     let mut long: Option<DataFrame> = None;
     for (j, qty) in values {
+        if dropped {
+            mask.extend(qty.iter().zip(&keep).map(|(v, k)| *k && v.is_some()));
+        }
         let mut cols = id_columns.clone();
         cols.push(StringChunked::full(DATE.into(), headers[j].trim(), n).into_column());
         cols.push(qty.into_column());
@@ -390,22 +395,39 @@ pub(super) fn lengthen(
         return Err(());
     };
     // Left in one chunk per date: the id columns' chunks are shared, not
-    // copied (M5's 59 million rows would need gigabytes more).
-    // The total rows go now; the rows kept map back through `kept`.
-    let kept: Vec<usize> = (0..n).filter(|i| keep[*i]).collect();
-    let long = if kept.len() < n {
-        let mask: BooleanChunked = (0..blocks).flat_map(|_| keep.iter().copied()).collect();
-        match long.filter(&mask) {
+    // copied (M5's 59 million rows would need gigabytes more). The rows
+    // map back to the table's: through each block's rows in turn when all
+    // are kept, else one by one.
+    let rows: Vec<usize> = if mask.is_empty() {
+        (0..n).map(source).collect()
+    } else {
+        mask.iter()
+            .enumerate()
+            .filter(|(_, k)| **k)
+            .map(|(i, _)| source(i % n))
+            .collect()
+    };
+    let long = if mask.is_empty() {
+        long
+    } else {
+        match long.filter(&mask.into_iter().collect::<BooleanChunked>()) {
             Ok(l) => l,
             Err(e) => {
                 fail(e, problems);
                 return Err(());
             }
         }
-    } else {
-        long
     };
-    let rows = kept.iter().map(|i| source(*i)).collect();
+    if long.height() == 0 {
+        problems.error(
+            label,
+            header_row,
+            None,
+            None,
+            "no row holds a value under the dates; expected sales",
+        );
+        return Err(());
+    }
     // The deferred problems left are of columns the long form keeps.
     let deferred = frame
         .deferred
@@ -419,6 +441,7 @@ pub(super) fn lengthen(
             row_base: frame.row_base,
             decimal: frame.decimal,
             rows: Some(rows),
+            table_rows: Some(keep.iter().filter(|k| **k).count()),
             deferred,
         },
         true,
