@@ -423,6 +423,21 @@ fn a_broken_import_changes_nothing_and_names_the_row() {
 }
 
 #[test]
+fn import_is_asked_from_any_tab_and_shown_on_the_data_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    for tab in 1..5 {
+        app.update(Action::GoTab(tab));
+        app.update(Action::Import);
+        assert_eq!(app.tab, Tab::Data);
+        let s = screen(&mut app, 80, 24, dir.path());
+        assert!(s.contains("import file or folder:"), "{s}");
+        app.update(Action::Back);
+        assert_eq!(app.filter, "", "nothing typed went into a filter");
+    }
+}
+
+#[test]
 fn a_mapping_after_a_failed_import_maps_the_files_that_failed() {
     // A planner's own file with columns nothing recognises: the import
     // fails, and M then maps that file, not the data still loaded.

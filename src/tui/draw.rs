@@ -326,7 +326,7 @@ const HELP: &[(&str, &str)] = &[
     ("D", "drop all what-ifs"),
     ("C / S / O", "compare with base / save / open a scenario"),
     ("x", "export approved lines to CSV"),
-    ("i / M", "import a file or folder / change the mapping (Data)"),
+    ("i / M", "import a file or folder (any tab) / the mapping (Data)"),
     ("n", "products like the selected one (Forecasts)"),
     ("t/p/c, m, +/-", "train / pause-resume / cancel, mode, epochs"),
     ("R / f", "the run among the champions on-off / refit (Training)"),

@@ -776,7 +776,12 @@ impl App {
             Action::Export if self.tab == Tab::Restock => self.ask_export(),
             Action::Remap if self.tab == Tab::Data => self.ask_mapping(),
             Action::Similar if self.tab == Tab::Forecasts => return self.find_similar(),
-            Action::Import if self.tab == Tab::Data => self.ask_import(),
+            // From any tab: a path typed after `i` elsewhere went into the
+            // filter. The Data tab shows what the import read.
+            Action::Import => {
+                self.tab = Tab::Data;
+                self.ask_import();
+            }
             Action::StartTraining if self.tab == Tab::Training => return self.start_training(),
             Action::RefitRun if self.tab == Tab::Training => return self.refit_run(),
             Action::PauseResume if self.tab == Tab::Training && self.training.running => return self.pause_resume(),
