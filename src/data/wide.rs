@@ -292,6 +292,7 @@ pub(super) fn lengthen(
             }
         }
     }
+    let totals = keep.contains(&false);
     // Every value must be a number (a blank is no sales); a date's column
     // with nothing in it (a week not yet in the data) is left out.
     let mut values: Vec<(usize, StringChunked)> = Vec::with_capacity(dates.len());
@@ -301,12 +302,15 @@ pub(super) fn lengthen(
             continue;
         };
         // The total rows' values are not read, nor judged.
-        let ca: StringChunked = ca
-            .iter()
-            .zip(&keep)
-            .map(|(v, k)| v.filter(|_| *k))
-            .collect::<StringChunked>()
-            .with_name(ca.name().clone());
+        let ca: StringChunked = if totals {
+            ca.iter()
+                .zip(&keep)
+                .map(|(v, k)| v.filter(|_| *k))
+                .collect::<StringChunked>()
+                .with_name(ca.name().clone())
+        } else {
+            ca
+        };
         if ca.iter().flatten().all(|s| s.trim().is_empty()) {
             problems.warning(
                 label,
@@ -346,7 +350,16 @@ pub(super) fn lengthen(
                 );
             }
         }
-        let given: StringChunked = ca.iter().map(|v| v.map(str::trim).filter(|s| !s.is_empty())).collect();
+        // A column already as wanted (every cell a trimmed value, as in M5)
+        // is shared, not copied: 59 million cells are a gigabyte of text.
+        let clean = ca
+            .iter()
+            .all(|v| v.is_some_and(|s| !s.is_empty() && s.trim().len() == s.len()));
+        let given: StringChunked = if clean {
+            ca
+        } else {
+            ca.iter().map(|v| v.map(str::trim).filter(|s| !s.is_empty())).collect()
+        };
         values.push((j, given.with_name(QUANTITY.into())));
     }
     if bad {
