@@ -398,15 +398,19 @@ fn explicit_map_and_other_date_formats() {
 /// Write `files` (name, content) in a fresh folder and import them.
 fn import_written(files: &[(&str, &str)]) -> Imported {
     let dir = tempfile::tempdir().unwrap();
-    let paths: Vec<PathBuf> = files
+    import(&write_all(dir.path(), files)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Write `files` (name, content) in `dir`; their paths.
+fn write_all(dir: &Path, files: &[(&str, &str)]) -> Vec<PathBuf> {
+    files
         .iter()
         .map(|(name, content)| {
-            let p = dir.path().join(name);
+            let p = dir.join(name);
             fs::write(&p, content).unwrap();
             p
         })
-        .collect();
-    import(&paths).unwrap_or_else(|e| panic!("{e}"))
+        .collect()
 }
 
 #[test]
@@ -509,14 +513,7 @@ fn numbered_days_are_dated_by_the_calendar_given_with_them() {
     );
     let short = calendar.replace("d_4", "d_40");
     let dir = tempfile::tempdir().unwrap();
-    let paths: Vec<PathBuf> = [("sales.csv", sales), ("calendar.csv", short.as_str())]
-        .iter()
-        .map(|(n, c)| {
-            let p = dir.path().join(n);
-            fs::write(&p, c).unwrap();
-            p
-        })
-        .collect();
+    let paths = write_all(dir.path(), &[("sales.csv", sales), ("calendar.csv", short.as_str())]);
     assert_has(
         &import(&paths).unwrap_err().to_string(),
         &["column d_4 is a day the calendar does not date"],

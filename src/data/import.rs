@@ -596,8 +596,8 @@ fn read_parts(path: &std::path::Path) -> Result<Vec<Part>, ReadError> {
 /// (`~$book.xlsx`), or the one macOS leaves beside a file on a foreign disk
 /// (`._book.xlsx`): not data.
 fn is_lock_file(path: &std::path::Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("~$") || n.to_string_lossy().starts_with("._"))
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    name.starts_with("~$") || name.starts_with("._")
 }
 
 /// Expand folders to their data files, in name order.

@@ -393,33 +393,20 @@ fn resolve_by(kind: FileKind, headers: &[String], map: &ColumnMap, weak: bool) -
             }
         }
     }
-    // Then aliases in order of preference; a field's earlier aliases win.
-    for (field, _) in kind.fields() {
-        if out.contains_key(field) {
-            continue;
-        }
-        for alias in field.aliases(kind) {
-            if let Some(i) = norm.iter().position(|h| h == alias)
-                && !used[i]
-            {
-                used[i] = true;
-                out.insert(*field, headers[i].clone());
-                break;
+    // Then aliases in order of preference (a field's earlier aliases win),
+    // and weak aliases for the fields still without a column.
+    let passes: [fn(Field, FileKind) -> &'static [&'static str]; 2] = [Field::aliases, |f, _| f.weak_aliases()];
+    for aliases in passes.iter().take(if weak { 2 } else { 1 }) {
+        for (field, _) in kind.fields() {
+            if out.contains_key(field) {
+                continue;
             }
-        }
-    }
-    // Then weak aliases, for the fields still without a column.
-    for (field, _) in kind.fields().iter().filter(|_| weak) {
-        if out.contains_key(field) {
-            continue;
-        }
-        for alias in field.weak_aliases() {
-            if let Some(i) = norm.iter().position(|h| h == alias)
-                && !used[i]
-            {
+            let free = aliases(*field, kind)
+                .iter()
+                .find_map(|alias| norm.iter().position(|h| h == alias).filter(|i| !used[*i]));
+            if let Some(i) = free {
                 used[i] = true;
                 out.insert(*field, headers[i].clone());
-                break;
             }
         }
     }

@@ -126,13 +126,23 @@ fn when(cell: &Data) -> Option<NaiveDateTime> {
     }
 }
 
-/// A time of day without a date: a spreadsheet stores it on its day zero
-/// (1899-12-30 or -31), or as ISO text of a time.
-fn time_only(cell: &Data) -> Option<NaiveTime> {
-    match cell {
-        Data::DateTimeIso(s) => NaiveTime::parse_from_str(s, "%H:%M:%S%.f").ok(),
-        _ => when(cell).filter(|t| t.date().year() < 1900).map(|t| t.time()),
+/// What a date or time cell holds, read once.
+enum Stamp {
+    /// A time of day without a date: a spreadsheet stores it on its day
+    /// zero (1899-12-30 or -31), or as ISO text of a time.
+    Time(NaiveTime),
+    At(NaiveDateTime),
+}
+
+fn stamp(cell: &Data) -> Option<Stamp> {
+    if let Data::DateTimeIso(s) = cell
+        && let Ok(t) = NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+    {
+        return Some(Stamp::Time(t));
     }
+    let t = when(cell)?;
+    let day_zero = matches!(cell, Data::DateTime(_)) && t.date().year() < 1900;
+    Some(if day_zero { Stamp::Time(t.time()) } else { Stamp::At(t) })
 }
 
 /// `PT08H30M00S` (an ODS time or duration) as `08:30:00`.
@@ -172,11 +182,11 @@ fn cell_text(cell: &Data, timed: bool) -> Option<String> {
             Some(t) => format!("{:02}:{:02}", t.num_hours(), t.num_minutes() % 60),
             None => d.as_f64().to_string(),
         },
-        Data::DateTime(_) | Data::DateTimeIso(_) => match (time_only(cell), when(cell)) {
-            (Some(t), _) => t.format("%H:%M:%S").to_string(),
-            (None, Some(t)) if timed => t.format("%Y-%m-%d %H:%M:%S").to_string(),
-            (None, Some(t)) => t.format("%Y-%m-%d").to_string(),
-            (None, None) => match cell {
+        Data::DateTime(_) | Data::DateTimeIso(_) => match stamp(cell) {
+            Some(Stamp::Time(t)) => t.format("%H:%M:%S").to_string(),
+            Some(Stamp::At(t)) if timed => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            Some(Stamp::At(t)) => t.format("%Y-%m-%d").to_string(),
+            None => match cell {
                 Data::DateTimeIso(s) => s.clone(),
                 Data::DateTime(d) => d.as_f64().to_string(),
                 _ => return None,
@@ -187,7 +197,7 @@ fn cell_text(cell: &Data, timed: bool) -> Option<String> {
 }
 
 fn has_time(cell: &Data) -> bool {
-    time_only(cell).is_none() && when(cell).is_some_and(|t| t.time() != NaiveTime::MIN)
+    matches!(stamp(cell), Some(Stamp::At(t)) if t.time() != NaiveTime::MIN)
 }
 
 /// A sheet's used cells as text columns under its header: the first row
