@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
+use crate::data::day_rows::{DayRow, RowsOf, group_rows};
 use crate::data::detect::{
     FAR_DAYS, PeriodChoice, choose_period, days_to_date, demand_date_format, example_date, sample_values,
     usual_date_range,
@@ -19,18 +20,6 @@ use crate::domain::{
     Dataset, DeliveryOrder, DemandSeries, InventoryRecord, Period, PeriodKind, Product, ProductDefaults,
     ReturnsSummary, Vehicle, Warehouse,
 };
-
-/// One period's row of a demand series, before series are built.
-#[derive(Debug, Clone, Copy)]
-struct DayRow {
-    /// The period's stamp, in days since 1970-01-01.
-    day: i32,
-    qty: f64,
-    promo: bool,
-    /// Index into `Acc::files` and the row a planner sees, for messages.
-    file: u32,
-    row: u32,
-}
 
 #[derive(Default)]
 struct SeriesAcc {
@@ -276,19 +265,9 @@ impl Acc {
     }
 }
 
-/// The stamp of the period holding `day` (days since 1970-01-01).
-fn stamp_of(period: Period, day: i32) -> i32 {
-    match period {
-        Period::Day => day,
-        Period::Week(w) => {
-            // 1970-01-01 was a Thursday: weekday 3 counted from Monday.
-            let weekday = (day + 3).rem_euclid(7);
-            day - (weekday - w.num_days_from_monday() as i32).rem_euclid(7)
-        }
-        Period::Month(_) => days_to_date(day)
-            .map(|d| period.floor(d))
-            .map_or(day, |d| d.num_days_from_ce() - 719_163),
-    }
+/// Whether no cell of `ca` has a space (or tab) before or after it.
+fn trimmed(ca: &StringChunked) -> bool {
+    ca.iter().flatten().all(|s| s.trim().len() == s.len())
 }
 
 /// Parse, check and aggregate a sales or transactions file with polars.
@@ -337,33 +316,45 @@ pub(super) fn read_demand(
         exact: true,
         cache: true,
     };
+    // A column with no space around any cell is read as it is: stripping
+    // copies every cell (two gigabytes over M5's 59 million rows).
+    let fixed = fmt.fixed_column(date_ca);
+    let text = |f: Field| {
+        let e = col(t.col(f)?);
+        Some(if t.text_column(f).is_some_and(trimmed) {
+            e
+        } else {
+            e.str().strip_chars(lit(NULL))
+        })
+    };
+    let date_text = match &fixed {
+        Some(_) => col(date_col.as_str()).str().strip_chars(lit(NULL)),
+        None => text(Field::Date).unwrap_or_else(|| col(date_col.as_str())),
+    };
     let date_expr = if fmt.has_time {
-        col(date_col.as_str())
-            .str()
-            .strip_chars(lit(NULL))
+        date_text
             .str()
             .to_datetime(Some(TimeUnit::Milliseconds), None, strptime, lit("raise"))
             .dt()
             .date()
     } else {
-        col(date_col.as_str())
-            .str()
-            .strip_chars(lit(NULL))
-            .str()
-            .to_date(strptime)
+        date_text.str().to_date(strptime)
     };
     let qty_name = t.col(Field::Quantity).unwrap_or_default().to_string();
     let number = |e: Expr| e.str().strip_chars(lit(NULL)).cast(DataType::Float64);
     let mut exprs = vec![
         col(ROW),
         date_expr.alias("date"),
-        c(Field::Sku)
-            .map_or(lit(NULL).cast(DataType::String), |e| e.str().strip_chars(lit(NULL)))
+        text(Field::Sku)
+            .unwrap_or_else(|| lit(NULL).cast(DataType::String))
             .alias("sku"),
-        c(Field::Warehouse)
-            .map_or(lit(default_warehouse), |e| e.str().strip_chars(lit(NULL)))
+        text(Field::Warehouse)
+            .unwrap_or_else(|| lit(default_warehouse))
             .alias("wh"),
-        number(col(qty_name.as_str())).alias("qty"),
+        text(Field::Quantity)
+            .unwrap_or_else(|| col(qty_name.as_str()))
+            .cast(DataType::Float64)
+            .alias("qty"),
     ];
     // A yes/no column: true where the cell reads as yes.
     let yes = |e: Expr| {
@@ -407,7 +398,7 @@ pub(super) fn read_demand(
     // (an offset dropped, a month given its first day).
     let clock = std::time::Instant::now();
     let mut df = t.df.clone();
-    if let Some(fixed) = fmt.fixed_column(date_ca) {
+    if let Some(fixed) = fixed {
         df.with_column(fixed.into_column())?;
     }
     let parsed = df.lazy().with_row_index(ROW, None).select(exprs).collect()?;
@@ -694,78 +685,13 @@ pub(super) fn read_demand(
 
     let file = acc.demand_files.len() as u32;
     acc.demand_files.push(label.clone());
-    let skus = demand_rows.column("sku")?.str()?;
-    let whs = demand_rows.column("wh")?.str()?;
-    let dates = demand_rows.column("date")?.date()?.physical();
-    let qtys = demand_rows.column("qty")?.f64()?;
-    let rows = demand_rows.column(ROW)?.idx()?;
-    let promos = if has_promo {
-        Some(demand_rows.column("promo")?.bool()?)
-    } else {
-        None
+    let of = RowsOf {
+        t,
+        period,
+        sums: choice.sums(),
+        file,
     };
-    let sums = choice.sums();
-    let mut strays = 0usize;
-    // Series are found by borrowed keys: a million rows allocate nothing.
-    let mut index: PlHashMap<(&str, &str), usize> = PlHashMap::new();
-    let mut series: Vec<(&str, &str, Vec<DayRow>)> = Vec::new();
-    let mut promo_iter = promos.map(|p| p.iter());
-    let mut last: Option<usize> = None;
-    for ((((sku, wh), day), q), row) in skus
-        .iter()
-        .zip(whs.iter())
-        .zip(dates.iter())
-        .zip(qtys.iter())
-        .zip(rows.iter())
-    {
-        let promo = promo_iter.as_mut().and_then(Iterator::next).flatten().unwrap_or(false);
-        let (Some(sku), Some(wh), Some(day), Some(qty), Some(row)) = (sku, wh, day, q, row) else {
-            continue;
-        };
-        let stamp = stamp_of(period, day);
-        if stamp != day && !sums {
-            strays += 1;
-            let shown = days_to_date(day).map(|d| d.to_string());
-            problems.error(
-                &label,
-                Some(t.row(row as usize)),
-                t.col(Field::Date),
-                shown.as_deref(),
-                format!(
-                    "expected {}: the file is {}",
-                    match period {
-                        Period::Week(w) => format!("a {}", crate::domain::weekday_name(w)),
-                        Period::Month(crate::domain::MonthStamp::First) => "the first day of a month".into(),
-                        Period::Month(crate::domain::MonthStamp::Last) => "the last day of a month".into(),
-                        Period::Day => "a date".into(),
-                    },
-                    period.describe()
-                ),
-            );
-            continue;
-        }
-        // Files are mostly grouped by SKU and warehouse: the row before's
-        // series saves a hash lookup.
-        let i = match last {
-            Some(i) if series[i].0 == sku && series[i].1 == wh => i,
-            _ => {
-                let n = series.len();
-                let i = *index.entry((sku, wh)).or_insert(n);
-                if i == n {
-                    series.push((sku, wh, Vec::new()));
-                }
-                i
-            }
-        };
-        last = Some(i);
-        series[i].2.push(DayRow {
-            day: stamp,
-            qty,
-            promo,
-            file,
-            row: t.row(row as usize) as u32,
-        });
-    }
+    let (series, strays) = group_rows(&demand_rows, &of, ROW, problems)?;
     tracing::debug!(ms = clock.elapsed().as_millis(), strays, "rows to series");
     for (sku, wh, days) in series {
         if !acc.demand_warehouses.contains_key(wh) {
@@ -774,7 +700,7 @@ pub(super) fn read_demand(
         }
         let s = acc.series.entry((sku.to_string(), wh.to_string())).or_default();
         s.has_promo |= has_promo;
-        s.sums_duplicates |= !sales || sums;
+        s.sums_duplicates |= !sales || of.sums;
         if s.days.is_empty() {
             s.days = days;
         } else {

@@ -6,11 +6,12 @@
 //! `numbers` (decimal commas and thousands marks), `validate` (cells and the
 //! small tables), `invoices` (one transaction line in two files),
 //! `wide` (a column per date to a row per date), `aggregate` (sales and
-//! transactions to daily demand), with `import` on top running them over
+//! transactions to daily demand, grouped into series in `day_rows`), with `import` on top running them over
 //! every file.
 
 mod aggregate;
 mod aliases;
+mod day_rows;
 mod detect;
 pub mod import;
 mod invoices;
