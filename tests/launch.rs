@@ -507,3 +507,24 @@ fn weekly_launches_are_forecast_in_weeks() {
         "{weeks}"
     );
 }
+
+/// A check of short histories on series that sold nothing since scores
+/// nothing: it says so rather than printing a loss of 0 or NaN.
+#[test]
+fn a_short_history_check_on_days_without_sales_says_so() {
+    use skuplan::forecast::metrics::Accum;
+    use skuplan::plan::base::ShortHistoryCheck;
+    let mut champions = Accum::default();
+    champions.add(&[0.0, 0.0], &[0.0, 0.0], &[0.5, 0.5], &[1.0, 1.0], None);
+    let check = ShortHistoryCheck {
+        origin: day0(),
+        series: 4,
+        launch: Accum::default(),
+        champions,
+        use_launch: false,
+    };
+    let line = check.describe();
+    assert!(!line.contains("NaN") && !line.contains("inf"), "{line}");
+    assert!(line.contains("wQL n/a") && line.contains("nothing was sold"), "{line}");
+    assert!(line.contains("too few to judge"), "{line}");
+}

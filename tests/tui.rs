@@ -745,17 +745,22 @@ fn a_second_start_takes_the_baselines_from_the_workspace_cache() {
     let data = dir.path().join("data");
     let sources = sample(&data, 6, 1, 300, 5);
     let ws = Workspace::open(dir.path().join("ws")).unwrap();
-    let cache_files = || -> Vec<String> {
+    let files_of = |prefix: &str| -> Vec<String> {
         std::fs::read_dir(ws.root.join("cache"))
             .map(|d| {
                 d.flatten()
                     .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with(prefix))
                     .collect()
             })
             .unwrap_or_default()
     };
+    let cache_files = || files_of("planbase-");
     let first = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), false).unwrap();
     assert_eq!(cache_files().len(), 1);
+    // The import is kept beside it.
+    let imports = files_of("import-");
+    assert_eq!(imports.len(), 1);
     let second = skuplan::tui::load_with_cache(&sources, &ImportOptions::default(), Some(&ws), false).unwrap();
     assert_eq!(second.base.forecasts, first.base.forecasts);
     assert_eq!(
@@ -779,6 +784,9 @@ fn a_second_start_takes_the_baselines_from_the_workspace_cache() {
     let files = cache_files();
     assert_eq!(files.len(), 1);
     assert_ne!(files[0], name);
+    let now = files_of("import-");
+    assert_eq!(now.len(), 1);
+    assert_ne!(now, imports, "changed data, another import kept");
 }
 
 #[test]

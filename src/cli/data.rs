@@ -15,7 +15,12 @@ use crate::workspace::{DataSources, Workspace};
 pub fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
     let ws = Workspace::open(paths.workspace_dir())?;
     let (sources, opts) = import_setup(&args.paths, &args.map, config, &ws)?;
-    let result = import_paths(&sources, &opts);
+    // A check writes nothing; an import is kept for the next start.
+    let result = if args.check {
+        import_paths(&sources, &opts)
+    } else {
+        ws.import(&sources, &opts)
+    };
     let report = match &result {
         Ok(imported) => &imported.report,
         Err(failed) => &failed.report,

@@ -67,7 +67,7 @@ fn load(
 ) -> Result<Option<(crate::domain::Dataset, DataSources)>> {
     let given: Vec<PathBuf> = data.into_iter().cloned().collect();
     let (sources, opts) = import_setup(&given, map, config, ws)?;
-    match import_paths(&sources, &opts) {
+    match ws.import(&sources, &opts) {
         Ok(i) => Ok(Some((i.dataset, DataSources::of_import(&sources, &opts)))),
         Err(failed) => {
             emit(&report::render(&failed.report))?;

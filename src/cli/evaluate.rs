@@ -9,7 +9,6 @@ use anyhow::Result;
 use super::args::EvaluateArgs;
 use super::{emit, import_setup};
 use crate::config::{Config, Paths};
-use crate::data::import_paths;
 use crate::data::report;
 use crate::workspace::Workspace;
 
@@ -19,7 +18,7 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
     let ws = Workspace::open(paths.workspace_dir())?;
     let given: Vec<PathBuf> = args.data.iter().cloned().collect();
     let (sources, opts) = import_setup(&given, &args.map, config, &ws)?;
-    let imported = match import_paths(&sources, &opts) {
+    let imported = match ws.import(&sources, &opts) {
         Ok(i) => i,
         Err(failed) => {
             emit(&report::render(&failed.report))?;

@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::config::{Config, Paths};
+use crate::data::ImportOptions;
 use crate::data::report;
-use crate::data::{ImportOptions, import_paths};
 use crate::workspace::{DataSources, Workspace, default_sources};
 pub use args::Cli;
 use args::{ApproveCommand, Command, ExportCommand, MapArgs, ModelCommand, PlanCommand, TuiArgs};
@@ -132,7 +132,7 @@ pub(crate) fn load_dataset(
 ) -> Result<Option<crate::domain::Dataset>> {
     let given: Vec<PathBuf> = data.into_iter().cloned().collect();
     let (sources, opts) = import_setup(&given, map, config, ws)?;
-    match import_paths(&sources, &opts) {
+    match ws.import(&sources, &opts) {
         Ok(i) => Ok(Some(i.dataset)),
         Err(failed) => {
             emit(&report::render(&failed.report))?;

@@ -136,7 +136,7 @@ impl ImportReport {
 }
 
 /// A successful import: the data and what was noticed on the way.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Imported {
     pub dataset: Dataset,
     pub report: ImportReport,
@@ -598,6 +598,14 @@ fn read_parts(path: &std::path::Path) -> Result<Vec<Part>, ReadError> {
 fn is_lock_file(path: &std::path::Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     name.starts_with("~$") || name.starts_with("._")
+}
+
+/// The files an import of `paths` reads (folders expanded), or `None` when
+/// a path cannot be read (the import then says why).
+pub fn source_files(paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    let mut problems = Problems::new(1);
+    let files = expand(paths, &mut problems);
+    (!problems.has_errors()).then_some(files)
 }
 
 /// Expand folders to their data files, in name order.

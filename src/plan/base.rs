@@ -151,16 +151,28 @@ impl ShortHistoryCheck {
         } else {
             "champions kept for today's short histories"
         };
+        // Series that sold nothing since leave the loss a share of nothing.
+        let sold = self.launch.abs_actual > 0.0;
+        let show = |w: f64, pct: bool| match (w.is_finite() && sold, pct) {
+            (true, false) => format!("{w:.3}"),
+            (true, true) => format!("{:.0} %", 100.0 * w),
+            (false, _) => "n/a".to_string(),
+        };
+        let sold = if sold {
+            ""
+        } else {
+            " (nothing was sold on those days to score by)"
+        };
         format!(
             "short histories: on the {} series with under {} days of sales on {}, launch forecasts scored wQL \
-             {:.3} (p10..p90 coverage {:.0} %) against the champions' {:.3} ({:.0} %) over the days since; {verdict}",
+             {} (p10..p90 coverage {}) against the champions' {} ({}) over the days since{sold}; {verdict}",
             self.series,
             crate::forecast::launch::SHORT_HISTORY_DAYS,
             self.origin,
-            l.wql,
-            100.0 * l.coverage,
-            c.wql,
-            100.0 * c.coverage
+            show(l.wql, false),
+            show(l.coverage, true),
+            show(c.wql, false),
+            show(c.coverage, true)
         )
     }
 }

@@ -56,7 +56,11 @@ pub fn load_with_cache(
     provisional_first: bool,
 ) -> Result<Loaded, String> {
     let opts = sources.import_options(base_opts);
-    let imported = import_paths(&sources.paths, &opts).map_err(|f| report::render(&f.report))?;
+    let imported = match cache {
+        Some(ws) => ws.import(&sources.paths, &opts),
+        None => import_paths(&sources.paths, &opts),
+    }
+    .map_err(|f| report::render(&f.report))?;
     let report_text = report::render(&imported.report);
     let settings = RestockSettings::default();
     let key = cache.map(|_| PlanBase::key(&imported.dataset, &settings));

@@ -57,6 +57,12 @@ pub struct LaunchFit {
     pub tried: Vec<(String, f64)>,
 }
 
+/// An error per unit the past launches sold; NaN where they sold nothing
+/// (no error reads as a share of nothing, and 0 would read as perfect).
+fn per_unit_sold(err: f64, sold: f64) -> f64 {
+    if sold > 0.0 { err / sold } else { f64::NAN }
+}
+
 fn unit_width() -> f64 {
     1.0
 }
@@ -523,7 +529,7 @@ pub(super) fn fit(
     fit.blend = blend;
     fit.elasticity = e;
     fit.level = level;
-    fit.total_error = err / actual_sum.max(1e-9);
+    fit.total_error = per_unit_sold(err, actual_sum);
     fit.validated_on = cases.len();
     fit.tried.push((
         if !text {
@@ -569,7 +575,7 @@ pub(super) fn fit(
             && judge.text_beats_plain(rerr)
         {
             fit.ridge = Some(lambda);
-            fit.total_error = rerr / actual_sum.max(1e-9);
+            fit.total_error = per_unit_sold(rerr, actual_sum);
             ridge_level = Some(preds);
         }
     }

@@ -144,7 +144,12 @@ impl Launches {
             Some(l) => format!("a ridge regression on the text (lambda {l}) for the total, and {how} for the curve"),
             None => how,
         };
-        let check = if f.validated_on > 0 {
+        let check = if f.validated_on > 0 && !f.total_error.is_finite() {
+            format!(
+                "; the {} launches of the quarter before sold nothing in the days they were judged on",
+                f.validated_on
+            )
+        } else if f.validated_on > 0 {
             format!(
                 "; on {} launches of the quarter before: launch-total error {:.2}, p10..p90 coverage {:.0} %",
                 f.validated_on,
