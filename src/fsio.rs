@@ -39,12 +39,44 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         if let Ok(d) = File::open(&dir) {
             let _ = d.sync_all();
         }
+        sweep_stale_temps(&dir, &name);
         Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Remove the temp files of writes that never finished (the process was
+/// killed mid-save) of names starting with `prefix` in `dir`: once the
+/// process that wrote one is gone (where `/proc` tells), or after an hour.
+/// A live writer's temp file is left alone.
+pub fn sweep_stale_temps(dir: &Path, prefix: &str) {
+    let me = std::process::id();
+    let proc_fs = Path::new("/proc/self").exists();
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some((base, pid)) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".tmp-")) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if !base.starts_with(prefix) || pid == me {
+            continue;
+        }
+        let gone = proc_fs && !Path::new(&format!("/proc/{pid}")).exists();
+        let old = e
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if gone || old {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 /// A file's modification time in nanoseconds since 1970, for cache keys
@@ -67,6 +99,7 @@ pub fn stamp(path: &Path) -> Option<(u64, u128)> {
 /// (an unreadable one is logged and ignored: it is then recomputed, never
 /// trusted half-read).
 pub fn load_keyed<T: serde::de::DeserializeOwned>(dir: &Path, prefix: &str, key: &str) -> Option<T> {
+    sweep_stale_temps(dir, prefix);
     let path = dir.join(format!("{prefix}{key}.msgpack"));
     let bytes = fs::read(&path).ok()?;
     rmp_serde::from_slice(&bytes)
@@ -77,16 +110,47 @@ pub fn load_keyed<T: serde::de::DeserializeOwned>(dir: &Path, prefix: &str, key:
 /// Save `value` as the cache file of `key` (atomically), and drop the files
 /// of other keys with the same prefix: one is kept per prefix.
 pub fn save_keyed<T: serde::Serialize>(dir: &Path, prefix: &str, key: &str, value: &T) -> Result<()> {
+    save_keyed_keeping(dir, prefix, key, value, 1)
+}
+
+/// The same, keeping the `keep` most recently written or used files of the
+/// prefix (this one among them; see [`touch`]).
+pub fn save_keyed_keeping<T: serde::Serialize>(
+    dir: &Path,
+    prefix: &str,
+    key: &str,
+    value: &T,
+    keep: usize,
+) -> Result<()> {
     let name = format!("{prefix}{key}.msgpack");
     let bytes = rmp_serde::to_vec(value).with_context(|| format!("encoding {name}"))?;
     atomic_write(&dir.join(&name), &bytes)?;
-    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.starts_with(prefix) && n != name {
-            let _ = fs::remove_file(e.path());
-        }
+    let mut others: Vec<(std::time::SystemTime, PathBuf)> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(prefix) && n != name
+        })
+        .map(|e| {
+            let t = e.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
+            (t, e.path())
+        })
+        .collect();
+    others.sort_by_key(|o| std::cmp::Reverse(o.0));
+    for (_, path) in others.into_iter().skip(keep.saturating_sub(1)) {
+        let _ = fs::remove_file(path);
     }
+    sweep_stale_temps(dir, prefix);
     Ok(())
+}
+
+/// Mark a cache file as just used, so that it is kept over older ones.
+pub fn touch(path: &Path) {
+    if let Ok(f) = OpenOptions::new().write(true).open(path) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
 }
 
 #[cfg(test)]
@@ -105,5 +169,49 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_write_killed_midway_leaves_a_temp_file_the_next_write_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("plan.json");
+        // No process has this id (Linux allows up to 2^22).
+        let dead = dir.path().join(".plan.json.tmp-999999999");
+        // Process 1 lives as long as the system does.
+        let live = dir.path().join(".plan.json.tmp-1");
+        let other = dir.path().join(".scenario.json.tmp-999999999");
+        for f in [&dead, &live, &other] {
+            fs::write(f, b"half").unwrap();
+        }
+        atomic_write(&p, b"whole").unwrap();
+        assert!(!dead.exists() || !Path::new("/proc/self").exists());
+        assert!(other.exists(), "another file's temp is its own write's to sweep");
+        assert!(live.exists(), "a live writer's temp is left alone");
+        assert_eq!(fs::read(&p).unwrap(), b"whole");
+        // A cache's temp goes at the next save or load of its prefix.
+        let cached = dir.path().join(".import-abc.msgpack.tmp-999999999");
+        fs::write(&cached, b"half").unwrap();
+        let _: Option<u8> = load_keyed(dir.path(), "import-", "abc");
+        assert!(!cached.exists() || !Path::new("/proc/self").exists());
+    }
+
+    #[test]
+    fn keyed_files_keep_the_most_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for (i, key) in ["a", "b", "c"].iter().enumerate() {
+            save_keyed_keeping(d, "x-", key, &(i as u8), 2).unwrap();
+            // File times are coarse on some file systems.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(load_keyed::<u8>(d, "x-", "a"), None);
+        assert_eq!(load_keyed::<u8>(d, "x-", "b"), Some(1));
+        touch(&d.join("x-b.msgpack"));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        save_keyed_keeping(d, "x-", "d", &3u8, 2).unwrap();
+        assert_eq!(load_keyed::<u8>(d, "x-", "b"), Some(1), "used since: kept");
+        assert_eq!(load_keyed::<u8>(d, "x-", "c"), None);
+        save_keyed(d, "x-", "e", &4u8).unwrap();
+        assert_eq!(fs::read_dir(d).unwrap().count(), 1);
     }
 }

@@ -113,8 +113,11 @@ fn plan_base_prefix(settings: &crate::plan::RestockSettings) -> &'static str {
     }
 }
 
-/// File names of the last import's result in the cache start so.
+/// File names of imports' results in the cache start so.
 const IMPORT_PREFIX: &str = "import-";
+/// Imports kept: the workspace's own data, and a command's `--data` or two
+/// beside it, without one pushing the other out.
+const IMPORTS_KEPT: usize = 3;
 
 /// The cache key of importing `paths` with `opts`: the build, the options,
 /// and every file the import would read, by name and by content (not by
@@ -149,9 +152,10 @@ pub fn import_key(paths: &[PathBuf], opts: &crate::data::ImportOptions) -> Optio
 
 impl Workspace {
     /// Import `paths` with `opts`. The same build reading the same files
-    /// with the same options imports the same, so the last import's result
-    /// is kept in the cache and taken from there while nothing changed: a
-    /// start on M5's 59 million cells reads a file instead of parsing them.
+    /// with the same options imports the same, so the last few imports'
+    /// results are kept in the cache and taken from there while nothing
+    /// changed: a start on M5's 59 million cells reads a file instead of
+    /// parsing them.
     /// A failed import is not kept; a cache that cannot be written or read
     /// is only logged.
     pub fn import(
@@ -165,6 +169,9 @@ impl Workspace {
             .as_deref()
             .and_then(|k| crate::fsio::load_keyed::<crate::data::Imported>(&self.cache_dir(), IMPORT_PREFIX, k))
         {
+            if let Some(k) = &key {
+                crate::fsio::touch(&self.cache_dir().join(format!("{IMPORT_PREFIX}{k}.msgpack")));
+            }
             tracing::info!(ms = clock.elapsed().as_millis(), "data from the workspace cache");
             return Ok(hit);
         }
@@ -172,7 +179,8 @@ impl Workspace {
         // A file written while it was read is kept under neither content.
         match key.filter(|k| import_key(paths, opts).as_deref() == Some(k.as_str())) {
             Some(k) => {
-                if let Err(e) = crate::fsio::save_keyed(&self.cache_dir(), IMPORT_PREFIX, &k, &imported) {
+                let dir = self.cache_dir();
+                if let Err(e) = crate::fsio::save_keyed_keeping(&dir, IMPORT_PREFIX, &k, &imported, IMPORTS_KEPT) {
                     tracing::warn!("could not keep the import in the cache: {e:#}");
                 }
             }
@@ -527,7 +535,7 @@ mod tests {
         let fresh = ws.import(&paths, &opts).unwrap();
         let a = fresh.dataset.demand.iter().find(|s| s.sku == "A").unwrap();
         assert_eq!(a.values, vec![7.0, 4.5]);
-        assert_eq!(import_files(&ws).len(), 1, "one import is kept");
+        assert_eq!(import_files(&ws).len(), 2, "the last imports are kept");
 
         // Other options, another import.
         let weekly = ImportOptions {
@@ -537,13 +545,22 @@ mod tests {
         assert_ne!(import_key(&paths, &weekly), import_key(&paths, &opts));
 
         // A damaged cache file is imported over, not trusted.
-        let kept = import_files(&ws);
-        fs::write(&kept[0], b"\x93\x01").unwrap();
+        let now = ws
+            .cache_dir()
+            .join(format!("{IMPORT_PREFIX}{}.msgpack", import_key(&paths, &opts).unwrap()));
+        fs::write(&now, b"\x93\x01").unwrap();
         assert_eq!(ws.import(&paths, &opts).unwrap().dataset, fresh.dataset);
 
-        // A file added to the folder is read.
+        // A file added to the folder is read; the oldest import goes once
+        // more are kept than IMPORTS_KEPT.
         fs::write(data.join("more.csv"), "date,sku,quantity\n2024-01-02,C,2\n").unwrap();
         assert_eq!(ws.import(&paths, &opts).unwrap().dataset.demand.len(), 3);
+        assert_eq!(import_files(&ws).len(), 3);
+        fs::write(data.join("more.csv"), "date,sku,quantity\n2024-01-02,C,5\n").unwrap();
+        ws.import(&paths, &opts).unwrap();
+        let files = import_files(&ws);
+        assert_eq!(files.len(), IMPORTS_KEPT);
+        assert!(files.contains(&now), "the import used last is kept: {files:?}");
     }
 
     #[test]

@@ -94,6 +94,51 @@ fn import_without_check_remembers_the_data() {
     assert!(home.path().join("logs/skuplan.log").exists());
 }
 
+/// An import from a relative path is kept under the files' full names, so
+/// the next command on the workspace's data finds it from anywhere; a
+/// check keeps nothing.
+#[test]
+fn an_import_is_kept_for_the_commands_after_it() {
+    let home = tempfile::tempdir().unwrap();
+    let here = tempfile::tempdir().unwrap();
+    let data = here.path().join("shop");
+    fs::create_dir_all(&data).unwrap();
+    for f in ["sales.csv", "products.csv"] {
+        fs::copy(fixtures().join("good").join(f), data.join(f)).unwrap();
+    }
+    let kept = || -> Vec<String> {
+        fs::read_dir(home.path().join("data/workspace/cache"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with("import-"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    skuplan(home.path())
+        .current_dir(here.path())
+        .args(["import", "--check", "shop"])
+        .assert()
+        .success();
+    assert!(kept().is_empty(), "a check keeps nothing");
+    skuplan(home.path())
+        .current_dir(here.path())
+        .args(["import", "shop"])
+        .assert()
+        .success();
+    let first = kept();
+    assert_eq!(first.len(), 1);
+    skuplan(home.path())
+        .env("SKUPLAN_LOG", "info")
+        .args(["plan", "restock"])
+        .assert()
+        .success();
+    assert_eq!(kept(), first, "the plan read the kept import");
+    let log = fs::read_to_string(home.path().join("logs/skuplan.log")).unwrap();
+    assert!(log.contains("data from the workspace cache"), "{log}");
+}
+
 #[test]
 fn sample_data_is_deterministic_and_imports_cleanly() {
     let home = tempfile::tempdir().unwrap();

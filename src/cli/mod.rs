@@ -101,7 +101,13 @@ pub(crate) fn import_setup(
         let d = default_sources(ws)?;
         (d.paths, d.map, d.date_format, d.period, d.strict)
     } else {
-        (given.to_vec(), Default::default(), None, None, false)
+        // Absolute, as the workspace saves them: the same files are then
+        // the same import, and its kept copy is found, from any folder.
+        let given = given
+            .iter()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        (given, Default::default(), None, None, false)
     };
     let mut map = config.import.map.merged_with(&saved_map);
     if let Some(m) = &map_args.map {

@@ -38,9 +38,10 @@ pub fn plan_from_data(
 const LEVEL_DAYS: usize = 182;
 const LEVEL_SAMPLE: usize = 50;
 
-/// The build of skuplan, for cache keys: its size and modification time (a
-/// rebuilt binary may forecast differently).
+/// The build of skuplan, for cache keys: its version, size and modification
+/// time (a rebuilt binary may forecast differently).
 pub fn hash_build(h: &mut impl std::hash::Hasher) {
+    h.write(env!("CARGO_PKG_VERSION").as_bytes());
     if let Some(m) = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok()) {
         h.write_u64(m.len());
         if let Some(t) = crate::fsio::modified_nanos(&m) {
@@ -153,10 +154,10 @@ impl ShortHistoryCheck {
         };
         // Series that sold nothing since leave the loss a share of nothing.
         let sold = self.launch.abs_actual > 0.0;
-        let show = |w: f64, pct: bool| match (w.is_finite() && sold, pct) {
-            (true, false) => format!("{w:.3}"),
+        let show = |w: f64, pct: bool| match (w.is_finite(), pct) {
+            (true, false) if sold => format!("{w:.3}"),
             (true, true) => format!("{:.0} %", 100.0 * w),
-            (false, _) => "n/a".to_string(),
+            _ => "n/a".to_string(),
         };
         let sold = if sold {
             ""

@@ -278,7 +278,10 @@ pub fn text_bench(b: &TextBench) -> Result<String> {
         .tried
         .iter()
         .chain(&without.fit.tried)
-        .map(|(n, e)| format!("{n} {e:.3}"))
+        .map(|(n, e)| match e.is_finite() {
+            true => format!("{n} {e:.3}"),
+            false => format!("{n} n/a (nothing sold)"),
+        })
         .collect();
     writeln!(
         out,

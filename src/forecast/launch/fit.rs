@@ -564,8 +564,10 @@ pub(super) fn fit(
                 err += (t - c.actual.iter().sum::<f64>()).abs();
                 preds.push(t);
             }
-            fit.tried
-                .push((format!("ridge on text, lambda {lambda}"), err / actual_sum.max(1e-9)));
+            fit.tried.push((
+                format!("ridge on text, lambda {lambda}"),
+                per_unit_sold(err, actual_sum),
+            ));
             if best_r.as_ref().is_none_or(|b| err < b.0) {
                 best_r = Some((err, lambda, preds));
             }
