@@ -144,3 +144,43 @@ fn a_planner_session_in_tmux() {
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.lines().next().unwrap().starts_with("sku,warehouse"));
 }
+
+/// The SSH connection drops while the engine trains: the workstation
+/// closes within seconds (it does not wait on the engine), gives the
+/// workspace back (its lock is gone) and writes nothing to a terminal that
+/// is not there (no panic in the log).
+#[test]
+fn a_dropped_connection_closes_the_workstation() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the end-to-end test");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let model = home.path().join("tiny");
+    write_random_model(&model, &BertConfig::tiny(0), 1).unwrap();
+    let bin = env!("CARGO_BIN_EXE_skuplan");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let session = Session(format!("skuplan-hup-{}", std::process::id()));
+    let cmd = format!(
+        "env SKUPLAN_HOME='{}' '{bin}' tui --data '{}' --model '{}'",
+        home.path().display(),
+        sample.display(),
+        model.display(),
+    );
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "80", "-y", "24", &cmd]);
+    wait_for(&session.0, "plan of", 120);
+    let lock = home.path().join("data/workspace/skuplan.lock");
+    assert!(lock.exists());
+    send(&session.0, "2");
+    send(&session.0, "t");
+    wait_for(&session.0, "step ", 300);
+    let clock = Instant::now();
+    tmux(&["kill-session", "-t", &session.0]);
+    while lock.exists() && clock.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!lock.exists(), "still running {:?} after the hang-up", clock.elapsed());
+    let log = std::fs::read_to_string(home.path().join("logs/skuplan.log")).unwrap();
+    assert!(log.contains("hang-up: closing"), "{log}");
+    assert!(!log.contains("panic"), "{log}");
+}

@@ -54,6 +54,30 @@ impl Engine {
         coalesce(v)
     }
 
+    /// Stop the engine: cancel what it does and wait up to `wait` for it to
+    /// finish. An engine still busy after that (embedding thousands of
+    /// product texts checks for nothing) is left to end with the process,
+    /// so that quitting never hangs on it; everything it saves is written
+    /// atomically. True when it stopped in time.
+    pub fn stop_within(&mut self, wait: std::time::Duration) -> bool {
+        let _ = self.commands.send(EngineCommand::Cancel);
+        let _ = self.commands.send(EngineCommand::Shutdown);
+        let Some(t) = self.thread.take() else {
+            return true;
+        };
+        let clock = std::time::Instant::now();
+        while !t.is_finished() && clock.elapsed() < wait {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if t.is_finished() {
+            let _ = t.join();
+            true
+        } else {
+            tracing::info!("the engine was still busy on quitting: left to end with the process");
+            false
+        }
+    }
+
     /// Block for the next event (not from inside an async runtime).
     pub fn recv_blocking(&mut self) -> Option<EngineEvent> {
         self.events.blocking_recv()

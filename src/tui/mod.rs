@@ -22,7 +22,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
 use crate::data::{ImportOptions, import_paths, report};
-use crate::engine::{Engine, EngineCommand};
+use crate::engine::Engine;
 use crate::plan::base::PlanBase;
 use crate::plan::restock::RestockSettings;
 use crate::workspace::{DataSources, Workspace};
@@ -218,7 +218,11 @@ pub fn run(opts: TuiOptions) -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(main_loop(opts, keymap))
+    let result = rt.block_on(main_loop(opts, keymap));
+    // Work still running in the background (a plan's backtest, routes) is
+    // left to end with the process rather than waited for.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    result
 }
 
 async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
@@ -264,6 +268,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     // (every decision is already on disk).
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hung_up = false;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut last_poll = Instant::now();
@@ -366,6 +371,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
             }
             _ = hangup.recv() => {
                 tracing::info!("hang-up: closing");
+                hung_up = true;
                 app.quit = true;
             }
             _ = term.recv() => {
@@ -393,8 +399,17 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
             break;
         }
     }
-    let _ = engine.send(EngineCommand::Cancel);
-    drop(terminal);
+    // The screen goes back to the shell first, then the engine is given a
+    // moment to stop: q never leaves a frozen screen behind.
+    if hung_up {
+        // Nothing to restore: showing the cursor on a terminal that is gone
+        // would only fail (and ratatui reports that on stderr, gone too).
+        std::mem::forget(terminal);
+    } else {
+        drop(terminal);
+        drop(_guard);
+    }
+    engine.stop_within(Duration::from_secs(2));
     Ok(())
 }
 
