@@ -59,28 +59,38 @@ impl Drop for Session {
     }
 }
 
-#[test]
-fn a_planner_session_in_tmux() {
+/// The workstation on the sample data with a tiny random encoder, in a
+/// tmux session `name` of `size` (columns, rows), run by `sh -c` with
+/// `after` following it; `None` without tmux.
+fn start(home: &Path, name: &str, size: (&str, &str), after: &str) -> Option<Session> {
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("tmux is not installed: skipping the end-to-end test");
-        return;
+        return None;
     }
-    let home = tempfile::tempdir().unwrap();
-    let model = home.path().join("tiny");
+    let model = home.join("tiny");
     write_random_model(&model, &BertConfig::tiny(0), 1).unwrap();
     let bin = env!("CARGO_BIN_EXE_skuplan");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let exit_file = home.path().join("exit");
-    let session = Session(format!("skuplan-e2e-{}", std::process::id()));
+    let session = Session(format!("skuplan-{name}-{}", std::process::id()));
     let cmd = format!(
-        "env SKUPLAN_HOME='{}' '{bin}' tui --data '{}' --model '{}'; echo \"EXIT=$?\" > '{}'; sleep 60",
-        home.path().display(),
+        "env SKUPLAN_HOME='{}' '{bin}' tui --data '{}' --model '{}'{after}",
+        home.display(),
         sample.display(),
         model.display(),
-        exit_file.display()
     );
-    tmux(&["new-session", "-d", "-s", &session.0, "-x", "100", "-y", "30", &cmd]);
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", size.0, "-y", size.1, &cmd]);
     wait_for(&session.0, "plan of", 120);
+    Some(session)
+}
+
+#[test]
+fn a_planner_session_in_tmux() {
+    let home = tempfile::tempdir().unwrap();
+    let exit_file = home.path().join("exit");
+    let after = format!("; echo \"EXIT=$?\" > '{}'; sleep 60", exit_file.display());
+    let Some(session) = start(home.path(), "e2e", ("100", "30"), &after) else {
+        return;
+    };
     // The first start shows a provisional plan, then the final one.
     let deadline = Instant::now() + Duration::from_secs(300);
     while screen(&session.0).contains("provisional") {
@@ -151,24 +161,10 @@ fn a_planner_session_in_tmux() {
 /// is not there (no panic in the log).
 #[test]
 fn a_dropped_connection_closes_the_workstation() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed: skipping the end-to-end test");
-        return;
-    }
     let home = tempfile::tempdir().unwrap();
-    let model = home.path().join("tiny");
-    write_random_model(&model, &BertConfig::tiny(0), 1).unwrap();
-    let bin = env!("CARGO_BIN_EXE_skuplan");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let session = Session(format!("skuplan-hup-{}", std::process::id()));
-    let cmd = format!(
-        "env SKUPLAN_HOME='{}' '{bin}' tui --data '{}' --model '{}'",
-        home.path().display(),
-        sample.display(),
-        model.display(),
-    );
-    tmux(&["new-session", "-d", "-s", &session.0, "-x", "80", "-y", "24", &cmd]);
-    wait_for(&session.0, "plan of", 120);
+    let Some(session) = start(home.path(), "hup", ("80", "24"), "") else {
+        return;
+    };
     let lock = home.path().join("data/workspace/skuplan.lock");
     assert!(lock.exists());
     send(&session.0, "2");
