@@ -40,6 +40,8 @@ pub(super) struct Acc {
     descriptions: HashMap<String, String>,
     /// Median unit price of each SKU's sold transaction lines.
     prices: HashMap<String, f64>,
+    /// Every price a price table gives each SKU.
+    listed_prices: HashMap<String, Vec<f64>>,
     /// Warehouses named by demand rows: id -> (file, first row).
     demand_warehouses: BTreeMap<String, (String, Option<usize>)>,
     pub(super) products: Vec<Product>,
@@ -125,10 +127,15 @@ impl Acc {
             for d in &acc.days {
                 if let Some(p) = prev.filter(|p| p.day == d.day && !acc.sums_duplicates) {
                     let file = &self.demand_files[d.file as usize];
+                    // Two files of the same sales (M5's validation and
+                    // evaluation files): one of them is meant.
                     let place = if p.file == d.file {
                         format!("row {}", p.row)
                     } else {
-                        format!("{} row {}", self.demand_files[p.file as usize], p.row)
+                        format!(
+                            "{} row {} (two files of the same sales? import one of them)",
+                            self.demand_files[p.file as usize], p.row
+                        )
                     };
                     problems.error(
                         file,
@@ -199,6 +206,16 @@ impl Acc {
             p.price = self.prices.get(sku).copied();
             products.push(p);
         }
+        // A price table's median, where a product has no price of its own:
+        // it says more than what transaction lines were sold at.
+        for p in &mut products {
+            if let Some(v) = self.listed_prices.get_mut(&p.sku)
+                && (p.price.is_none() || p.synthesized)
+            {
+                v.sort_by(f64::total_cmp);
+                p.price = Some(v[v.len() / 2]);
+            }
+        }
         products.sort_by(|a, b| a.sku.cmp(&b.sku));
 
         // Warehouses: from the file, or made from the ids the data uses.
@@ -259,6 +276,16 @@ pub(super) struct DemandFile {
 }
 
 impl Acc {
+    /// A price a price table gives `sku`.
+    pub(super) fn list_price(&mut self, sku: &str, price: f64) {
+        match self.listed_prices.get_mut(sku) {
+            Some(v) => v.push(price),
+            None => {
+                self.listed_prices.insert(sku.to_string(), vec![price]);
+            }
+        }
+    }
+
     /// The demand files' period, once a demand file was read.
     pub(super) fn period(&self) -> Option<Period> {
         self.period.as_ref().map(|p| p.0)

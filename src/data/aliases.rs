@@ -80,7 +80,14 @@ impl Field {
                 "orderedquantity",
                 "quantitypurchased",
             ],
-            Field::Price => &["price", "unitprice", "sellingprice", "salesprice", "listprice"],
+            Field::Price => &[
+                "price",
+                "unitprice",
+                "sellingprice",
+                "salesprice",
+                "listprice",
+                "sellprice",
+            ],
             Field::Promo => &["promo", "promotion", "onpromotion", "promoflag", "onpromo"],
             Field::Invoice => &[
                 "invoice",

@@ -20,7 +20,9 @@ use crate::data::numbers::{ambiguous_message, plain_numbers};
 use crate::data::problems::{Problem, Problems, Severity};
 use crate::data::read::{Format, READABLE, ReadError, Table, TextFrame, format_of, read_text_frame};
 use crate::data::sheets::read_workbook;
-use crate::data::validate::{read_events, read_fleet, read_inventory, read_orders, read_products, read_warehouses};
+use crate::data::validate::{
+    read_events, read_fleet, read_inventory, read_orders, read_prices, read_products, read_warehouses,
+};
 use crate::data::wide::{DayNames, lengthen};
 use crate::domain::{Dataset, Period, PeriodKind, ProductDefaults, ReturnsSummary};
 
@@ -230,6 +232,16 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             };
             let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
             let Some(kind) = by_name.or_else(|| detect_kind(&headers, &opts.map)) else {
+                if is_forecast_template(&headers) {
+                    problems.warning(
+                        &label,
+                        None,
+                        None,
+                        None,
+                        "a template for forecasts (an id and columns F1, F2, ...), not data: left out",
+                    );
+                    continue;
+                }
                 if sheets > 1 {
                     problems.warning(
                         &label,
@@ -428,6 +440,10 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
                     read_fleet(&t, &mut problems, &mut acc);
                     None
                 }
+                FileKind::Prices => {
+                    read_prices(&t, &mut problems, &mut acc);
+                    None
+                }
             };
             files.push(SourceFile {
                 path: path.clone(),
@@ -598,6 +614,19 @@ fn read_parts(path: &std::path::Path) -> Result<Vec<Part>, ReadError> {
 fn is_lock_file(path: &std::path::Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     name.starts_with("~$") || name.starts_with("._")
+}
+
+/// A table to fill with forecasts (M5's `sample_submission.csv`): columns
+/// F1, F2, ... and at most one other, the id.
+fn is_forecast_template(headers: &[String]) -> bool {
+    let numbered = headers
+        .iter()
+        .filter(|h| {
+            let h = h.trim();
+            h.len() > 1 && h.starts_with(['F', 'f']) && h[1..].bytes().all(|b| b.is_ascii_digit())
+        })
+        .count();
+    numbered >= 2 && headers.len() - numbered <= 1
 }
 
 /// The files an import of `paths` reads (folders expanded), or `None` when

@@ -23,10 +23,13 @@ pub enum FileKind {
     /// Known events: date, optional warehouse, name and a flag such as a
     /// holiday or a markdown week.
     Events,
+    /// Selling prices by SKU (and store, week or date: M5's
+    /// `sell_prices.csv`), read as each SKU's price.
+    Prices,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 8] = [
+    pub const ALL: [FileKind; 9] = [
         FileKind::Sales,
         FileKind::Transactions,
         FileKind::Products,
@@ -35,6 +38,7 @@ impl FileKind {
         FileKind::Orders,
         FileKind::Fleet,
         FileKind::Events,
+        FileKind::Prices,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +51,7 @@ impl FileKind {
             FileKind::Orders => "orders",
             FileKind::Fleet => "fleet",
             FileKind::Events => "events",
+            FileKind::Prices => "prices",
         }
     }
 
@@ -129,6 +134,7 @@ impl FileKind {
                 (CostPerKm, false),
             ],
             FileKind::Events => &[(Date, true), (Warehouse, false), (Event, false), (Flag, false)],
+            FileKind::Prices => &[(Sku, true), (Warehouse, false), (Price, true)],
         }
     }
 }
@@ -480,6 +486,20 @@ pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
     }
     if located && !has(FileKind::Products, Field::Sku) {
         return Some(FileKind::Warehouses);
+    }
+    // Prices by SKU, and by store and week perhaps, but no quantities and
+    // nothing else a product row says (M5's sell_prices.csv).
+    let described = FileKind::Products
+        .fields()
+        .iter()
+        .any(|(f, _)| !matches!(f, Field::Sku | Field::Price) && has(FileKind::Products, *f));
+    if has(FileKind::Prices, Field::Sku)
+        && has(FileKind::Prices, Field::Price)
+        && !has(FileKind::Sales, Field::Quantity)
+        && !has(FileKind::Inventory, Field::OnHand)
+        && !described
+    {
+        return Some(FileKind::Prices);
     }
     // A SKU and anything a product row says but a price (by any of the
     // fields' aliases: Favorita's `family` is a category).

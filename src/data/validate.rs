@@ -574,3 +574,18 @@ pub(super) fn read_events(
     }
     fmt.map(|f| f.shown())
 }
+
+/// A table of selling prices (M5's `sell_prices.csv`: store, item, week,
+/// price): every row's price joins its SKU's, whose median becomes the
+/// SKU's price where the product has none. A blank price is no price; one
+/// that is not a number of 0 or more is an error.
+pub(super) fn read_prices(t: &Table, problems: &mut Problems, acc: &mut Acc) {
+    for i in 0..t.height() {
+        let Some(sku) = required_text(t, Field::Sku, i, problems) else {
+            continue;
+        };
+        if let Ok(Some(price)) = number_cell(t, Field::Price, i, 0.0, "a price of 0 or more", problems) {
+            acc.list_price(sku.trim(), price);
+        }
+    }
+}
