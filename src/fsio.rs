@@ -50,8 +50,9 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Remove the temp files of writes that never finished (the process was
 /// killed mid-save) of names starting with `prefix` in `dir`: once the
-/// process that wrote one is gone (where `/proc` tells), or after an hour.
-/// A live writer's temp file is left alone.
+/// process that wrote one is gone, where `/proc` tells; elsewhere after an
+/// hour. A live writer's temp file is left alone, even one suspended for
+/// long (the workspace's lock already keeps it to one machine).
 pub fn sweep_stale_temps(dir: &Path, prefix: &str) {
     let me = std::process::id();
     let proc_fs = Path::new("/proc/self").exists();
@@ -67,12 +68,12 @@ pub fn sweep_stale_temps(dir: &Path, prefix: &str) {
             continue;
         }
         let gone = proc_fs && !Path::new(&format!("/proc/{pid}")).exists();
-        let old = e
-            .metadata()
-            .ok()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age.as_secs() > 3600);
+        let old = !proc_fs
+            && e.metadata()
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 3600);
         if gone || old {
             let _ = fs::remove_file(e.path());
         }

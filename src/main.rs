@@ -21,7 +21,10 @@ fn main() -> ExitCode {
         // `skuplan evaluate | head` closes the pipe early: not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("skuplan: {e:#}");
+            // Not eprintln!: with the terminal gone (a dropped SSH
+            // connection) it would panic.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "skuplan: {e:#}");
             ExitCode::from(2)
         }
     }

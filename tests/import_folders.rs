@@ -42,6 +42,30 @@ fn a_price_table_prices_the_products() {
     assert_eq!(price(&imported, "A"), Some(3.0));
     assert_eq!(price(&imported, "B"), Some(1.25));
 
+    // A file named prices that lists products is read as products.
+    let listed = "sku,title,category,unit_cost,price\nA,Mug,Kitchen,1.0,3.0\nB,Plate,Kitchen,0.5,2.0\n";
+    let imported = import_folder(&[("sales.csv", SALES), ("prices.csv", listed)]).unwrap_or_else(|e| panic!("{e}"));
+    let mug = imported.dataset.product("A").unwrap();
+    assert_eq!(
+        (mug.title.as_str(), mug.unit_cost, mug.price),
+        ("Mug", Some(1.0), Some(3.0))
+    );
+
+    // A SKU and a price beside anything but a period is no price table:
+    // its other columns would be dropped.
+    for other in [
+        "sku,price,stock_level\nA,2,5\n",
+        "sku,warehouse,price,on_order\nA,S1,2,5\n",
+        "sku,price,W1,W2\nA,2,5,6\n",
+        "sku,price,revenue\nA,2,50\n",
+    ] {
+        let failed = import_folder(&[("sales.csv", SALES), ("other.csv", other)]).unwrap_err();
+        assert!(
+            failed.to_string().contains("cannot tell what this file holds"),
+            "{other}: {failed}"
+        );
+    }
+
     // A price that is not a number is an error naming its place.
     let bad = "store_id,item_id,wm_yr_wk,sell_price\nS1,A,11101,2.0\nS1,B,11101,cheap\n";
     let failed = import_folder(&[("sales.csv", SALES), ("sell_prices.csv", bad)]).unwrap_err();
@@ -66,12 +90,19 @@ fn a_template_for_forecasts_is_left_out_with_a_warning() {
         "{:?}",
         imported.report.problems
     );
-    // A table that only looks alike (other columns beside F1, F2) is not.
-    let failed = import_folder(&[("sales.csv", SALES), ("other.csv", "id,name,F1,F2\nx,y,1,2\n")]).unwrap_err();
-    assert!(
-        failed.to_string().contains("cannot tell what this file holds"),
-        "{failed}"
-    );
+    // Tables that only look alike are not left out: other columns beside
+    // F1, F2; numbers under them (a headerless export); F columns out of order.
+    for other in [
+        "id,name,F1,F2\nx,y,0,0\n",
+        "sku,F1,F2,F3\nA,3,1,4\n",
+        "id,F1,F3\nx,0,0\n",
+    ] {
+        let failed = import_folder(&[("sales.csv", SALES), ("other.csv", other)]).unwrap_err();
+        assert!(
+            failed.to_string().contains("cannot tell what this file holds"),
+            "{other}: {failed}"
+        );
+    }
 }
 
 #[test]

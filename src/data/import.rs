@@ -232,7 +232,7 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             };
             let headers: Vec<String> = frame.df.get_column_names().iter().map(|s| s.to_string()).collect();
             let Some(kind) = by_name.or_else(|| detect_kind(&headers, &opts.map)) else {
-                if is_forecast_template(&headers) {
+                if is_forecast_template(&frame.df) {
                     problems.warning(
                         &label,
                         None,
@@ -616,17 +616,23 @@ fn is_lock_file(path: &std::path::Path) -> bool {
     name.starts_with("~$") || name.starts_with("._")
 }
 
-/// A table to fill with forecasts (M5's `sample_submission.csv`): columns
-/// F1, F2, ... and at most one other, the id.
-fn is_forecast_template(headers: &[String]) -> bool {
-    let numbered = headers
-        .iter()
-        .filter(|h| {
-            let h = h.trim();
-            h.len() > 1 && h.starts_with(['F', 'f']) && h[1..].bytes().all(|b| b.is_ascii_digit())
+/// A table to fill with forecasts (M5's `sample_submission.csv`): an id,
+/// then columns F1, F2, ... in order, every cell 0 or blank. Anything else
+/// (numbers under F1, F2: a headerless export's columns) is data.
+fn is_forecast_template(df: &polars::prelude::DataFrame) -> bool {
+    let columns = df.columns();
+    let Some((_, numbered)) = columns.split_first() else {
+        return false;
+    };
+    numbered.len() >= 2
+        && numbered.iter().enumerate().all(|(i, c)| {
+            c.name().trim().eq_ignore_ascii_case(&format!("F{}", i + 1))
+                && c.str().is_ok_and(|ca| {
+                    ca.iter()
+                        .flatten()
+                        .all(|v| v.trim().is_empty() || v.trim().parse::<f64>().is_ok_and(|x| x == 0.0))
+                })
         })
-        .count();
-    numbered >= 2 && headers.len() - numbered <= 1
 }
 
 /// The files an import of `paths` reads (folders expanded), or `None` when

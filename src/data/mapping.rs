@@ -62,7 +62,12 @@ impl FileKind {
         if ["calendar", "holidays", "events"].contains(&s.as_str()) {
             return Some(FileKind::Events);
         }
-        FileKind::ALL.into_iter().find(|k| s == k.name())
+        // Not prices: a file of that name is as often the product list
+        // with its prices; its columns tell (see `detect_kind`).
+        FileKind::ALL
+            .into_iter()
+            .filter(|k| *k != FileKind::Prices)
+            .find(|k| s == k.name())
     }
 
     /// The fields of this kind: (field, required).
@@ -493,11 +498,23 @@ pub fn detect_kind(headers: &[String], map: &ColumnMap) -> Option<FileKind> {
         .fields()
         .iter()
         .any(|(f, _)| !matches!(f, Field::Sku | Field::Price) && has(FileKind::Products, *f));
-    if has(FileKind::Prices, Field::Sku)
-        && has(FileKind::Prices, Field::Price)
-        && !has(FileKind::Sales, Field::Quantity)
-        && !has(FileKind::Inventory, Field::OnHand)
+    // Every other column must say when (a week, a date, a validity): a
+    // table with anything more (stock, sales in money, a column per store)
+    // is not read as prices, its other numbers dropped.
+    let priced = resolve(FileKind::Prices, headers, map);
+    let when = |h: &String| {
+        let n = normalize(h);
+        [
+            "week", "wk", "month", "year", "date", "period", "valid", "day", "from", "until",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
+    };
+    if priced.contains_key(&Field::Sku)
+        && priced.contains_key(&Field::Price)
         && !described
+        && headers.iter().all(|h| priced.values().any(|c| c == h) || when(h))
+        && headers.len() <= priced.len() + 2
     {
         return Some(FileKind::Prices);
     }

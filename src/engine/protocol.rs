@@ -163,11 +163,19 @@ pub fn refit(
             });
         }
     };
+    // The old refit is moved aside, not deleted, until the new one is in
+    // place: a process killed between the two keeps one of them (see
+    // `remove_abandoned`).
     let target = dir.join(REFIT_DIR);
+    let old = dir.join(format!("{REFIT_DIR}.old-{}", std::process::id()));
     if target.exists() {
-        std::fs::remove_dir_all(&target).with_context(|| format!("replacing {}", target.display()))?;
+        std::fs::rename(&target, &old).with_context(|| format!("replacing {}", target.display()))?;
     }
-    std::fs::rename(&fresh, &target).with_context(|| format!("moving the refit into {}", target.display()))?;
+    if let Err(e) = std::fs::rename(&fresh, &target) {
+        let _ = std::fs::rename(&old, &target);
+        return Err(e).with_context(|| format!("moving the refit into {}", target.display()));
+    }
+    let _ = std::fs::remove_dir_all(&old);
     let refit_meta = run::read_meta(&target)?;
     meta.refit = Some(RefitInfo {
         train_end: until,
@@ -367,14 +375,69 @@ fn remove_abandoned(dir: &Path) {
         return;
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
+    let dead = |pid: &str| pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists();
+    let mut entries: Vec<_> = entries.flatten().collect();
+    // The refit moved aside first: put back where the new one never
+    // arrived, else dropped.
+    entries.sort_by_key(|e| !e.file_name().to_string_lossy().contains(".old-"));
+    for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix(&format!("{REFIT_DIR}.old-"))
+            && dead(pid)
+        {
+            let target = dir.join(REFIT_DIR);
+            if target.exists() || std::fs::rename(e.path(), &target).is_err() {
+                let _ = std::fs::remove_dir_all(e.path());
+            } else {
+                tracing::info!(folder = %target.display(), "put back the refit a killed refit had moved aside");
+            }
+            continue;
+        }
         let Some(pid) = name.strip_prefix(&format!("{REFIT_DIR}.new-")) else {
             continue;
         };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+        if dead(pid) {
             tracing::info!(folder = %e.path().display(), "removing an abandoned refit");
             let _ = std::fs::remove_dir_all(e.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refit killed while it swapped folders: the old refit it had moved
+    /// aside comes back where the new one never arrived, and is dropped
+    /// where it did; a half-trained new one is dropped. Process ids over
+    /// Linux's 2^22 are nobody's.
+    #[test]
+    fn folders_a_killed_refit_left_are_put_back_or_dropped() {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let make = |name: &str, mark: &str| {
+            std::fs::create_dir_all(d.join(name)).unwrap();
+            std::fs::write(d.join(name).join("run.json"), mark).unwrap();
+        };
+        make("refit.old-999999999", "old");
+        make("refit.new-999999998", "half");
+        remove_abandoned(d);
+        assert_eq!(std::fs::read_to_string(d.join("refit/run.json")).unwrap(), "old");
+        assert!(!d.join("refit.old-999999999").exists());
+        assert!(!d.join("refit.new-999999998").exists());
+
+        make("refit.old-999999997", "older");
+        remove_abandoned(d);
+        assert_eq!(std::fs::read_to_string(d.join("refit/run.json")).unwrap(), "old");
+        assert!(!d.join("refit.old-999999997").exists());
+
+        // A live process's folders are its own.
+        let mine = format!("refit.old-{}", std::process::id());
+        make(&mine, "mine");
+        remove_abandoned(d);
+        assert!(d.join(&mine).exists());
     }
 }

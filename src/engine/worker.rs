@@ -86,11 +86,7 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        let _ = self.commands.send(EngineCommand::Cancel);
-        let _ = self.commands.send(EngineCommand::Shutdown);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.stop_within(std::time::Duration::from_secs(2));
     }
 }
 

@@ -226,6 +226,9 @@ pub fn run(opts: TuiOptions) -> Result<()> {
 }
 
 async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
+    // Declared before the terminal's guard, so dropped after it on any
+    // way out: the screen is given back before the engine is stopped.
+    let mut engine = Engine::spawn()?;
     install_panic_hook();
     crossterm::terminal::enable_raw_mode()?;
     let _guard = TerminalGuard;
@@ -235,7 +238,6 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     }
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
-    let mut engine = Engine::spawn()?;
     let mut app = App::new(opts.workspace.clone(), opts.model_dir.clone());
     let (load_tx, mut load_rx) = tokio::sync::mpsc::unbounded_channel::<Result<Loaded, String>>();
     let start_load = |sources: DataSources| {
@@ -279,7 +281,10 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     loop {
         record_statuses(&mut app);
         if dirty && last_draw.elapsed() >= Duration::from_millis(100) {
-            terminal.draw(|f| draw::draw(f, &mut app))?;
+            if !draw_or_gone(&mut terminal, &mut app) {
+                hung_up = true;
+                break;
+            }
             last_draw = Instant::now();
             dirty = false;
         }
@@ -297,7 +302,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                     if let Some(a) = action {
                         effects = app.update(a);
                         // A key is answered at once, not on the next tick.
-                        terminal.draw(|f| draw::draw(f, &mut app))?;
+                        hung_up |= !draw_or_gone(&mut terminal, &mut app);
                         last_draw = Instant::now();
                         dirty = false;
                     }
@@ -311,19 +316,24 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                         _ => false,
                     };
                     if acted {
-                        terminal.draw(|f| draw::draw(f, &mut app))?;
+                        hung_up |= !draw_or_gone(&mut terminal, &mut app);
                         last_draw = Instant::now();
                         dirty = false;
                     }
                 }
                 Some(Ok(Event::Resize(_, _))) => {
-                    terminal.autoresize()?;
+                    hung_up |= terminal.autoresize().is_err();
                     dirty = true;
                     last_draw = Instant::now() - Duration::from_secs(1);
                 }
                 Some(Ok(_)) => {}
-                Some(Err(e)) => bail!("reading the terminal: {e}"),
-                None => break,
+                // The terminal is gone (the connection dropped without a
+                // hang-up signal, or its input closed): closing as on one.
+                Some(Err(e)) => {
+                    tracing::info!("reading the terminal: {e}; closing");
+                    hung_up = true;
+                }
+                None => hung_up = true,
             },
             ev = engine.events.recv() => {
                 if let Some(ev) = ev {
@@ -395,7 +405,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
                 } => start_refine(generation, dataset, key),
             }
         }
-        if app.quit {
+        if app.quit || hung_up {
             break;
         }
     }
@@ -411,6 +421,17 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     }
     engine.stop_within(Duration::from_secs(2));
     Ok(())
+}
+
+/// Draw the screen; false when the terminal is gone (the connection dropped).
+fn draw_or_gone(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, app: &mut App) -> bool {
+    match terminal.draw(|f| draw::draw(f, app)) {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::info!("the terminal cannot be drawn on: {e}; closing");
+            false
+        }
+    }
 }
 
 /// Keep the status and error lines that changed for `H`, and log them
