@@ -80,6 +80,9 @@ fn load(
 struct BarControl {
     bar: ProgressBar,
     best: String,
+    /// When the last line on the encoding's progress was written, without
+    /// a terminal (the bar's message shows it on one).
+    encoding_said: Option<std::time::Instant>,
 }
 
 impl BarControl {
@@ -128,6 +131,13 @@ impl Control for BarControl {
                     self.say(format!("encoded {total} texts in {elapsed_secs:.1} s"));
                 } else {
                     self.bar.set_message(format!("encoding texts {done}/{total}"));
+                    // Minutes on a large data set (M5's 73,666 texts took
+                    // 5): a log without a terminal says it is under way.
+                    let due = self.encoding_said.is_none_or(|t| t.elapsed().as_secs() >= 30);
+                    if self.bar.is_hidden() && due {
+                        self.encoding_said = Some(std::time::Instant::now());
+                        self.say(format!("encoding texts: {done} of {total} after {elapsed_secs:.0} s"));
+                    }
                 }
             }
             EngineEvent::Progress(p) => {
@@ -261,6 +271,7 @@ fn with_bar<T>(work: impl FnOnce(&mut BarControl) -> Result<T>) -> Result<T> {
     let mut control = BarControl {
         bar: bar.clone(),
         best: String::new(),
+        encoding_said: None,
     };
     let out = work(&mut control);
     bar.finish_and_clear();
