@@ -21,7 +21,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("{} is not a file path", path.display()))?
         .to_string_lossy()
         .to_string();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = temp_path(&dir, &name);
     let result = (|| -> Result<()> {
         let mut f = OpenOptions::new()
             .write(true)
@@ -46,6 +46,12 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// The temp file a write of `name` in `dir` goes through before its rename:
+/// `.NAME.tmp-PID`, the name `sweep_stale_temps` knows a left-over by.
+pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 /// Remove the temp files of writes that never finished (the process was

@@ -17,6 +17,15 @@ fn import_folder(files: &[(&str, &str)]) -> Result<Imported, ImportFailed> {
     import_paths(&[dir.path().to_path_buf()], &ImportOptions::default())
 }
 
+/// `other` beside good sales fails the import as a file nothing knows.
+fn assert_cannot_tell(other: &str) {
+    let failed = import_folder(&[("sales.csv", SALES), ("other.csv", other)]).unwrap_err();
+    assert!(
+        failed.to_string().contains("cannot tell what this file holds"),
+        "{other}: {failed}"
+    );
+}
+
 fn price(imported: &Imported, sku: &str) -> Option<f64> {
     imported.dataset.product(sku).and_then(|p| p.price)
 }
@@ -59,11 +68,7 @@ fn a_price_table_prices_the_products() {
         "sku,price,W1,W2\nA,2,5,6\n",
         "sku,price,revenue\nA,2,50\n",
     ] {
-        let failed = import_folder(&[("sales.csv", SALES), ("other.csv", other)]).unwrap_err();
-        assert!(
-            failed.to_string().contains("cannot tell what this file holds"),
-            "{other}: {failed}"
-        );
+        assert_cannot_tell(other);
     }
 
     // A price that is not a number is an error naming its place.
@@ -97,11 +102,7 @@ fn a_template_for_forecasts_is_left_out_with_a_warning() {
         "sku,F1,F2,F3\nA,3,1,4\n",
         "id,F1,F3\nx,0,0\n",
     ] {
-        let failed = import_folder(&[("sales.csv", SALES), ("other.csv", other)]).unwrap_err();
-        assert!(
-            failed.to_string().contains("cannot tell what this file holds"),
-            "{other}: {failed}"
-        );
+        assert_cannot_tell(other);
     }
 }
 

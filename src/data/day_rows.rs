@@ -47,6 +47,9 @@ pub(super) struct RowsOf<'a> {
     pub file: u32,
 }
 
+/// A series' SKU, warehouse and rows.
+pub(super) type SeriesRows<'d> = (&'d str, &'d str, Vec<DayRow>);
+
 /// Marks a row that is in no series (a date off the file's period).
 const STRAY: u32 = u32::MAX;
 
@@ -60,13 +63,12 @@ const STRAY: u32 = u32::MAX;
 /// second fills lists of the right size. Files in a column per date (M5's
 /// 59 million cells) come date by date, every row another series, so a
 /// list grown by doubling would copy and hold up to twice the rows.
-#[allow(clippy::type_complexity)]
 pub(super) fn group_rows<'d>(
     rows: &'d DataFrame,
     of: &RowsOf<'_>,
     row_col: &str,
     problems: &mut Problems,
-) -> PolarsResult<(Vec<(&'d str, &'d str, Vec<DayRow>)>, usize)> {
+) -> PolarsResult<(Vec<SeriesRows<'d>>, usize)> {
     let skus = rows.column("sku")?.str()?;
     let whs = rows.column("wh")?.str()?;
     let dates = rows.column("date")?.date()?.physical();
@@ -130,7 +132,7 @@ pub(super) fn group_rows<'d>(
         ids.push(i);
     }
     drop(found);
-    let mut series: Vec<(&str, &str, Vec<DayRow>)> = keys
+    let mut series: Vec<SeriesRows<'_>> = keys
         .into_iter()
         .zip(&counts)
         .map(|((sku, wh), n)| (sku, wh, Vec::with_capacity(*n as usize)))

@@ -61,9 +61,9 @@ pub fn save_tensors(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // The process id, as every atomic write names its temp file: one left
-    // by a process killed midway is swept by the next save in the folder.
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // Named as every atomic write names its temp file: one left by a
+    // process killed midway is swept by the next save in the folder.
+    let tmp = crate::fsio::temp_path(dir, &name);
     // Tensors on a GPU are copied to the CPU to be written.
     let cpu: HashMap<String, Tensor> = tensors
         .iter()
