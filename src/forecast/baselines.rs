@@ -9,13 +9,10 @@
 
 use std::fmt;
 
-use anofox_forecast::core::TimeSeries;
 use anofox_forecast::models::Forecaster as AnofoxForecaster;
 use anofox_forecast::models::baseline::{Naive as AfNaive, SeasonalNaive as AfSeasonalNaive, SimpleMovingAverage};
-use anofox_forecast::models::exponential::{ETS, ETSSpec};
 use anofox_forecast::models::intermittent::{Croston as AfCroston, TSB};
 use anofox_forecast::models::theta::Theta as AfTheta;
-use chrono::{Duration, TimeZone, Utc};
 
 use crate::domain::Period;
 
@@ -140,13 +137,6 @@ const DAILY_FIT_WINDOW: usize = 364;
 /// z of the normal distribution at 0.9: p10 and p90 are mean -/+ 1.2816 sd.
 const Z90: f64 = 1.281_551_565_545;
 
-fn series(values: &[f64]) -> Result<TimeSeries, String> {
-    // anofox wants timestamps; its models never read them beyond order.
-    let t0 = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().ok_or("bad epoch")?;
-    let stamps = (0..values.len()).map(|i| t0 + Duration::days(i as i64)).collect();
-    TimeSeries::univariate(stamps, values.to_vec()).map_err(|e| e.to_string())
-}
-
 /// Fit an anofox model and read its 80 % interval as p10..p90.
 fn run_anofox(
     name: &str,
@@ -158,16 +148,28 @@ fn run_anofox(
         method: name.to_string(),
         message,
     };
-    let ts = series(history).map_err(err)?;
+    let ts = super::ets::series(history).map_err(err)?;
     model.fit(&ts).map_err(|e| err(e.to_string()))?;
     let f = model
         .predict_with_intervals(horizon, 0.80)
         .map_err(|e| err(e.to_string()))?;
+    quantiles_of(name, &f, horizon)
+}
+
+/// A fitted anofox model's forecast with its 80 % interval as p10..p90.
+pub fn quantiles_of(
+    name: &str,
+    f: &anofox_forecast::core::Forecast,
+    horizon: usize,
+) -> Result<QuantileForecast, ForecastError> {
     let p50 = f.primary().to_vec();
     let p10 = f.lower_series(0).map(<[f64]>::to_vec).unwrap_or_else(|_| p50.clone());
     let p90 = f.upper_series(0).map(<[f64]>::to_vec).unwrap_or_else(|_| p50.clone());
     if p50.len() != horizon {
-        return Err(err(format!("gave {} days, expected {horizon}", p50.len())));
+        return Err(ForecastError::Model {
+            method: name.to_string(),
+            message: format!("gave {} days, expected {horizon}", p50.len()),
+        });
     }
     Ok(QuantileForecast { p10, p50, p90 }.tidy())
 }
@@ -188,21 +190,21 @@ fn fallback(history: &[f64], horizon: usize) -> Result<QuantileForecast, Forecas
     Ok(QuantileForecast::flat(m, m - Z90 * sd, m + Z90 * sd, horizon))
 }
 
-/// Fit a seasonal model on the last year of history; the recent mean when
-/// there are fewer than two seasons, the history is flat, or the fit fails.
+/// Fit a seasonal model on the last `window` periods of history with `fit`;
+/// the recent mean when there are fewer than two seasons, the history is
+/// flat, or the fit fails.
 fn seasonal_fit(
-    name: &str,
-    model: impl AnofoxForecaster,
     period: usize,
     window: usize,
     history: &[f64],
     horizon: usize,
+    fit: impl FnOnce(&[f64]) -> Result<QuantileForecast, ForecastError>,
 ) -> Result<QuantileForecast, ForecastError> {
     let h = tail(history, window);
     if h.len() < 2 * period + 2 || h.iter().all(|v| *v == h[0]) {
         return fallback(history, horizon);
     }
-    run_anofox(name, model, h, horizon).or_else(|_| fallback(history, horizon))
+    fit(h).or_else(|_| fallback(history, horizon))
 }
 
 /// The value `lag` periods before each forecast period ("same weekday last
@@ -289,7 +291,9 @@ impl Forecaster for MovingAverage {
 /// Exponential smoothing with seasonality: ETS(A,N,A), the week's season
 /// fitted on the last year of days, or the year's on three years of weeks
 /// or months. No trend: a trend extrapolated over a quarter runs away on
-/// noisy daily data.
+/// noisy daily data. The model is anofox's; its parameters and states are
+/// estimated by [`super::ets`], 12 times faster on days than the crate's
+/// own fit and hundreds of times on weeks.
 #[derive(Debug, Clone)]
 pub struct Ets {
     pub period: usize,
@@ -312,14 +316,13 @@ impl Forecaster for Ets {
     }
 
     fn forecast(&self, history: &[f64], horizon: usize) -> Result<QuantileForecast, ForecastError> {
-        seasonal_fit(
-            "ets",
-            ETS::new(ETSSpec::ana(), self.period),
-            self.period,
-            self.window,
-            history,
-            horizon,
-        )
+        seasonal_fit(self.period, self.window, history, horizon, |h| {
+            let f = super::ets::forecast(self.period, h, horizon).map_err(|message| ForecastError::Model {
+                method: "ets".to_string(),
+                message,
+            })?;
+            quantiles_of("ets", &f, horizon)
+        })
     }
 }
 
@@ -338,14 +341,9 @@ impl Forecaster for Theta {
     }
 
     fn forecast(&self, history: &[f64], horizon: usize) -> Result<QuantileForecast, ForecastError> {
-        seasonal_fit(
-            "theta",
-            AfTheta::seasonal(self.period),
-            self.period,
-            self.window,
-            history,
-            horizon,
-        )
+        seasonal_fit(self.period, self.window, history, horizon, |h| {
+            run_anofox("theta", AfTheta::seasonal(self.period), h, horizon)
+        })
     }
 }
 

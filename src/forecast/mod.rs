@@ -3,6 +3,7 @@
 
 pub mod backtest;
 pub mod baselines;
+pub mod ets;
 pub mod features;
 pub mod launch;
 mod lookup;
