@@ -292,7 +292,7 @@ impl Forecaster for MovingAverage {
 /// fitted on the last year of days, or the year's on three years of weeks
 /// or months. No trend: a trend extrapolated over a quarter runs away on
 /// noisy daily data. The model is anofox's; its parameters and states are
-/// estimated by [`super::ets`], 12 times faster on days than the crate's
+/// estimated by [`super::ets`], about 6 times faster on days than the crate's
 /// own fit and hundreds of times on weeks.
 #[derive(Debug, Clone)]
 pub struct Ets {

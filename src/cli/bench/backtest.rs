@@ -76,7 +76,9 @@ const ETS_COMPARED: usize = 120;
 /// crate's maximum-likelihood fit of the same model, on the same generated
 /// series and windows: on days (weekly season, a year of history) and on
 /// the same days summed into weeks (yearly season, three years). Prints
-/// time per forecast, their ratio, MASE and weighted quantile loss.
+/// time per forecast, their ratio, MASE and weighted quantile loss (on the
+/// windows where both fitted) and the fits that failed. Its own horizons:
+/// 28 days and 13 weeks, whatever `--horizon` says for the backtest.
 fn ets_comparison(n: usize, windows: usize) -> Result<()> {
     use crate::data::sample::{SalesFormat, SampleSpec, generate};
     use crate::forecast::baselines::quantiles_of;
@@ -88,8 +90,9 @@ fn ets_comparison(n: usize, windows: usize) -> Result<()> {
     let spec = SampleSpec {
         skus: n.div_ceil(3) + 1,
         warehouses: 3,
-        // Three years of weeks to fit and four 13-week windows before them.
-        days: 1_250,
+        // Three years of weeks to fit before the earliest window, then the
+        // 13-week windows.
+        days: 7 * (156 + 13 * windows) + 7,
         seed: 11,
         sales_format: SalesFormat::Parquet,
         ..SampleSpec::default()
@@ -104,8 +107,8 @@ fn ets_comparison(n: usize, windows: usize) -> Result<()> {
         "bench backtest: ETS as the baselines fit it beside anofox-forecast's own fit, {n} series x {windows} windows, one thread"
     );
     println!(
-        "{:<6} {:<12} {:>12} {:>8} {:>7} {:>7}",
-        "data", "fit", "ms/forecast", "x ours", "MASE", "wQL"
+        "{:<6} {:<12} {:>12} {:>8} {:>7} {:>7} {:>7}",
+        "data", "fit", "ms/forecast", "x ours", "MASE", "wQL", "failed"
     );
     type Fit = fn(usize, &[f64], usize) -> Result<anofox_forecast::core::Forecast, String>;
     let fits: [(&str, Fit); 2] = [("ours", ets::forecast), ("the crate's", ets::fit_by_crate)];
@@ -122,38 +125,56 @@ fn ets_comparison(n: usize, windows: usize) -> Result<()> {
                 }
             })
             .collect();
-        let mut rows = Vec::new();
-        for (name, fit) in fits {
-            let (mut acc, mut time, mut count) = (Accum::default(), Duration::ZERO, 0usize);
-            for values in &series {
-                for w in 1..=windows {
-                    let Some(origin) = values.len().checked_sub(w * horizon) else {
-                        continue;
-                    };
-                    let history = &values[origin.saturating_sub(window)..origin];
-                    if history.len() < 2 * period + 2 || history.iter().all(|v| *v == history[0]) {
-                        continue;
-                    }
+        // Both fits on every window; each is scored only on the windows
+        // where both fitted, so the two rows score the same forecasts.
+        let mut acc = [Accum::default(); 2];
+        let mut time = [Duration::ZERO; 2];
+        let (mut tried, mut failed, mut too_short) = (0usize, [0usize; 2], 0usize);
+        for values in &series {
+            for w in 1..=windows {
+                let Some(origin) = values.len().checked_sub(w * horizon) else {
+                    too_short += 1;
+                    continue;
+                };
+                let history = &values[origin.saturating_sub(window)..origin];
+                if history.len() < 2 * period + 2 || history.iter().all(|v| *v == history[0]) {
+                    too_short += 1;
+                    continue;
+                }
+                tried += 1;
+                let mut got = Vec::with_capacity(2);
+                for (k, (_, fit)) in fits.iter().enumerate() {
                     let clock = Instant::now();
-                    let f = fit(period, history, horizon);
-                    time += clock.elapsed();
-                    count += 1;
-                    if let Ok(f) = f.and_then(|f| quantiles_of("ets", &f, horizon).map_err(|e| e.to_string())) {
-                        let actual = &values[origin..origin + horizon];
-                        acc.add(actual, &f.p10, &f.p50, &f.p90, mase_scale(&values[..origin], period));
+                    let f = fit(period, history, horizon)
+                        .and_then(|f| quantiles_of("ets", &f, horizon).map_err(|e| e.to_string()));
+                    time[k] += clock.elapsed();
+                    match f {
+                        Ok(f) => got.push(f),
+                        Err(_) => failed[k] += 1,
                     }
                 }
+                if let [ours, theirs] = got.as_slice() {
+                    let actual = &values[origin..origin + horizon];
+                    let scale = mase_scale(&values[..origin], period);
+                    acc[0].add(actual, &ours.p10, &ours.p50, &ours.p90, scale);
+                    acc[1].add(actual, &theirs.p10, &theirs.p50, &theirs.p90, scale);
+                }
             }
-            rows.push((name, time.as_secs_f64() * 1e3 / count.max(1) as f64, acc.metrics()));
         }
-        let ours_ms = rows[0].1.max(1e-9);
-        for (name, ms, m) in rows {
+        let ms = |k: usize| time[k].as_secs_f64() * 1e3 / tried.max(1) as f64;
+        for (k, (name, _)) in fits.iter().enumerate() {
+            let m = acc[k].metrics();
             println!(
-                "{label:<6} {name:<12} {ms:>12.3} {:>8.1} {:>7.3} {:>7.3}",
-                ms / ours_ms,
+                "{label:<6} {name:<12} {:>12.3} {:>8.1} {:>7.3} {:>7.3} {:>7}",
+                ms(k),
+                ms(k) / ms(0).max(1e-9),
                 m.mase,
-                m.wql
+                m.wql,
+                failed[k]
             );
+        }
+        if too_short > 0 {
+            println!("{label:<6} {too_short} windows left out: under two seasons of history, or flat");
         }
     }
     println!();
