@@ -49,7 +49,7 @@ fn a_dated_launch_gets_a_forecast_from_its_neighbours_and_an_undated_one_a_reaso
         ds.products.push(p);
     }
     assert!(skuplan::engine::similar::has_launches(&ds));
-    let l = skuplan::engine::similar::launches(&enc, &ds, last, 28, None).unwrap();
+    let l = skuplan::engine::similar::launches(&enc, &ds, last, 28, None, &mut |_, _| Ok(())).unwrap();
     let f = l.get("NEW", "W").expect("the dated launch is forecast");
     assert_eq!(f.launch, dated);
     assert!(f.forecast.p50[..4].iter().all(|v| *v == 0.0));
@@ -89,10 +89,10 @@ fn product_embeddings_are_kept_between_starts_for_the_same_encoder_only() {
     let file = dir.path().join("ws").join("cache").join("embeddings.msgpack");
     let identity = EmbeddingCache::identity(&model, enc.max_len).unwrap();
 
-    let plain = product_embeddings(&enc, &ds, None).unwrap();
+    let plain = product_embeddings(&enc, &ds, None, &mut |_, _| Ok(())).unwrap();
     let mut first = EmbeddingCache::open(&file, identity.clone());
     assert!(first.is_empty());
-    let cached = product_embeddings(&enc, &ds, Some(&mut first)).unwrap();
+    let cached = product_embeddings(&enc, &ds, Some(&mut first), &mut |_, _| Ok(())).unwrap();
     let tb = skuplan::forecast::text::TextBuilder::new(&ds);
     let mut distinct: Vec<String> = skuplan::engine::similar::skus(&ds)
         .iter()
@@ -109,9 +109,9 @@ fn product_embeddings_are_kept_between_starts_for_the_same_encoder_only() {
 
     let mut second = EmbeddingCache::open(&file, identity.clone());
     assert_eq!(second.len(), first.added());
-    let again = launches(&enc, &ds, last, 28, Some(&mut second)).unwrap();
+    let again = launches(&enc, &ds, last, 28, Some(&mut second), &mut |_, _| Ok(())).unwrap();
     assert_eq!(second.added(), 0, "nothing encoded on the second start");
-    let fresh = launches(&enc, &ds, last, 28, None).unwrap();
+    let fresh = launches(&enc, &ds, last, 28, None, &mut |_, _| Ok(())).unwrap();
     let (a, b) = (again.get("NEW", "W").unwrap(), fresh.get("NEW", "W").unwrap());
     assert_eq!(a.forecast.p50, b.forecast.p50);
     assert!(a.forecast.p50.iter().sum::<f64>() > 0.0);
@@ -123,14 +123,14 @@ fn product_embeddings_are_kept_between_starts_for_the_same_encoder_only() {
     std::fs::write(&file, b"not a cache").unwrap();
     let mut damaged = EmbeddingCache::open(&file, identity.clone());
     assert!(damaged.is_empty());
-    product_embeddings(&enc, &ds, Some(&mut damaged)).unwrap();
+    product_embeddings(&enc, &ds, Some(&mut damaged), &mut |_, _| Ok(())).unwrap();
     assert_eq!(EmbeddingCache::open(&file, identity.clone()).len(), damaged.added());
     // Other data's texts join the ones held (a training and its refit
     // share most of theirs): neither use evicts the other.
     let mut other = Dataset::default();
     push_titled(&mut other, "Q1".into(), "green kettle", start, vec![1.0; 60]);
     let mut c = EmbeddingCache::open(&file, identity.clone());
-    product_embeddings(&enc, &other, Some(&mut c)).unwrap();
+    product_embeddings(&enc, &other, Some(&mut c), &mut |_, _| Ok(())).unwrap();
     assert_eq!(c.added(), 1);
     assert_eq!(EmbeddingCache::open(&file, identity).len(), distinct.len() + 1);
 }

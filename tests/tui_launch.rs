@@ -49,6 +49,11 @@ fn launches_reach_the_forecasts_and_the_plan() {
     // both named as not forecast.
     let plan = app.plan.clone().unwrap();
     assert_eq!(plan.not_forecast.len(), 2);
+    // The engine is busy with them, and the tab bar says so (not "idle").
+    assert!(app.launching);
+    let waiting = screen(&mut app, 80, 24, dir.path());
+    let top = waiting.lines().next().unwrap_or_default();
+    assert!(top.contains("encoding products"), "{top}");
     let mut engine = skuplan::engine::Engine::spawn().unwrap();
     engine.send(cmd).unwrap();
     loop {
@@ -73,6 +78,7 @@ fn launches_reach_the_forecasts_and_the_plan() {
             None => panic!("the engine stopped"),
         }
     }
+    assert!(!app.launching, "the launches ended the engine's work");
     assert!(
         app.status.contains("launches forecast from similar products"),
         "{}",

@@ -352,7 +352,8 @@ pub fn similar(args: SimilarArgs, config: &Config, paths: &Paths) -> Result<Exit
         crate::engine::similar::PRODUCT_TEXT_TOKENS,
     )?;
     let mut cache = crate::engine::text_cache::EmbeddingCache::at(Some(&ws.embeddings_path()), &model, &enc)?;
-    let found = crate::engine::similar::nearest(&enc, &data, (&args.sku, args.top), cache.as_mut())?;
+    let found =
+        crate::engine::similar::nearest(&enc, &data, (&args.sku, args.top), cache.as_mut(), &mut |_, _| Ok(()))?;
     let mut out = format!("{:<6} {:<16} product\n", "cosine", "sku");
     for (sku, score, text) in found {
         out.push_str(&format!("{score:<6.3} {sku:<16} {text}\n"));

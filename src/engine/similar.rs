@@ -3,7 +3,7 @@
 
 use anyhow::{Result, bail};
 
-use super::encoder::{Encoder, cosine};
+use super::encoder::{Encoder, Progress, cosine};
 use super::text_cache::EmbeddingCache;
 use crate::domain::Dataset;
 use crate::forecast::text::TextBuilder;
@@ -27,18 +27,20 @@ pub fn skus(data: &Dataset) -> Vec<String> {
 
 /// The `top` products nearest to `sku` by the cosine of their product
 /// texts' embeddings (kept in `cache` when given): (sku, cosine, text),
-/// nearest first.
+/// nearest first. `each` hears (done, total) of the texts encoded, and
+/// stops the encoding by returning an error.
 pub fn nearest(
     enc: &Encoder,
     data: &Dataset,
     (sku, top): (&str, usize),
     cache: Option<&mut EmbeddingCache>,
+    each: &mut Progress<'_>,
 ) -> Result<Vec<(String, f32, String)>> {
     let all = skus(data);
     if !all.iter().any(|s| s == sku) {
         bail!("SKU {sku:?} is not in the data ({} SKUs)", all.len());
     }
-    let emb = product_embeddings(enc, data, cache)?;
+    let emb = product_embeddings(enc, data, cache, each)?;
     let Some(mine) = emb.get(sku) else {
         bail!("SKU {sku:?} has no embedding");
     };
@@ -55,18 +57,21 @@ pub fn nearest(
 
 /// The product text embedding of every SKU of the data (products and
 /// sales), each distinct text encoded once; with a cache, only the texts
-/// it does not hold are encoded, and the cache is saved with them.
+/// it does not hold are encoded, and the cache is saved with them (also
+/// when `each`, told (done, total) after every batch, stops the encoding
+/// by returning an error: what was encoded then is not encoded again).
 pub fn product_embeddings(
     enc: &Encoder,
     data: &Dataset,
     cache: Option<&mut EmbeddingCache>,
+    each: &mut Progress<'_>,
 ) -> Result<std::collections::HashMap<String, Vec<f32>>> {
     let all = skus(data);
     let tb = TextBuilder::new(data);
     let texts: Vec<String> = all.iter().map(|s| tb.product_text(s)).collect();
     let emb = match cache {
-        Some(cache) => cache.embed_and_keep(enc, &texts, &mut |_, _| Ok(()))?,
-        None => EmbeddingCache::scratch().embed(enc, &texts)?,
+        Some(cache) => cache.embed_and_keep(enc, &texts, each)?,
+        None => EmbeddingCache::scratch().embed_each(enc, &texts, each)?,
     };
     Ok(all.into_iter().zip(emb).collect())
 }
@@ -74,15 +79,17 @@ pub fn product_embeddings(
 /// Launch forecasts of the `horizon` periods after `origin`, neighbours
 /// found by `enc` (see `forecast::launch`), its embeddings kept in `cache`,
 /// with the same forecasts a horizon back for the short histories then
-/// (for the plan to judge; `Launches::past_short`).
+/// (for the plan to judge; `Launches::past_short`). `each` as for
+/// [`product_embeddings`].
 pub fn launches(
     enc: &Encoder,
     data: &Dataset,
     origin: chrono::NaiveDate,
     horizon: usize,
     cache: Option<&mut EmbeddingCache>,
+    each: &mut Progress<'_>,
 ) -> Result<crate::forecast::launch::Launches> {
-    let emb = product_embeddings(enc, data, cache)?;
+    let emb = product_embeddings(enc, data, cache, each)?;
     let mut out = crate::forecast::launch::forecast_launches(data, origin, horizon, Some(&emb));
     out.past_short = crate::forecast::launch::past_short_histories(data, origin, horizon, Some(&emb));
     Ok(out)
@@ -128,5 +135,12 @@ pub fn plan_launches(
     let dir = super::encoder::ModelDir::open(model_dir)?;
     let enc = Encoder::load(&dir, &candle_core::Device::Cpu, PRODUCT_TEXT_TOKENS)?;
     let mut cache = EmbeddingCache::at(cache, model_dir, &enc)?;
-    Ok(Some(launches(&enc, data, last, horizon, cache.as_mut())?))
+    Ok(Some(launches(
+        &enc,
+        data,
+        last,
+        horizon,
+        cache.as_mut(),
+        &mut |_, _| Ok(()),
+    )?))
 }

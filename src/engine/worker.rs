@@ -55,8 +55,9 @@ impl Engine {
     }
 
     /// Stop the engine: cancel what it does and wait up to `wait` for it to
-    /// finish. An engine still busy after that (embedding thousands of
-    /// product texts checks for nothing) is left to end with the process,
+    /// finish. Training stops at its next step and an encoding of product
+    /// texts after its batch (keeping what it encoded); an engine still
+    /// busy after `wait` (one long step) is left to end with the process,
     /// so that quitting never hangs on it; everything it saves is written
     /// atomically. True when it stopped in time.
     pub fn stop_within(&mut self, wait: std::time::Duration) -> bool {
@@ -146,6 +147,36 @@ impl Control for ChannelControl<'_> {
 
     fn report(&mut self, event: EngineEvent) {
         self.worker.emit(event);
+    }
+}
+
+/// The encoder [`Worker::encoder`] loaded.
+fn loaded(encoder: &Option<(PathBuf, super::encoder::Encoder)>) -> Result<&super::encoder::Encoder> {
+    encoder
+        .as_ref()
+        .map(|(_, e)| e)
+        .ok_or_else(|| anyhow!("the encoder is not loaded"))
+}
+
+/// Progress for a long encoding of product texts (thousands of them take
+/// minutes): between batches, commands that arrived wait in `pending`, and
+/// a shutdown (or a workstation gone) stops the encoding, which keeps what
+/// it encoded in the embedding cache. A `Cancel` waits too: it is meant for
+/// a training, and the plan needs the launches this encoding is for.
+fn until_shutdown<'a>(
+    commands: &'a Receiver<EngineCommand>,
+    pending: &'a mut VecDeque<EngineCommand>,
+    shutdown: &'a mut bool,
+) -> impl FnMut(usize, usize) -> Result<()> + 'a {
+    move |_, _| loop {
+        match commands.try_recv() {
+            Ok(EngineCommand::Shutdown) | Err(TryRecvError::Disconnected) => {
+                *shutdown = true;
+                return Err(super::events::Cancelled("the engine is shutting down").into());
+            }
+            Ok(other) => pending.push_back(other),
+            Err(TryRecvError::Empty) => return Ok(()),
+        }
     }
 }
 
@@ -258,9 +289,14 @@ impl Worker {
                 top,
                 cache,
             } => {
-                let enc = self.encoder(model_dir.clone())?;
-                let mut cache = super::text_cache::EmbeddingCache::at(cache.as_deref(), &model_dir, enc)?;
-                let items = super::similar::nearest(enc, &data, (&sku, top), cache.as_mut())?;
+                self.encoder(model_dir.clone())?;
+                let items = {
+                    // The encoder and the command channel, borrowed apart.
+                    let enc = loaded(&self.encoder)?;
+                    let mut cache = super::text_cache::EmbeddingCache::at(cache.as_deref(), &model_dir, enc)?;
+                    let mut stop = until_shutdown(&self.commands, &mut self.pending, &mut self.shutdown);
+                    super::similar::nearest(enc, &data, (&sku, top), cache.as_mut(), &mut stop)?
+                };
                 self.emit(EngineEvent::Similar { sku, items });
             }
             EngineCommand::Launches {
@@ -270,9 +306,13 @@ impl Worker {
                 cache,
             } => {
                 if let Some((_, last)) = data.date_range() {
-                    let enc = self.encoder(model_dir.clone())?;
-                    let mut cache = super::text_cache::EmbeddingCache::at(cache.as_deref(), &model_dir, enc)?;
-                    let launches = super::similar::launches(enc, &data, last, horizon, cache.as_mut())?;
+                    self.encoder(model_dir.clone())?;
+                    let launches = {
+                        let enc = loaded(&self.encoder)?;
+                        let mut cache = super::text_cache::EmbeddingCache::at(cache.as_deref(), &model_dir, enc)?;
+                        let mut stop = until_shutdown(&self.commands, &mut self.pending, &mut self.shutdown);
+                        super::similar::launches(enc, &data, last, horizon, cache.as_mut(), &mut stop)?
+                    };
                     self.emit(EngineEvent::Launches {
                         launches: Arc::new(launches),
                         data: data.clone(),
@@ -323,5 +363,42 @@ impl Worker {
             EngineCommand::Shutdown => self.shutdown = true,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_encoding_stops_on_shutdown_and_keeps_the_other_commands() {
+        let (tx, rx) = channel();
+        let (mut pending, mut shutdown) = (VecDeque::new(), false);
+        tx.send(EngineCommand::Cancel).expect("send");
+        tx.send(EngineCommand::Pause).expect("send");
+        {
+            let mut stop = until_shutdown(&rx, &mut pending, &mut shutdown);
+            // Nothing that stops it: the encoding goes on, the commands wait.
+            assert!(stop(64, 4096).is_ok());
+            tx.send(EngineCommand::Shutdown).expect("send");
+            let err = stop(128, 4096).expect_err("a shutdown stops the encoding");
+            assert!(err.is::<super::super::events::Cancelled>(), "{err:#}");
+        }
+        assert!(shutdown);
+        assert!(matches!(
+            pending.iter().collect::<Vec<_>>().as_slice(),
+            [EngineCommand::Cancel, EngineCommand::Pause]
+        ));
+    }
+
+    #[test]
+    fn an_encoding_stops_when_the_workstation_is_gone() {
+        let (tx, rx) = channel::<EngineCommand>();
+        drop(tx);
+        let (mut pending, mut shutdown) = (VecDeque::new(), false);
+        let mut stop = until_shutdown(&rx, &mut pending, &mut shutdown);
+        assert!(stop(1, 2).is_err());
+        drop(stop);
+        assert!(shutdown);
     }
 }

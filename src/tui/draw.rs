@@ -240,6 +240,8 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     } else if app.joining {
         "judging the run".into()
+    } else if app.launching {
+        "encoding products".into()
     } else {
         "engine idle".into()
     };
@@ -247,7 +249,7 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let room = (area.width as usize).saturating_sub(used);
     // At 80 columns there is room for one of the two: an idle engine says
     // least, and a busy one more than the time of the last save.
-    let idle = !app.training.running && !app.joining;
+    let idle = !app.training.running && !app.joining && !app.launching;
     let right = match &app.last_save {
         Some(t) if format!("{engine} | saved {t} ").chars().count() <= room => format!("{engine} | saved {t} "),
         Some(t) if idle => format!("saved {t} "),

@@ -260,7 +260,7 @@ pub fn text_bench(b: &TextBench) -> Result<String> {
         &candle_core::Device::Cpu,
         crate::engine::similar::PRODUCT_TEXT_TOKENS,
     )?;
-    let emb = crate::engine::similar::product_embeddings(&enc, &cut, None)?;
+    let emb = crate::engine::similar::product_embeddings(&enc, &cut, None, &mut |_, _| Ok(()))?;
     let embed_s = clock.elapsed().as_secs_f64();
     let clock = Instant::now();
     let with_text = forecast_launches(&cut, origin, h, Some(&emb));

@@ -128,6 +128,7 @@ impl App {
             return Vec::new();
         }
         let horizon = l.base.forecasts.iter().map(|f| f.p50.len()).max().unwrap_or(28);
+        self.launching = true;
         vec![Effect::Engine(EngineCommand::Launches {
             model_dir: dir.clone(),
             data: l.dataset.clone(),

@@ -206,6 +206,9 @@ pub struct App {
     /// The engine is judging the active run and joining it to the
     /// champions (after a refit, or on its own).
     pub joining: bool,
+    /// The engine is encoding product texts for the plan's launches (a
+    /// minute or more on tens of thousands of products, the first time).
+    pub launching: bool,
     /// The data of the latest join asked of the engine: its answer ends
     /// `joining`, whether or not that data is still loaded.
     pub join_data: Option<Arc<Dataset>>,
@@ -293,6 +296,7 @@ impl App {
             plan_saved: None,
             active_run: None,
             joining: false,
+            launching: false,
             join_data: None,
             refit_due: None,
         }

@@ -482,6 +482,7 @@ impl App {
             }
             EngineEvent::Failed { message, cancelled } => {
                 self.joining = false;
+                self.launching = false;
                 t.running = false;
                 t.paused = false;
                 t.encoding = None;
@@ -503,6 +504,7 @@ impl App {
             }
             EngineEvent::Loaded { summary, .. } => self.status = summary,
             EngineEvent::Launches { launches, data } => {
+                self.launching = false;
                 // Made for data since replaced: the new data asked again.
                 let Some(l) = self.loaded.as_mut().filter(|l| Arc::ptr_eq(&l.dataset, &data)) else {
                     return Vec::new();
