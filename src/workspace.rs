@@ -150,7 +150,63 @@ pub fn import_key(paths: &[PathBuf], opts: &crate::data::ImportOptions) -> Optio
     Some(format!("{:016x}", h.finish()))
 }
 
+/// Where the last import of some sources that worked is: the cache key of
+/// its result, and when it was made (or last read back).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct LastGood {
+    key: String,
+    at: String,
+}
+
+const LAST_GOOD_PREFIX: &str = "last-import-";
+
+/// The key of importing `paths` with `opts`, whatever the files hold.
+fn sources_key(paths: &[PathBuf], opts: &crate::data::ImportOptions) -> Option<String> {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut h = DefaultHasher::new();
+    h.write(b"sources-1");
+    h.write(&serde_json::to_vec(opts).ok()?);
+    for path in paths {
+        h.write(path.as_os_str().as_encoded_bytes());
+        h.write_u8(0);
+    }
+    Some(format!("{:016x}", h.finish()))
+}
+
 impl Workspace {
+    /// The last import of `paths` with `opts` that worked, while its result
+    /// is still in the cache (the last three imports are kept), and when it
+    /// was made: what a start can show when the files no longer import.
+    pub fn last_good_import(
+        &self,
+        paths: &[PathBuf],
+        opts: &crate::data::ImportOptions,
+    ) -> Option<(crate::data::Imported, String)> {
+        let dir = self.cache_dir();
+        let last: LastGood = crate::fsio::load_keyed(&dir, LAST_GOOD_PREFIX, &sources_key(paths, opts)?)?;
+        let imported = crate::fsio::load_keyed(&dir, IMPORT_PREFIX, &last.key)?;
+        Some((imported, last.at))
+    }
+
+    /// Remember `key` as the last import of `paths` with `opts` that worked.
+    fn note_good_import(&self, paths: &[PathBuf], opts: &crate::data::ImportOptions, key: &str) {
+        let Some(sources) = sources_key(paths, opts) else {
+            return;
+        };
+        let dir = self.cache_dir();
+        let known: Option<LastGood> = crate::fsio::load_keyed(&dir, LAST_GOOD_PREFIX, &sources);
+        if known.is_some_and(|k| k.key == key) {
+            return;
+        }
+        let last = LastGood {
+            key: key.to_string(),
+            at: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
+        };
+        if let Err(e) = crate::fsio::save_keyed_keeping(&dir, LAST_GOOD_PREFIX, &sources, &last, IMPORTS_KEPT) {
+            tracing::warn!("could not note the last good import: {e:#}");
+        }
+    }
+
     /// Import `paths` with `opts`. The same build reading the same files
     /// with the same options imports the same, so the last few imports'
     /// results are kept in the cache and taken from there while nothing
@@ -171,6 +227,7 @@ impl Workspace {
         {
             if let Some(k) = &key {
                 crate::fsio::touch(&self.cache_dir().join(format!("{IMPORT_PREFIX}{k}.msgpack")));
+                self.note_good_import(paths, opts, k);
             }
             tracing::info!(ms = clock.elapsed().as_millis(), "data from the workspace cache");
             return Ok(hit);
@@ -180,8 +237,9 @@ impl Workspace {
         match key.filter(|k| import_key(paths, opts).as_deref() == Some(k.as_str())) {
             Some(k) => {
                 let dir = self.cache_dir();
-                if let Err(e) = crate::fsio::save_keyed_keeping(&dir, IMPORT_PREFIX, &k, &imported, IMPORTS_KEPT) {
-                    tracing::warn!("could not keep the import in the cache: {e:#}");
+                match crate::fsio::save_keyed_keeping(&dir, IMPORT_PREFIX, &k, &imported, IMPORTS_KEPT) {
+                    Ok(()) => self.note_good_import(paths, opts, &k),
+                    Err(e) => tracing::warn!("could not keep the import in the cache: {e:#}"),
                 }
             }
             None => tracing::info!("a source file changed while it was read: the import is not kept"),
@@ -589,5 +647,40 @@ mod tests {
         assert!(import_files(&ws).is_empty());
         let missing = ws.import(&[dir.path().join("nothing.csv")], &ImportOptions::default());
         assert!(missing.unwrap_err().to_string().contains("no such file"));
+    }
+
+    #[test]
+    fn the_last_good_import_outlives_a_broken_file() {
+        use crate::data::ImportOptions;
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(dir.path().join("ws")).unwrap();
+        let sales = dir.path().join("sales.csv");
+        let paths = std::slice::from_ref(&sales);
+        let opts = ImportOptions::default();
+        assert!(ws.last_good_import(paths, &opts).is_none(), "nothing imported yet");
+        fs::write(&sales, "date,sku,quantity\n2024-01-01,A,3\n2024-01-02,A,4\n").unwrap();
+        ws.import(paths, &opts).unwrap();
+        fs::write(
+            &sales,
+            "date,sku,quantity\n2024-01-01,A,3\n2024-01-02,A,5\n2024-01-03,A,6\n",
+        )
+        .unwrap();
+        ws.import(paths, &opts).unwrap();
+        fs::write(&sales, "date,sku,quantity\n2024-01-01,A,three\n").unwrap();
+        assert!(ws.import(paths, &opts).is_err());
+        // The newest import that worked, not the first.
+        let (last, at) = ws.last_good_import(paths, &opts).expect("the last good import");
+        assert_eq!(last.dataset.demand[0].values, vec![3.0, 5.0, 6.0]);
+        assert!(
+            chrono::NaiveDateTime::parse_from_str(&at, "%Y-%m-%d %H:%M").is_ok(),
+            "{at}"
+        );
+        // Other files, or other options, have none.
+        assert!(ws.last_good_import(&[dir.path().join("other.csv")], &opts).is_none());
+        let strict = ImportOptions {
+            strict: true,
+            ..ImportOptions::default()
+        };
+        assert!(ws.last_good_import(paths, &strict).is_none());
     }
 }

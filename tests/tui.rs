@@ -1230,3 +1230,68 @@ fn weekly_data_shows_weeks_events_and_converted_lead_times() {
     assert!(s.contains("lead time 10 d = 2 weeks + review 7 d = 1 week"), "{s}");
     assert!(s.contains("on 2024-01-26, arriving 2024-02-09"), "{s}");
 }
+
+/// Breaks the quantity of the first sales row of `data`'s sales.csv.
+fn break_sales(data: &Path) {
+    let path = data.join("sales.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let q = header.iter().position(|c| *c == "quantity").unwrap();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    cells[q] = "twelve".into();
+    lines[1] = cells.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+/// Files that imported yesterday and fail today: the workstation shows
+/// their last good import, marked as old on every tab, with every problem
+/// on the Data tab; a fixed file imports afresh. An import of other files
+/// that fails changes nothing, even where those files once imported.
+#[test]
+fn files_that_no_longer_import_show_their_last_good_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(dir.path().join("ws")).unwrap();
+    let data = dir.path().join("data");
+    let sources = sample(&data, 6, 2, 200, 1);
+    let opts = ImportOptions::default();
+    let good = skuplan::tui::load_with_cache(&sources, &opts, Some(&ws), false).unwrap();
+    assert!(good.stale.is_none());
+    break_sales(&data);
+    let loaded = skuplan::tui::load_with_cache(&sources, &opts, Some(&ws), false).unwrap();
+    let stale = loaded.stale.clone().expect("the last good import, marked as such");
+    assert!(stale.failure.contains("row 2, column 'quantity'"), "{}", stale.failure);
+    assert_eq!(loaded.dataset.demand, good.dataset.demand);
+
+    let mut app = App::new(ws.clone(), None);
+    app.colors = false;
+    app.on_loaded(loaded);
+    assert_eq!(app.tab, Tab::Data);
+    assert!(app.plan.is_some(), "the plan of the last good import is there");
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.lines().next().unwrap().contains("OLD DATA"), "{s}");
+    assert!(
+        s.contains("the files no longer import; below is their last good"),
+        "{s}"
+    );
+    assert!(s.contains("value 'twelve'"), "{s}");
+    let error = app.error.clone().unwrap_or_default();
+    assert!(error.contains("showing their last good import, of "), "{error}");
+
+    // Other files, imported once and broken since, while these are shown.
+    let other_data = dir.path().join("other");
+    let other = sample(&other_data, 4, 1, 120, 2);
+    skuplan::tui::load_with_cache(&other, &opts, Some(&ws), false).unwrap();
+    break_sales(&other_data);
+    let shown = app.loaded.as_ref().unwrap().dataset.clone();
+    let attempt = skuplan::tui::load_with_cache(&other, &opts, Some(&ws), false).unwrap();
+    assert!(attempt.stale.is_some());
+    app.on_loaded(attempt);
+    assert!(
+        std::sync::Arc::ptr_eq(&app.loaded.as_ref().unwrap().dataset, &shown),
+        "nothing changed"
+    );
+
+    // Without a workspace (nothing kept) a broken file is an error.
+    assert!(skuplan::tui::load(&sources, &opts).is_err());
+}

@@ -242,6 +242,8 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         "judging the run".into()
     } else if app.launching {
         "encoding products".into()
+    } else if app.loaded.as_ref().is_some_and(|l| l.stale.is_some()) {
+        "OLD DATA: see Data".into()
     } else {
         "engine idle".into()
     };

@@ -26,7 +26,7 @@ use crate::engine::Engine;
 use crate::plan::base::PlanBase;
 use crate::plan::restock::RestockSettings;
 use crate::workspace::{DataSources, Workspace};
-use app::{App, Effect, Loaded};
+use app::{App, Effect, Loaded, Stale};
 use keymap::Keymap;
 
 /// Import the sources and compute the plan's slow half.
@@ -56,11 +56,25 @@ pub fn load_with_cache(
     provisional_first: bool,
 ) -> Result<Loaded, String> {
     let opts = sources.import_options(base_opts);
-    let imported = match cache {
-        Some(ws) => ws.import(&sources.paths, &opts),
-        None => import_paths(&sources.paths, &opts),
-    }
-    .map_err(|f| report::render(&f.report))?;
+    let (imported, stale) = match cache {
+        Some(ws) => match ws.import(&sources.paths, &opts) {
+            Ok(i) => (i, None),
+            // The files no longer import: the last import of them that
+            // did, with the failure, rather than nothing.
+            Err(f) => {
+                let failure = report::render(&f.report);
+                let (last, at) = ws
+                    .last_good_import(&sources.paths, &opts)
+                    .ok_or_else(|| failure.clone())?;
+                tracing::warn!(%at, "the sources failed to import; the last good import of them is shown");
+                (last, Some(Stale { failure, at }))
+            }
+        },
+        None => (
+            import_paths(&sources.paths, &opts).map_err(|f| report::render(&f.report))?,
+            None,
+        ),
+    };
     let report_text = report::render(&imported.report);
     let settings = RestockSettings::default();
     let key = cache.map(|_| PlanBase::key(&imported.dataset, &settings));
@@ -101,6 +115,7 @@ pub fn load_with_cache(
         launches: None,
         provisional,
         cache_key: key,
+        stale,
     })
 }
 

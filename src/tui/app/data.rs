@@ -75,6 +75,38 @@ impl App {
         Vec::new()
     }
 
+    /// An import of other files than those on screen failed, and the
+    /// loader offers an older import of those files: nothing changes
+    /// (true), as for any failed import.
+    pub(super) fn other_import_failed(&mut self, loaded: &super::Loaded) -> bool {
+        match (&loaded.stale, &self.loaded) {
+            (Some(stale), Some(current)) if current.sources != loaded.sources => {
+                self.on_load_failed(stale.failure.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The data loaded is the last good import of files that no longer
+    /// import: the Data tab opens on why, and the error line says so.
+    pub(super) fn say_if_stale(&mut self) {
+        let Some(stale) = self.loaded.as_ref().and_then(|l| l.stale.clone()) else {
+            return;
+        };
+        self.on_load_failed(stale.failure);
+        self.error = self.error.take().map(|e| {
+            e.replacen(
+                "the import failed, nothing was changed",
+                &format!(
+                    "the files no longer import; showing their last good import, of {}",
+                    stale.at
+                ),
+                1,
+            )
+        });
+    }
+
     /// The import failed: nothing changes (the data already loaded stays),
     /// and the Data tab shows every problem with its file, row and column.
     pub fn on_load_failed(&mut self, message: String) {

@@ -24,6 +24,18 @@ pub struct Loaded {
     pub model_run: Option<std::path::PathBuf>,
     /// Launch forecasts, once the engine has made them.
     pub launches: Option<std::sync::Arc<crate::forecast::launch::Launches>>,
+    /// The sources failed to import, and this is the last import of them
+    /// that worked.
+    pub stale: Option<Stale>,
+}
+
+/// Why the data shown is not what the files hold now.
+#[derive(Debug, Clone)]
+pub struct Stale {
+    /// The failed import's report: every problem with file, row, column.
+    pub failure: String,
+    /// When the import shown was made ("2026-12-02 09:14").
+    pub at: String,
 }
 
 impl Loaded {

@@ -32,7 +32,7 @@ pub use data::{complete_path, is_shipped_sample};
 pub use deliveries::DeliveryJob;
 pub use deliveries::{LowerPane, PaneView};
 pub use forecasts::{ForecastRow, Neighbour};
-pub use loaded::Loaded;
+pub use loaded::{Loaded, Stale};
 pub use training::TrainingView;
 pub(crate) use training::run_name;
 
@@ -321,6 +321,9 @@ impl App {
     /// The data has been imported and the plan's slow half computed.
     /// Returns the delivery planning run to start, if one is needed.
     pub fn on_loaded(&mut self, loaded: Loaded) -> Vec<Effect> {
+        if self.other_import_failed(&loaded) {
+            return Vec::new();
+        }
         self.loading = None;
         self.load_problems = None;
         if let Ok(s) = self.workspace.load_scenario("what-if") {
@@ -379,6 +382,7 @@ impl App {
         } else {
             "data loaded; baseline forecasts and the restock plan are ready".into()
         };
+        self.say_if_stale();
         if self.planning_routes {
             self.status.push_str("; planning the day's routes");
         } else if self.deliveries.is_some() && !provisional {

@@ -11,10 +11,14 @@ use crate::tui::theme::Theme;
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
     if let Some(p) = &app.load_problems {
-        lines.push(Line::styled(
-            "the last import failed; nothing was changed:",
-            theme.bad(),
-        ));
+        let head = match app.loaded.as_ref().and_then(|l| l.stale.as_ref()) {
+            Some(s) => format!(
+                "the files no longer import; below is their last good import, of {} (fix the files, then i):",
+                s.at
+            ),
+            None => "the last import failed; nothing was changed:".to_string(),
+        };
+        lines.push(Line::styled(head, theme.bad()));
         for t in p.lines() {
             lines.push(Line::raw(t.to_string()));
         }
