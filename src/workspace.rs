@@ -151,7 +151,7 @@ pub fn import_key(paths: &[PathBuf], opts: &crate::data::ImportOptions) -> Optio
 }
 
 /// Where the last import of some sources that worked is: the cache key of
-/// its result, and when it was made (or last read back).
+/// its result, and when it was first made.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct LastGood {
     key: String,
@@ -196,6 +196,8 @@ impl Workspace {
         let dir = self.cache_dir();
         let known: Option<LastGood> = crate::fsio::load_keyed(&dir, LAST_GOOD_PREFIX, &sources);
         if known.is_some_and(|k| k.key == key) {
+            // Used again: the last to be dropped from the cache.
+            crate::fsio::touch(&dir.join(format!("{LAST_GOOD_PREFIX}{sources}.msgpack")));
             return;
         }
         let last = LastGood {

@@ -1271,12 +1271,19 @@ fn files_that_no_longer_import_show_their_last_good_import() {
     let s = screen(&mut app, 80, 24, dir.path());
     assert!(s.lines().next().unwrap().contains("OLD DATA"), "{s}");
     assert!(
-        s.contains("the files no longer import; below is their last good"),
+        s.contains("the files shown no longer import; below is their last good"),
         "{s}"
     );
     assert!(s.contains("value 'twelve'"), "{s}");
     let error = app.error.clone().unwrap_or_default();
     assert!(error.contains("showing their last good import, of "), "{error}");
+    // Not the workspace's plan: `skuplan approve` and `export` keep acting
+    // on the one saved when the files imported.
+    assert!(!ws.restock_path().exists());
+    // A save's time does not push the mark out of the tab bar at 80 columns.
+    app.last_save = Some("09:14:02".into());
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.lines().next().unwrap().contains("OLD DATA"), "{s}");
 
     // Other files, imported once and broken since, while these are shown.
     let other_data = dir.path().join("other");
@@ -1291,6 +1298,25 @@ fn files_that_no_longer_import_show_their_last_good_import() {
         std::sync::Arc::ptr_eq(&app.loaded.as_ref().unwrap().dataset, &shown),
         "nothing changed"
     );
+    // The Data tab says both: that import failed, and why the data is old.
+    app.tab = Tab::Data;
+    let s = screen(&mut app, 160, 48, dir.path());
+    assert!(s.contains("the last import failed; nothing was changed"), "{s}");
+    assert!(s.contains("the files shown no longer import"), "{s}");
+
+    // Fresh data on screen and its own files failing on `i`: nothing changes
+    // either (no older import of them replaces what is shown).
+    let fresh_data = dir.path().join("fresh");
+    let fresh = sample(&fresh_data, 4, 1, 120, 3);
+    let loaded = skuplan::tui::load_with_cache(&fresh, &opts, Some(&ws), false).unwrap();
+    let mut app = App::new(ws.clone(), None);
+    app.on_loaded(loaded);
+    let shown = app.loaded.as_ref().unwrap().dataset.clone();
+    break_sales(&fresh_data);
+    let attempt = skuplan::tui::load_with_cache(&fresh, &opts, Some(&ws), false).unwrap();
+    app.on_loaded(attempt);
+    assert!(std::sync::Arc::ptr_eq(&app.loaded.as_ref().unwrap().dataset, &shown));
+    assert!(app.loaded.as_ref().unwrap().stale.is_none());
 
     // Without a workspace (nothing kept) a broken file is an error.
     assert!(skuplan::tui::load(&sources, &opts).is_err());

@@ -109,6 +109,31 @@ struct ChannelControl<'a> {
 
 impl Control for ChannelControl<'_> {
     fn keep_going(&mut self) -> bool {
+        // A cancel or pause sent while an encoding of product texts ran
+        // waits in `pending` behind this job (see `until_shutdown`): it is
+        // this job's, in the order it was sent.
+        let mut paused = false;
+        while let Some(i) = self.worker.pending.iter().position(is_control) {
+            match self.worker.pending.remove(i) {
+                Some(EngineCommand::Cancel) => return false,
+                Some(EngineCommand::Shutdown) => {
+                    self.worker.shutdown = true;
+                    return false;
+                }
+                Some(EngineCommand::Pause) if !paused => {
+                    self.worker.emit(EngineEvent::Paused);
+                    paused = true;
+                }
+                Some(EngineCommand::Resume) if paused => {
+                    self.worker.emit(EngineEvent::Resumed);
+                    paused = false;
+                }
+                _ => {}
+            }
+        }
+        if paused && !self.wait_for_resume() {
+            return false;
+        }
         loop {
             match self.worker.commands.try_recv() {
                 Ok(EngineCommand::Cancel) => return false,
@@ -118,20 +143,8 @@ impl Control for ChannelControl<'_> {
                 }
                 Ok(EngineCommand::Pause) => {
                     self.worker.emit(EngineEvent::Paused);
-                    loop {
-                        match self.worker.commands.recv() {
-                            Ok(EngineCommand::Resume) => {
-                                self.worker.emit(EngineEvent::Resumed);
-                                break;
-                            }
-                            Ok(EngineCommand::Cancel) => return false,
-                            Ok(EngineCommand::Shutdown) | Err(_) => {
-                                self.worker.shutdown = true;
-                                return false;
-                            }
-                            Ok(EngineCommand::Pause) => {}
-                            Ok(other) => self.worker.pending.push_back(other),
-                        }
+                    if !self.wait_for_resume() {
+                        return false;
                     }
                 }
                 Ok(EngineCommand::Resume) => {}
@@ -148,6 +161,36 @@ impl Control for ChannelControl<'_> {
     fn report(&mut self, event: EngineEvent) {
         self.worker.emit(event);
     }
+}
+
+impl ChannelControl<'_> {
+    /// Paused: block until a resume (true) or a cancel or shutdown (false);
+    /// other commands wait for after the job.
+    fn wait_for_resume(&mut self) -> bool {
+        loop {
+            match self.worker.commands.recv() {
+                Ok(EngineCommand::Resume) => {
+                    self.worker.emit(EngineEvent::Resumed);
+                    return true;
+                }
+                Ok(EngineCommand::Cancel) => return false,
+                Ok(EngineCommand::Shutdown) | Err(_) => {
+                    self.worker.shutdown = true;
+                    return false;
+                }
+                Ok(EngineCommand::Pause) => {}
+                Ok(other) => self.worker.pending.push_back(other),
+            }
+        }
+    }
+}
+
+/// The commands that steer a running job rather than start one.
+fn is_control(c: &EngineCommand) -> bool {
+    matches!(
+        c,
+        EngineCommand::Cancel | EngineCommand::Pause | EngineCommand::Resume | EngineCommand::Shutdown
+    )
 }
 
 /// The encoder [`Worker::encoder`] loaded.
@@ -389,6 +432,28 @@ mod tests {
             pending.iter().collect::<Vec<_>>().as_slice(),
             [EngineCommand::Cancel, EngineCommand::Pause]
         ));
+    }
+
+    #[test]
+    fn a_cancel_sent_during_an_encoding_reaches_the_training_queued_before_it() {
+        let (tx, rx) = channel();
+        let (events, _rx_events) = unbounded_channel();
+        let mut worker = Worker::new(rx, events);
+        // Sent while product texts were encoded: the training, then its cancel.
+        worker.pending.push_back(EngineCommand::Pause);
+        worker.pending.push_back(EngineCommand::Resume);
+        worker.pending.push_back(EngineCommand::Cancel);
+        let mut control = ChannelControl { worker: &mut worker };
+        assert!(!control.keep_going(), "the queued cancel stops the job");
+        assert!(worker.pending.is_empty());
+        assert!(!worker.shutdown);
+        // With nothing queued and nothing sent the job goes on; a pause
+        // queued with its resume still in the channel waits for it.
+        worker.pending.push_back(EngineCommand::Pause);
+        tx.send(EngineCommand::Resume).expect("send");
+        let mut control = ChannelControl { worker: &mut worker };
+        assert!(control.keep_going());
+        assert!(control.keep_going());
     }
 
     #[test]

@@ -242,8 +242,6 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         "judging the run".into()
     } else if app.launching {
         "encoding products".into()
-    } else if app.loaded.as_ref().is_some_and(|l| l.stale.is_some()) {
-        "OLD DATA: see Data".into()
     } else {
         "engine idle".into()
     };
@@ -252,14 +250,20 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // At 80 columns there is room for one of the two: an idle engine says
     // least, and a busy one more than the time of the last save.
     let idle = !app.training.running && !app.joining && !app.launching;
+    // Data the files no longer hold is said first, whatever else fits.
+    let stale = app.loaded.as_ref().is_some_and(|l| l.stale.is_some());
     let right = match &app.last_save {
+        _ if stale => match format!("OLD DATA | {engine} ") {
+            both if !idle && both.chars().count() <= room => both,
+            _ => "OLD DATA: see Data ".to_string(),
+        },
         Some(t) if format!("{engine} | saved {t} ").chars().count() <= room => format!("{engine} | saved {t} "),
         Some(t) if idle => format!("saved {t} "),
         _ => format!("{engine} "),
     };
     let pad = (area.width as usize).saturating_sub(used + right.chars().count());
     spans.push(Span::raw(" ".repeat(pad)));
-    spans.push(Span::styled(right, theme.dim()));
+    spans.push(Span::styled(right, if stale { theme.bad() } else { theme.dim() }));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

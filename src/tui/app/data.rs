@@ -75,12 +75,12 @@ impl App {
         Vec::new()
     }
 
-    /// An import of other files than those on screen failed, and the
-    /// loader offers an older import of those files: nothing changes
-    /// (true), as for any failed import.
-    pub(super) fn other_import_failed(&mut self, loaded: &super::Loaded) -> bool {
+    /// An import failed while data is on screen, and the loader offers an
+    /// older import of its files: nothing changes (true), as for any failed
+    /// import. Only a start with nothing shown falls back on it.
+    pub(super) fn import_failed_over_data(&mut self, loaded: &super::Loaded) -> bool {
         match (&loaded.stale, &self.loaded) {
-            (Some(stale), Some(current)) if current.sources != loaded.sources => {
+            (Some(stale), Some(_)) => {
                 self.on_load_failed(stale.failure.clone());
                 true
             }

@@ -321,7 +321,7 @@ impl App {
     /// The data has been imported and the plan's slow half computed.
     /// Returns the delivery planning run to start, if one is needed.
     pub fn on_loaded(&mut self, loaded: Loaded) -> Vec<Effect> {
-        if self.other_import_failed(&loaded) {
+        if self.import_failed_over_data(&loaded) {
             return Vec::new();
         }
         self.loading = None;

@@ -22,7 +22,9 @@ impl App {
         // The plan on the screen is the workspace's plan: `skuplan approve`
         // and `skuplan export` act on these very lines (a provisional plan
         // is not one to decide on).
-        if !l.provisional {
+        // Nor is the plan of files that no longer import (`Loaded::stale`):
+        // the workspace's plan stays the one saved from them when they did.
+        if !l.provisional && l.stale.is_none() {
             // Another process wrote it since our last save (a `skuplan plan
             // restock --budget ...`): say that the screen's plan replaces it.
             let path = self.workspace.restock_path();

@@ -10,14 +10,26 @@ use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
-    if let Some(p) = &app.load_problems {
-        let head = match app.loaded.as_ref().and_then(|l| l.stale.as_ref()) {
-            Some(s) => format!(
-                "the files no longer import; below is their last good import, of {} (fix the files, then i):",
+    let stale = app.loaded.as_ref().and_then(|l| l.stale.as_ref());
+    // A later import that failed, then why the data shown is old.
+    let mut problems: Vec<(String, &str)> = Vec::new();
+    if let Some(p) = app
+        .load_problems
+        .as_deref()
+        .filter(|p| stale.is_none_or(|s| s.failure != *p))
+    {
+        problems.push(("the last import failed; nothing was changed:".to_string(), p));
+    }
+    if let Some(s) = stale {
+        problems.push((
+            format!(
+                "the files shown no longer import; below is their last good import, of {} (fix the files, then i):",
                 s.at
             ),
-            None => "the last import failed; nothing was changed:".to_string(),
-        };
+            &s.failure,
+        ));
+    }
+    for (head, p) in problems {
         lines.push(Line::styled(head, theme.bad()));
         for t in p.lines() {
             lines.push(Line::raw(t.to_string()));
