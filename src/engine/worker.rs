@@ -193,7 +193,8 @@ fn is_control(c: &EngineCommand) -> bool {
     )
 }
 
-/// The encoder [`Worker::encoder`] loaded.
+/// The encoder [`Worker::load_encoder`] loaded, borrowed apart from the
+/// command channel so that an encoding can read it.
 fn loaded(encoder: &Option<(PathBuf, super::encoder::Encoder)>) -> Result<&super::encoder::Encoder> {
     encoder
         .as_ref()
@@ -245,19 +246,16 @@ impl Worker {
         }
     }
 
-    /// The encoder in `model_dir` (on the CPU: embedding product texts is
-    /// quick there), loaded once and kept.
-    fn encoder(&mut self, model_dir: PathBuf) -> Result<&super::encoder::Encoder> {
+    /// Load the encoder in `model_dir` (on the CPU: embedding product texts
+    /// is quick there) unless it is the one kept; [`loaded`] borrows it.
+    fn load_encoder(&mut self, model_dir: PathBuf) -> Result<()> {
         if self.encoder.as_ref().is_none_or(|(d, _)| *d != model_dir) {
             let dir = super::encoder::ModelDir::open(&model_dir)?;
             let enc =
                 super::encoder::Encoder::load(&dir, &candle_core::Device::Cpu, super::similar::PRODUCT_TEXT_TOKENS)?;
             self.encoder = Some((model_dir, enc));
         }
-        self.encoder
-            .as_ref()
-            .map(|(_, e)| e)
-            .ok_or_else(|| anyhow!("the encoder could not be kept"))
+        Ok(())
     }
 
     fn emit(&self, e: EngineEvent) {
@@ -332,9 +330,8 @@ impl Worker {
                 top,
                 cache,
             } => {
-                self.encoder(model_dir.clone())?;
+                self.load_encoder(model_dir.clone())?;
                 let items = {
-                    // The encoder and the command channel, borrowed apart.
                     let enc = loaded(&self.encoder)?;
                     let mut cache = super::text_cache::EmbeddingCache::at(cache.as_deref(), &model_dir, enc)?;
                     let mut stop = until_shutdown(&self.commands, &mut self.pending, &mut self.shutdown);
@@ -349,7 +346,7 @@ impl Worker {
                 cache,
             } => {
                 if let Some((_, last)) = data.date_range() {
-                    self.encoder(model_dir.clone())?;
+                    self.load_encoder(model_dir.clone())?;
                     let launches = {
                         let enc = loaded(&self.encoder)?;
                         let mut cache = super::text_cache::EmbeddingCache::at(cache.as_deref(), &model_dir, enc)?;

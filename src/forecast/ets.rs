@@ -46,10 +46,6 @@ pub fn series(values: &[f64]) -> Result<TimeSeries, String> {
     TimeSeries::univariate(stamps, values.to_vec()).map_err(|e| e.to_string())
 }
 
-fn model_error(e: impl ToString) -> String {
-    e.to_string()
-}
-
 /// One fit: the model run forward from given states and parameters.
 struct Fit {
     log_likelihood: f64,
@@ -62,20 +58,19 @@ struct Fit {
 /// seasons), forecast `horizon` periods with its 80 % interval.
 pub fn forecast(period: usize, history: &[f64], horizon: usize) -> Result<Forecast, String> {
     let fit = fit(period, history)?;
-    fit.model.predict_with_intervals(horizon, 0.80).map_err(model_error)
+    fit.model
+        .predict_with_intervals(horizon, 0.80)
+        .map_err(|e| e.to_string())
 }
 
 fn fit(period: usize, history: &[f64]) -> Result<Fit, String> {
     if period == 0 || history.len() < 2 * period {
-        return Err(model_error(format!(
-            "needs two seasons of {period}, has {} periods",
-            history.len()
-        )));
+        return Err(format!("needs two seasons of {period}, has {} periods", history.len()));
     }
     let ts = series(history)?;
     let (level0, mut seasonals) = initial_states(period, history);
     if !level0.is_finite() || seasonals.iter().any(|s| !s.is_finite()) {
-        return Err(model_error("the history's sums overflow"));
+        return Err("the history's sums overflow".to_string());
     }
     let run = |alpha: f64, gamma: f64, seasonals: &[f64]| -> Option<Fit> {
         // The crate asserts finite states in debug builds; refuse them here.
@@ -118,7 +113,7 @@ fn fit(period: usize, history: &[f64]) -> Result<Fit, String> {
     let coarse = ALPHAS
         .iter()
         .flat_map(|&a| GAMMAS.iter().filter(move |&&g| g <= 1.0 - a).map(move |&g| (a, g)));
-    let mut best = best_of(&mut coarse.into_iter(), &seasonals).ok_or_else(|| model_error("no fit"))?;
+    let mut best = best_of(&mut coarse.into_iter(), &seasonals).ok_or("no fit")?;
     if let Some(finer) = best_of(&mut around(best.alpha, best.gamma), &seasonals) {
         best = finer;
     }
@@ -163,8 +158,8 @@ fn initial_states(period: usize, history: &[f64]) -> (f64, Vec<f64>) {
 pub fn fit_by_crate(period: usize, history: &[f64], horizon: usize) -> Result<Forecast, String> {
     let ts = series(history)?;
     let mut model = ETS::new(ETSSpec::ana(), period);
-    model.fit(&ts).map_err(model_error)?;
-    model.predict_with_intervals(horizon, 0.80).map_err(model_error)
+    model.fit(&ts).map_err(|e| e.to_string())?;
+    model.predict_with_intervals(horizon, 0.80).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

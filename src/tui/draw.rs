@@ -251,7 +251,7 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // least, and a busy one more than the time of the last save.
     let idle = !app.training.running && !app.joining && !app.launching;
     // Data the files no longer hold is said first, whatever else fits.
-    let stale = app.loaded.as_ref().is_some_and(|l| l.stale.is_some());
+    let stale = app.stale().is_some();
     let right = match &app.last_save {
         _ if stale => match format!("OLD DATA | {engine} ") {
             both if !idle && both.chars().count() <= room => both,

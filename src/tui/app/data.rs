@@ -91,25 +91,30 @@ impl App {
     /// The data loaded is the last good import of files that no longer
     /// import: the Data tab opens on why, and the error line says so.
     pub(super) fn say_if_stale(&mut self) {
-        let Some(stale) = self.loaded.as_ref().and_then(|l| l.stale.clone()) else {
-            return;
-        };
-        self.on_load_failed(stale.failure);
-        self.error = self.error.take().map(|e| {
-            e.replacen(
-                "the import failed, nothing was changed",
-                &format!(
-                    "the files no longer import; showing their last good import, of {}",
-                    stale.at
-                ),
-                1,
-            )
-        });
+        if let Some(stale) = self.stale().cloned() {
+            let lead = format!(
+                "the files no longer import; showing their last good import, of {}",
+                stale.at
+            );
+            self.show_failure(&stale.failure, &lead);
+        }
+    }
+
+    /// Why the data on screen is not what its files hold now, if it is not.
+    pub fn stale(&self) -> Option<&super::Stale> {
+        self.loaded.as_ref().and_then(|l| l.stale.as_ref())
     }
 
     /// The import failed: nothing changes (the data already loaded stays),
     /// and the Data tab shows every problem with its file, row and column.
     pub fn on_load_failed(&mut self, message: String) {
+        self.show_failure(&message, "the import failed, nothing was changed");
+        self.load_problems = Some(message);
+    }
+
+    /// An import's problems on the error line after `lead`, and the Data
+    /// tab opened on them.
+    fn show_failure(&mut self, message: &str, lead: &str) {
         self.loading = None;
         // The first error and how many there are (the report opens with
         // the files it read); a failure that is no import report as it is.
@@ -119,14 +124,10 @@ impl App {
             .find(|l| !l.trim().is_empty())
             .unwrap_or("see the Data tab");
         self.error = Some(match errors.as_slice() {
-            [] => format!("the import failed, nothing was changed: {first}"),
-            [one] => format!("the import failed, nothing was changed: {one}"),
-            [one, ..] => format!(
-                "the import failed, nothing was changed: {} errors (Data tab), the first: {one}",
-                errors.len()
-            ),
+            [] => format!("{lead}: {first}"),
+            [one] => format!("{lead}: {one}"),
+            [one, ..] => format!("{lead}: {} errors (Data tab), the first: {one}", errors.len()),
         });
-        self.load_problems = Some(message);
         self.tab = Tab::Data;
         self.selected[Tab::Data.index()] = 0;
     }

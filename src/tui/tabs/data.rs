@@ -10,14 +10,10 @@ use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
-    let stale = app.loaded.as_ref().and_then(|l| l.stale.as_ref());
+    let stale = app.stale();
     // A later import that failed, then why the data shown is old.
     let mut problems: Vec<(String, &str)> = Vec::new();
-    if let Some(p) = app
-        .load_problems
-        .as_deref()
-        .filter(|p| stale.is_none_or(|s| s.failure != *p))
-    {
+    if let Some(p) = app.load_problems.as_deref() {
         problems.push(("the last import failed; nothing was changed:".to_string(), p));
     }
     if let Some(s) = stale {
