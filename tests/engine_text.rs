@@ -197,3 +197,78 @@ fn a_tiny_model_learns_a_title_word_that_alone_sets_demand() {
     assert!(t.own < 0.9 * t.none, "own texts {:.4} vs none {:.4}", t.own, t.none);
     assert!(t.own < t.shuffled, "{t:?}");
 }
+
+/// The encoder batches texts by token count (so a batch pads little) and
+/// hands the rows back in the texts' own order: each text's embedding and
+/// lower-layer states are what it gets alone, whatever batch it shared.
+#[test]
+fn texts_encoded_by_length_come_back_in_their_own_order_as_if_each_were_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let enc = tiny_encoder(dir.path());
+    let texts: Vec<String> = [
+        "a much longer product title with many words. category kitchen. brand acme. budget",
+        "mug",
+        "red mug. category kitchen",
+        "candle set of three in a gift box. category home",
+        "tin",
+        "blue mug with a handle. brand acme",
+        "lantern",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let counts = enc.token_counts(&texts).unwrap();
+    let order = enc.length_order(&texts).unwrap();
+    let mut seen = order.clone();
+    seen.sort();
+    assert_eq!(seen, (0..texts.len()).collect::<Vec<_>>(), "a permutation");
+    assert!(
+        order.windows(2).all(|w| counts[w[0]] <= counts[w[1]]),
+        "{order:?} by {counts:?}"
+    );
+    assert_ne!(order, seen, "the texts were chosen out of length order");
+
+    let alone: Vec<Vec<f32>> = texts
+        .iter()
+        .map(|t| {
+            enc.embed(std::slice::from_ref(t), 1)
+                .unwrap()
+                .to_vec2()
+                .unwrap()
+                .remove(0)
+        })
+        .collect();
+    let quiet = &mut |_: usize, _: usize| Ok(());
+    for by_length in [false, true] {
+        let rows: Vec<Vec<f32>> = enc.embed_in(&texts, 3, by_length, quiet).unwrap().to_vec2().unwrap();
+        for (i, (row, one)) in rows.iter().zip(&alone).enumerate() {
+            let diff = row.iter().zip(one).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(
+                diff < 1e-5,
+                "text {i} (by length: {by_length}) differs by {diff} from itself alone"
+            );
+        }
+    }
+    let mut told = Vec::new();
+    let states = enc
+        .lower_states(&texts, 1, &mut |done, total| {
+            told.push((done, total));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(told.last(), Some(&(texts.len(), texts.len())));
+    for (i, t) in texts.iter().enumerate() {
+        let one = enc.lower_states(std::slice::from_ref(t), 1, quiet).unwrap().remove(0);
+        assert_eq!(states[i].dims(), one.dims(), "text {i}");
+        assert_eq!(states[i].dims()[0], counts[i]);
+        let diff: f32 = (&states[i] - &one)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar()
+            .unwrap();
+        assert!(diff < 1e-5, "text {i}'s lower states differ by {diff}");
+    }
+}

@@ -655,6 +655,21 @@ pub enum BenchCommand {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Encoding the data's product texts in token-count order (as the
+    /// engine does) beside the same texts in their own order.
+    Encode {
+        /// Data folder or file (default: the shipped sample data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Model folder (default: the shipped MiniLM).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// Encode only this many texts, spread over all of them.
+        #[arg(long)]
+        texts: Option<usize>,
+    },
     /// Training-step throughput of an encoder in each mode, beside the f32
     /// matrix-multiply rate candle reaches here; forecast throughput with
     /// cached embeddings.

@@ -167,34 +167,61 @@ impl Encoder {
 
     /// Token ids and mask, padded to the longest text (at most `max_len`).
     pub fn tokenize(&self, texts: &[String]) -> Result<Batch> {
+        let tokens = self.token_ids(texts)?;
+        self.pad(&tokens.iter().map(Vec::as_slice).collect::<Vec<_>>())
+    }
+
+    /// Each text's real token ids (special tokens included, padding not),
+    /// cut at `max_len`.
+    fn token_ids(&self, texts: &[String]) -> Result<Vec<Vec<u32>>> {
         let enc = self
             .tokenizer
             .encode_batch(texts.to_vec(), true)
             .map_err(|e| anyhow!("tokenizing: {e}"))?;
-        let len = enc
+        Ok(enc
             .iter()
-            .map(|e| e.get_attention_mask().iter().take_while(|m| **m == 1).count())
-            .max()
-            .unwrap_or(1)
-            .clamp(1, self.max_len);
+            .map(|e| {
+                // Real tokens only (a tokenizer may still pad).
+                let real = e.get_attention_mask().iter().take_while(|m| **m == 1).count();
+                e.get_ids()[..real.min(self.max_len)].to_vec()
+            })
+            .collect())
+    }
+
+    /// One batch of token rows, padded to the longest.
+    fn pad(&self, rows: &[&[u32]]) -> Result<Batch> {
+        let len = rows.iter().map(|r| r.len()).max().unwrap_or(1).max(1);
         let pad = self.bert.config.pad_token_id;
-        let mut ids = Vec::with_capacity(texts.len() * len);
-        let mut mask = Vec::with_capacity(texts.len() * len);
-        for e in &enc {
-            let toks = e.get_ids();
-            // Real tokens only (a tokenizer may still pad).
-            let real = e.get_attention_mask().iter().take_while(|m| **m == 1).count();
-            let n = real.min(len);
-            ids.extend_from_slice(&toks[..n]);
-            mask.extend(std::iter::repeat_n(1u32, n));
-            ids.extend(std::iter::repeat_n(pad, len - n));
-            mask.extend(std::iter::repeat_n(0u32, len - n));
+        let mut ids = Vec::with_capacity(rows.len() * len);
+        let mut mask = Vec::with_capacity(rows.len() * len);
+        for r in rows {
+            ids.extend_from_slice(r);
+            mask.extend(std::iter::repeat_n(1u32, r.len()));
+            ids.extend(std::iter::repeat_n(pad, len - r.len()));
+            mask.extend(std::iter::repeat_n(0u32, len - r.len()));
         }
-        let shape = (texts.len(), len);
+        let shape = (rows.len(), len);
         Ok(Batch {
             ids: Tensor::from_vec(ids, shape, &self.device)?,
             mask: Tensor::from_vec(mask, shape, &self.device)?,
         })
+    }
+
+    /// The order to encode `texts` in: by token count, ties in their own
+    /// order. A batch is padded to its longest text, and every padded
+    /// position costs as much as a real one, so batches of texts of one
+    /// length do the least work; what a text encodes to does not depend on
+    /// its batch (padding is masked out of attention and pooling).
+    pub fn length_order(&self, texts: &[String]) -> Result<Vec<usize>> {
+        let lens = self.token_counts(texts)?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| lens[i]);
+        Ok(order)
+    }
+
+    /// Each text's token count as encoded (cut at `max_len`).
+    pub fn token_counts(&self, texts: &[String]) -> Result<Vec<usize>> {
+        Ok(self.token_ids(texts)?.iter().map(Vec::len).collect())
     }
 
     /// Mean-pooled embeddings of `texts`, (n, hidden) f32, no gradient.
@@ -204,37 +231,75 @@ impl Encoder {
 
     /// [`embed`](Self::embed), calling `each(done, total)` after every
     /// batch; an error from it stops the work (a cancel) and is returned.
+    /// The texts are encoded in [`length_order`](Self::length_order); the
+    /// rows come back in the texts' own order.
     pub fn embed_each(&self, texts: &[String], batch_size: usize, each: &mut Progress<'_>) -> Result<Tensor> {
+        self.embed_in(texts, batch_size, true, each)
+    }
+
+    /// [`embed_each`](Self::embed_each), in length order or (`by_length`
+    /// false, the benchmark's reference) in the texts' own order.
+    pub fn embed_in(
+        &self,
+        texts: &[String],
+        batch_size: usize,
+        by_length: bool,
+        each: &mut Progress<'_>,
+    ) -> Result<Tensor> {
+        if texts.is_empty() {
+            return Ok(Tensor::zeros((0, self.hidden_size()), DType::F32, &self.device)?);
+        }
+        let tokens = self.token_ids(texts)?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        if by_length {
+            order.sort_by_key(|&i| tokens[i].len());
+        }
         let mut parts = Vec::new();
         let mut done = 0;
-        for chunk in texts.chunks(batch_size.max(1)) {
-            let batch = self.tokenize(chunk)?;
+        for chunk in order.chunks(batch_size.max(1)) {
+            let rows: Vec<&[u32]> = chunk.iter().map(|&i| tokens[i].as_slice()).collect();
+            let batch = self.pad(&rows)?;
             let hidden = self.bert.forward(&batch, &mut Dropout::off())?;
             parts.push(Bert::mean_pool(&hidden, &batch.mask)?.detach());
             done += chunk.len();
             each(done, texts.len())?;
         }
-        if parts.is_empty() {
-            return Ok(Tensor::zeros((0, self.hidden_size()), DType::F32, &self.device)?);
+        let sorted = Tensor::cat(&parts, 0)?;
+        if !by_length {
+            return Ok(sorted);
         }
-        Ok(Tensor::cat(&parts, 0)?)
+        // Row k of `sorted` is text order[k]; put each back in its place.
+        let mut place = vec![0u32; texts.len()];
+        for (k, &i) in order.iter().enumerate() {
+            place[i] = k as u32;
+        }
+        let place = Tensor::from_vec(place, texts.len(), &self.device)?;
+        Ok(sorted.index_select(&place, 0)?)
     }
 
     /// Hidden states after the first `upto` layers for each text, kept
     /// unpadded (seq_i, hidden) so any batch can be re-padded later;
-    /// `each(done, total)` after every batch, as in [`Encoder::embed_each`].
+    /// `each(done, total)` after every batch, as in [`Encoder::embed_each`]
+    /// (and, like it, encoded in [`length_order`](Self::length_order)).
     pub fn lower_states(&self, texts: &[String], upto: usize, each: &mut Progress<'_>) -> Result<Vec<Tensor>> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(64) {
-            let batch = self.tokenize(chunk)?;
+        let tokens = self.token_ids(texts)?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| tokens[i].len());
+        let mut out: Vec<Option<Tensor>> = vec![None; texts.len()];
+        let mut done = 0;
+        for chunk in order.chunks(64) {
+            let rows: Vec<&[u32]> = chunk.iter().map(|&i| tokens[i].as_slice()).collect();
+            let batch = self.pad(&rows)?;
             let hidden = self.bert.forward_lower(&batch, upto, &mut Dropout::off())?.detach();
-            let lens: Vec<u32> = batch.mask.sum(1)?.to_vec1()?;
-            for (i, n) in lens.iter().enumerate() {
-                out.push(hidden.get(i)?.narrow(0, 0, *n as usize)?);
+            for (k, (&i, r)) in chunk.iter().zip(&rows).enumerate() {
+                out[i] = Some(hidden.get(k)?.narrow(0, 0, r.len())?);
             }
-            each(out.len(), texts.len())?;
+            done += chunk.len();
+            each(done, texts.len())?;
         }
-        Ok(out)
+        out.into_iter()
+            .map(|t| t.ok_or_else(|| anyhow!("a text was not encoded")))
+            .collect()
     }
 }
 

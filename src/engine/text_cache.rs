@@ -133,6 +133,10 @@ impl EmbeddingCache {
             .collect();
         missing.sort();
         missing.dedup();
+        // Batches of texts of about one length pad least (see
+        // `Encoder::length_order`).
+        let order = enc.length_order(&missing)?;
+        let missing: Vec<String> = order.into_iter().map(|i| std::mem::take(&mut missing[i])).collect();
         let mut done = 0;
         for batch in missing.chunks(64) {
             let vectors: Vec<Vec<f32>> = enc.embed(batch, 64)?.to_vec2()?;

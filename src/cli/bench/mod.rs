@@ -4,6 +4,7 @@
 
 mod backtest;
 mod coldstart;
+mod encode;
 mod import;
 mod periods;
 mod plan;
@@ -153,6 +154,23 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
                     .ok_or_else(|| anyhow::anyhow!("no sample data here: pass --data DIR"))?,
             };
             emit(&start::start_bench(&data)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Encode {
+            data,
+            model,
+            batch,
+            texts,
+        } => {
+            let data = match data {
+                Some(d) => d,
+                None => crate::workspace::shipped_sample()
+                    .ok_or_else(|| anyhow::anyhow!("no sample data here: pass --data DIR"))?,
+            };
+            let imported = crate::data::import_paths(std::slice::from_ref(&data), &Default::default())
+                .map_err(|f| anyhow::anyhow!("{f}"))?;
+            let model = crate::cli::engine::model_dir(model.as_ref())?;
+            emit(&encode::encode_bench(&imported.dataset, &model, batch, texts)?)?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Tui { rows, repeat } => {
