@@ -334,12 +334,53 @@ impl Workspace {
         self.root.join("plans").join("deliveries.json")
     }
 
-    pub fn save_deliveries(&self, plan: &crate::plan::delivery::DeliveryPlan) -> Result<()> {
-        atomic_write(&self.deliveries_path(), &serde_json::to_vec(plan)?)
+    /// Where the plan for `date` waits while another day's is the plan.
+    fn dated_deliveries_path(&self, date: Option<chrono::NaiveDate>) -> PathBuf {
+        let day = date.map_or_else(|| "undated".to_string(), |d| d.to_string());
+        self.root.join("plans").join(format!("deliveries-{day}.json"))
+    }
+
+    /// Save `plan` as the delivery plan. A saved plan for another day whose
+    /// routes the planner locked (a move locks its route too) is first
+    /// kept aside under its day, so that planning another day loses no
+    /// edit ([`Workspace::deliveries_for`] gives it back); its day and
+    /// locked routes are returned, for the caller to say so.
+    pub fn save_deliveries(
+        &self,
+        plan: &crate::plan::delivery::DeliveryPlan,
+    ) -> Result<Option<(Option<chrono::NaiveDate>, usize)>> {
+        // An unreadable plan is replaced, as before; it holds nothing to keep.
+        let old = self.load_deliveries().ok().flatten().filter(|o| o.date != plan.date);
+        let mut aside = None;
+        if let Some(old) = old {
+            let path = self.dated_deliveries_path(old.date);
+            let locked = old.routes.iter().filter(|r| r.locked).count();
+            if locked > 0 {
+                atomic_write(&path, &serde_json::to_vec(&old)?)?;
+                aside = Some((old.date, locked));
+            } else if path.exists() {
+                // Older edits of that day were undone since.
+                std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            }
+        }
+        atomic_write(&self.deliveries_path(), &serde_json::to_vec(plan)?)?;
+        Ok(aside)
     }
 
     pub fn load_deliveries(&self) -> Result<Option<crate::plan::delivery::DeliveryPlan>> {
         load_json(&self.deliveries_path())
+    }
+
+    /// The saved delivery plan for `date`: the plan, if it is that day's,
+    /// else one kept aside for that day when another day was planned.
+    pub fn deliveries_for(
+        &self,
+        date: Option<chrono::NaiveDate>,
+    ) -> Result<Option<crate::plan::delivery::DeliveryPlan>> {
+        if let Some(p) = self.load_deliveries()?.filter(|p| p.date == date) {
+            return Ok(Some(p));
+        }
+        load_json(&self.dated_deliveries_path(date))
     }
 
     /// Caches: recomputed whenever they are missing or unreadable.

@@ -66,6 +66,77 @@ fn planned_workspace() -> (tempfile::TempDir, tempfile::TempDir) {
     (home, data)
 }
 
+/// The saved plan's line for `sku` at `warehouse`.
+fn saved_line(home: &Path, sku: &str, warehouse: &str) -> skuplan::plan::restock::RestockLine {
+    let ws = skuplan::workspace::Workspace::open(home.join("data/workspace")).unwrap();
+    let plan = ws.load_restock().unwrap().expect("a saved plan");
+    plan.lines
+        .into_iter()
+        .find(|l| l.sku == sku && l.warehouse == warehouse)
+        .expect("the line")
+}
+
+/// A quantity the planner sets is ordered as plan quantities are: raised
+/// to the MOQ and whole packs, and said (it was kept as typed, so an
+/// export could order 3 of a product sold in packs of 4). 0 orders none.
+/// A quantity with a rejection, and --all with a selection, are usage
+/// errors.
+#[test]
+fn a_quantity_the_planner_sets_is_raised_to_the_moq_and_whole_packs() {
+    let (home, _data) = planned_workspace();
+    let ws = skuplan::workspace::Workspace::open(home.path().join("data/workspace")).unwrap();
+    let plan = ws.load_restock().unwrap().expect("a saved plan");
+    let l = plan
+        .lines
+        .iter()
+        .filter(|l| l.pack_size > 1)
+        .max_by_key(|l| (l.moq, l.pack_size))
+        .expect("the sample has products sold in packs");
+    let asked = l.pack_size + 1;
+    let want = skuplan::plan::restock::round_order(f64::from(asked), l.moq, l.pack_size);
+    assert!(
+        want > asked && want.is_multiple_of(l.pack_size) && want >= l.moq,
+        "{want}"
+    );
+    skuplan(home.path())
+        .args(["approve", "restock", "--sku", &l.sku, "--warehouse", &l.warehouse])
+        .args(["--qty", &asked.to_string()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(format!("{asked} rounded up to {want} (")));
+    let (_, rows) = export_all(home.path());
+    let row = rows
+        .iter()
+        .find(|r| r.sku == l.sku && r.warehouse == l.warehouse)
+        .unwrap();
+    assert_eq!((row.order_qty, row.state.as_str()), (want, "approved"));
+
+    skuplan(home.path())
+        .args(["approve", "restock", "--sku", &l.sku, "--warehouse", &l.warehouse])
+        .args(["--qty", "0"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("rounded").not());
+    let (_, rows) = export_all(home.path());
+    let row = rows
+        .iter()
+        .find(|r| r.sku == l.sku && r.warehouse == l.warehouse)
+        .unwrap();
+    assert_eq!(row.order_qty, 0);
+
+    for bad in [
+        vec!["--sku", l.sku.as_str(), "--reject", "--qty", "5"],
+        vec!["--sku", l.sku.as_str(), "--all"],
+    ] {
+        skuplan(home.path())
+            .args(["approve", "restock"])
+            .args(&bad)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("cannot be used with"));
+    }
+}
+
 /// A SKU or warehouse the saved plan does not know is named as such (it
 /// read "no plan line orders anything"), and nothing is recorded.
 #[test]
@@ -138,14 +209,17 @@ fn plan_approve_export_round_trip() {
     );
     assert_eq!(a.state, "approved");
     assert_eq!(a.approver, "alice");
-    assert_eq!(a.order_qty, 7);
+    // 7 as the line's MOQ and packs allow.
+    let line = saved_line(home.path(), &first.sku, &first.warehouse);
+    let seven = skuplan::plan::restock::round_order(7.0, line.moq, line.pack_size);
+    assert_eq!(a.order_qty, seven);
     // The comment given with the decision travels with it, quoted as CSV.
     assert_eq!(a.comment, "rounded, \"quoted\"");
     let (unit, line) = (
         a.unit_cost.expect("the fixture has costs"),
         a.line_cost.expect("and so a line cost"),
     );
-    assert!((line - 7.0 * unit).abs() < 0.01);
+    assert!((line - f64::from(seven) * unit).abs() < 0.01);
     assert!(!a.approved_at.is_empty());
 
     // Recomputing the same plan keeps the decision.

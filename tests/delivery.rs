@@ -452,3 +452,55 @@ fn plan_approve_and_export_deliveries_headless() {
         .failure()
         .stderr(predicates::str::contains("no open order NOPE"));
 }
+
+/// Planning another day keeps the planner's locked routes of the day
+/// planned before aside (they used to be dropped without a word), and
+/// planning that day again takes them up.
+#[test]
+fn planning_another_day_keeps_the_locked_routes_of_the_day_before() {
+    let home = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let plan = |date: &str| -> String {
+        let out = skuplan(home.path())
+            .args(["plan", "deliveries", "--date", date, "--iterations", "2000", "--data"])
+            .arg(&data)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    plan("2026-11-28");
+    let saved = || -> skuplan::plan::delivery::DeliveryPlan {
+        serde_json::from_str(&fs::read_to_string(home.path().join("data/workspace/plans/deliveries.json")).unwrap())
+            .unwrap()
+    };
+    let first = saved();
+    let van = first.routes[0].vehicle.clone();
+    skuplan(home.path())
+        .args(["deliveries", "lock", &van])
+        .assert()
+        .success();
+    let text = plan("2030-01-01");
+    assert!(
+        text.contains("the plan for 2026-11-28 and its 1 locked routes are kept aside"),
+        "{text}"
+    );
+    assert_eq!(saved().date, chrono::NaiveDate::from_ymd_opt(2030, 1, 1));
+    let text = plan("2026-11-28");
+    assert!(text.contains("kept 1 locked routes as they were"), "{text}");
+    let again = saved();
+    let route = again.route(&van).unwrap();
+    assert!(route.locked);
+    assert_eq!(route.stops, first.route(&van).unwrap().stops);
+
+    // Unlocked and replaced again, that day has nothing left to keep.
+    skuplan(home.path())
+        .args(["deliveries", "unlock", &van])
+        .assert()
+        .success();
+    assert!(!plan("2030-01-01").contains("kept aside"));
+    assert!(!plan("2026-11-28").contains("locked routes"));
+    assert!(!saved().route(&van).is_some_and(|r| r.locked));
+}

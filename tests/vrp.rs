@@ -3,10 +3,9 @@
 mod common;
 
 use proptest::prelude::*;
+use skuplan::plan::route_check::check;
 use skuplan::plan::solomon::Instance;
-use skuplan::plan::vrp::{
-    Budget, JobSpec, Matrix, RoutePlan, Routing, Stop, Unserved, VehicleSpec, Visit, check, solve,
-};
+use skuplan::plan::vrp::{Budget, JobSpec, Matrix, RoutePlan, Routing, Stop, Unserved, VehicleSpec, Visit, solve};
 
 fn vehicles(n: usize, capacity: u32, end: f64) -> Vec<VehicleSpec> {
     (0..n)

@@ -402,15 +402,16 @@ pub struct ApproveArgs {
     /// Only this warehouse.
     #[arg(long)]
     pub warehouse: Option<String>,
-    /// Every line that orders something (needed when neither --sku nor
-    /// --warehouse is given).
-    #[arg(long)]
+    /// Every line that orders something (instead of --sku or --warehouse).
+    #[arg(long, conflicts_with_all = ["sku", "warehouse"])]
     pub all: bool,
     /// Reject instead of approve.
     #[arg(long)]
     pub reject: bool,
-    /// Order this quantity instead of the proposed one (recorded, then approved).
-    #[arg(long)]
+    /// Order this quantity instead of the proposed one (recorded, then
+    /// approved), raised to the MOQ and a whole number of packs as plan
+    /// quantities are; 0 orders none.
+    #[arg(long, conflicts_with = "reject")]
     pub qty: Option<u32>,
     #[arg(long)]
     pub comment: Option<String>,

@@ -44,7 +44,12 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
         iterations: args.iterations,
         seed: args.seed,
     };
-    let saved = if args.unlock_all { None } else { ws.load_deliveries()? };
+    // That day's plan, also when another day's was planned since.
+    let saved = if args.unlock_all {
+        None
+    } else {
+        ws.deliveries_for(date)?
+    };
     let kept = saved
         .as_ref()
         .filter(|p| p.date == date)
@@ -54,8 +59,14 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
     let absolute = |p: &std::path::PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
     plan.matrix_file = args.matrix.as_ref().map(absolute);
     plan.data = args.data.as_ref().map(absolute);
-    ws.save_deliveries(&plan)?;
+    let aside = ws.save_deliveries(&plan)?;
     emit(&summary(&plan))?;
+    if let Some((day, locked)) = aside {
+        let day = day.map_or_else(|| "no date".to_string(), |d| d.to_string());
+        emit(&format!(
+            "the plan for {day} and its {locked} locked routes are kept aside: planning {day} again takes them up\n"
+        ))?;
+    }
     if kept > 0 {
         emit(&format!(
             "kept {kept} locked routes as they were (--unlock-all plans afresh)\n"

@@ -181,7 +181,17 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     emit(&crate::plan::summary::summary(&plan))?;
     if let Some(out) = &args.out {
         write_csv(out, &rows)?;
-        emit(&format!("wrote {} lines to {}\n", rows.len(), out.display()))?;
+        let units = |q: &mut dyn Iterator<Item = u32>| q.map(u64::from).sum::<u64>();
+        let (in_file, planned) = (
+            units(&mut rows.iter().map(|r| r.order_qty)),
+            units(&mut plan.lines.iter().map(|l| l.order_qty)),
+        );
+        let note = if in_file == planned {
+            String::new()
+        } else {
+            format!(" ({in_file} units against the plan's {planned}: quantities the planner set stand)")
+        };
+        emit(&format!("wrote {} lines to {}{note}\n", rows.len(), out.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -217,10 +227,15 @@ pub fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let mut records = Vec::new();
+    let mut notes = String::new();
     for l in &chosen {
         let key = vec![l.sku.clone(), l.warehouse.clone()];
         let fp = restock_fingerprint(l);
-        if let Some(q) = args.qty {
+        if let Some(asked) = args.qty {
+            let (q, said) = crate::plan::restock::planner_qty(l, asked);
+            if !said.is_empty() {
+                notes.push_str(&format!("{} at {}: {}\n", l.sku, l.warehouse, said.join("; ")));
+            }
             records.push(Record::new(
                 "restock",
                 key.clone(),
@@ -234,6 +249,7 @@ pub fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
     }
     let log = ws.audit_log();
     log.append(&records)?;
+    emit(&notes)?;
     emit(&format!(
         "recorded {} {} by {} in {}\n",
         chosen.len(),

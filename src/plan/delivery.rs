@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Dataset, DeliveryOrder, Location, Vehicle};
 use crate::plan::approval::{LineDecision, State, state_of};
+use crate::plan::route_check;
 use crate::plan::vrp::{self, Budget, JobSpec, Matrix, RoutePlan, VehicleSpec};
 
 /// The plan's name in the audit log.
@@ -572,7 +573,7 @@ fn sort_routes(routes: &mut [DeliveryRoute], problem: &DeliveryProblem) {
 fn route_of(depot: &Depot, v: usize, seq: &[usize], locked: bool) -> DeliveryRoute {
     let spec = &depot.vehicles[v];
     let rp: RoutePlan = vrp::timeline(&depot.matrix, &depot.jobs, v, spec, seq);
-    let problems = vrp::check_route(&depot.matrix, &depot.jobs, spec, &rp)
+    let problems = route_check::check_route(&depot.matrix, &depot.jobs, spec, &rp)
         .into_iter()
         .map(|p| readable(depot, &p))
         .collect();
@@ -613,21 +614,21 @@ fn route_of(depot: &Depot, v: usize, seq: &[usize], locked: bool) -> DeliveryRou
 }
 
 /// A broken rule in the planner's words: orders and times of day.
-fn readable(depot: &Depot, v: &vrp::Violation) -> String {
+fn readable(depot: &Depot, v: &route_check::Violation) -> String {
     match v {
-        vrp::Violation::Capacity { .. } => "the orders exceed the vehicle's capacity".into(),
-        vrp::Violation::Late { job, start, due } => format!(
+        route_check::Violation::Capacity { .. } => "the orders exceed the vehicle's capacity".into(),
+        route_check::Violation::Late { job, start, due } => format!(
             "order {} would start at {}, after its window closes at {}",
             depot.orders.get(*job).map_or("?", |o| o.id.as_str()),
             hhmm(*start),
             hhmm(*due)
         ),
-        vrp::Violation::ShiftEnd { back, end } => format!(
+        route_check::Violation::ShiftEnd { back, end } => format!(
             "the vehicle would be back at {}, after its shift ends at {}",
             hhmm(*back),
             hhmm(*end)
         ),
-        vrp::Violation::UnknownJob(_) => "an order that is no longer open".into(),
+        route_check::Violation::UnknownJob(_) => "an order that is no longer open".into(),
     }
 }
 
@@ -683,7 +684,7 @@ pub fn move_order(
         let mut seq = target.clone();
         seq.insert(p, j);
         let rp = vrp::timeline(&depot.matrix, &depot.jobs, v, spec, &seq);
-        let problems = vrp::check_route(&depot.matrix, &depot.jobs, spec, &rp);
+        let problems = route_check::check_route(&depot.matrix, &depot.jobs, spec, &rp);
         if problems.is_empty() {
             if best.as_ref().is_none_or(|b| rp.distance < b.0) {
                 best = Some((rp.distance, seq));

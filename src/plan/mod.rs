@@ -11,6 +11,7 @@ pub mod export;
 pub mod reason;
 pub mod replay;
 pub mod restock;
+pub mod route_check;
 pub mod scenario;
 pub mod simulate;
 pub mod solomon;

@@ -16,8 +16,9 @@ pub fn vrp_bench(
 ) -> Result<()> {
     use std::collections::BTreeMap;
 
+    use crate::plan::route_check::check;
     use crate::plan::solomon::Instance;
-    use crate::plan::vrp::{check, solve};
+    use crate::plan::vrp::solve;
 
     #[derive(serde::Deserialize)]
     struct Bks {

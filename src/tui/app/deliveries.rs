@@ -75,8 +75,9 @@ impl App {
             }
         };
         self.delivery_problem = Some(problem.clone());
-        let saved = match self.workspace.load_deliveries() {
-            Ok(s) => s.filter(|p| p.date == date && p.matrix_file.is_none()),
+        // The day's plan, also when another day's was planned since.
+        let saved = match self.workspace.deliveries_for(date) {
+            Ok(s) => s.filter(|p| p.matrix_file.is_none()),
             Err(e) => {
                 self.error = Some(format!("{e:#}"));
                 None
@@ -146,8 +147,18 @@ impl App {
     /// tab bar then shows when it was saved).
     fn set_deliveries(&mut self, plan: DeliveryPlan, edit: bool) {
         match self.workspace.save_deliveries(&plan) {
-            Ok(()) if edit => self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string()),
-            Ok(()) => {}
+            Ok(aside) => {
+                if edit {
+                    self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string());
+                }
+                if let Some((day, locked)) = aside {
+                    let day = day.map_or_else(|| "no date".to_string(), |d| d.to_string());
+                    self.status = format!(
+                        "{}; the plan for {day} and its {locked} locked routes are kept aside for that day",
+                        self.status
+                    );
+                }
+            }
             Err(e) => self.error = Some(format!("the delivery plan was not saved: {e:#}")),
         }
         self.deliveries = Some(plan);

@@ -246,8 +246,9 @@ impl App {
     /// The quantity typed for the line `key`, recorded as a decision.
     pub(super) fn set_qty(&mut self, key: (String, String), input: &str) {
         match input.trim().parse::<u32>() {
-            Ok(q) => {
+            Ok(asked) => {
                 if let Some(l) = self.plan.as_ref().and_then(|p| p.lines.iter().find(|l| l.key() == key)) {
+                    let (q, notes) = crate::plan::restock::planner_qty(l, asked);
                     let rec = Record::new(
                         "restock",
                         vec![key.0.clone(), key.1.clone()],
@@ -263,11 +264,8 @@ impl App {
                     if let s @ (approval::State::Approved | approval::State::Rejected) = was {
                         what.push_str(&format!(", no longer {} (a approves it)", s.name()));
                     }
-                    let proposed = l.order_qty;
-                    if proposed == 0 && q > 0 {
-                        what.push_str("; note: the plan proposed none");
-                    } else if u64::from(q) > 10 * u64::from(proposed) {
-                        what.push_str(&format!("; note: {}x the {proposed} proposed", q / proposed));
+                    if !notes.is_empty() {
+                        what.push_str(&format!("; note: {}", notes.join("; ")));
                     }
                     self.record(vec![rec], &what);
                 }
