@@ -70,6 +70,62 @@ fn every_tab_renders_at_80x24_and_160x48() {
     }
 }
 
+/// Filtering, clearing the filter and sorting keep the selected row on
+/// its line wherever that line is still shown: a row number kept alone
+/// landed on another line, and the next `a` approved that one.
+#[test]
+fn the_selection_stays_on_its_line_when_the_filter_or_sort_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(3));
+    let key_of = |app: &App| app.selected_line().map(|l| l.key());
+    let all = app.restock_view().len();
+    let wh = app.plan.as_ref().unwrap().lines[app.restock_view()[all - 1]]
+        .warehouse
+        .clone();
+    app.update(Action::Filter);
+    keys(&mut app, &wh);
+    app.update(Action::Submit);
+    let shown = app.restock_view().len();
+    assert!(shown >= 2 && shown < all, "{shown} of {all}");
+    app.update(Action::Down);
+    app.update(Action::Down);
+    let chosen = key_of(&app).unwrap();
+    assert_eq!(chosen.1, wh);
+    app.update(Action::Back);
+    assert_eq!(app.restock_view().len(), all, "filter cleared");
+    assert_eq!(
+        key_of(&app).unwrap(),
+        chosen,
+        "still on the line chosen under the filter"
+    );
+    for _ in 0..3 {
+        app.update(Action::Sort);
+        assert_eq!(key_of(&app).unwrap(), chosen, "sort {}", app.sort);
+    }
+    // Approving now approves that line.
+    app.update(Action::Approve);
+    let (state, _, _) = app.state_of(app.selected_line().unwrap());
+    assert_eq!(state, State::Approved);
+    assert_eq!(key_of(&app).unwrap(), chosen);
+    // A filter that hides it starts at the first row shown.
+    let other = app
+        .plan
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .find(|l| l.warehouse != wh)
+        .unwrap()
+        .warehouse
+        .clone();
+    app.update(Action::Filter);
+    keys(&mut app, &other);
+    app.update(Action::Submit);
+    assert_eq!(app.selected(), 0);
+    assert_eq!(key_of(&app).unwrap().1, other);
+}
+
 #[test]
 fn tabs_switch_with_numbers_tab_and_shift_tab() {
     let dir = tempfile::tempdir().unwrap();
@@ -220,6 +276,28 @@ fn approve_reject_undo_and_approve_all_go_to_the_audit_log() {
     app.update(Action::Undo);
     assert_eq!(app.status, "nothing to undo");
     assert_eq!(records(), before);
+    // A counts the lines it would approve and says how many of them are
+    // rejected now: it used to overturn rejections unsaid.
+    app.update(Action::Reject);
+    assert_eq!(app.state_of(&line(&app, 1)).0, State::Rejected);
+    app.update(Action::ApproveAll);
+    assert_eq!(
+        app.confirm,
+        Some(skuplan::tui::app::Confirm::ApproveAll { count: n, rejected: 1 })
+    );
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains(&format!("approve {n} lines shown, 1 of them rejected now? (y/n)")),
+        "{s}"
+    );
+    app.update(Action::Yes);
+    assert_eq!(app.state_of(&line(&app, 1)).0, State::Approved);
+    app.update(Action::ApproveAll);
+    assert!(app.confirm.is_none());
+    assert_eq!(
+        app.status,
+        "nothing to approve: every line shown is approved or orders nothing"
+    );
 }
 
 #[test]
@@ -904,6 +982,60 @@ fn a_saved_scenario_can_be_opened_again() {
         "{:?}",
         app.error
     );
+
+    // A second what-if, saved under no name: O asks before it is lost,
+    // and n keeps it.
+    app.error = None;
+    app.update(Action::Down);
+    app.update(Action::Edit);
+    keys(&mut app, "+20% second");
+    app.update(Action::Submit);
+    assert_eq!(app.scenario.overrides.len(), 2);
+    let two = app.scenario.overrides.clone();
+    app.update(Action::OpenScenario);
+    keys(&mut app, "promo");
+    app.update(Action::Submit);
+    assert!(matches!(
+        app.confirm,
+        Some(skuplan::tui::app::Confirm::OpenScenario { unsaved: 2, .. })
+    ));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains("open \"promo\"? your 2 what-ifs are saved under no name"),
+        "{s}"
+    );
+    app.update(Action::Back);
+    assert_eq!(app.scenario.overrides, two, "kept");
+    // S onto "promo" (one other what-if) asks before replacing it; n
+    // leaves the saved one as it was.
+    app.update(Action::SaveScenario);
+    keys(&mut app, "promo");
+    app.update(Action::Submit);
+    assert_eq!(
+        app.confirm,
+        Some(skuplan::tui::app::Confirm::ReplaceScenario {
+            name: "promo".into(),
+            had: 1
+        })
+    );
+    app.update(Action::Back);
+    assert_eq!(app.workspace.load_scenario("promo").unwrap().overrides.len(), 1);
+    // Saved under a new name, the what-ifs are safe: O opens without asking.
+    app.update(Action::SaveScenario);
+    keys(&mut app, "both");
+    app.update(Action::Submit);
+    assert!(app.confirm.is_none());
+    app.update(Action::OpenScenario);
+    keys(&mut app, "promo");
+    app.update(Action::Submit);
+    assert!(app.confirm.is_none());
+    assert_eq!(app.scenario.overrides.len(), 1);
+    // And y on S replaces.
+    app.update(Action::SaveScenario);
+    keys(&mut app, "both");
+    app.update(Action::Submit);
+    app.update(Action::Yes);
+    assert_eq!(app.workspace.load_scenario("both").unwrap().overrides.len(), 1);
 }
 
 /// Over the shipped sample (a stand-in until the planner's own data is

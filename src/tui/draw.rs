@@ -291,13 +291,25 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else if let Some(c) = &app.confirm {
         let q = match c {
             Confirm::Quit => "training is running: cancel it and quit? (y/n)".to_string(),
-            Confirm::ApproveAll { count } => format!(
-                "approve all {count} {} shown? (y/n)",
-                if app.tab == Tab::Deliveries { "routes" } else { "lines" }
-            ),
+            Confirm::ApproveAll { count, rejected } => {
+                let what = if app.tab == Tab::Deliveries { "routes" } else { "lines" };
+                let overturned = match rejected {
+                    0 => String::new(),
+                    n => format!(", {n} of them rejected now"),
+                };
+                format!("approve {count} {what} shown{overturned}? (y/n)")
+            }
             Confirm::DropWhatIfs { count } => format!(
                 "drop {}? they are gone unless saved with S (y/n)",
                 crate::tui::app::what_ifs(*count)
+            ),
+            Confirm::ReplaceScenario { name, had } => format!(
+                "scenario {name:?} holds {}: replace them? (y/n)",
+                crate::tui::app::what_ifs(*had)
+            ),
+            Confirm::OpenScenario { name, unsaved } => format!(
+                "open {name:?}? your {} are saved under no name: gone unless saved with S (y/n)",
+                crate::tui::app::what_ifs(*unsaved)
             ),
         };
         Line::styled(q, theme.warn())

@@ -341,8 +341,22 @@ impl App {
     }
 
     pub(super) fn confirm_approve_routes(&mut self) {
-        let count = self.delivery_view().len();
-        self.confirm = Some(Confirm::ApproveAll { count });
+        let Some(plan) = &self.deliveries else { return };
+        let states: Vec<State> = self
+            .delivery_view()
+            .into_iter()
+            .map(|i| self.route_state(&plan.routes[i]).0)
+            .filter(|s| *s != State::Approved)
+            .collect();
+        if states.is_empty() {
+            self.status = "nothing to approve: every route shown is approved".into();
+            return;
+        }
+        let rejected = states.iter().filter(|s| **s == State::Rejected).count();
+        self.confirm = Some(Confirm::ApproveAll {
+            count: states.len(),
+            rejected,
+        });
     }
 
     pub(super) fn undo_route(&mut self) {

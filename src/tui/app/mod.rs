@@ -26,13 +26,17 @@ mod data;
 mod deliveries;
 mod forecasts;
 mod loaded;
+mod prompts;
 mod restock;
+mod selection;
 mod training;
+
 pub use data::{complete_path, is_shipped_sample};
 pub use deliveries::DeliveryJob;
 pub use deliveries::{LowerPane, PaneView};
 pub use forecasts::{ForecastRow, Neighbour};
 pub use loaded::{Loaded, Stale};
+pub use prompts::{Confirm, Prompt, what_ifs};
 pub use training::TrainingView;
 pub(crate) use training::run_name;
 
@@ -62,52 +66,6 @@ impl Tab {
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
-}
-
-/// What the bottom line is collecting from the keyboard.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Prompt {
-    Filter,
-    /// A path to export the approved lines to.
-    ExportPath,
-    /// A file or folder to import.
-    ImportPath,
-    /// A what-if on the selected SKU: "+20% [FROM..TO] reason".
-    EditDemand {
-        sku: String,
-    },
-    /// A new order quantity for the selected line.
-    SetQty {
-        key: (String, String),
-    },
-    /// A name to save the what-ifs under (a scenario the CLI sees too).
-    ScenarioName,
-    /// A column mapping, "field=column,...".
-    Mapping,
-    /// "ORDER VEHICLE [STOP]": move an order onto a vehicle.
-    MoveOrder,
-    /// The name of a saved scenario to work on (its overrides replace the
-    /// what-ifs).
-    OpenScenario,
-    /// A path to export the approved routes to.
-    ExportDeliveries,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Confirm {
-    Quit,
-    ApproveAll {
-        count: usize,
-    },
-    /// `D`: the what-ifs are gone once dropped (unless saved by name).
-    DropWhatIfs {
-        count: usize,
-    },
-}
-
-/// "1 what-if", "3 what-ifs".
-pub fn what_ifs(n: usize) -> String {
-    format!("{n} what-if{}", if n == 1 { "" } else { "s" })
 }
 
 pub struct App {
@@ -618,10 +576,7 @@ impl App {
 
     fn submit_prompt(&mut self, prompt: Prompt, input: String) -> Vec<Effect> {
         match prompt {
-            Prompt::Filter => {
-                *self.tab_filter_mut() = input;
-                self.selected[self.tab.index()] = 0;
-            }
+            Prompt::Filter => self.keeping_selection(|app| *app.tab_filter_mut() = input),
             Prompt::ExportPath => self.export(&input),
             Prompt::ExportDeliveries => self.export_deliveries(&input),
             Prompt::MoveOrder => self.move_order(&input),
@@ -629,7 +584,7 @@ impl App {
             Prompt::EditDemand { sku } => self.add_what_if(&sku, &input),
             Prompt::Mapping => return self.remap(&input),
             Prompt::ScenarioName => self.save_scenario_as(&input),
-            Prompt::OpenScenario => self.open_scenario(&input),
+            Prompt::OpenScenario => self.ask_before_opening(&input),
             Prompt::SetQty { key } => self.set_qty(key, &input),
         }
         Vec::new()
@@ -673,7 +628,7 @@ impl App {
                 Action::Back => {
                     self.prompt_fresh = false;
                     if prompt == Prompt::Filter {
-                        self.tab_filter_mut().clear();
+                        self.keeping_selection(|app| app.tab_filter_mut().clear());
                     }
                 }
                 _ => self.prompt = Some((prompt, buf)),
@@ -692,12 +647,15 @@ impl App {
                     Confirm::ApproveAll { .. } if self.tab == Tab::Deliveries => self.approve_all_routes(),
                     Confirm::ApproveAll { .. } => self.approve_all(),
                     Confirm::DropWhatIfs { .. } => self.drop_what_ifs(),
+                    Confirm::ReplaceScenario { name, .. } => self.save_scenario(&name),
+                    Confirm::OpenScenario { name, .. } => self.open_scenario(&name),
                 },
                 _ => {
                     self.status = match c {
                         Confirm::Quit => "not quitting: the training goes on",
                         Confirm::ApproveAll { .. } => "nothing approved",
-                        Confirm::DropWhatIfs { .. } => "the what-ifs are kept",
+                        Confirm::DropWhatIfs { .. } | Confirm::OpenScenario { .. } => "the what-ifs are kept",
+                        Confirm::ReplaceScenario { .. } => "the saved scenario is kept as it was",
                     }
                     .into()
                 }
@@ -750,7 +708,7 @@ impl App {
                 self.details = true;
             }
             Action::Back if !self.tab_filter().is_empty() => {
-                self.tab_filter_mut().clear();
+                self.keeping_selection(|app| app.tab_filter_mut().clear());
                 self.status = "filter cleared".into();
             }
             Action::Approve if self.tab == Tab::Deliveries => self.decide_route(approval::Action::Approve),
@@ -766,8 +724,7 @@ impl App {
                 self.suggest(Prompt::Filter, self.tab_filter().to_string());
             }
             Action::Sort if matches!(self.tab, Tab::Forecasts | Tab::Restock) => {
-                self.sort = (self.sort + 1) % 3;
-                self.selected[self.tab.index()] = 0;
+                self.keeping_selection(|app| app.sort = (app.sort + 1) % 3);
             }
             Action::Approve | Action::Reject | Action::ApproveAll | Action::SetQty
                 if self.tab == Tab::Restock && self.provisional_refusal() => {}

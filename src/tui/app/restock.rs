@@ -225,8 +225,24 @@ impl App {
 
     /// A: ask before approving every line shown.
     pub(super) fn confirm_approve_all(&mut self) {
-        let count = self.restock_view().len();
-        self.confirm = Some(Confirm::ApproveAll { count });
+        let Some(plan) = &self.plan else { return };
+        let states: Vec<State> = self
+            .restock_view()
+            .into_iter()
+            .map(|i| &plan.lines[i])
+            .filter(|l| l.order_qty > 0)
+            .map(|l| self.state_of(l).0)
+            .filter(|s| *s != State::Approved)
+            .collect();
+        if states.is_empty() {
+            self.status = "nothing to approve: every line shown is approved or orders nothing".into();
+            return;
+        }
+        let rejected = states.iter().filter(|s| **s == State::Rejected).count();
+        self.confirm = Some(Confirm::ApproveAll {
+            count: states.len(),
+            rejected,
+        });
     }
 
     pub(super) fn undo_decision(&mut self) {
@@ -408,9 +424,24 @@ impl App {
         }
     }
 
-    /// The what-ifs saved as the scenario named (the CLI sees it too).
+    /// The what-ifs saved as the scenario named, after asking where that
+    /// name holds other what-ifs (it used to be replaced unasked).
     pub(super) fn save_scenario_as(&mut self, input: &str) {
         let name = input.trim().to_string();
+        if let Ok(old) = self.workspace.load_scenario(&name)
+            && !old.overrides.is_empty()
+            && old.overrides != self.scenario.overrides
+        {
+            let had = old.overrides.len();
+            self.confirm = Some(Confirm::ReplaceScenario { name, had });
+            return;
+        }
+        self.save_scenario(&name);
+    }
+
+    /// The what-ifs saved as the scenario named (the CLI sees it too).
+    pub(super) fn save_scenario(&mut self, name: &str) {
+        let name = name.to_string();
         let s = Scenario {
             name: name.clone(),
             overrides: self.scenario.overrides.clone(),
@@ -441,6 +472,30 @@ impl App {
             }
             Err(e) => self.error = Some(format!("{e:#}")),
         }
+    }
+
+    /// O's answer: open the scenario named, after asking where the
+    /// what-ifs it replaces are kept under no saved name (they used to be
+    /// lost unasked; `D` asked already).
+    pub(super) fn ask_before_opening(&mut self, input: &str) {
+        let name = input.trim().to_string();
+        let unsaved = self.scenario.overrides.len();
+        let known = self.workspace.load_scenario(&name).is_ok();
+        if known && unsaved > 0 && !self.what_ifs_saved() {
+            self.confirm = Some(Confirm::OpenScenario { name, unsaved });
+            return;
+        }
+        self.open_scenario(&name);
+    }
+
+    /// Whether a saved scenario holds exactly the what-ifs.
+    fn what_ifs_saved(&self) -> bool {
+        let names = self.workspace.list_scenarios().unwrap_or_default();
+        names.iter().filter(|n| *n != "what-if").any(|n| {
+            self.workspace
+                .load_scenario(n)
+                .is_ok_and(|s| s.overrides == self.scenario.overrides)
+        })
     }
 
     /// The saved scenario named: its overrides replace the what-ifs.
