@@ -534,6 +534,59 @@ pub fn default_sources(ws: &Workspace) -> Result<DataSources> {
     }
 }
 
+/// One writer per workspace: a lock file holding the pid of the process
+/// that holds it (the workstation for as long as it runs, or a command
+/// while it changes a plan, a scenario or the data). A lock left by a
+/// process that no longer runs is taken over.
+pub struct WorkspaceLock {
+    path: PathBuf,
+}
+
+impl Workspace {
+    /// Take the workspace's lock, or say who holds it. The workstation
+    /// keeps what it shows in memory and saves it as it changes, so a
+    /// change another process made to the same files meanwhile would be
+    /// overwritten; only the audit log (decisions) is read again.
+    pub fn lock(&self) -> Result<WorkspaceLock> {
+        use std::io::Write as _;
+        let path = self.root.join("skuplan.lock");
+        for _ in 0..2 {
+            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    writeln!(f, "{}", std::process::id())?;
+                    f.sync_all()?;
+                    return Ok(WorkspaceLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = fs::read_to_string(&path).unwrap_or_default();
+                    let pid = pid.trim();
+                    let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
+                    if alive {
+                        bail!(
+                            "another skuplan (pid {pid}) has the workspace {} open, the workstation or a command \
+                             still running: it would overwrite this change. Make the change there, or close it \
+                             first (or remove {} if that process is not skuplan); approvals and exports need no \
+                             lock",
+                            self.root.display(),
+                            path.display()
+                        );
+                    }
+                    tracing::warn!(pid, "taking over a stale workspace lock");
+                    fs::remove_file(&path).ok();
+                }
+                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            }
+        }
+        bail!("could not lock {}", path.display())
+    }
+}
+
+impl Drop for WorkspaceLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

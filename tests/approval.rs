@@ -137,6 +137,59 @@ fn a_quantity_the_planner_sets_is_raised_to_the_moq_and_whole_packs() {
     }
 }
 
+/// While a workstation holds the workspace, a command that would write
+/// what it shows (a plan, a scenario, the data) is refused with who holds
+/// it: the workstation saved over such changes. Decisions, exports and
+/// reading commands go on, and the lock's end lets the change through.
+#[test]
+fn commands_that_write_what_a_workstation_shows_wait_for_it_to_close() {
+    let (home, data) = planned_workspace();
+    let ws = skuplan::workspace::Workspace::open(home.path().join("data/workspace")).unwrap();
+    let held = ws.lock().unwrap();
+    let pid = std::process::id().to_string();
+    let refused = |args: &[&str]| {
+        skuplan(home.path())
+            .args(args)
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(format!(
+                "another skuplan (pid {pid}) has the workspace"
+            )))
+            .stderr(predicates::str::contains("Make the change there, or close it first"));
+    };
+    refused(&["scenario", "new", "surge"]);
+    refused(&["plan", "restock"]);
+    refused(&["deliveries", "reoptimise"]);
+    skuplan(home.path())
+        .args(["import"])
+        .arg(data.path())
+        .assert()
+        .failure();
+    skuplan(home.path())
+        .args(["approve", "restock", "--all"])
+        .assert()
+        .success();
+    export_all(home.path());
+    skuplan(home.path()).args(["scenario", "list"]).assert().success();
+    skuplan(home.path())
+        .args(["import", "--check"])
+        .arg(data.path())
+        .assert()
+        .success();
+    assert!(
+        !skuplan::workspace::Workspace::open(home.path().join("data/workspace"))
+            .unwrap()
+            .list_scenarios()
+            .unwrap()
+            .contains(&"surge".to_string())
+    );
+    drop(held);
+    skuplan(home.path())
+        .args(["scenario", "new", "surge"])
+        .assert()
+        .success();
+}
+
 /// A SKU or warehouse the saved plan does not know is named as such (it
 /// read "no plan line orders anything"), and nothing is recorded.
 #[test]

@@ -14,6 +14,8 @@ use crate::workspace::{DataSources, Workspace};
 
 pub fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
     let ws = Workspace::open(paths.workspace_dir())?;
+    // An import replaces the workspace's data: not under a workstation.
+    let _lock = if args.check { None } else { Some(ws.lock()?) };
     let (sources, opts) = import_setup(&args.paths, &args.map, config, &ws)?;
     // A check writes nothing; an import is kept for the next start.
     let result = if args.check {

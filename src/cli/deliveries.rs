@@ -28,6 +28,7 @@ fn today() -> chrono::NaiveDate {
 
 pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
     let ws = Workspace::open(paths.workspace_dir())?;
+    let _lock = ws.lock()?;
     let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
     };
@@ -87,6 +88,12 @@ fn saved_plan(ws: &Workspace) -> Result<DeliveryPlan> {
 
 pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Result<ExitCode> {
     let ws = Workspace::open(paths.workspace_dir())?;
+    // Every edit rewrites the plan a workstation would save over.
+    let _lock = if matches!(cmd, DeliveriesCommand::Show) {
+        None
+    } else {
+        Some(ws.lock()?)
+    };
     let mut plan = saved_plan(&ws)?;
     // Edits need the day's data as it is now.
     let with_problem = |plan: &DeliveryPlan| -> Result<Option<DeliveryProblem>> {

@@ -124,6 +124,7 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     use crate::plan::export::{restock_rows, write_csv};
 
     let ws = Workspace::open(paths.workspace_dir())?;
+    let _lock = ws.lock()?;
     let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
     };

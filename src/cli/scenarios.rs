@@ -15,6 +15,13 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
     use crate::plan::scenario::{Change, Override, Scenario, compare};
 
     let ws = Workspace::open(paths.workspace_dir())?;
+    // The workstation keeps its what-ifs in a scenario and saves them as
+    // they change: a scenario written beside it could be lost.
+    let writes = matches!(
+        cmd,
+        ScenarioCommand::New { .. } | ScenarioCommand::Set(_) | ScenarioCommand::Discard { .. }
+    );
+    let _lock = if writes { Some(ws.lock()?) } else { None };
     match cmd {
         ScenarioCommand::New { name } => {
             if ws.list_scenarios()?.contains(&name) {

@@ -10,12 +10,11 @@ pub mod keymap;
 pub mod tabs;
 pub mod theme;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use ratatui::Terminal;
@@ -138,50 +137,6 @@ fn join_cached_run(ws: &Workspace, data: &crate::domain::Dataset, base: &PlanBas
     }
 }
 
-/// One workstation per workspace: a lock file holding our pid. A lock left
-/// by a process that no longer runs is taken over.
-pub struct WorkspaceLock {
-    path: PathBuf,
-}
-
-impl WorkspaceLock {
-    pub fn acquire(root: &Path) -> Result<WorkspaceLock> {
-        let path = root.join("skuplan.lock");
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id())?;
-                    f.sync_all()?;
-                    return Ok(WorkspaceLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                    let pid = pid.trim();
-                    let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
-                    if alive {
-                        bail!(
-                            "another skuplan (pid {pid}) has the workspace {} open; close it first \
-                             (or remove {} if that process is not skuplan)",
-                            root.display(),
-                            path.display()
-                        );
-                    }
-                    tracing::warn!(pid, "taking over a stale workspace lock");
-                    std::fs::remove_file(&path).ok();
-                }
-                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
-            }
-        }
-        bail!("could not lock {}", path.display())
-    }
-}
-
-impl Drop for WorkspaceLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
 pub struct TuiOptions {
     pub workspace: Workspace,
     pub sources: DataSources,
@@ -228,7 +183,7 @@ fn install_panic_hook() {
 
 pub fn run(opts: TuiOptions) -> Result<()> {
     let keymap = Keymap::with_overrides(&opts.keys).map_err(|e| anyhow::anyhow!("config: {e}"))?;
-    let _lock = WorkspaceLock::acquire(&opts.workspace.root)?;
+    let _lock = opts.workspace.lock()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
