@@ -190,6 +190,30 @@ fn commands_that_write_what_a_workstation_shows_wait_for_it_to_close() {
         .success();
 }
 
+/// A what-if that cannot mean anything is refused and nothing recorded:
+/// -150 % was kept (as -100 %), and 10^12 a day ran orders into the u32
+/// ceiling (4294967295 units).
+#[test]
+fn a_what_if_that_cannot_mean_anything_is_refused() {
+    let (home, _data) = planned_workspace();
+    skuplan(home.path()).args(["scenario", "new", "x"]).assert().success();
+    for (change, says) in [
+        (["--pct", "-150"], "a change runs from -100% (no demand) to +10000%"),
+        (["--qty", "999999999999"], "a quantity runs from 0 to 1000000 a day"),
+    ] {
+        skuplan(home.path())
+            .args(["scenario", "set", "x", "--from", "2030-01-01"])
+            .args(change)
+            .args(["--reason", "r"])
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(says))
+            .stderr(predicates::str::contains("nothing recorded"));
+    }
+    let ws = skuplan::workspace::Workspace::open(home.path().join("data/workspace")).unwrap();
+    assert!(ws.load_scenario("x").unwrap().overrides.is_empty());
+}
+
 /// A SKU or warehouse the saved plan does not know is named as such (it
 /// read "no plan line orders anything"), and nothing is recorded.
 #[test]

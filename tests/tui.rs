@@ -398,6 +398,31 @@ fn quantity_edit_and_what_if_recompute_the_plan() {
     keys(&mut app, "+10%");
     app.update(Action::Submit);
     assert!(app.error.as_deref().unwrap_or("").contains("why"), "{:?}", app.error);
+    // ... and so are what-ifs that cannot mean anything: they used to be
+    // kept, and counted as what-ifs.
+    for (input, says) in [
+        ("-150% crash", "a change runs from -100% (no demand)"),
+        ("=2000000 flood", "a quantity runs from 0 to 1000000 a day"),
+    ] {
+        app.error = None;
+        app.update(Action::Edit);
+        keys(&mut app, input);
+        app.update(Action::Submit);
+        assert!(
+            app.error.as_deref().unwrap_or("").contains(says),
+            "{input}: {:?}",
+            app.error
+        );
+    }
+    assert_eq!(app.scenario.overrides.len(), 1);
+    // One before the plan's first day is kept (the CLI keeps it too) and
+    // said to change nothing.
+    app.error = None;
+    app.update(Action::Edit);
+    keys(&mut app, "+20% 2020-01-01..2020-01-31 past");
+    app.update(Action::Submit);
+    assert!(app.status.contains("it changes no forecast"), "{}", app.status);
+    assert_eq!(app.scenario.overrides.len(), 2);
     // D asks first: n keeps them, y drops them.
     app.update(Action::DropEdits);
     assert!(app.confirm.is_some());

@@ -52,6 +52,7 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
                 change,
                 reason: a.reason,
             };
+            o.check().map_err(|e| anyhow::anyhow!("{e}; nothing recorded"))?;
             emit(&format!("scenario '{}': {}\n", s.name, o.describe()))?;
             // Against the workspace's plan, what the override would miss:
             // kept all the same (the data may change), but said.

@@ -51,7 +51,29 @@ impl Override {
     pub fn describe(&self) -> String {
         format!("{} from {} to {} ({})", self.change, self.from, self.to, self.reason)
     }
+
+    /// Whether the change can mean anything: a percentage from -100 % (no
+    /// demand) to +10,000 %, a quantity from 0 to a million a day (larger
+    /// ones ran orders into the u32 ceiling), and a range in order.
+    pub fn check(&self) -> Result<(), String> {
+        match self.change {
+            Change::Percent(p) if !(-100.0..=10_000.0).contains(&p) => {
+                return Err(format!("{p:+}%: a change runs from -100% (no demand) to +10000%"));
+            }
+            Change::Quantity(q) if !(0.0..=MAX_A_DAY).contains(&q) => {
+                return Err(format!("{q} a day: a quantity runs from 0 to {MAX_A_DAY} a day"));
+            }
+            _ => {}
+        }
+        if self.to < self.from {
+            return Err(format!("the range {}..{} ends before it starts", self.from, self.to));
+        }
+        Ok(())
+    }
 }
+
+/// The largest quantity a day a what-if may set.
+pub const MAX_A_DAY: f64 = 1_000_000.0;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
@@ -97,16 +119,23 @@ impl Scenario {
                 {
                     let mut touched = false;
                     for i in 0..f.p50.len() {
-                        // A week or month is changed when any of its days is.
+                        // A week or month is changed on the days of it the
+                        // override covers, its demand taken as spread
+                        // evenly over its days (it used to change whole:
+                        // +100 % on two days doubled the week, and "10 a
+                        // day" set the week to 10).
                         let d = f.date_at(i);
                         let last_day = f.date_at(i + 1).pred_opt().unwrap_or(d).max(d);
                         if last_day < o.from || d > o.to {
                             continue;
                         }
                         touched = true;
+                        let len = (last_day - d).num_days() as f64 + 1.0;
+                        let days = (last_day.min(o.to) - d.max(o.from)).num_days() as f64 + 1.0;
+                        let share = days / len;
                         match o.change {
                             Change::Percent(p) => {
-                                let k = (1.0 + p / 100.0).max(0.0);
+                                let k = 1.0 + ((1.0 + p / 100.0).max(0.0) - 1.0) * share;
                                 f.p10[i] *= k;
                                 f.p50[i] *= k;
                                 f.p90[i] *= k;
@@ -118,9 +147,10 @@ impl Scenario {
                                 } else {
                                     (1.0, 1.0)
                                 };
-                                f.p10[i] = q * lo;
-                                f.p50[i] = q;
-                                f.p90[i] = q * hi;
+                                let kept = 1.0 - share;
+                                f.p10[i] = f.p10[i] * kept + q * days * lo;
+                                f.p50[i] = f.p50[i] * kept + q * days;
+                                f.p90[i] = f.p90[i] * kept + q * days * hi;
                             }
                         }
                     }
@@ -279,6 +309,62 @@ mod tests {
         assert!(!reasons.contains_key(&("B".into(), "W1".into())));
         // The base is untouched.
         assert_eq!(base[0].p50, vec![10.0; 5]);
+    }
+
+    proptest::proptest! {
+        /// A what-if on weekly demand is the same what-if on that demand
+        /// spread evenly over its days, summed back into weeks: a week
+        /// changes on the days the what-if covers, and "N a day" is N a
+        /// day whatever the period.
+        #[test]
+        fn a_what_if_on_weeks_is_the_same_on_their_days_summed(
+            weeks in proptest::collection::vec(0.0f64..500.0, 1..6),
+            from in 0i64..45,
+            span in 0i64..20,
+            pct in -150.0f64..200.0,
+            qty in 0.0f64..40.0,
+            by_qty in proptest::bool::ANY,
+        ) {
+            let start = d(1, 6);
+            let weekly = SeriesForecast {
+                start,
+                p10: weeks.iter().map(|w| w * 0.5).collect(),
+                p50: weeks.clone(),
+                p90: weeks.iter().map(|w| w * 2.0).collect(),
+                period: crate::domain::Period::Week(chrono::Weekday::Mon),
+                ..fc("A", "W1")
+            };
+            let each = |k: f64| weeks.iter().flat_map(|w| std::iter::repeat_n(w * k / 7.0, 7)).collect::<Vec<_>>();
+            let daily = SeriesForecast {
+                start,
+                p10: each(0.5),
+                p50: each(1.0),
+                p90: each(2.0),
+                ..fc("A", "W1")
+            };
+            let first = start + chrono::Days::new(from as u64);
+            let s = Scenario {
+                name: "w".into(),
+                overrides: vec![Override {
+                    skus: vec![],
+                    warehouse: None,
+                    from: first,
+                    to: first + chrono::Days::new(span as u64),
+                    change: if by_qty { Change::Quantity(qty) } else { Change::Percent(pct) },
+                    reason: "law".into(),
+                }],
+            };
+            let (w, _) = s.apply(&[weekly]);
+            let (dd, _) = s.apply(&[daily]);
+            for (i, chunk) in dd[0].p50.chunks(7).enumerate() {
+                let summed: f64 = chunk.iter().sum();
+                proptest::prop_assert!((w[0].p50[i] - summed).abs() < 1e-6 * (1.0 + summed), "week {i}: {} vs {summed}", w[0].p50[i]);
+            }
+            for (i, chunk) in dd[0].p90.chunks(7).enumerate() {
+                let summed: f64 = chunk.iter().sum();
+                proptest::prop_assert!((w[0].p90[i] - summed).abs() < 1e-6 * (1.0 + summed));
+            }
+        }
     }
 
     #[test]

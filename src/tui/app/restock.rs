@@ -357,20 +357,19 @@ impl App {
             }
             None => (start, start + chrono::Days::new(27), rest.join(" ")),
         };
-        if to < from {
-            return Err(format!("the range {from}..{to} ends before it starts"));
-        }
         if reason.trim().is_empty() {
             return Err("say why (a reason is kept with every what-if)".into());
         }
-        Ok(Override {
+        let o = Override {
             skus: vec![sku.to_string()],
             warehouse: None,
             from,
             to,
             change,
             reason,
-        })
+        };
+        o.check()?;
+        Ok(o)
     }
 
     /// e: ask for a what-if on the selected SKU.
@@ -384,7 +383,14 @@ impl App {
     pub(super) fn add_what_if(&mut self, sku: &str, input: &str) {
         match self.parse_edit(sku, input) {
             Ok(o) => {
-                let text = format!("{} {} {}..{}: {}", sku, o.change, o.from, o.to, o.reason);
+                let mut text = format!("{} {} {}..{}: {}", sku, o.change, o.from, o.to, o.reason);
+                // Kept, as the CLI keeps it (the what-if may be meant for
+                // later), but said.
+                if let Some(first) = self.plan.as_ref().map(|p| p.plan_date).filter(|f| o.to < *f) {
+                    text.push_str(&format!(
+                        " (note: it ends before the plan's first day, {first}: it changes no forecast)"
+                    ));
+                }
                 self.scenario.overrides.push(o);
                 match self.workspace.save_scenario(&self.scenario) {
                     Ok(()) => self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string()),
