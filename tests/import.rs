@@ -244,6 +244,12 @@ fn bad_sales_files_name_row_and_column() {
 
     let m = bad("sales.csv", "date,sku,warehouse,quantity\n2024-01-01,A,W,inf\n");
     assert_has(&m, &["row 2, column 'quantity'", "finite"]);
+    // Finite, but no sale: it was read, and scores ran to 300 digits.
+    let m = bad("sales.csv", "date,sku,warehouse,quantity\n2024-01-01,A,W,1e308\n");
+    assert_has(
+        &m,
+        &["row 2, column 'quantity', value '1e308'", "at most a billion units"],
+    );
 
     let m = bad("sales.csv", "date,sku,warehouse,quantity\n2024-01-01,,W,1\n");
     assert_has(&m, &["row 2, column 'sku'", "SKU is required"]);
@@ -782,6 +788,56 @@ fn two_columns_for_one_field_are_an_error_unless_mapped() {
     let imported = import_paths(&[p], &opts).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(imported.dataset.demand[0].values, vec![1.0, 2.0]);
     assert_eq!(imported.report.errors().count(), 0);
+}
+
+/// Stock of a SKU that no sales or product row names is said (it was
+/// left out of every plan unsaid).
+#[test]
+fn stock_of_a_sku_nothing_else_names_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("sales.csv"),
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,5\n2024-01-02,A,W,6\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("inventory.csv"),
+        "sku,warehouse,on_hand\nA,W,10\nZZ-9,W,5\nZZ-8,W,1\n",
+    )
+    .unwrap();
+    let ok = import(&[dir.path().to_path_buf()]).unwrap();
+    let warnings: Vec<String> = ok
+        .report
+        .problems
+        .iter()
+        .filter(|p| p.severity == skuplan::data::problems::Severity::Warning)
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_has(
+        &warnings[0],
+        &[
+            "inventory.csv, row 3, column 'sku', value 'ZZ-9'",
+            "no sales or product row names this SKU (nor 1 more inventory row(s))",
+        ],
+    );
+}
+
+/// One name twice in a CSV header is an error, as in a workbook: the
+/// reader renames the second, and the first was read unsaid.
+#[test]
+fn two_columns_of_one_name_in_a_csv_are_an_error() {
+    let m = bad(
+        "sales.csv",
+        "date,sku,warehouse,quantity,price,quantity\n2024-01-01,A,W1,5,1.0,999\n2024-01-02,A,W1,6,1.0,999\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "sales.csv, row 1: columns 4 and 6 are both called 'quantity'",
+            "expected one column per name",
+        ],
+    );
 }
 
 /// A quote opened and never closed swallows the rest of the file: the

@@ -96,6 +96,34 @@ impl Acc {
             }
         }
 
+        // Stock of a SKU that no sales or product row names: no plan line
+        // can use it, which used to go unsaid.
+        let skus: HashSet<&str> = self
+            .series
+            .keys()
+            .map(|k| k.0.as_str())
+            .chain(self.products.iter().map(|p| p.sku.as_str()))
+            .chain(self.product_rows.keys().map(String::as_str))
+            .collect();
+        let mut stray = self.inventory.iter().filter(|(r, _, _)| !skus.contains(r.sku.as_str()));
+        if let Some((first, file, row)) = stray.next() {
+            let more = stray.count();
+            problems.warning(
+                file,
+                Some(*row),
+                Some("sku"),
+                Some(&first.sku),
+                format!(
+                    "no sales or product row names this SKU{}; expected a SKU the data sells or lists (its \
+                     stock is left out of plans)",
+                    match more {
+                        0 => String::new(),
+                        n => format!(" (nor {n} more inventory row(s))"),
+                    }
+                ),
+            );
+        }
+
         // Demand series: gap-free from each series' first period to the last
         // period of all the data; missing periods are zero demand.
         let period = self.period.as_ref().map_or(Period::Day, |p| p.0);
@@ -255,6 +283,10 @@ impl Acc {
 }
 
 const ROW: &str = "__row";
+
+/// The largest quantity one row may hold: more is a slip (1e308 was read,
+/// and scores ran to 300 digits), not a sale.
+const MAX_QUANTITY: f64 = 1e9;
 
 /// How demand files are read, from the import options.
 pub(super) struct DemandRules<'a> {
@@ -441,7 +473,9 @@ pub(super) fn read_demand(
         .or(col("wh").is_null())
         .or(col("wh").eq(lit("")))
         .or(col("qty").is_null())
-        .or(col("qty").is_finite().not());
+        .or(col("qty").is_finite().not())
+        .or(col("qty").gt(lit(MAX_QUANTITY)))
+        .or(col("qty").lt(lit(-MAX_QUANTITY)));
     if strict_sales {
         bad = bad.or(col("qty").lt(lit(0.0)));
     }
@@ -499,6 +533,15 @@ pub(super) fn read_demand(
                         t.col(Field::Quantity),
                         Some(&q.to_string()),
                         "expected a finite quantity",
+                    );
+                }
+                Some(q) if q.abs() > MAX_QUANTITY => {
+                    problems.error(
+                        &label,
+                        row,
+                        t.col(Field::Quantity),
+                        raw_cell(Field::Quantity, i).as_deref(),
+                        "expected a quantity of at most a billion units in one row",
                     );
                 }
                 Some(q) if strict_sales && q < 0.0 => problems.error(

@@ -106,13 +106,14 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                         .or_else(|| long_row(path, sep))
                         .unwrap_or_else(|| format!("is not a readable CSV file: {}", first_line(&e.to_string())).into())
                 })?;
+            let deferred = named_twice(&df);
             Ok(TextFrame {
                 df,
                 row_base: 2,
                 decimal: Decimal::of_separator(sep),
                 rows: None,
                 table_rows: None,
-                deferred: Vec::new(),
+                deferred,
             })
         }
         Format::Parquet => {
@@ -137,6 +138,35 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
         }
         Format::Workbook => Err("a workbook is read sheet by sheet".into()),
     }
+}
+
+/// Two columns of one name in a CSV header, as errors for when the file is
+/// used (as a workbook's are). The reader renames the second
+/// (`quantity_duplicated_0`), and reading the first alone would be a guess:
+/// a file with `quantity` twice was read from the first, unsaid.
+fn named_twice(df: &DataFrame) -> Vec<Deferred> {
+    let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
+    names
+        .iter()
+        .enumerate()
+        .filter_map(|(j, h)| {
+            let (base, n) = h.rsplit_once("_duplicated_")?;
+            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let first = names.iter().position(|o| *o == base)?;
+            Some(Deferred {
+                row: Some(1),
+                column: None,
+                value: None,
+                message: format!(
+                    "columns {} and {} are both called '{base}'; expected one column per name",
+                    first + 1,
+                    j + 1
+                ),
+            })
+        })
+        .collect()
 }
 
 /// The first row with more fields than the header, as an error naming it
