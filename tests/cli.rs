@@ -79,6 +79,36 @@ fn a_bad_map_is_a_usage_error() {
         .stderr(predicate::str::contains("field=column"));
 }
 
+/// A generated data set nothing could be planned on, and a routing bench
+/// with no instance, are refused (both exited 0: the first wrote data
+/// `import` then refused, the second printed an empty table).
+#[test]
+fn empty_requests_are_refused() {
+    let home = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (vec!["--skus", "0"], "0 is not in 1.."),
+        (vec!["--warehouses", "0"], "0 is not in 1.."),
+        (vec!["--days", "7"], "7 is not in 28.."),
+    ] {
+        skuplan(home.path())
+            .arg("sample-data")
+            .args(&args)
+            .arg("--out")
+            .arg(home.path().join("s"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+    assert!(!home.path().join("s").exists());
+    let empty = tempfile::tempdir().unwrap();
+    skuplan(home.path())
+        .args(["bench", "vrp", "--solomon"])
+        .arg(empty.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no Solomon instance (a .txt file) in"));
+}
+
 #[test]
 fn import_without_check_remembers_the_data() {
     let home = tempfile::tempdir().unwrap();
@@ -350,6 +380,21 @@ fn evaluate_and_simulate_refuse_what_the_data_cannot_give() {
     run(&["evaluate", "--origin", "2026-11-27"], "is outside the data");
     run(&["evaluate", "--horizon", "0"], "each must be 1 or more");
     run(&["evaluate", "--windows", "0"], "each must be 1 or more");
+    run(&["evaluate", "--mase-lag", "0"], "each must be 1 or more");
+    run(
+        &["evaluate", "--horizon", "100000"],
+        "--horizon 100000: the data has 120 days (2026-07-31 to 2026-11-27)",
+    );
+    // Windows that reach back before the data are left out, and said.
+    skuplan(home.path())
+        .args(["evaluate", "--windows", "1000", "--data"])
+        .arg(&data)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "note: 1000 windows 28 days apart reach back before the data (2026-07-31); scoring the 4 that fit",
+        ))
+        .stdout(predicate::str::contains("4 windows of 28 days"));
     run(
         &["simulate", "--days", "99999"],
         "this data has 120 days (2026-07-31 to 2026-11-27)",

@@ -580,13 +580,14 @@ pub struct SampleArgs {
     /// Folder to write into (created if needed).
     #[arg(long)]
     pub out: PathBuf,
-    #[arg(long, default_value_t = 200)]
-    pub skus: usize,
-    #[arg(long, default_value_t = 3)]
-    pub warehouses: usize,
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    pub skus: u64,
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub warehouses: u64,
     /// Days of sales history.
-    #[arg(long, default_value_t = 730)]
-    pub days: usize,
+    /// Days of sales (at least 28: a plan needs four weeks to learn from).
+    #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u64).range(28..))]
+    pub days: u64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Last day of history (orders are for the day after).

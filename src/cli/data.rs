@@ -45,9 +45,9 @@ pub fn import(args: ImportArgs, config: &Config, paths: &Paths) -> Result<ExitCo
 
 pub fn sample(args: SampleArgs) -> Result<ExitCode> {
     let spec = SampleSpec {
-        skus: args.skus,
-        warehouses: args.warehouses,
-        days: args.days,
+        skus: args.skus as usize,
+        warehouses: args.warehouses as usize,
+        days: args.days as usize,
         seed: args.seed,
         end: args.end,
         sales_format: match args.sales_format {

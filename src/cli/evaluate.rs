@@ -26,8 +26,8 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         }
     };
     let period = imported.dataset.period();
-    if args.horizon == Some(0) || args.windows == 0 || args.step == Some(0) {
-        anyhow::bail!("--horizon, --windows and --step count periods: each must be 1 or more");
+    if args.horizon == Some(0) || args.windows == 0 || args.step == Some(0) || args.mase_lag == Some(0) {
+        anyhow::bail!("--horizon, --windows, --step and --mase-lag count periods: each must be 1 or more");
     }
     // An origin outside the data scores nothing: say so rather than print
     // a table of zeros.
@@ -80,7 +80,7 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
     // With a run, every method is scored on the same days: the run's only
     // window, after its train end.
     let windows = if run.is_some() { 1 } else { args.windows.max(1) };
-    let spec = backtest::BacktestSpec {
+    let mut spec = backtest::BacktestSpec {
         horizon,
         windows,
         step: args.step.unwrap_or(horizon).max(1),
@@ -88,6 +88,31 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         mase_lag: args.mase_lag.unwrap_or(period.cycle()).max(1),
         ..backtest::BacktestSpec::for_period(period)
     };
+    // Windows that reach back before the data score nothing: a horizon
+    // longer than the data is refused rather than printed as a table of
+    // zeros (a zero reads as a perfect score), and windows past its start
+    // are left out, and said.
+    if let (Some((first, last)), None) = (imported.dataset.date_range(), origin) {
+        let periods = (period.between(period.floor(first), period.floor(last)) + 1).max(0) as usize;
+        if spec.horizon >= periods {
+            anyhow::bail!(
+                "--horizon {}: the data has {periods} {} ({first} to {last}), and a window needs at least one \
+                 before it to learn from; use a horizon under {periods}",
+                spec.horizon,
+                period.plural()
+            );
+        }
+        let fit = (periods - 1 - spec.horizon) / spec.step + 1;
+        if spec.windows > fit {
+            emit(&format!(
+                "note: {} windows {} {} apart reach back before the data ({first}); scoring the {fit} that fit\n",
+                spec.windows,
+                spec.step,
+                period.plural()
+            ))?;
+            spec.windows = fit;
+        }
+    }
     let mut bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
     if let Some(r) = &run {
         crate::engine::run::add_to_backtest(r, &imported.dataset, &mut bt)?;

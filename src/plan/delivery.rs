@@ -419,12 +419,13 @@ impl DeliveryPlan {
         ]
     }
 
+    // `+ 0.0`: an empty sum of f64 is -0.0, printed "-0.0 km".
     pub fn distance_km(&self) -> f64 {
-        self.routes.iter().map(|r| r.distance_km).sum()
+        self.routes.iter().map(|r| r.distance_km).sum::<f64>() + 0.0
     }
 
     pub fn cost(&self) -> f64 {
-        self.routes.iter().map(|r| r.cost).sum()
+        self.routes.iter().map(|r| r.cost).sum::<f64>() + 0.0
     }
 
     pub fn stop_count(&self) -> usize {

@@ -55,6 +55,13 @@ pub fn vrp_bench(
         })
         .collect();
     files.sort();
+    if files.is_empty() {
+        anyhow::bail!(
+            "no Solomon instance (a .txt file){} in {}",
+            only.map(|o| format!(" whose name starts with {o}")).unwrap_or_default(),
+            dir.display()
+        );
+    }
     if let Some(out) = routes_out {
         std::fs::create_dir_all(out)?;
     }
