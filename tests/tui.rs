@@ -375,10 +375,37 @@ fn quantity_edit_and_what_if_recompute_the_plan() {
     app.tab = tab;
     // Saved with the workspace, compared with the base, saved by name.
     assert!(dir.path().join("ws/scenarios/what-if.json").exists());
+    // A quantity set on a line of another SKU, which the what-if leaves.
+    let other = app
+        .restock_view()
+        .into_iter()
+        .position(|i| {
+            app.plan.as_ref().unwrap().lines[i].sku != first.sku && app.plan.as_ref().unwrap().lines[i].order_qty > 0
+        })
+        .unwrap();
+    let at = app.selected();
+    for _ in 0..other {
+        app.update(Action::Down);
+    }
+    app.update(Action::SetQty);
+    keys(&mut app, "5000");
+    app.update(Action::Submit);
+    for _ in 0..other {
+        app.update(Action::Up);
+    }
+    assert_eq!(app.selected(), at);
     app.update(Action::Compare);
     assert!(
         app.status.starts_with("what-if vs base: ") && app.status.contains("lines change"),
         "{}",
+        app.status
+    );
+    // It counts the quantity set with = as the totals pane does (it left
+    // it out).
+    let shown: f64 = app.totals.iter().map(|t| t.1).sum();
+    assert!(
+        app.status.contains(&format!("-> {shown:.0}")),
+        "{} vs {shown}",
         app.status
     );
     app.update(Action::SaveScenario);

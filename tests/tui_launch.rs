@@ -167,6 +167,9 @@ fn the_final_plan_says_what_the_short_history_check_decided() {
     let (mut app, cmd) = loaded_with_tiny_encoder(dir.path(), &sources);
     let cmd = cmd.expect("a short history asks the engine for launch forecasts");
     let ev = engine_answer(cmd, |e| matches!(e, EngineEvent::Launches { .. }));
+    // The launches arrive while the plan shown is still the provisional
+    // one (on a first start they usually do).
+    app.loaded.as_mut().unwrap().provisional = true;
     app.on_engine(ev);
     let verdict = app
         .loaded
@@ -175,6 +178,14 @@ fn the_final_plan_says_what_the_short_history_check_decided() {
         .short_verdict()
         .expect("NEW-3 is a short history");
     assert!(app.status.contains(&verdict), "{}", app.status);
+    // The plan shown is the provisional one: no change of cost against it
+    // is told (it said "plan unchanged" with the provisional's cost).
+    assert!(app.provisional());
+    assert!(
+        app.status.ends_with("; the plan is still provisional"),
+        "{}",
+        app.status
+    );
     // One short history a horizon back is too few to judge.
     assert!(verdict.contains("too few a horizon back"), "{verdict}");
 
@@ -182,8 +193,15 @@ fn the_final_plan_says_what_the_short_history_check_decided() {
     let ws = Workspace::open(dir.path().join("ws")).unwrap();
     app.on_refined(app.generation, skuplan::tui::refine(&dataset, &ws, None));
     assert!(app.status.starts_with("champions chosen"), "{}", app.status);
+    // The final plan's total, as the totals pane counts it.
+    let total: f64 = app.totals.iter().map(|t| t.1).sum();
+    let told = if app.totals_in_units {
+        format!("{total:.0} units")
+    } else {
+        format!("cost {total:.0}")
+    };
     assert!(
-        app.status.ends_with(&format!("the plan is final; {verdict}")),
+        app.status.ends_with(&format!("the plan is final ({told}); {verdict}")),
         "{}",
         app.status
     );

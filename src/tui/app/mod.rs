@@ -434,7 +434,10 @@ impl App {
                 self.refit_due = None;
                 self.recompute();
                 self.refresh_totals();
-                self.status = "champions chosen and safety stock calibrated: the plan is final".into();
+                self.status = format!(
+                    "champions chosen and safety stock calibrated: the plan is final ({})",
+                    self.totals_text()
+                );
                 // The check of short histories ran again on the final base;
                 // say what it decided there (the provisional one may differ).
                 if let Some(v) = self.loaded.as_ref().and_then(Loaded::short_verdict) {

@@ -52,6 +52,31 @@ impl App {
 
     /// Recompute the totals by warehouse (after the plan or a decision
     /// changed).
+    /// `plan` with the planner's quantities where they stand (a decision
+    /// on the line as it is), as the totals count them: comparisons of
+    /// plans count the same units the screen shows (they left them out).
+    pub(super) fn as_decided(&self, plan: &crate::plan::RestockPlan) -> crate::plan::RestockPlan {
+        let mut p = plan.clone();
+        for l in &mut p.lines {
+            if let (_, _, Some(q)) = self.state_of(l) {
+                l.order_qty = q;
+                l.line_cost = f64::from(q) * l.unit_cost;
+            }
+        }
+        p
+    }
+
+    /// The plan's total as the totals pane counts it: "cost 1234" or
+    /// "567 units" (data without costs).
+    pub(super) fn totals_text(&self) -> String {
+        let sum: f64 = self.totals.iter().map(|t| t.1).sum();
+        if self.totals_in_units {
+            format!("{sum:.0} units")
+        } else {
+            format!("cost {sum:.0}")
+        }
+    }
+
     pub fn refresh_totals(&mut self) {
         type Sums = std::collections::BTreeMap<String, (f64, f64)>;
         let mut by_wh: Sums = Default::default();
@@ -318,7 +343,7 @@ impl App {
             return;
         }
         let base = l.active(self.run_on()).plan(&l.dataset, None);
-        let c = crate::plan::scenario::compare(&base, plan);
+        let c = crate::plan::scenario::compare(&self.as_decided(&base), &self.as_decided(plan));
         self.status = format!(
             "what-if vs base: {} lines change; {}; short lines {} -> {}",
             c.changed.len(),

@@ -237,7 +237,7 @@ impl App {
         let (Some(b), Some(p)) = (before, &self.plan) else {
             return String::new();
         };
-        crate::plan::scenario::compare(b, p).change()
+        crate::plan::scenario::compare(&self.as_decided(b), &self.as_decided(p)).change()
     }
 
     pub(super) fn pause_resume(&mut self) -> Vec<Effect> {
@@ -519,6 +519,7 @@ impl App {
                 }
                 l.join_launches();
                 let verdict = l.short_verdict();
+                let l_provisional = l.provisional;
                 self.recompute();
                 self.refresh_totals();
                 let change = self.plan_change(before.as_ref());
@@ -527,7 +528,13 @@ impl App {
                     what.push(format!("{n} launches forecast from similar products (n lists them)"));
                 }
                 what.extend(verdict);
-                what.push(change);
+                // Against the provisional plan a change means nothing (it
+                // said "plan unchanged" with the provisional's cost).
+                if l_provisional {
+                    what.push("the plan is still provisional".into());
+                } else {
+                    what.push(change);
+                }
                 self.status = what.join("; ");
             }
             EngineEvent::Similar { sku, items } => {
