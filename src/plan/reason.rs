@@ -45,7 +45,9 @@ impl fmt::Display for Reason {
                 position,
                 reorder_point,
             } => {
-                write!(f, "below reorder point ({position:.0} < {reorder_point:.0})")
+                // Whole units, the point rounded up as the order is: a
+                // point of 0.4 read "0 < 0" beside an order of 1.
+                write!(f, "below reorder point ({position:.0} < {:.0})", reorder_point.ceil())
             }
             Reason::StockOut(d) => write!(f, "stock-out on {d} without this order"),
             Reason::Promotion => write!(f, "promotion in the protection interval"),
@@ -87,7 +89,7 @@ impl Reason {
             Reason::BelowReorderPoint {
                 position,
                 reorder_point,
-            } => format!("below ROP {position:.0}<{reorder_point:.0}"),
+            } => format!("below ROP {position:.0}<{:.0}", reorder_point.ceil()),
             Reason::StockOut(d) => format!("out {}", d.format("%m-%d")),
             Reason::Promotion => "promo".into(),
             Reason::Override(r) => format!("what-if {r}"),

@@ -179,8 +179,10 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 l.protection_text(),
                 l.protection_demand,
                 l.safety_stock,
-                l.reorder_point,
-                l.order_up_to
+                // Rounded up, as orders are (an order-up-to of 243.4 read 243
+                // beside an order of 244 from nothing).
+                l.reorder_point.ceil(),
+                l.order_up_to.ceil()
             ),
         ),
         (

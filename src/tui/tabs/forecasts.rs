@@ -176,6 +176,18 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
                 .data(&model),
         );
     }
+    // Today as a line at its place: an axis spaces its labels evenly, so a
+    // "today" label sat mid-axis whatever the history and horizon (on
+    // weeks, 56 back and 4 ahead, it belongs at 93 % of the way).
+    let today = [(0.0, 0.0), (0.0, max_y * 1.05)];
+    sets.push(
+        Dataset::default()
+            .name("today")
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(&today),
+    );
     if !events.is_empty() {
         sets.push(
             Dataset::default()
@@ -195,11 +207,12 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         .x_axis(
             Axis::default()
                 .bounds([-(hist_days as f64), horizon.max(1) as f64])
-                .labels([
+                .labels(axis_labels(
                     format!("-{hist_days}{}", s.period.abbrev()),
-                    "today".to_string(),
+                    hist_days as f64 / (hist_days + horizon.max(1)) as f64,
                     format!("+{horizon}{}", s.period.abbrev()),
-                ]),
+                    chart_area.width,
+                )),
         )
         .y_axis(
             Axis::default()
@@ -233,6 +246,24 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
         info_area,
     );
+}
+
+/// X-axis labels: `first` and `last` at the ends and "today" at `at` (a
+/// share of the axis) of a chart `width` wide. The axis gives each of its
+/// n labels a slot of width/n columns and centres a middle label j in slot
+/// j + 1/2, so "today" goes to the slot whose centre is nearest its place,
+/// among as many empty labels as leave a slot room for it (six columns).
+/// (One "today" label alone sat mid-axis whatever the history and horizon.)
+fn axis_labels(first: String, at: f64, last: String, width: u16) -> Vec<String> {
+    // The graph is the chart less the y labels and the axis line.
+    let graph = usize::from(width.saturating_sub(5));
+    let n = (graph / 6).clamp(3, 40);
+    let j = (at * n as f64 - 0.5).round().clamp(1.0, (n - 2) as f64) as usize;
+    let mut labels = vec![String::new(); n];
+    labels[0] = first;
+    labels[n - 1] = last;
+    labels[j] = "today".into();
+    labels
 }
 
 /// A launch's detail: its forecast band from the launch on, and where it

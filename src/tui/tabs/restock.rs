@@ -22,6 +22,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         return;
     };
     let wide = area.width >= 120;
+    // What is left for the reason after the fixed columns and the space
+    // after each: cut there with a mark, as other cells are (cut silently,
+    // "below ROP 3418<6750" read "3418<675").
+    let fixed: u16 = if wide {
+        8 + 12 + 6 + 6 + 8 + 6 + 9 + 28 + 8
+    } else {
+        8 + 12 + 6 + 6 + 8 + 6 + 9 + 7
+    };
+    let reason_width = usize::from(table_area.width.saturating_sub(fixed)).max(10);
     let rows: Vec<Row> = view
         .iter()
         .enumerate()
@@ -43,10 +52,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             ];
             if wide {
                 cells.push(fit(&l.title, 28));
-                cells.push(l.reason_text());
+                cells.push(fit(&l.reason_text(), reason_width));
             } else {
                 // At 80 columns the full reason was cut mid-date.
-                cells.push(l.reason_short());
+                cells.push(fit(&l.reason_short(), reason_width));
             }
             Row::new(cells).style(decision_style(theme, state, review, pos == sel))
         })
