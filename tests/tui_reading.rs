@@ -117,6 +117,19 @@ fn messages_cut_at_the_width_are_kept_whole() {
     let (newest, first) = (text.find("2671 of 4306").unwrap(), text.find("first message").unwrap());
     assert!(newest < first, "{s}");
     assert!(text.contains("review 812 lines"), "{s}");
+    // j scrolls past the newest, so older ones come into reach (they
+    // could not be reached beyond a screenful); g goes back to the top.
+    app.update(Action::Down);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("2 of 3 (j/k"), "{s}");
+    let top = s.lines().nth(2).unwrap();
+    assert!(top.contains("a file could not be read"), "{s}");
+    app.update(Action::Bottom);
+    assert_eq!(app.messages_scroll, 2);
+    app.update(Action::Down);
+    assert_eq!(app.messages_scroll, 2, "not past the oldest");
+    app.update(Action::Top);
+    assert_eq!(app.messages_scroll, 0);
     app.update(Action::Back);
     assert!(!app.show_messages);
     let s = screen(&mut app, 80, 24, dir.path());

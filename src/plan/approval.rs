@@ -268,7 +268,7 @@ fn cut_torn_tail(path: &Path) -> Result<()> {
 
 /// Decisions in force, most recent last: each entry one decision or one
 /// batch (its records' keys and the action of its first).
-type Undoable = Vec<(Option<String>, Vec<Vec<String>>, Action)>;
+type Undoable = Vec<(Option<String>, Vec<Vec<String>>, Vec<Action>)>;
 
 /// Replay the records of one plan into the state of each line.
 pub fn replay(records: &[Record], plan: &str) -> HashMap<Vec<String>, LineDecision> {
@@ -276,9 +276,10 @@ pub fn replay(records: &[Record], plan: &str) -> HashMap<Vec<String>, LineDecisi
 }
 
 /// What an undo now would take back in `plan`: the keys of the most recent
-/// decision or batch still in force, and what it did. None when nothing is
-/// left to undo.
-pub fn next_undo(records: &[Record], plan: &str) -> Option<(Vec<Vec<String>>, Action)> {
+/// decision or batch still in force, and what it did (each kind of action
+/// once, in order: a quantity set with its approval is both). None when
+/// nothing is left to undo.
+pub fn next_undo(records: &[Record], plan: &str) -> Option<(Vec<Vec<String>>, Vec<Action>)> {
     replay_with_undoable(records, plan)
         .1
         .pop()
@@ -328,8 +329,15 @@ fn replay_with_undoable(records: &[Record], plan: &str) -> (HashMap<Vec<String>,
         }
         h.push(d);
         match order.last_mut() {
-            Some((Some(b), keys, _)) if r.batch.as_ref() == Some(b) => keys.push(r.key.clone()),
-            _ => order.push((r.batch.clone(), vec![r.key.clone()], r.action.clone())),
+            Some((Some(b), keys, actions)) if r.batch.as_ref() == Some(b) => {
+                keys.push(r.key.clone());
+                // One of a kind: the quantities of a batch may differ.
+                let kind = std::mem::discriminant(&r.action);
+                if !actions.iter().any(|a| std::mem::discriminant(a) == kind) {
+                    actions.push(r.action.clone());
+                }
+            }
+            _ => order.push((r.batch.clone(), vec![r.key.clone()], vec![r.action.clone()])),
         }
     }
     let decisions = history
@@ -426,20 +434,23 @@ mod tests {
         // Newest first: D's quantity, then the batch, then A's reject.
         assert_eq!(
             next_undo(&records(), "restock"),
-            Some((vec![k("D")], Action::SetQty { qty: 4 }))
+            Some((vec![k("D")], vec![Action::SetQty { qty: 4 }]))
         );
         log.append(&[Record::new("restock", vec![], String::new(), Action::Undo, None)])
             .unwrap();
         assert_eq!(
             next_undo(&records(), "restock"),
-            Some((vec![k("A"), k("B"), k("C")], Action::Approve))
+            Some((vec![k("A"), k("B"), k("C")], vec![Action::Approve]))
         );
         log.append(&[Record::new("restock", vec![], String::new(), Action::Undo, None)])
             .unwrap();
         let d = replay(&records(), "restock");
         assert_eq!(d[&k("A")].state, State::Rejected, "back to before the batch");
         assert!(!d.contains_key(&k("B")) && !d.contains_key(&k("C")) && !d.contains_key(&k("D")));
-        assert_eq!(next_undo(&records(), "restock"), Some((vec![k("A")], Action::Reject)));
+        assert_eq!(
+            next_undo(&records(), "restock"),
+            Some((vec![k("A")], vec![Action::Reject]))
+        );
         // Another plan's decisions are its own.
         assert_eq!(next_undo(&records(), "deliveries"), None);
         // Two batches one after the other stay two.
@@ -450,6 +461,16 @@ mod tests {
         assert_eq!(
             next_undo(&records(), "restock").map(|u| u.0),
             Some(vec![k("G"), k("H")])
+        );
+        // A quantity set with its approval (`approve --qty`) is both.
+        log.append(&[
+            rec("I", "1@d", Action::SetQty { qty: 9 }),
+            rec("I", "1@d", Action::Approve),
+        ])
+        .unwrap();
+        assert_eq!(
+            next_undo(&records(), "restock"),
+            Some((vec![k("I"), k("I")], vec![Action::SetQty { qty: 9 }, Action::Approve]))
         );
     }
 

@@ -55,10 +55,12 @@ fn messages(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         width: w,
         ..area
     };
+    // Scrolled by whole messages (a long one wraps), newest first.
     let mut lines: Vec<Line> = app
         .messages
         .iter()
         .rev()
+        .skip(app.messages_scroll)
         .map(|(at, m)| Line::from(vec![Span::styled(format!("{at} "), theme.dim()), Span::raw(m.clone())]))
         .collect();
     if lines.is_empty() {
@@ -66,11 +68,17 @@ fn messages(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" messages, newest first (H or Esc closes) "),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).title(if app.messages.len() > 1 {
+                format!(
+                    " messages, newest first: {} of {} (j/k, PgUp/PgDn scroll; H or Esc closes) ",
+                    app.messages_scroll + 1,
+                    app.messages.len()
+                )
+            } else {
+                " messages (H or Esc closes) ".to_string()
+            })),
         r,
     );
 }

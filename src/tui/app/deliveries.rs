@@ -268,7 +268,18 @@ impl App {
     /// "ORDER VEHICLE [STOP]": move an order, refused with the rule it
     /// would break.
     pub(super) fn move_order(&mut self, input: &str) {
-        let parts: Vec<&str> = input.split_whitespace().collect();
+        let mut parts: Vec<&str> = input.split_whitespace().collect();
+        // The prompt opens with the selected route's first order; a planner
+        // who types "ORDER VEHICLE" in full types after it ("O1 O7 V3"):
+        // the order typed is the one meant.
+        let is_vehicle = |v: &str| {
+            self.delivery_problem
+                .as_ref()
+                .is_some_and(|p| p.depots.iter().any(|d| d.fleet.iter().any(|f| f.id == v)))
+        };
+        if parts.len() >= 3 && !is_vehicle(parts[1]) && is_vehicle(parts[2]) {
+            parts.remove(0);
+        }
         let (order, vehicle, position) = match parts.as_slice() {
             [o, v] => (*o, *v, None),
             [o, v, p] => match p.parse::<usize>() {

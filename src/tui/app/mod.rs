@@ -123,6 +123,8 @@ pub struct App {
     pub messages: std::collections::VecDeque<(String, String)>,
     /// `H`: the recent messages in a popup.
     pub show_messages: bool,
+    /// Messages scrolled past at the top of that list (j/k, PgUp/PgDn, g/G).
+    pub messages_scroll: usize,
     /// The status and error lines last recorded in `messages`.
     recorded: (String, Option<String>),
     /// The workspace holds training-text embeddings from an earlier run
@@ -238,6 +240,7 @@ impl App {
             details: false,
             messages: std::collections::VecDeque::new(),
             show_messages: false,
+            messages_scroll: 0,
             recorded: (String::new(), None),
             texts_cached: false,
             deliveries: None,
@@ -540,7 +543,7 @@ impl App {
                 return;
             }
         };
-        let Some((keys, action)) = approval::next_undo(&records, plan) else {
+        let Some((keys, actions)) = approval::next_undo(&records, plan) else {
             self.status = "nothing to undo".into();
             return;
         };
@@ -553,9 +556,17 @@ impl App {
             (_, [date, vehicle]) => format!("route {vehicle} of {date}"),
             _ => k.join(" "),
         };
+        let did: Vec<String> = actions.iter().map(approval::Action::describe).collect();
+        let did = did.join(" and ");
+        // Named, a few at least: a batch from another shell was a count.
         let what = match lines.as_slice() {
-            [k] => format!("undid {} of {}", action.describe(), name(k)),
-            ks => format!("undid {} of {} lines at once", action.describe(), ks.len()),
+            [k] => format!("undid {did} of {}", name(k)),
+            ks => {
+                let named: Vec<String> = ks.iter().take(3).map(|k| name(k)).collect();
+                let more = if ks.len() > 3 { ", ..." } else { "" };
+                let unit = if plan == "restock" { "lines" } else { "routes" };
+                format!("undid {did} of {} {unit} at once: {}{more}", ks.len(), named.join(", "))
+            }
         };
         let rec = Record::new(plan, Vec::new(), String::new(), approval::Action::Undo, None);
         self.record(vec![rec], &what);
@@ -564,7 +575,10 @@ impl App {
     /// Write export rows to the path typed (its folder made if needed);
     /// the message line says where they went, or why not.
     fn write_export<T: serde::Serialize + Default>(&mut self, path: &str, rows: &[T], what: &str) {
+        // Said in full: "rel.csv" alone hid that it went to the folder the
+        // workstation was started from.
         let path = PathBuf::from(path.trim());
+        let path = std::path::absolute(&path).unwrap_or(path);
         let result = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -672,8 +686,17 @@ impl App {
             return Vec::new();
         }
         if self.show_messages {
-            if matches!(action, Action::Messages | Action::Back | Action::Quit) {
-                self.show_messages = false;
+            let last = self.messages.len().saturating_sub(1);
+            let s = &mut self.messages_scroll;
+            match action {
+                Action::Messages | Action::Back | Action::Quit => self.show_messages = false,
+                Action::Down => *s = (*s + 1).min(last),
+                Action::Up => *s = s.saturating_sub(1),
+                Action::PageDown => *s = (*s + 10).min(last),
+                Action::PageUp => *s = s.saturating_sub(10),
+                Action::Top => *s = 0,
+                Action::Bottom => *s = last,
+                _ => {}
             }
             return Vec::new();
         }
@@ -703,7 +726,10 @@ impl App {
             Action::Top => self.move_by(i64::MIN / 2),
             Action::Bottom => self.move_by(i64::MAX / 2),
             Action::Help => self.help = true,
-            Action::Messages => self.show_messages = true,
+            Action::Messages => {
+                self.show_messages = true;
+                self.messages_scroll = 0;
+            }
             Action::Submit if self.tab == Tab::Deliveries => self.cycle_delivery_pane(),
             Action::ScrollUp if self.tab == Tab::Deliveries => self.scroll_pane(-1),
             Action::ScrollDown if self.tab == Tab::Deliveries => self.scroll_pane(1),
