@@ -560,7 +560,17 @@ impl Workspace {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let pid = fs::read_to_string(&path).unwrap_or_default();
                     let pid = pid.trim();
-                    let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
+                    // A process killed a moment ago is still being torn
+                    // down (a command run right after a kill -9 was
+                    // refused): give it two seconds to go.
+                    let mut alive = running(pid);
+                    for _ in 0..20 {
+                        if !alive {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                        alive = running(pid);
+                    }
                     if alive {
                         bail!(
                             "another skuplan (pid {pid}) has the workspace {} open, the workstation or a command \
@@ -578,6 +588,21 @@ impl Workspace {
             }
         }
         bail!("could not lock {}", path.display())
+    }
+}
+
+/// Whether the process `pid` runs (a zombie, killed and not yet reaped,
+/// does not).
+fn running(pid: &str) -> bool {
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    match fs::read_to_string(Path::new("/proc").join(pid).join("stat")) {
+        // "pid (comm) S ...": the state follows the last ')'.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !matches!(rest.trim_start().chars().next(), Some('Z' | 'X'))),
+        Err(_) => false,
     }
 }
 

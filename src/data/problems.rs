@@ -68,11 +68,21 @@ impl fmt::Display for Problem {
     }
 }
 
+/// `s` cut to `max` characters, control characters written as escapes: a
+/// file with binary junk put raw NUL bytes into the message (and onto the
+/// terminal).
 fn shorten(s: &str, max: usize) -> String {
+    let shown = |c: char| -> String {
+        if c.is_control() {
+            c.escape_default().collect()
+        } else {
+            c.to_string()
+        }
+    };
     if s.chars().count() <= max {
-        s.to_string()
+        s.chars().map(shown).collect()
     } else {
-        let cut: String = s.chars().take(max).collect();
+        let cut: String = s.chars().take(max).map(shown).collect();
         format!("{cut}...")
     }
 }
@@ -224,6 +234,13 @@ mod tests {
         assert_eq!(
             list[0].to_string(),
             "error: s.csv, row 2, column 'qty', value 'x': expected a number"
+        );
+        // Control characters in a value are written as escapes.
+        let mut p3 = Problems::new(2);
+        p3.error("s.csv", Some(9), Some("qty"), Some("1\u{0}\u{0}x"), "expected a number");
+        assert_eq!(
+            p3.finish()[0].to_string(),
+            "error: s.csv, row 9, column 'qty', value '1\\u{0}\\u{0}x': expected a number"
         );
     }
 }
