@@ -1107,6 +1107,19 @@ fn a_saved_scenario_can_be_opened_again() {
     app.update(Action::Submit);
     app.update(Action::Yes);
     assert_eq!(app.workspace.load_scenario("both").unwrap().overrides.len(), 1);
+    // Tab completes a scenario's name in O's prompt.
+    app.update(Action::OpenScenario);
+    keys(&mut app, "b");
+    app.update(Action::Complete);
+    assert_eq!(app.prompt.as_ref().map(|p| p.1.as_str()), Some("both"));
+    assert_eq!(app.hints(), "Enter accept  Esc cancel  Tab complete");
+    app.update(Action::Back);
+    app.update(Action::Edit);
+    assert_eq!(
+        app.hints(),
+        "Enter accept  Esc cancel",
+        "no Tab where it completes nothing"
+    );
 }
 
 /// Over the shipped sample (a stand-in until the planner's own data is

@@ -633,8 +633,10 @@ impl App {
                 }
                 Action::Complete => {
                     self.prompt_fresh = false;
-                    if prompt == Prompt::ImportPath || prompt == Prompt::ExportPath {
-                        buf = complete_path(&buf);
+                    match prompt {
+                        Prompt::ImportPath | Prompt::ExportPath | Prompt::ExportDeliveries => buf = complete_path(&buf),
+                        Prompt::OpenScenario => buf = self.complete_scenario(&buf),
+                        _ => {}
                     }
                     self.prompt = Some((prompt, buf));
                 }
@@ -837,8 +839,14 @@ impl App {
 
     /// The keys that work here, for the bottom bar.
     pub fn hints(&self) -> &'static str {
-        if self.prompt.is_some() {
-            return "Enter accept  Esc cancel  Tab complete";
+        if let Some((p, _)) = &self.prompt {
+            // Only where Tab completes something (it was offered everywhere).
+            return match p {
+                Prompt::ImportPath | Prompt::ExportPath | Prompt::ExportDeliveries | Prompt::OpenScenario => {
+                    "Enter accept  Esc cancel  Tab complete"
+                }
+                _ => "Enter accept  Esc cancel",
+            };
         }
         if self.confirm.is_some() {
             return "y yes  any other key: no";

@@ -519,6 +519,31 @@ impl App {
         self.open_scenario(&name);
     }
 
+    /// Tab in `O`'s prompt: `typed` completed as far as the saved
+    /// scenarios' names that begin with it agree.
+    pub(super) fn complete_scenario(&self, typed: &str) -> String {
+        let names: Vec<String> = self
+            .workspace
+            .list_scenarios()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n != "what-if" && n.starts_with(typed))
+            .collect();
+        let Some(first) = names.first() else {
+            return typed.to_string();
+        };
+        let mut common = first.clone();
+        for n in &names[1..] {
+            let same = common.chars().zip(n.chars()).take_while(|(a, b)| a == b).count();
+            common = common.chars().take(same).collect();
+        }
+        if common.len() > typed.len() {
+            common
+        } else {
+            typed.to_string()
+        }
+    }
+
     /// Whether a saved scenario holds exactly the what-ifs.
     fn what_ifs_saved(&self) -> bool {
         let names = self.workspace.list_scenarios().unwrap_or_default();
