@@ -534,12 +534,17 @@ pub fn default_sources(ws: &Workspace) -> Result<DataSources> {
     }
 }
 
-/// One writer per workspace: a lock file holding the pid of the process
-/// that holds it (the workstation for as long as it runs, or a command
-/// while it changes a plan, a scenario or the data). A lock left by a
-/// process that no longer runs is taken over.
+/// One writer per workspace: an exclusive lock on `skuplan.lock`, held by
+/// the workstation for as long as it runs, or by a command while it
+/// changes a plan, a scenario or the data. The kernel lets go of it when
+/// the process ends however it ends (until session 22 a pid in the file
+/// was checked, which a process being torn down after a kill, or a second
+/// process between the file's creation and its pid, got wrong). The file
+/// holds the pid of the holder, for the message, and is removed when the
+/// holder lets go normally.
 pub struct WorkspaceLock {
     path: PathBuf,
+    file: fs::File,
 }
 
 impl Workspace {
@@ -549,66 +554,57 @@ impl Workspace {
     /// overwritten; only the audit log (decisions) is read again.
     pub fn lock(&self) -> Result<WorkspaceLock> {
         use std::io::Write as _;
+        use std::os::unix::fs::MetadataExt as _;
         let path = self.root.join("skuplan.lock");
-        for _ in 0..2 {
-            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id())?;
-                    f.sync_all()?;
-                    return Ok(WorkspaceLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+        for _ in 0..3 {
+            let mut file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
                     let pid = fs::read_to_string(&path).unwrap_or_default();
                     let pid = pid.trim();
-                    // A process killed a moment ago is still being torn
-                    // down (a command run right after a kill -9 was
-                    // refused): give it two seconds to go.
-                    let mut alive = running(pid);
-                    for _ in 0..20 {
-                        if !alive {
-                            break;
-                        }
-                        std::thread::sleep(std::time::Duration::from_millis(100));
-                        alive = running(pid);
-                    }
-                    if alive {
-                        bail!(
-                            "another skuplan (pid {pid}) has the workspace {} open, the workstation or a command \
-                             still running: it would overwrite this change. Make the change there, or close it \
-                             first (or remove {} if that process is not skuplan); approvals and exports need no \
-                             lock",
-                            self.root.display(),
-                            path.display()
-                        );
-                    }
-                    tracing::warn!(pid, "taking over a stale workspace lock");
-                    fs::remove_file(&path).ok();
+                    let who = if pid.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (pid {pid})")
+                    };
+                    bail!(
+                        "another skuplan{who} has the workspace {} open, the workstation or a command still \
+                         running: it would overwrite this change. Make the change there, or close it first; \
+                         approvals and exports need no lock",
+                        self.root.display()
+                    );
                 }
-                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("locking {}", path.display()));
+                }
             }
+            // The holder before us may have removed the file between our
+            // open and our lock: then ours is a lock on nothing; again.
+            let same = fs::metadata(&path).is_ok_and(|m| m.ino() == file.metadata().map_or(0, |f| f.ino()));
+            if !same {
+                continue;
+            }
+            file.set_len(0)?;
+            writeln!(file, "{}", std::process::id())?;
+            file.sync_all()?;
+            return Ok(WorkspaceLock { path, file });
         }
         bail!("could not lock {}", path.display())
     }
 }
 
-/// Whether the process `pid` runs (a zombie, killed and not yet reaped,
-/// does not).
-fn running(pid: &str) -> bool {
-    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    match fs::read_to_string(Path::new("/proc").join(pid).join("stat")) {
-        // "pid (comm) S ...": the state follows the last ')'.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| !matches!(rest.trim_start().chars().next(), Some('Z' | 'X'))),
-        Err(_) => false,
-    }
-}
-
 impl Drop for WorkspaceLock {
     fn drop(&mut self) {
+        // Removed while still held, so nobody locks it on its way out.
         let _ = fs::remove_file(&self.path);
+        let _ = self.file.unlock();
     }
 }
 
@@ -752,6 +748,29 @@ mod tests {
         // Small whole numbers take a byte each, not nine.
         let zeros = crate::domain::DemandSeries::daily("A", "W", chrono::NaiveDate::MIN, vec![0.0; 1000]);
         assert!(rmp_serde::to_vec(&zeros).unwrap().len() < 1100);
+    }
+
+    #[test]
+    fn one_lock_at_a_time_and_gone_with_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(dir.path().join("ws")).unwrap();
+        let held = ws.lock().unwrap();
+        let lock = dir.path().join("ws/skuplan.lock");
+        assert_eq!(
+            std::fs::read_to_string(&lock).unwrap().trim(),
+            std::process::id().to_string()
+        );
+        let e = ws.lock().err().expect("held already").to_string();
+        assert!(
+            e.contains(&format!("another skuplan (pid {})", std::process::id())),
+            "{e}"
+        );
+        drop(held);
+        assert!(!lock.exists());
+        // A file left behind (a killed holder) is no lock.
+        std::fs::write(&lock, "999999\n").unwrap();
+        let again = ws.lock().unwrap();
+        drop(again);
     }
 
     #[test]

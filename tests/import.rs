@@ -838,6 +838,17 @@ fn two_columns_of_one_name_in_a_csv_are_an_error() {
             "expected one column per name",
         ],
     );
+    // Columns without a name (trailing commas from a spreadsheet) are no
+    // such pair: the file imports.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.csv");
+    fs::write(
+        &p,
+        "date,sku,warehouse,quantity,,,\n2024-01-01,A,W1,5,,,\n2024-01-02,A,W1,6,,,\n",
+    )
+    .unwrap();
+    let ok = import(&[p]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ok.dataset.demand[0].values, vec![5.0, 6.0]);
 }
 
 /// A quote opened and never closed swallows the rest of the file: the

@@ -126,6 +126,31 @@ fn the_selection_stays_on_its_line_when_the_filter_or_sort_changes() {
     assert_eq!(key_of(&app).unwrap().1, other);
 }
 
+/// A day's plan kept aside (another day was planned since) and shown when
+/// the workstation opens on that day becomes the workspace's plan again:
+/// `approve deliveries` in another shell acted on the other day's.
+#[test]
+fn the_day_kept_aside_becomes_the_workspace_plan_when_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(4));
+    app.update(Action::Lock);
+    let day = app.deliveries.clone().unwrap();
+    let locked = day.routes.iter().filter(|r| r.locked).count();
+    assert_eq!(locked, 1);
+    // Another day planned from the shell: this one goes aside.
+    let mut other = day.clone();
+    other.date = other.date.map(|d| d + chrono::Days::new(30));
+    let aside = app.workspace.save_deliveries(&other).unwrap();
+    assert_eq!(aside, Some((day.date, 1)));
+    drop(app);
+    let app = self::app(dir.path());
+    assert_eq!(app.deliveries.as_ref().map(|p| p.date), Some(day.date));
+    let saved = app.workspace.load_deliveries().unwrap().unwrap();
+    assert_eq!(saved.date, day.date, "the day shown is the workspace's plan");
+    assert_eq!(saved.routes.iter().filter(|r| r.locked).count(), 1);
+}
+
 #[test]
 fn tabs_switch_with_numbers_tab_and_shift_tab() {
     let dir = tempfile::tempdir().unwrap();

@@ -151,7 +151,9 @@ fn named_twice(df: &DataFrame) -> Vec<Deferred> {
         .enumerate()
         .filter_map(|(j, h)| {
             let (base, n) = h.rsplit_once("_duplicated_")?;
-            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            // Columns without a name (a spreadsheet's trailing commas) are
+            // not two of one name: they are read as nothing.
+            if base.trim().is_empty() || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             let first = names.iter().position(|o| *o == base)?;

@@ -145,6 +145,21 @@ impl Period {
         }
     }
 
+    /// The first and last day of the period stamped `stamp`: a month
+    /// stamped on its last day ends there, any other period starts on its
+    /// stamp (a week is taken to start on its stamp: nothing in a file
+    /// says otherwise).
+    pub fn days_of(self, stamp: NaiveDate) -> (NaiveDate, NaiveDate) {
+        match self {
+            Period::Day => (stamp, stamp),
+            Period::Month(MonthStamp::Last) => (stamp.with_day(1).unwrap_or(stamp), stamp),
+            _ => {
+                let next = self.step(stamp, 1);
+                (stamp, next.pred_opt().unwrap_or(stamp).max(stamp))
+            }
+        }
+    }
+
     /// The latest stamp on or before `date`.
     pub fn floor(self, date: NaiveDate) -> NaiveDate {
         match self {

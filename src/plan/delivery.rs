@@ -831,7 +831,7 @@ pub fn summary(plan: &DeliveryPlan) -> String {
         plan.unserved.len(),
         plan.iterations,
         if plan.stopped_by_time {
-            " (stopped by the time limit: another run may differ)"
+            " (the time limit paced or stopped the search: another run may differ)"
         } else {
             ""
         }

@@ -124,8 +124,7 @@ impl Scenario {
                         // evenly over its days (it used to change whole:
                         // +100 % on two days doubled the week, and "10 a
                         // day" set the week to 10).
-                        let d = f.date_at(i);
-                        let last_day = f.date_at(i + 1).pred_opt().unwrap_or(d).max(d);
+                        let (d, last_day) = f.period.days_of(f.date_at(i));
                         if last_day < o.from || d > o.to {
                             continue;
                         }
@@ -312,37 +311,48 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A what-if on weekly demand is the same what-if on that demand
-        /// spread evenly over its days, summed back into weeks: a week
-        /// changes on the days the what-if covers, and "N a day" is N a
-        /// day whatever the period.
+        /// A what-if on weekly or monthly demand is the same what-if on that
+        /// demand spread evenly over its days, summed back into periods: a
+        /// period changes on the days the what-if covers (a month stamped on
+        /// its last day ends there), and "N a day" is N a day whatever the
+        /// period.
         #[test]
-        fn a_what_if_on_weeks_is_the_same_on_their_days_summed(
-            weeks in proptest::collection::vec(0.0f64..500.0, 1..6),
-            from in 0i64..45,
-            span in 0i64..20,
-            pct in -150.0f64..200.0,
+        fn a_what_if_on_periods_is_the_same_on_their_days_summed(
+            values in proptest::collection::vec(0.0f64..500.0, 1..6),
+            which in 0usize..3,
+            from in 0i64..150,
+            span in 0i64..40,
+            pct in -100.0f64..200.0,
             qty in 0.0f64..40.0,
             by_qty in proptest::bool::ANY,
         ) {
-            let start = d(1, 6);
-            let weekly = SeriesForecast {
+            use crate::domain::{MonthStamp, Period};
+            let (period, start) = [
+                (Period::Week(chrono::Weekday::Mon), d(1, 6)),
+                (Period::Month(MonthStamp::First), d(1, 1)),
+                (Period::Month(MonthStamp::Last), d(1, 31)),
+            ][which];
+            let coarse = SeriesForecast {
                 start,
-                p10: weeks.iter().map(|w| w * 0.5).collect(),
-                p50: weeks.clone(),
-                p90: weeks.iter().map(|w| w * 2.0).collect(),
-                period: crate::domain::Period::Week(chrono::Weekday::Mon),
+                p10: values.iter().map(|w| w * 0.5).collect(),
+                p50: values.clone(),
+                p90: values.iter().map(|w| w * 2.0).collect(),
+                period,
                 ..fc("A", "W1")
             };
-            let each = |k: f64| weeks.iter().flat_map(|w| std::iter::repeat_n(w * k / 7.0, 7)).collect::<Vec<_>>();
+            let spans: Vec<(NaiveDate, NaiveDate)> = (0..values.len()).map(|i| period.days_of(coarse.date_at(i))).collect();
+            let lens: Vec<usize> = spans.iter().map(|(a, b)| (*b - *a).num_days() as usize + 1).collect();
+            let each = |k: f64| -> Vec<f64> {
+                values.iter().zip(&lens).flat_map(|(v, n)| std::iter::repeat_n(v * k / *n as f64, *n)).collect()
+            };
             let daily = SeriesForecast {
-                start,
+                start: spans[0].0,
                 p10: each(0.5),
                 p50: each(1.0),
                 p90: each(2.0),
                 ..fc("A", "W1")
             };
-            let first = start + chrono::Days::new(from as u64);
+            let first = spans[0].0 + chrono::Days::new(from as u64);
             let s = Scenario {
                 name: "w".into(),
                 overrides: vec![Override {
@@ -354,15 +364,15 @@ mod tests {
                     reason: "law".into(),
                 }],
             };
-            let (w, _) = s.apply(&[weekly]);
+            let (c, _) = s.apply(&[coarse]);
             let (dd, _) = s.apply(&[daily]);
-            for (i, chunk) in dd[0].p50.chunks(7).enumerate() {
-                let summed: f64 = chunk.iter().sum();
-                proptest::prop_assert!((w[0].p50[i] - summed).abs() < 1e-6 * (1.0 + summed), "week {i}: {} vs {summed}", w[0].p50[i]);
-            }
-            for (i, chunk) in dd[0].p90.chunks(7).enumerate() {
-                let summed: f64 = chunk.iter().sum();
-                proptest::prop_assert!((w[0].p90[i] - summed).abs() < 1e-6 * (1.0 + summed));
+            let mut at = 0;
+            for (i, n) in lens.iter().enumerate() {
+                let p50: f64 = dd[0].p50[at..at + n].iter().sum();
+                let p90: f64 = dd[0].p90[at..at + n].iter().sum();
+                at += n;
+                proptest::prop_assert!((c[0].p50[i] - p50).abs() < 1e-6 * (1.0 + p50), "period {i}: {} vs {p50}", c[0].p50[i]);
+                proptest::prop_assert!((c[0].p90[i] - p90).abs() < 1e-6 * (1.0 + p90));
             }
         }
     }

@@ -97,7 +97,15 @@ impl App {
                 .chain(plan.unserved.iter().map(|u| u.order.as_str()))
                 .collect();
             if have == wanted {
-                self.deliveries = Some(plan);
+                // One kept aside for this day becomes the workspace's plan
+                // again, so `approve deliveries` in another shell acts on
+                // the routes shown (it kept acting on the other day's).
+                let current = self.workspace.load_deliveries().ok().flatten();
+                if current.is_some_and(|c| c.date == plan.date) {
+                    self.deliveries = Some(plan);
+                } else {
+                    self.set_deliveries(plan, false);
+                }
                 return Vec::new();
             }
             let hold = delivery::approved_unlocked(&plan, &self.route_decisions);

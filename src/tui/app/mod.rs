@@ -556,7 +556,14 @@ impl App {
             (_, [date, vehicle]) => format!("route {vehicle} of {date}"),
             _ => k.join(" "),
         };
-        let did: Vec<String> = actions.iter().map(approval::Action::describe).collect();
+        // A batch's quantities differ line by line (each to its packs).
+        let did: Vec<String> = actions
+            .iter()
+            .map(|a| match a {
+                approval::Action::SetQty { .. } if lines.len() > 1 => "quantities".to_string(),
+                a => a.describe(),
+            })
+            .collect();
         let did = did.join(" and ");
         // Named, a few at least: a batch from another shell was a count.
         let what = match lines.as_slice() {

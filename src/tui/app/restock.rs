@@ -83,9 +83,14 @@ impl App {
         let mut by_supplier: Sums = Default::default();
         let in_units = self.plan.as_ref().is_some_and(|p| !p.has_costs());
         if let Some(plan) = &self.plan {
-            for l in plan.lines.iter().filter(|l| l.order_qty > 0) {
+            for l in &plan.lines {
+                // A quantity set on a line the plan ordered none of counts
+                // too (as comparisons count it).
                 let (state, _, qty) = self.state_of(l);
                 let qty = f64::from(qty.unwrap_or(l.order_qty));
+                if qty == 0.0 {
+                    continue;
+                }
                 let cost = if in_units { qty } else { qty * l.unit_cost };
                 let approved = if state == State::Approved { cost } else { 0.0 };
                 for (map, key) in [
