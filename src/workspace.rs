@@ -340,11 +340,12 @@ impl Workspace {
         self.root.join("plans").join(format!("deliveries-{day}.json"))
     }
 
-    /// Save `plan` as the delivery plan. A saved plan for another day whose
-    /// routes the planner locked (a move locks its route too) is first
-    /// kept aside under its day, so that planning another day loses no
-    /// edit ([`Workspace::deliveries_for`] gives it back); its day and
-    /// locked routes are returned, for the caller to say so.
+    /// Save `plan` as the delivery plan. A saved plan for another day with
+    /// the planner's work on it, routes locked (a move locks its route
+    /// too) or decided in the audit log, is first kept aside under its
+    /// day, so that planning another day loses none of it
+    /// ([`Workspace::deliveries_for`] gives it back); its day and locked
+    /// routes are returned, for the caller to say so.
     pub fn save_deliveries(
         &self,
         plan: &crate::plan::delivery::DeliveryPlan,
@@ -355,7 +356,12 @@ impl Workspace {
         if let Some(old) = old {
             let path = self.dated_deliveries_path(old.date);
             let locked = old.routes.iter().filter(|r| r.locked).count();
-            if locked > 0 {
+            let decided = || {
+                let records = self.audit_log().load().map(|l| l.records).unwrap_or_default();
+                let decisions = crate::plan::approval::replay(&records, crate::plan::delivery::PLAN);
+                old.routes.iter().any(|r| decisions.contains_key(&old.key(r)))
+            };
+            if locked > 0 || decided() {
                 atomic_write(&path, &serde_json::to_vec(&old)?)?;
                 aside = Some((old.date, locked));
             } else if path.exists() {
@@ -564,7 +570,17 @@ impl Workspace {
                 .truncate(false)
                 .open(&path)
                 .with_context(|| format!("opening {}", path.display()))?;
-            match file.try_lock() {
+            // A holder on its way out (a process killed a moment ago lets
+            // go only once it is torn down) gets a second to go.
+            let mut tried = file.try_lock();
+            for _ in 0..10 {
+                if !matches!(tried, Err(fs::TryLockError::WouldBlock)) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                tried = file.try_lock();
+            }
+            match tried {
                 Ok(()) => {}
                 Err(fs::TryLockError::WouldBlock) => {
                     let pid = fs::read_to_string(&path).unwrap_or_default();

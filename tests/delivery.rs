@@ -484,7 +484,7 @@ fn planning_another_day_keeps_the_locked_routes_of_the_day_before() {
         .success();
     let text = plan("2030-01-01");
     assert!(
-        text.contains("the plan for 2026-11-28 and its 1 locked routes are kept aside"),
+        text.contains("the plan for 2026-11-28 (1 locked routes) is kept aside"),
         "{text}"
     );
     assert_eq!(saved().date, chrono::NaiveDate::from_ymd_opt(2030, 1, 1));
@@ -503,4 +503,44 @@ fn planning_another_day_keeps_the_locked_routes_of_the_day_before() {
     assert!(!plan("2030-01-01").contains("kept aside"));
     assert!(!plan("2026-11-28").contains("locked routes"));
     assert!(!saved().route(&van).is_some_and(|r| r.locked));
+}
+
+/// A day whose routes were approved (or rejected) but not locked is the
+/// planner's work too: planning another day keeps it aside, and the
+/// workstation shows those routes again on that day.
+#[test]
+fn planning_another_day_keeps_the_decided_routes_of_the_day_before() {
+    let home = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let plan = |date: &str| -> String {
+        let out = skuplan(home.path())
+            .args(["plan", "deliveries", "--date", date, "--iterations", "2000", "--data"])
+            .arg(&data)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    plan("2026-11-28");
+    let saved: skuplan::plan::delivery::DeliveryPlan =
+        serde_json::from_str(&fs::read_to_string(home.path().join("data/workspace/plans/deliveries.json")).unwrap())
+            .unwrap();
+    let van = saved.routes[0].vehicle.clone();
+    skuplan(home.path())
+        .args(["approve", "deliveries", "--vehicle", &van])
+        .assert()
+        .success();
+    let text = plan("2030-01-01");
+    assert!(
+        text.contains("the plan for 2026-11-28 (0 locked routes) is kept aside"),
+        "{text}"
+    );
+    let ws = skuplan::workspace::Workspace::open(home.path().join("data/workspace")).unwrap();
+    let aside = ws
+        .deliveries_for(chrono::NaiveDate::from_ymd_opt(2026, 11, 28))
+        .unwrap()
+        .expect("kept aside");
+    assert_eq!(aside.route(&van), saved.route(&van));
 }

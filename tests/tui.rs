@@ -149,6 +149,20 @@ fn the_day_kept_aside_becomes_the_workspace_plan_when_shown() {
     let saved = app.workspace.load_deliveries().unwrap().unwrap();
     assert_eq!(saved.date, day.date, "the day shown is the workspace's plan");
     assert_eq!(saved.routes.iter().filter(|r| r.locked).count(), 1);
+    // ... and the other day's goes aside in turn, said after the load's
+    // own message (it was overwritten by it).
+    let later = other.date.unwrap();
+    assert!(
+        app.status.contains(&format!(
+            "the plan for {later} (1 locked routes) is kept aside for that day"
+        )),
+        "{}",
+        app.status
+    );
+    assert_eq!(
+        app.workspace.deliveries_for(Some(later)).unwrap().map(|p| p.date),
+        Some(Some(later))
+    );
 }
 
 #[test]

@@ -65,7 +65,7 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
     if let Some((day, locked)) = aside {
         let day = day.map_or_else(|| "no date".to_string(), |d| d.to_string());
         emit(&format!(
-            "the plan for {day} and its {locked} locked routes are kept aside: planning {day} again takes them up\n"
+            "the plan for {day} ({locked} locked routes) is kept aside: planning {day} again takes it up\n"
         ))?;
     }
     if kept > 0 {

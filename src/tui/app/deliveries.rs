@@ -59,19 +59,22 @@ impl App {
     /// After a load: the day's problem, and the saved plan when it still
     /// covers exactly the day's orders; otherwise a planning run (keeping
     /// the saved plan's locked routes).
-    pub(super) fn load_deliveries(&mut self) -> Vec<Effect> {
+    /// Also what it kept aside, to be said once the load's own message is.
+    pub(super) fn load_deliveries(&mut self) -> (Vec<Effect>, Option<String>) {
         self.delivery_problem = None;
-        let Some(l) = &self.loaded else { return Vec::new() };
+        let Some(l) = &self.loaded else {
+            return (Vec::new(), None);
+        };
         if l.dataset.orders.is_empty() || l.dataset.fleet.is_empty() {
             self.deliveries = None;
-            return Vec::new();
+            return (Vec::new(), None);
         }
         let date = delivery::default_date(&l.dataset.orders, chrono::Local::now().date_naive());
         let problem = match DeliveryProblem::build(&l.dataset, date, None) {
             Ok(p) => Arc::new(p),
             Err(e) => {
                 self.error = Some(format!("delivery orders: {e:#}"));
-                return Vec::new();
+                return (Vec::new(), None);
             }
         };
         self.delivery_problem = Some(problem.clone());
@@ -103,15 +106,17 @@ impl App {
                 let current = self.workspace.load_deliveries().ok().flatten();
                 if current.is_some_and(|c| c.date == plan.date) {
                     self.deliveries = Some(plan);
-                } else {
-                    self.set_deliveries(plan, false);
+                    return (Vec::new(), None);
                 }
-                return Vec::new();
+                return (Vec::new(), self.set_deliveries(plan, false));
             }
             let hold = delivery::approved_unlocked(&plan, &self.route_decisions);
-            return self.replan(Some(plan), hold, "the orders changed: re-planning the routes");
+            return (
+                self.replan(Some(plan), hold, "the orders changed: re-planning the routes"),
+                None,
+            );
         }
-        self.replan(None, Vec::new(), "planning the day's routes")
+        (self.replan(None, Vec::new(), "planning the day's routes"), None)
     }
 
     /// Start a planning run; locked routes of `keep` stay as they are.
@@ -148,24 +153,25 @@ impl App {
             plan.distance_km(),
             plan.unserved.len()
         );
-        self.set_deliveries(plan, false);
+        if let Some(aside) = self.set_deliveries(plan, false) {
+            self.status = format!("{}; {aside}", self.status);
+        }
     }
 
     /// Keep and save a changed plan; `edit`: the planner changed it (the
-    /// tab bar then shows when it was saved).
-    fn set_deliveries(&mut self, plan: DeliveryPlan, edit: bool) {
+    /// tab bar then shows when it was saved). Says what it kept aside of
+    /// another day's plan, for the caller's message.
+    fn set_deliveries(&mut self, plan: DeliveryPlan, edit: bool) -> Option<String> {
+        let mut said = None;
         match self.workspace.save_deliveries(&plan) {
             Ok(aside) => {
                 if edit {
                     self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string());
                 }
-                if let Some((day, locked)) = aside {
+                said = aside.map(|(day, locked)| {
                     let day = day.map_or_else(|| "no date".to_string(), |d| d.to_string());
-                    self.status = format!(
-                        "{}; the plan for {day} and its {locked} locked routes are kept aside for that day",
-                        self.status
-                    );
-                }
+                    format!("the plan for {day} ({locked} locked routes) is kept aside for that day")
+                });
             }
             Err(e) => self.error = Some(format!("the delivery plan was not saved: {e:#}")),
         }
@@ -173,6 +179,7 @@ impl App {
         let n = self.delivery_view().len();
         let i = Tab::Deliveries.index();
         self.selected[i] = self.selected[i].min(n.saturating_sub(1));
+        said
     }
 
     /// Indices of the routes shown (filtered).

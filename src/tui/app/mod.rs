@@ -314,7 +314,7 @@ impl App {
         self.reload_decisions();
         self.generation += 1;
         let provisional = self.provisional();
-        let mut effects = self.load_deliveries();
+        let (mut effects, aside) = self.load_deliveries();
         self.status = if provisional {
             let window = match self.loaded.as_ref().map(|l| l.dataset.period()) {
                 Some(crate::domain::Period::Week(_)) => "4-week",
@@ -343,6 +343,9 @@ impl App {
         } else {
             "data loaded; baseline forecasts and the restock plan are ready".into()
         };
+        if let Some(aside) = aside {
+            self.status = format!("{}; {aside}", self.status);
+        }
         self.say_if_stale();
         if self.planning_routes {
             self.status.push_str("; planning the day's routes");
