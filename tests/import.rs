@@ -823,6 +823,38 @@ fn stock_of_a_sku_nothing_else_names_is_a_warning() {
     );
 }
 
+/// A promotion flag that reads as neither yes nor no is read as no, and
+/// said once with its first row and how many more (it was dropped unsaid).
+#[test]
+fn a_promotion_flag_that_is_no_word_for_yes_or_no_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.csv");
+    fs::write(
+        &p,
+        "date,sku,warehouse,quantity,promo\n2024-01-01,A,W,5,1\n2024-01-02,A,W,6,abc\n2024-01-03,A,W,6,YES\n2024-01-04,A,W,6,20%\n",
+    )
+    .unwrap();
+    let ok = import(&[p]).unwrap_or_else(|e| panic!("{e}"));
+    let warnings: Vec<String> = ok
+        .report
+        .problems
+        .iter()
+        .filter(|p| p.severity == skuplan::data::problems::Severity::Warning)
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_has(
+        &warnings[0],
+        &[
+            "sales.csv, row 3, column 'promo', value 'abc'",
+            "expected a yes/no flag",
+            "read as no (1 more rows like it)",
+        ],
+    );
+    let promo = ok.dataset.demand[0].promo.clone().expect("a promo column");
+    assert_eq!(promo, vec![true, false, true, false]);
+}
+
 /// One name twice in a CSV header is an error, as in a workbook: the
 /// reader renames the second, and the first was read unsaid.
 #[test]

@@ -556,6 +556,7 @@ pub(super) fn read_demand(
         }
         return Ok(found);
     }
+    super::flags::warn_unread_flags(t, problems);
     let parsed = leave_out_far_dates(t, parsed, problems)?;
 
     // The file's period, from its distinct dates.

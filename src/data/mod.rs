@@ -13,6 +13,7 @@ mod aggregate;
 mod aliases;
 mod day_rows;
 mod detect;
+mod flags;
 pub mod import;
 mod invoices;
 pub mod mapping;

@@ -261,11 +261,15 @@ impl Period {
         }
     }
 
-    /// The heading of that sum: "next 7", "next 4w", "next 3m".
-    pub fn near_heading(self) -> String {
+    /// The heading of that sum: "next 7", "next 4w", "next 3m"; fewer
+    /// when the forecasts hold only `horizon` periods (a monthly plan
+    /// forecasts lead time and review, 2 months by default, and "next 3m"
+    /// summed those 2).
+    pub fn near_heading(self, horizon: usize) -> String {
+        let n = self.near().min(horizon.max(1));
         match self {
-            Period::Day => "next 7".to_string(),
-            p => format!("next {}{}", p.near(), p.abbrev()),
+            Period::Day => format!("next {n}"),
+            p => format!("next {n}{}", p.abbrev()),
         }
     }
 
@@ -338,6 +342,15 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn the_near_heading_counts_no_more_periods_than_the_forecasts_hold() {
+        assert_eq!(Period::Day.near_heading(28), "next 7");
+        assert_eq!(Period::Week(Weekday::Mon).near_heading(13), "next 4w");
+        // A monthly plan's 2 months: "next 3m" summed those 2.
+        assert_eq!(Period::Month(MonthStamp::First).near_heading(2), "next 2m");
+        assert_eq!(Period::Month(MonthStamp::Last).near_heading(0), "next 1m");
     }
 
     #[test]

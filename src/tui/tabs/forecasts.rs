@@ -80,7 +80,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             "SKU".to_string(),
             "WH".to_string(),
             "champion".to_string(),
-            period.near_heading(),
+            period.near_heading(app.loaded.as_ref().map_or(usize::MAX, |l| {
+                l.active(app.run_on())
+                    .forecasts
+                    .iter()
+                    .map(|f| f.p50.len())
+                    .max()
+                    .unwrap_or(usize::MAX)
+            })),
             "horizon".to_string(),
             "MASE".to_string(),
             "*".to_string(),

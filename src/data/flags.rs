@@ -1,0 +1,35 @@
+//! Yes/no columns (a promotion, an event flag) read as the words they hold.
+
+use crate::data::mapping::{Field, NO, YES};
+use crate::data::problems::Problems;
+use crate::data::read::Table;
+
+/// A promotion or event flag that reads as neither yes nor no is read as
+/// no: said once per column, with its first such row and how many more
+/// (a promo column holding "abc", or a discount, was dropped unsaid).
+pub(super) fn warn_unread_flags(t: &Table, problems: &mut Problems) {
+    for field in [Field::Promo, Field::Flag] {
+        let Some(col) = t.text_column(field) else { continue };
+        let reads = |v: &str| {
+            let v = v.trim();
+            v.is_empty() || YES.iter().chain(NO.iter()).any(|w| v.eq_ignore_ascii_case(w))
+        };
+        let mut odd = col.iter().enumerate().filter(|(_, v)| v.is_some_and(|v| !reads(v)));
+        if let Some((i, v)) = odd.next() {
+            let more = odd.count();
+            problems.warning(
+                &t.label,
+                Some(t.row(i)),
+                t.col(field),
+                v,
+                format!(
+                    "expected a yes/no flag (1/0, yes/no, true/false); read as no{}",
+                    match more {
+                        0 => String::new(),
+                        n => format!(" ({n} more rows like it)"),
+                    }
+                ),
+            );
+        }
+    }
+}
