@@ -1294,6 +1294,13 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
         s.contains("active run run1: being judged and joined to the champions (R switches it off)"),
         "{s}"
     );
+    // The run first, then the refit, whose best epoch is named as its own
+    // (it read as the run's, beside the run's own validation figures).
+    let (run_at, refit_at) = (s.find("the run: Finished").unwrap(), s.find("refit of run1").unwrap());
+    assert!(run_at < refit_at, "{s}");
+    app.training.best = Some("epoch 2: validation MSE 0.3045".into());
+    let s = screen(&mut app, 120, 30, dir.path());
+    assert!(s.contains("refit: best epoch 2: validation MSE 0.3045"), "{s}");
     app.tab = tab;
     // The engine joined it.
     let l = app.loaded.as_ref().unwrap();

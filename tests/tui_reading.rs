@@ -193,6 +193,11 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
         app.status,
         "training cancelled: stopped before its first epoch ended, so there is no model to use"
     );
+    // ... and the tab shows no validation figures for it (it showed those
+    // of no model).
+    let o = app.training.outcome.clone().unwrap_or_default();
+    assert!(o.ends_with("no epoch finished: no model to use"), "{o}");
+    assert!(!o.contains("validation"), "{o}");
     // Cancelled after two epochs: the planner stopped it, so it does not
     // replace the run plans use (nor become one); it is kept on disk.
     let ws = skuplan::workspace::Workspace::open(dir.path().join("ws")).unwrap();

@@ -340,18 +340,23 @@ impl App {
                 let t = &mut self.training;
                 t.running = false;
                 t.paused = false;
-                let mut outcome = s.describe().lines().take(2).collect::<Vec<_>>().join("  ");
-                if !s.correction.losses.is_empty() {
+                // Before its first epoch ends a run has no validation to
+                // tell (the figures it showed were of no model).
+                let lines = if s.best_epoch == 0 { 1 } else { 2 };
+                let mut outcome = s.describe().lines().take(lines).collect::<Vec<_>>().join("  ");
+                if s.best_epoch == 0 {
+                    outcome.push_str("  no epoch finished: no model to use");
+                } else if !s.correction.losses.is_empty() {
                     outcome.push_str(&format!(
                         "  the head's correction to the base forecast: {:.0} % kept (best on validation)",
                         100.0 * s.correction.chosen
                     ));
                 }
-                if let Some(text) = &s.text {
+                if let Some(text) = s.text.as_ref().filter(|_| s.best_epoch > 0) {
                     outcome.push_str("  ");
                     outcome.push_str(&text.line());
                 }
-                t.outcome = Some(outcome);
+                t.outcome = Some(if t.refit { format!("refit: {outcome}") } else { outcome });
                 // A run stopped before its first epoch ended has nothing to
                 // forecast with; one that finished one is judged below.
                 self.status = format!(

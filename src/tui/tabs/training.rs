@@ -108,9 +108,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             &t.device
         }
     )));
+    // During and after a refit, the run it refits comes first, then the
+    // refit, and its progress and best epoch are named as the refit's (they
+    // read as the run's).
+    let refit = if t.refit { "refit: " } else { "" };
+    if let Some(run) = t.trained.as_ref().filter(|_| t.refit) {
+        info.push(Line::raw(format!("the run: {run}")));
+        if let Some(o) = &t.outcome {
+            info.push(Line::raw(o.clone()));
+        }
+    }
     match (&t.last, t.running) {
         (Some(p), _) => info.push(Line::raw(format!(
-            "epoch {}/{}  step {}/{}  loss {:.4}  val MSE {}  {:.0}/s  {} ETA {}{}",
+            "{refit}epoch {}/{}  step {}/{}  loss {:.4}  val MSE {}  {:.0}/s  {} ETA {}{}",
             p.epoch,
             p.epochs,
             p.step,
@@ -155,12 +165,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )),
     }
     if let Some(b) = &t.best {
-        info.push(Line::styled(format!("best {b}"), theme.good()));
+        info.push(Line::styled(format!("{refit}best {b}"), theme.good()));
     }
-    if let Some(run) = t.trained.as_ref().filter(|_| t.refit) {
-        info.push(Line::raw(format!("the run: {run}")));
-    }
-    if let Some(o) = &t.outcome {
+    if !(t.refit && t.trained.is_some())
+        && let Some(o) = &t.outcome
+    {
         info.push(Line::raw(o.clone()));
     }
     // Long lines wrap on a narrow screen: leave them room.
