@@ -708,6 +708,14 @@ fn similar_products_come_from_the_engine_and_remap_reimports() {
         panic!("a new mapping imports again");
     };
     assert_eq!(sources.map.to_string(), "quantity=qty_sold");
+    // The mapping in force is offered selected: typing replaces it (it was
+    // appended to, "quantity=qty_soldsku=item").
+    app.loaded.as_mut().unwrap().sources.map = "quantity=qty_sold".parse().unwrap();
+    app.update(Action::Remap);
+    assert_eq!(app.prompt.as_ref().map(|p| p.1.as_str()), Some("quantity=qty_sold"));
+    keys(&mut app, "quantity=units");
+    assert_eq!(app.prompt.as_ref().map(|p| p.1.as_str()), Some("quantity=units"));
+    app.update(Action::Back);
     app.update(Action::Remap);
     for _ in 0..200 {
         app.update(Action::Backspace);

@@ -55,9 +55,11 @@ impl App {
         }
     }
 
+    /// `M`: the mapping in force offered selected, as other suggestions
+    /// are (typing replaces it; it was appended to).
     pub(super) fn ask_mapping(&mut self) {
         let current = self.to_map().map.to_string();
-        self.prompt = Some((Prompt::Mapping, current));
+        self.suggest(Prompt::Mapping, current);
     }
 
     /// "field=column,...": the same sources imported with this mapping.
