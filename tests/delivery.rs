@@ -453,6 +453,19 @@ fn plan_approve_and_export_deliveries_headless() {
         .stderr(predicates::str::contains("no open order NOPE"));
 }
 
+/// `plan deliveries --date DATE` on `data`, its output.
+fn plan_day(home: &Path, data: &Path, date: &str) -> String {
+    let out = skuplan(home)
+        .args(["plan", "deliveries", "--date", date, "--iterations", "2000", "--data"])
+        .arg(data)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
 /// Planning another day keeps the planner's locked routes of the day
 /// planned before aside (they used to be dropped without a word), and
 /// planning that day again takes them up.
@@ -460,17 +473,7 @@ fn plan_approve_and_export_deliveries_headless() {
 fn planning_another_day_keeps_the_locked_routes_of_the_day_before() {
     let home = tempfile::tempdir().unwrap();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let plan = |date: &str| -> String {
-        let out = skuplan(home.path())
-            .args(["plan", "deliveries", "--date", date, "--iterations", "2000", "--data"])
-            .arg(&data)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).unwrap()
-    };
+    let plan = |date: &str| plan_day(home.path(), &data, date);
     plan("2026-11-28");
     let saved = || -> skuplan::plan::delivery::DeliveryPlan {
         serde_json::from_str(&fs::read_to_string(home.path().join("data/workspace/plans/deliveries.json")).unwrap())
@@ -512,17 +515,7 @@ fn planning_another_day_keeps_the_locked_routes_of_the_day_before() {
 fn planning_another_day_keeps_the_decided_routes_of_the_day_before() {
     let home = tempfile::tempdir().unwrap();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    let plan = |date: &str| -> String {
-        let out = skuplan(home.path())
-            .args(["plan", "deliveries", "--date", date, "--iterations", "2000", "--data"])
-            .arg(&data)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).unwrap()
-    };
+    let plan = |date: &str| plan_day(home.path(), &data, date);
     plan("2026-11-28");
     let saved: skuplan::plan::delivery::DeliveryPlan =
         serde_json::from_str(&fs::read_to_string(home.path().join("data/workspace/plans/deliveries.json")).unwrap())

@@ -790,6 +790,17 @@ fn two_columns_for_one_field_are_an_error_unless_mapped() {
     assert_eq!(imported.report.errors().count(), 0);
 }
 
+/// The warnings an import reported, as printed.
+fn warnings_of(imported: &Imported) -> Vec<String> {
+    imported
+        .report
+        .problems
+        .iter()
+        .filter(|p| p.severity == skuplan::data::problems::Severity::Warning)
+        .map(|p| p.to_string())
+        .collect()
+}
+
 /// Stock of a SKU that no sales or product row names is said (it was
 /// left out of every plan unsaid).
 #[test]
@@ -806,13 +817,7 @@ fn stock_of_a_sku_nothing_else_names_is_a_warning() {
     )
     .unwrap();
     let ok = import(&[dir.path().to_path_buf()]).unwrap();
-    let warnings: Vec<String> = ok
-        .report
-        .problems
-        .iter()
-        .filter(|p| p.severity == skuplan::data::problems::Severity::Warning)
-        .map(|p| p.to_string())
-        .collect();
+    let warnings = warnings_of(&ok);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_has(
         &warnings[0],
@@ -835,13 +840,7 @@ fn a_promotion_flag_that_is_no_word_for_yes_or_no_is_said() {
     )
     .unwrap();
     let ok = import(&[p]).unwrap_or_else(|e| panic!("{e}"));
-    let warnings: Vec<String> = ok
-        .report
-        .problems
-        .iter()
-        .filter(|p| p.severity == skuplan::data::problems::Severity::Warning)
-        .map(|p| p.to_string())
-        .collect();
+    let warnings = warnings_of(&ok);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_has(
         &warnings[0],

@@ -182,11 +182,8 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     emit(&crate::plan::summary::summary(&plan))?;
     if let Some(out) = &args.out {
         write_csv(out, &rows)?;
-        let units = |q: &mut dyn Iterator<Item = u32>| q.map(u64::from).sum::<u64>();
-        let (in_file, planned) = (
-            units(&mut rows.iter().map(|r| r.order_qty)),
-            units(&mut plan.lines.iter().map(|l| l.order_qty)),
-        );
+        let in_file: u64 = rows.iter().map(|r| u64::from(r.order_qty)).sum();
+        let planned: u64 = plan.lines.iter().map(|l| u64::from(l.order_qty)).sum();
         let note = if in_file == planned {
             String::new()
         } else {

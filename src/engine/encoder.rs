@@ -213,10 +213,7 @@ impl Encoder {
     /// length do the least work; what a text encodes to does not depend on
     /// its batch (padding is masked out of attention and pooling).
     pub fn length_order(&self, texts: &[String]) -> Result<Vec<usize>> {
-        let lens = self.token_counts(texts)?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| lens[i]);
-        Ok(order)
+        Ok(by_length(&self.token_ids(texts)?))
     }
 
     /// Each text's token count as encoded (cut at `max_len`).
@@ -250,10 +247,11 @@ impl Encoder {
             return Ok(Tensor::zeros((0, self.hidden_size()), DType::F32, &self.device)?);
         }
         let tokens = self.token_ids(texts)?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        if by_length {
-            order.sort_by_key(|&i| tokens[i].len());
-        }
+        let order = if by_length {
+            self::by_length(&tokens)
+        } else {
+            (0..texts.len()).collect()
+        };
         let mut parts = Vec::new();
         let mut done = 0;
         for chunk in order.chunks(batch_size.max(1)) {
@@ -283,8 +281,7 @@ impl Encoder {
     /// (and, like it, encoded in [`length_order`](Self::length_order)).
     pub fn lower_states(&self, texts: &[String], upto: usize, each: &mut Progress<'_>) -> Result<Vec<Tensor>> {
         let tokens = self.token_ids(texts)?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| tokens[i].len());
+        let order = by_length(&tokens);
         let mut out: Vec<Option<Tensor>> = vec![None; texts.len()];
         let mut done = 0;
         for chunk in order.chunks(64) {
@@ -301,6 +298,14 @@ impl Encoder {
             .map(|t| t.ok_or_else(|| anyhow!("a text was not encoded")))
             .collect()
     }
+}
+
+/// Indices of `tokens` by token count, ties in their own order (see
+/// [`Encoder::length_order`]).
+fn by_length(tokens: &[Vec<u32>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..tokens.len()).collect();
+    order.sort_by_key(|&i| tokens[i].len());
+    order
 }
 
 /// Told (texts done, texts in all) as texts are encoded; an error stops the

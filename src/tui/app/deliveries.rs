@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{App, Confirm, Effect, Prompt, Tab};
+use super::{App, Effect, Prompt, Tab};
 use crate::plan::approval::{self, Record, State};
 use crate::plan::delivery::{self, DeliveryPlan, DeliveryProblem, DeliveryRoute, DeliverySettings, PLAN};
 
@@ -372,17 +372,8 @@ impl App {
             .delivery_view()
             .into_iter()
             .map(|i| self.route_state(&plan.routes[i]).0)
-            .filter(|s| *s != State::Approved)
             .collect();
-        if states.is_empty() {
-            self.status = "nothing to approve: every route shown is approved".into();
-            return;
-        }
-        let rejected = states.iter().filter(|s| **s == State::Rejected).count();
-        self.confirm = Some(Confirm::ApproveAll {
-            count: states.len(),
-            rejected,
-        });
+        self.ask_to_approve(&states, "nothing to approve: every route shown is approved");
     }
 
     pub(super) fn undo_route(&mut self) {

@@ -262,17 +262,23 @@ impl App {
             .map(|i| &plan.lines[i])
             .filter(|l| l.order_qty > 0)
             .map(|l| self.state_of(l).0)
-            .filter(|s| *s != State::Approved)
             .collect();
-        if states.is_empty() {
-            self.status = "nothing to approve: every line shown is approved or orders nothing".into();
+        self.ask_to_approve(
+            &states,
+            "nothing to approve: every line shown is approved or orders nothing",
+        );
+    }
+
+    /// `A` on lines or routes in `states`: ask, counting those not yet
+    /// approved and how many of them are rejected now, or say `none`.
+    pub(super) fn ask_to_approve(&mut self, states: &[State], none: &str) {
+        let open = states.iter().filter(|s| **s != State::Approved).count();
+        if open == 0 {
+            self.status = none.into();
             return;
         }
         let rejected = states.iter().filter(|s| **s == State::Rejected).count();
-        self.confirm = Some(Confirm::ApproveAll {
-            count: states.len(),
-            rejected,
-        });
+        self.confirm = Some(Confirm::ApproveAll { count: open, rejected });
     }
 
     pub(super) fn undo_decision(&mut self) {
