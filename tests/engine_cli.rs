@@ -254,6 +254,7 @@ fn train_forecast_evaluate_on_the_sample_data() {
         .arg(sample())
         .assert()
         .success()
+        .stdout(predicate::str::contains("without and with run "))
         .stdout(predicate::str::contains("baselines"))
         .stdout(predicate::str::contains("with model"))
         .stdout(predicate::str::contains("order cost"));
@@ -285,6 +286,27 @@ fn train_forecast_evaluate_on_the_sample_data() {
             .failure()
             .stderr(predicate::str::contains("trained on other data"));
     }
+    // A run in the workspace's runs/ folder (where the workstation trains)
+    // is named by its folder's name alone.
+    let runs = home.path().join("data").join("workspace").join("runs");
+    fs::create_dir_all(&runs).unwrap();
+    fs::rename(&run2, runs.join("older")).unwrap();
+    skuplan(home.path())
+        .current_dir(home.path())
+        .args([
+            "evaluate",
+            "--windows",
+            "1",
+            "--methods",
+            "snaive7",
+            "--run",
+            "older",
+            "--data",
+        ])
+        .arg(sample())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("finetuned"));
 }
 
 #[test]
@@ -349,6 +371,14 @@ fn engine_errors_say_what_is_wrong() {
     skuplan(home.path())
         .args(["forecast", "--out", "x.csv", "--run"])
         .arg(home.path().join("nothing"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("nothing: no such training run"))
+        .stderr(predicate::str::contains("workspace/runs"));
+    // A folder that is there but holds no run.
+    skuplan(home.path())
+        .args(["forecast", "--out", "x.csv", "--run"])
+        .arg(home.path())
         .assert()
         .failure()
         .stderr(predicate::str::contains("not a training run"));

@@ -210,3 +210,32 @@ fn a_series_keeps_its_own_method_only_when_it_clearly_wins() {
     let ch = bt.champions();
     assert_eq!(ch.final_choice, vec![Some(0), Some(0), Some(1)]);
 }
+
+/// A series with no score in any window is given the best method overall,
+/// and the champions line says how many were, instead of counting them as
+/// won.
+#[test]
+fn champions_line_names_the_series_without_a_score() {
+    let mut ds = dataset(vec![weekly(200, 3), weekly(200, 5)]);
+    // Sold only in the last days: no window scores it.
+    ds.demand.push(DemandSeries::daily(
+        "NEW",
+        "W",
+        day(2024, 1, 1) + chrono::Days::new(195),
+        vec![4.0; 5],
+    ));
+    let methods = baselines::all_baselines();
+    let bt = backtest::run(&ds, &methods, &BacktestSpec::default()).unwrap();
+    let ch = bt.champions();
+    assert_eq!(bt.series.len(), 3);
+    assert!(ch.final_choice[2].is_some(), "the new series still gets a method");
+    let text = skuplan::forecast::report::render(&bt, &ch);
+    let line = text.lines().find(|l| l.starts_with("champions")).unwrap();
+    assert!(
+        line.ends_with("(1 of them without a score of their own, given the best method overall)"),
+        "{line}"
+    );
+    let counts = line.split(" (").next().unwrap();
+    let counted: usize = counts.split_whitespace().filter_map(|w| w.parse::<usize>().ok()).sum();
+    assert_eq!(counted, 3, "every series counted once: {line}");
+}

@@ -600,6 +600,15 @@ fn a_broken_import_changes_nothing_and_names_the_row() {
     let s = screen(&mut app, 160, 48, dir.path());
     assert!(s.contains("bad.csv") && s.contains("row 3"), "{s}");
     assert!(s.contains("lots"), "{s}");
+    // The next key clears the error line; the status line still says the
+    // import failed, not what the last good import said.
+    app.update(Action::Down);
+    assert!(app.error.is_none());
+    assert!(
+        app.status.starts_with("the import failed, nothing was changed"),
+        "{}",
+        app.status
+    );
 }
 
 #[test]

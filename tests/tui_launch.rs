@@ -70,6 +70,7 @@ fn launches_reach_the_forecasts_and_the_plan() {
                     2,
                     "stale launches are ignored"
                 );
+                assert!(app.launching, "the answer for this data is still to come");
                 app.on_engine(EngineEvent::Launches { launches, data });
                 break;
             }

@@ -25,9 +25,10 @@ use args::{ApproveCommand, Command, ExportCommand, MapArgs, ModelCommand, PlanCo
 
 /// Run one command (the workstation when none is given).
 pub fn dispatch(command: Option<Command>, config: &Config, paths: &Paths) -> Result<ExitCode> {
-    let Some(command) = command else {
+    let Some(mut command) = command else {
         return tui(TuiArgs::default(), config, paths);
     };
+    resolve_runs(&mut command, paths)?;
     match command {
         Command::Tui(args) => tui(args, config, paths),
         Command::Import(args) => data::import(args, config, paths),
@@ -55,6 +56,42 @@ pub fn dispatch(command: Option<Command>, config: &Config, paths: &Paths) -> Res
         Command::Refit(args) => engine::refit(args, config, paths),
         Command::Forecast(args) => engine::forecast(args, config),
         Command::Similar(args) => engine::similar(args, config, paths),
+    }
+}
+
+/// Every `RUN` a command reads: a run folder, or the name of a run in the
+/// workspace's `runs/` folder, where the workstation trains (`--run
+/// 20261202-051300`). A folder given that exists is taken as it is.
+fn resolve_runs(command: &mut Command, paths: &Paths) -> Result<()> {
+    let runs = paths.workspace_dir().join("runs");
+    let resolve = |run: &mut PathBuf| -> Result<()> {
+        if run.exists() {
+            return Ok(());
+        }
+        let named = runs.join(&*run);
+        if run.is_relative() && named.join("run.json").is_file() {
+            *run = named;
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{}: no such training run (a run is a folder `skuplan train` wrote, or the name of one in {})",
+            run.display(),
+            runs.display()
+        )
+    };
+    let run = match command {
+        Command::Evaluate(a) => a.run.as_mut(),
+        Command::Plan(PlanCommand::Restock(a)) => a.run.as_mut(),
+        // --train writes the run: its folder need not exist yet.
+        Command::Simulate(a) if !a.train => a.run.as_mut(),
+        Command::Refit(a) => Some(&mut a.run),
+        Command::Forecast(a) => Some(&mut a.run),
+        Command::Scenario(args::ScenarioCommand::Compare { run, .. }) => run.as_mut(),
+        _ => None,
+    };
+    match run {
+        Some(r) => resolve(r),
+        None => Ok(()),
     }
 }
 

@@ -150,6 +150,12 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
                 );
             }
             let (base_b, with) = plan_bases(&ds, &settings, run.as_deref(), &ws)?;
+            // Which run the plans used, since it may be the active one.
+            match (&run, model, with.is_some()) {
+                (Some(r), true, _) => emit(&format!("without and with run {}\n", r.display()))?,
+                (Some(r), false, true) => emit(&format!("both plans with run {} among the champions\n", r.display()))?,
+                _ => {}
+            }
             let (base, what_if, name) = if model {
                 let with = with.ok_or_else(|| anyhow::anyhow!("the run could not join the plan"))?;
                 (

@@ -158,6 +158,15 @@ pub fn render(bt: &Backtest, champions: &Champions) -> String {
             let _ = write!(out, " {name} {n}");
         }
     }
+    // A series with no score in any window takes the overall best: say
+    // so, rather than count it as won.
+    let unscored = bt.series.len() - series_with_scores;
+    if unscored > 0 {
+        let _ = write!(
+            out,
+            " ({unscored} of them without a score of their own, given the best method overall)"
+        );
+    }
     out.push('\n');
     if !bt.failures.is_empty() {
         let _ = writeln!(out, "\n{} forecasts failed and are left out, e.g.:", bt.failures.len());

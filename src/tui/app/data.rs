@@ -111,6 +111,9 @@ impl App {
     /// and the Data tab shows every problem with its file, row and column.
     pub fn on_load_failed(&mut self, message: String) {
         self.show_failure(&message, "the import failed, nothing was changed");
+        // The error line goes with the next key; the status line keeps
+        // saying what happened (it said what the import replaced).
+        self.status = "the import failed, nothing was changed: the Data tab lists its problems".into();
         self.load_problems = Some(message);
     }
 

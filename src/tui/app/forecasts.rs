@@ -121,6 +121,9 @@ impl App {
     /// Ask the engine for launch forecasts when some product waits for
     /// its launch and the encoder is there (the plan says why otherwise).
     pub(super) fn ask_launches(&mut self) -> Vec<Effect> {
+        // Any launches asked for before were for data now replaced: their
+        // answer is dropped, so nothing is being made for this data yet.
+        self.launching = false;
         let (Some(l), Some(dir)) = (&self.loaded, &self.model_dir) else {
             return Vec::new();
         };

@@ -509,11 +509,12 @@ impl App {
             }
             EngineEvent::Loaded { summary, .. } => self.status = summary,
             EngineEvent::Launches { launches, data } => {
-                self.launching = false;
-                // Made for data since replaced: the new data asked again.
+                // Made for data since replaced: the new data asked again,
+                // and the tab bar still says so until that answer comes.
                 let Some(l) = self.loaded.as_mut().filter(|l| Arc::ptr_eq(&l.dataset, &data)) else {
                     return Vec::new();
                 };
+                self.launching = false;
                 let before = self.plan.clone();
                 tracing::info!("{}", launches.describe());
                 let n = launches.forecasts.iter().filter(|f| f.observed == 0).count();
