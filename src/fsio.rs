@@ -222,3 +222,28 @@ mod tests {
         assert_eq!(fs::read_dir(d).unwrap().count(), 1);
     }
 }
+
+/// FNV-1a over bytes: a fingerprint that is the same in every build and on
+/// every machine (std's hasher may change between releases), for what is
+/// saved and compared later (a run's data, an approved route's orders).
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv1a {
+    pub fn eat(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    pub fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}

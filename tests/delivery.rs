@@ -274,6 +274,22 @@ fn approvals_follow_the_route_and_export_lists_approved_stops() {
         let all = delivery_rows(&changed, &d, true);
         assert!(all.iter().any(|r| r.state == "review"));
     }
+    // An approval recorded before the orders' contents joined the
+    // fingerprint (the sequence alone) still holds for that sequence.
+    let legacy = vec![Record::new(
+        PLAN,
+        plan.key(r0),
+        r0.order_sequence(),
+        Action::Approve,
+        None,
+    )];
+    let rows = delivery_rows(&plan, &replay(&legacy, PLAN), false);
+    assert_eq!(rows.len(), r0.stops.len(), "an old approval is kept");
+    // The same route with an order's quantity changed is another route.
+    let mut more = r0.clone();
+    more.stops[0].quantity += 1.0;
+    assert_ne!(more.fingerprint(), r0.fingerprint());
+    assert_eq!(more.order_sequence(), r0.order_sequence());
 }
 
 #[test]
@@ -536,4 +552,94 @@ fn planning_another_day_keeps_the_decided_routes_of_the_day_before() {
         .unwrap()
         .expect("kept aside");
     assert_eq!(aside.route(&van), saved.route(&van));
+}
+
+/// Orders changed under a saved plan (same ids, another quantity): the
+/// changed route is neither exported nor approved as it was; `show` says
+/// so; planning the day again re-plans it and asks about it anew, while the
+/// approved routes whose orders did not change keep their approvals.
+#[test]
+fn a_route_whose_orders_changed_is_planned_again_not_exported() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data-in");
+    fs::create_dir_all(&data).unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    for f in fs::read_dir(&sample).unwrap() {
+        let f = f.unwrap();
+        fs::copy(f.path(), data.join(f.file_name())).unwrap();
+    }
+    plan_day(home.path(), &data, "2026-11-28");
+    skuplan(home.path())
+        .args(["approve", "deliveries", "--all"])
+        .assert()
+        .success();
+    let saved: skuplan::plan::delivery::DeliveryPlan =
+        serde_json::from_str(&fs::read_to_string(home.path().join("data/workspace/plans/deliveries.json")).unwrap())
+            .unwrap();
+    let routed: Vec<_> = saved.routes.iter().filter(|r| !r.stops.is_empty()).collect();
+    assert!(routed.len() >= 2, "the sample needs two routes");
+    let (van, order) = (routed[0].vehicle.clone(), routed[0].stops[0].order.clone());
+    let others: Vec<String> = routed[1..].iter().map(|r| r.vehicle.clone()).collect();
+    // One order of the first route now asks for one unit more.
+    let text = fs::read_to_string(data.join("orders.csv")).unwrap();
+    let changed: String = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<String> = l.split(',').map(str::to_string).collect();
+            if f[0] == order {
+                f[6] = (f[6].parse::<f64>().unwrap() + 1.0).to_string();
+            }
+            f.join(",") + "\n"
+        })
+        .collect();
+    fs::write(data.join("orders.csv"), changed).unwrap();
+
+    let out = home.path().join("approved.csv");
+    skuplan(home.path())
+        .args(["export", "deliveries", "--out"])
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(format!("{van}: order {order}'s quantity is")))
+        .stderr(predicates::str::contains("plan them again"));
+    assert!(!out.exists(), "nothing exported from routes the data no longer gives");
+    skuplan(home.path())
+        .args(["approve", "deliveries", "--vehicle", &van])
+        .assert()
+        .failure();
+    skuplan(home.path())
+        .args(["deliveries", "show"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "the data changed since these routes were planned",
+        ));
+
+    let text = plan_day(home.path(), &data, "2026-11-28");
+    assert!(text.contains("the orders of 1 routes changed"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{} approved routes kept as they were: {}",
+            others.len(),
+            others.join(", ")
+        )),
+        "{text}"
+    );
+    skuplan(home.path())
+        .args(["export", "deliveries", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let rows: Vec<DeliveryExportRow> = csv::Reader::from_path(&out)
+        .unwrap()
+        .deserialize()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(
+        rows.iter().all(|r| r.order != order),
+        "the changed order waits for a fresh approval"
+    );
+    for v in &others {
+        assert!(rows.iter().any(|r| &r.vehicle == v), "{v}'s approval was kept");
+    }
 }

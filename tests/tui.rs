@@ -1600,3 +1600,62 @@ fn files_that_no_longer_import_show_their_last_good_import() {
     // Without a workspace (nothing kept) a broken file is an error.
     assert!(skuplan::tui::load(&sources, &opts).is_err());
 }
+
+/// Orders changed under the saved routes (same ids, another quantity): the
+/// next start re-plans the day and says which route changed, instead of
+/// showing the saved routes with the old quantities.
+#[test]
+fn changed_orders_under_saved_routes_are_planned_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    let plan = app.deliveries.clone().expect("the sample has deliveries");
+    let route = plan.routes.iter().find(|r| !r.stops.is_empty()).unwrap();
+    let (van, order) = (route.vehicle.clone(), route.stops[0].order.clone());
+    let path = dir.path().join("data").join("orders.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let qty = header.iter().position(|h| *h == "quantity").unwrap();
+    let changed: String = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<String> = l.split(',').map(str::to_string).collect();
+            if f[0] == order {
+                f[qty] = (f[qty].parse::<f64>().unwrap() + 1.0).to_string();
+            }
+            f.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(&path, changed).unwrap();
+
+    let sources = DataSources {
+        paths: vec![dir.path().join("data")],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut again = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    again.delivery_settings.iterations = Some(3_000);
+    let effects = again.on_loaded(loaded);
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::PlanDeliveries(_))),
+        "the day is planned again"
+    );
+    assert!(
+        again.status.contains(&format!(
+            "the orders changed since the routes were planned ({van}: order {order}'s quantity is"
+        )),
+        "{}",
+        again.status
+    );
+    run_effects(&mut again, effects);
+    let stop = again
+        .deliveries
+        .as_ref()
+        .unwrap()
+        .routes
+        .iter()
+        .flat_map(|r| &r.stops)
+        .find(|s| s.order == order)
+        .map(|s| s.quantity);
+    let before = route.stops[0].quantity;
+    assert_eq!(stop, Some(before + 1.0), "the routes carry the new quantity");
+}

@@ -11,6 +11,7 @@ use crate::plan::delivery::{
     self, DeliveryPlan, DeliveryProblem, DeliverySettings, PLAN, RoadMatrix, delivery_rows, summary,
 };
 use crate::plan::export::write_csv;
+use crate::plan::route_drift::{self, changed_routes};
 use crate::workspace::Workspace;
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -51,12 +52,18 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
     } else {
         ws.deliveries_for(date)?
     };
-    let kept = saved
-        .as_ref()
-        .filter(|p| p.date == date)
-        .map_or(0, |p| p.routes.iter().filter(|r| r.locked).count());
+    let same_day = saved.as_ref().filter(|p| p.date == date);
+    let kept = same_day.map_or(0, |p| p.routes.iter().filter(|r| r.locked).count());
     let problem = problem(&ds, date, args.matrix.as_deref())?;
-    let mut plan = delivery::plan(&problem, &settings, saved.as_ref());
+    // Approved routes are held as locked ones are (as `reoptimise` and the
+    // workstation do), unless their own orders changed since.
+    let changed = same_day.map(|p| changed_routes(p, &problem)).unwrap_or_default();
+    let decisions = replay(&ws.audit_log().load()?.records, PLAN);
+    let mut hold = same_day
+        .map(|p| delivery::approved_unlocked(p, &decisions))
+        .unwrap_or_default();
+    hold.retain(|v| !changed.iter().any(|c| &c.vehicle == v));
+    let mut plan = delivery::plan_holding(&problem, &settings, saved.as_ref(), &hold);
     let absolute = |p: &std::path::PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
     plan.matrix_file = args.matrix.as_ref().map(absolute);
     plan.data = args.data.as_ref().map(absolute);
@@ -71,6 +78,20 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
     if kept > 0 {
         emit(&format!(
             "kept {kept} locked routes as they were (--unlock-all plans afresh)\n"
+        ))?;
+    }
+    if !hold.is_empty() {
+        emit(&format!(
+            "{} approved routes kept as they were: {} (--unlock-all plans afresh)\n",
+            hold.len(),
+            hold.join(", ")
+        ))?;
+    }
+    if !changed.is_empty() {
+        emit(&format!(
+            "the orders of {} routes changed since they were planned ({}): planned again, and asked about anew\n",
+            changed.len(),
+            route_drift::describe(&changed)
         ))?;
     }
     if let Some(out) = &args.out {
@@ -105,6 +126,16 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
     match cmd {
         DeliveriesCommand::Show => {
             emit(&summary(&plan))?;
+            if let Some(problem) = with_problem(&plan)? {
+                let changed = changed_routes(&plan, &problem);
+                if !changed.is_empty() {
+                    emit(&format!(
+                        "the data changed since these routes were planned ({}): `skuplan plan deliveries` plans them \
+                         again; until then they are not approved or exported\n",
+                        route_drift::describe(&changed)
+                    ))?;
+                }
+            }
             return Ok(ExitCode::SUCCESS);
         }
         DeliveriesCommand::Move { order, to, position } => {
@@ -148,7 +179,9 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
             // Approved routes are held as locked ones are, as in the
             // workstation.
             let decisions = crate::plan::approval::replay(&ws.audit_log().load()?.records, "deliveries");
-            let hold = delivery::approved_unlocked(&plan, &decisions);
+            let changed = changed_routes(&plan, &problem);
+            let mut hold = delivery::approved_unlocked(&plan, &decisions);
+            hold.retain(|v| !changed.iter().any(|c| &c.vehicle == v));
             plan = delivery::plan_holding(&problem, &settings, Some(&plan), &hold);
             plan.matrix_file = matrix_file;
             plan.data = data;
@@ -166,11 +199,35 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
     Ok(ExitCode::SUCCESS)
 }
 
+/// Refuse to act on routes of `plan` whose orders or vehicle changed since
+/// they were planned (the data now says otherwise): only those among
+/// `vehicles` (all with `None`).
+fn refuse_changed(plan: &DeliveryPlan, vehicles: Option<&[&str]>, config: &Config, ws: &Workspace) -> Result<()> {
+    let Some(ds) = load_dataset(plan.data.as_ref(), &MapArgs::default(), config, ws)? else {
+        bail!("the data no longer imports (see above), so the routes cannot be checked against it");
+    };
+    let problem = problem(&ds, plan.date, plan.matrix_file.as_deref())?;
+    let mut changed = changed_routes(plan, &problem);
+    if let Some(v) = vehicles {
+        changed.retain(|c| v.contains(&c.vehicle.as_str()));
+    }
+    if !changed.is_empty() {
+        bail!(
+            "the orders changed since the routes of {} were planned ({}): plan them again with `skuplan plan \
+             deliveries` (approved routes whose orders did not change keep their approvals)",
+            plan.date.map_or_else(|| "no date".to_string(), |d| d.to_string()),
+            route_drift::describe(&changed)
+        );
+    }
+    Ok(())
+}
+
 pub fn approve_deliveries(
     vehicle: Option<String>,
     all: bool,
     reject: bool,
     comment: Option<String>,
+    config: &Config,
     paths: &Paths,
 ) -> Result<ExitCode> {
     if vehicle.is_none() && !all {
@@ -187,6 +244,8 @@ pub fn approve_deliveries(
         emit("no route of the saved plan matches; nothing recorded\n")?;
         return Ok(ExitCode::from(1));
     }
+    let names: Vec<&str> = chosen.iter().map(|r| r.vehicle.as_str()).collect();
+    refuse_changed(&plan, Some(&names), config, &ws)?;
     let action = if reject { Action::Reject } else { Action::Approve };
     let records: Vec<Record> = chosen
         .iter()
@@ -204,10 +263,19 @@ pub fn approve_deliveries(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export_deliveries(out: &Path, all: bool, paths: &Paths) -> Result<ExitCode> {
+pub fn export_deliveries(out: &Path, all: bool, config: &Config, paths: &Paths) -> Result<ExitCode> {
     let ws = Workspace::open(paths.workspace_dir())?;
     let plan = saved_plan(&ws)?;
-    let rows = delivery_rows(&plan, &replay(&ws.audit_log().load()?.records, PLAN), all);
+    let decisions = replay(&ws.audit_log().load()?.records, PLAN);
+    // The routes exported: every one with --all, else the approved.
+    let exported: Vec<&str> = plan
+        .routes
+        .iter()
+        .filter(|r| all || delivery::route_state(&plan, r, &decisions).0 == crate::plan::approval::State::Approved)
+        .map(|r| r.vehicle.as_str())
+        .collect();
+    refuse_changed(&plan, Some(&exported), config, &ws)?;
+    let rows = delivery_rows(&plan, &decisions, all);
     write_csv(out, &rows)?;
     emit(&format!(
         "wrote {} {}stops to {}\n",

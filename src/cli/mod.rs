@@ -43,9 +43,11 @@ pub fn dispatch(command: Option<Command>, config: &Config, paths: &Paths) -> Res
             all,
             reject,
             comment,
-        }) => deliveries::approve_deliveries(vehicle, all, reject, comment, paths),
+        }) => deliveries::approve_deliveries(vehicle, all, reject, comment, config, paths),
         Command::Export(ExportCommand::Restock { out, all }) => plans::export_restock(&out, all, paths),
-        Command::Export(ExportCommand::Deliveries { out, all }) => deliveries::export_deliveries(&out, all, paths),
+        Command::Export(ExportCommand::Deliveries { out, all }) => {
+            deliveries::export_deliveries(&out, all, config, paths)
+        }
         Command::Scenario(cmd) => scenarios::scenario(cmd, config, paths),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Simulate(args) => plans::simulate(args, config, paths),

@@ -92,13 +92,8 @@ pub fn text_at(tb: &TextBuilder, data: &Dataset, i: usize, o: i64, horizon: usiz
 /// A stable fingerprint (FNV-1a) of the series up to `train_end`, so a run
 /// knows whether it is looking at the data it learnt from.
 pub fn fingerprint(data: &Dataset, train_end: NaiveDate) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
-    };
+    let mut h = crate::fsio::Fnv1a::default();
+    let mut eat = |bytes: &[u8]| h.eat(bytes);
     // Series that begin after the train end hold nothing the run learnt
     // from: the same data cut at any later day has the same fingerprint.
     for s in data.demand.iter().filter(|s| s.start <= train_end) {
@@ -111,7 +106,7 @@ pub fn fingerprint(data: &Dataset, train_end: NaiveDate) -> String {
             eat(&v.to_le_bytes());
         }
     }
-    format!("{h:016x}")
+    h.hex()
 }
 
 /// Cut the windows. Origins need two weeks of history, so SKUs with

@@ -374,8 +374,27 @@ impl DeliveryRoute {
         self.stops.iter().map(|s| s.quantity).sum()
     }
 
-    /// The orders in sequence: what an approval is tied to.
+    /// The orders in sequence, and what they were when it was planned
+    /// (quantity, window, place): what an approval is tied to, so a route
+    /// whose orders changed since asks for a fresh look.
     pub fn fingerprint(&self) -> String {
+        let mut h = crate::fsio::Fnv1a::default();
+        for s in &self.stops {
+            h.eat(s.order.as_bytes());
+            let (a, b) = match s.location {
+                Location::LatLon { lat, lon } => (lat, lon),
+                Location::Xy { x, y } => (x, y),
+            };
+            for v in [s.quantity, s.ready, s.due, a, b] {
+                h.eat(&v.to_le_bytes());
+            }
+        }
+        format!("{}#{}", self.order_sequence(), h.hex())
+    }
+
+    /// The orders in sequence alone: the fingerprint before session 23,
+    /// which decisions recorded then still carry.
+    pub fn order_sequence(&self) -> String {
         self.stops
             .iter()
             .map(|s| s.order.as_str())
@@ -770,7 +789,13 @@ pub fn route_state(
     route: &DeliveryRoute,
     decisions: &HashMap<Vec<String>, LineDecision>,
 ) -> (State, bool, Option<LineDecision>) {
-    state_of(decisions, &plan.key(route), &route.fingerprint())
+    let key = plan.key(route);
+    // A decision from before orders' contents joined the fingerprint is
+    // read as it was then: on the sequence alone.
+    match decisions.get(&key) {
+        Some(d) if !d.fingerprint.contains('#') => state_of(decisions, &key, &route.order_sequence()),
+        _ => state_of(decisions, &key, &route.fingerprint()),
+    }
 }
 
 /// A row per stop of the approved routes, or with `all` of every route,

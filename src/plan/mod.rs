@@ -12,6 +12,7 @@ pub mod reason;
 pub mod replay;
 pub mod restock;
 pub mod route_check;
+pub mod route_drift;
 pub mod scenario;
 pub mod simulate;
 pub mod solomon;

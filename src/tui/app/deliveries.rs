@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::{App, Effect, Prompt, Tab};
 use crate::plan::approval::{self, Record, State};
 use crate::plan::delivery::{self, DeliveryPlan, DeliveryProblem, DeliveryRoute, DeliverySettings, PLAN};
+use crate::plan::route_drift;
 
 /// A planning run for the runner to do off the UI thread.
 pub struct DeliveryJob {
@@ -57,9 +58,11 @@ impl DeliveryJob {
 
 impl App {
     /// After a load: the day's problem, and the saved plan when it still
-    /// covers exactly the day's orders; otherwise a planning run (keeping
-    /// the saved plan's locked routes).
-    /// Also what it kept aside, to be said once the load's own message is.
+    /// covers exactly the day's orders as they are; otherwise a planning
+    /// run (keeping the saved plan's locked routes, and its approved ones
+    /// whose orders did not change).
+    /// Also what it kept aside, or which routes changed, to be said once
+    /// the load's own message is.
     pub(super) fn load_deliveries(&mut self) -> (Vec<Effect>, Option<String>) {
         self.delivery_problem = None;
         let Some(l) = &self.loaded else {
@@ -93,13 +96,14 @@ impl App {
             .chain(problem.unplannable.iter().map(|u| u.order.as_str()))
             .collect();
         if let Some(plan) = saved {
+            let changed = route_drift::changed_routes(&plan, &problem);
             let have: HashSet<&str> = plan
                 .routes
                 .iter()
                 .flat_map(|r| r.stops.iter().map(|s| s.order.as_str()))
                 .chain(plan.unserved.iter().map(|u| u.order.as_str()))
                 .collect();
-            if have == wanted {
+            if have == wanted && changed.is_empty() {
                 // One kept aside for this day becomes the workspace's plan
                 // again, so `approve deliveries` in another shell acts on
                 // the routes shown (it kept acting on the other day's).
@@ -110,10 +114,21 @@ impl App {
                 }
                 return (Vec::new(), self.set_deliveries(plan, false));
             }
-            let hold = delivery::approved_unlocked(&plan, &self.route_decisions);
+            // Approved routes are held as they are, unless their own
+            // orders changed: those are planned again and asked about anew.
+            let mut hold = delivery::approved_unlocked(&plan, &self.route_decisions);
+            hold.retain(|v| !changed.iter().any(|c| &c.vehicle == v));
+            // Said after the load's own message, which says they are
+            // being planned.
+            let why = (!changed.is_empty()).then(|| {
+                format!(
+                    "the orders changed since the routes were planned ({})",
+                    route_drift::describe(&changed)
+                )
+            });
             return (
                 self.replan(Some(plan), hold, "the orders changed: re-planning the routes"),
-                None,
+                why,
             );
         }
         (self.replan(None, Vec::new(), "planning the day's routes"), None)
