@@ -86,18 +86,24 @@ fn dataset() -> Dataset {
                 name: "London".into(),
                 lat: Some(51.5),
                 lon: Some(-0.27),
+                x: None,
+                y: None,
             },
             Warehouse {
                 id: "MAN".into(),
                 name: "Manchester".into(),
                 lat: Some(53.46),
                 lon: Some(-2.32),
+                x: None,
+                y: None,
             },
             Warehouse {
                 id: "BHX".into(),
                 name: "Birmingham".into(),
                 lat: Some(52.5),
                 lon: Some(-1.7),
+                x: None,
+                y: None,
             },
         ],
         orders,
@@ -303,6 +309,8 @@ fn a_road_matrix_replaces_straight_lines_and_gaps_in_it_are_named() {
             name: "W".into(),
             lat: Some(0.0),
             lon: Some(0.0),
+            x: None,
+            y: None,
         }],
         ..Dataset::default()
     };
@@ -336,7 +344,7 @@ proptest! {
         seed in 0u64..100,
     ) {
         let ds = Dataset {
-            warehouses: vec![Warehouse { id: "W".into(), name: "W".into(), lat: Some(51.25), lon: Some(0.25) }],
+            warehouses: vec![Warehouse { id: "W".into(), name: "W".into(), lat: Some(51.25), lon: Some(0.25), x: None, y: None }],
             orders: orders
                 .iter()
                 .enumerate()
@@ -642,4 +650,60 @@ fn a_route_whose_orders_changed_is_planned_again_not_exported() {
     for v in &others {
         assert!(rows.iter().any(|r| &r.vehicle == v), "{v}'s approval was kept");
     }
+}
+
+/// Planar data: a warehouses file with x and y places its depots (they
+/// used to be dropped without a word, and lat/lon standing in for y/x
+/// refused a depot beyond 90); without any coordinates the reason says
+/// what to give.
+#[test]
+fn warehouses_with_x_and_y_place_planar_depots() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(
+        d.join("sales.csv"),
+        "date,sku,warehouse,quantity\n2026-11-01,A,W1,1\n2026-11-01,A,W2,1\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("orders.csv"),
+        "id,warehouse,x,y,quantity,ready,due,service_min\nO1,W1,3,4,5,08:00,18:00,5\nO2,W2,103,104,5,08:00,18:00,5\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("fleet.csv"),
+        "id,warehouse,capacity,shift_start,shift_end\nV1,W1,50,08:00,18:00\nV2,W2,50,08:00,18:00\n",
+    )
+    .unwrap();
+    let import = |files: &[&str]| {
+        let paths: Vec<_> = files.iter().map(|f| d.join(f)).collect();
+        skuplan::data::import_paths(&paths, &skuplan::data::ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{}", skuplan::data::report::render(&e.report)))
+            .dataset
+    };
+    let base = ["sales.csv", "orders.csv", "fleet.csv"];
+    let ds = import(&base);
+    let problem = DeliveryProblem::build(&ds, None, None).unwrap();
+    assert_eq!(problem.unplannable.len(), 2);
+    assert!(
+        problem.unplannable[0]
+            .reason
+            .contains("no warehouse has coordinates: give a warehouses file with id and x, y"),
+        "{}",
+        problem.unplannable[0].reason
+    );
+    fs::write(
+        d.join("warehouses.csv"),
+        "id,name,x,y\nW1,North,0,0\nW2,South,100,100\n",
+    )
+    .unwrap();
+    let ds = import(&["sales.csv", "orders.csv", "fleet.csv", "warehouses.csv"]);
+    let w2 = ds.warehouses.iter().find(|w| w.id == "W2").unwrap();
+    assert_eq!((w2.x, w2.y), (Some(100.0), Some(100.0)));
+    let problem = DeliveryProblem::build(&ds, None, None).unwrap();
+    assert!(problem.unplannable.is_empty(), "{:?}", problem.unplannable);
+    let plan = delivery::plan(&problem, &settings(), None);
+    assert!(plan.unserved.is_empty());
+    // 5 km out and 5 back from each depot.
+    assert!((plan.distance_km() - 20.0).abs() < 1e-9, "{}", plan.distance_km());
 }

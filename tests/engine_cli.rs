@@ -286,6 +286,32 @@ fn train_forecast_evaluate_on_the_sample_data() {
             .failure()
             .stderr(predicate::str::contains("trained on other data"));
     }
+    // The refused run did not become the active run: it was switched off
+    // above, and it is still off, so plans without --run still work.
+    let active: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(home.path().join("data/workspace/active_run.json")).unwrap()).unwrap();
+    assert_eq!(active["on"], false, "{active}");
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(&other)
+        .assert()
+        .success();
+    // Switched on, the active run that cannot join this data is left out
+    // of a plain plan, which says why, rather than failing it.
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(sample())
+        .arg("--run")
+        .arg(&run)
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(&other)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("the active run is not used"))
+        .stdout(predicate::str::contains("trained on other data"));
     // A run in the workspace's runs/ folder (where the workstation trains)
     // is named by its folder's name alone.
     let runs = home.path().join("data").join("workspace").join("runs");

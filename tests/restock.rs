@@ -222,6 +222,16 @@ proptest! {
         prop_assert!(b.order_qty >= a.order_qty);
     }
 
+    /// A line that orders says why; one that does not says stock covers it.
+    #[test]
+    fn every_line_says_why(case in arb_case(), sl in 0.5f64..0.999) {
+        let l = plan_for(case, sl);
+        prop_assert!(!l.reasons.is_empty(), "{l:?}");
+        prop_assert!(!l.reason_text().is_empty());
+        let covered = l.reasons.iter().any(|r| matches!(r, skuplan::plan::restock::Reason::Covered));
+        prop_assert_eq!(covered, l.order_qty == 0);
+    }
+
     #[test]
     fn the_reorder_point_never_exceeds_the_order_up_to_level(case in arb_case(), sl in 0.5f64..0.999) {
         let l = plan_for(case, sl);

@@ -48,17 +48,14 @@ pub fn plan_bases(
     Ok((base, Some(with)))
 }
 
-/// Which run a plan uses: `--run` (made the active run), `--no-run` (the
-/// active run switched off), else the active run when it is on.
+/// Which run a plan uses: `--run` (made the active run by the caller once
+/// the plan has taken it, so a run refused for this data does not replace
+/// the planner's active one), `--no-run` (the active run switched off),
+/// else the active run when it is on.
 pub fn chosen_run(ws: &Workspace, run: Option<&std::path::Path>, no_run: bool) -> Result<Option<PathBuf>> {
-    use crate::workspace::ActiveRun;
     if let Some(r) = run {
         let r = std::path::absolute(r).unwrap_or_else(|_| r.to_path_buf());
         crate::engine::run::read_meta(&r)?;
-        ws.save_active_run(&ActiveRun {
-            run: r.clone(),
-            on: true,
-        })?;
         return Ok(Some(r));
     }
     if no_run {
@@ -165,7 +162,27 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     }
     let scenario = args.scenario.as_deref().map(|n| ws.load_scenario(n)).transpose()?;
     let run = chosen_run(&ws, args.run.as_deref(), args.no_run)?;
-    let (base, with) = plan_bases(&ds, &settings, run.as_deref(), &ws)?;
+    let (base, with) = match plan_bases(&ds, &settings, run.as_deref(), &ws) {
+        Ok(b) => b,
+        // The workspace's active run, not asked for by name, that cannot
+        // join this data (other data, no finished epoch): plan without it,
+        // as the workstation does, and say why.
+        Err(e) if args.run.is_none() && run.is_some() => {
+            emit(&format!(
+                "the active run is not used: {e:#}\n  planning from the baselines alone (`--no-run` switches the run \
+                 off, `--run RUN` chooses another)\n"
+            ))?;
+            plan_bases(&ds, &settings, None, &ws)?
+        }
+        Err(e) => return Err(e),
+    };
+    // The run joined the plan: now it is the workspace's active run.
+    if let (Some(r), Some(_)) = (&args.run, &with) {
+        ws.save_active_run(&crate::workspace::ActiveRun {
+            run: std::path::absolute(r).unwrap_or_else(|_| r.clone()),
+            on: true,
+        })?;
+    }
     let plan = match &with {
         Some(w) => w.plan(&ds, scenario.as_ref()),
         None => base.plan(&ds, scenario.as_ref()),

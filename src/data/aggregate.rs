@@ -260,6 +260,8 @@ impl Acc {
                     id,
                     lat: None,
                     lon: None,
+                    x: None,
+                    y: None,
                 })
                 .collect();
         }

@@ -114,7 +114,14 @@ impl FileKind {
                 (OnOrder, false),
                 (DueDate, false),
             ],
-            FileKind::Warehouses => &[(Id, true), (Name, false), (Lat, false), (Lon, false)],
+            FileKind::Warehouses => &[
+                (Id, true),
+                (Name, false),
+                (Lat, false),
+                (Lon, false),
+                (X, false),
+                (Y, false),
+            ],
             FileKind::Orders => &[
                 (Id, true),
                 (Warehouse, true),

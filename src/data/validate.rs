@@ -275,15 +275,22 @@ pub(super) fn read_warehouses(t: &Table, problems: &mut Problems, acc: &mut Acc)
             .and_then(|v| check_max(t, Field::Lat, i, v, 90.0, "a latitude between -90 and 90", problems));
         let lon = number_cell(t, Field::Lon, i, -180.0, "a longitude between -180 and 180", problems)
             .and_then(|v| check_max(t, Field::Lon, i, v, 180.0, "a longitude between -180 and 180", problems));
+        // Planar coordinates, for orders given as x/y: any number.
+        let x = number_cell(t, Field::X, i, f64::MIN, "a coordinate (a number)", problems);
+        let y = number_cell(t, Field::Y, i, f64::MIN, "a coordinate (a number)", problems);
         if check_duplicate(&mut acc.warehouse_rows, id, t, i, Field::Id, "warehouse", problems) {
             continue;
         }
-        let (Ok(lat), Ok(lon)) = (lat, lon) else { continue };
+        let (Ok(lat), Ok(lon), Ok(x), Ok(y)) = (lat, lon, x, y) else {
+            continue;
+        };
         acc.warehouses.push(Warehouse {
             id: id.to_string(),
             name: t.cell(Field::Name, i).unwrap_or(id).to_string(),
             lat,
             lon,
+            x,
+            y,
         });
     }
 }

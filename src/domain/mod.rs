@@ -86,6 +86,11 @@ pub struct Warehouse {
     pub name: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// Planar coordinates (kilometres), for orders given as x/y.
+    #[serde(default)]
+    pub x: Option<f64>,
+    #[serde(default)]
+    pub y: Option<f64>,
 }
 
 /// Demand of one SKU in one warehouse per period (day, week or month),

@@ -182,16 +182,23 @@ impl DeliveryProblem {
                 bail!("the orders of warehouse {wh} mix lat/lon and x/y coordinates; use one kind");
             }
             let site = ds.warehouses.iter().find(|w| w.id == wh);
-            // Planar orders read the warehouse's lat/lon columns as y/x.
-            let location = site.and_then(|w| match (w.lat, w.lon) {
-                (Some(lat), Some(lon)) if planar => Some(Location::Xy { x: lon, y: lat }),
-                (Some(lat), Some(lon)) => Some(Location::LatLon { lat, lon }),
+            // Planar orders read the warehouse's x/y, or else its lat/lon
+            // columns as y/x (as before x/y were read for warehouses).
+            let location = site.and_then(|w| match (w.x, w.y, w.lat, w.lon) {
+                (Some(x), Some(y), _, _) if planar => Some(Location::Xy { x, y }),
+                (_, _, Some(lat), Some(lon)) if planar => Some(Location::Xy { x: lon, y: lat }),
+                (_, _, Some(lat), Some(lon)) => Some(Location::LatLon { lat, lon }),
                 _ => None,
             });
             let why = if fleet.is_empty() {
                 Some(format!("no vehicle is based at {wh}"))
             } else if location.is_none() && road.is_none() {
-                Some(format!("warehouse {wh} has no coordinates in the warehouses file"))
+                let wanted = if planar { "x, y" } else { "lat, lon" };
+                Some(if ds.warehouses.iter().all(|w| w.lat.is_none() && w.x.is_none()) {
+                    format!("no warehouse has coordinates: give a warehouses file with id and {wanted}")
+                } else {
+                    format!("warehouse {wh} has no {wanted} in the warehouses file (its orders are placed by {wanted})")
+                })
             } else {
                 None
             };

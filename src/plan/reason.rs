@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub enum Reason {
     /// Inventory position is below the reorder point.
     BelowReorderPoint { position: f64, reorder_point: f64 },
+    /// At or above the reorder point but below the order-up-to level: the
+    /// review tops it up (the policy orders S minus the position).
+    BelowOrderUpTo { position: f64, order_up_to: f64 },
     /// Without the order, projected stock runs out on this day.
     StockOut(NaiveDate),
     /// A promotion falls in the protection interval.
@@ -49,6 +52,11 @@ impl fmt::Display for Reason {
                 // point of 0.4 read "0 < 0" beside an order of 1.
                 write!(f, "below reorder point ({position:.0} < {:.0})", reorder_point.ceil())
             }
+            Reason::BelowOrderUpTo { position, order_up_to } => write!(
+                f,
+                "topped up to the order-up-to level at this review ({position:.0} < {:.0})",
+                order_up_to.ceil()
+            ),
             Reason::StockOut(d) => write!(f, "stock-out on {d} without this order"),
             Reason::Promotion => write!(f, "promotion in the protection interval"),
             Reason::Override(r) => write!(f, "override: {r}"),
@@ -90,6 +98,9 @@ impl Reason {
                 position,
                 reorder_point,
             } => format!("below ROP {position:.0}<{:.0}", reorder_point.ceil()),
+            Reason::BelowOrderUpTo { position, order_up_to } => {
+                format!("top-up {position:.0}<{:.0}", order_up_to.ceil())
+            }
             Reason::StockOut(d) => format!("out {}", d.format("%m-%d")),
             Reason::Promotion => "promo".into(),
             Reason::Override(r) => format!("what-if {r}"),

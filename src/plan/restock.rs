@@ -704,6 +704,14 @@ fn line_for(
     }
     if qty == 0 {
         reasons.push(Reason::Covered);
+    } else if reasons.is_empty() {
+        // Above the reorder point, with no stock-out ahead, the review
+        // still orders S minus the position: say so (such lines gave no
+        // reason at all).
+        reasons.push(Reason::BelowOrderUpTo {
+            position,
+            order_up_to: s,
+        });
     }
 
     RestockLine {
