@@ -132,7 +132,20 @@ fn train_forecast_evaluate_on_the_sample_data() {
         .assert()
         .success()
         .stdout(predicate::str::contains("finetuned"))
-        .stdout(predicate::str::contains("origins 2026-11-01"));
+        .stdout(predicate::str::contains("origins 2026-11-01"))
+        .stdout(predicate::str::contains("the days after the run's train end"))
+        .stdout(predicate::str::contains("use --windows 2").not());
+    // More windows cannot be had with a run: said, not ignored.
+    skuplan(home.path())
+        .args(["evaluate", "--windows", "2", "--methods", "snaive7", "--run"])
+        .arg(&run2)
+        .arg("--data")
+        .arg(sample())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--windows 2: with --run every method is scored on one window",
+        ));
     // With --out, the champion forecasts use the model where it won.
     let out_dir = home.path().join("eval");
     skuplan(home.path())
@@ -312,6 +325,17 @@ fn train_forecast_evaluate_on_the_sample_data() {
         .success()
         .stdout(predicate::str::contains("the active run is not used"))
         .stdout(predicate::str::contains("trained on other data"));
+    // A replay over days the run learnt from is refused, and says so.
+    skuplan(home.path())
+        .args(["simulate", "--days", "28", "--data"])
+        .arg(sample())
+        .arg("--run")
+        .arg(&run)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "learnt up to 2026-11-20, into the replayed days (from 2026-10-31)",
+        ));
     // A run in the workspace's runs/ folder (where the workstation trains)
     // is named by its folder's name alone.
     let runs = home.path().join("data").join("workspace").join("runs");

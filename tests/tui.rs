@@ -1659,3 +1659,55 @@ fn changed_orders_under_saved_routes_are_planned_again() {
     let before = route.stops[0].quantity;
     assert_eq!(stop, Some(before + 1.0), "the routes carry the new quantity");
 }
+
+/// An active run the engine refuses for this data: the Training tab says
+/// why, not advice that fails the same way again.
+#[test]
+fn a_refused_active_run_says_why_on_the_training_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let run = dir.path().join("ws/runs/other");
+    app.active_run = Some(skuplan::workspace::ActiveRun {
+        run: run.clone(),
+        on: true,
+    });
+    app.update(Action::ToggleRun);
+    let effects = app.update(Action::ToggleRun);
+    assert!(app.joining, "switched on again, the run is asked to join");
+    assert!(!effects.is_empty());
+    app.on_engine(EngineEvent::Failed {
+        message: format!("{}: the run was trained on other data than this", run.display()),
+        cancelled: false,
+    });
+    app.update(Action::GoTab(1));
+    let s = screen(&mut app, 160, 48, dir.path());
+    assert!(
+        s.contains("active run other: on, but refused: the run was trained on other data than this"),
+        "{s}"
+    );
+    assert!(!s.contains("R twice joins it again"), "{s}");
+}
+
+/// A footer too narrow for every warehouse's total and approved amount
+/// keeps every total and sums the approved, rather than cutting the line
+/// in a warehouse.
+#[test]
+fn warehouse_totals_fit_a_narrow_screen_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(3));
+    assert_eq!(app.totals.len(), 2);
+    let wide = screen(&mut app, 80, 24, dir.path());
+    let full: Vec<String> = app
+        .totals
+        .iter()
+        .map(|(wh, all, ok)| format!("{wh} {all:.0} ({ok:.0} approved)"))
+        .collect();
+    assert!(wide.contains(&format!("by warehouse: {}", full.join("  "))), "{wide}");
+    let narrow = screen(&mut app, 56, 24, dir.path());
+    let each: Vec<String> = app.totals.iter().map(|(wh, all, _)| format!("{wh} {all:.0}")).collect();
+    assert!(
+        narrow.contains(&format!("by warehouse: {}; approved 0", each.join("  "))),
+        "{narrow}"
+    );
+}

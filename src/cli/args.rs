@@ -542,9 +542,10 @@ pub struct EvaluateArgs {
     /// days, 13 weeks or 6 months, or the run's horizon).
     #[arg(long)]
     pub horizon: Option<usize>,
-    /// Number of rolling windows.
-    #[arg(long, default_value_t = 4)]
-    pub windows: usize,
+    /// Number of rolling windows (default 4; with --run, 1: the days after
+    /// its train end).
+    #[arg(long)]
+    pub windows: Option<usize>,
     /// Periods between origins (default: the horizon).
     #[arg(long)]
     pub step: Option<usize>,

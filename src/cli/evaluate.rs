@@ -26,7 +26,7 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         }
     };
     let period = imported.dataset.period();
-    if args.horizon == Some(0) || args.windows == 0 || args.step == Some(0) || args.mase_lag == Some(0) {
+    if args.horizon == Some(0) || args.windows == Some(0) || args.step == Some(0) || args.mase_lag == Some(0) {
         anyhow::bail!("--horizon, --windows, --step and --mase-lag count periods: each must be 1 or more");
     }
     // An origin outside the data scores nothing: say so rather than print
@@ -79,7 +79,18 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
     }
     // With a run, every method is scored on the same days: the run's only
     // window, after its train end.
-    let windows = if run.is_some() { 1 } else { args.windows.max(1) };
+    if let (Some(r), Some(w)) = (&run, args.windows.filter(|w| *w > 1)) {
+        anyhow::bail!(
+            "--windows {w}: with --run every method is scored on one window, the days after the run's train end \
+             ({}), the only days the run did not learn from; leave --windows out",
+            r.meta.train_end
+        );
+    }
+    let windows = if run.is_some() {
+        1
+    } else {
+        args.windows.unwrap_or(4).max(1)
+    };
     let mut spec = backtest::BacktestSpec {
         horizon,
         windows,
@@ -273,8 +284,9 @@ fn protocol_table(
     let m = with.model.as_ref();
     let _ = writeln!(
         out,
-        "\nthe plan's forecasts judged on {}..{} (data cut at {cut}; the run judged on {}; it is champion of {} of \
-         {} series):",
+        "\nthe plan's forecasts judged on {}..{} (data cut at {cut}; the run judged on {}; in the plan it is champion \
+         of {} of {} series, each weighed against that series' baseline champion, where the champions line above \
+         weighs every method at once):",
         cut + chrono::Days::new(1),
         (cut + chrono::Days::new(horizon as u64)).min(last),
         m.map(|m| format!("{}..{}", m.held_out.0, m.held_out.1))

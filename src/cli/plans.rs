@@ -414,12 +414,23 @@ fn replay_model(
     }
     let loaded = runs::load_run(run, None)?;
     protocol::check_data(run, &loaded.meta, ds)?;
-    if loaded.meta.train_end >= eve {
+    let learnt = loaded.meta.train_end;
+    if learnt >= start {
         anyhow::bail!(
-            "{}: the run learnt up to {}, and the replay starts on {start}: it saw the days it would be judged \
-             on or the replayed days; give a run trained up to before {eve}, or train one with --train",
+            "{}: the run learnt up to {learnt}, into the replayed days (from {start}); a replay uses only days the \
+             run never learnt from: give a run trained up to before {eve} (`skuplan train --train-end DATE`), or \
+             train one with --train",
+            run.display()
+        );
+    }
+    if learnt == eve {
+        anyhow::bail!(
+            "{}: the run learnt up to {learnt}, the replay's eve, so no day is left between them to judge it on \
+             before the replay (a run trained with the defaults holds out only the data's last {} {}); give a \
+             run trained up to before {eve} (`skuplan train --train-end DATE`), or train one with --train",
             run.display(),
-            loaded.meta.train_end
+            loaded.meta.horizon,
+            period.plural()
         );
     }
     // Champions as a plan made on the replay's eve would choose them.

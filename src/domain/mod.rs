@@ -194,6 +194,10 @@ pub struct InventoryRecord {
     pub due_date: Option<NaiveDate>,
 }
 
+/// The method name a training run's model has in evaluation tables,
+/// forecast files and plans (`engine::run::METHOD`).
+pub const MODEL_METHOD: &str = "finetuned";
+
 /// Where a delivery goes: geographic or planar coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Location {

@@ -34,7 +34,7 @@ use crate::fsio::atomic_write;
 use crate::workspace::DataSources;
 
 /// The method name the model has in evaluation tables and forecast files.
-pub const METHOD: &str = "finetuned";
+pub const METHOD: &str = crate::domain::MODEL_METHOD;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunMeta {

@@ -119,6 +119,14 @@ pub fn render(bt: &Backtest, champions: &Champions) -> String {
             bt.origins.len(),
             bt.methods[0]
         );
+    } else if bt.methods.iter().any(|m| m == crate::domain::MODEL_METHOD) {
+        // A run is scored only after its train end: one window, whatever
+        // --windows says.
+        let _ = writeln!(
+            out,
+            "  (one window, the days after the run's train end, the only days it can be scored on: champions \
+             are chosen there but cannot be judged on a later window)"
+        );
     } else {
         let _ = writeln!(
             out,

@@ -190,7 +190,13 @@ impl Comparison {
         // A change from nothing has no percentage.
         let pct = |a: f64, b: f64| {
             if a > 0.0 {
-                format!("{:+.1} %", 100.0 * (b - a) / a)
+                let v = 100.0 * (b - a) / a;
+                // A change under 0.05 % read "-0.0 %": two decimals then.
+                if v != 0.0 && v.abs() < 0.05 {
+                    format!("{v:+.2} %")
+                } else {
+                    format!("{v:+.1} %")
+                }
             } else if b > 0.0 {
                 "up from none".to_string()
             } else {
@@ -406,6 +412,16 @@ mod tests {
         assert_eq!(
             c.change(),
             "plan units up from none (0 -> 40; the data has no unit costs)"
+        );
+        // A change too small for one decimal is not "-0.0 %".
+        let c = Comparison {
+            base_qty: 10_000,
+            scenario_qty: 9_997,
+            ..Comparison::default()
+        };
+        assert_eq!(
+            c.change(),
+            "plan units -0.03 % (10000 -> 9997; the data has no unit costs)"
         );
         // Nothing moved: said so, not "+0.0 %".
         let same = Comparison {

@@ -166,6 +166,8 @@ pub struct App {
     /// The engine is judging the active run and joining it to the
     /// champions (after a refit, or on its own).
     pub joining: bool,
+    /// Why the last join failed (a run trained on other data, say).
+    pub join_refused: Option<String>,
     /// The engine is encoding product texts for the plan's launches (a
     /// minute or more on tens of thousands of products, the first time).
     pub launching: bool,
@@ -257,6 +259,7 @@ impl App {
             plan_saved: None,
             active_run: None,
             joining: false,
+            join_refused: None,
             launching: false,
             join_data: None,
             refit_due: None,

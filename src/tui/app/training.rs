@@ -73,8 +73,10 @@ impl App {
             ..TrainingView::default()
         };
         self.status = format!(
-            "training {} epochs in {} mode",
-            self.train_config.epochs, self.train_config.mode
+            "training {} epoch{} in {} mode",
+            self.train_config.epochs,
+            if self.train_config.epochs == 1 { "" } else { "s" },
+            self.train_config.mode
         );
         // Weekly and monthly data forecast their own default horizon (13
         // weeks, 6 months) rather than the daily 28.
@@ -115,6 +117,7 @@ impl App {
             return Vec::new();
         }
         self.joining = true;
+        self.join_refused = None;
         self.join_data = Some(l.dataset.clone());
         vec![Effect::Engine(EngineCommand::Adopt {
             run: a.run,
@@ -486,6 +489,9 @@ impl App {
                 );
             }
             EngineEvent::Failed { message, cancelled } => {
+                if self.joining && !cancelled {
+                    self.join_refused = Some(message.clone());
+                }
                 self.joining = false;
                 self.launching = false;
                 t.running = false;

@@ -97,11 +97,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         (0, n) => format!(", {n} launches"),
         (m, n) => format!(", {m} by the model, {n} launches"),
     };
+    // What narrows or changes the lines first: at 80 columns the end is
+    // cut, and a filter or a what-if out of sight misleads.
     let title = format!(
-        " {}plan of {}: {} lines shown{model}, sorted by {sort}{what_if}{} ",
+        " {}plan of {}: {} line{} shown{}{what_if}{model}, sorted by {sort} ",
         if app.provisional() { "provisional " } else { "" },
         plan.plan_date,
         view.len(),
+        if view.len() == 1 { "" } else { "s" },
         if app.filter.is_empty() {
             String::new()
         } else {
@@ -127,8 +130,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .map(|(s, all, ok)| format!("{s} {all:.0}{unit} ({ok:.0})"))
         .collect();
     let width = totals_area.width as usize;
+    let mut by_wh = format!("by warehouse: {}", text.join("  "));
+    if by_wh.chars().count() > width {
+        // Every warehouse's total, and what is approved in all of them,
+        // rather than a line cut in its third warehouse.
+        let each: Vec<String> = app.totals.iter().map(|(wh, all, _)| format!("{wh} {all:.0}")).collect();
+        let approved: f64 = app.totals.iter().map(|(_, _, ok)| ok).sum();
+        by_wh = format!("by warehouse{unit}: {}; approved {approved:.0}", each.join("  "));
+    }
     let mut foot = vec![
-        Line::raw(super::fit(&format!("by warehouse: {}", text.join("  ")), width)),
+        Line::raw(super::fit(&by_wh, width)),
         Line::raw(super::fit(&format!("by supplier: {}", suppliers.join("  ")), width)),
     ];
     if let Some(first) = plan.not_forecast.first() {

@@ -83,11 +83,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(a) = &app.active_run {
         let joined = app.loaded.as_ref().is_some_and(|l| l.model_base.is_some());
         let state = match (a.on, joined, app.joining) {
-            (false, _, _) => "off, baselines only",
-            (true, true, true) => "refitting, then joined again",
-            (true, true, false) => "among the champions",
-            (true, false, true) => "being judged and joined to the champions",
-            (true, false, false) => "on, but not joined to the champions (R twice joins it again)",
+            (false, _, _) => "off, baselines only".to_string(),
+            (true, true, true) => "refitting, then joined again".into(),
+            (true, true, false) => "among the champions".into(),
+            (true, false, true) => "being judged and joined to the champions".into(),
+            // The reason it was refused, rather than advice that fails
+            // the same way again.
+            (true, false, false) => match &app.join_refused {
+                // The line names the run already.
+                Some(why) => format!(
+                    "on, but refused: {}",
+                    why.strip_prefix(&format!("{}: ", a.run.display())).unwrap_or(why)
+                ),
+                None => "on, but not joined to the champions (R twice joins it again)".into(),
+            },
         };
         info.push(Line::raw(format!(
             "active run {}: {state} (R switches it {})",
