@@ -1030,3 +1030,31 @@ mod properties {
         }
     }
 }
+
+/// A delivery file with a header and no rows, and negative stock on hand,
+/// are read as before and said: they used to pass as "0 warnings".
+#[test]
+fn empty_side_files_and_negative_stock_are_said() {
+    let ok = import_written(&[
+        (
+            "sales.csv",
+            "date,sku,warehouse,quantity\n2026-01-01,A,W1,3\n2026-01-02,A,W1,4\n",
+        ),
+        ("orders.csv", "id,warehouse,lat,lon,quantity\n"),
+        ("inventory.csv", "sku,warehouse,on_hand\nA,W1,-50\n"),
+    ]);
+    let warnings = warnings_of(&ok);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("orders.csv") && w.contains("read as orders but has no rows below its header")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("inventory.csv") && w.contains("row 2") && w.contains("stock on hand is negative")),
+        "{warnings:?}"
+    );
+    assert_eq!(ok.dataset.inventory[0].on_hand, -50.0, "taken as it is");
+}

@@ -398,6 +398,20 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             };
             tracing::debug!(file = %label, rows = t.height(), ms = clock.elapsed().as_millis(), "read as text");
             let mut period = None;
+            // A sales file without rows is an error where it is read; any
+            // other kind would be read as nothing without a word.
+            if t.height() == 0 && !matches!(kind, FileKind::Sales | FileKind::Transactions) {
+                problems.warning(
+                    &label,
+                    None,
+                    None,
+                    None,
+                    format!(
+                        "read as {} but has no rows below its header: nothing was read from it",
+                        kind.name()
+                    ),
+                );
+            }
             let date_format = match kind {
                 FileKind::Sales | FileKind::Transactions => {
                     let rules = DemandRules {

@@ -241,6 +241,17 @@ pub(super) fn read_inventory(
             continue;
         }
         let on_order = on_order.unwrap_or(0.0);
+        if on_hand < 0.0 {
+            // Backorders in some systems: taken as they are, and said, as
+            // the order then also covers them.
+            problems.warning(
+                &t.label,
+                Some(t.row(i)),
+                t.col(Field::OnHand),
+                Some(&on_hand.to_string()),
+                "stock on hand is negative (backorders?): taken as it is, so the plan orders that much more",
+            );
+        }
         if on_order > 0.0 && due.is_none() && t.col(Field::DueDate).is_some() {
             problems.warning(
                 &t.label,
