@@ -371,6 +371,31 @@ fn unknown_warehouse_fails_the_whole_import() {
         &["fleet.csv, row 3, column 'warehouse', value 'W9'", "unknown warehouse"],
     );
     assert_has(&m, &["nothing was imported"]);
+    assert_has(&m, &["unknown warehouse: it is not in the warehouses file"]);
+    // A warehouse whose own row is wrong is in the file: the rows naming
+    // it say where its row failed, not that it is missing.
+    let wh = fs::read_to_string(dir.path().join("warehouses.csv")).unwrap();
+    let header = wh.lines().next().unwrap();
+    let cols = header.split(',').count();
+    let mut row = vec!["W9".to_string()];
+    row.extend(
+        header
+            .split(',')
+            .skip(1)
+            .map(|c| if c == "lat" { "123".into() } else { String::new() }),
+    );
+    assert_eq!(row.len(), cols);
+    fs::write(dir.path().join("warehouses.csv"), format!("{}{}\n", wh, row.join(","))).unwrap();
+    let rows = wh.lines().count() + 1;
+    let m = import(&[dir.path().to_path_buf()]).unwrap_err().to_string();
+    assert_has(&m, &["expected a latitude between -90 and 90"]);
+    assert_has(
+        &m,
+        &[
+            "unknown warehouse: its row in ",
+            &format!("(row {rows}) has errors, reported there"),
+        ],
+    );
 }
 
 #[test]

@@ -65,16 +65,15 @@ impl Acc {
     pub(super) fn finish(&mut self, defaults: &ProductDefaults, problems: &mut Problems) -> Dataset {
         // Warehouses named anywhere must exist when a warehouse file was given.
         let known: HashSet<String> = self.warehouses.iter().map(|w| w.id.clone()).collect();
+        // A warehouse whose own row failed is in the file: say that instead.
+        let why = |wh: &str| match self.warehouse_rows.get(wh) {
+            Some((f, r)) => format!("unknown warehouse: its row in {f} (row {r}) has errors, reported there"),
+            None => "unknown warehouse: it is not in the warehouses file".to_string(),
+        };
         if self.saw_warehouse_file {
             for (wh, (file, row)) in &self.demand_warehouses {
                 if !known.contains(wh) {
-                    problems.error(
-                        file,
-                        *row,
-                        Some("warehouse"),
-                        Some(wh),
-                        "unknown warehouse: it is not in the warehouses file",
-                    );
+                    problems.error(file, *row, Some("warehouse"), Some(wh), why(wh));
                 }
             }
             let refs = self
@@ -85,13 +84,7 @@ impl Acc {
                 .chain(self.fleet.iter().map(|(v, f, row)| (&v.warehouse, f, *row)));
             for (wh, file, row) in refs {
                 if !known.contains(wh) {
-                    problems.error(
-                        file,
-                        Some(row),
-                        Some("warehouse"),
-                        Some(wh),
-                        "unknown warehouse: it is not in the warehouses file",
-                    );
+                    problems.error(file, Some(row), Some("warehouse"), Some(wh), why(wh));
                 }
             }
         }
