@@ -281,7 +281,8 @@ fn approvals_follow_the_route_and_export_lists_approved_stops() {
         assert!(all.iter().any(|r| r.state == "review"));
     }
     // An approval recorded before the orders' contents joined the
-    // fingerprint (the sequence alone) still holds for that sequence.
+    // fingerprint (the sequence alone) cannot tell whether they changed
+    // since: the route asks for a fresh look.
     let legacy = vec![Record::new(
         PLAN,
         plan.key(r0),
@@ -289,8 +290,9 @@ fn approvals_follow_the_route_and_export_lists_approved_stops() {
         Action::Approve,
         None,
     )];
-    let rows = delivery_rows(&plan, &replay(&legacy, PLAN), false);
-    assert_eq!(rows.len(), r0.stops.len(), "an old approval is kept");
+    let rows = delivery_rows(&plan, &replay(&legacy, PLAN), true);
+    let r0_rows: Vec<_> = rows.iter().filter(|r| r.vehicle == r0.vehicle).collect();
+    assert!(r0_rows.iter().all(|r| r.state == "review"), "{r0_rows:?}");
     // The same route with an order's quantity changed is another route.
     let mut more = r0.clone();
     more.stops[0].quantity += 1.0;
@@ -615,6 +617,11 @@ fn a_route_whose_orders_changed_is_planned_again_not_exported() {
         .args(["approve", "deliveries", "--vehicle", &van])
         .assert()
         .failure();
+    // Rejecting what the data moved on from is fine.
+    skuplan(home.path())
+        .args(["approve", "deliveries", "--reject", "--vehicle", &van])
+        .assert()
+        .success();
     skuplan(home.path())
         .args(["deliveries", "show"])
         .assert()
@@ -706,4 +713,34 @@ fn warehouses_with_x_and_y_place_planar_depots() {
     assert!(plan.unserved.is_empty());
     // 5 km out and 5 back from each depot.
     assert!((plan.distance_km() - 20.0).abs() < 1e-9, "{}", plan.distance_km());
+}
+
+/// Long decimals (a geocoder's 15 digits, quantities of a third) survive
+/// the plan file: the plan read back is not taken for a changed one, and
+/// its approvals hold.
+#[test]
+fn long_decimals_do_not_read_as_changed_orders() {
+    let mut ds = dataset();
+    for (i, o) in ds.orders.iter_mut().enumerate() {
+        if let Location::LatLon { lat, lon } = &mut o.location {
+            *lat += 1.234_567_891_234_5e-3 * (i as f64 + 1.0) / 7.0;
+            *lon -= 9.876_543_210_987_6e-4 * (i as f64 + 1.0) / 3.0;
+        }
+        o.quantity += 1.0 / 3.0;
+    }
+    let problem = DeliveryProblem::build(&ds, Some(day()), None).unwrap();
+    let plan = delivery::plan(&problem, &settings(), None);
+    let back: DeliveryPlan = serde_json::from_str(&serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    for (a, b) in plan.routes.iter().zip(&back.routes) {
+        assert_eq!(a.fingerprint(), b.fingerprint());
+    }
+    assert!(skuplan::plan::route_drift::changed_routes(&back, &ds).is_empty());
+    // A real change is still seen.
+    let first = back.routes.iter().find(|r| !r.stops.is_empty()).unwrap();
+    let id = first.stops[0].order.clone();
+    let o = ds.orders.iter_mut().find(|o| o.id == id).unwrap();
+    o.service_min += 5;
+    let changed = skuplan::plan::route_drift::changed_routes(&back, &ds);
+    assert_eq!(changed.len(), 1);
+    assert!(changed[0].why.contains("service takes"), "{}", changed[0].why);
 }

@@ -57,7 +57,7 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
     let problem = problem(&ds, date, args.matrix.as_deref())?;
     // Approved routes are held as locked ones are (as `reoptimise` and the
     // workstation do), unless their own orders changed since.
-    let changed = same_day.map(|p| changed_routes(p, &problem)).unwrap_or_default();
+    let changed = same_day.map(|p| changed_routes(p, &ds)).unwrap_or_default();
     let decisions = replay(&ws.audit_log().load()?.records, PLAN);
     let mut hold = same_day
         .map(|p| delivery::approved_unlocked(p, &decisions))
@@ -87,19 +87,26 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
             hold.join(", ")
         ))?;
     }
-    if !changed.is_empty() {
-        emit(&format!(
-            "the orders of {} routes changed since they were planned ({}): planned again, and asked about anew\n",
-            changed.len(),
-            route_drift::describe(&changed)
-        ))?;
-    }
+    say_changed(&changed)?;
     if let Some(out) = &args.out {
         let rows = delivery_rows(&plan, &replay(&ws.audit_log().load()?.records, PLAN), true);
         write_csv(out, &rows)?;
         emit(&format!("wrote {} stops to {}\n", rows.len(), out.display()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a re-plan did with routes whose orders changed under them.
+fn say_changed(changed: &[route_drift::Drift]) -> Result<()> {
+    if !changed.is_empty() {
+        emit(&format!(
+            "the orders of {} routes changed since they were planned ({}): {}\n",
+            changed.len(),
+            route_drift::describe(changed),
+            route_drift::what_replanning_does(changed)
+        ))?;
+    }
+    Ok(())
 }
 
 fn saved_plan(ws: &Workspace) -> Result<DeliveryPlan> {
@@ -117,29 +124,32 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
     };
     let mut plan = saved_plan(&ws)?;
     // Edits need the day's data as it is now.
-    let with_problem = |plan: &DeliveryPlan| -> Result<Option<DeliveryProblem>> {
+    let with_problem = |plan: &DeliveryPlan| -> Result<Option<(Dataset, DeliveryProblem)>> {
         let Some(ds) = load_dataset(plan.data.as_ref(), &MapArgs::default(), config, &ws)? else {
             return Ok(None);
         };
-        problem(&ds, plan.date, plan.matrix_file.as_deref()).map(Some)
+        let p = problem(&ds, plan.date, plan.matrix_file.as_deref())?;
+        Ok(Some((ds, p)))
     };
     match cmd {
         DeliveriesCommand::Show => {
             emit(&summary(&plan))?;
-            if let Some(problem) = with_problem(&plan)? {
-                let changed = changed_routes(&plan, &problem);
-                if !changed.is_empty() {
-                    emit(&format!(
-                        "the data changed since these routes were planned ({}): `skuplan plan deliveries` plans them \
-                         again; until then they are not approved or exported\n",
-                        route_drift::describe(&changed)
-                    ))?;
-                }
+            // Shown whatever the data says; what changed under it, noted.
+            match changes_since(&plan, config, &ws) {
+                Ok(changed) if !changed.is_empty() => emit(&format!(
+                    "the data changed since these routes were planned ({}): `skuplan plan deliveries` plans them \
+                     again; until then they are not approved or exported\n",
+                    route_drift::describe(&changed)
+                ))?,
+                Ok(_) => {}
+                Err(e) => emit(&format!(
+                    "note: the routes could not be checked against the data: {e:#}\n"
+                ))?,
             }
             return Ok(ExitCode::SUCCESS);
         }
         DeliveriesCommand::Move { order, to, position } => {
-            let Some(problem) = with_problem(&plan)? else {
+            let Some((_, problem)) = with_problem(&plan)? else {
                 return Ok(ExitCode::from(1));
             };
             if position == Some(0) {
@@ -166,7 +176,7 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
             iterations,
             seed,
         } => {
-            let Some(problem) = with_problem(&plan)? else {
+            let Some((ds, problem)) = with_problem(&plan)? else {
                 return Ok(ExitCode::from(1));
             };
             let settings = DeliverySettings {
@@ -179,7 +189,7 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
             // Approved routes are held as locked ones are, as in the
             // workstation.
             let decisions = crate::plan::approval::replay(&ws.audit_log().load()?.records, "deliveries");
-            let changed = changed_routes(&plan, &problem);
+            let changed = changed_routes(&plan, &ds);
             let mut hold = delivery::approved_unlocked(&plan, &decisions);
             hold.retain(|v| !changed.iter().any(|c| &c.vehicle == v));
             plan = delivery::plan_holding(&problem, &settings, Some(&plan), &hold);
@@ -192,6 +202,7 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
                     hold.join(", ")
                 ))?;
             }
+            say_changed(&changed)?;
             emit(&summary(&plan))?;
         }
     }
@@ -199,18 +210,32 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
     Ok(ExitCode::SUCCESS)
 }
 
+/// The routes of `plan` whose orders or vehicle changed since they were
+/// planned, read against the plan's data as it is now (the data alone: a
+/// road matrix need not be at hand). An error when the data cannot be read.
+fn changes_since(plan: &DeliveryPlan, config: &Config, ws: &Workspace) -> Result<Vec<route_drift::Drift>> {
+    let given: Vec<std::path::PathBuf> = plan.data.iter().cloned().collect();
+    let (sources, opts) = super::import_setup(&given, &MapArgs::default(), config, ws)?;
+    let ds = ws
+        .import(&sources, &opts)
+        .map_err(|f| anyhow!("the data does not import ({} errors)", f.report.errors().count()))?
+        .dataset;
+    Ok(changed_routes(plan, &ds))
+}
+
 /// Refuse to act on routes of `plan` whose orders or vehicle changed since
 /// they were planned (the data now says otherwise): only those among
-/// `vehicles` (all with `None`).
-fn refuse_changed(plan: &DeliveryPlan, vehicles: Option<&[&str]>, config: &Config, ws: &Workspace) -> Result<()> {
-    let Some(ds) = load_dataset(plan.data.as_ref(), &MapArgs::default(), config, ws)? else {
-        bail!("the data no longer imports (see above), so the routes cannot be checked against it");
+/// `vehicles`. Data that cannot be read is said, not a refusal: the plan
+/// is what was decided on.
+fn refuse_changed(plan: &DeliveryPlan, vehicles: &[&str], config: &Config, ws: &Workspace) -> Result<()> {
+    let mut changed = match changes_since(plan, config, ws) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("note: the routes could not be checked against the data: {e:#}");
+            return Ok(());
+        }
     };
-    let problem = problem(&ds, plan.date, plan.matrix_file.as_deref())?;
-    let mut changed = changed_routes(plan, &problem);
-    if let Some(v) = vehicles {
-        changed.retain(|c| v.contains(&c.vehicle.as_str()));
-    }
+    changed.retain(|c| vehicles.contains(&c.vehicle.as_str()));
     if !changed.is_empty() {
         bail!(
             "the orders changed since the routes of {} were planned ({}): plan them again with `skuplan plan \
@@ -244,8 +269,11 @@ pub fn approve_deliveries(
         emit("no route of the saved plan matches; nothing recorded\n")?;
         return Ok(ExitCode::from(1));
     }
-    let names: Vec<&str> = chosen.iter().map(|r| r.vehicle.as_str()).collect();
-    refuse_changed(&plan, Some(&names), config, &ws)?;
+    // Rejecting a route the data has moved on from is fine.
+    if !reject {
+        let names: Vec<&str> = chosen.iter().map(|r| r.vehicle.as_str()).collect();
+        refuse_changed(&plan, &names, config, &ws)?;
+    }
     let action = if reject { Action::Reject } else { Action::Approve };
     let records: Vec<Record> = chosen
         .iter()
@@ -274,7 +302,7 @@ pub fn export_deliveries(out: &Path, all: bool, config: &Config, paths: &Paths) 
         .filter(|r| all || delivery::route_state(&plan, r, &decisions).0 == crate::plan::approval::State::Approved)
         .map(|r| r.vehicle.as_str())
         .collect();
-    refuse_changed(&plan, Some(&exported), config, &ws)?;
+    refuse_changed(&plan, &exported, config, &ws)?;
     let rows = delivery_rows(&plan, &decisions, all);
     write_csv(out, &rows)?;
     emit(&format!(

@@ -41,11 +41,15 @@ pub fn plan_bases(
         }
     }
     let Some(run) = run else { return Ok((base, None)) };
-    let model = crate::engine::protocol::model_forecasts_cached(run, ds, None, Some(&ws.cache_dir()))?;
-    let with = base
-        .with_model(ds, &model)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", run.display()))?;
+    let with = join_run(&base, ds, run, ws)?;
     Ok((base, Some(with)))
+}
+
+/// `base` with the run among the champions.
+fn join_run(base: &PlanBase, ds: &crate::domain::Dataset, run: &std::path::Path, ws: &Workspace) -> Result<PlanBase> {
+    let model = crate::engine::protocol::model_forecasts_cached(run, ds, None, Some(&ws.cache_dir()))?;
+    base.with_model(ds, &model)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", run.display()))
 }
 
 /// Which run a plan uses: `--run` (made the active run by the caller once
@@ -162,19 +166,21 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     }
     let scenario = args.scenario.as_deref().map(|n| ws.load_scenario(n)).transpose()?;
     let run = chosen_run(&ws, args.run.as_deref(), args.no_run)?;
-    let (base, with) = match plan_bases(&ds, &settings, run.as_deref(), &ws) {
-        Ok(b) => b,
+    let (base, _) = plan_bases(&ds, &settings, None, &ws)?;
+    let with = match run.as_deref().map(|r| join_run(&base, &ds, r, &ws)) {
+        None => None,
+        Some(Ok(w)) => Some(w),
         // The workspace's active run, not asked for by name, that cannot
         // join this data (other data, no finished epoch): plan without it,
         // as the workstation does, and say why.
-        Err(e) if args.run.is_none() && run.is_some() => {
+        Some(Err(e)) if args.run.is_none() => {
             emit(&format!(
                 "the active run is not used: {e:#}\n  planning from the baselines alone (`--no-run` switches the run \
                  off, `--run RUN` chooses another)\n"
             ))?;
-            plan_bases(&ds, &settings, None, &ws)?
+            None
         }
-        Err(e) => return Err(e),
+        Some(Err(e)) => return Err(e),
     };
     // The run joined the plan: now it is the workspace's active run.
     if let (Some(r), Some(_)) = (&args.run, &with) {

@@ -383,24 +383,26 @@ impl DeliveryRoute {
 
     /// The orders in sequence, and what they were when it was planned
     /// (quantity, window, place): what an approval is tied to, so a route
-    /// whose orders changed since asks for a fresh look.
+    /// whose orders changed since asks for a fresh look. The numbers are
+    /// hashed as rounded text: a plan read back from its JSON file need not
+    /// give back the last bit of a long decimal.
     pub fn fingerprint(&self) -> String {
         let mut h = crate::fsio::Fnv1a::default();
         for s in &self.stops {
-            h.eat(s.order.as_bytes());
             let (a, b) = match s.location {
                 Location::LatLon { lat, lon } => (lat, lon),
                 Location::Xy { x, y } => (x, y),
             };
-            for v in [s.quantity, s.ready, s.due, a, b] {
-                h.eat(&v.to_le_bytes());
-            }
+            let stop = format!(
+                "{}|{:.6}|{:.0}|{:.0}|{a:.7}|{b:.7};",
+                s.order, s.quantity, s.ready, s.due
+            );
+            h.eat(stop.as_bytes());
         }
         format!("{}#{}", self.order_sequence(), h.hex())
     }
 
-    /// The orders in sequence alone: the fingerprint before session 23,
-    /// which decisions recorded then still carry.
+    /// The orders in sequence alone.
     pub fn order_sequence(&self) -> String {
         self.stops
             .iter()
@@ -796,13 +798,10 @@ pub fn route_state(
     route: &DeliveryRoute,
     decisions: &HashMap<Vec<String>, LineDecision>,
 ) -> (State, bool, Option<LineDecision>) {
-    let key = plan.key(route);
-    // A decision from before orders' contents joined the fingerprint is
-    // read as it was then: on the sequence alone.
-    match decisions.get(&key) {
-        Some(d) if !d.fingerprint.contains('#') => state_of(decisions, &key, &route.order_sequence()),
-        _ => state_of(decisions, &key, &route.fingerprint()),
-    }
+    // A decision recorded before session 23 names the sequence alone: it
+    // cannot tell whether the orders changed since, so it asks for a fresh
+    // look (it stays in the audit log).
+    state_of(decisions, &plan.key(route), &route.fingerprint())
 }
 
 /// A row per stop of the approved routes, or with `all` of every route,

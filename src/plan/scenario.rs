@@ -191,8 +191,11 @@ impl Comparison {
         let pct = |a: f64, b: f64| {
             if a > 0.0 {
                 let v = 100.0 * (b - a) / a;
-                // A change under 0.05 % read "-0.0 %": two decimals then.
-                if v != 0.0 && v.abs() < 0.05 {
+                // A change under 0.05 % read "-0.0 %": two decimals then,
+                // and under 0.005 % only its direction.
+                if v != 0.0 && v.abs() < 0.005 {
+                    format!("{} under 0.01 %", if v < 0.0 { "down" } else { "up" })
+                } else if v != 0.0 && v.abs() < 0.05 {
                     format!("{v:+.2} %")
                 } else {
                     format!("{v:+.1} %")
@@ -422,6 +425,15 @@ mod tests {
         assert_eq!(
             c.change(),
             "plan units -0.03 % (10000 -> 9997; the data has no unit costs)"
+        );
+        let c = Comparison {
+            base_qty: 1_000_000,
+            scenario_qty: 999_990,
+            ..Comparison::default()
+        };
+        assert_eq!(
+            c.change(),
+            "plan units down under 0.01 % (1000000 -> 999990; the data has no unit costs)"
         );
         // Nothing moved: said so, not "+0.0 %".
         let same = Comparison {

@@ -96,7 +96,7 @@ impl App {
             .chain(problem.unplannable.iter().map(|u| u.order.as_str()))
             .collect();
         if let Some(plan) = saved {
-            let changed = route_drift::changed_routes(&plan, &problem);
+            let changed = route_drift::changed_routes(&plan, &l.dataset);
             let have: HashSet<&str> = plan
                 .routes
                 .iter()
@@ -122,8 +122,9 @@ impl App {
             // being planned.
             let why = (!changed.is_empty()).then(|| {
                 format!(
-                    "the orders changed since the routes were planned ({})",
-                    route_drift::describe(&changed)
+                    "the orders changed since the routes were planned ({}): {}",
+                    route_drift::describe(&changed),
+                    route_drift::what_replanning_does(&changed)
                 )
             });
             return (

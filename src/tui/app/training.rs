@@ -489,7 +489,10 @@ impl App {
                 );
             }
             EngineEvent::Failed { message, cancelled } => {
-                if self.joining && !cancelled {
+                // The join's own failure names the run first (another
+                // command failing meanwhile is not the join's reason).
+                let run = self.active_run.as_ref().map(|a| a.run.display().to_string());
+                if self.joining && !cancelled && run.is_some_and(|r| message.starts_with(&r)) {
                     self.join_refused = Some(message.clone());
                 }
                 self.joining = false;
