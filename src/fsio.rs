@@ -9,8 +9,33 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-/// Write `bytes` to `path` atomically.
+/// Write `bytes` to `path` atomically. A symbolic link is written through
+/// (its target replaced atomically, the link kept); a path that is not a
+/// regular file (`/dev/null`, a pipe) is written as it is, since renaming
+/// over it would replace the device with a file.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let target;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            target = resolve_link(path)?;
+            target.as_path()
+        }
+        _ => path,
+    };
+    if let Ok(m) = fs::metadata(path)
+        && !m.is_file()
+    {
+        if m.is_dir() {
+            anyhow::bail!("{} is a folder, not a file", path.display());
+        }
+        let mut f = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        return f
+            .write_all(bytes)
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -46,6 +71,25 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Where a symbolic link points, following links to links (the target
+/// need not exist yet; a link to nowhere is written as its target).
+fn resolve_link(link: &Path) -> Result<PathBuf> {
+    let mut at = link.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = fs::read_link(&at).with_context(|| format!("cannot read the link {}", at.display()))?;
+                at = match at.parent() {
+                    Some(p) if to.is_relative() => p.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(at),
+        }
+    }
+    anyhow::bail!("{}: too many levels of symbolic links", link.display())
 }
 
 /// The temp file a write of `name` in `dir` goes through before its rename:
@@ -176,6 +220,29 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    /// An export aimed at a link writes its target and keeps the link; one
+    /// aimed at a device writes to the device (`--out /dev/null` turned
+    /// /dev/null into a plain file).
+    #[cfg(unix)]
+    #[test]
+    fn links_are_written_through_and_devices_written_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("shared").join("plan.csv");
+        fs::create_dir_all(real.parent().unwrap()).unwrap();
+        let link = dir.path().join("plan.csv");
+        std::os::unix::fs::symlink("shared/plan.csv", &link).unwrap();
+        atomic_write(&link, b"one").unwrap();
+        atomic_write(&link, b"two").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"two");
+        if Path::new("/dev/null").exists() {
+            atomic_write(Path::new("/dev/null"), b"gone").unwrap();
+            let m = fs::metadata("/dev/null").unwrap();
+            assert!(!m.is_file(), "/dev/null is still a device");
+        }
+        assert!(atomic_write(dir.path(), b"x").is_err(), "a folder is refused");
     }
 
     #[test]
