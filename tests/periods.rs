@@ -241,6 +241,9 @@ fn a_partial_first_or_last_week_is_left_out_when_days_are_summed() {
         "{w}"
     );
     assert!(w.contains("7 row(s) are left out"), "{w}");
+    // The last week's sold days are remembered: plans count only the rest
+    // of that week.
+    assert_eq!(i.dataset.sold_until, Some(day(2024, 2, 13)));
 }
 
 #[test]

@@ -312,3 +312,56 @@ fn erratic_lines_are_stocked_from_the_negative_binomial_unless_their_spikes_are_
         erratic.order_up_to
     );
 }
+
+/// Daily data summed into weeks, ending on a Friday: its last week is left
+/// out of demand, but its five days of sales are gone from stock on hand.
+/// The plan counts only the two days left of that week, and orders from
+/// the day after the data's last day (it planned the whole week again, and
+/// dated the orders four days back).
+#[test]
+fn a_week_partly_sold_already_counts_only_its_days_ahead() {
+    use skuplan::domain::Period;
+    let week = Period::Week(chrono::Weekday::Mon);
+    let f = SeriesForecast {
+        start: day(2026, 11, 23),
+        p10: vec![60.0; 4],
+        p50: vec![70.0; 4],
+        p90: vec![80.0; 4],
+        period: week,
+        ..forecast("A", 70.0, 5.0, 4)
+    };
+    let plan_with = |sold_until: Option<NaiveDate>| {
+        let ds = Dataset {
+            products: vec![product("A", 1, 0, 7, 2.0)],
+            inventory: vec![inv("A", 10.0, 0.0, None)],
+            sold_until,
+            ..Dataset::default()
+        };
+        build_plan(
+            &ds,
+            std::slice::from_ref(&f),
+            &Adjustments::new(),
+            &flat_service(0.9, 0.1),
+        )
+    };
+    let whole = plan_with(None);
+    let rest = plan_with(Some(day(2026, 11, 27)));
+    let (a, b) = (&whole.lines[0], &rest.lines[0]);
+    assert_eq!(a.order_date, day(2026, 11, 23));
+    assert_eq!(b.order_date, day(2026, 11, 28), "ordered the day after the data ends");
+    assert!(
+        (a.protection_demand - b.protection_demand - 70.0 * 5.0 / 7.0).abs() < 1e-6,
+        "{} vs {}",
+        a.protection_demand,
+        b.protection_demand
+    );
+    assert!(b.order_qty < a.order_qty);
+    assert_eq!(rest.order_day(), day(2026, 11, 28));
+    let text = skuplan::plan::summary::summary(&rest);
+    assert!(
+        text.starts_with("restock plan for 2026-11-28 (its first period, from 2026-11-23, counted from 2026-11-28 on)"),
+        "{text}"
+    );
+    // Outside the first period the day changes nothing.
+    assert_eq!(plan_with(Some(day(2026, 11, 22))).lines[0].order_qty, a.order_qty);
+}

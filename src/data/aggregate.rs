@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::data::day_rows::{DayRow, RowsOf, group_rows};
@@ -57,6 +57,8 @@ pub(super) struct Acc {
     period: Option<(Period, String)>,
     pub(super) saw_warehouse_file: bool,
     pub(super) saw_product_file: bool,
+    /// See `Dataset::sold_until`.
+    sold_until: Option<NaiveDate>,
     /// The transaction lines read so far, to catch one in two files.
     transaction_lines: crate::data::invoices::SeenLines,
 }
@@ -267,6 +269,7 @@ impl Acc {
             orders: self.orders.drain(..).map(|(o, _, _)| o).collect(),
             fleet: self.fleet.drain(..).map(|(v, _, _)| v).collect(),
             returns: std::mem::take(&mut self.returns),
+            sold_until: self.sold_until,
             events: {
                 let mut e = std::mem::take(&mut self.events);
                 e.sort();
@@ -573,7 +576,9 @@ pub(super) fn read_demand(
     // Summed into weeks or months, a first or last period the file covers
     // only in part would read as a slump: it is left out, with a warning.
     let parsed = if choice.sums() {
-        leave_out_partial_periods(t, parsed, period, &distinct, problems)?
+        let (kept, sold_until) = super::partial::leave_out_partial_periods(t, parsed, period, &distinct, problems)?;
+        acc.sold_until = acc.sold_until.max(sold_until);
+        kept
     } else {
         parsed
     };
@@ -775,64 +780,6 @@ pub(super) fn read_demand(
     }
     tracing::debug!(ms = clock.elapsed().as_millis(), "collected");
     Ok(found)
-}
-
-/// Leave out the rows of a first or last period the file's dates do not
-/// cover whole (a file that starts on a Wednesday, or ends mid-month), and
-/// say so. `days` are the file's distinct dates, sorted.
-fn leave_out_partial_periods(
-    t: &Table,
-    parsed: DataFrame,
-    period: Period,
-    days: &[i32],
-    problems: &mut Problems,
-) -> PolarsResult<DataFrame> {
-    let (Some(first), Some(last)) = (
-        days.first().and_then(|d| days_to_date(*d)),
-        days.last().and_then(|d| days_to_date(*d)),
-    ) else {
-        return Ok(parsed);
-    };
-    let to_day = |d: NaiveDate| d.num_days_from_ce() - 719_163;
-    // Summed periods are stamped on their first day.
-    let first_start = period.floor(first);
-    let last_start = period.floor(last);
-    let last_end = period.step(last_start, 1).pred_opt().unwrap_or(last);
-    let mut lo = to_day(first_start);
-    let mut hi = to_day(last_end);
-    let mut dropped = Vec::new();
-    if first != first_start {
-        lo = to_day(period.step(first_start, 1));
-        dropped.push(format!(
-            "the first {} ({first_start}: the data starts {first})",
-            period.name()
-        ));
-    }
-    if last != last_end {
-        hi = to_day(last_start) - 1;
-        dropped.push(format!(
-            "the last {} ({last_start}: the data ends {last})",
-            period.name()
-        ));
-    }
-    if dropped.is_empty() {
-        return Ok(parsed);
-    }
-    let day = col("date").cast(DataType::Int32);
-    let keep = day.clone().gt_eq(lit(lo)).and(day.lt_eq(lit(hi)));
-    let kept = parsed.clone().lazy().filter(keep).collect()?;
-    let rows = parsed.height() - kept.height();
-    problems.warning(
-        &t.label,
-        None,
-        t.col(Field::Date),
-        None,
-        format!(
-            "{} covered only in part, so it would read as a slump; its {rows} row(s) are left out",
-            dropped.join(" and ")
-        ),
-    );
-    Ok(kept)
 }
 
 /// Warn about each row whose date is years away from the rest of the file

@@ -18,6 +18,7 @@ pub mod import;
 mod invoices;
 pub mod mapping;
 mod numbers;
+mod partial;
 pub mod problems;
 mod read;
 pub mod sample;

@@ -282,6 +282,11 @@ pub struct Dataset {
     /// Known events from a calendar file, sorted by date.
     #[serde(default)]
     pub events: Vec<Event>,
+    /// The data's last day when its last week or month, covered only in
+    /// part, was left out of demand: stock on hand already went to the
+    /// sales up to that day, so plans count only the rest of that period.
+    #[serde(default)]
+    pub sold_until: Option<NaiveDate>,
 }
 
 impl Dataset {
@@ -321,7 +326,12 @@ impl Dataset {
                 }
             })
             .collect();
-        Dataset { demand, ..self.clone() }
+        // Cut at `day`, no period is covered in part any more.
+        Dataset {
+            demand,
+            sold_until: None,
+            ..self.clone()
+        }
     }
 
     /// The period all demand counts in (daily for a data set without demand).
@@ -373,5 +383,28 @@ impl SeriesForecast {
     /// The stamp of forecast period `i` (0: the first).
     pub fn date_at(&self, i: usize) -> NaiveDate {
         self.period.step(self.start, i as i64)
+    }
+
+    /// When `sold_until` falls inside the first period: the share of its
+    /// days still ahead, and the first of them.
+    pub fn rest_of_first_period(&self, sold_until: NaiveDate) -> Option<(f64, NaiveDate)> {
+        let end = self.period.step(self.start, 1);
+        if sold_until < self.start || sold_until >= end {
+            return None;
+        }
+        let total = (end - self.start).num_days() as f64;
+        let left = (end - sold_until).num_days() as f64 - 1.0;
+        Some((left / total, sold_until.succ_opt()?))
+    }
+
+    /// The forecast with its first period's quantiles scaled by `share`.
+    pub fn with_first_period_scaled(&self, share: f64) -> SeriesForecast {
+        let mut out = self.clone();
+        for q in [&mut out.p10, &mut out.p50, &mut out.p90] {
+            if let Some(v) = q.first_mut() {
+                *v *= share;
+            }
+        }
+        out
     }
 }

@@ -291,6 +291,17 @@ pub struct RestockPlan {
 }
 
 impl RestockPlan {
+    /// The day orders are placed: the first forecast day, or the day after
+    /// the data's last day when that falls inside the first week or month.
+    pub fn order_day(&self) -> NaiveDate {
+        self.lines
+            .iter()
+            .map(|l| l.order_date)
+            .max()
+            .unwrap_or(self.plan_date)
+            .max(self.plan_date)
+    }
+
     pub fn total_cost(&self) -> f64 {
         self.lines.iter().map(|l| l.line_cost).sum()
     }
@@ -562,7 +573,19 @@ pub fn build_plan(
             let key = (f.sku.as_str(), f.warehouse.as_str());
             let product = products.get(f.sku.as_str()).copied();
             let adj = adjustments.get(&(f.sku.clone(), f.warehouse.clone()));
-            line_for(
+            // A first week or month partly sold already (its days up to
+            // the data's last day left out of demand, but gone from stock
+            // on hand): only the rest of it is demand to plan for.
+            let trimmed;
+            let sold = ds.sold_until.and_then(|d| f.rest_of_first_period(d));
+            let f = match sold {
+                Some((share, _)) => {
+                    trimmed = f.with_first_period_scaled(share);
+                    &trimmed
+                }
+                None => f,
+            };
+            let mut line = line_for(
                 f,
                 product,
                 inventory.get(&key).copied(),
@@ -572,7 +595,11 @@ pub fn build_plan(
                     .unwrap_or(Abc::C),
                 adj,
                 settings,
-            )
+            );
+            if let Some((_, day)) = sold {
+                line.order_date = day;
+            }
+            line
         })
         .collect();
     apply_budgets(&mut lines, settings);

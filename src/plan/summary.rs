@@ -11,10 +11,15 @@ pub fn summary(plan: &RestockPlan) -> String {
     let ordering: Vec<&RestockLine> = plan.ordering().collect();
     // Without any unit cost (sales data alone) the totals are units.
     let priced = plan.has_costs();
+    let day = plan.order_day();
     let _ = writeln!(
         out,
-        "restock plan for {}: {} of {} lines order, {} units, {}",
-        plan.plan_date,
+        "restock plan for {day}{}: {} of {} lines order, {} units, {}",
+        if day == plan.plan_date {
+            String::new()
+        } else {
+            format!(" (its first period, from {}, counted from {day} on)", plan.plan_date)
+        },
         ordering.len(),
         plan.lines.len(),
         ordering.iter().map(|l| u64::from(l.order_qty)).sum::<u64>(),

@@ -102,7 +102,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let title = format!(
         " {}plan of {}: {} line{} shown{}{what_if}{model}, sorted by {sort} ",
         if app.provisional() { "provisional " } else { "" },
-        plan.plan_date,
+        plan.order_day(),
         view.len(),
         if view.len() == 1 { "" } else { "s" },
         if app.filter.is_empty() {
