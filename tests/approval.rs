@@ -299,6 +299,49 @@ fn plan_approve_export_round_trip() {
     assert!((line - f64::from(seven) * unit).abs() < 0.01);
     assert!(!a.approved_at.is_empty());
 
+    // An approved order of nothing is a decision, not a line for the
+    // supplier: only --all lists it.
+    if let Some(second) = rows.get(1) {
+        skuplan(home.path())
+            .args([
+                "approve",
+                "restock",
+                "--sku",
+                &second.sku,
+                "--warehouse",
+                &second.warehouse,
+            ])
+            .args(["--qty", "0"])
+            .assert()
+            .success();
+        let zero = home.path().join("zero.csv");
+        skuplan(home.path())
+            .args(["export", "restock", "--out"])
+            .arg(&zero)
+            .assert()
+            .success();
+        let got = read_rows(&zero);
+        assert!(got.iter().all(|r| r.order_qty > 0), "{got:?}");
+        assert_eq!(got.len(), 1);
+        let (_, all) = export_all(home.path());
+        assert!(
+            all.iter()
+                .any(|r| r.sku == second.sku && r.warehouse == second.warehouse && r.order_qty == 0)
+        );
+        skuplan(home.path())
+            .args([
+                "approve",
+                "restock",
+                "--sku",
+                &second.sku,
+                "--warehouse",
+                &second.warehouse,
+                "--reject",
+            ])
+            .assert()
+            .success();
+    }
+
     // Recomputing the same plan keeps the decision.
     skuplan(home.path())
         .args(["plan", "restock", "--data"])

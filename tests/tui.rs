@@ -1711,3 +1711,43 @@ fn warehouse_totals_fit_a_narrow_screen_whole() {
         "{narrow}"
     );
 }
+
+/// A what-if's dates: a range, a start alone (`D` or `D..`: four weeks
+/// from it; a lone date was read as the reason's first word), and a range
+/// past the forecast is kept but said.
+#[test]
+fn what_if_dates_are_read_as_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    let sku = app.plan.as_ref().unwrap().lines[0].sku.clone();
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let o = app.parse_edit(&sku, "+50% 2026-07-10..2026-07-12 fair").unwrap();
+    assert_eq!(
+        (o.from, o.to, o.reason.as_str()),
+        (d("2026-07-10"), d("2026-07-12"), "fair")
+    );
+    let o = app.parse_edit(&sku, "+50% 2026-07-10 from only").unwrap();
+    assert_eq!(
+        (o.from, o.to, o.reason.as_str()),
+        (d("2026-07-10"), d("2026-08-06"), "from only")
+    );
+    let o = app.parse_edit(&sku, "+50% 2026-07-10.. open").unwrap();
+    assert_eq!(
+        (o.from, o.to, o.reason.as_str()),
+        (d("2026-07-10"), d("2026-08-06"), "open")
+    );
+    assert!(
+        app.parse_edit(&sku, "+50% 2026-07-10").is_err(),
+        "a reason is still asked for"
+    );
+    let mut app = app;
+    app.update(Action::GoTab(3));
+    app.update(Action::Edit);
+    keys(&mut app, "+20% 2030-01-01..2030-02-01 far away");
+    app.update(Action::Submit);
+    assert!(
+        app.status.contains("starts after the forecast's last day"),
+        "{}",
+        app.status
+    );
+}

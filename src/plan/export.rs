@@ -57,15 +57,17 @@ pub fn restock_rows(
                 .reasons
                 .iter()
                 .any(|r| matches!(r, crate::plan::restock::Reason::BudgetCut { .. }));
+            let qty = d.as_ref().and_then(|d| d.qty).unwrap_or(l.order_qty);
+            // An approved order of nothing (the planner's `=0`) is a
+            // decision, not a line for a supplier: `--all` lists it.
             let keep = if all {
                 l.order_qty > 0 || d.is_some() || review || cut
             } else {
-                state == State::Approved
+                state == State::Approved && qty > 0
             };
             if !keep {
                 return None;
             }
-            let qty = d.as_ref().and_then(|d| d.qty).unwrap_or(l.order_qty);
             let (state, approver, approved_at) = export_columns(state, review, d.as_ref());
             Some(RestockExportRow {
                 sku: l.sku.clone(),

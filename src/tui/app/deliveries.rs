@@ -209,7 +209,8 @@ impl App {
             .filter(|(_, r)| {
                 let orders: Vec<&str> = r.stops.iter().map(|s| s.order.as_str()).collect();
                 let f = &self.route_filter;
-                super::matches_filter(f, &[&r.vehicle, &r.warehouse]) || super::matches_filter(f, &orders)
+                super::filter::matches_filter(f, &[&r.vehicle, &r.warehouse])
+                    || super::filter::matches_filter(f, &orders)
             })
             .map(|(i, _)| i)
             .collect()

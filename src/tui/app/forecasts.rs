@@ -102,11 +102,25 @@ pub(super) fn forecast_rows(l: &Loaded, run_on: bool, scenario: &Scenario) -> Ve
 impl App {
     /// Indices into `forecast_rows` shown (filtered, sorted).
     pub fn forecast_view(&self) -> Vec<usize> {
+        // Product titles and suppliers, as the Restock tab's filter reads
+        // them (a title word found lines there and no series here).
+        let products: HashMap<&str, &crate::domain::Product> = match (&self.loaded, self.filter.is_empty()) {
+            (Some(l), false) => l.dataset.products.iter().map(|p| (p.sku.as_str(), p)).collect(),
+            _ => HashMap::new(),
+        };
         let mut v: Vec<usize> = self
             .forecast_rows
             .iter()
             .enumerate()
-            .filter(|(_, r)| self.matches(&[&r.sku, &r.warehouse, &r.method]))
+            .filter(|(_, r)| {
+                let p = products.get(r.sku.as_str());
+                let fields = super::filter::Fields {
+                    sku: &r.sku,
+                    warehouse: &r.warehouse,
+                    supplier: p.and_then(|p| p.supplier.as_deref()).unwrap_or(""),
+                };
+                self.matches(&fields, &[&r.method, p.map_or("", |p| p.title.as_str())])
+            })
             .map(|(i, _)| i)
             .collect();
         let rows = &self.forecast_rows;

@@ -24,6 +24,7 @@ use crate::workspace::{DataSources, Workspace};
 
 mod data;
 mod deliveries;
+mod filter;
 mod forecasts;
 mod loaded;
 mod prompts;
@@ -468,8 +469,8 @@ impl App {
         self.loaded.as_ref().map(|l| l.sources.clone()).unwrap_or_default()
     }
 
-    fn matches(&self, text: &[&str]) -> bool {
-        matches_filter(&self.filter, text)
+    fn matches(&self, fields: &filter::Fields, text: &[&str]) -> bool {
+        filter::matches_row(&self.filter, fields, text)
     }
 
     /// The filter of the tab shown.
@@ -873,16 +874,6 @@ impl App {
             Tab::Deliveries => "a/r approve/reject  A all  u undo  v move  L lock  o plan  x export  Enter view",
         }
     }
-}
-
-/// Whether any of `text` contains `filter`, ignoring case (an empty filter
-/// matches everything).
-pub(crate) fn matches_filter(filter: &str, text: &[&str]) -> bool {
-    if filter.is_empty() {
-        return true;
-    }
-    let f = filter.to_lowercase();
-    text.iter().any(|t| t.to_lowercase().contains(&f))
 }
 
 /// Whether the locale says UTF-8 (LC_ALL, then LC_CTYPE, then LANG).

@@ -166,16 +166,12 @@ impl App {
                 let (state, review, _) = self.state_of(l);
                 let state = if review { "review" } else { state.name() };
                 let (reason, short) = (l.reason_text(), l.reason_short());
-                self.matches(&[
-                    &l.sku,
-                    &l.warehouse,
-                    &l.title,
+                let fields = super::filter::Fields {
+                    sku: &l.sku,
+                    warehouse: &l.warehouse,
                     supplier,
-                    state,
-                    &l.method,
-                    &reason,
-                    &short,
-                ])
+                };
+                self.matches(&fields, &[&l.title, state, &l.method, &reason, &short])
             })
             .map(|(i, _)| i)
             .collect();
@@ -384,14 +380,18 @@ impl App {
         };
         let rest: Vec<&str> = parts.collect();
         let start = self.plan.as_ref().map(|p| p.plan_date).unwrap_or_default();
-        let (from, to, reason) = match rest.first().and_then(|r| r.split_once("..")) {
-            Some((a, b)) => {
-                let d = |s: &str| {
-                    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?}: expected a date YYYY-MM-DD"))
-                };
-                (d(a)?, d(b)?, rest[1..].join(" "))
-            }
-            None => (start, start + chrono::Days::new(27), rest.join(" ")),
+        let d = |s: &str| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?}: expected a date YYYY-MM-DD"))
+        };
+        let four_weeks = |from: NaiveDate| from + chrono::Days::new(27);
+        let (from, to, reason) = match rest.first().map(|r| (r, r.split_once(".."))) {
+            // "D..": from D, four weeks.
+            Some((_, Some((a, "")))) => (d(a)?, four_weeks(d(a)?), rest[1..].join(" ")),
+            Some((_, Some((a, b)))) => (d(a)?, d(b)?, rest[1..].join(" ")),
+            // A date alone is where it starts (it was read as the reason's
+            // first word, and the what-if started on the plan's first day).
+            Some((r, None)) if d(r).is_ok() => (d(r)?, four_weeks(d(r)?), rest[1..].join(" ")),
+            _ => (start, four_weeks(start), rest.join(" ")),
         };
         if reason.trim().is_empty() {
             return Err("say why (a reason is kept with every what-if)".into());
@@ -425,6 +425,16 @@ impl App {
                 if let Some(first) = self.plan.as_ref().map(|p| p.plan_date).filter(|f| o.to < *f) {
                     text.push_str(&format!(
                         " (note: it ends before the plan's first day, {first}: it changes no forecast)"
+                    ));
+                }
+                // The last day any line's forecast reaches.
+                let last = self.plan.as_ref().and_then(|p| {
+                    let n = p.lines.iter().map(|l| l.projected_without.len()).max()?;
+                    Some(p.lines.first()?.period.step(p.plan_date, n as i64) - chrono::Days::new(1))
+                });
+                if let Some(last) = last.filter(|l| o.from > *l) {
+                    text.push_str(&format!(
+                        " (note: it starts after the forecast's last day, {last}: it changes nothing in this plan)"
                     ));
                 }
                 self.scenario.overrides.push(o);
