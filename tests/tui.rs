@@ -1751,3 +1751,36 @@ fn what_if_dates_are_read_as_typed() {
         app.status
     );
 }
+
+/// What-ifs kept from other data (they name none of this data's SKUs) are
+/// said on loading: they count in the tab's what-ifs and change nothing.
+#[test]
+fn what_ifs_made_on_other_data_are_said_on_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.scenario.overrides.push(skuplan::plan::scenario::Override {
+        skus: vec!["FROM-ANOTHER-SHOP".into()],
+        warehouse: None,
+        from: NaiveDate::from_ymd_opt(2018, 1, 1).unwrap(),
+        to: NaiveDate::from_ymd_opt(2018, 1, 10).unwrap(),
+        change: skuplan::plan::scenario::Change::Percent(50.0),
+        reason: "fair".into(),
+    });
+    let ws = Workspace::open(dir.path().join("ws")).unwrap();
+    ws.save_scenario(&app.scenario).unwrap();
+    let sources = DataSources {
+        paths: vec![dir.path().join("data")],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut again = App::new(ws, None);
+    again.delivery_settings.iterations = Some(500);
+    again.on_loaded(loaded);
+    assert!(
+        again
+            .status
+            .contains("1 of the 1 what-ifs name no SKU of this data (made on other data? D drops them)"),
+        "{}",
+        again.status
+    );
+}

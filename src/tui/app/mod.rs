@@ -351,6 +351,7 @@ impl App {
             self.status = format!("{}; {aside}", self.status);
         }
         self.say_if_stale();
+        self.say_foreign_what_ifs();
         if self.planning_routes {
             self.status.push_str("; planning the day's routes");
         } else if self.deliveries.is_some() && !provisional {

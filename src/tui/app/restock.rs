@@ -408,6 +408,26 @@ impl App {
         Ok(o)
     }
 
+    /// What-ifs kept in the workspace that name no SKU of the data loaded
+    /// (made on other data): said after the load's message, since they
+    /// count in the tab's "N what-ifs" and change nothing here.
+    pub(super) fn say_foreign_what_ifs(&mut self) {
+        let Some(l) = &self.loaded else { return };
+        let skus: std::collections::HashSet<&str> = l.dataset.demand.iter().map(|s| s.sku.as_str()).collect();
+        let foreign = self
+            .scenario
+            .overrides
+            .iter()
+            .filter(|o| !o.skus.is_empty() && o.skus.iter().all(|s| !skus.contains(s.as_str())))
+            .count();
+        if foreign > 0 {
+            self.status.push_str(&format!(
+                "; {foreign} of the {} what-ifs name no SKU of this data (made on other data? D drops them)",
+                self.scenario.overrides.len()
+            ));
+        }
+    }
+
     /// e: ask for a what-if on the selected SKU.
     pub(super) fn ask_what_if(&mut self) {
         if let Some(sku) = self.selected_sku() {
