@@ -14,14 +14,8 @@ use anyhow::{Context, Result};
 /// regular file (`/dev/null`, a pipe) is written as it is, since renaming
 /// over it would replace the device with a file.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let target;
-    let path = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            target = resolve_link(path)?;
-            target.as_path()
-        }
-        _ => path,
-    };
+    // What the path is, links followed by the kernel: `/dev/stdout` and
+    // `/proc/self/fd/N` are links whose text (`pipe:[N]`) names no file.
     if let Ok(m) = fs::metadata(path)
         && !m.is_file()
     {
@@ -36,6 +30,14 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
             .write_all(bytes)
             .with_context(|| format!("cannot write {}", path.display()));
     }
+    let target;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            target = resolve_link(path)?;
+            target.as_path()
+        }
+        _ => path,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -241,7 +243,17 @@ mod tests {
             atomic_write(Path::new("/dev/null"), b"gone").unwrap();
             let m = fs::metadata("/dev/null").unwrap();
             assert!(!m.is_file(), "/dev/null is still a device");
+            // A link to the device (as /dev/stdout is to a pipe's fd).
+            let dev = dir.path().join("out");
+            std::os::unix::fs::symlink("/dev/null", &dev).unwrap();
+            atomic_write(&dev, b"gone").unwrap();
+            assert!(fs::symlink_metadata(&dev).unwrap().file_type().is_symlink());
         }
+        // A link to a file not there yet is written as that file.
+        let dangling = dir.path().join("later.csv");
+        std::os::unix::fs::symlink("shared/later.csv", &dangling).unwrap();
+        atomic_write(&dangling, b"new").unwrap();
+        assert_eq!(fs::read(dir.path().join("shared/later.csv")).unwrap(), b"new");
         assert!(atomic_write(dir.path(), b"x").is_err(), "a folder is refused");
     }
 

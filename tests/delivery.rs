@@ -744,3 +744,28 @@ fn long_decimals_do_not_read_as_changed_orders() {
     assert_eq!(changed.len(), 1);
     assert!(changed[0].why.contains("service takes"), "{}", changed[0].why);
 }
+
+/// A locked route kept past its shift after the data changed shows the rule
+/// it breaks; the next check does not take that for another change (it
+/// was flagged for good, so export and approve stayed refused).
+#[test]
+fn a_locked_route_past_its_shift_is_not_changed_again() {
+    let (_, plan) = planned();
+    let van = plan.routes.iter().find(|r| !r.stops.is_empty()).unwrap().vehicle.clone();
+    let mut locked = plan.clone();
+    delivery::set_locked(&mut locked, &van, true).unwrap();
+    let mut ds = dataset();
+    let first = locked.route(&van).unwrap().stops[0].order.clone();
+    ds.orders.iter_mut().find(|o| o.id == first).unwrap().service_min += 900;
+    let changed = skuplan::plan::route_drift::changed_routes(&locked, &ds);
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].why.contains("service takes"), "{}", changed[0].why);
+    let problem = DeliveryProblem::build(&ds, Some(day()), None).unwrap();
+    let again = delivery::plan(&problem, &settings(), Some(&locked));
+    let kept = again.route(&van).unwrap();
+    assert!(kept.locked);
+    assert!(kept.problems.iter().any(|p| p.contains("shift ends")), "{:?}", kept.problems);
+    assert!(skuplan::plan::route_drift::changed_routes(&again, &ds).is_empty());
+    // Its approval, taken before the change, asks for a fresh look.
+    assert_ne!(kept.fingerprint(), locked.route(&van).unwrap().fingerprint());
+}

@@ -243,7 +243,29 @@ fn a_partial_first_or_last_week_is_left_out_when_days_are_summed() {
     assert!(w.contains("7 row(s) are left out"), "{w}");
     // The last week's sold days are remembered: plans count only the rest
     // of that week.
-    assert_eq!(i.dataset.sold_until, Some(day(2024, 2, 13)));
+    assert_eq!(
+        i.dataset.sold_until.into_iter().collect::<Vec<_>>(),
+        vec![("W".to_string(), day(2024, 2, 13))]
+    );
+    // Two warehouses' files: one ends on a Sunday (its last week whole),
+    // the other on a Wednesday. Only the second's stock went to a week
+    // left out.
+    let whole = dir.path().join("w1.csv");
+    let part = dir.path().join("w2.csv");
+    let rows = |wh: &str, to: u64| -> String {
+        let mut t = String::from("date,sku,warehouse,quantity\n");
+        for i in 0..to {
+            t.push_str(&format!("{},A,{wh},1\n", day(2024, 1, 1) + Days::new(i)));
+        }
+        t
+    };
+    fs::write(&whole, rows("W1", 28)).unwrap();
+    fs::write(&part, rows("W2", 31)).unwrap();
+    let i = import_with(&[whole, part], &opts).unwrap();
+    assert_eq!(
+        i.dataset.sold_until.into_iter().collect::<Vec<_>>(),
+        vec![("W2".to_string(), day(2024, 1, 31))]
+    );
 }
 
 #[test]

@@ -334,7 +334,7 @@ fn a_week_partly_sold_already_counts_only_its_days_ahead() {
         let ds = Dataset {
             products: vec![product("A", 1, 0, 7, 2.0)],
             inventory: vec![inv("A", 10.0, 0.0, None)],
-            sold_until,
+            sold_until: sold_until.map(|d| ("W".to_string(), d)).into_iter().collect(),
             ..Dataset::default()
         };
         build_plan(
@@ -349,6 +349,12 @@ fn a_week_partly_sold_already_counts_only_its_days_ahead() {
     let (a, b) = (&whole.lines[0], &rest.lines[0]);
     assert_eq!(a.order_date, day(2026, 11, 23));
     assert_eq!(b.order_date, day(2026, 11, 28), "ordered the day after the data ends");
+    assert_eq!(
+        b.arrival,
+        day(2026, 12, 5),
+        "a lead time after the order, not the boundary before"
+    );
+    assert!(b.stockout_without.is_none_or(|d| d >= b.order_date));
     assert!(
         (a.protection_demand - b.protection_demand - 70.0 * 5.0 / 7.0).abs() < 1e-6,
         "{} vs {}",

@@ -1779,7 +1779,7 @@ fn what_ifs_made_on_other_data_are_said_on_loading() {
     assert!(
         again
             .status
-            .contains("1 of the 1 what-ifs name no SKU of this data (made on other data? D drops them)"),
+            .contains("1 of the 1 what-ifs name no SKU of this data (made on other data? D drops every what-if)"),
         "{}",
         again.status
     );

@@ -231,7 +231,9 @@ fn refuse_changed(plan: &DeliveryPlan, vehicles: &[&str], config: &Config, ws: &
     let mut changed = match changes_since(plan, config, ws) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("note: the routes could not be checked against the data: {e:#}");
+            emit(&format!(
+                "note: the routes could not be checked against the data: {e:#}\n"
+            ))?;
             return Ok(());
         }
     };

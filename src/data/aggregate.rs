@@ -58,7 +58,7 @@ pub(super) struct Acc {
     pub(super) saw_warehouse_file: bool,
     pub(super) saw_product_file: bool,
     /// See `Dataset::sold_until`.
-    sold_until: Option<NaiveDate>,
+    sold_until: BTreeMap<String, NaiveDate>,
     /// The transaction lines read so far, to catch one in two files.
     transaction_lines: crate::data::invoices::SeenLines,
 }
@@ -269,7 +269,7 @@ impl Acc {
             orders: self.orders.drain(..).map(|(o, _, _)| o).collect(),
             fleet: self.fleet.drain(..).map(|(v, _, _)| v).collect(),
             returns: std::mem::take(&mut self.returns),
-            sold_until: self.sold_until,
+            sold_until: std::mem::take(&mut self.sold_until),
             events: {
                 let mut e = std::mem::take(&mut self.events);
                 e.sort();
@@ -576,8 +576,11 @@ pub(super) fn read_demand(
     // Summed into weeks or months, a first or last period the file covers
     // only in part would read as a slump: it is left out, with a warning.
     let parsed = if choice.sums() {
-        let (kept, sold_until) = super::partial::leave_out_partial_periods(t, parsed, period, &distinct, problems)?;
-        acc.sold_until = acc.sold_until.max(sold_until);
+        let (kept, sold) = super::partial::leave_out_partial_periods(t, parsed, period, &distinct, problems)?;
+        for (wh, day) in sold {
+            let at = acc.sold_until.entry(wh).or_insert(day);
+            *at = (*at).max(day);
+        }
         kept
     } else {
         parsed

@@ -282,11 +282,12 @@ pub struct Dataset {
     /// Known events from a calendar file, sorted by date.
     #[serde(default)]
     pub events: Vec<Event>,
-    /// The data's last day when its last week or month, covered only in
-    /// part, was left out of demand: stock on hand already went to the
-    /// sales up to that day, so plans count only the rest of that period.
+    /// By warehouse, the data's last day when its last week or month,
+    /// covered only in part, was left out of demand: that warehouse's stock
+    /// on hand already went to the sales up to that day, so its plans count
+    /// only the rest of that period.
     #[serde(default)]
-    pub sold_until: Option<NaiveDate>,
+    pub sold_until: std::collections::BTreeMap<String, NaiveDate>,
 }
 
 impl Dataset {
@@ -329,7 +330,7 @@ impl Dataset {
         // Cut at `day`, no period is covered in part any more.
         Dataset {
             demand,
-            sold_until: None,
+            sold_until: Default::default(),
             ..self.clone()
         }
     }

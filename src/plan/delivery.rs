@@ -381,14 +381,17 @@ impl DeliveryRoute {
         self.stops.iter().map(|s| s.quantity).sum()
     }
 
-    /// The orders in sequence, and what they were when it was planned
-    /// (quantity, window, place): what an approval is tied to, so a route
-    /// whose orders changed since asks for a fresh look. The numbers are
-    /// hashed as rounded text: a plan read back from its JSON file need not
-    /// give back the last bit of a long decimal.
+    /// The orders in sequence, and what they and the vehicle were when it
+    /// was planned (quantity, window, service time, place; capacity): what
+    /// an approval is tied to, so a route whose orders changed since asks
+    /// for a fresh look. The numbers are hashed as rounded text: a plan
+    /// read back from its JSON file need not give back the last bit of a
+    /// long decimal.
     pub fn fingerprint(&self) -> String {
         let mut h = crate::fsio::Fnv1a::default();
+        h.eat(format!("{:.6};", self.capacity).as_bytes());
         for s in &self.stops {
+            h.eat(format!("{:.0};", s.departure - s.start).as_bytes());
             let (a, b) = match s.location {
                 Location::LatLon { lat, lon } => (lat, lon),
                 Location::Xy { x, y } => (x, y),

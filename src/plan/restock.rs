@@ -577,7 +577,7 @@ pub fn build_plan(
             // the data's last day left out of demand, but gone from stock
             // on hand): only the rest of it is demand to plan for.
             let trimmed;
-            let sold = ds.sold_until.and_then(|d| f.rest_of_first_period(d));
+            let sold = ds.sold_until.get(&f.warehouse).and_then(|d| f.rest_of_first_period(*d));
             let f = match sold {
                 Some((share, _)) => {
                     trimmed = f.with_first_period_scaled(share);
@@ -597,7 +597,16 @@ pub fn build_plan(
                 settings,
             );
             if let Some((_, day)) = sold {
+                // Ordered that day: it arrives a lead time later (not at
+                // the period boundary before), and a stock-out the first
+                // period foresees falls on a day still ahead.
                 line.order_date = day;
+                line.arrival = line
+                    .arrival
+                    .max(day + chrono::Days::new(u64::from(line.lead_time_days)));
+                for s in [&mut line.stockout_without, &mut line.stockout_with] {
+                    *s = s.map(|d| d.max(day));
+                }
             }
             line
         })

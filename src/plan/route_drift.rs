@@ -78,7 +78,11 @@ fn route_change(plan: &DeliveryPlan, ds: &Dataset, r: &DeliveryRoute) -> Option<
         return Some(format!("its capacity is {} (planned {})", v.capacity, r.capacity));
     }
     let (start, end) = (f64::from(v.shift_start_min), f64::from(v.shift_end_min));
-    if r.depart + 1e-6 < start || r.back > end + 1e-6 {
+    // A locked route kept past its shift says so in its problems already:
+    // that is the rule it breaks, not a change since (the route does not
+    // keep the shift it was planned with).
+    let known = r.problems.iter().any(|p| p.contains("shift ends"));
+    if !known && (r.depart + 1e-6 < start || r.back > end + 1e-6) {
         return Some(format!(
             "its shift is {}-{}, and the route runs {}-{}",
             hhmm(start),

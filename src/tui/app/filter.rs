@@ -22,8 +22,14 @@ pub(crate) fn matches_row(filter: &str, fields: &Fields, text: &[&str]) -> bool 
             "supplier" => Some(fields.supplier),
             _ => None,
         };
-        if let Some(v) = field {
-            return v.trim().to_lowercase() == want.trim().to_lowercase();
+        // Whole, or else as typed anywhere (an id that holds the colon).
+        if let Some(v) = field
+            && v.trim().to_lowercase() == want.trim().to_lowercase()
+        {
+            return true;
+        }
+        if field.is_some() {
+            return matches_filter(filter, &[fields.sku, fields.warehouse, fields.supplier]);
         }
     }
     matches_filter(filter, &[fields.sku, fields.warehouse, fields.supplier]) || matches_filter(filter, text)
@@ -69,6 +75,10 @@ mod tests {
         assert!(!matches_row("supplier:acme", &row("1", "1"), &[]));
         // Not a field: the colon is part of the word.
         assert!(matches_row("note:x", &row("1", "1"), &["a note:x here"]));
+        assert!(
+            matches_row("sku:a", &row("SKU:A-1", "1"), &[]),
+            "an id holding the colon"
+        );
         assert!(matches_row("", &row("1", "1"), &[]));
     }
 }

@@ -383,15 +383,18 @@ impl App {
         let d = |s: &str| {
             NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?}: expected a date YYYY-MM-DD"))
         };
-        let four_weeks = |from: NaiveDate| from + chrono::Days::new(27);
+        let four_weeks = |from: NaiveDate| {
+            from.checked_add_days(chrono::Days::new(27))
+                .ok_or_else(|| format!("{from}: too far ahead"))
+        };
         let (from, to, reason) = match rest.first().map(|r| (r, r.split_once(".."))) {
             // "D..": from D, four weeks.
-            Some((_, Some((a, "")))) => (d(a)?, four_weeks(d(a)?), rest[1..].join(" ")),
+            Some((_, Some((a, "")))) => (d(a)?, four_weeks(d(a)?)?, rest[1..].join(" ")),
             Some((_, Some((a, b)))) => (d(a)?, d(b)?, rest[1..].join(" ")),
             // A date alone is where it starts (it was read as the reason's
             // first word, and the what-if started on the plan's first day).
-            Some((r, None)) if d(r).is_ok() => (d(r)?, four_weeks(d(r)?), rest[1..].join(" ")),
-            _ => (start, four_weeks(start), rest.join(" ")),
+            Some((r, None)) if d(r).is_ok() => (d(r)?, four_weeks(d(r)?)?, rest[1..].join(" ")),
+            _ => (start, four_weeks(start)?, rest.join(" ")),
         };
         if reason.trim().is_empty() {
             return Err("say why (a reason is kept with every what-if)".into());
@@ -413,7 +416,14 @@ impl App {
     /// count in the tab's "N what-ifs" and change nothing here.
     pub(super) fn say_foreign_what_ifs(&mut self) {
         let Some(l) = &self.loaded else { return };
-        let skus: std::collections::HashSet<&str> = l.dataset.demand.iter().map(|s| s.sku.as_str()).collect();
+        // Sold, or listed (a launch waiting for its first sale).
+        let skus: std::collections::HashSet<&str> = l
+            .dataset
+            .demand
+            .iter()
+            .map(|s| s.sku.as_str())
+            .chain(l.dataset.products.iter().map(|p| p.sku.as_str()))
+            .collect();
         let foreign = self
             .scenario
             .overrides
@@ -422,7 +432,7 @@ impl App {
             .count();
         if foreign > 0 {
             self.status.push_str(&format!(
-                "; {foreign} of the {} what-ifs name no SKU of this data (made on other data? D drops them)",
+                "; {foreign} of the {} what-ifs name no SKU of this data (made on other data? D drops every what-if)",
                 self.scenario.overrides.len()
             ));
         }
