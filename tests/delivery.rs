@@ -631,7 +631,10 @@ fn a_route_whose_orders_changed_is_planned_again_not_exported() {
         ));
 
     let text = plan_day(home.path(), &data, "2026-11-28");
-    assert!(text.contains("the orders of 1 routes changed"), "{text}");
+    assert!(
+        text.contains("the orders of 1 route changed since it was planned"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
             "{} approved routes kept as they were: {}",
@@ -751,7 +754,13 @@ fn long_decimals_do_not_read_as_changed_orders() {
 #[test]
 fn a_locked_route_past_its_shift_is_not_changed_again() {
     let (_, plan) = planned();
-    let van = plan.routes.iter().find(|r| !r.stops.is_empty()).unwrap().vehicle.clone();
+    let van = plan
+        .routes
+        .iter()
+        .find(|r| !r.stops.is_empty())
+        .unwrap()
+        .vehicle
+        .clone();
     let mut locked = plan.clone();
     delivery::set_locked(&mut locked, &van, true).unwrap();
     let mut ds = dataset();
@@ -764,8 +773,45 @@ fn a_locked_route_past_its_shift_is_not_changed_again() {
     let again = delivery::plan(&problem, &settings(), Some(&locked));
     let kept = again.route(&van).unwrap();
     assert!(kept.locked);
-    assert!(kept.problems.iter().any(|p| p.contains("shift ends")), "{:?}", kept.problems);
+    assert!(
+        kept.problems.iter().any(|p| p.contains("shift ends")),
+        "{:?}",
+        kept.problems
+    );
     assert!(skuplan::plan::route_drift::changed_routes(&again, &ds).is_empty());
     // Its approval, taken before the change, asks for a fresh look.
     assert_ne!(kept.fingerprint(), locked.route(&van).unwrap().fingerprint());
+}
+
+/// A vehicle's shift changed under a route: seen (the route keeps the
+/// shift it was planned in), and its approval asks for a fresh look; an
+/// order that came in since is in no route, and said.
+#[test]
+fn shift_changes_and_new_orders_are_seen() {
+    let (_, plan) = planned();
+    let r = plan.routes.iter().find(|r| !r.stops.is_empty()).unwrap();
+    let van = r.vehicle.clone();
+    let mut ds = dataset();
+    let v = ds.fleet.iter_mut().find(|v| v.id == van).unwrap();
+    v.shift_end_min += 60;
+    let changed = skuplan::plan::route_drift::changed_routes(&plan, &ds);
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].why.starts_with("its shift is"), "{}", changed[0].why);
+    assert!(changed[0].why.contains("planned in"), "{}", changed[0].why);
+    let problem = DeliveryProblem::build(&ds, Some(day()), None).unwrap();
+    let mut locked = plan.clone();
+    delivery::set_locked(&mut locked, &van, true).unwrap();
+    let again = delivery::plan(&problem, &settings(), Some(&locked));
+    assert_ne!(again.route(&van).unwrap().fingerprint(), r.fingerprint());
+    assert!(skuplan::plan::route_drift::changed_routes(&again, &ds).is_empty());
+
+    let mut more = dataset();
+    let mut o = more.orders[0].clone();
+    o.id = "LATE-1".into();
+    more.orders.push(o);
+    assert_eq!(
+        skuplan::plan::route_drift::orders_not_in(&plan, &more),
+        vec!["LATE-1".to_string()]
+    );
+    assert!(skuplan::plan::route_drift::orders_not_in(&plan, &dataset()).is_empty());
 }

@@ -1740,6 +1740,8 @@ fn what_if_dates_are_read_as_typed() {
         app.parse_edit(&sku, "+50% 2026-07-10").is_err(),
         "a reason is still asked for"
     );
+    let e = app.parse_edit(&sku, "+50% 2026-13-01 bad month").unwrap_err();
+    assert!(e.contains("expected a date YYYY-MM-DD"), "{e}");
     let mut app = app;
     app.update(Action::GoTab(3));
     app.update(Action::Edit);

@@ -100,8 +100,10 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
 fn say_changed(changed: &[route_drift::Drift]) -> Result<()> {
     if !changed.is_empty() {
         emit(&format!(
-            "the orders of {} routes changed since they were planned ({}): {}\n",
+            "the orders of {} route{} changed since {} planned ({}): {}\n",
             changed.len(),
+            if changed.len() == 1 { "" } else { "s" },
+            if changed.len() == 1 { "it was" } else { "they were" },
             route_drift::describe(changed),
             route_drift::what_replanning_does(changed)
         ))?;
@@ -136,12 +138,16 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
             emit(&summary(&plan))?;
             // Shown whatever the data says; what changed under it, noted.
             match changes_since(&plan, config, &ws) {
-                Ok(changed) if !changed.is_empty() => emit(&format!(
-                    "the data changed since these routes were planned ({}): `skuplan plan deliveries` plans them \
-                     again; until then they are not approved or exported\n",
-                    route_drift::describe(&changed)
-                ))?,
-                Ok(_) => {}
+                Ok((changed, new)) => {
+                    if !changed.is_empty() {
+                        emit(&format!(
+                            "the data changed since these routes were planned ({}): `skuplan plan deliveries` plans \
+                             them again; until then they are not approved or exported\n",
+                            route_drift::describe(&changed)
+                        ))?;
+                    }
+                    say_new_orders(&new)?;
+                }
                 Err(e) => emit(&format!(
                     "note: the routes could not be checked against the data: {e:#}\n"
                 ))?,
@@ -213,14 +219,31 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
 /// The routes of `plan` whose orders or vehicle changed since they were
 /// planned, read against the plan's data as it is now (the data alone: a
 /// road matrix need not be at hand). An error when the data cannot be read.
-fn changes_since(plan: &DeliveryPlan, config: &Config, ws: &Workspace) -> Result<Vec<route_drift::Drift>> {
+/// Also the day's orders that came in since, in no route.
+fn changes_since(
+    plan: &DeliveryPlan,
+    config: &Config,
+    ws: &Workspace,
+) -> Result<(Vec<route_drift::Drift>, Vec<String>)> {
     let given: Vec<std::path::PathBuf> = plan.data.iter().cloned().collect();
     let (sources, opts) = super::import_setup(&given, &MapArgs::default(), config, ws)?;
     let ds = ws
         .import(&sources, &opts)
         .map_err(|f| anyhow!("the data does not import ({} errors)", f.report.errors().count()))?
         .dataset;
-    Ok(changed_routes(plan, &ds))
+    Ok((changed_routes(plan, &ds), route_drift::orders_not_in(plan, &ds)))
+}
+
+/// "N orders of the day are in no route", when some came in since.
+fn say_new_orders(new: &[String]) -> Result<()> {
+    if let Some(first) = new.first() {
+        emit(&format!(
+            "note: {} of the day's orders came in since the routes were planned and are in no route (first: \
+             {first}); `skuplan plan deliveries` plans them\n",
+            new.len()
+        ))?;
+    }
+    Ok(())
 }
 
 /// Refuse to act on routes of `plan` whose orders or vehicle changed since
@@ -229,7 +252,10 @@ fn changes_since(plan: &DeliveryPlan, config: &Config, ws: &Workspace) -> Result
 /// is what was decided on.
 fn refuse_changed(plan: &DeliveryPlan, vehicles: &[&str], config: &Config, ws: &Workspace) -> Result<()> {
     let mut changed = match changes_since(plan, config, ws) {
-        Ok(c) => c,
+        Ok((c, new)) => {
+            say_new_orders(&new)?;
+            c
+        }
         Err(e) => {
             emit(&format!(
                 "note: the routes could not be checked against the data: {e:#}\n"
@@ -262,17 +288,41 @@ pub fn approve_deliveries(
     }
     let ws = Workspace::open(paths.workspace_dir())?;
     let plan = saved_plan(&ws)?;
-    let chosen: Vec<_> = plan
+    let mut chosen: Vec<_> = plan
         .routes
         .iter()
         .filter(|r| vehicle.as_deref().is_none_or(|v| v == r.vehicle))
         .collect();
+    // --all approves the routes that break no rule, and says which it left.
+    if vehicle.is_none() && !reject {
+        let broken: Vec<&str> = chosen
+            .iter()
+            .filter(|r| !r.problems.is_empty())
+            .map(|r| r.vehicle.as_str())
+            .collect();
+        if !broken.is_empty() {
+            emit(&format!(
+                "left out, as they break a rule (see `deliveries show`): {}\n",
+                broken.join(", ")
+            ))?;
+            chosen.retain(|r| r.problems.is_empty());
+        }
+    }
     if chosen.is_empty() {
         emit("no route of the saved plan matches; nothing recorded\n")?;
         return Ok(ExitCode::from(1));
     }
-    // Rejecting a route the data has moved on from is fine.
+    // Rejecting a route the data has moved on from, or one that breaks a
+    // rule, is fine; approving either is not.
     if !reject {
+        if let Some(r) = chosen.iter().find(|r| !r.problems.is_empty()) {
+            bail!(
+                "the route of {} breaks: {}; move orders off it (`deliveries move`) or unlock it and plan again; \
+                 nothing recorded",
+                r.vehicle,
+                r.problems.join("; ")
+            );
+        }
         let names: Vec<&str> = chosen.iter().map(|r| r.vehicle.as_str()).collect();
         refuse_changed(&plan, &names, config, &ws)?;
     }

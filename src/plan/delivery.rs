@@ -374,45 +374,18 @@ pub struct DeliveryRoute {
     /// locked route): shown to the planner, never hidden.
     #[serde(default)]
     pub problems: Vec<String>,
+    /// The vehicle's shift it was planned in (minutes; none in plans
+    /// saved before session 23).
+    #[serde(default)]
+    pub shift: Option<(f64, f64)>,
 }
 
 impl DeliveryRoute {
     pub fn load(&self) -> f64 {
         self.stops.iter().map(|s| s.quantity).sum()
     }
-
-    /// The orders in sequence, and what they and the vehicle were when it
-    /// was planned (quantity, window, service time, place; capacity): what
-    /// an approval is tied to, so a route whose orders changed since asks
-    /// for a fresh look. The numbers are hashed as rounded text: a plan
-    /// read back from its JSON file need not give back the last bit of a
-    /// long decimal.
-    pub fn fingerprint(&self) -> String {
-        let mut h = crate::fsio::Fnv1a::default();
-        h.eat(format!("{:.6};", self.capacity).as_bytes());
-        for s in &self.stops {
-            h.eat(format!("{:.0};", s.departure - s.start).as_bytes());
-            let (a, b) = match s.location {
-                Location::LatLon { lat, lon } => (lat, lon),
-                Location::Xy { x, y } => (x, y),
-            };
-            let stop = format!(
-                "{}|{:.6}|{:.0}|{:.0}|{a:.7}|{b:.7};",
-                s.order, s.quantity, s.ready, s.due
-            );
-            h.eat(stop.as_bytes());
-        }
-        format!("{}#{}", self.order_sequence(), h.hex())
-    }
-
-    /// The orders in sequence alone.
-    pub fn order_sequence(&self) -> String {
-        self.stops
-            .iter()
-            .map(|s| s.order.as_str())
-            .collect::<Vec<_>>()
-            .join(">")
-    }
+    // Its fingerprint, what an approval is tied to, is in `route_drift`:
+    // what counts as a changed route is decided there.
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -642,6 +615,7 @@ fn route_of(depot: &Depot, v: usize, seq: &[usize], locked: bool) -> DeliveryRou
         cost: rp.distance * vehicle.cost_per_km,
         stops,
         problems,
+        shift: Some((spec.shift_start, spec.shift_end)),
     }
 }
 

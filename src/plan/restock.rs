@@ -595,17 +595,19 @@ pub fn build_plan(
                     .unwrap_or(Abc::C),
                 adj,
                 settings,
+                sold.map_or(0, |(_, day)| (day - f.start).num_days().max(0) as u32),
             );
             if let Some((_, day)) = sold {
-                // Ordered that day: it arrives a lead time later (not at
-                // the period boundary before), and a stock-out the first
-                // period foresees falls on a day still ahead.
+                // Ordered that day; a stock-out the first period foresees
+                // falls on a day still ahead, in the line and its reasons.
                 line.order_date = day;
-                line.arrival = line
-                    .arrival
-                    .max(day + chrono::Days::new(u64::from(line.lead_time_days)));
                 for s in [&mut line.stockout_without, &mut line.stockout_with] {
                     *s = s.map(|d| d.max(day));
+                }
+                for r in &mut line.reasons {
+                    if let Reason::StockOut(d) = r {
+                        *d = (*d).max(day);
+                    }
                 }
             }
             line
@@ -621,6 +623,10 @@ pub fn build_plan(
     }
 }
 
+/// `sold_days`: days of the first period gone before the order day (a last
+/// period left out as partial): the lead time counts from the order day, so
+/// the arrival falls that much later in the periods.
+#[allow(clippy::too_many_arguments)]
 fn line_for(
     f: &SeriesForecast,
     product: Option<&Product>,
@@ -629,6 +635,7 @@ fn line_for(
     abc: Abc,
     adj: Option<&String>,
     settings: &RestockSettings,
+    sold_days: u32,
 ) -> RestockLine {
     let lead = product.map_or(7, |p| p.lead_time_days);
     let review = settings.review_days.max(1);
@@ -637,7 +644,7 @@ fn line_for(
     let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
     let disp = intermittency(history);
     let period = f.period;
-    let lead_p = steps(period, lead);
+    let lead_p = steps(period, sold_days.saturating_add(lead));
     let review_p = steps(period, review);
     let protect = lead_p + review_p;
     // A method with its own calibration (the fine-tuned model) stocks its
@@ -675,7 +682,10 @@ fn line_for(
     let in_time = at(protect);
     let on_hand = inv.map_or(0.0, |r| r.on_hand);
     // Stock on order without a due date is taken to arrive after the lead time.
-    let due = inv.map(|r| r.due_date.unwrap_or(plan_date + chrono::Days::new(u64::from(lead))));
+    let due = inv.map(|r| {
+        r.due_date
+            .unwrap_or(plan_date + chrono::Days::new(u64::from(sold_days.saturating_add(lead))))
+    });
     let on_order = inv.map_or(0.0, |r| r.on_order);
     let on_order_in_time = if due.is_some_and(|d| d < in_time) {
         on_order

@@ -12,6 +12,45 @@ use crate::domain::{Dataset, Location};
 
 use super::delivery::{DeliveryPlan, DeliveryRoute, DeliveryStop, hhmm};
 
+impl DeliveryRoute {
+    /// The orders in sequence, and what they and the vehicle were when it
+    /// was planned (quantity, window, service time, place; capacity and
+    /// shift): what
+    /// an approval is tied to, so a route whose orders changed since asks
+    /// for a fresh look. The numbers are hashed as rounded text: a plan
+    /// read back from its JSON file need not give back the last bit of a
+    /// long decimal.
+    pub fn fingerprint(&self) -> String {
+        let mut h = crate::fsio::Fnv1a::default();
+        h.eat(format!("{:.6};", self.capacity).as_bytes());
+        if let Some((start, end)) = self.shift {
+            h.eat(format!("{start:.0}-{end:.0};").as_bytes());
+        }
+        for s in &self.stops {
+            h.eat(format!("{:.0};", s.departure - s.start).as_bytes());
+            let (a, b) = match s.location {
+                Location::LatLon { lat, lon } => (lat, lon),
+                Location::Xy { x, y } => (x, y),
+            };
+            let stop = format!(
+                "{}|{:.6}|{:.0}|{:.0}|{a:.7}|{b:.7};",
+                s.order, s.quantity, s.ready, s.due
+            );
+            h.eat(stop.as_bytes());
+        }
+        format!("{}#{}", self.order_sequence(), h.hex())
+    }
+
+    /// The orders in sequence alone.
+    pub fn order_sequence(&self) -> String {
+        self.stops
+            .iter()
+            .map(|s| s.order.as_str())
+            .collect::<Vec<_>>()
+            .join(">")
+    }
+}
+
 /// A route of a saved plan that the data no longer gives as it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drift {
@@ -44,6 +83,23 @@ pub fn changed_routes(plan: &DeliveryPlan, ds: &Dataset) -> Vec<Drift> {
         .collect()
 }
 
+/// The day's orders in `ds` that `plan` neither routes nor lists as
+/// unserved (they came in since it was made).
+pub fn orders_not_in(plan: &DeliveryPlan, ds: &Dataset) -> Vec<String> {
+    let known: std::collections::HashSet<&str> = plan
+        .routes
+        .iter()
+        .flat_map(|r| r.stops.iter().map(|s| s.order.as_str()))
+        .chain(plan.unserved.iter().map(|u| u.order.as_str()))
+        .collect();
+    ds.orders
+        .iter()
+        .filter(|o| plan.date.is_none() || o.date.is_none() || o.date == plan.date)
+        .filter(|o| !known.contains(o.id.as_str()))
+        .map(|o| o.id.clone())
+        .collect()
+}
+
 /// One line for a message: the first changes, and how many more.
 pub fn describe(changed: &[Drift]) -> String {
     let mut parts: Vec<String> = changed
@@ -51,8 +107,10 @@ pub fn describe(changed: &[Drift]) -> String {
         .take(3)
         .map(|c| format!("{}: {}", c.vehicle, c.why))
         .collect();
-    if changed.len() > 3 {
-        parts.push(format!("{} more routes", changed.len() - 3));
+    match changed.len() {
+        0..=3 => {}
+        4 => parts.push("1 more route".into()),
+        n => parts.push(format!("{} more routes", n - 3)),
     }
     parts.join("; ")
 }
@@ -78,18 +136,21 @@ fn route_change(plan: &DeliveryPlan, ds: &Dataset, r: &DeliveryRoute) -> Option<
         return Some(format!("its capacity is {} (planned {})", v.capacity, r.capacity));
     }
     let (start, end) = (f64::from(v.shift_start_min), f64::from(v.shift_end_min));
-    // A locked route kept past its shift says so in its problems already:
-    // that is the rule it breaks, not a change since (the route does not
-    // keep the shift it was planned with).
-    let known = r.problems.iter().any(|p| p.contains("shift ends"));
-    if !known && (r.depart + 1e-6 < start || r.back > end + 1e-6) {
-        return Some(format!(
-            "its shift is {}-{}, and the route runs {}-{}",
-            hhmm(start),
-            hhmm(end),
-            hhmm(r.depart),
-            hhmm(r.back)
-        ));
+    let changed = match r.shift {
+        Some((a, b)) => (a - start).abs() > 1e-6 || (b - end).abs() > 1e-6,
+        // Saved before routes kept their shift: a route outside today's
+        // shift, unless kept past it knowingly (its problems say so).
+        None => {
+            let known = r.problems.iter().any(|p| p.contains("shift ends"));
+            !known && (r.depart + 1e-6 < start || r.back > end + 1e-6)
+        }
+    };
+    if changed {
+        let was = match r.shift {
+            Some((a, b)) => format!("planned in {}-{}", hhmm(a), hhmm(b)),
+            None => format!("the route runs {}-{}", hhmm(r.depart), hhmm(r.back)),
+        };
+        return Some(format!("its shift is {}-{} ({was})", hhmm(start), hhmm(end)));
     }
     r.stops.iter().find_map(|s| stop_change(plan, ds, &r.warehouse, s))
 }

@@ -246,6 +246,16 @@ impl App {
             self.status = format!("the route of {} is already {verb} (u undoes it)", r.vehicle);
             return;
         }
+        // A route that breaks a rule (kept locked after the data changed)
+        // is not sent out approved: it is fixed first.
+        if target == State::Approved && !r.problems.is_empty() {
+            self.error = Some(format!(
+                "the route of {} breaks: {}; move orders off it (v) or unlock it (L) and plan again (o)",
+                r.vehicle,
+                r.problems.join("; ")
+            ));
+            return;
+        }
         let what = format!("{verb} the route of {}", r.vehicle);
         let rec = Record::new(PLAN, plan.key(r), r.fingerprint(), action, None);
         self.record(vec![rec], &what);
@@ -257,11 +267,21 @@ impl App {
             .delivery_view()
             .into_iter()
             .map(|i| &plan.routes[i])
-            .filter(|r| self.route_state(r).0 != State::Approved)
+            .filter(|r| self.route_state(r).0 != State::Approved && r.problems.is_empty())
             .map(|r| Record::new(PLAN, plan.key(r), r.fingerprint(), approval::Action::Approve, None))
             .collect();
         let n = records.len();
-        self.record(records, &format!("approved {n} routes"));
+        let broken = self
+            .delivery_view()
+            .into_iter()
+            .filter(|&i| !plan.routes[i].problems.is_empty())
+            .count();
+        let left = if broken > 0 {
+            format!(" ({broken} that break a rule left out)")
+        } else {
+            String::new()
+        };
+        self.record(records, &format!("approved {n} routes{left}"));
     }
 
     pub(super) fn toggle_lock(&mut self) {

@@ -394,6 +394,11 @@ impl App {
             // A date alone is where it starts (it was read as the reason's
             // first word, and the what-if started on the plan's first day).
             Some((r, None)) if d(r).is_ok() => (d(r)?, four_weeks(d(r)?)?, rest[1..].join(" ")),
+            // Shaped like a date but none (2026-13-01): said, not taken
+            // for the reason's first word.
+            Some((r, None)) if r.matches('-').count() == 2 && r.chars().all(|c| c.is_ascii_digit() || c == '-') => {
+                return Err(format!("{r:?}: expected a date YYYY-MM-DD"));
+            }
             _ => (start, four_weeks(start)?, rest.join(" ")),
         };
         if reason.trim().is_empty() {
