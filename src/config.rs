@@ -138,6 +138,13 @@ mod tests {
         let c = Config::load(&p).unwrap();
         assert_eq!(c.import.map.get(crate::data::Field::Sku), Some("item"));
         assert_eq!(c.products.lead_time_days, 14);
+        // One product default alone: the others keep theirs.
+        std::fs::write(&p, "[products]\nlead_time_days = 14\n").unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(
+            (c.products.lead_time_days, c.products.pack_size, c.products.moq),
+            (14, 1, 0)
+        );
         std::fs::write(&p, "[import]\nmapp = 3\n").unwrap();
         let err = Config::load(&p).unwrap_err().to_string();
         assert!(err.contains("config.toml") && err.contains("mapp"), "{err}");

@@ -395,11 +395,26 @@ fn evaluate_and_simulate_refuse_what_the_data_cannot_give() {
             "note: 1000 windows 28 days apart reach back before the data (2026-07-31); scoring the 4 that fit",
         ))
         .stdout(predicate::str::contains("4 windows of 28 days"));
+    // From an origin days after the data starts, the windows before it are
+    // left out too (they scored a champion of 0.000).
+    skuplan(home.path())
+        .args(["evaluate", "--origin", "2026-08-04", "--data"])
+        .arg(&data)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "note: 4 windows 28 days apart from --origin 2026-08-04 reach back before the data (2026-07-31); scoring \
+             the 1 that fit",
+        ));
     run(
         &["simulate", "--days", "99999"],
         "this data has 120 days (2026-07-31 to 2026-11-27)",
     );
     run(&["simulate", "--days", "120"], "this data has 120 days");
+    // One day of history before the replay replayed nothing (a 100 % fill).
+    run(&["simulate", "--days", "119"], "so --days can be 28 to 92");
+    run(&["simulate", "--review-days", "100000"], "100000 is not in 1..=365");
+    run(&["plan", "restock", "--review-days", "400"], "400 is not in 1..=365");
     run(&["simulate", "--days", "0"], "the replay needs at least 28 days");
     run(&["simulate", "--review-days", "0"], "0 is not in 1..");
     run(&["plan", "restock", "--review-days", "0"], "0 is not in 1..");

@@ -1786,3 +1786,28 @@ fn what_ifs_made_on_other_data_are_said_on_loading() {
         again.status
     );
 }
+
+/// A quantity past any plausible order is refused with the limit, and one
+/// in the millions shows shortened, not cut to a wrong number.
+#[test]
+fn huge_quantities_are_refused_or_shortened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(3));
+    let first = app.plan.as_ref().unwrap().lines[app.restock_view()[0]].clone();
+    for typed in ["4294967295", "99999999999"] {
+        app.update(Action::SetQty);
+        keys(&mut app, typed);
+        app.update(Action::Submit);
+        let e = app.error.clone().unwrap_or_default();
+        assert!(e.contains("expected at most 10000000 units"), "{typed}: {e}");
+        assert_eq!(app.state_of(&first).2, None, "nothing recorded");
+    }
+    app.update(Action::SetQty);
+    keys(&mut app, "2500000");
+    app.update(Action::Submit);
+    let set = app.state_of(&first).2.unwrap();
+    assert!(set >= 2_500_000);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains(&format!("{:.1}M", f64::from(set) / 1e6)), "{s}");
+}

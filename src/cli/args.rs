@@ -312,8 +312,9 @@ pub struct PlanRestockArgs {
     /// Also write every line, with its state, to this CSV file.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Days between two orders of a line.
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Days between two orders of a line (at most a year: the plan
+    /// forecasts that far ahead).
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub review_days: u32,
     /// Spend caps per warehouse: WH=AMOUNT,...
     #[arg(long, value_delimiter = ',', value_name = "WH=AMOUNT")]
@@ -340,8 +341,9 @@ pub struct SimulateArgs {
     /// Days at the end of the history to replay.
     #[arg(long, default_value_t = 182)]
     pub days: usize,
-    /// Days between two orders of a line.
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Days between two orders of a line (at most a year: the plan
+    /// forecasts that far ahead).
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub review_days: u32,
     /// Forecasting method used at each review: "champion" (each series'
     /// champion, as plans use) or a baseline's name.
@@ -411,7 +413,7 @@ pub struct ApproveArgs {
     /// Order this quantity instead of the proposed one (recorded, then
     /// approved), raised to the MOQ and a whole number of packs as plan
     /// quantities are; 0 orders none.
-    #[arg(long, conflicts_with = "reject")]
+    #[arg(long, conflicts_with = "reject", value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::plan::approval::MAX_PLANNER_QTY)))]
     pub qty: Option<u32>,
     #[arg(long)]
     pub comment: Option<String>,

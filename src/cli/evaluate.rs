@@ -124,6 +124,23 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
             spec.windows = fit;
         }
     }
+    // From a given origin the windows step back: those whose origin lies
+    // before the data's first day learn from nothing and scored a row of
+    // zeros (a champion at 0.000).
+    if let (Some((first, _)), Some(o), None) = (imported.dataset.date_range(), origin, &run) {
+        let before = period.between(period.floor(first), period.floor(o)).max(0) as usize;
+        let fit = before / spec.step + 1;
+        if spec.windows > fit {
+            emit(&format!(
+                "note: {} windows {} {} apart from --origin {o} reach back before the data ({first}); scoring the \
+                 {fit} that fit\n",
+                spec.windows,
+                spec.step,
+                period.plural()
+            ))?;
+            spec.windows = fit;
+        }
+    }
     let mut bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
     if let Some(r) = &run {
         crate::engine::run::add_to_backtest(r, &imported.dataset, &mut bt)?;

@@ -311,11 +311,14 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
     // The replay needs days to replay and days before them to fit on.
     if let Some((first, last)) = ds.date_range() {
         let span = (last - first).num_days() + 1;
-        if args.days < 28 || args.days as i64 >= span {
+        // 28 days to replay at least, and 28 before them to forecast from
+        // (one day of history replayed nothing and printed a 100 % fill).
+        if args.days < 28 || args.days as i64 > span - 28 {
             anyhow::bail!(
-                "--days {}: the replay needs at least 28 days and days of history before it; this data has {span} \
-                 days ({first} to {last})",
-                args.days
+                "--days {}: the replay needs at least 28 days, and 28 days of history before it; this data has \
+                 {span} days ({first} to {last}), so --days can be 28 to {}",
+                args.days,
+                span - 28
             );
         }
     }

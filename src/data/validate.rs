@@ -59,6 +59,9 @@ fn number_cell(
     }
 }
 
+/// The longest lead time a products file may give, in days (two years).
+pub const MAX_LEAD_DAYS: u32 = 730;
+
 fn whole_cell(t: &Table, f: Field, i: usize, min: u32, what: &str, problems: &mut Problems) -> Result<Option<u32>, ()> {
     let Some(s) = t.cell(f, i) else { return Ok(None) };
     match parse_number(s) {
@@ -179,7 +182,22 @@ pub(super) fn read_products(
             0,
             "a lead time in whole days, 0 or more",
             problems,
-        );
+        )
+        .and_then(|v| match v {
+            // A plan forecasts the lead time ahead: years of it are a typo
+            // (and ran a plan out of memory).
+            Some(days) if days > MAX_LEAD_DAYS => {
+                problems.error(
+                    &t.label,
+                    Some(t.row(i)),
+                    t.col(Field::LeadTime),
+                    Some(&days.to_string()),
+                    format!("expected a lead time of at most {MAX_LEAD_DAYS} days"),
+                );
+                Err(())
+            }
+            v => Ok(v),
+        });
         let launch = date_cell(t, Field::LaunchDate, i, launch_format.as_ref(), problems);
         let (Ok(unit_cost), Ok(price), Ok(pack), Ok(moq), Ok(lead), Ok(launch)) =
             (unit_cost, price, pack, moq, lead, launch)

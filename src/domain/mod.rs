@@ -62,8 +62,10 @@ impl Product {
     }
 }
 
-/// Values used for product fields a file leaves out.
+/// Values used for product fields a file leaves out. A config's
+/// `[products]` may give any of them; the others keep their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProductDefaults {
     pub pack_size: u32,
     pub moq: u32,

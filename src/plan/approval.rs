@@ -93,6 +93,10 @@ fn batch_id() -> String {
 
 /// $USER, or $LOGNAME, or the account that owns this process (a cron job
 /// or service has neither variable), or "unknown".
+/// The largest quantity a planner may set on a line: more is a slip of the
+/// keys (4294967295 was taken, shown cut to 429496, and exported whole).
+pub const MAX_PLANNER_QTY: u32 = 10_000_000;
+
 pub fn current_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))

@@ -167,7 +167,11 @@ impl Keymap {
             if let Some(other) = taken.insert(key, name) {
                 return Err(format!("[keys] {name} and {other} are both bound to the same key"));
             }
-            km.map.retain(|_, a| *a != action);
+            // The new key replaces the action's letter; its arrow, Enter,
+            // Esc or Ctrl key stays (rebinding quit took Ctrl-C away, and
+            // rebinding down the Down arrow).
+            km.map
+                .retain(|k, a| *a != action || !matches!(k.code, KeyCode::Char(_)) || k.ctrl);
             km.map.insert(key, action);
         }
         // A new key must not silently take another action's default key.
@@ -243,6 +247,21 @@ mod tests {
         let km = Keymap::with_overrides(&o).unwrap();
         assert_eq!(km.action(&ev('y')), Some(Action::Approve));
         assert_eq!(km.action(&ev('a')), None, "the old key is freed");
+        // Rebinding quit and down keeps Ctrl-C and the Down arrow.
+        let mut o = BTreeMap::new();
+        o.insert("quit".to_string(), "Q".to_string());
+        o.insert("down".to_string(), "J".to_string());
+        let km = Keymap::with_overrides(&o).unwrap();
+        assert_eq!(km.action(&ev('Q')), Some(Action::Quit));
+        assert_eq!(km.action(&ev('q')), None);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(km.action(&ctrl_c), Some(Action::Quit));
+        assert_eq!(
+            km.action(&KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)),
+            Some(Action::Down)
+        );
+        assert_eq!(km.action(&ev('J')), Some(Action::Down));
+        assert_eq!(km.action(&ev('j')), None);
     }
 
     #[test]

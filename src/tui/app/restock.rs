@@ -293,8 +293,13 @@ impl App {
 
     /// The quantity typed for the line `key`, recorded as a decision.
     pub(super) fn set_qty(&mut self, key: (String, String), input: &str) {
-        match input.trim().parse::<u32>() {
+        let max = approval::MAX_PLANNER_QTY;
+        match input.trim().parse::<u64>() {
+            Ok(asked) if asked > u64::from(max) => {
+                self.error = Some(format!("{asked}: expected at most {max} units (a slip of the keys?)"));
+            }
             Ok(asked) => {
+                let asked = asked as u32;
                 if let Some(l) = self.plan.as_ref().and_then(|p| p.lines.iter().find(|l| l.key() == key)) {
                     let (q, notes) = crate::plan::restock::planner_qty(l, asked);
                     let rec = Record::new(

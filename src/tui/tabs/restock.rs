@@ -45,7 +45,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 state_text.to_string(),
                 fit(&l.sku, 12),
                 fit(&l.warehouse, 6),
-                qty.to_string(),
+                // Six columns: millions shortened, not cut to a wrong number.
+                if qty > 999_999 {
+                    format!("{:.1}M", f64::from(qty) / 1e6)
+                } else {
+                    qty.to_string()
+                },
                 l.cost_for(qty).map_or("-".into(), |c| format!("{c:.0}")),
                 l.stockout_without.map_or("-".into(), |d| d.format("%m-%d").to_string()),
                 fit(&l.method, 9),
