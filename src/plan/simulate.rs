@@ -326,13 +326,15 @@ fn line(who: &str, o: &Outcome, target: Option<(f64, f64)>) -> String {
         ),
         None => Default::default(),
     };
+    // Data without costs or prices has no stock value: "-", not 0.00.
+    let value = o.average_value();
+    let value = if value > 0.0 { format!("{value:.2}") } else { "-".into() };
     format!(
-        "{who} {:>7} {t:>7} {l:>7} {:>9} {gap:>8} {:>7} {:>10.1} {:>11.2} {:>10}",
+        "{who} {:>7} {t:>7} {l:>7} {:>9} {gap:>8} {:>7} {:>10.1} {value:>11} {:>10}",
         o.series,
         pct(csl),
         pct(o.fill_rate()),
         o.average_stock(),
-        o.average_value(),
         pct(o.stockout_share()),
     )
 }
@@ -498,6 +500,15 @@ pub fn render_side_by_side(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Data without costs or prices has no stock value: the column says
+    /// "-", not 0.00.
+    #[test]
+    fn a_stock_value_of_nothing_reads_as_none() {
+        let text = line("all    baselines", &Outcome::default(), None);
+        assert!(!text.contains("0.00"), "{text}");
+        assert!(text.split_whitespace().any(|w| w == "-"), "{text}");
+    }
 
     fn of_len(len: usize) -> Dataset {
         Dataset {

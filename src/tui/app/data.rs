@@ -22,6 +22,10 @@ impl App {
     /// of their own: a file imported over it replaces it too.
     pub(super) fn import(&mut self, input: &str) -> Vec<Effect> {
         let path = PathBuf::from(input.trim());
+        if input.trim().is_empty() {
+            self.error = Some("type the path of a file or folder to import".into());
+            return Vec::new();
+        }
         if !path.exists() {
             self.error = Some(format!("{}: no such file or folder", path.display()));
             return Vec::new();
