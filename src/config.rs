@@ -117,7 +117,17 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => bail!("cannot read config {}: {e}", path.display()),
         };
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {} is not valid: {e}", path.display()))
+        let c: Config =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {} is not valid: {e}", path.display()))?;
+        let max = crate::domain::MAX_LEAD_DAYS;
+        if c.products.lead_time_days > max {
+            bail!(
+                "config {}: [products] lead_time_days = {}: expected at most {max} days",
+                path.display(),
+                c.products.lead_time_days
+            );
+        }
+        Ok(c)
     }
 }
 
@@ -145,6 +155,9 @@ mod tests {
             (c.products.lead_time_days, c.products.pack_size, c.products.moq),
             (14, 1, 0)
         );
+        std::fs::write(&p, "[products]\nlead_time_days = 100000\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("expected at most 730 days"), "{err}");
         std::fs::write(&p, "[import]\nmapp = 3\n").unwrap();
         let err = Config::load(&p).unwrap_err().to_string();
         assert!(err.contains("config.toml") && err.contains("mapp"), "{err}");

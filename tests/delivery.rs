@@ -781,6 +781,18 @@ fn a_locked_route_past_its_shift_is_not_changed_again() {
     assert!(skuplan::plan::route_drift::changed_routes(&again, &ds).is_empty());
     // Its approval, taken before the change, asks for a fresh look.
     assert_ne!(kept.fingerprint(), locked.route(&van).unwrap().fingerprint());
+    // And while it breaks a rule, no approval holds on it, whatever the
+    // fingerprint saw (a slower vehicle, another road matrix).
+    let rec = vec![Record::new(
+        PLAN,
+        again.key(kept),
+        kept.fingerprint(),
+        Action::Approve,
+        None,
+    )];
+    let (state, review, _) = delivery::route_state(&again, kept, &replay(&rec, PLAN));
+    assert_eq!(state, skuplan::plan::approval::State::Proposed);
+    assert!(review);
 }
 
 /// A vehicle's shift changed under a route: seen (the route keeps the

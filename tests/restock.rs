@@ -379,3 +379,34 @@ fn a_week_partly_sold_already_counts_only_its_days_ahead() {
     // Outside the first period the day changes nothing.
     assert_eq!(plan_with(Some(day(2026, 11, 22))).lines[0].order_qty, a.order_qty);
 }
+
+/// Months on the calendar: ordered on 28 February with a 3-day lead time,
+/// it arrives 3 March, so by the boundary of 1 April (an average month put
+/// it on 1 March, before it could arrive).
+#[test]
+fn a_month_partly_sold_counts_the_lead_time_on_the_calendar() {
+    use skuplan::domain::Period;
+    let f = SeriesForecast {
+        start: day(2026, 2, 1),
+        p10: vec![60.0; 4],
+        p50: vec![70.0; 4],
+        p90: vec![80.0; 4],
+        period: Period::Month(skuplan::domain::MonthStamp::First),
+        ..forecast("A", 70.0, 5.0, 4)
+    };
+    let ds = Dataset {
+        products: vec![product("A", 1, 0, 3, 2.0)],
+        inventory: vec![inv("A", 10.0, 0.0, None)],
+        sold_until: [("W".to_string(), day(2026, 2, 27))].into_iter().collect(),
+        ..Dataset::default()
+    };
+    let plan = build_plan(
+        &ds,
+        std::slice::from_ref(&f),
+        &Adjustments::new(),
+        &flat_service(0.9, 0.1),
+    );
+    let l = &plan.lines[0];
+    assert_eq!(l.order_date, day(2026, 2, 28));
+    assert_eq!(l.arrival, day(2026, 4, 1));
+}

@@ -253,7 +253,7 @@ pub fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
         let key = vec![l.sku.clone(), l.warehouse.clone()];
         let fp = restock_fingerprint(l);
         if let Some(asked) = args.qty {
-            let (q, said) = crate::plan::restock::planner_qty(l, asked);
+            let (q, said) = crate::plan::approval::planner_qty(l, asked);
             if !said.is_empty() {
                 notes.push_str(&format!("{} at {}: {}\n", l.sku, l.warehouse, said.join("; ")));
             }
@@ -313,6 +313,12 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
         let span = (last - first).num_days() + 1;
         // 28 days to replay at least, and 28 before them to forecast from
         // (one day of history replayed nothing and printed a 100 % fill).
+        if span < 56 {
+            anyhow::bail!(
+                "this data has {span} days ({first} to {last}): a replay needs at least 28 days to replay and 28 \
+                 before them"
+            );
+        }
         if args.days < 28 || args.days as i64 > span - 28 {
             anyhow::bail!(
                 "--days {}: the replay needs at least 28 days, and 28 days of history before it; this data has \

@@ -59,9 +59,6 @@ fn number_cell(
     }
 }
 
-/// The longest lead time a products file may give, in days (two years).
-pub const MAX_LEAD_DAYS: u32 = 730;
-
 fn whole_cell(t: &Table, f: Field, i: usize, min: u32, what: &str, problems: &mut Problems) -> Result<Option<u32>, ()> {
     let Some(s) = t.cell(f, i) else { return Ok(None) };
     match parse_number(s) {
@@ -186,13 +183,13 @@ pub(super) fn read_products(
         .and_then(|v| match v {
             // A plan forecasts the lead time ahead: years of it are a typo
             // (and ran a plan out of memory).
-            Some(days) if days > MAX_LEAD_DAYS => {
+            Some(days) if days > crate::domain::MAX_LEAD_DAYS => {
                 problems.error(
                     &t.label,
                     Some(t.row(i)),
                     t.col(Field::LeadTime),
                     Some(&days.to_string()),
-                    format!("expected a lead time of at most {MAX_LEAD_DAYS} days"),
+                    format!("expected a lead time of at most {} days", crate::domain::MAX_LEAD_DAYS),
                 );
                 Err(())
             }

@@ -62,6 +62,11 @@ impl Product {
     }
 }
 
+/// The longest lead time a products file or the config may give, in days
+/// (two years): a plan forecasts the lead time ahead, and 100000 days ran
+/// one out of memory.
+pub const MAX_LEAD_DAYS: u32 = 730;
+
 /// Values used for product fields a file leaves out. A config's
 /// `[products]` may give any of them; the others keep their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -91,12 +91,42 @@ fn batch_id() -> String {
     )
 }
 
-/// $USER, or $LOGNAME, or the account that owns this process (a cron job
-/// or service has neither variable), or "unknown".
+/// A quantity a planner sets on `line`, made orderable as the plan's own
+/// are: 0 stays 0 (order none), anything else is raised to the MOQ and a
+/// whole number of packs. Also what the planner should hear about it: the
+/// rounding, and a quantity far from the plan's (a slip of the keys).
+pub fn planner_qty(line: &crate::plan::restock::RestockLine, asked: u32) -> (u32, Vec<String>) {
+    let qty = if asked == 0 {
+        0
+    } else {
+        crate::plan::restock::round_order(f64::from(asked), line.moq, line.pack_size)
+    };
+    let mut notes = Vec::new();
+    if qty != asked {
+        let mut why = Vec::new();
+        if line.moq > asked {
+            why.push(format!("MOQ {}", line.moq));
+        }
+        if line.pack_size > 1 {
+            why.push(format!("packs of {}", line.pack_size));
+        }
+        notes.push(format!("{asked} rounded up to {qty} ({})", why.join(", ")));
+    }
+    let proposed = line.order_qty;
+    if proposed == 0 && qty > 0 {
+        notes.push("the plan proposed none".into());
+    } else if u64::from(qty) > 10 * u64::from(proposed) {
+        notes.push(format!("{}x the {proposed} proposed", qty / proposed.max(1)));
+    }
+    (qty, notes)
+}
+
 /// The largest quantity a planner may set on a line: more is a slip of the
 /// keys (4294967295 was taken, shown cut to 429496, and exported whole).
 pub const MAX_PLANNER_QTY: u32 = 10_000_000;
 
+/// $USER, or $LOGNAME, or the account that owns this process (a cron job
+/// or service has neither variable), or "unknown".
 pub fn current_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))

@@ -778,7 +778,13 @@ pub fn route_state(
     // A decision recorded before session 23 names the sequence alone: it
     // cannot tell whether the orders changed since, so it asks for a fresh
     // look (it stays in the audit log).
-    state_of(decisions, &plan.key(route), &route.fingerprint())
+    let (state, review, d) = state_of(decisions, &plan.key(route), &route.fingerprint());
+    // A route that breaks a rule (after a change the fingerprint does not
+    // see: a slower vehicle, another road matrix) is no longer approved.
+    if state == State::Approved && !route.problems.is_empty() {
+        return (State::Proposed, true, None);
+    }
+    (state, review, d)
 }
 
 /// A row per stop of the approved routes, or with `all` of every route,

@@ -336,36 +336,6 @@ pub fn round_order(raw: f64, moq: u32, pack: u32) -> u32 {
     (packs * f64::from(pack)).min(f64::from(u32::MAX)) as u32
 }
 
-/// A quantity a planner sets on `line`, made orderable as the plan's own
-/// are: 0 stays 0 (order none), anything else is raised to the MOQ and a
-/// whole number of packs. Also what the planner should hear about it: the
-/// rounding, and a quantity far from the plan's (a slip of the keys).
-pub fn planner_qty(line: &RestockLine, asked: u32) -> (u32, Vec<String>) {
-    let qty = if asked == 0 {
-        0
-    } else {
-        round_order(f64::from(asked), line.moq, line.pack_size)
-    };
-    let mut notes = Vec::new();
-    if qty != asked {
-        let mut why = Vec::new();
-        if line.moq > asked {
-            why.push(format!("MOQ {}", line.moq));
-        }
-        if line.pack_size > 1 {
-            why.push(format!("packs of {}", line.pack_size));
-        }
-        notes.push(format!("{asked} rounded up to {qty} ({})", why.join(", ")));
-    }
-    let proposed = line.order_qty;
-    if proposed == 0 && qty > 0 {
-        notes.push("the plan proposed none".into());
-    } else if u64::from(qty) > 10 * u64::from(proposed) {
-        notes.push(format!("{}x the {proposed} proposed", qty / proposed.max(1)));
-    }
-    (qty, notes)
-}
-
 /// Mean and standard deviation of the sum of `n` daily demands from day
 /// `from`: means add up; spreads (from each day's p10..p90) add up with an
 /// equal pairwise correlation `rho`.
@@ -644,7 +614,19 @@ fn line_for(
     let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
     let disp = intermittency(history);
     let period = f.period;
-    let lead_p = steps(period, sold_days.saturating_add(lead));
+    // From the order day, on the calendar: by the first period boundary
+    // on or after its arrival (average months put a February order a
+    // month early or late).
+    let lead_p = match f
+        .start
+        .checked_add_days(chrono::Days::new(u64::from(sold_days) + u64::from(lead)))
+    {
+        Some(arrive) if sold_days > 0 => {
+            let k = period.between(f.start, period.floor(arrive)).max(0) as usize;
+            if period.floor(arrive) == arrive { k } else { k + 1 }
+        }
+        _ => steps(period, lead),
+    };
     let review_p = steps(period, review);
     let protect = lead_p + review_p;
     // A method with its own calibration (the fine-tuned model) stocks its

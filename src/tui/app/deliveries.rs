@@ -250,7 +250,7 @@ impl App {
         // is not sent out approved: it is fixed first.
         if target == State::Approved && !r.problems.is_empty() {
             self.error = Some(format!(
-                "the route of {} breaks: {}; move orders off it (v) or unlock it (L) and plan again (o)",
+                "the route of {} breaks: {}; move orders off it (v), or plan again (o; a locked route first unlocked with L)",
                 r.vehicle,
                 r.problems.join("; ")
             ));

@@ -301,7 +301,7 @@ impl App {
             Ok(asked) => {
                 let asked = asked as u32;
                 if let Some(l) = self.plan.as_ref().and_then(|p| p.lines.iter().find(|l| l.key() == key)) {
-                    let (q, notes) = crate::plan::restock::planner_qty(l, asked);
+                    let (q, notes) = crate::plan::approval::planner_qty(l, asked);
                     let rec = Record::new(
                         "restock",
                         vec![key.0.clone(), key.1.clone()],
