@@ -119,6 +119,25 @@ impl Config {
         };
         let c: Config =
             toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {} is not valid: {e}", path.display()))?;
+        let name = path.display();
+        if c.import.default_warehouse.trim().is_empty() {
+            bail!(
+                "config {name}: [import] default_warehouse is empty: expected a warehouse name (\"main\" if left out)"
+            );
+        }
+        // A filter part is a level, or target=level: "verbose" passed as a
+        // target name and nothing was logged.
+        let levels = ["error", "warn", "info", "debug", "trace", "off"];
+        for part in c.log.level.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let level = part.rsplit('=').next().unwrap_or(part).trim().to_lowercase();
+            if !levels.contains(&level.as_str()) {
+                bail!(
+                    "config {name}: [log] level = {:?}: expected a level ({}) or target=level, e.g. skuplan=debug",
+                    c.log.level,
+                    levels.join(", ")
+                );
+            }
+        }
         let max = crate::domain::MAX_LEAD_DAYS;
         if c.products.lead_time_days > max {
             bail!(
@@ -158,6 +177,17 @@ mod tests {
         std::fs::write(&p, "[products]\nlead_time_days = 100000\n").unwrap();
         let err = Config::load(&p).unwrap_err().to_string();
         assert!(err.contains("expected at most 730 days"), "{err}");
+        for (bad, said) in [
+            ("[log]\nlevel = \"verbose\"\n", "expected a level"),
+            ("[log]\nlevel = \"skuplan=loud\"\n", "expected a level"),
+            ("[import]\ndefault_warehouse = \"\"\n", "default_warehouse is empty"),
+        ] {
+            std::fs::write(&p, bad).unwrap();
+            let err = Config::load(&p).unwrap_err().to_string();
+            assert!(err.contains("config.toml") && err.contains(said), "{err}");
+        }
+        std::fs::write(&p, "[log]\nlevel = \"warn,skuplan=debug\"\n").unwrap();
+        assert!(Config::load(&p).is_ok());
         std::fs::write(&p, "[import]\nmapp = 3\n").unwrap();
         let err = Config::load(&p).unwrap_err().to_string();
         assert!(err.contains("config.toml") && err.contains("mapp"), "{err}");

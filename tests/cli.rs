@@ -30,6 +30,21 @@ fn version_says_where_files_live() {
         .stdout(predicate::str::contains(home.path().to_string_lossy().as_ref()));
 }
 
+/// A key binding the workstation cannot take is refused naming the config
+/// file and the actions there are, before any screen opens.
+#[test]
+fn a_bad_key_binding_names_the_config_file() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), "[keys]\napprovee = \"y\"\n").unwrap();
+    skuplan(home.path())
+        .arg("tui")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "config.toml: [keys] approvee: no such action; expected one of",
+        ));
+}
+
 #[test]
 fn check_of_good_data_exits_zero_with_a_summary() {
     let home = tempfile::tempdir().unwrap();

@@ -99,6 +99,9 @@ fn resolve_runs(command: &mut Command, paths: &Paths) -> Result<()> {
 
 fn tui(args: TuiArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
     use std::io::IsTerminal;
+    // Key bindings are the workstation's: checked here, naming the file.
+    crate::tui::keymap::Keymap::with_overrides(&config.keys)
+        .map_err(|e| anyhow::anyhow!("config {}: {e}", paths.config_file.display()))?;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!("the workstation needs a terminal; for scripts use the commands (see --help)");
     }

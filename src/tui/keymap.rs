@@ -157,15 +157,18 @@ impl Keymap {
     pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Keymap, String> {
         let mut km = Keymap::default();
         let mut taken: HashMap<Key, &str> = HashMap::new();
-        for (name, key) in overrides {
+        for (name, text) in overrides {
             let action = Action::BINDABLE
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, a)| *a)
-                .ok_or_else(|| format!("[keys] {name}: no such action"))?;
-            let key = Key::parse(key).map_err(|e| format!("[keys] {name}: {e}"))?;
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Action::BINDABLE.iter().map(|(n, _)| *n).collect();
+                    format!("[keys] {name}: no such action; expected one of {}", names.join(", "))
+                })?;
+            let key = Key::parse(text).map_err(|e| format!("[keys] {name}: {e}"))?;
             if let Some(other) = taken.insert(key, name) {
-                return Err(format!("[keys] {name} and {other} are both bound to the same key"));
+                return Err(format!("[keys] {name} and {other} are both bound to {text:?}"));
             }
             // The new key replaces the action's letter; its arrow, Enter,
             // Esc or Ctrl key stays (rebinding quit took Ctrl-C away, and
@@ -270,7 +273,7 @@ mod tests {
         o.insert("approve".to_string(), "z".to_string());
         o.insert("reject".to_string(), "z".to_string());
         let e = Keymap::with_overrides(&o).err().unwrap();
-        assert!(e.contains("same key"), "{e}");
+        assert!(e.contains("are both bound to \"z\""), "{e}");
         let mut o = BTreeMap::new();
         o.insert("approve".to_string(), "r".to_string());
         let e = Keymap::with_overrides(&o).err().unwrap();
@@ -281,7 +284,11 @@ mod tests {
         assert_eq!(km.action(&ev('Z')), Some(Action::Reject));
         let mut o = BTreeMap::new();
         o.insert("launch".to_string(), "z".to_string());
-        assert!(Keymap::with_overrides(&o).err().unwrap().contains("no such action"));
+        let e = Keymap::with_overrides(&o).err().unwrap();
+        assert!(
+            e.contains("no such action; expected one of") && e.contains("approve"),
+            "{e}"
+        );
         let mut o = BTreeMap::new();
         o.insert("quit".to_string(), "ctrl-".to_string());
         assert!(Keymap::with_overrides(&o).is_err());
