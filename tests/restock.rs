@@ -410,3 +410,28 @@ fn a_month_partly_sold_counts_the_lead_time_on_the_calendar() {
     assert_eq!(l.order_date, day(2026, 2, 28));
     assert_eq!(l.arrival, day(2026, 4, 1));
 }
+
+/// A products file that costs only some SKUs: money totals would count the
+/// others as nothing, so the plan's totals are in units, and it says why.
+#[test]
+fn totals_are_in_units_when_some_lines_have_no_cost() {
+    let ds = Dataset {
+        products: vec![product("A", 1, 0, 7, 2.0), product("B", 1, 0, 7, 0.0)],
+        inventory: vec![inv("A", 0.0, 0.0, None), inv("B", 0.0, 0.0, None)],
+        ..Dataset::default()
+    };
+    let fs = [forecast("A", 10.0, 2.0, 28), forecast("B", 10.0, 2.0, 28)];
+    let plan = build_plan(&ds, &fs, &Adjustments::new(), &flat_service(0.9, 0.1));
+    assert!(plan.lines.iter().all(|l| l.order_qty > 0));
+    assert!(!plan.has_costs());
+    let text = skuplan::plan::summary::summary(&plan);
+    assert!(
+        text.contains("not every line has a unit cost, so totals are in units"),
+        "{text}"
+    );
+    let costed = Dataset {
+        products: vec![product("A", 1, 0, 7, 2.0), product("B", 1, 0, 7, 3.0)],
+        ..ds
+    };
+    assert!(build_plan(&costed, &fs, &Adjustments::new(), &flat_service(0.9, 0.1)).has_costs());
+}

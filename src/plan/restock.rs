@@ -310,10 +310,16 @@ impl RestockPlan {
         self.lines.iter().filter(|l| l.order_qty > 0)
     }
 
-    /// Whether any line has a unit cost: without one (sales data alone),
-    /// money totals are all zero and the plan is better read in units.
+    /// Whether money totals count every line: each line that orders has a
+    /// unit cost. Without (sales data alone, or a products file costing
+    /// only some SKUs, whose other lines a money total counted as nothing)
+    /// the plan is read in units.
     pub fn has_costs(&self) -> bool {
-        self.lines.iter().any(RestockLine::cost_known)
+        let mut ordering = self.ordering().peekable();
+        if ordering.peek().is_none() {
+            return self.lines.iter().any(RestockLine::cost_known);
+        }
+        ordering.all(RestockLine::cost_known)
     }
 }
 

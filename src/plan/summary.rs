@@ -25,6 +25,8 @@ pub fn summary(plan: &RestockPlan) -> String {
         ordering.iter().map(|l| u64::from(l.order_qty)).sum::<u64>(),
         if priced {
             format!("cost {:.2}", plan.total_cost())
+        } else if plan.lines.iter().any(RestockLine::cost_known) {
+            "not every line has a unit cost, so totals are in units".to_string()
         } else {
             "no unit costs in the data".to_string()
         }
