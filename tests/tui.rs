@@ -1811,3 +1811,20 @@ fn huge_quantities_are_refused_or_shortened() {
     let s = screen(&mut app, 80, 24, dir.path());
     assert!(s.contains(&format!("{:.1}M", f64::from(set) / 1e6)), "{s}");
 }
+
+/// Keys the config moved are the keys the footer and the help name.
+#[test]
+fn the_footer_and_help_name_the_keys_the_config_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let mut o = std::collections::BTreeMap::new();
+    o.insert("approve".to_string(), "y".to_string());
+    o.insert("quit".to_string(), "Q".to_string());
+    app.relabels = skuplan::tui::keymap::Keymap::relabels(&o);
+    app.update(Action::GoTab(3));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("y/r approve/reject"), "{s}");
+    app.update(Action::Help);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("y / r / A") && s.contains("? / H / Q"), "{s}");
+}

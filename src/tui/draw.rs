@@ -35,12 +35,13 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         }
     }
     message_line(f, message, app, &theme);
-    f.render_widget(Paragraph::new(app.hints()).style(theme.dim()), hints);
+    let text = super::keymap::relabel(app.hints(), &app.relabels, true);
+    f.render_widget(Paragraph::new(text).style(theme.dim()), hints);
     if app.details && app.tab == Tab::Restock {
         details(f, body, app, &theme);
     }
     if app.help {
-        help(f, body, &theme);
+        help(f, body, &theme, &app.relabels);
     }
     if app.show_messages {
         messages(f, body, app, &theme);
@@ -367,7 +368,7 @@ const HELP: &[(&str, &str)] = &[
     ("? / H / q", "this help / recent messages, whole / quit"),
 ];
 
-fn help(f: &mut Frame, area: Rect, theme: &Theme) {
+fn help(f: &mut Frame, area: Rect, theme: &Theme, relabels: &[(String, String)]) {
     let w = area.width.min(76);
     let h = (HELP.len() as u16 + 2).min(area.height);
     let r = Rect {
@@ -378,7 +379,10 @@ fn help(f: &mut Frame, area: Rect, theme: &Theme) {
     };
     let lines: Vec<Line> = HELP
         .iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:<20}"), theme.title()), Span::raw(*what)]))
+        .map(|(k, what)| {
+            let k = super::keymap::relabel(k, relabels, false);
+            Line::from(vec![Span::styled(format!("{k:<20}"), theme.title()), Span::raw(*what)])
+        })
         .collect();
     f.render_widget(Clear, r);
     f.render_widget(

@@ -198,6 +198,27 @@ impl Keymap {
         Ok(km)
     }
 
+    /// For the footers and the help: each default letter an override moved,
+    /// with the key that replaces it (`a` -> `y`).
+    pub fn relabels(overrides: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        let defaults = Keymap::default();
+        let mut out = Vec::new();
+        for (name, text) in overrides {
+            let Some(action) = Action::BINDABLE.iter().find(|(n, _)| n == name).map(|(_, a)| *a) else {
+                continue;
+            };
+            for (key, a) in &defaults.map {
+                if *a == action
+                    && !key.ctrl
+                    && let KeyCode::Char(c) = key.code
+                {
+                    out.push((c.to_string(), text.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// The action of a key in normal mode.
     pub fn action(&self, e: &KeyEvent) -> Option<Action> {
         self.map.get(&Key::from_event(e)).copied()
@@ -224,6 +245,47 @@ impl Keymap {
             _ => Action::Back,
         }
     }
+}
+
+/// `text` (a footer, or a help line's keys) with each key a `[keys]`
+/// override moved shown as the key that does it now. Keys are the runs
+/// between `/`, `,` and spaces: a footer's segments ("a/r approve/reject")
+/// have theirs first, before the first space.
+pub fn relabel(text: &str, relabels: &[(String, String)], footer: bool) -> String {
+    if relabels.is_empty() {
+        return text.to_string();
+    }
+    let swap = |keys: &str| -> String {
+        let mut out = String::new();
+        let mut run = String::new();
+        let flush = |run: &mut String, out: &mut String| {
+            let new = relabels.iter().find(|(old, _)| old == run).map(|(_, n)| n.as_str());
+            out.push_str(new.unwrap_or(run));
+            run.clear();
+        };
+        for c in keys.chars() {
+            if matches!(c, '/' | ',' | ' ') && !run.is_empty() {
+                flush(&mut run, &mut out);
+                out.push(c);
+            } else if matches!(c, '/' | ',' | ' ') {
+                out.push(c);
+            } else {
+                run.push(c);
+            }
+        }
+        flush(&mut run, &mut out);
+        out
+    };
+    if !footer {
+        return swap(text);
+    }
+    text.split("  ")
+        .map(|seg| match seg.split_once(' ') {
+            Some((keys, what)) => format!("{} {what}", swap(keys)),
+            None => swap(seg),
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 #[cfg(test)]
@@ -265,6 +327,24 @@ mod tests {
         );
         assert_eq!(km.action(&ev('J')), Some(Action::Down));
         assert_eq!(km.action(&ev('j')), None);
+    }
+
+    /// Footers and help name the keys the config moved.
+    #[test]
+    fn moved_keys_are_shown_where_keys_are_named() {
+        let mut o = BTreeMap::new();
+        o.insert("approve".to_string(), "y".to_string());
+        o.insert("quit".to_string(), "Q".to_string());
+        let r = Keymap::relabels(&o);
+        assert_eq!(
+            relabel("a/r approve/reject  A all  ? help  q quit", &r, true),
+            "y/r approve/reject  A all  ? help  Q quit"
+        );
+        assert_eq!(relabel("a / r / A", &r, false), "y / r / A");
+        assert_eq!(relabel("? / H / q", &r, false), "? / H / Q");
+        // Words in a label stay as they are.
+        assert_eq!(relabel("i import  a approve", &r, true), "i import  y approve");
+        assert_eq!(relabel("a/r approve/reject", &[], true), "a/r approve/reject");
     }
 
     #[test]

@@ -209,6 +209,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     let mut app = App::new(opts.workspace.clone(), opts.model_dir.clone());
+    app.relabels = Keymap::relabels(&opts.keys);
     let (load_tx, mut load_rx) = tokio::sync::mpsc::unbounded_channel::<Result<Loaded, String>>();
     let start_load = |sources: DataSources| {
         let tx = load_tx.clone();

@@ -103,6 +103,8 @@ pub struct App {
     pub quit: bool,
     pub last_save: Option<String>,
     pub colors: bool,
+    /// Default letters the config's `[keys]` moved, for footers and help.
+    pub relabels: Vec<(String, String)>,
     /// Rows that fit in the table (set by the last draw, for PgUp/PgDn).
     pub page: usize,
     /// Cost of the ordering lines by warehouse: (warehouse, all, approved);
@@ -233,6 +235,7 @@ impl App {
             quit: false,
             last_save: None,
             colors: std::env::var_os("NO_COLOR").is_none(),
+            relabels: Vec::new(),
             page: 10,
             totals: Vec::new(),
             totals_in_units: false,
