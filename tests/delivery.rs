@@ -628,7 +628,9 @@ fn a_route_whose_orders_changed_is_planned_again_not_exported() {
         .success()
         .stdout(predicates::str::contains(
             "the data changed since these routes were planned",
-        ));
+        ))
+        .stdout(predicates::str::contains(format!("rejected 1 ({van})")))
+        .stdout(predicates::str::contains("routes: approved "));
 
     let text = plan_day(home.path(), &data, "2026-11-28");
     assert!(

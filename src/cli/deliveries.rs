@@ -136,6 +136,21 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
     match cmd {
         DeliveriesCommand::Show => {
             emit(&summary(&plan))?;
+            // Where each route stands, as the workstation shows it.
+            let decisions = replay(&ws.audit_log().load()?.records, PLAN);
+            let mut by_state: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+            for r in plan.routes.iter().filter(|r| !r.stops.is_empty()) {
+                let (state, review, _) = delivery::route_state(&plan, r, &decisions);
+                let name = if review { "review" } else { state.name() };
+                by_state.entry(name).or_default().push(&r.vehicle);
+            }
+            let states: Vec<String> = by_state
+                .iter()
+                .map(|(s, v)| format!("{s} {} ({})", v.len(), v.join(", ")))
+                .collect();
+            if !states.is_empty() {
+                emit(&format!("routes: {}\n", states.join("; ")))?;
+            }
             // Shown whatever the data says; what changed under it, noted.
             match changes_since(&plan, config, &ws) {
                 Ok((changed, new)) => {
