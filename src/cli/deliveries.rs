@@ -89,7 +89,8 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
     }
     say_changed(&changed)?;
     if let Some(out) = &args.out {
-        let rows = delivery_rows(&plan, &replay(&ws.audit_log().load()?.records, PLAN), true);
+        // The audit log read above: nothing was recorded since.
+        let rows = delivery_rows(&plan, &decisions, true);
         write_csv(out, &rows)?;
         emit(&format!("wrote {} stops to {}\n", rows.len(), out.display()))?;
     }

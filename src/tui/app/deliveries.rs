@@ -263,19 +263,18 @@ impl App {
 
     pub(super) fn approve_all_routes(&mut self) {
         let Some(plan) = &self.deliveries else { return };
-        let records: Vec<Record> = self
+        let (ok, broken): (Vec<&DeliveryRoute>, Vec<&DeliveryRoute>) = self
             .delivery_view()
             .into_iter()
             .map(|i| &plan.routes[i])
-            .filter(|r| self.route_state(r).0 != State::Approved && r.problems.is_empty())
+            .partition(|r| r.problems.is_empty());
+        let broken = broken.len();
+        let records: Vec<Record> = ok
+            .into_iter()
+            .filter(|r| self.route_state(r).0 != State::Approved)
             .map(|r| Record::new(PLAN, plan.key(r), r.fingerprint(), approval::Action::Approve, None))
             .collect();
         let n = records.len();
-        let broken = self
-            .delivery_view()
-            .into_iter()
-            .filter(|&i| !plan.routes[i].problems.is_empty())
-            .count();
         let left = if broken > 0 {
             format!(" ({broken} that break a rule left out)")
         } else {
