@@ -380,6 +380,48 @@ fn a_week_partly_sold_already_counts_only_its_days_ahead() {
     assert_eq!(plan_with(Some(day(2026, 11, 22))).lines[0].order_qty, a.order_qty);
 }
 
+/// The whole planning run on weekly data whose last week is partly sold:
+/// the order day moves into that week and the lead time counts from it,
+/// so the forecast reaches a week further (it stopped a week short, and
+/// the protection left out its last week).
+#[test]
+fn a_partly_sold_week_is_forecast_one_week_further() {
+    use skuplan::domain::Period;
+    let week = Period::Week(chrono::Weekday::Mon);
+    // 60 whole weeks of 70 units from Monday 2025-09-29; the week of
+    // 2026-11-23 is left out, sold through Friday 11-27.
+    let ds = |sold: bool| Dataset {
+        products: vec![product("A", 1, 0, 21, 2.0)],
+        inventory: vec![inv("A", 10.0, 0.0, None)],
+        demand: vec![DemandSeries {
+            start: day(2025, 9, 29),
+            values: vec![70.0; 60],
+            period: week,
+            ..history("A", 70.0)
+        }],
+        sold_until: sold.then(|| ("W".to_string(), day(2026, 11, 27))).into_iter().collect(),
+        ..Dataset::default()
+    };
+    let settings = flat_service(0.9, 0.1);
+    let whole = skuplan::plan::base::plan_from_data(&ds(false), None, &settings).unwrap();
+    let rest = skuplan::plan::base::plan_from_data(&ds(true), None, &settings).unwrap();
+    let (a, b) = (&whole.lines[0], &rest.lines[0]);
+    // 21 days of lead and a 7-day review: 4 weeks from Monday 11-23. From
+    // Saturday 11-28 it arrives 12-19, so by the boundary of 12-21: the 2
+    // days left of the first week and 4 whole weeks after it.
+    assert!(
+        (a.protection_demand - 4.0 * 70.0).abs() < 1e-6,
+        "{}",
+        a.protection_demand
+    );
+    assert_eq!(b.arrival, day(2026, 12, 21));
+    assert!(
+        (b.protection_demand - (20.0 + 4.0 * 70.0)).abs() < 1e-6,
+        "{}",
+        b.protection_demand
+    );
+}
+
 /// Months on the calendar: ordered on 28 February with a 3-day lead time,
 /// it arrives 3 March, so by the boundary of 1 April (an average month put
 /// it on 1 March, before it could arrive).

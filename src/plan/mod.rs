@@ -8,6 +8,7 @@ pub mod calibration;
 pub mod delivery;
 pub mod demand;
 pub mod export;
+pub mod model_fit;
 pub mod reason;
 pub mod replay;
 pub mod restock;
