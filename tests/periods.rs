@@ -295,11 +295,13 @@ fn a_weekly_plan_orders_in_whole_weeks_and_shows_the_converted_lead_time() {
     let plan = skuplan::plan::base::plan_from_data(ds, None, &settings).unwrap();
     let line = &plan.lines[0];
     assert_eq!(line.period, Period::Week(Weekday::Fri));
-    // 10 days of lead time are 2 whole weeks, the 7-day review one week.
+    // 10 days of lead time arrive by the boundary 2 weeks on; the 7-day
+    // review is one week; the demand protected is 10 days and a week.
     assert_eq!((line.lead_periods, line.review_periods), (2, 1));
+    assert!((line.protect_periods - (10.0 / 7.0 + 1.0)).abs() < 1e-9);
     let text = line.protection_text();
     assert!(
-        text.contains("lead time 10 d = 2 weeks + review 7 d = 1 week (whole weeks, rounded up)"),
+        text.contains("lead time 10 d + review 7 d (1 week, whole) = 2.43 weeks"),
         "{text}"
     );
     // Dated on week boundaries: the week after the last one, arriving two
@@ -308,7 +310,7 @@ fn a_weekly_plan_orders_in_whole_weeks_and_shows_the_converted_lead_time() {
     assert_eq!(line.order_date, last + Days::new(7));
     assert_eq!(line.arrival, line.order_date + Days::new(14));
     assert!(line.period.is_stamp(line.order_date) && line.period.is_stamp(line.arrival));
-    // The protected demand is three weeks of it, not three days.
+    // The protected demand is 2.43 weeks of it, not 2.43 days.
     assert!(
         line.protection_demand > 150.0 && line.protection_demand < 400.0,
         "{}",
@@ -446,4 +448,24 @@ fn sales_without_a_sku_column_say_which_mapping_is_missing() {
         "{e}"
     );
     assert!(e.contains("--map sku=COLUMN (one of: Dept)"), "{e}");
+}
+
+/// Periods a number of days covers, from a period's first day: whole
+/// periods, and the last by its share of its own days.
+#[test]
+fn cover_counts_whole_periods_and_the_share_of_the_last() {
+    let d = |y, m, dd| chrono::NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+    let month = Period::Month(skuplan::domain::MonthStamp::First);
+    assert!((Period::Day.cover(d(2026, 3, 1), 5.0) - 5.0).abs() < 1e-12);
+    assert!((Period::Week(Weekday::Mon).cover(d(2026, 11, 23), 10.0) - 10.0 / 7.0).abs() < 1e-12);
+    assert!((month.cover(d(2026, 2, 1), 28.0) - 1.0).abs() < 1e-12);
+    assert!((month.cover(d(2026, 2, 1), 35.0) - (1.0 + 7.0 / 31.0)).abs() < 1e-12);
+    assert!((month.cover(d(2026, 12, 1), 7.0) - 7.0 / 31.0).abs() < 1e-12);
+    assert_eq!(month.cover(d(2026, 12, 1), 0.0), 0.0);
+    // Months stamped on their last day count from the month's first day.
+    let last = Period::Month(skuplan::domain::MonthStamp::Last);
+    assert!((last.cover(d(2026, 2, 28), 42.0) - (1.0 + 14.0 / 31.0)).abs() < 1e-12);
+    // And back: the day a cover ends on.
+    assert_eq!(month.day_at(d(2026, 2, 1), 1.0 + 7.0 / 31.0), d(2026, 3, 8));
+    assert_eq!(Period::Day.day_at(d(2026, 3, 1), 5.0), d(2026, 3, 6));
 }

@@ -360,13 +360,13 @@ fn a_week_partly_sold_already_counts_only_its_days_ahead() {
             assert!(*d >= b.order_date, "{r:?}");
         }
     }
-    // Protection: the 2 days left of the first week, then whole weeks
-    // through the review after the arrival (the interval rounded up to
-    // whole periods, as on any weekly plan); the whole plan counted the 5
-    // sold days again.
+    // Protection: the 14 days from the order day, 7 of lead time and a
+    // week's review: the 2 days left of the first week, a whole week, and
+    // 5 days of the next (they were rounded up to whole weeks, 160 units);
+    // the whole plan counted the 5 sold days again.
     assert!((a.protection_demand - 140.0).abs() < 1e-6, "{}", a.protection_demand);
     assert!(
-        (b.protection_demand - (20.0 + 140.0)).abs() < 1e-6,
+        (b.protection_demand - (20.0 + 70.0 + 50.0)).abs() < 1e-6,
         "{}",
         b.protection_demand
     );
@@ -383,7 +383,7 @@ fn a_week_partly_sold_already_counts_only_its_days_ahead() {
 /// The whole planning run on weekly data whose last week is partly sold:
 /// the order day moves into that week and the lead time counts from it,
 /// so the forecast reaches a week further (it stopped a week short, and
-/// the protection left out its last week).
+/// the protection's last days were the last forecast weeks' average).
 #[test]
 fn a_partly_sold_week_is_forecast_one_week_further() {
     use skuplan::domain::Period;
@@ -407,8 +407,9 @@ fn a_partly_sold_week_is_forecast_one_week_further() {
     let rest = skuplan::plan::base::plan_from_data(&ds(true), None, &settings).unwrap();
     let (a, b) = (&whole.lines[0], &rest.lines[0]);
     // 21 days of lead and a 7-day review: 4 weeks from Monday 11-23. From
-    // Saturday 11-28 it arrives 12-19, so by the boundary of 12-21: the 2
-    // days left of the first week and 4 whole weeks after it.
+    // Saturday 11-28 it arrives 12-19, shown by the boundary of 12-21; it
+    // protects the 28 days from 11-28: the 2 days left of the first week,
+    // 3 whole weeks and 5 days of the fifth week.
     assert!(
         (a.protection_demand - 4.0 * 70.0).abs() < 1e-6,
         "{}",
@@ -416,10 +417,20 @@ fn a_partly_sold_week_is_forecast_one_week_further() {
     );
     assert_eq!(b.arrival, day(2026, 12, 21));
     assert!(
-        (b.protection_demand - (20.0 + 4.0 * 70.0)).abs() < 1e-6,
+        (b.protection_demand - (20.0 + 3.0 * 70.0 + 50.0)).abs() < 1e-6,
         "{}",
         b.protection_demand
     );
+    // The forecast itself reaches the fifth week.
+    for (sold, line) in [(false, a), (true, b)] {
+        let base = skuplan::plan::base::PlanBase::compute(&ds(sold), &settings).unwrap();
+        assert!(
+            base.forecasts[0].p50.len() as f64 >= line.protect_periods,
+            "{} weeks forecast, {} protected",
+            base.forecasts[0].p50.len(),
+            line.protect_periods
+        );
+    }
 }
 
 /// Months on the calendar: ordered on 28 February with a 3-day lead time,
@@ -451,6 +462,43 @@ fn a_month_partly_sold_counts_the_lead_time_on_the_calendar() {
     let l = &plan.lines[0];
     assert_eq!(l.order_date, day(2026, 2, 28));
     assert_eq!(l.arrival, day(2026, 4, 1));
+}
+
+/// Monthly data with a 7-day lead time and a weekly review: the lead time
+/// protects its 7 days of December (7/31 of the month), the review a whole
+/// month (a review waits for a month's data). Rounding the lead time up to
+/// the month boundary protected two whole months, and the plan held about
+/// twice the stock a daily plan of the same data held.
+#[test]
+fn a_monthly_lead_time_protects_its_days_not_a_whole_month() {
+    use skuplan::domain::Period;
+    let f = SeriesForecast {
+        start: day(2026, 12, 1),
+        p10: vec![310.0; 3],
+        p50: vec![310.0; 3],
+        p90: vec![310.0; 3],
+        period: Period::Month(skuplan::domain::MonthStamp::First),
+        ..forecast("A", 310.0, 0.0, 3)
+    };
+    let ds = Dataset {
+        products: vec![product("A", 1, 0, 7, 2.0)],
+        inventory: vec![inv("A", 0.0, 0.0, None)],
+        ..Dataset::default()
+    };
+    let plan = build_plan(
+        &ds,
+        std::slice::from_ref(&f),
+        &Adjustments::new(),
+        &flat_service(0.9, 0.1),
+    );
+    let l = &plan.lines[0];
+    assert!(
+        (l.protect_periods - (7.0 / 31.0 + 1.0)).abs() < 1e-9,
+        "{}",
+        l.protect_periods
+    );
+    assert!((l.protection_demand - 380.0).abs() < 1e-6, "{}", l.protection_demand);
+    assert_eq!(l.arrival, day(2027, 1, 1), "shown by the boundary it arrives by");
 }
 
 /// A products file that costs only some SKUs: money totals would count the

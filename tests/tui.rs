@@ -1506,7 +1506,10 @@ fn weekly_data_shows_weeks_events_and_converted_lead_times() {
     app.update(Action::GoTab(3));
     app.update(Action::Submit);
     let s = screen(&mut app, 80, 24, dir.path());
-    assert!(s.contains("lead time 10 d = 2 weeks + review 7 d = 1 week"), "{s}");
+    assert!(
+        s.contains("lead time 10 d + review 7 d (1 week, whole) = 2.43 weeks"),
+        "{s}"
+    );
     assert!(s.contains("on 2024-01-26, arriving 2024-02-09"), "{s}");
 }
 

@@ -160,6 +160,36 @@ impl Period {
         }
     }
 
+    /// Periods covered by `days` days from the first day of the period
+    /// stamped `stamp`, the last one in part by its share of its days: 10
+    /// days are 1.43 weeks, 7 days of a 31-day month 0.23 of it.
+    pub fn cover(self, stamp: NaiveDate, days: f64) -> f64 {
+        let mut left = days.max(0.0);
+        let mut covered = 0.0;
+        let mut t = 0;
+        while left > 0.0 {
+            let (lo, hi) = self.days_of(self.step(stamp, t));
+            let len = ((hi - lo).num_days() + 1).max(1) as f64;
+            if left < len {
+                return covered + left / len;
+            }
+            covered += 1.0;
+            left -= len;
+            t += 1;
+        }
+        covered
+    }
+
+    /// The day `cover` periods (see [`Period::cover`]) from the first day
+    /// of the period stamped `stamp`.
+    pub fn day_at(self, stamp: NaiveDate, cover: f64) -> NaiveDate {
+        let whole = cover.max(0.0).floor();
+        let (lo, hi) = self.days_of(self.step(stamp, whole as i64));
+        let len = ((hi - lo).num_days() + 1) as f64;
+        lo.checked_add_days(Days::new(((cover - whole) * len).round() as u64))
+            .unwrap_or(lo)
+    }
+
     /// The latest stamp on or before `date`.
     pub fn floor(self, date: NaiveDate) -> NaiveDate {
         match self {

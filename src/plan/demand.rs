@@ -150,6 +150,32 @@ impl<'a> DailyForecast<'a> {
     }
 }
 
+/// Mean and standard deviation of the sum of `n` daily demands from day
+/// `from`: means add up; spreads (from each day's p10..p90) add up with an
+/// equal pairwise correlation `rho`.
+pub fn sum_stats(daily: &DailyForecast<'_>, from: usize, n: usize, rho: f64) -> (f64, f64) {
+    sum_stats_part(daily, from, n as f64, rho)
+}
+
+/// [`sum_stats`] over `n` periods where the last may be a part: its mean
+/// and spread count by its share (a part of a period's demand moves with
+/// the rest of it).
+pub fn sum_stats_part(daily: &DailyForecast<'_>, from: usize, n: f64, rho: f64) -> (f64, f64) {
+    let (mut mean, mut var_ind, mut sd_sum) = (0.0, 0.0, 0.0);
+    let n = n.max(0.0);
+    for k in 0..n.ceil() as usize {
+        let share = (n - k as f64).min(1.0);
+        let (p10, p50, p90) = daily.at(from + k);
+        let sd = share * ((p90 - p10) / (2.0 * 1.281_551_565_545)).max(0.0);
+        mean += share * p50;
+        var_ind += sd * sd;
+        sd_sum += sd;
+    }
+    let rho = rho.clamp(0.0, 1.0);
+    let var = (1.0 - rho) * var_ind + rho * sd_sum * sd_sum;
+    (mean, var.max(0.0).sqrt())
+}
+
 /// Dispersion (variance over mean) of daily demand over the last year, for
 /// items a normal band fits badly; `None` for smooth ones. Those are the
 /// intermittent, erratic and lumpy items of Syntetos, Boylan and Croston

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::demand::z;
 pub use super::demand::{
-    DailyForecast, intermittency, intermittency_up_to, nb_quantile, swanson_mean, with_mean_as_median,
+    DailyForecast, intermittency, intermittency_up_to, nb_quantile, sum_stats, sum_stats_part, swanson_mean,
+    with_mean_as_median,
 };
 pub use super::reason::Reason;
 use crate::domain::{Dataset, DemandSeries, InventoryRecord, Period, Product, SeriesForecast};
@@ -182,12 +183,17 @@ pub struct RestockLine {
     /// weekly or monthly).
     #[serde(default)]
     pub period: Period,
-    /// Lead time and review period in whole periods, rounded up: what the
-    /// plan protects against (equal to the days on daily data).
+    /// The periods to the boundary the order arrives by, and the review
+    /// in whole periods, rounded up (equal to the days on daily data).
     #[serde(default)]
     pub lead_periods: u32,
     #[serde(default)]
     pub review_periods: u32,
+    /// The periods of demand the order-up-to level covers: the lead time
+    /// in days (the last period by its share) and the review in whole
+    /// periods.
+    #[serde(default)]
+    pub protect_periods: f64,
     pub on_hand: f64,
     /// False when the inventory file had no row for the line: stock is
     /// then taken as zero. (Plans saved before this field read as known.)
@@ -245,11 +251,11 @@ impl RestockLine {
             return format!("lead time {} d + review {} d", self.lead_time_days, self.review_days);
         }
         format!(
-            "lead time {} d = {} + review {} d = {} (whole {}, rounded up)",
+            "lead time {} d + review {} d ({}, whole) = {:.2} {}",
             self.lead_time_days,
-            self.period.count(self.lead_periods as usize),
             self.review_days,
             self.period.count(self.review_periods as usize),
+            self.protect_periods,
             self.period.plural()
         )
     }
@@ -342,23 +348,6 @@ pub fn round_order(raw: f64, moq: u32, pack: u32) -> u32 {
     (packs * f64::from(pack)).min(f64::from(u32::MAX)) as u32
 }
 
-/// Mean and standard deviation of the sum of `n` daily demands from day
-/// `from`: means add up; spreads (from each day's p10..p90) add up with an
-/// equal pairwise correlation `rho`.
-pub fn sum_stats(daily: &DailyForecast<'_>, from: usize, n: usize, rho: f64) -> (f64, f64) {
-    let (mut mean, mut var_ind, mut sd_sum) = (0.0, 0.0, 0.0);
-    for t in from..from + n {
-        let (p10, p50, p90) = daily.at(t);
-        let sd = ((p90 - p10) / (2.0 * 1.281_551_565_545)).max(0.0);
-        mean += p50;
-        var_ind += sd * sd;
-        sd_sum += sd;
-    }
-    let rho = rho.clamp(0.0, 1.0);
-    let var = (1.0 - rho) * var_ind + rho * sd_sum * sd_sum;
-    (mean, var.max(0.0).sqrt())
-}
-
 /// The service-level quantile of the sum of `n` daily demands.
 ///
 /// Regular items: the forecast mean plus the calibrated quantile of the
@@ -374,22 +363,32 @@ pub fn protection_quantile(
     settings: &RestockSettings,
     intermittent: Option<f64>,
 ) -> (f64, f64) {
-    protection_quantile_with(daily, from, n, sl, class, settings, &settings.calibration, intermittent)
+    protection_quantile_with(
+        daily,
+        from,
+        n as f64,
+        sl,
+        class,
+        settings,
+        &settings.calibration,
+        intermittent,
+    )
 }
 
-/// [`protection_quantile`] with another calibration (a method's own).
+/// [`protection_quantile`] with another calibration (a method's own), over
+/// `n` periods, the last of them perhaps a part.
 #[allow(clippy::too_many_arguments)]
 pub fn protection_quantile_with(
     daily: &DailyForecast<'_>,
     from: usize,
-    n: usize,
+    n: f64,
     sl: f64,
     class: Abc,
     settings: &RestockSettings,
     calibration: &Calibration,
     intermittent: Option<f64>,
 ) -> (f64, f64) {
-    let (mean, sd) = sum_stats(daily, from, n, settings.error_correlation);
+    let (mean, sd) = sum_stats_part(daily, from, n, settings.error_correlation);
     let q = match intermittent {
         Some(dispersion) => nb_quantile(mean, mean * dispersion.max(1.0), sl),
         None => mean + calibration.z_for(sl, class) * sd,
@@ -620,9 +619,9 @@ fn line_for(
     let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
     let disp = intermittency(history);
     let period = f.period;
-    // From the order day, on the calendar: by the first period boundary
-    // on or after its arrival (average months put a February order a
-    // month early or late).
+    // From the order day, on the calendar: the order is shown to arrive
+    // by the first period boundary on or after its arrival (average
+    // months put a February order a month early or late).
     let lead_p = match f
         .start
         .checked_add_days(chrono::Days::new(u64::from(sold_days) + u64::from(lead)))
@@ -633,8 +632,14 @@ fn line_for(
         }
         _ => steps(period, lead),
     };
+    // A review waits for a whole period's data, so it counts in whole
+    // periods; the lead time counts in days, the part of a period it ends
+    // in by its share: a 7-day lead time on monthly data protects a
+    // quarter of a month, not the whole month its boundary rounds up to.
     let review_p = steps(period, review);
-    let protect = lead_p + review_p;
+    let lead_cover = period.cover(f.start, f64::from(sold_days) + f64::from(lead));
+    let cover = lead_cover + review_p as f64;
+    let protect = cover.ceil() as usize;
     // A method with its own calibration (the fine-tuned model) stocks its
     // regular lines from its quantiles and calibration to its own levels
     // fitted on its held-out days (the baselines' levels correct their
@@ -662,12 +667,14 @@ fn line_for(
         _ if f.model == crate::forecast::launch::METHOD => (&normal, None, settings.target(abc)),
         _ => (&settings.calibration, disp, settings.level(abc)),
     };
-    let (mean, s) = protection_quantile_with(&daily, 0, protect, sl, abc, settings, calibration, spread);
-    let (_, rop) = protection_quantile_with(&daily, 0, lead_p.max(1), sl, abc, settings, calibration, spread);
+    let (mean, s) = protection_quantile_with(&daily, 0, cover, sl, abc, settings, calibration, spread);
+    let rop_cover = if lead_cover > 0.0 { lead_cover } else { 1.0 };
+    let (_, rop) = protection_quantile_with(&daily, 0, rop_cover, sl, abc, settings, calibration, spread);
 
     let plan_date = f.start;
     let at = |t: usize| period.step(plan_date, t as i64);
-    let in_time = at(protect);
+    // The day the protection ends: on-order stock due before it counts.
+    let in_time = period.day_at(plan_date, cover);
     let on_hand = inv.map_or(0.0, |r| r.on_hand);
     // Stock on order without a due date is taken to arrive after the lead time.
     let due = inv.map(|r| {
@@ -763,6 +770,7 @@ fn line_for(
         period,
         lead_periods: lead_p as u32,
         review_periods: review_p as u32,
+        protect_periods: cover,
         on_hand,
         stock_known: inv.is_some(),
         on_order_in_time,

@@ -44,6 +44,7 @@ pub fn tui_bench(sizes: &[usize], repeat: usize) -> Result<String> {
             period: Default::default(),
             lead_periods: 7,
             review_periods: 7,
+            protect_periods: 14.0,
             on_hand: 10.0,
             stock_known: true,
             on_order_in_time: 0.0,
