@@ -350,6 +350,29 @@ fn approve_reject_undo_and_approve_all_go_to_the_audit_log() {
     );
 }
 
+/// An approved line a what-if takes to nothing stays on the Restock tab as
+/// `review` (it vanished: the tab shows lines that order, and those a
+/// decision names, and its decision no longer matched).
+#[test]
+fn an_approved_line_that_drops_to_nothing_shows_as_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let first = app.plan.as_ref().unwrap().lines[app.restock_view()[0]].clone();
+    assert!(first.order_qty > 0);
+    app.update(Action::Approve);
+    app.update(Action::Edit);
+    let (from, to) = (first.order_date, first.order_date + chrono::Days::new(120));
+    keys(&mut app, &format!("=0 {from}..{to} discontinued"));
+    app.update(Action::Submit);
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let plan = app.plan.as_ref().unwrap();
+    let i = plan.lines.iter().position(|l| l.key() == first.key()).unwrap();
+    assert_eq!(plan.lines[i].order_qty, 0);
+    assert!(app.restock_view().contains(&i), "the line left the tab");
+    let (state, review, _) = app.state_of(&plan.lines[i]);
+    assert_eq!((state, review), (State::Proposed, true));
+}
+
 #[test]
 fn quantity_edit_and_what_if_recompute_the_plan() {
     let dir = tempfile::tempdir().unwrap();
@@ -1379,6 +1402,18 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     let s = screen(&mut app, 160, 48, dir.path());
     assert!(s.contains("not scaled: too few lumpy series"), "{s}");
     app.update(Action::Back);
+    // The Forecasts tab gives the run's MASE on its own held-out days,
+    // beside the baselines' champion on those days, not among the
+    // baselines' backtest windows.
+    app.update(Action::GoTab(2));
+    let s = screen(&mut app, 160, 48, dir.path());
+    let at = s.find("MASE by method:").expect("the MASE line");
+    let line = &s[at..];
+    let held = line.find("| on the run's held-out days").expect("the run's own days");
+    assert!(!line[..held].contains("finetuned"), "{line}");
+    assert!(line[held..].contains("finetuned"), "{line}");
+    assert!(line[held..].contains("the baselines'"), "{line}");
+    app.update(Action::GoTab(3));
     // Off: exactly the baselines' plan; on again: the model's.
     app.update(Action::ToggleRun);
     assert_eq!(app.plan.as_ref().unwrap(), &baselines);

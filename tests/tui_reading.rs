@@ -136,6 +136,58 @@ fn messages_cut_at_the_width_are_kept_whole() {
     assert!(!s.contains("messages, newest first"), "{s}");
 }
 
+/// The progress line reads its times as gone and left (at 80 columns it
+/// wrapped between them, and `0:00:04 ETA` read as four seconds left); an
+/// epoch's end shows its own validation MSE at once, and the best epoch is
+/// named by the pinball loss it was judged by.
+#[test]
+fn the_training_progress_reads_its_times_and_the_epoch_it_judged() {
+    use skuplan::engine::EngineEvent;
+    use skuplan::engine::events::{EvalMetrics, Progress};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = bare_app(dir.path());
+    app.loading = None;
+    app.training.running = true;
+    app.update(Action::GoTab(1));
+    let progress = Progress {
+        epoch: 2,
+        epochs: 4,
+        step: 363,
+        steps_total: 1368,
+        train_loss: 0.1069,
+        val_mse: Some(0.3113),
+        val_mae: Some(0.2),
+        samples_per_sec: 11395.0,
+        eta_secs: 11.0,
+        elapsed_secs: 4.0,
+    };
+    app.on_engine(EngineEvent::Progress(progress));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(
+        s.contains("epoch 2/4  step 363/1368  0:00:04 gone, 0:00:11 left"),
+        "{s}"
+    );
+    assert!(s.contains("loss 0.1069  validation MSE 0.3113  11395 windows/s"), "{s}");
+    app.on_engine(EngineEvent::EpochEnd {
+        epoch: 2,
+        train_loss: 0.1,
+        validation: EvalMetrics {
+            loss: 0.1234,
+            mse: 0.2752,
+            mae: 0.3,
+            coverage: 0.8,
+            n: 100,
+        },
+        best: true,
+    });
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("validation MSE 0.2752"), "{s}");
+    assert!(
+        s.contains("best epoch 2: validation pinball loss 0.1234 (MSE 0.2752)"),
+        "{s}"
+    );
+}
+
 /// While a training encodes its texts (before its first step) the
 /// Training tab shows how far it is and the time left; a cancel then is
 /// the planner's own, told on the status line, not an engine failure.
@@ -158,7 +210,7 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
     });
     let s = screen(&mut app, 80, 24, dir.path());
     assert!(
-        s.contains("encoding the training texts: 2000 of 10000  0:00:20 ETA 0:01:20"),
+        s.contains("encoding the training texts: 2000 of 10000  0:00:20 gone, 0:01:20 left"),
         "{s}"
     );
     // Paused once the texts are encoded, before the first step.

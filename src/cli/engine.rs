@@ -248,9 +248,9 @@ pub fn train(args: TrainArgs, config: &Config, paths: &Paths) -> Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     emit(&format!(
-        "refitting on the data up to {} with the same settings, {} epochs\n",
+        "refitting on the data up to {} with the same settings, {}\n",
         until.map(|u| u.to_string()).unwrap_or_default(),
-        summary.best_epoch
+        crate::engine::events::epochs(summary.best_epoch)
     ))?;
     run_refit(&summary.dir, dataset, until, args.device, &ws)
 }

@@ -73,6 +73,15 @@ pub enum EngineCommand {
     Shutdown,
 }
 
+/// "1 epoch", "5 epochs".
+pub fn epochs(n: usize) -> String {
+    if n == 1 {
+        "1 epoch".into()
+    } else {
+        format!("{n} epochs")
+    }
+}
+
 /// One training step, as the Training tab shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Progress {
@@ -254,9 +263,9 @@ impl RunSummary {
             first.make_ascii_uppercase();
         }
         let mut s = format!(
-            "{stop} after {} epochs (best {}), {} trainable parameters, {:.1} s on {}\n\
+            "{stop} after {} (best {}), {} trainable parameters, {:.1} s on {}\n\
              validation: pinball {:.4}  MSE {:.4}  MAE {:.4}  p10..p90 coverage {:.1} %\n",
-            self.epochs_done,
+            epochs(self.epochs_done),
             self.best_epoch,
             self.parameters,
             self.train_seconds,

@@ -243,7 +243,7 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
             let refit = run::load_run(&r, device)?;
             (
                 run::forecast(&refit, data, Some(last))?,
-                format!("refit up to {last}, {} epochs", refit.meta.epochs_done),
+                format!("refit up to {last}, {}", super::events::epochs(refit.meta.epochs_done)),
             )
         }
         Some((r, until)) => (

@@ -155,7 +155,13 @@ impl App {
             .lines
             .iter()
             .enumerate()
-            .filter(|(_, l)| l.order_qty > 0 || self.state_of(l).0 != State::Proposed)
+            // Lines that order, and those a decision names: a decided
+            // line whose quantity changed (to nothing, say) shows as
+            // `review`, not gone.
+            .filter(|(_, l)| {
+                let (state, review, _) = self.state_of(l);
+                l.order_qty > 0 || state != State::Proposed || review
+            })
             .filter(|(_, l)| {
                 if self.filter.is_empty() {
                     return true;

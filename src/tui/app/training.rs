@@ -326,8 +326,18 @@ impl App {
             } => {
                 let step = t.last.map_or(0.0, |p| p.step as f64);
                 push_bounded(&mut t.val, (step, validation.mse));
+                // The progress line shows this epoch's validation from now
+                // on (it kept the one before until the next step).
+                if let Some(p) = &mut t.last {
+                    p.val_mse = Some(validation.mse);
+                    p.val_mae = Some(validation.mae);
+                }
+                // Epochs are judged by pinball loss; MSE is shown beside it.
                 if best {
-                    t.best = Some(format!("epoch {epoch}: validation MSE {:.4}", validation.mse));
+                    t.best = Some(format!(
+                        "epoch {epoch}: validation pinball loss {:.4} (MSE {:.4})",
+                        validation.loss, validation.mse
+                    ));
                 }
             }
             EngineEvent::Paused => {
@@ -374,9 +384,9 @@ impl App {
                         _ => "plans keep the baselines".to_string(),
                     };
                     self.status = format!(
-                        "training cancelled after {} epochs: {keep}; the cancelled run is in {} \
+                        "training cancelled after {}: {keep}; the cancelled run is in {} \
                          (plan restock --run uses it)",
-                        s.epochs_done,
+                        crate::engine::events::epochs(s.epochs_done),
                         s.dir.display()
                     );
                     return Vec::new();
@@ -424,8 +434,9 @@ impl App {
                     device: t.device.clone(),
                     refit: true,
                     outcome: Some(format!(
-                        "refit of {} on all data up to {until}: same settings, {epochs} epochs",
-                        run_name(&run)
+                        "refit of {} on all data up to {until}: same settings, {}",
+                        run_name(&run),
+                        crate::engine::events::epochs(epochs)
                     )),
                     ..TrainingView::default()
                 };

@@ -228,11 +228,17 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         );
     f.render_widget(c, chart_area);
     // The methods' errors on this series (MASE over the backtest windows).
-    let bt = &l.active(app.run_on()).backtest;
+    // A run is judged on its own held-out days, beside its baseline
+    // champion on the same days: its figure beside the baselines' windows
+    // read as a like-for-like comparison it was not.
+    let active = l.active(app.run_on());
+    let bt = &active.backtest;
+    let run = active.model.as_ref();
     let mut parts: Vec<String> = bt
         .methods
         .iter()
         .enumerate()
+        .filter(|(_, name)| run.is_none_or(|m| m.name != **name))
         .map(|(m, name)| {
             let mase = bt.series_total(series, m).metrics().mase;
             if mase.is_finite() {
@@ -243,6 +249,27 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         })
         .collect();
     parts.insert(0, "MASE by method:".into());
+    if let Some(m) = run {
+        let fmt = |a: &crate::forecast::metrics::Accum| {
+            let mase = a.metrics().mase;
+            if mase.is_finite() {
+                format!("{mase:.2}")
+            } else {
+                "-".into()
+            }
+        };
+        parts.push(match m.scores.get(series).copied().flatten() {
+            Some((run, champion)) => format!(
+                "| on the run's held-out days {}..{}: {} {}, the baselines' champion {}",
+                m.held_out.0,
+                m.held_out.1,
+                m.name,
+                fmt(&run),
+                fmt(&champion)
+            ),
+            None => format!("| {}: not judged on this series", m.name),
+        });
+    }
     if !upcoming.is_empty() {
         parts.push(format!("| events ahead: {}", upcoming.join(", ")));
     }

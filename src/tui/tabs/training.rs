@@ -128,23 +128,29 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     match (&t.last, t.running) {
-        (Some(p), _) => info.push(Line::raw(format!(
-            "{refit}epoch {}/{}  step {}/{}  loss {:.4}  val MSE {}  {:.0}/s  {} ETA {}{}",
-            p.epoch,
-            p.epochs,
-            p.step,
-            p.steps_total,
-            p.train_loss,
-            p.val_mse.map_or("-".into(), |v| format!("{v:.4}")),
-            p.samples_per_sec,
-            secs(p.elapsed_secs),
-            if t.running { secs(p.eta_secs) } else { "-".into() },
-            if t.paused { "  PAUSED" } else { "" }
-        ))),
+        // Two lines: one wrapped at 80 columns between its times.
+        (Some(p), _) => {
+            info.push(Line::raw(format!(
+                "{refit}epoch {}/{}  step {}/{}  {} gone, {} left{}",
+                p.epoch,
+                p.epochs,
+                p.step,
+                p.steps_total,
+                secs(p.elapsed_secs),
+                if t.running { secs(p.eta_secs) } else { "-".into() },
+                if t.paused { "  PAUSED" } else { "" },
+            )));
+            info.push(Line::raw(format!(
+                "loss {:.4}  validation MSE {}  {:.0} windows/s",
+                p.train_loss,
+                p.val_mse.map_or("-".into(), |v| format!("{v:.4}")),
+                p.samples_per_sec
+            )));
+        }
         (None, true) => info.push(Line::raw(match t.encoding {
             // The rate so far gives the time left.
             Some((done, total, secs_so_far)) if done > 0 && done < total => format!(
-                "encoding the training texts: {done} of {total}  {} ETA {}{}",
+                "encoding the training texts: {done} of {total}  {} gone, {} left{}",
                 secs(secs_so_far),
                 secs(secs_so_far * (total - done) as f64 / done as f64),
                 if t.paused { "  PAUSED" } else { "" }
