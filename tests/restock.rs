@@ -228,7 +228,9 @@ proptest! {
         let l = plan_for(case, sl);
         prop_assert!(!l.reasons.is_empty(), "{l:?}");
         prop_assert!(!l.reason_text().is_empty());
-        let covered = l.reasons.iter().any(|r| matches!(r, skuplan::plan::restock::Reason::Covered));
+        let covered = l.reasons.iter().any(|r| {
+            matches!(r, Reason::Covered | Reason::NoDemandForecast { .. })
+        });
         prop_assert_eq!(covered, l.order_qty == 0);
     }
 
@@ -499,6 +501,63 @@ fn a_monthly_lead_time_protects_its_days_not_a_whole_month() {
     );
     assert!((l.protection_demand - 380.0).abs() < 1e-6, "{}", l.protection_demand);
     assert_eq!(l.arrival, day(2027, 1, 1), "shown by the boundary it arrives by");
+}
+
+/// A lumpy line whose champion forecasts no demand over lead time and
+/// review orders nothing, and says so, with what it sold lately: "stock
+/// covers lead time and review period" read wrongly beside no stock.
+#[test]
+fn a_line_forecast_at_zero_says_so_and_what_it_sold() {
+    let mut h = history("A", 0.0);
+    let n = h.values.len();
+    for k in [3, 10, 20, 40, 90] {
+        h.values[n - 1 - k] = 1.0;
+    }
+    let ds = |h: DemandSeries| Dataset {
+        products: vec![product("A", 1, 0, 8, 2.0)],
+        inventory: vec![inv("A", 0.0, 0.0, None)],
+        demand: vec![h],
+        ..Dataset::default()
+    };
+    let zero = SeriesForecast {
+        p10: vec![0.0; 28],
+        p50: vec![0.0; 28],
+        p90: vec![0.0; 28],
+        ..forecast("A", 0.0, 0.0, 28)
+    };
+    let plan = build_plan(
+        &ds(h.clone()),
+        std::slice::from_ref(&zero),
+        &Adjustments::new(),
+        &flat_service(0.9, 0.1),
+    );
+    let l = &plan.lines[0];
+    assert_eq!(l.order_qty, 0);
+    assert_eq!(
+        l.reasons,
+        vec![Reason::NoDemandForecast {
+            sold: 3.0,
+            over: "28 days".into()
+        }]
+    );
+    assert_eq!(
+        l.reason_text(),
+        "no demand forecast over lead time and review period, though it sold 3 in its last 28 days (e adds a what-if)"
+    );
+    assert_eq!(l.reason_short(), "0 forecast, sold 3");
+    // Stock that covers a forecast with demand is covered, as before.
+    let stocked = Dataset {
+        inventory: vec![inv("A", 500.0, 0.0, None)],
+        ..ds(h)
+    };
+    let some = forecast("A", 1.0, 0.5, 28);
+    let plan = build_plan(
+        &stocked,
+        std::slice::from_ref(&some),
+        &Adjustments::new(),
+        &flat_service(0.9, 0.1),
+    );
+    assert_eq!(plan.lines[0].reasons, vec![Reason::Covered]);
 }
 
 /// A products file that costs only some SKUs: money totals would count the

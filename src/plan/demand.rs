@@ -176,6 +176,19 @@ pub fn sum_stats_part(daily: &DailyForecast<'_>, from: usize, n: f64, rho: f64) 
     (mean, var.max(0.0).sqrt())
 }
 
+/// The smallest quantity >= `raw` that is 0 or at least the MOQ and a
+/// multiple of the pack size.
+pub fn round_order(raw: f64, moq: u32, pack: u32) -> u32 {
+    // NaN and non-positive quantities order nothing.
+    if raw.is_nan() || raw <= 0.0 {
+        return 0;
+    }
+    let pack = pack.max(1);
+    let need = raw.ceil().max(f64::from(moq));
+    let packs = (need / f64::from(pack)).ceil();
+    (packs * f64::from(pack)).min(f64::from(u32::MAX)) as u32
+}
+
 /// Dispersion (variance over mean) of daily demand over the last year, for
 /// items a normal band fits badly; `None` for smooth ones. Those are the
 /// intermittent, erratic and lumpy items of Syntetos, Boylan and Croston

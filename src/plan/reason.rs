@@ -26,6 +26,12 @@ pub enum Reason {
     BudgetCut { from: u32 },
     /// Stock covers the protection interval: nothing to order.
     Covered,
+    /// Nothing to order because the forecast has no demand over the
+    /// protection interval; `sold` units sold over the history's last
+    /// `over` ("28 days"), so a planner sees a quiet forecast of a line that
+    /// still sells (a champion chosen on absolute error forecasts zero on
+    /// many lumpy lines).
+    NoDemandForecast { sold: f64, over: String },
     /// A product not sold yet, forecast from similar products' launches.
     Launch {
         date: NaiveDate,
@@ -63,6 +69,15 @@ impl fmt::Display for Reason {
             Reason::MoqRaised { from, to } => write!(f, "MOQ raised {from:.0} to {to}"),
             Reason::BudgetCut { from } => write!(f, "budget cap cut it from {from}"),
             Reason::Covered => write!(f, "stock covers lead time and review period"),
+            Reason::NoDemandForecast { sold, over } if *sold > 0.0 => write!(
+                f,
+                "no demand forecast over lead time and review period, though it sold {sold:.0} in its last {over} \
+                 (e adds a what-if)"
+            ),
+            Reason::NoDemandForecast { over, .. } => write!(
+                f,
+                "no demand forecast over lead time and review period (none sold in its last {over})"
+            ),
             Reason::Launch {
                 date,
                 neighbours,
@@ -107,6 +122,8 @@ impl Reason {
             Reason::MoqRaised { from, to } => format!("MOQ {from:.0}->{to}"),
             Reason::BudgetCut { from } => format!("budget cut {from}"),
             Reason::Covered => "covered".into(),
+            Reason::NoDemandForecast { sold, .. } if *sold > 0.0 => format!("0 forecast, sold {sold:.0}"),
+            Reason::NoDemandForecast { .. } => "0 forecast".into(),
             Reason::Launch { date, observed: 0, .. } => format!("launch {}", date.format("%m-%d")),
             Reason::Launch { date, .. } => format!("new {}", date.format("%m-%d")),
         }

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::demand::z;
 pub use super::demand::{
-    DailyForecast, intermittency, intermittency_up_to, nb_quantile, sum_stats, sum_stats_part, swanson_mean,
-    with_mean_as_median,
+    DailyForecast, intermittency, intermittency_up_to, nb_quantile, round_order, sum_stats, sum_stats_part,
+    swanson_mean, with_mean_as_median,
 };
 pub use super::reason::Reason;
 use crate::domain::{Dataset, DemandSeries, InventoryRecord, Period, Product, SeriesForecast};
@@ -333,19 +333,6 @@ impl RestockPlan {
 /// `period` (rounded up: a 3-day lead time is a week of a weekly plan).
 pub fn steps(period: Period, days: u32) -> usize {
     period.periods_for_days(f64::from(days))
-}
-
-/// The smallest quantity >= `raw` that is 0 or at least the MOQ and a
-/// multiple of the pack size.
-pub fn round_order(raw: f64, moq: u32, pack: u32) -> u32 {
-    // NaN and non-positive quantities order nothing.
-    if raw.is_nan() || raw <= 0.0 {
-        return 0;
-    }
-    let pack = pack.max(1);
-    let need = raw.ceil().max(f64::from(moq));
-    let packs = (need / f64::from(pack)).ceil();
-    (packs * f64::from(pack)).min(f64::from(u32::MAX)) as u32
 }
 
 /// The service-level quantile of the sum of `n` daily demands.
@@ -743,7 +730,15 @@ fn line_for(
     if qty > 0 && f64::from(moq) > raw.ceil() {
         reasons.push(Reason::MoqRaised { from: raw, to: qty });
     }
-    if qty == 0 {
+    if qty == 0 && mean <= 1e-9 {
+        // What it sold over the last four weeks, in the data's periods.
+        let n = period.from_days(28);
+        let sold = history.map_or(0.0, |h| h.values.iter().rev().take(n).map(|v| v.max(0.0)).sum());
+        reasons.push(Reason::NoDemandForecast {
+            sold,
+            over: period.count(n),
+        });
+    } else if qty == 0 {
         reasons.push(Reason::Covered);
     } else if reasons.is_empty() {
         // Above the reorder point, with no stock-out ahead, the review
