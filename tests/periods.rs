@@ -195,7 +195,7 @@ fn negative_net_sales_are_returns_by_default_and_rejected_when_strict() {
         .collect::<Vec<_>>()
         .join("\n");
     assert!(
-        warning.contains("2 row(s) have a negative quantity (8.5 units"),
+        warning.contains("2 row(s) have a negative quantity (8.5 units in all; rows 6, 11)"),
         "{warning}"
     );
     let text = skuplan::data::report::render(&i.report);

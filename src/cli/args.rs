@@ -309,7 +309,8 @@ pub struct PlanRestockArgs {
     /// Apply this scenario's overrides.
     #[arg(long)]
     pub scenario: Option<String>,
-    /// Also write every line, with its state, to this CSV file.
+    /// Also write the lines that order, and those a decision or a budget cut
+    /// names, each with its state, to this CSV file.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Days between two orders of a line (at most a year: the plan

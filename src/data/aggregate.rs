@@ -628,14 +628,39 @@ pub(super) fn read_demand(
             }
             acc.returns.return_lines += n_lines;
             acc.returns.returned_units += n_units;
+            // Name the first rows, so a planner can look (the count alone
+            // sent them searching the file).
+            let first = parsed
+                .clone()
+                .lazy()
+                .filter(col("qty").lt(lit(0.0)))
+                .select([col(ROW)])
+                .limit(3)
+                .collect()?;
+            let rows: Vec<usize> = first
+                .column(ROW)?
+                .idx()?
+                .iter()
+                .flatten()
+                .map(|i| t.row(i as usize))
+                .collect();
+            let shown = rows.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            let more = n_lines.saturating_sub(rows.len());
             problems.warning(
                 &label,
                 None,
                 t.col(Field::Quantity),
                 None,
                 format!(
-                    "{n_lines} row(s) have a negative quantity ({n_units} units in all); they are read as \
-                     returns: counted apart from demand, which is 0 on those rows (give --strict to reject them)"
+                    "{n_lines} row(s) have a negative quantity ({n_units} units in all; row{} {shown}{}); they are \
+                     read as returns: counted apart from demand, which is 0 on those rows (give --strict to reject \
+                     them)",
+                    if rows.len() == 1 { "" } else { "s" },
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
                 ),
             );
         }
