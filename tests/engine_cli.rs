@@ -335,6 +335,9 @@ fn train_forecast_evaluate_on_the_sample_data() {
         .failure()
         .stderr(predicate::str::contains(
             "learnt up to 2026-11-20, into the replayed days (from 2026-10-31)",
+        ))
+        .stderr(predicate::str::contains(
+            "train one that learnt only up to 2026-10-02 (`skuplan train --train-end 2026-10-02`), or give --train",
         ));
     // A run in the workspace's runs/ folder (where the workstation trains)
     // is named by its folder's name alone.

@@ -1270,6 +1270,60 @@ fn oracle(ds: &skuplan::domain::Dataset, future: f64) -> skuplan::plan::base::Mo
     }
 }
 
+/// `R` while a new run is still being judged: the plan had the run before
+/// it, and the status line says the change is against that run's plan
+/// (it read as the new run's own change).
+#[test]
+fn r_before_a_new_run_joins_names_the_run_the_plan_had() {
+    use skuplan::engine::events::Stop;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let runs = dir.path().join("ws").join("runs");
+    let (run1, run2) = (runs.join("run1"), runs.join("run2"));
+    app.on_engine(EngineEvent::Finished(Box::new(run_summary(&run1, Stop::Finished, 2))));
+    let l = app.loaded.as_ref().unwrap();
+    let with = l.base.with_model(&l.dataset, &oracle(&l.dataset, 50.0)).unwrap();
+    let data = l.dataset.clone();
+    app.on_engine(EngineEvent::Adopted {
+        run: run1.clone(),
+        base: Box::new(with),
+        data,
+    });
+    assert!(app.status.contains("against baselines only"), "{}", app.status);
+    // A second run finishes; before its join arrives, R.
+    app.on_engine(EngineEvent::Finished(Box::new(run_summary(&run2, Stop::Finished, 2))));
+    app.update(Action::ToggleRun);
+    assert!(
+        app.status.starts_with(
+            "baselines only: the run run2 is off before it joined the plan (against the plan with the run run1: "
+        ),
+        "{}",
+        app.status
+    );
+    let baselines = app.plan.clone().unwrap();
+    // On again: the plan has run1 until run2 joins; a join that fails
+    // leaves the baselines, not run1 in run2's place.
+    app.update(Action::ToggleRun);
+    assert_ne!(app.plan.as_ref().unwrap(), &baselines, "run1's plan until run2 joins");
+    assert!(app.joining);
+    let tab = app.tab;
+    app.update(Action::GoTab(1));
+    let s = screen(&mut app, 120, 30, dir.path());
+    assert!(
+        s.contains(
+            "active run run2: being judged and joined to the champions (the plan keeps the run run1 until then)"
+        ),
+        "{s}"
+    );
+    app.tab = tab;
+    app.on_engine(EngineEvent::Failed {
+        message: format!("{}: the run forecast none of these series", run2.display()),
+        cancelled: false,
+    });
+    assert!(app.loaded.as_ref().unwrap().model_base.is_none());
+    assert_eq!(app.plan.as_ref().unwrap(), &baselines);
+}
+
 #[test]
 fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     use skuplan::engine::EngineCommand;
@@ -1369,6 +1423,11 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
         app.status
     );
     assert!(app.status.contains("plan cost"), "{}", app.status);
+    assert!(
+        app.status.contains(") against baselines only; judged"),
+        "{}",
+        app.status
+    );
     let tab = app.tab;
     app.update(Action::GoTab(1));
     let s = screen(&mut app, 120, 30, dir.path());

@@ -430,22 +430,28 @@ fn replay_model(
     let loaded = runs::load_run(run, None)?;
     protocol::check_data(run, &loaded.meta, ds)?;
     let learnt = loaded.meta.train_end;
+    // What would do: a run that learnt up to four weeks before the replay,
+    // judged on those weeks (what --train trains).
+    let suggest = period.step(eve, -(period.from_days(28) as i64));
+    let fix = format!(
+        "train one that learnt only up to {suggest} (`skuplan train --train-end {suggest}`), or give --train to \
+         train it here; runs trained in the workstation or with `train`'s defaults hold out only the data's last {} \
+         {}, so they learnt from the replayed days",
+        loaded.meta.horizon,
+        period.plural()
+    );
     if learnt >= start {
         anyhow::bail!(
             "{}: the run learnt up to {learnt}, into the replayed days (from {start}); a replay uses only days the \
-             run never learnt from: give a run trained up to before {eve} (`skuplan train --train-end DATE`), or \
-             train one with --train",
+             run never learnt from: {fix}",
             run.display()
         );
     }
     if learnt == eve {
         anyhow::bail!(
-            "{}: the run learnt up to {learnt}, the replay's eve, so no day is left between them to judge it on \
-             before the replay (a run trained with the defaults holds out only the data's last {} {}); give a \
-             run trained up to before {eve} (`skuplan train --train-end DATE`), or train one with --train",
-            run.display(),
-            loaded.meta.horizon,
-            period.plural()
+            "{}: the run learnt up to {learnt}, the day before the replay, so no day is left between them to judge \
+             it on: {fix}",
+            run.display()
         );
     }
     // Champions as a plan made on the replay's eve would choose them.

@@ -210,14 +210,30 @@ impl App {
         }
         self.active_run = Some(a.clone());
         let before = self.plan.clone();
-        let joined = self.loaded.as_ref().is_some_and(|l| l.model_base.is_some());
+        // The run the plan had: an earlier one while a new run is still
+        // being judged.
+        let had = self
+            .loaded
+            .as_ref()
+            .filter(|l| l.model_base.is_some())
+            .and_then(|l| l.model_run.clone());
+        let joined = had.as_ref() == Some(&a.run);
         self.recompute();
         if !a.on {
-            self.status = format!(
-                "baselines only: the run {} is off ({})",
-                run_name(&a.run),
-                self.plan_change(before.as_ref())
-            );
+            self.status = match had {
+                Some(other) if other != a.run => format!(
+                    "baselines only: the run {} is off before it joined the plan (against the plan with the run {}: \
+                     {})",
+                    run_name(&a.run),
+                    run_name(&other),
+                    self.plan_change(before.as_ref())
+                ),
+                _ => format!(
+                    "baselines only: the run {} is off ({})",
+                    run_name(&a.run),
+                    self.plan_change(before.as_ref())
+                ),
+            };
             return Vec::new();
         }
         if joined {
@@ -410,10 +426,11 @@ impl App {
                         self.error = Some(format!("the run could not be made active: {e:#}"));
                     }
                     self.active_run = Some(active);
-                    if let Some(l) = self.loaded.as_mut() {
-                        l.model_base = None;
-                        l.model_run = None;
-                    }
+                    // The plan keeps the run it had (if any) until this one
+                    // joins, or its join fails (see `Failed`): it dropped
+                    // it without recomputing, so the plan shown was the
+                    // earlier run's while every later edit planned from
+                    // the baselines.
                     self.refit_due = None;
                     effects.extend(self.adopt(true));
                     self.status = format!(
@@ -464,6 +481,12 @@ impl App {
                     return Vec::new();
                 };
                 let before = self.plan.clone();
+                // What the plan had: the status line's change is against it.
+                let against = match l.model_run.as_ref().filter(|_| l.model_base.is_some()) {
+                    Some(r) if *r == run => "against its earlier forecasts".to_string(),
+                    Some(r) => format!("against the run {}", run_name(r)),
+                    None => "against baselines only".to_string(),
+                };
                 let (wins, series, judged) = base.model.as_ref().map_or((0, 0, String::new()), |m| {
                     (
                         m.wins(),
@@ -490,7 +513,7 @@ impl App {
                 }
                 // What matters first, for an 80-column status line.
                 self.status = format!(
-                    "the model is champion on {wins} of {series} series; {}; {judged}{}",
+                    "the model is champion on {wins} of {series} series; {} {against}; {judged}{}",
                     self.plan_change(before.as_ref()),
                     if self.refit_due.is_some() {
                         " (f on the Training tab refits it)"
@@ -506,11 +529,22 @@ impl App {
                 if self.joining && !cancelled && run.is_some_and(|r| message.starts_with(&r)) {
                     self.join_refused = Some(message.clone());
                 }
+                // A join that ends without joining leaves no earlier run in
+                // the plan in place of the active one.
+                let stale = self.joining
+                    && self.loaded.as_ref().is_some_and(|l| {
+                        l.model_base.is_some() && l.model_run.as_ref() != self.active_run.as_ref().map(|a| &a.run)
+                    });
                 self.joining = false;
                 self.launching = false;
                 t.running = false;
                 t.paused = false;
                 t.encoding = None;
+                if stale && let Some(l) = self.loaded.as_mut() {
+                    l.model_base = None;
+                    l.model_run = None;
+                    self.recompute();
+                }
                 // A cancel keeps the texts encoded so far.
                 self.refresh_texts_cached();
                 // The planner's own cancel is no failure.

@@ -81,12 +81,25 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     info.push(Line::raw(format!("trains {}", cfg.mode.trains(cfg.top_k))));
     // Which run plans use, after a restart too.
     if let Some(a) = &app.active_run {
-        let joined = app.loaded.as_ref().is_some_and(|l| l.model_base.is_some());
+        // The run the plan has: this one, or an earlier one until this
+        // one joins.
+        let in_plan = app
+            .loaded
+            .as_ref()
+            .filter(|l| l.model_base.is_some())
+            .and_then(|l| l.model_run.as_ref());
+        let joined = in_plan == Some(&a.run);
         let state = match (a.on, joined, app.joining) {
             (false, _, _) => "off, baselines only".to_string(),
             (true, true, true) => "refitting, then joined again".into(),
             (true, true, false) => "among the champions".into(),
-            (true, false, true) => "being judged and joined to the champions".into(),
+            (true, false, true) => match in_plan {
+                Some(earlier) => format!(
+                    "being judged and joined to the champions (the plan keeps the run {} until then)",
+                    crate::tui::app::run_name(earlier)
+                ),
+                None => "being judged and joined to the champions".into(),
+            },
             // The reason it was refused, rather than advice that fails
             // the same way again.
             (true, false, false) => match &app.join_refused {
