@@ -183,6 +183,25 @@ fn tabs_switch_with_numbers_tab_and_shift_tab() {
     assert_eq!(app.tab, Tab::Forecasts, "no such tab: nothing happens");
 }
 
+/// The Restock title with a filter at 80 columns: the sort, which the
+/// table's order shows anyway, goes before the title is cut mid-word
+/// ("sorted by d").
+#[test]
+fn the_restock_title_drops_its_sort_before_it_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(3));
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("sorted by data order"), "{s}");
+    app.update(Action::Filter);
+    keys(&mut app, "supplier:Porto Textile Works");
+    app.update(Action::Submit);
+    let s = screen(&mut app, 80, 24, dir.path());
+    let title = s.lines().nth(1).unwrap();
+    assert!(title.contains("filter \"supplier:Porto Textile Works\""), "{title}");
+    assert!(!title.contains("sorted by"), "{title}");
+}
+
 #[test]
 fn filter_narrows_and_escape_clears() {
     let dir = tempfile::tempdir().unwrap();
@@ -371,6 +390,19 @@ fn an_approved_line_that_drops_to_nothing_shows_as_review() {
     assert!(app.restock_view().contains(&i), "the line left the tab");
     let (state, review, _) = app.state_of(&plan.lines[i]);
     assert_eq!((state, review), (State::Proposed, true));
+    // Its details say what was decided.
+    app.update(Action::GoTab(3));
+    app.selected[Tab::Restock.index()] = app.restock_view().iter().position(|&k| k == i).unwrap();
+    app.update(Action::Submit);
+    let s = screen(&mut app, 120, 40, dir.path());
+    assert!(
+        s.contains(&format!(
+            "proposed (approved at {} units on {}",
+            first.order_qty, first.order_date
+        )),
+        "{s}"
+    );
+    assert!(s.contains("the line changed since: review)"), "{s}");
 }
 
 #[test]
@@ -545,13 +577,23 @@ fn export_writes_the_approved_lines() {
     app.update(Action::Export);
     let (_, default) = app.prompt.clone().unwrap();
     assert!(default.contains("exports/restock-approved-"), "{default}");
+    // A path longer than the line shows its end after a `…`.
+    let s = screen(&mut app, 80, 24, dir.path());
+    let prompt = s
+        .lines()
+        .find(|l| l.starts_with("export approved lines to: "))
+        .expect("the prompt");
+    assert!(prompt.trim_end().ends_with(".csv"), "{prompt}");
+    if default.chars().count() + 27 > 80 {
+        assert!(prompt.contains('…'), "{prompt}");
+    }
     for _ in 0..default.len() {
         app.update(Action::Backspace);
     }
     let out = dir.path().join("out/approved.csv");
     keys(&mut app, &out.display().to_string());
     app.update(Action::Submit);
-    assert!(app.status.contains("exported 1 approved lines"), "{}", app.status);
+    assert!(app.status.contains("exported 1 approved line to "), "{}", app.status);
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(csv.lines().count(), 2);
     assert!(csv.lines().nth(1).unwrap().contains("approved"));
@@ -1798,11 +1840,15 @@ fn warehouse_totals_fit_a_narrow_screen_whole() {
     let full: Vec<String> = app
         .totals
         .iter()
-        .map(|(wh, all, ok)| format!("{wh} {all:.0} ({ok:.0} approved)"))
+        .map(|(wh, all, ok)| format!("{wh}: {all:.0} ({ok:.0} approved)"))
         .collect();
     assert!(wide.contains(&format!("by warehouse: {}", full.join("  "))), "{wide}");
     let narrow = screen(&mut app, 56, 24, dir.path());
-    let each: Vec<String> = app.totals.iter().map(|(wh, all, _)| format!("{wh} {all:.0}")).collect();
+    let each: Vec<String> = app
+        .totals
+        .iter()
+        .map(|(wh, all, _)| format!("{wh}: {all:.0}"))
+        .collect();
     assert!(
         narrow.contains(&format!("by warehouse: {}; approved 0", each.join("  "))),
         "{narrow}"

@@ -127,7 +127,7 @@ fn a_planner_session_in_tmux() {
     send(&session.0, "x");
     wait_for(&session.0, "export approved lines to", 5);
     send(&session.0, "Enter");
-    wait_for(&session.0, "exported 1 approved lines", 5);
+    wait_for(&session.0, "exported 1 approved line to", 5);
 
     // Deliveries: the day's routes, one approved and exported.
     send(&session.0, "5");

@@ -49,11 +49,11 @@ fn a_plan_without_unit_costs_is_read_in_units() {
     assert!(units > 0);
     let s = screen(&mut app, 80, 24, dir.path());
     assert!(
-        s.contains(&format!("by warehouse: W {units} units (0 approved)")),
+        s.contains(&format!("by warehouse: W: {units} units (0 approved)")),
         "{s}"
     );
     assert!(
-        s.contains(&format!("by supplier: (no supplier) {units} units (0)")),
+        s.contains(&format!("by supplier: (no supplier): {units} units (0)")),
         "{s}"
     );
     // The cost cells say there is none rather than 0.

@@ -84,6 +84,26 @@ fn messages(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     );
 }
 
+/// What a line in review was decided as, and for what quantity and day
+/// (the line's details said only that it changed since).
+fn was_decided(app: &App, l: &crate::plan::restock::RestockLine) -> String {
+    let key = vec![l.sku.clone(), l.warehouse.clone()];
+    let Some(d) = app.decisions.get(&key) else {
+        return " (changed since the decision: review)".into();
+    };
+    let qty = d
+        .qty
+        .map(|q| q.to_string())
+        .or_else(|| d.fingerprint.split_once('@').map(|(q, _)| q.to_string()));
+    let day = d.fingerprint.split_once('@').map(|(_, day)| day.to_string());
+    let what = match (qty, day) {
+        (Some(q), Some(day)) => format!(" at {q} units on {day}"),
+        _ => String::new(),
+    };
+    let by = d.user.as_deref().map(|u| format!(" by {u}")).unwrap_or_default();
+    format!(" ({}{what}{by}; the line changed since: review)", d.state.name())
+}
+
 /// Everything about the selected restock line.
 fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(l) = app.selected_line() else { return };
@@ -105,11 +125,7 @@ fn details(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             format!(
                 "{}{}",
                 state.name(),
-                if review {
-                    " (changed since the decision: review)"
-                } else {
-                    ""
-                }
+                if review { was_decided(app, l) } else { String::new() }
             ),
         ),
         (
@@ -292,11 +308,22 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Prompt::OpenScenario => "open scenario: ".to_string(),
             Prompt::ExportDeliveries => "export approved routes to: ".to_string(),
         };
-        // A suggestion shows as selected: typing replaces it.
+        // A suggestion shows as selected: typing replaces it. What does not
+        // fit shows its end, where typing goes, after a `…` (a long export
+        // path was cut at the screen's edge).
+        let room = usize::from(area.width).saturating_sub(label.chars().count() + 1).max(8);
+        let tail = |s: &str| {
+            let n = s.chars().count();
+            if n <= room {
+                s.to_string()
+            } else {
+                format!("…{}", s.chars().skip(n + 1 - room).collect::<String>())
+            }
+        };
         let text = if app.prompt_fresh {
-            Span::styled(buf.clone(), theme.selected())
+            Span::styled(tail(buf), theme.selected())
         } else {
-            Span::raw(format!("{buf}_"))
+            Span::raw(tail(&format!("{buf}_")))
         };
         Line::from(vec![Span::styled(label, theme.accent()), text])
     } else if let Some(c) = &app.confirm {

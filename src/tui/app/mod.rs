@@ -603,6 +603,12 @@ impl App {
             .map_or(Ok(()), std::fs::create_dir_all)
             .map_err(anyhow::Error::from)
             .and_then(|_| write_csv(&path, rows));
+        // "1 approved line".
+        let what = if rows.len() == 1 {
+            what.strip_suffix('s').unwrap_or(what)
+        } else {
+            what
+        };
         match result {
             Ok(()) => self.status = format!("exported {} {what} to {}", rows.len(), path.display()),
             Err(e) => self.error = Some(format!("export failed: {e:#}")),
@@ -871,7 +877,7 @@ impl App {
         }
         match self.tab {
             Tab::Data => "i import  M column mapping  1-5/Tab tabs  ? help  q quit",
-            Tab::Training => "t start  f refit  p pause/resume  c cancel  m mode  +/- epochs  ? help  q quit",
+            Tab::Training => "t train  f refit  p pause  c cancel  R run on/off  m mode  +/- epochs  ? help",
             Tab::Forecasts => "j/k move  / filter  s sort  e what-if  n similar  D drop what-ifs  ? help",
             // Each fits 80 columns.
             Tab::Restock => "a/r approve/reject  A all  u undo  = qty  e what-if  C compare  x export  ? help",

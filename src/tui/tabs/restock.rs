@@ -105,7 +105,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // What narrows or changes the lines first: at 80 columns the end is
     // cut, and a filter or a what-if out of sight misleads.
     let title = format!(
-        " {}plan of {}: {} line{} shown{}{what_if}{model}, sorted by {sort} ",
+        " {}plan of {}: {} line{} shown{}{what_if}{model}",
         if app.provisional() { "provisional " } else { "" },
         plan.order_day(),
         view.len(),
@@ -116,6 +116,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             format!(", filter {:?}", app.filter)
         }
     );
+    // The sort goes first when the line is full (the header's order shows
+    // it), and what is still too long ends in `~` rather than mid-word.
+    let width = usize::from(table_area.width).saturating_sub(1);
+    let sorted = format!("{title}, sorted by {sort} ");
+    let title = if sorted.chars().count() <= width {
+        sorted
+    } else {
+        format!("{} ", super::fit(&title, width.saturating_sub(1)))
+    };
     f.render_widget(
         Table::new(rows, widths)
             .header(Row::new(header).style(theme.header()))
@@ -127,19 +136,25 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let text: Vec<String> = app
         .totals
         .iter()
-        .map(|(wh, all, ok)| format!("{wh} {all:.0}{unit} ({ok:.0} approved)"))
+        .map(|(wh, all, ok)| format!("{wh}: {all:.0}{unit} ({ok:.0} approved)"))
         .collect();
     let suppliers: Vec<String> = app
         .supplier_totals
         .iter()
-        .map(|(s, all, ok)| format!("{s} {all:.0}{unit} ({ok:.0})"))
+        .map(|(s, all, ok)| format!("{s}: {all:.0}{unit} ({ok:.0})"))
         .collect();
     let width = totals_area.width as usize;
     let mut by_wh = format!("by warehouse: {}", text.join("  "));
     if by_wh.chars().count() > width {
         // Every warehouse's total, and what is approved in all of them,
         // rather than a line cut in its third warehouse.
-        let each: Vec<String> = app.totals.iter().map(|(wh, all, _)| format!("{wh} {all:.0}")).collect();
+        // A colon after each name: numeric warehouses ran into their totals
+        // ("1 9482  2 13453").
+        let each: Vec<String> = app
+            .totals
+            .iter()
+            .map(|(wh, all, _)| format!("{wh}: {all:.0}"))
+            .collect();
         let approved: f64 = app.totals.iter().map(|(_, _, ok)| ok).sum();
         by_wh = format!("by warehouse{unit}: {}; approved {approved:.0}", each.join("  "));
     }
