@@ -465,7 +465,9 @@ fn cover_counts_whole_periods_and_the_share_of_the_last() {
     // Months stamped on their last day count from the month's first day.
     let last = Period::Month(skuplan::domain::MonthStamp::Last);
     assert!((last.cover(d(2026, 2, 28), 42.0) - (1.0 + 14.0 / 31.0)).abs() < 1e-12);
-    // And back: the day a cover ends on.
-    assert_eq!(month.day_at(d(2026, 2, 1), 1.0 + 7.0 / 31.0), d(2026, 3, 8));
-    assert_eq!(Period::Day.day_at(d(2026, 3, 1), 5.0), d(2026, 3, 6));
+    // Whole periods on from any day.
+    assert_eq!(month.add(d(2026, 1, 10), 1), d(2026, 2, 10));
+    assert_eq!(month.add(d(2026, 1, 31), 1), d(2026, 2, 28));
+    assert_eq!(Period::Week(Weekday::Mon).add(d(2026, 3, 4), 2), d(2026, 3, 18));
+    assert_eq!(Period::Day.add(d(2026, 3, 1), 5), d(2026, 3, 6));
 }

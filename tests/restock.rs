@@ -494,8 +494,10 @@ fn a_monthly_lead_time_protects_its_days_not_a_whole_month() {
         &flat_service(0.9, 0.1),
     );
     let l = &plan.lines[0];
+    // Shown from the order day in average months; the demand counts
+    // December's own 31 days.
     assert!(
-        (l.protect_periods - (7.0 / 31.0 + 1.0)).abs() < 1e-9,
+        (l.protect_periods - (7.0 / f.period.days() + 1.0)).abs() < 1e-9,
         "{}",
         l.protect_periods
     );
@@ -542,7 +544,7 @@ fn a_line_forecast_at_zero_says_so_and_what_it_sold() {
     );
     assert_eq!(
         l.reason_text(),
-        "no demand forecast over lead time and review period, though it sold 3 in its last 28 days (e adds a what-if)"
+        "no demand forecast over lead time and review period, though it sold 3 in its last 28 days"
     );
     assert_eq!(l.reason_short(), "0 forecast, sold 3");
     // Stock that covers a forecast with demand is covered, as before.
@@ -558,6 +560,82 @@ fn a_line_forecast_at_zero_says_so_and_what_it_sold() {
         &flat_service(0.9, 0.1),
     );
     assert_eq!(plan.lines[0].reasons, vec![Reason::Covered]);
+}
+
+/// Months on the calendar without a partly sold first month: 61 days from
+/// 1 November are November and December, so the order arrives by 1
+/// January (average months made it three, and the projection took it in
+/// February, after the stock-out its own protection covered).
+#[test]
+fn a_monthly_arrival_counts_the_calendar_months() {
+    use skuplan::domain::Period;
+    let f = SeriesForecast {
+        start: day(2026, 11, 1),
+        p10: vec![310.0; 5],
+        p50: vec![310.0; 5],
+        p90: vec![310.0; 5],
+        period: Period::Month(skuplan::domain::MonthStamp::First),
+        ..forecast("A", 310.0, 0.0, 5)
+    };
+    let ds = Dataset {
+        products: vec![product("A", 1, 0, 61, 2.0)],
+        inventory: vec![inv("A", 700.0, 0.0, None)],
+        ..Dataset::default()
+    };
+    let plan = build_plan(
+        &ds,
+        std::slice::from_ref(&f),
+        &Adjustments::new(),
+        &flat_service(0.9, 0.1),
+    );
+    let l = &plan.lines[0];
+    assert_eq!(l.lead_periods, 2);
+    assert_eq!(l.arrival, day(2027, 1, 1));
+    assert!(
+        (l.protection_demand - 3.0 * 310.0).abs() < 1e-6,
+        "{}",
+        l.protection_demand
+    );
+    // The order is in stock from January: no stock-out with it.
+    assert!(l.order_qty > 0);
+    assert_eq!(l.stockout_with, None, "{:?}", l.projected_with);
+}
+
+/// A week partly sold and a lead time shorter than what is left of it:
+/// the reorder point is the lead time's own days of the rest of the week
+/// (the share was taken of the whole week, sold days included).
+#[test]
+fn a_short_lead_time_inside_a_partly_sold_week() {
+    use skuplan::domain::Period;
+    let f = SeriesForecast {
+        start: day(2026, 11, 23),
+        p10: vec![70.0; 4],
+        p50: vec![70.0; 4],
+        p90: vec![70.0; 4],
+        period: Period::Week(chrono::Weekday::Mon),
+        ..forecast("A", 70.0, 0.0, 4)
+    };
+    let ds = Dataset {
+        products: vec![product("A", 1, 0, 1, 2.0)],
+        inventory: vec![inv("A", 100.0, 0.0, None)],
+        sold_until: [("W".to_string(), day(2026, 11, 27))].into_iter().collect(),
+        ..Dataset::default()
+    };
+    let plan = build_plan(
+        &ds,
+        std::slice::from_ref(&f),
+        &Adjustments::new(),
+        &flat_service(0.9, 0.1),
+    );
+    let l = &plan.lines[0];
+    // One day of the 2 left (20 units): 10.
+    assert!((l.reorder_point - 10.0).abs() < 1e-6, "{}", l.reorder_point);
+    // A day and a week's review: the 2 days left, and 6 days of the next.
+    assert!(
+        (l.protection_demand - (20.0 + 60.0)).abs() < 1e-6,
+        "{}",
+        l.protection_demand
+    );
 }
 
 /// A products file that costs only some SKUs: money totals would count the

@@ -186,6 +186,10 @@ fn the_training_progress_reads_its_times_and_the_epoch_it_judged() {
         s.contains("best epoch 2: validation pinball loss 0.1234 (MSE 0.2752)"),
         "{s}"
     );
+    // Each curve against its own top, named in the legend.
+    let s = screen(&mut app, 120, 40, dir.path());
+    assert!(s.contains("train loss (top 0.107)"), "{s}");
+    assert!(s.contains("val MSE (top 0.275)"), "{s}");
 }
 
 /// While a training encodes its texts (before its first step) the

@@ -180,14 +180,15 @@ impl Period {
         covered
     }
 
-    /// The day `cover` periods (see [`Period::cover`]) from the first day
-    /// of the period stamped `stamp`.
-    pub fn day_at(self, stamp: NaiveDate, cover: f64) -> NaiveDate {
-        let whole = cover.max(0.0).floor();
-        let (lo, hi) = self.days_of(self.step(stamp, whole as i64));
-        let len = ((hi - lo).num_days() + 1) as f64;
-        lo.checked_add_days(Days::new(((cover - whole) * len).round() as u64))
-            .unwrap_or(lo)
+    /// `date` moved `n` whole periods on (any day, not only a stamp): a
+    /// month from 10 January is 10 February.
+    pub fn add(self, date: NaiveDate, n: usize) -> NaiveDate {
+        match self {
+            Period::Day => date.checked_add_days(Days::new(n as u64)),
+            Period::Week(_) => date.checked_add_days(Days::new(7 * n as u64)),
+            Period::Month(_) => date.checked_add_months(Months::new(n as u32)),
+        }
+        .unwrap_or(date)
     }
 
     /// The latest stamp on or before `date`.

@@ -87,9 +87,12 @@ fn plan_horizon(ds: &Dataset, settings: &RestockSettings) -> usize {
     let p = ds.period();
     let longest = ds.products.iter().map(|p| p.lead_time_days).max().unwrap_or(7);
     // A first period partly sold already moves the order day into it, and
-    // the lead time counts from there: one period more to cover.
+    // the lead time counts from there: one period more to cover. Months
+    // count the lead time on the calendar, which average months can fall
+    // a month short of (60 days from 1 February end in April).
     let partly_sold = usize::from(!ds.sold_until.is_empty());
-    (steps(p, longest) + steps(p, settings.review_days.max(1)) + partly_sold).max(p.from_days(28))
+    let calendar = usize::from(matches!(p, crate::domain::Period::Month(_)));
+    (steps(p, longest) + steps(p, settings.review_days.max(1)) + partly_sold + calendar).max(p.from_days(28))
 }
 
 /// The slow half of planning (backtest, champions, their forecasts, the

@@ -189,6 +189,49 @@ pub fn round_order(raw: f64, moq: u32, pack: u32) -> u32 {
     (packs * f64::from(pack)).min(f64::from(u32::MAX)) as u32
 }
 
+/// What a line protects, in periods of its forecast from the order day.
+/// A review waits for a whole period's data, so it counts in whole
+/// periods; the lead time counts in days, the part of a period it ends in
+/// by its share: a 7-day lead time on monthly data protects a quarter of a
+/// month, not the whole month its boundary rounds up to. A first period
+/// partly sold counts only its days left (its forecast is scaled to them).
+pub struct Span {
+    /// The review in whole periods.
+    pub review: usize,
+    /// Periods to the lead time's end.
+    pub lead: f64,
+    /// Periods to the end of the protection.
+    pub cover: f64,
+    /// The day the protection ends: the next review's order arrives.
+    pub until: chrono::NaiveDate,
+}
+
+impl Span {
+    pub fn new(f: &SeriesForecast, sold_days: u32, lead: u32, review_days: u32) -> Span {
+        let period = f.period;
+        let review = period.periods_for_days(f64::from(review_days));
+        let (lo, hi) = period.days_of(f.start);
+        let first_left = ((hi - lo).num_days() + 1 - i64::from(sold_days)).max(1) as f64;
+        let after_first = period.step(f.start, 1);
+        let from_order = |days: i64| -> f64 {
+            let days = days.max(0) as f64;
+            if days < first_left {
+                days / first_left
+            } else {
+                1.0 + period.cover(after_first, days - first_left)
+            }
+        };
+        let order_day = f.start + chrono::Days::new(u64::from(sold_days));
+        let until = period.add(order_day + chrono::Days::new(u64::from(lead)), review);
+        Span {
+            review,
+            lead: from_order(i64::from(lead)),
+            cover: from_order((until - order_day).num_days()),
+            until,
+        }
+    }
+}
+
 /// Dispersion (variance over mean) of daily demand over the last year, for
 /// items a normal band fits badly; `None` for smooth ones. Those are the
 /// intermittent, erratic and lumpy items of Syntetos, Boylan and Croston

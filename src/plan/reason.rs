@@ -71,8 +71,7 @@ impl fmt::Display for Reason {
             Reason::Covered => write!(f, "stock covers lead time and review period"),
             Reason::NoDemandForecast { sold, over } if *sold > 0.0 => write!(
                 f,
-                "no demand forecast over lead time and review period, though it sold {sold:.0} in its last {over} \
-                 (e adds a what-if)"
+                "no demand forecast over lead time and review period, though it sold {sold:.0} in its last {over}"
             ),
             Reason::NoDemandForecast { over, .. } => write!(
                 f,

@@ -606,27 +606,12 @@ fn line_for(
     let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
     let disp = intermittency(history);
     let period = f.period;
-    // From the order day, on the calendar: the order is shown to arrive
-    // by the first period boundary on or after its arrival (average
-    // months put a February order a month early or late).
-    let lead_p = match f
-        .start
-        .checked_add_days(chrono::Days::new(u64::from(sold_days) + u64::from(lead)))
-    {
-        Some(arrive) if sold_days > 0 => {
-            let k = period.between(f.start, period.floor(arrive)).max(0) as usize;
-            if period.floor(arrive) == arrive { k } else { k + 1 }
-        }
-        _ => steps(period, lead),
-    };
-    // A review waits for a whole period's data, so it counts in whole
-    // periods; the lead time counts in days, the part of a period it ends
-    // in by its share: a 7-day lead time on monthly data protects a
-    // quarter of a month, not the whole month its boundary rounds up to.
-    let review_p = steps(period, review);
-    let lead_cover = period.cover(f.start, f64::from(sold_days) + f64::from(lead));
-    let cover = lead_cover + review_p as f64;
+    let span = super::demand::Span::new(f, sold_days, lead, review);
+    let (review_p, lead_cover, cover, until) = (span.review, span.lead, span.cover, span.until);
     let protect = cover.ceil() as usize;
+    // Shown to arrive by the period boundary on or after its arrival;
+    // the projection takes it in the period it arrives in.
+    let lead_p = lead_cover.ceil() as usize;
     // A method with its own calibration (the fine-tuned model) stocks its
     // regular lines from its quantiles and calibration to its own levels
     // fitted on its held-out days (the baselines' levels correct their
@@ -661,7 +646,7 @@ fn line_for(
     let plan_date = f.start;
     let at = |t: usize| period.step(plan_date, t as i64);
     // The day the protection ends: on-order stock due before it counts.
-    let in_time = period.day_at(plan_date, cover);
+    let in_time = until;
     let on_hand = inv.map_or(0.0, |r| r.on_hand);
     // Stock on order without a due date is taken to arrive after the lead time.
     let due = inv.map(|r| {
@@ -680,7 +665,7 @@ fn line_for(
 
     // Projected stock, day by day, with the p50 demand.
     let horizon = f.p50.len().max(protect);
-    let arrival_day = lead_p;
+    let arrival_day = lead_cover.floor() as usize;
     let due_day = due.map(|d| period.between(plan_date, d).max(0) as usize);
     // `until`: the last day a stock-out counts. With the order that is the
     // end of the protection interval; after it the next review's order is
@@ -730,14 +715,17 @@ fn line_for(
     if qty > 0 && f64::from(moq) > raw.ceil() {
         reasons.push(Reason::MoqRaised { from: raw, to: qty });
     }
-    if qty == 0 && mean <= 1e-9 {
+    if qty == 0 && s <= 1e-9 {
         // What it sold over the last four weeks, in the data's periods.
         let n = period.from_days(28);
         let sold = history.map_or(0.0, |h| h.values.iter().rev().take(n).map(|v| v.max(0.0)).sum());
-        reasons.push(Reason::NoDemandForecast {
-            sold,
-            over: period.count(n),
-        });
+        // "its last month", "its last 4 weeks".
+        let over = if n == 1 {
+            period.name().to_string()
+        } else {
+            period.count(n)
+        };
+        reasons.push(Reason::NoDemandForecast { sold, over });
     } else if qty == 0 {
         reasons.push(Reason::Covered);
     } else if reasons.is_empty() {
@@ -765,7 +753,8 @@ fn line_for(
         period,
         lead_periods: lead_p as u32,
         review_periods: review_p as u32,
-        protect_periods: cover,
+        // From the order day, the lead time in average periods.
+        protect_periods: f64::from(lead) / period.days() + review_p as f64,
         on_hand,
         stock_known: inv.is_some(),
         on_order_in_time,

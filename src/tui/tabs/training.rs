@@ -214,40 +214,45 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let max_x = t.loss.last().map_or(1.0, |p| p.0).max(1.0);
-    let max_y = t
-        .loss
-        .iter()
-        .chain(&t.val)
-        .map(|p| p.1)
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max)
-        .max(1e-6);
+    // Training loss (pinball) and validation MSE differ in kind and size
+    // (0.2 against 26 on online-retail-2010 drew the loss as a flat line
+    // at 0): each is drawn against its own top, named in the legend.
+    let top = |v: &[(f64, f64)]| {
+        v.iter()
+            .map(|p| p.1)
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max)
+            .max(1e-9)
+    };
+    let scaled = |v: &[(f64, f64)], top: f64| -> Vec<(f64, f64)> { v.iter().map(|(x, y)| (*x, y / top)).collect() };
+    let (loss_top, val_top) = (top(&t.loss), top(&t.val));
+    let (loss, val) = (scaled(&t.loss, loss_top), scaled(&t.val, val_top));
     let marker = if app.colors { Marker::Braille } else { Marker::Dot };
     let sets = vec![
         Dataset::default()
-            .name("train loss")
+            .name(format!("train loss (top {loss_top:.3})"))
             .marker(marker)
             .graph_type(GraphType::Line)
             .style(theme.accent())
-            .data(&t.loss),
+            .data(&loss),
         Dataset::default()
-            .name("val MSE")
+            .name(format!("val MSE (top {val_top:.3})"))
             .marker(Marker::Dot)
             .graph_type(GraphType::Scatter)
             .style(theme.good())
-            .data(&t.val),
+            .data(&val),
     ];
+    // No axis title: it was drawn over the line.
     let c = Chart::new(sets)
         .x_axis(
             Axis::default()
-                .title("step")
                 .bounds([0.0, max_x])
-                .labels(["0".to_string(), format!("{max_x:.0}")]),
+                .labels(["step 0".to_string(), format!("{max_x:.0}")]),
         )
         .y_axis(
             Axis::default()
-                .bounds([0.0, max_y])
-                .labels(["0".to_string(), format!("{max_y:.3}")]),
+                .bounds([0.0, 1.0])
+                .labels(["0".to_string(), "top".to_string()]),
         );
     f.render_widget(c, chart);
 }
