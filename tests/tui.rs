@@ -403,6 +403,13 @@ fn an_approved_line_that_drops_to_nothing_shows_as_review() {
         "{s}"
     );
     assert!(s.contains("the line changed since: review)"), "{s}");
+    // A decision for an earlier order day (its order on order now, as
+    // after the next day's import) does not bring a line of nothing back.
+    app.update(Action::Back);
+    let key = vec![first.sku.clone(), first.warehouse.clone()];
+    let d = app.decisions.get_mut(&key).unwrap();
+    d.fingerprint = format!("{}@{}", first.order_qty, first.order_date - chrono::Days::new(1));
+    assert!(!app.restock_view().contains(&i), "an earlier day's decision");
 }
 
 #[test]
@@ -1364,6 +1371,47 @@ fn r_before_a_new_run_joins_names_the_run_the_plan_had() {
     });
     assert!(app.loaded.as_ref().unwrap().model_base.is_none());
     assert_eq!(app.plan.as_ref().unwrap(), &baselines);
+}
+
+/// A run switched off is not brought back by the next run's judging: a
+/// new run finishing (on) while the earlier one is off leaves the plan to
+/// the baselines until the new one joins (edits planned from the earlier
+/// run, which the new run being on brought back).
+#[test]
+fn a_run_switched_off_stays_off_while_the_next_is_judged() {
+    use skuplan::engine::events::Stop;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let baselines = app.plan.clone().unwrap();
+    let runs = dir.path().join("ws").join("runs");
+    let (run1, run2) = (runs.join("run1"), runs.join("run2"));
+    app.on_engine(EngineEvent::Finished(Box::new(run_summary(&run1, Stop::Finished, 2))));
+    let l = app.loaded.as_ref().unwrap();
+    let with = l.base.with_model(&l.dataset, &oracle(&l.dataset, 50.0)).unwrap();
+    let data = l.dataset.clone();
+    app.on_engine(EngineEvent::Adopted {
+        run: run1.clone(),
+        base: Box::new(with),
+        data,
+    });
+    app.update(Action::ToggleRun);
+    assert_eq!(app.plan.as_ref().unwrap(), &baselines);
+    app.on_engine(EngineEvent::Finished(Box::new(run_summary(&run2, Stop::Finished, 2))));
+    assert!(app.loaded.as_ref().unwrap().model_base.is_none());
+    // An edit now plans from the baselines.
+    app.update(Action::GoTab(3));
+    app.update(Action::SetQty);
+    keys(&mut app, "7");
+    app.update(Action::Submit);
+    let plan = app.plan.as_ref().unwrap();
+    assert!(plan.lines.iter().all(|l| l.method != "finetuned"));
+    app.update(Action::GoTab(1));
+    let s = screen(&mut app, 120, 30, dir.path());
+    assert!(
+        s.contains("active run run2: being judged and joined to the champions"),
+        "{s}"
+    );
+    assert!(!s.contains("the plan keeps the run run1"), "{s}");
 }
 
 #[test]

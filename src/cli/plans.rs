@@ -435,8 +435,8 @@ fn replay_model(
     let suggest = period.step(eve, -(period.from_days(28) as i64));
     let fix = format!(
         "train one that learnt only up to {suggest} (`skuplan train --train-end {suggest}`), or give --train to \
-         train it here; runs trained in the workstation or with `train`'s defaults hold out only the data's last {} \
-         {}, so they learnt from the replayed days",
+         train it here (runs trained in the workstation or with `train`'s defaults learn up to the data's last {} \
+         {}, too late for any replay)",
         loaded.meta.horizon,
         period.plural()
     );
@@ -449,9 +449,10 @@ fn replay_model(
     }
     if learnt == eve {
         anyhow::bail!(
-            "{}: the run learnt up to {learnt}, the day before the replay, so no day is left between them to judge \
-             it on: {fix}",
-            run.display()
+            "{}: the run learnt up to {learnt}, the {} before the replay, so none is left between them to judge it \
+             on: {fix}",
+            run.display(),
+            period.name()
         );
     }
     // Champions as a plan made on the replay's eve would choose them.

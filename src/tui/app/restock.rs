@@ -148,6 +148,19 @@ impl App {
         (s, review, d.and_then(|d| d.qty))
     }
 
+    /// The line's decision was made for its present order day.
+    fn decided_for_day(&self, l: &crate::plan::restock::RestockLine) -> bool {
+        let key = vec![l.sku.clone(), l.warehouse.clone()];
+        self.decisions
+            .get(&key)
+            .and_then(|d| {
+                d.fingerprint
+                    .split_once('@')
+                    .map(|(_, day)| day == l.order_date.to_string())
+            })
+            .unwrap_or(false)
+    }
+
     /// Indices of the plan lines shown (filtered, sorted).
     pub fn restock_view(&self) -> Vec<usize> {
         let Some(plan) = &self.plan else { return Vec::new() };
@@ -157,10 +170,11 @@ impl App {
             .enumerate()
             // Lines that order, and those a decision names: a decided
             // line whose quantity changed (to nothing, say) shows as
-            // `review`, not gone.
+            // `review`, not gone; one decided for an earlier order day
+            // (its order is on order now) is not shown again.
             .filter(|(_, l)| {
                 let (state, review, _) = self.state_of(l);
-                l.order_qty > 0 || state != State::Proposed || review
+                l.order_qty > 0 || state != State::Proposed || (review && self.decided_for_day(l))
             })
             .filter(|(_, l)| {
                 if self.filter.is_empty() {

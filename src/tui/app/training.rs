@@ -418,6 +418,9 @@ impl App {
                     })];
                     // The finished run becomes the active one: judged, refit
                     // and joined to the champions on the engine thread.
+                    // The run the plan has now: kept until the new one
+                    // joins only where it is the active run, switched on.
+                    let shown = self.active_run.as_ref().filter(|a| a.on).map(|a| a.run.clone());
                     let active = crate::workspace::ActiveRun {
                         run: s.dir.clone(),
                         on: true,
@@ -430,7 +433,16 @@ impl App {
                     // joins, or its join fails (see `Failed`): it dropped
                     // it without recomputing, so the plan shown was the
                     // earlier run's while every later edit planned from
-                    // the baselines.
+                    // the baselines. A run switched off is dropped: the
+                    // new run being on would bring it back.
+                    if let Some(l) = self.loaded.as_mut()
+                        && l.model_run.is_some()
+                        && l.model_run != shown
+                    {
+                        l.model_base = None;
+                        l.model_run = None;
+                        self.recompute();
+                    }
                     self.refit_due = None;
                     effects.extend(self.adopt(true));
                     self.status = format!(
@@ -532,6 +544,7 @@ impl App {
                 // A join that ends without joining leaves no earlier run in
                 // the plan in place of the active one.
                 let stale = self.joining
+                    && (cancelled || self.join_refused.as_deref() == Some(message.as_str()))
                     && self.loaded.as_ref().is_some_and(|l| {
                         l.model_base.is_some() && l.model_run.as_ref() != self.active_run.as_ref().map(|a| &a.run)
                     });
