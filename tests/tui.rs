@@ -806,6 +806,39 @@ fn similar_products_come_from_the_engine_and_remap_reimports() {
     assert!(app.error.is_some(), "an unknown field is explained");
 }
 
+/// Under 80 columns the columns that name a line or a route stay whole
+/// (at 60 every SKU read `SKU-00` and every vehicle `WH-LON-`), and a
+/// route's broken rules, cut in its row, are given whole in the title of
+/// its stops.
+#[test]
+fn narrow_screens_keep_names_whole_and_breaks_are_read_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(3));
+    let first = app.plan.as_ref().unwrap().lines[app.restock_view()[0]].clone();
+    let s = screen(&mut app, 60, 20, dir.path());
+    let row = s.lines().nth(3).unwrap();
+    assert!(row.contains(&format!(" {} ", first.sku)), "{s}");
+    assert!(row.contains(&first.warehouse), "{s}");
+    assert!(!s.contains("cost "), "the cost column goes: {s}");
+    app.update(Action::GoTab(4));
+    let why = "the orders exceed the vehicle's capacity";
+    let sel = app.delivery_view()[0];
+    app.deliveries.as_mut().unwrap().routes[sel].problems.push(why.into());
+    let vehicle = app.deliveries.as_ref().unwrap().routes[sel].vehicle.clone();
+    for (w, h) in [(80, 24), (60, 20)] {
+        let s = screen(&mut app, w, h, dir.path());
+        let whole = format!("stops of {vehicle} (breaks: {why})");
+        let shown = if w >= 80 { whole.as_str() } else { &whole[..30] };
+        assert!(s.contains(shown), "{w}x{h}: {s}");
+        let row = s
+            .lines()
+            .find(|l| l.contains(&vehicle) && !l.contains("stops of"))
+            .unwrap();
+        assert!(row.trim_end().ends_with('~'), "cut with a mark: {row}");
+    }
+}
+
 #[test]
 fn deliveries_are_approved_moved_locked_replanned_and_exported() {
     use skuplan::plan::delivery::PLAN;

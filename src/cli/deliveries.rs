@@ -137,11 +137,22 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
     match cmd {
         DeliveriesCommand::Show => {
             emit(&summary(&plan))?;
+            // What changed under the routes, checked first: a changed route
+            // stands in review (it was counted as approved).
+            let drift = changes_since(&plan, config, &ws);
+            let changed: std::collections::HashSet<&str> = drift
+                .as_ref()
+                .map(|(c, _)| c.iter().map(|d| d.vehicle.as_str()).collect())
+                .unwrap_or_default();
             // Where each route stands, as the workstation shows it.
             let decisions = replay(&ws.audit_log().load()?.records, PLAN);
             let mut by_state: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
             for r in plan.routes.iter().filter(|r| !r.stops.is_empty()) {
                 let (state, review, _) = delivery::route_state(&plan, r, &decisions);
+                // An approval the data changed under asks again; a
+                // rejection stands.
+                let approved = state == crate::plan::approval::State::Approved;
+                let review = review || (approved && changed.contains(r.vehicle.as_str()));
                 let name = if review { "review" } else { state.name() };
                 by_state.entry(name).or_default().push(&r.vehicle);
             }
@@ -153,7 +164,7 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
                 emit(&format!("routes: {}\n", states.join("; ")))?;
             }
             // Shown whatever the data says; what changed under it, noted.
-            match changes_since(&plan, config, &ws) {
+            match drift {
                 Ok((changed, new)) => {
                     if !changed.is_empty() {
                         emit(&format!(
@@ -262,11 +273,15 @@ fn say_new_orders(new: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Refuse to act on routes of `plan` whose orders or vehicle changed since
-/// they were planned (the data now says otherwise): only those among
-/// `vehicles`. Data that cannot be read is said, not a refusal: the plan
-/// is what was decided on.
-fn refuse_changed(plan: &DeliveryPlan, vehicles: &[&str], config: &Config, ws: &Workspace) -> Result<()> {
+/// The routes among `vehicles` whose orders or vehicle changed since they
+/// were planned; new orders of the day, and data that cannot be read, are
+/// said (the plan is what was decided on).
+fn changed_among(
+    plan: &DeliveryPlan,
+    vehicles: &[&str],
+    config: &Config,
+    ws: &Workspace,
+) -> Result<Vec<route_drift::Drift>> {
     let mut changed = match changes_since(plan, config, ws) {
         Ok((c, new)) => {
             say_new_orders(&new)?;
@@ -276,10 +291,19 @@ fn refuse_changed(plan: &DeliveryPlan, vehicles: &[&str], config: &Config, ws: &
             emit(&format!(
                 "note: the routes could not be checked against the data: {e:#}\n"
             ))?;
-            return Ok(());
+            return Ok(Vec::new());
         }
     };
     changed.retain(|c| vehicles.contains(&c.vehicle.as_str()));
+    Ok(changed)
+}
+
+/// Refuse to act on routes of `plan` whose orders or vehicle changed since
+/// they were planned (the data now says otherwise): only those among
+/// `vehicles`. Data that cannot be read is said, not a refusal: the plan
+/// is what was decided on.
+fn refuse_changed(plan: &DeliveryPlan, vehicles: &[&str], config: &Config, ws: &Workspace) -> Result<()> {
+    let changed = changed_among(plan, vehicles, config, ws)?;
     if !changed.is_empty() {
         bail!(
             "the orders changed since the routes of {} were planned ({}): plan them again with `skuplan plan \
@@ -370,8 +394,21 @@ pub fn export_deliveries(out: &Path, all: bool, config: &Config, paths: &Paths) 
         .filter(|r| all || delivery::route_state(&plan, r, &decisions).0 == crate::plan::approval::State::Approved)
         .map(|r| r.vehicle.as_str())
         .collect();
-    refuse_changed(&plan, &exported, config, &ws)?;
-    let rows = delivery_rows(&plan, &decisions, all);
+    // Routes the data changed under are left out, and said: the rest of
+    // the day still goes to dispatch (one changed route held back every
+    // approved one).
+    let changed = changed_among(&plan, &exported, config, &ws)?;
+    if !changed.is_empty() && changed.len() == exported.len() {
+        bail!(
+            "the orders changed since the routes of {} were planned ({}): plan them again with `skuplan plan \
+             deliveries`; nothing was exported",
+            plan.date.map_or_else(|| "no date".to_string(), |d| d.to_string()),
+            route_drift::describe(&changed)
+        );
+    }
+    let left_out: std::collections::HashSet<&str> = changed.iter().map(|c| c.vehicle.as_str()).collect();
+    let mut rows = delivery_rows(&plan, &decisions, all);
+    rows.retain(|r| !left_out.contains(r.vehicle.as_str()));
     write_csv(out, &rows)?;
     emit(&format!(
         "wrote {} {}stops to {}\n",
@@ -379,5 +416,17 @@ pub fn export_deliveries(out: &Path, all: bool, config: &Config, paths: &Paths) 
         if all { "" } else { "approved " },
         out.display()
     ))?;
+    if !changed.is_empty() {
+        emit(&format!(
+            "left out {} changed since it was planned ({}): plan it again with `skuplan plan deliveries` \
+             (approved routes whose orders did not change keep their approvals)\n",
+            if changed.len() == 1 {
+                "1 route".to_string()
+            } else {
+                format!("{} routes", changed.len())
+            },
+            route_drift::describe(&changed)
+        ))?;
+    }
     Ok(ExitCode::SUCCESS)
 }

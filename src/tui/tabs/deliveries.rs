@@ -82,6 +82,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let app = &*app;
     let Some(plan) = &app.deliveries else { return };
 
+    // Under 80 columns the warehouse, distance and lock columns go, so that
+    // the vehicle, load and times stay whole; the breaks take what is left,
+    // cut with a mark (the stops' title gives them whole).
+    let narrow = area.width < 78;
+    let breaks_width = usize::from(area.width.saturating_sub(if narrow { 50 } else { 70 })).max(6);
     let rows: Vec<Row> = view
         .iter()
         .enumerate()
@@ -95,26 +100,33 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             } else {
                 decision_style(theme, state, review, pos == sel)
             };
-            Row::new(vec![
-                if review {
-                    "review".to_string()
-                } else {
-                    state.name().to_string()
-                },
-                fit(&r.vehicle, 12),
-                fit(&r.warehouse, 7),
-                r.stops.len().to_string(),
-                format!("{:.0}/{:.0}", r.load(), r.capacity),
-                format!("{:.1}", r.distance_km),
-                format!("{}-{}", hhmm(r.depart), hhmm(r.back)),
-                if r.locked { "lock" } else { "" }.to_string(),
-                if r.problems.is_empty() {
-                    String::new()
-                } else {
-                    r.problems.join("; ")
-                },
-            ])
-            .style(style)
+            let state = if review { "review" } else { state.name() };
+            let breaks = fit(&r.problems.join("; "), breaks_width);
+            let load = format!("{:.0}/{:.0}", r.load(), r.capacity);
+            let times = format!("{}-{}", hhmm(r.depart), hhmm(r.back));
+            let cells = if narrow {
+                vec![
+                    state.to_string(),
+                    fit(&r.vehicle, 12),
+                    r.stops.len().to_string(),
+                    load,
+                    times,
+                    breaks,
+                ]
+            } else {
+                vec![
+                    state.to_string(),
+                    fit(&r.vehicle, 12),
+                    fit(&r.warehouse, 7),
+                    r.stops.len().to_string(),
+                    load,
+                    format!("{:.1}", r.distance_km),
+                    times,
+                    if r.locked { "lock" } else { "" }.to_string(),
+                    breaks,
+                ]
+            };
+            Row::new(cells).style(style)
         })
         .collect();
     let approved = plan
@@ -137,10 +149,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             format!(", filter {:?}", app.route_filter)
         }
     );
-    f.render_widget(
-        Table::new(
-            rows,
-            [
+    let (widths, header) = if narrow {
+        (
+            vec![
+                Constraint::Length(8),
+                Constraint::Length(12),
+                Constraint::Length(5),
+                Constraint::Length(9),
+                Constraint::Length(11),
+                Constraint::Min(6),
+            ],
+            vec!["state", "vehicle", "stops", "load", "out-back", "breaks"],
+        )
+    } else {
+        (
+            vec![
                 Constraint::Length(8),
                 Constraint::Length(12),
                 Constraint::Length(7),
@@ -151,18 +174,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 Constraint::Length(4),
                 Constraint::Min(6),
             ],
-        )
-        .header(
-            Row::new([
+            vec![
                 "state", "vehicle", "WH", "stops", "load", "km", "out-back", "", "breaks",
-            ])
-            .style(theme.header()),
+            ],
         )
-        .block(
-            Block::default()
-                .borders(Borders::TOP)
-                .title(fit(&title, area.width as usize)),
-        ),
+    };
+    f.render_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(theme.header()))
+            .block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(fit(&title, area.width as usize)),
+            ),
         routes_area,
     );
 
@@ -223,16 +247,24 @@ fn stops(f: &mut Frame, stops_area: Rect, app: &App, theme: &Theme) {
     let stops_title = app.selected_route().map_or_else(
         || " no route selected ".to_string(),
         |r| {
-            if total <= rows {
-                format!(" stops of {} ", r.vehicle)
+            // The rules it breaks, whole and first: the routes' column
+            // cuts them.
+            let breaks = if r.problems.is_empty() {
+                String::new()
+            } else {
+                format!(" (breaks: {})", r.problems.join("; "))
+            };
+            let title = if total <= rows {
+                format!(" stops of {}{breaks} ", r.vehicle)
             } else {
                 format!(
-                    " stops of {}: {}-{} of {total} ([ ] scroll) ",
+                    " stops of {}{breaks}: {}-{} of {total} ([ ] scroll) ",
                     r.vehicle,
                     first + 1,
                     (first + rows).min(total)
                 )
-            }
+            };
+            fit(&title, usize::from(stops_area.width))
         },
     );
     f.render_widget(

@@ -22,11 +22,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         return;
     };
     let wide = area.width >= 120;
+    // Under 80 columns the cost, stock-out and method columns go, so that
+    // the state, SKU and warehouse that name a line stay whole (at 60 every
+    // SKU read `SKU-00`, and every line looked alike).
+    let narrow = area.width < 78;
     // What is left for the reason after the fixed columns and the space
     // after each: cut there with a mark, as other cells are (cut silently,
     // "below ROP 3418<6750" read "3418<675").
     let fixed: u16 = if wide {
         8 + 12 + 6 + 6 + 8 + 6 + 9 + 28 + 8
+    } else if narrow {
+        8 + 12 + 6 + 6 + 4
     } else {
         8 + 12 + 6 + 6 + 8 + 6 + 9 + 7
     };
@@ -51,10 +57,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 } else {
                     qty.to_string()
                 },
-                l.cost_for(qty).map_or("-".into(), |c| format!("{c:.0}")),
-                l.stockout_without.map_or("-".into(), |d| d.format("%m-%d").to_string()),
-                fit(&l.method, 9),
             ];
+            if !narrow {
+                cells.push(l.cost_for(qty).map_or("-".into(), |c| format!("{c:.0}")));
+                cells.push(l.stockout_without.map_or("-".into(), |d| d.format("%m-%d").to_string()));
+                cells.push(fit(&l.method, 9));
+            }
             if wide {
                 cells.push(fit(&l.title, 28));
                 cells.push(fit(&l.reason_text(), reason_width));
@@ -70,11 +78,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Constraint::Length(12),
         Constraint::Length(6),
         Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(9),
     ];
-    let mut header = vec!["state", "SKU", "WH", "qty", "cost", "out", "by"];
+    let mut header = vec!["state", "SKU", "WH", "qty"];
+    if !narrow {
+        widths.extend([Constraint::Length(8), Constraint::Length(6), Constraint::Length(9)]);
+        header.extend(["cost", "out", "by"]);
+    }
     if wide {
         widths.push(Constraint::Length(28));
         header.push("product");
