@@ -512,6 +512,23 @@ fn quantity_edit_and_what_if_recompute_the_plan() {
         "{}",
         app.status
     );
+    // The line set to 5000 is not the what-if's doing: it stands in both
+    // plans, so only the what-if SKU's lines change.
+    let of_sku = app
+        .plan
+        .as_ref()
+        .unwrap()
+        .lines
+        .iter()
+        .filter(|l| l.sku == first.sku)
+        .count();
+    let changed: usize = app.status["what-if vs base: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(changed >= 1 && changed <= of_sku, "{}", app.status);
     // It counts the quantity set with = as the totals pane does (it left
     // it out).
     let shown: f64 = app.totals.iter().map(|t| t.1).sum();

@@ -292,3 +292,55 @@ fn waits_for_a_window_and_leaves_the_depot_late_enough() {
     );
     assert_eq!(route.back, 115.0);
 }
+
+/// The search minimises distance; the day's cost then hands the longest
+/// routes to the cheapest vehicles alike in depot, shift and speed that
+/// have room for them (a re-plan gave a 125 km route to the dearest van).
+#[test]
+fn routes_go_to_the_cheapest_alike_vehicles_with_room() {
+    use skuplan::plan::vrp_cost::cheapest_vehicles;
+    let mut fleet = vehicles(3, 100, 600.0);
+    fleet[2].capacity = 10;
+    let job = |demand| JobSpec {
+        location: 1,
+        demand,
+        ready: 0.0,
+        due: 600.0,
+        service: 0.0,
+    };
+    let jobs = vec![job(50), job(5)];
+    let route = |vehicle, job, distance| RoutePlan {
+        vehicle,
+        depart: 0.0,
+        back: 10.0,
+        visits: vec![Visit {
+            job,
+            arrival: 1.0,
+            start: 1.0,
+            departure: 1.0,
+        }],
+        distance,
+    };
+    let routing = |routes: Vec<RoutePlan>| Routing {
+        distance: routes.iter().map(|r| r.distance).sum(),
+        routes,
+        unassigned: Vec::new(),
+        iterations: 0,
+        stop: Stop::Iterations,
+    };
+    // Vehicle 0 dear, 1 cheap, 2 cheapest but small.
+    let costs = [0.65, 0.45, 0.30];
+    let mut r = routing(vec![route(1, 1, 20.0), route(0, 0, 125.0)]);
+    cheapest_vehicles(&mut r, &jobs, &fleet, &costs);
+    // The long heavy route takes the cheap van with room; the light one
+    // the cheapest small one.
+    assert_eq!(r.routes[1].vehicle, 1);
+    assert_eq!(r.routes[0].vehicle, 2);
+    // A vehicle of another shift is never given a route.
+    let mut other = fleet.clone();
+    other[1].shift_end = 300.0;
+    other[2].shift_end = 300.0;
+    let mut r = routing(vec![route(0, 0, 125.0)]);
+    cheapest_vehicles(&mut r, &jobs, &other, &costs);
+    assert_eq!(r.routes[0].vehicle, 0);
+}

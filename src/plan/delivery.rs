@@ -479,7 +479,9 @@ pub fn plan(problem: &DeliveryProblem, settings: &DeliverySettings, keep: Option
         };
         let sub_jobs: Vec<JobSpec> = free_j.iter().map(|j| depot.jobs[*j].clone()).collect();
         let sub_veh: Vec<VehicleSpec> = free_v.iter().map(|v| depot.vehicles[*v].clone()).collect();
-        let solved = vrp::solve(&depot.matrix, &sub_jobs, &sub_veh, budget);
+        let mut solved = vrp::solve(&depot.matrix, &sub_jobs, &sub_veh, budget);
+        let costs: Vec<f64> = free_v.iter().map(|v| depot.fleet[*v].cost_per_km).collect();
+        super::vrp_cost::cheapest_vehicles(&mut solved, &sub_jobs, &sub_veh, &costs);
         iterations += solved.iterations;
         stopped_by_time |= solved.stop == vrp::Stop::Time;
         for (v, seq) in &fixed {

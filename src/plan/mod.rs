@@ -19,5 +19,6 @@ pub mod simulate;
 pub mod solomon;
 pub mod summary;
 pub mod vrp;
+pub mod vrp_cost;
 
 pub use restock::{RestockLine, RestockPlan, RestockSettings, build_plan};

@@ -374,8 +374,23 @@ impl App {
             self.status = "no what-ifs: the plan is the base plan".into();
             return;
         }
-        let base = l.active(self.run_on()).plan(&l.dataset, None);
-        let c = crate::plan::scenario::compare(&self.as_decided(&base), &self.as_decided(plan));
+        // The what-ifs' own effect: a quantity the planner typed stands in
+        // both plans, as the totals pane counts it (it counted in the
+        // what-if plan alone, as the what-if's doing).
+        let mut base = l.active(self.run_on()).plan(&l.dataset, None);
+        let after = self.as_decided(plan);
+        let typed: std::collections::HashMap<(String, String), u32> = plan
+            .lines
+            .iter()
+            .filter_map(|l| self.state_of(l).2.map(|q| (l.key(), q)))
+            .collect();
+        for b in &mut base.lines {
+            if let Some(q) = typed.get(&b.key()) {
+                b.order_qty = *q;
+                b.line_cost = f64::from(*q) * b.unit_cost;
+            }
+        }
+        let c = crate::plan::scenario::compare(&base, &after);
         self.status = format!(
             "what-if vs base: {} lines change; {}; short lines {} -> {}",
             c.changed.len(),
