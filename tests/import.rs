@@ -219,6 +219,29 @@ fn assert_has(msg: &str, parts: &[&str]) {
     }
 }
 
+/// Blank lines and rows of empty cells (what exporters leave at a file's
+/// end) are not rows: the file imports, and a bad row after them is named
+/// by its line in the file (they failed the whole file, a date, SKU and
+/// quantity missing on each).
+#[test]
+fn blank_rows_are_left_out_and_rows_keep_their_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.csv");
+    fs::write(
+        &p,
+        "date,sku,warehouse,quantity\r\n2024-01-01,A,W,5\r\n\r\n2024-01-02,A,W,3\r\n,,,\r\n\r\n\r\n",
+    )
+    .unwrap();
+    let ok = import(std::slice::from_ref(&p)).unwrap();
+    assert_eq!(ok.dataset.demand[0].values, vec![5.0, 3.0]);
+    let m = bad(
+        "sales.csv",
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,5\n\n ,,\n2024-01-02,A,W,lots\n\n",
+    );
+    assert_has(&m, &["row 5, column 'quantity', value 'lots'"]);
+    assert!(!m.contains("row 3"), "{m}");
+}
+
 #[test]
 fn bad_sales_files_name_row_and_column() {
     let m = bad(
@@ -320,6 +343,21 @@ fn bad_small_tables_name_row_and_column() {
     assert_has(
         &m,
         &["row 2, column 'on_hand', value 'ten'", "expected a quantity on hand"],
+    );
+
+    // A number no stock can be: refused, not taken (1e308 on hand stopped
+    // the line's orders without a word).
+    let m = bad(
+        "inventory.csv",
+        "sku,warehouse,on_hand,on_order\nA,W,1e308,0\nB,W,5,2e9\n",
+    );
+    assert_has(
+        &m,
+        &[
+            "row 2, column 'on_hand', value '1e308'",
+            "at most a billion units",
+            "row 3, column 'on_order', value '2e9'",
+        ],
     );
 
     let m = bad("warehouses.csv", "id,name,lat,lon\nW1,North,95,0\n");

@@ -107,11 +107,12 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                         .unwrap_or_else(|| format!("is not a readable CSV file: {}", first_line(&e.to_string())).into())
                 })?;
             let deferred = named_twice(&df);
+            let (df, rows) = without_blank_rows(df, 2).map_err(|e| e.to_string())?;
             Ok(TextFrame {
                 df,
                 row_base: 2,
                 decimal: Decimal::of_separator(sep),
-                rows: None,
+                rows,
                 table_rows: None,
                 deferred,
             })
@@ -169,6 +170,36 @@ fn named_twice(df: &DataFrame) -> Vec<Deferred> {
             })
         })
         .collect()
+}
+
+/// Rows with nothing in any cell (blank lines, `,,,`, which spreadsheets
+/// and exporters leave at a file's end) left out, and the rows a planner
+/// sees of those kept (rows start at `row_base`); `None` when none was
+/// blank. They failed the whole file, a required cell missing on each.
+fn without_blank_rows(df: DataFrame, row_base: usize) -> PolarsResult<(DataFrame, Option<Vec<usize>>)> {
+    let mut filled = vec![false; df.height()];
+    for c in df.columns() {
+        let Ok(text) = c.str() else {
+            filled.fill(true);
+            break;
+        };
+        for (i, v) in text.iter().enumerate() {
+            if v.is_some_and(|v| !v.trim().is_empty()) {
+                filled[i] = true;
+            }
+        }
+    }
+    if filled.iter().all(|f| *f) {
+        return Ok((df, None));
+    }
+    let rows = filled
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| **f)
+        .map(|(i, _)| i + row_base)
+        .collect();
+    let mask = BooleanChunked::from_slice("filled".into(), &filled);
+    Ok((df.filter(&mask)?, Some(rows)))
 }
 
 /// The first row with more fields than the header, as an error naming it

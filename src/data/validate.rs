@@ -34,6 +34,8 @@ fn required_text<'a>(t: &'a Table, f: Field, i: usize, problems: &mut Problems) 
 }
 
 /// An optional number cell at or above `min`; `Err` after reporting a bad one.
+/// No number a planner means is beyond a trillion either way (1e308 on hand
+/// went through and silently stopped the line's orders).
 fn number_cell(
     t: &Table,
     f: Field,
@@ -42,9 +44,24 @@ fn number_cell(
     what: &str,
     problems: &mut Problems,
 ) -> Result<Option<f64>, ()> {
+    bounded_cell(t, f, i, (min, 1e12), what, problems)
+}
+
+/// Units on hand, on order or ordered: at most a billion, as a sales row's.
+const MAX_UNITS: f64 = 1e9;
+
+/// [`number_cell`] between `min` and `max`.
+fn bounded_cell(
+    t: &Table,
+    f: Field,
+    i: usize,
+    (min, max): (f64, f64),
+    what: &str,
+    problems: &mut Problems,
+) -> Result<Option<f64>, ()> {
     let Some(s) = t.cell(f, i) else { return Ok(None) };
     match parse_number(s) {
-        Some(v) if v >= min => Ok(Some(v)),
+        Some(v) if v >= min && v.abs() <= max => Ok(Some(v)),
         _ => {
             let hint = crate::data::numbers::hint(s);
             problems.error(
@@ -244,9 +261,23 @@ pub(super) fn read_inventory(
                 );
                 Err(())
             }
-            Some(_) => number_cell(t, Field::OnHand, i, f64::MIN, "a quantity on hand (a number)", problems),
+            Some(_) => bounded_cell(
+                t,
+                Field::OnHand,
+                i,
+                (f64::MIN, MAX_UNITS),
+                "a quantity on hand (a number of at most a billion units)",
+                problems,
+            ),
         };
-        let on_order = number_cell(t, Field::OnOrder, i, 0.0, "a quantity on order of 0 or more", problems);
+        let on_order = bounded_cell(
+            t,
+            Field::OnOrder,
+            i,
+            (0.0, MAX_UNITS),
+            "a quantity on order of 0 or more (at most a billion units)",
+            problems,
+        );
         let due = date_cell(t, Field::DueDate, i, fmt.as_ref(), problems);
         let (Some(sku), Some(wh), Ok(Some(on_hand)), Ok(on_order), Ok(due)) = (sku, wh, on_hand, on_order, due) else {
             continue;
@@ -408,7 +439,14 @@ pub(super) fn read_orders(
             }
             _ => None,
         };
-        let qty = match number_cell(t, Field::Quantity, i, 0.0, "a quantity of 0 or more", problems) {
+        let qty = match bounded_cell(
+            t,
+            Field::Quantity,
+            i,
+            (0.0, MAX_UNITS),
+            "a quantity of 0 or more (at most a billion units)",
+            problems,
+        ) {
             Ok(None) => {
                 problems.error(
                     &t.label,
