@@ -52,6 +52,12 @@ fn run() -> Result<ExitCode> {
     let cli = Cli::from_arg_matches(&matches)?;
     let config_path = cli.config.clone().unwrap_or_else(|| paths.config_file.clone());
     let config = Config::load(&config_path)?;
+    // Messages about the config name the file read (`--config`,
+    // SKUPLAN_CONFIG), not the default one.
+    let paths = Paths {
+        config_file: config_path,
+        ..paths
+    };
     let _guard = logging::init(&paths.log_dir, &config.log.level)?;
     tracing::info!(command = ?cli.command, "start");
 

@@ -43,6 +43,19 @@ fn a_bad_key_binding_names_the_config_file() {
         .stderr(predicate::str::contains(
             "config.toml: [keys] approvee: no such action; expected one of",
         ));
+    // A config given by SKUPLAN_CONFIG is the one named (the default
+    // file, which did not exist, was).
+    let other = home.path().join("elsewhere.toml");
+    std::fs::write(&other, "[keys]\napprove = \"q\"\n").unwrap();
+    skuplan(home.path())
+        .env("SKUPLAN_CONFIG", &other)
+        .arg("tui")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "config {}: [keys] approve takes the key of quit",
+            other.display()
+        )));
 }
 
 #[test]

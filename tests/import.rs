@@ -434,6 +434,10 @@ fn unknown_warehouse_fails_the_whole_import() {
             &format!("(row {rows}) has errors, reported there"),
         ],
     );
+    // The cause comes before what follows from it.
+    let cause = m.find("expected a latitude between -90 and 90").unwrap();
+    let follows = m.find("has errors, reported there").unwrap();
+    assert!(cause < follows, "{m}");
 }
 
 #[test]

@@ -658,6 +658,9 @@ fn training_events_fold_into_bounded_charts_and_quit_asks_while_training() {
     });
     assert!(!app.training.running);
     assert!(app.error.as_deref().unwrap().contains("boom"));
+    // Once the error is read, the status under it does not say training
+    // goes on.
+    assert_eq!(app.status, "the engine stopped: its error is in the messages (H)");
 }
 
 #[test]
@@ -854,6 +857,60 @@ fn narrow_screens_keep_names_whole_and_breaks_are_read_in_full() {
             .unwrap();
         assert!(row.trim_end().ends_with('~'), "cut with a mark: {row}");
     }
+}
+
+/// Moving an order between approved routes says their approvals lapsed
+/// (they went to review without a word); moving it to where it is moves
+/// nothing (it locked the route all the same).
+#[test]
+fn a_move_says_which_approvals_lapse_and_a_move_in_place_is_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(4));
+    app.update(Action::ApproveAll);
+    app.update(Action::Yes);
+    let plan = app.deliveries.clone().unwrap();
+    let r = &plan.routes[0];
+    let order = r.stops[0].order.clone();
+    app.update(Action::MoveOrder);
+    keys(&mut app, &format!("{order} {} 1", r.vehicle));
+    app.update(Action::Submit);
+    assert_eq!(
+        app.status,
+        format!("{order} is already stop 1 of {}: nothing moved", r.vehicle)
+    );
+    assert_eq!(
+        app.deliveries.as_ref().unwrap(),
+        &plan,
+        "nothing changed, nothing locked"
+    );
+    // Some order of one route moves onto another of its warehouse.
+    let mut moved = false;
+    'search: for a in &plan.routes {
+        for b in plan
+            .routes
+            .iter()
+            .filter(|b| b.warehouse == a.warehouse && b.vehicle != a.vehicle)
+        {
+            for s in &b.stops {
+                app.error = None;
+                app.update(Action::MoveOrder);
+                keys(&mut app, &format!("{} {}", s.order, a.vehicle));
+                app.update(Action::Submit);
+                if app.error.is_none() {
+                    let both = [&a.vehicle, &b.vehicle];
+                    assert!(app.status.contains("; the approvals of "), "{}", app.status);
+                    for v in both {
+                        assert!(app.status.contains(v.as_str()), "{}", app.status);
+                    }
+                    assert!(app.status.ends_with(" are in review now"), "{}", app.status);
+                    moved = true;
+                    break 'search;
+                }
+            }
+        }
+    }
+    assert!(moved, "no order of the sample could move");
 }
 
 #[test]

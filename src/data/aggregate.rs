@@ -69,7 +69,10 @@ impl Acc {
         let known: HashSet<String> = self.warehouses.iter().map(|w| w.id.clone()).collect();
         // A warehouse whose own row failed is in the file: say that instead.
         let why = |wh: &str| match self.warehouse_rows.get(wh) {
-            Some((f, r)) => format!("unknown warehouse: its row in {f} (row {r}) has errors, reported there"),
+            Some((f, r)) => format!(
+                "unknown warehouse: its row in {f} (row {r}) has errors, {}",
+                crate::data::problems::KNOCK_ON
+            ),
             None => "unknown warehouse: it is not in the warehouses file".to_string(),
         };
         if self.saw_warehouse_file {

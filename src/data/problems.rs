@@ -87,6 +87,9 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// How a problem that follows from another, reported there, ends.
+pub const KNOCK_ON: &str = "reported there";
+
 /// The sort of a problem: its message, or the words before a colon that
 /// name it ("duplicate row: sku A, 2024-01-03 is already on row 2"), so
 /// that a million duplicates are one sort, not a million.
@@ -186,9 +189,14 @@ impl Problems {
                 message: format!("{} more rows like this: {message}", n - self.cap),
             });
         }
+        // Errors that follow from another (a row naming a warehouse whose
+        // own row is broken) come after the causes: 29 of them put the
+        // broken warehouse row last.
+        let knock_on = |p: &Problem| p.message.ends_with(KNOCK_ON);
         out.sort_by(|a, b| {
-            (a.severity, &a.file, a.row.is_none(), a.row, &a.column).cmp(&(
+            (a.severity, knock_on(a), &a.file, a.row.is_none(), a.row, &a.column).cmp(&(
                 b.severity,
+                knock_on(b),
                 &b.file,
                 b.row.is_none(),
                 b.row,

@@ -348,6 +348,29 @@ impl App {
         let (Some(problem), Some(plan)) = (&self.delivery_problem, &self.deliveries) else {
             return;
         };
+        // Where it is now: a move to the same place moves nothing (it
+        // locked the route all the same).
+        let from = plan.routes.iter().find_map(|r| {
+            r.stops
+                .iter()
+                .position(|s| s.order == order)
+                .map(|at| (r.vehicle.clone(), at))
+        });
+        if let Some((v, at)) = &from
+            && v == vehicle
+            && position.is_none_or(|p| p == *at)
+        {
+            self.status = format!("{order} is already stop {} of {vehicle}: nothing moved", at + 1);
+            return;
+        }
+        // The approved routes the move changes: their approvals lapse.
+        let approved: Vec<String> = plan
+            .routes
+            .iter()
+            .filter(|r| r.vehicle == vehicle || from.as_ref().is_some_and(|(v, _)| *v == r.vehicle))
+            .filter(|r| self.route_state(r) == (State::Approved, false))
+            .map(|r| r.vehicle.clone())
+            .collect();
         match delivery::move_order(problem, plan, order, vehicle, position) {
             Ok(next) => {
                 let at = next
@@ -355,6 +378,11 @@ impl App {
                     .and_then(|r| r.stops.iter().position(|s| s.order == order))
                     .map_or(0, |p| p + 1);
                 self.set_deliveries(next, true);
+                let lapsed = match approved.as_slice() {
+                    [] => String::new(),
+                    [one] => format!("; the approval of {one} is in review now"),
+                    many => format!("; the approvals of {} are in review now", many.join(" and ")),
+                };
                 if let Some(i) = self.delivery_view().iter().position(|i| {
                     self.deliveries
                         .as_ref()
@@ -362,7 +390,7 @@ impl App {
                 }) {
                     self.selected[Tab::Deliveries.index()] = i;
                 }
-                self.status = format!("{order} is now stop {at} of {vehicle}; that route is locked");
+                self.status = format!("{order} is now stop {at} of {vehicle}; that route is locked{lapsed}");
             }
             Err(e) => self.error = Some(format!("not moved: {e:#}")),
         }

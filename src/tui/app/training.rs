@@ -564,6 +564,10 @@ impl App {
                 if cancelled {
                     self.status = message;
                 } else {
+                    // The status under the error said what was asked
+                    // ("training 1 epoch ..."), and showed again once the
+                    // error was read.
+                    self.status = "the engine stopped: its error is in the messages (H)".into();
                     self.error = Some(format!("engine: {message}"));
                 }
             }
