@@ -138,6 +138,21 @@ impl Config {
                 );
             }
         }
+        // As a products file's pack size: 0 packs nothing.
+        if c.products.pack_size == 0 {
+            bail!("config {name}: [products] pack_size = 0: expected 1 or more");
+        }
+        // A format chrono cannot read ("%Q") failed every date later, the
+        // message naming --date-format.
+        if let Some(f) = &c.import.date_format {
+            let broken = chrono::format::StrftimeItems::new(f).any(|i| matches!(i, chrono::format::Item::Error));
+            if broken || f.trim().is_empty() {
+                bail!(
+                    "config {name}: [import] date_format = {f:?}: expected a date format such as \"%d/%m/%Y\" \
+                     (chrono's strftime syntax)"
+                );
+            }
+        }
         let max = crate::domain::MAX_LEAD_DAYS;
         if c.products.lead_time_days > max {
             bail!(
@@ -181,6 +196,8 @@ mod tests {
             ("[log]\nlevel = \"verbose\"\n", "expected a level"),
             ("[log]\nlevel = \"skuplan=loud\"\n", "expected a level"),
             ("[import]\ndefault_warehouse = \"\"\n", "default_warehouse is empty"),
+            ("[products]\npack_size = 0\n", "pack_size = 0: expected 1 or more"),
+            ("[import]\ndate_format = \"%Q/%m\"\n", "expected a date format"),
         ] {
             std::fs::write(&p, bad).unwrap();
             let err = Config::load(&p).unwrap_err().to_string();

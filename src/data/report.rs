@@ -41,7 +41,14 @@ pub fn render(report: &ImportReport) -> String {
             ("demand rows", s.demand_rows.to_string()),
             (
                 "series",
-                format!("{} ({} SKUs x {} warehouses)", s.series, s.skus, s.warehouses),
+                format!(
+                    "{} ({} SKU{} x {} warehouse{})",
+                    s.series,
+                    s.skus,
+                    if s.skus == 1 { "" } else { "s" },
+                    s.warehouses,
+                    if s.warehouses == 1 { "" } else { "s" }
+                ),
             ),
             ("period", p.describe()),
             ("date range", range),

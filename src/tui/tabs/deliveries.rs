@@ -296,7 +296,7 @@ fn unserved_lines(f: &mut Frame, unserved_area: Rect, plan: &DeliveryPlan, theme
     let heading = if unserved > shown {
         format!("{unserved} orders not served ({shown} here; Enter lists all):")
     } else {
-        format!("{unserved} orders not served:")
+        format!("{unserved} order{} not served:", if unserved == 1 { "" } else { "s" })
     };
     let mut lines = vec![Line::styled(fit(&heading, width), theme.warn())];
     for u in plan.unserved.iter().take(shown) {
