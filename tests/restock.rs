@@ -662,3 +662,15 @@ fn totals_are_in_units_when_some_lines_have_no_cost() {
     };
     assert!(build_plan(&costed, &fs, &Adjustments::new(), &flat_service(0.9, 0.1)).has_costs());
 }
+
+/// What happened over a protection that ends inside a period counts that
+/// period by its share, as the forecast of it does.
+#[test]
+fn a_part_sum_counts_the_last_period_by_its_share() {
+    use skuplan::plan::demand::part_sum;
+    let v = [1.0, 2.0, 3.0, 4.0];
+    assert_eq!(part_sum(&v, 1, 1.5), Some(2.0 + 1.5));
+    assert_eq!(part_sum(&v, 0, 4.0), Some(10.0));
+    assert_eq!(part_sum(&v, 2, 2.5), None, "past the end");
+    assert_eq!(part_sum(&v, 0, 0.0), Some(0.0));
+}

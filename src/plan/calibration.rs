@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::demand::{Span, part_sum};
 use super::restock::{
-    Abc, Calibration, DailyForecast, RestockSettings, abc_classes, intermittency_up_to, steps, sum_stats,
+    Abc, Calibration, DailyForecast, RestockSettings, abc_classes, intermittency_up_to, sum_stats_part,
 };
 use crate::domain::{Dataset, Period, SeriesForecast};
 
@@ -27,24 +28,30 @@ where
         .enumerate()
         .flat_map_iter(|(i, s)| {
             let lead = leads.get(s.sku.as_str()).copied().unwrap_or(7);
-            let protect = steps(s.period, lead) + steps(s.period, settings.review_days.max(1));
+            let review = settings.review_days.max(1);
             let min_history = s.period.from_days(56);
             let class = classes
                 .get(&(s.sku.clone(), s.warehouse.clone()))
                 .copied()
                 .unwrap_or(Abc::C);
             let mut out = Vec::new();
+            // The periods a plan made at each origin protects, as the plan
+            // counts them (the lead time in days, the review in periods):
+            // the same at every origin but for months' lengths.
+            let cover_at = |origin: usize| Span::new(s.period, s.date_at(origin), 0, lead, review).cover;
+            let protect = cover_at(s.values.len()).ceil() as usize;
             for origin in origins(s.values.len(), protect) {
                 if origin < min_history || origin + protect > s.values.len() {
                     continue;
                 }
+                let cover = cover_at(origin);
                 // Only what was known at the origin decides whether the line
                 // is regular (intermittent ones use the negative binomial).
                 let history = &s.values[..origin];
                 if intermittency_up_to(s, origin).is_some() {
                     continue;
                 }
-                let Some(f) = forecast(i, history, protect) else {
+                let Some(f) = forecast(i, history, cover.ceil() as usize) else {
                     continue;
                 };
                 let fc = SeriesForecast {
@@ -57,8 +64,10 @@ where
                     model: String::new(),
                     period: s.period,
                 };
-                let (mean, sd) = sum_stats(&DailyForecast::new(&fc), 0, protect, settings.error_correlation);
-                let actual: f64 = s.values[origin..origin + protect].iter().sum();
+                let (mean, sd) = sum_stats_part(&DailyForecast::new(&fc), 0, cover, settings.error_correlation);
+                let Some(actual) = part_sum(&s.values, origin, cover) else {
+                    continue;
+                };
                 if sd > 1e-9 {
                     out.push((class, (actual - mean) / sd));
                 }

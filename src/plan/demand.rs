@@ -189,6 +189,18 @@ pub fn round_order(raw: f64, moq: u32, pack: u32) -> u32 {
     (packs * f64::from(pack)).min(f64::from(u32::MAX)) as u32
 }
 
+/// The sum of `values` over `cover` periods from `from`, the last by its
+/// share (as [`sum_stats_part`] counts the forecast); None past the end.
+pub fn part_sum(values: &[f64], from: usize, cover: f64) -> Option<f64> {
+    let whole = cover.max(0.0).floor() as usize;
+    let share = cover.max(0.0) - whole as f64;
+    let mut sum: f64 = values.get(from..from + whole)?.iter().sum();
+    if share > 1e-12 {
+        sum += share * values.get(from + whole)?;
+    }
+    Some(sum)
+}
+
 /// What a line protects, in periods of its forecast from the order day.
 /// A review waits for a whole period's data, so it counts in whole
 /// periods; the lead time counts in days, the part of a period it ends in
@@ -207,12 +219,19 @@ pub struct Span {
 }
 
 impl Span {
-    pub fn new(f: &SeriesForecast, sold_days: u32, lead: u32, review_days: u32) -> Span {
-        let period = f.period;
+    /// For a forecast of `period`s from the stamp `start`, `sold_days` of
+    /// its first period gone.
+    pub fn new(
+        period: crate::domain::Period,
+        start: chrono::NaiveDate,
+        sold_days: u32,
+        lead: u32,
+        review_days: u32,
+    ) -> Span {
         let review = period.periods_for_days(f64::from(review_days));
-        let (lo, hi) = period.days_of(f.start);
+        let (lo, hi) = period.days_of(start);
         let first_left = ((hi - lo).num_days() + 1 - i64::from(sold_days)).max(1) as f64;
-        let after_first = period.step(f.start, 1);
+        let after_first = period.step(start, 1);
         let from_order = |days: i64| -> f64 {
             let days = days.max(0) as f64;
             if days < first_left {
@@ -221,7 +240,7 @@ impl Span {
                 1.0 + period.cover(after_first, days - first_left)
             }
         };
-        let order_day = f.start + chrono::Days::new(u64::from(sold_days));
+        let order_day = start + chrono::Days::new(u64::from(sold_days));
         let until = period.add(order_day + chrono::Days::new(u64::from(lead)), review);
         Span {
             review,

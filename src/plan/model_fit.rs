@@ -49,7 +49,7 @@ pub(super) fn model_errors(
     origin: NaiveDate,
     forecasts: &[Option<QuantileForecast>],
 ) -> Vec<(super::restock::Abc, f64)> {
-    use super::restock::{Abc, DailyForecast, sum_stats};
+    use super::restock::{Abc, DailyForecast};
     let leads: HashMap<&str, u32> = ds.products.iter().map(|p| (p.sku.as_str(), p.lead_time_days)).collect();
     let mut out = Vec::new();
     for (i, s) in ds.demand.iter().enumerate() {
@@ -66,10 +66,11 @@ pub(super) fn model_errors(
         }
         let available = s.values.len().saturating_sub(from).min(f.horizon());
         let lead = leads.get(s.sku.as_str()).copied().unwrap_or(7);
-        let protect =
-            super::restock::steps(s.period, lead) + super::restock::steps(s.period, settings.review_days.max(1));
-        let days = protect.min(available);
-        if days < 7.min(protect) {
+        // As the plan counts it (the lead time in days, the review in
+        // periods), cut to the held-out days.
+        let protect = super::demand::Span::new(s.period, s.date_at(from), 0, lead, settings.review_days.max(1)).cover;
+        let days = protect.min(available as f64);
+        if days < 7f64.min(protect) {
             continue;
         }
         let fc = SeriesForecast {
@@ -82,8 +83,10 @@ pub(super) fn model_errors(
             model: String::new(),
             period: s.period,
         };
-        let (mean, sd) = sum_stats(&DailyForecast::new(&fc), 0, days, settings.error_correlation);
-        let actual: f64 = s.values[from..from + days].iter().sum();
+        let (mean, sd) = super::demand::sum_stats_part(&DailyForecast::new(&fc), 0, days, settings.error_correlation);
+        let Some(actual) = super::demand::part_sum(&s.values, from, days) else {
+            continue;
+        };
         if sd > 1e-9 {
             let class = abc
                 .get(&(s.sku.clone(), s.warehouse.clone()))

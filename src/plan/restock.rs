@@ -606,7 +606,7 @@ fn line_for(
     let unit_cost = product.and_then(|p| p.unit_cost).unwrap_or(0.0);
     let disp = intermittency(history);
     let period = f.period;
-    let span = super::demand::Span::new(f, sold_days, lead, review);
+    let span = super::demand::Span::new(f.period, f.start, sold_days, lead, review);
     let (review_p, lead_cover, cover, until) = (span.review, span.lead, span.cover, span.until);
     let protect = cover.ceil() as usize;
     // Shown to arrive by the period boundary on or after its arrival;
