@@ -234,6 +234,20 @@ fn blank_rows_are_left_out_and_rows_keep_their_numbers() {
     .unwrap();
     let ok = import(std::slice::from_ref(&p)).unwrap();
     assert_eq!(ok.dataset.demand[0].values, vec![5.0, 3.0]);
+    // Wider than the header, but empty: passed over too.
+    fs::write(
+        &p,
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,5\n2024-01-02,A,W,3\n,,,,,,,,,\n",
+    )
+    .unwrap();
+    let ok = import(std::slice::from_ref(&p)).unwrap();
+    assert_eq!(ok.dataset.demand[0].values, vec![5.0, 3.0]);
+    // A longer row with something in it is still the error it was.
+    let m = bad(
+        "sales.csv",
+        "date,sku,warehouse,quantity\n2024-01-01,A,W,5\n2024-01-02,A,W,3,x\n",
+    );
+    assert_has(&m, &["row 3", "expected 4 fields, as in the header, but found 5"]);
     let m = bad(
         "sales.csv",
         "date,sku,warehouse,quantity\n2024-01-01,A,W,5\n\n ,,\n2024-01-02,A,W,lots\n\n",
@@ -360,6 +374,15 @@ fn bad_small_tables_name_row_and_column() {
         ],
     );
 
+    let m = bad("products.csv", "sku,title,unit_cost\nA,Pan,2e12\n");
+    assert_has(
+        &m,
+        &[
+            "row 2, column 'unit_cost', value '2e12'",
+            "a unit cost of 0 or more (at most a trillion)",
+        ],
+    );
+
     let m = bad("warehouses.csv", "id,name,lat,lon\nW1,North,95,0\n");
     assert_has(&m, &["row 2, column 'lat', value '95'", "latitude between -90 and 90"]);
 
@@ -430,7 +453,7 @@ fn unknown_warehouse_fails_the_whole_import() {
     assert_has(
         &m,
         &[
-            "unknown warehouse: its row in ",
+            "the warehouse's own row in ",
             &format!("(row {rows}) has errors, reported there"),
         ],
     );

@@ -674,3 +674,41 @@ fn a_part_sum_counts_the_last_period_by_its_share() {
     assert_eq!(part_sum(&v, 2, 2.5), None, "past the end");
     assert_eq!(part_sum(&v, 0, 0.0), Some(0.0));
 }
+
+/// `export restock --all` lists a line of nothing that a decision names
+/// for its own order day (a what-if took it there), not one decided for
+/// an earlier day (its order is on order now; they piled up with daily
+/// imports), as the Restock tab shows them.
+#[test]
+fn an_export_of_all_leaves_out_decisions_of_earlier_days() {
+    use skuplan::plan::approval::{LineDecision, State};
+    use skuplan::plan::export::restock_rows;
+    let ds = Dataset {
+        products: vec![product("A", 1, 0, 7, 2.0)],
+        inventory: vec![inv("A", 10_000.0, 0.0, None)],
+        ..Dataset::default()
+    };
+    let plan = build_plan(
+        &ds,
+        &[forecast("A", 10.0, 2.0, 28)],
+        &Adjustments::new(),
+        &flat_service(0.9, 0.1),
+    );
+    let l = &plan.lines[0];
+    assert_eq!(l.order_qty, 0);
+    let decided = |day: NaiveDate| {
+        let d = LineDecision {
+            state: State::Approved,
+            user: None,
+            at: None,
+            comment: None,
+            qty: None,
+            fingerprint: format!("120@{day}"),
+        };
+        [(vec!["A".to_string(), "W".to_string()], d)]
+            .into_iter()
+            .collect::<HashMap<_, _>>()
+    };
+    assert_eq!(restock_rows(&plan, &decided(l.order_date), true).len(), 1);
+    assert!(restock_rows(&plan, &decided(l.order_date - Days::new(1)), true).is_empty());
+}

@@ -391,6 +391,7 @@ pub fn export_deliveries(out: &Path, all: bool, config: &Config, paths: &Paths) 
     let exported: Vec<&str> = plan
         .routes
         .iter()
+        .filter(|r| !r.stops.is_empty())
         .filter(|r| all || delivery::route_state(&plan, r, &decisions).0 == crate::plan::approval::State::Approved)
         .map(|r| r.vehicle.as_str())
         .collect();
@@ -417,14 +418,14 @@ pub fn export_deliveries(out: &Path, all: bool, config: &Config, paths: &Paths) 
         out.display()
     ))?;
     if !changed.is_empty() {
+        let (what, it, them) = if changed.len() == 1 {
+            ("1 route".to_string(), "it was", "it")
+        } else {
+            (format!("{} routes", changed.len()), "they were", "them")
+        };
         emit(&format!(
-            "left out {} changed since it was planned ({}): plan it again with `skuplan plan deliveries` \
+            "left out {what} changed since {it} planned ({}): plan {them} again with `skuplan plan deliveries` \
              (approved routes whose orders did not change keep their approvals)\n",
-            if changed.len() == 1 {
-                "1 route".to_string()
-            } else {
-                format!("{} routes", changed.len())
-            },
             route_drift::describe(&changed)
         ))?;
     }

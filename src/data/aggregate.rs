@@ -69,8 +69,11 @@ impl Acc {
         let known: HashSet<String> = self.warehouses.iter().map(|w| w.id.clone()).collect();
         // A warehouse whose own row failed is in the file: say that instead.
         let why = |wh: &str| match self.warehouse_rows.get(wh) {
+            // No colon: its own sort, apart from "unknown warehouse: it is
+            // not in the warehouses file", and its summary line keeps the
+            // ending that sorts it after the cause.
             Some((f, r)) => format!(
-                "unknown warehouse: its row in {f} (row {r}) has errors, {}",
+                "the warehouse's own row in {f} (row {r}) has errors, {}",
                 crate::data::problems::KNOCK_ON
             ),
             None => "unknown warehouse: it is not in the warehouses file".to_string(),

@@ -91,21 +91,30 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 return Err("the file is empty; expected a header row and data".into());
             }
             let sep = sniff_separator(path).map_err(|e| format!("cannot read the file: {e}"))?;
-            let df = LazyCsvReader::new(PlRefPath::from(path_str.as_str()))
-                .with_glob(false)
-                .with_has_header(true)
-                .with_separator(sep)
-                .with_infer_schema_length(Some(0))
-                .with_encoding(CsvEncoding::LossyUtf8)
-                .finish()
-                .and_then(LazyFrame::collect)
-                .map_err(|e| {
-                    // polars names no row; a row longer than the header is the
-                    // usual cause, so look for it.
-                    unclosed_quote(path, sep)
-                        .or_else(|| long_row(path, sep))
-                        .unwrap_or_else(|| format!("is not a readable CSV file: {}", first_line(&e.to_string())).into())
-                })?;
+            let read = |ragged: bool| {
+                LazyCsvReader::new(PlRefPath::from(path_str.as_str()))
+                    .with_glob(false)
+                    .with_has_header(true)
+                    .with_separator(sep)
+                    .with_infer_schema_length(Some(0))
+                    .with_encoding(CsvEncoding::LossyUtf8)
+                    .with_truncate_ragged_lines(ragged)
+                    .finish()
+                    .and_then(LazyFrame::collect)
+            };
+            let df = match read(false) {
+                Ok(df) => df,
+                // polars names no row; a row longer than the header is the
+                // usual cause, so look for it. Rows longer only by empty
+                // fields (`,,,,,,` from an exporter) are read cut to the
+                // header.
+                Err(e) => match unclosed_quote(path, sep).or_else(|| long_row(path, sep)) {
+                    Some(found) => return Err(found),
+                    None => {
+                        read(true).map_err(|_| format!("is not a readable CSV file: {}", first_line(&e.to_string())))?
+                    }
+                },
+            };
             let deferred = named_twice(&df);
             let (df, rows) = without_blank_rows(df, 2).map_err(|e| e.to_string())?;
             Ok(TextFrame {
@@ -232,7 +241,12 @@ fn long_row(path: &Path, sep: u8) -> Option<ReadError> {
             expected = Some(found);
             continue;
         };
-        if found > expected {
+        // Fields past the header's with nothing in them say nothing.
+        let extra_empty = record
+            .iter()
+            .skip(expected)
+            .all(|f| f.iter().all(u8::is_ascii_whitespace));
+        if found > expected && !extra_empty {
             let place = if line == row as u64 {
                 String::new()
             } else {

@@ -60,6 +60,14 @@ fn bounded_cell(
     problems: &mut Problems,
 ) -> Result<Option<f64>, ()> {
     let Some(s) = t.cell(f, i) else { return Ok(None) };
+    // Beyond the bound, the message says the bound too.
+    let beyond = parse_number(s).is_some_and(|v| v.abs() > max) && !what.contains("at most");
+    let what = if beyond {
+        format!("{what} (at most a trillion)")
+    } else {
+        what.to_string()
+    };
+    let what = what.as_str();
     match parse_number(s) {
         Some(v) if v >= min && v.abs() <= max => Ok(Some(v)),
         _ => {

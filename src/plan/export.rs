@@ -40,6 +40,21 @@ pub fn restock_fingerprint(l: &RestockLine) -> String {
     format!("{}@{}", l.order_qty, l.order_date)
 }
 
+/// Whether the line's decision, matching or not, was made for its present
+/// order day: a line of nothing whose decision is for an earlier day (its
+/// order is on order now) is not asked about again.
+pub fn decided_for_day(decisions: &HashMap<Vec<String>, LineDecision>, l: &RestockLine) -> bool {
+    let key = vec![l.sku.clone(), l.warehouse.clone()];
+    decisions
+        .get(&key)
+        .and_then(|d| {
+            d.fingerprint
+                .split_once('@')
+                .map(|(_, day)| day == l.order_date.to_string())
+        })
+        .unwrap_or(false)
+}
+
 /// Rows for the approved lines, or with `all` every line that orders
 /// something or carries a decision, each with its state.
 pub fn restock_rows(
@@ -61,7 +76,7 @@ pub fn restock_rows(
             // An approved order of nothing (the planner's `=0`) is a
             // decision, not a line for a supplier: `--all` lists it.
             let keep = if all {
-                l.order_qty > 0 || d.is_some() || review || cut
+                l.order_qty > 0 || d.is_some() || (review && decided_for_day(decisions, l)) || cut
             } else {
                 state == State::Approved && qty > 0
             };

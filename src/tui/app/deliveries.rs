@@ -358,7 +358,7 @@ impl App {
         });
         if let Some((v, at)) = &from
             && v == vehicle
-            && position.is_none_or(|p| p == *at)
+            && position == Some(*at)
         {
             self.status = format!("{order} is already stop {} of {vehicle}: nothing moved", at + 1);
             return;

@@ -148,19 +148,6 @@ impl App {
         (s, review, d.and_then(|d| d.qty))
     }
 
-    /// The line's decision was made for its present order day.
-    fn decided_for_day(&self, l: &crate::plan::restock::RestockLine) -> bool {
-        let key = vec![l.sku.clone(), l.warehouse.clone()];
-        self.decisions
-            .get(&key)
-            .and_then(|d| {
-                d.fingerprint
-                    .split_once('@')
-                    .map(|(_, day)| day == l.order_date.to_string())
-            })
-            .unwrap_or(false)
-    }
-
     /// Indices of the plan lines shown (filtered, sorted).
     pub fn restock_view(&self) -> Vec<usize> {
         let Some(plan) = &self.plan else { return Vec::new() };
@@ -174,7 +161,9 @@ impl App {
             // (its order is on order now) is not shown again.
             .filter(|(_, l)| {
                 let (state, review, _) = self.state_of(l);
-                l.order_qty > 0 || state != State::Proposed || (review && self.decided_for_day(l))
+                l.order_qty > 0
+                    || state != State::Proposed
+                    || (review && crate::plan::export::decided_for_day(&self.decisions, l))
             })
             .filter(|(_, l)| {
                 if self.filter.is_empty() {

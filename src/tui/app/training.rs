@@ -543,8 +543,10 @@ impl App {
                 }
                 // A join that ends without joining leaves no earlier run in
                 // the plan in place of the active one.
+                // Any failure while a join is on its way counts: not every
+                // failure of a join names its run (a refit's device error,
+                // a panic), and an earlier run kept then planned every edit.
                 let stale = self.joining
-                    && (cancelled || self.join_refused.as_deref() == Some(message.as_str()))
                     && self.loaded.as_ref().is_some_and(|l| {
                         l.model_base.is_some() && l.model_run.as_ref() != self.active_run.as_ref().map(|a| &a.run)
                     });

@@ -82,7 +82,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let app = &*app;
     let Some(plan) = &app.deliveries else { return };
 
-    // Under 80 columns the warehouse, distance and lock columns go, so that
+    // Under 78 columns the warehouse, distance and lock columns go, so that
     // the vehicle, load and times stay whole; the breaks take what is left,
     // cut with a mark (the stops' title gives them whole).
     let narrow = area.width < 78;

@@ -22,7 +22,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         return;
     };
     let wide = area.width >= 120;
-    // Under 80 columns the cost, stock-out and method columns go, so that
+    // Under 78 columns the cost, stock-out and method columns go, so that
     // the state, SKU and warehouse that name a line stay whole (at 60 every
     // SKU read `SKU-00`, and every line looked alike).
     let narrow = area.width < 78;
