@@ -188,6 +188,26 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
             if position == Some(0) {
                 bail!("--position counts from 1 (the first stop)");
             }
+            // The approved routes the move changes: their approvals lapse,
+            // and it says so (the workstation does too).
+            let decisions = replay(&ws.audit_log().load()?.records, PLAN);
+            let from = plan
+                .routes
+                .iter()
+                .find(|r| r.stops.iter().any(|s| s.order == order))
+                .map(|r| r.vehicle.clone());
+            let approved: Vec<String> = plan
+                .routes
+                .iter()
+                .filter(|r| r.vehicle == to || from.as_ref() == Some(&r.vehicle))
+                .filter(|r| {
+                    matches!(
+                        delivery::route_state(&plan, r, &decisions),
+                        (crate::plan::approval::State::Approved, false, _)
+                    )
+                })
+                .map(|r| r.vehicle.clone())
+                .collect();
             plan = delivery::move_order(&problem, &plan, &order, &to, position.map(|p| p - 1))?;
             let r = plan.route(&to).context("the moved-to route vanished")?;
             let at = r.stops.iter().position(|s| s.order == order).map_or(0, |p| p + 1);
@@ -195,6 +215,16 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
                 "order {order} is stop {at} of {} on {to} (route locked)\n",
                 r.stops.len()
             ))?;
+            match approved.as_slice() {
+                [] => {}
+                [one] => emit(&format!(
+                    "the approval of {one} lapsed: the route changed (approve it again once checked)\n"
+                ))?,
+                many => emit(&format!(
+                    "the approvals of {} lapsed: the routes changed (approve them again once checked)\n",
+                    many.join(" and ")
+                ))?,
+            }
         }
         DeliveriesCommand::Lock { vehicle } => {
             delivery::set_locked(&mut plan, &vehicle, true)?;
