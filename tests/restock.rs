@@ -494,10 +494,10 @@ fn a_monthly_lead_time_protects_its_days_not_a_whole_month() {
         &flat_service(0.9, 0.1),
     );
     let l = &plan.lines[0];
-    // Shown from the order day in average months; the demand counts
-    // December's own 31 days.
+    // From the order day to a month after the arrival, on the calendar:
+    // December's own 31 days count.
     assert!(
-        (l.protect_periods - (7.0 / f.period.days() + 1.0)).abs() < 1e-9,
+        (l.protect_periods - (7.0 / 31.0 + 1.0)).abs() < 1e-9,
         "{}",
         l.protect_periods
     );
@@ -711,4 +711,93 @@ fn an_export_of_all_leaves_out_decisions_of_earlier_days() {
     };
     assert_eq!(restock_rows(&plan, &decided(l.order_date), true).len(), 1);
     assert!(restock_rows(&plan, &decided(l.order_date - Days::new(1)), true).is_empty());
+}
+
+/// Months stamped on their last day: the plan orders on the month's first
+/// day (it ordered on the 30th), arrivals are first days of months, and
+/// stock due on 3 December comes in December, not November.
+#[test]
+fn months_stamped_on_their_last_day_plan_from_their_first() {
+    use skuplan::domain::{MonthStamp, Period};
+    let f = |stamp| SeriesForecast {
+        start: if stamp == MonthStamp::Last {
+            day(2026, 11, 30)
+        } else {
+            day(2026, 11, 1)
+        },
+        p10: vec![300.0; 5],
+        p50: vec![300.0; 5],
+        p90: vec![300.0; 5],
+        period: Period::Month(stamp),
+        ..forecast("A", 300.0, 0.0, 5)
+    };
+    let ds = Dataset {
+        products: vec![product("A", 1, 0, 3, 2.0)],
+        inventory: vec![inv("A", 50.0, 81.0, Some(day(2026, 12, 3)))],
+        ..Dataset::default()
+    };
+    let plan = |stamp| build_plan(&ds, &[f(stamp)], &Adjustments::new(), &flat_service(0.9, 0.1));
+    let (first, last) = (plan(MonthStamp::First), plan(MonthStamp::Last));
+    let (a, b) = (&first.lines[0], &last.lines[0]);
+    assert_eq!(b.order_date, day(2026, 11, 1));
+    assert_eq!(b.arrival, day(2026, 12, 1));
+    assert_eq!(
+        (a.order_qty, a.arrival, a.stockout_without),
+        (b.order_qty, b.arrival, b.stockout_without)
+    );
+    // The 81 due on 3 December do not save November: 50 on hand last 5
+    // days at 10 a day, and run out on the 6th.
+    assert_eq!(b.projected_without[0], 50.0 - 300.0);
+    assert_eq!(b.stockout_without, Some(day(2026, 11, 6)));
+}
+
+/// Weekly: a stock-out is dated on its day at the week's even rate, one
+/// before the order arrives inside its week is seen, and the part of the
+/// last week after the protection ends is not counted against the order.
+#[test]
+fn weekly_stock_outs_fall_on_their_day() {
+    use skuplan::domain::Period;
+    let f = SeriesForecast {
+        start: day(2026, 11, 23),
+        p10: vec![70.0; 6],
+        p50: vec![70.0; 6],
+        p90: vec![70.0; 6],
+        period: Period::Week(chrono::Weekday::Mon),
+        ..forecast("A", 70.0, 0.0, 6)
+    };
+    let plan = |on_hand: f64, lead: u32| {
+        let ds = Dataset {
+            products: vec![product("A", 1, 0, lead, 2.0)],
+            inventory: vec![inv("A", on_hand, 0.0, None)],
+            // The data ended on Tuesday 24th, partway into the first week
+            // (for the lead time of 0 below).
+            sold_until: if lead == 0 {
+                [("W".to_string(), day(2026, 11, 24))].into_iter().collect()
+            } else {
+                Default::default()
+            },
+            ..Dataset::default()
+        };
+        build_plan(
+            &ds,
+            std::slice::from_ref(&f),
+            &Adjustments::new(),
+            &flat_service(0.9, 0.1),
+        )
+        .lines[0]
+            .clone()
+    };
+    // 25 on hand at 10 a day run out on the 3rd day (Wednesday 25th); the
+    // order, 10 days out, arrives Thursday 3 December: short before it.
+    let l = plan(25.0, 10);
+    assert_eq!(l.stockout_without, Some(day(2026, 11, 25)));
+    assert_eq!(l.stockout_with, Some(day(2026, 11, 25)));
+    // With stock to the arrival, the order covers to the protection's end.
+    let l = plan(110.0, 10);
+    assert!(l.order_qty > 0);
+    assert_eq!(l.stockout_with, None, "{:?}", l.projected_with);
+    // A lead time of 0 arrives on the order day (Wednesday 25th), not on
+    // the week's Monday before it.
+    let l = plan(0.0, 0);
+    assert_eq!((l.order_date, l.arrival), (day(2026, 11, 25), day(2026, 11, 25)));
 }

@@ -216,6 +216,13 @@ pub struct Span {
     pub cover: f64,
     /// The day the protection ends: the next review's order arrives.
     pub until: chrono::NaiveDate,
+    /// Periods of the calendar from the order day to `until` (what the
+    /// line's details show: a part-sold first period counts its days left
+    /// by their share of it).
+    pub calendar: f64,
+    /// Periods one day from the order day covers (a reorder point's span
+    /// when the lead time is 0).
+    pub day: f64,
 }
 
 impl Span {
@@ -240,13 +247,23 @@ impl Span {
                 1.0 + period.cover(after_first, days - first_left)
             }
         };
-        let order_day = start + chrono::Days::new(u64::from(sold_days));
+        // From the period's first day: a month stamped on its last day
+        // starts on its 1st.
+        let order_day = lo + chrono::Days::new(u64::from(sold_days));
         let until = period.add(order_day + chrono::Days::new(u64::from(lead)), review);
+        let cover = from_order((until - order_day).num_days());
+        let first_share = first_left / ((hi - lo).num_days() + 1).max(1) as f64;
         Span {
             review,
             lead: from_order(i64::from(lead)),
-            cover: from_order((until - order_day).num_days()),
+            cover,
             until,
+            calendar: if cover >= 1.0 {
+                cover - 1.0 + first_share
+            } else {
+                cover * first_share
+            },
+            day: from_order(1),
         }
     }
 }

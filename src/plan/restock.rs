@@ -640,11 +640,13 @@ fn line_for(
         _ => (&settings.calibration, disp, settings.level(abc)),
     };
     let (mean, s) = protection_quantile_with(&daily, 0, cover, sl, abc, settings, calibration, spread);
-    let rop_cover = if lead_cover > 0.0 { lead_cover } else { 1.0 };
+    let rop_cover = if lead_cover > 0.0 { lead_cover } else { span.day };
     let (_, rop) = protection_quantile_with(&daily, 0, rop_cover, sl, abc, settings, calibration, spread);
 
-    let plan_date = f.start;
-    let at = |t: usize| period.step(plan_date, t as i64);
+    // The first day of period t: dates are days of the calendar (a month
+    // stamped on its last day starts on its 1st; it ordered on the 30th).
+    let at = |t: usize| period.days_of(period.step(f.start, t as i64)).0;
+    let plan_date = at(0);
     // The day the protection ends: on-order stock due before it counts.
     let in_time = until;
     let on_hand = inv.map_or(0.0, |r| r.on_hand);
@@ -666,11 +668,25 @@ fn line_for(
     // Projected stock, day by day, with the p50 demand.
     let horizon = f.p50.len().max(protect);
     let arrival_day = lead_cover.floor() as usize;
-    let due_day = due.map(|d| period.between(plan_date, d).max(0) as usize);
-    // `until`: the last day a stock-out counts. With the order that is the
-    // end of the protection interval; after it the next review's order is
-    // due to arrive.
-    let project = |with: u32, until: usize| -> (Vec<f64>, Option<NaiveDate>) {
+    let arrival_share = lead_cover - lead_cover.floor();
+    // The period holding a day (stock due then counts from its start).
+    let due_day = due.and_then(|d| (0..horizon).find(|&t| period.days_of(period.step(f.start, t as i64)).1 >= d));
+    // The day of period t stock runs out on at its even rate.
+    let out_on = |t: usize, stock: f64, demand: f64| {
+        let (lo, hi) = period.days_of(period.step(f.start, t as i64));
+        let len = (hi - lo).num_days() + 1;
+        let days = if demand > 1e-12 && stock > 0.0 {
+            (stock / demand * len as f64).floor() as i64
+        } else {
+            0
+        };
+        lo + chrono::Days::new(days.clamp(0, len - 1) as u64)
+    };
+    // `until`: the periods a stock-out counts in (the last by its share).
+    // With the order that is the end of the protection interval; after it
+    // the next review's order is due to arrive. In the period the order
+    // arrives in, stock can run out before it does.
+    let project = |with: u32, until: f64| -> (Vec<f64>, Option<NaiveDate>) {
         let mut stock = on_hand;
         let mut out = Vec::with_capacity(horizon);
         let mut first = None;
@@ -678,19 +694,25 @@ fn line_for(
             if due_day == Some(t) {
                 stock += on_order;
             }
-            if t == arrival_day {
+            let demand = daily.at(t).1;
+            let share = (until - t as f64).clamp(0.0, 1.0);
+            if t == arrival_day && with > 0 {
+                let before = arrival_share.min(share);
+                if first.is_none() && share > 0.0 && stock - demand * before < -1e-9 {
+                    first = Some(out_on(t, stock, demand));
+                }
                 stock += f64::from(with);
             }
-            stock -= daily.at(t).1;
-            if stock < 0.0 && first.is_none() && t < until {
-                first = Some(at(t));
+            if first.is_none() && share > 0.0 && stock - demand * share < -1e-9 {
+                first = Some(out_on(t, stock, demand));
             }
+            stock -= demand;
             out.push(stock);
         }
         (out, first)
     };
-    let (projected_without, stockout_without) = project(0, horizon);
-    let (projected_with, stockout_with) = project(qty, protect);
+    let (projected_without, stockout_without) = project(0, horizon as f64);
+    let (projected_with, stockout_with) = project(qty, cover);
 
     let mut reasons = Vec::new();
     if position < rop {
@@ -753,8 +775,7 @@ fn line_for(
         period,
         lead_periods: lead_p as u32,
         review_periods: review_p as u32,
-        // From the order day, the lead time in average periods.
-        protect_periods: f64::from(lead) / period.days() + review_p as f64,
+        protect_periods: span.calendar,
         on_hand,
         stock_known: inv.is_some(),
         on_order_in_time,
@@ -772,7 +793,7 @@ fn line_for(
         order_date: plan_date,
         // On daily data the lead time's day; otherwise the period boundary
         // the order is planned to arrive by.
-        arrival: at(lead_p),
+        arrival: at(lead_p).max(plan_date + chrono::Days::new(u64::from(sold_days))),
         stockout_without,
         stockout_with,
         projected_without,

@@ -55,7 +55,9 @@ pub fn summary(plan: &RestockPlan) -> String {
         if s.levels.is_some() {
             " (fitted on a replay of the same weeks last year)"
         } else {
-            ""
+            // Said, not left to be guessed (monthly data rarely has the
+            // history a replay needs).
+            " (the targets themselves: too little history before the plan to replay the policy and fit levels)"
         }
     );
     for (title, map) in [("warehouse", &by_wh), ("supplier", &by_sup)] {
@@ -90,7 +92,12 @@ pub fn summary(plan: &RestockPlan) -> String {
     }
     let methods: Vec<String> = by_method.iter().map(|(m, n)| format!("{m} {n}")).collect();
     let _ = writeln!(out, "  lines forecast by: {}", methods.join(", "));
-    let short = plan.lines.iter().filter(|l| l.stockout_with.is_some()).count();
+    // Lines that order: one that orders nothing has no order to be late.
+    let short = plan
+        .lines
+        .iter()
+        .filter(|l| l.order_qty > 0 && l.stockout_with.is_some())
+        .count();
     let _ = writeln!(
         out,
         "  {short} lines run short before their next review even with the order (the order arrives too late)"
