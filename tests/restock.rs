@@ -740,6 +740,7 @@ fn months_stamped_on_their_last_day_plan_from_their_first() {
     let (first, last) = (plan(MonthStamp::First), plan(MonthStamp::Last));
     let (a, b) = (&first.lines[0], &last.lines[0]);
     assert_eq!(b.order_date, day(2026, 11, 1));
+    assert_eq!(last.order_day(), day(2026, 11, 1), "the plan's day too");
     assert_eq!(b.arrival, day(2026, 12, 1));
     assert_eq!(
         (a.order_qty, a.arrival, a.stockout_without),

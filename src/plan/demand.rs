@@ -201,6 +201,25 @@ pub fn part_sum(values: &[f64], from: usize, cover: f64) -> Option<f64> {
     Some(sum)
 }
 
+/// The day of period `t` (from the stamp `start`) that `stock` runs out
+/// on, at its `demand`'s even rate over the period's days.
+pub fn stock_out_day(
+    period: crate::domain::Period,
+    start: chrono::NaiveDate,
+    t: usize,
+    stock: f64,
+    demand: f64,
+) -> chrono::NaiveDate {
+    let (lo, hi) = period.days_of(period.step(start, t as i64));
+    let len = (hi - lo).num_days() + 1;
+    let days = if demand > 1e-12 && stock > 0.0 {
+        (stock / demand * len as f64).floor() as i64
+    } else {
+        0
+    };
+    lo + chrono::Days::new(days.clamp(0, len - 1) as u64)
+}
+
 /// What a line protects, in periods of its forecast from the order day.
 /// A review waits for a whole period's data, so it counts in whole
 /// periods; the lead time counts in days, the part of a period it ends in

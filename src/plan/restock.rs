@@ -512,10 +512,14 @@ pub fn build_plan(
     adjustments: &Adjustments,
     settings: &RestockSettings,
 ) -> RestockPlan {
-    let plan_date = forecasts.iter().map(|f| f.start).min().unwrap_or_else(|| {
-        ds.date_range()
-            .map_or(NaiveDate::MIN, |(_, l)| l + chrono::Days::new(1))
-    });
+    let plan_date = forecasts
+        .iter()
+        .map(|f| f.period.days_of(f.start).0)
+        .min()
+        .unwrap_or_else(|| {
+            ds.date_range()
+                .map_or(NaiveDate::MIN, |(_, l)| l + chrono::Days::new(1))
+        });
     let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
     let inventory: HashMap<(&str, &str), &InventoryRecord> = ds
         .inventory
@@ -671,17 +675,7 @@ fn line_for(
     let arrival_share = lead_cover - lead_cover.floor();
     // The period holding a day (stock due then counts from its start).
     let due_day = due.and_then(|d| (0..horizon).find(|&t| period.days_of(period.step(f.start, t as i64)).1 >= d));
-    // The day of period t stock runs out on at its even rate.
-    let out_on = |t: usize, stock: f64, demand: f64| {
-        let (lo, hi) = period.days_of(period.step(f.start, t as i64));
-        let len = (hi - lo).num_days() + 1;
-        let days = if demand > 1e-12 && stock > 0.0 {
-            (stock / demand * len as f64).floor() as i64
-        } else {
-            0
-        };
-        lo + chrono::Days::new(days.clamp(0, len - 1) as u64)
-    };
+    let out_on = |t: usize, stock: f64, demand: f64| super::demand::stock_out_day(period, f.start, t, stock, demand);
     // `until`: the periods a stock-out counts in (the last by its share).
     // With the order that is the end of the protection interval; after it
     // the next review's order is due to arrive. In the period the order
