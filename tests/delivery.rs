@@ -564,6 +564,15 @@ fn planning_another_day_keeps_the_decided_routes_of_the_day_before() {
     assert_eq!(aside.route(&van), saved.route(&van));
 }
 
+/// The rows of a deliveries export.
+fn exported_rows(out: &Path) -> Vec<DeliveryExportRow> {
+    csv::Reader::from_path(out)
+        .unwrap()
+        .deserialize()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
 /// Orders changed under a saved plan (same ids, another quantity): the
 /// changed route is neither exported nor approved as it was; `show` says
 /// so; planning the day again re-plans it and asks about it anew, while the
@@ -615,11 +624,7 @@ fn a_route_whose_orders_changed_is_planned_again_not_exported() {
         .stdout(predicates::str::contains(format!(
             "left out 1 route changed since it was planned ({van}: order {order}'s quantity is"
         )));
-    let rows: Vec<DeliveryExportRow> = csv::Reader::from_path(&out)
-        .unwrap()
-        .deserialize()
-        .map(|r| r.unwrap())
-        .collect();
+    let rows = exported_rows(&out);
     assert!(
         rows.iter().all(|r| r.vehicle != van),
         "the changed route is not exported"
@@ -671,11 +676,7 @@ fn a_route_whose_orders_changed_is_planned_again_not_exported() {
         .arg(&out)
         .assert()
         .success();
-    let rows: Vec<DeliveryExportRow> = csv::Reader::from_path(&out)
-        .unwrap()
-        .deserialize()
-        .map(|r| r.unwrap())
-        .collect();
+    let rows = exported_rows(&out);
     assert!(
         rows.iter().all(|r| r.order != order),
         "the changed order waits for a fresh approval"

@@ -43,6 +43,28 @@ fn forecast(sku: &str, p50: f64, sd: f64, days: usize) -> SeriesForecast {
     }
 }
 
+/// A flat forecast of `n` periods of `v` units from the stamp `start`, no
+/// spread.
+fn flat(start: NaiveDate, period: skuplan::domain::Period, v: f64, n: usize) -> SeriesForecast {
+    SeriesForecast {
+        start,
+        period,
+        ..forecast("A", v, 0.0, n)
+    }
+}
+
+/// The one line a plan of `ds` makes from `f`, at a 90 % level.
+fn line_of(ds: &Dataset, f: &SeriesForecast) -> skuplan::plan::RestockLine {
+    build_plan(
+        ds,
+        std::slice::from_ref(f),
+        &Adjustments::new(),
+        &flat_service(0.9, 0.1),
+    )
+    .lines[0]
+        .clone()
+}
+
 fn history(sku: &str, daily: f64) -> DemandSeries {
     DemandSeries {
         sku: sku.into(),
@@ -455,13 +477,7 @@ fn a_month_partly_sold_counts_the_lead_time_on_the_calendar() {
         sold_until: [("W".to_string(), day(2026, 2, 27))].into_iter().collect(),
         ..Dataset::default()
     };
-    let plan = build_plan(
-        &ds,
-        std::slice::from_ref(&f),
-        &Adjustments::new(),
-        &flat_service(0.9, 0.1),
-    );
-    let l = &plan.lines[0];
+    let l = &line_of(&ds, &f);
     assert_eq!(l.order_date, day(2026, 2, 28));
     assert_eq!(l.arrival, day(2026, 4, 1));
 }
@@ -474,26 +490,18 @@ fn a_month_partly_sold_counts_the_lead_time_on_the_calendar() {
 #[test]
 fn a_monthly_lead_time_protects_its_days_not_a_whole_month() {
     use skuplan::domain::Period;
-    let f = SeriesForecast {
-        start: day(2026, 12, 1),
-        p10: vec![310.0; 3],
-        p50: vec![310.0; 3],
-        p90: vec![310.0; 3],
-        period: Period::Month(skuplan::domain::MonthStamp::First),
-        ..forecast("A", 310.0, 0.0, 3)
-    };
+    let f = flat(
+        day(2026, 12, 1),
+        Period::Month(skuplan::domain::MonthStamp::First),
+        310.0,
+        3,
+    );
     let ds = Dataset {
         products: vec![product("A", 1, 0, 7, 2.0)],
         inventory: vec![inv("A", 0.0, 0.0, None)],
         ..Dataset::default()
     };
-    let plan = build_plan(
-        &ds,
-        std::slice::from_ref(&f),
-        &Adjustments::new(),
-        &flat_service(0.9, 0.1),
-    );
-    let l = &plan.lines[0];
+    let l = &line_of(&ds, &f);
     // From the order day to a month after the arrival, on the calendar:
     // December's own 31 days count.
     assert!(
@@ -569,26 +577,18 @@ fn a_line_forecast_at_zero_says_so_and_what_it_sold() {
 #[test]
 fn a_monthly_arrival_counts_the_calendar_months() {
     use skuplan::domain::Period;
-    let f = SeriesForecast {
-        start: day(2026, 11, 1),
-        p10: vec![310.0; 5],
-        p50: vec![310.0; 5],
-        p90: vec![310.0; 5],
-        period: Period::Month(skuplan::domain::MonthStamp::First),
-        ..forecast("A", 310.0, 0.0, 5)
-    };
+    let f = flat(
+        day(2026, 11, 1),
+        Period::Month(skuplan::domain::MonthStamp::First),
+        310.0,
+        5,
+    );
     let ds = Dataset {
         products: vec![product("A", 1, 0, 61, 2.0)],
         inventory: vec![inv("A", 700.0, 0.0, None)],
         ..Dataset::default()
     };
-    let plan = build_plan(
-        &ds,
-        std::slice::from_ref(&f),
-        &Adjustments::new(),
-        &flat_service(0.9, 0.1),
-    );
-    let l = &plan.lines[0];
+    let l = &line_of(&ds, &f);
     assert_eq!(l.lead_periods, 2);
     assert_eq!(l.arrival, day(2027, 1, 1));
     assert!(
@@ -607,27 +607,14 @@ fn a_monthly_arrival_counts_the_calendar_months() {
 #[test]
 fn a_short_lead_time_inside_a_partly_sold_week() {
     use skuplan::domain::Period;
-    let f = SeriesForecast {
-        start: day(2026, 11, 23),
-        p10: vec![70.0; 4],
-        p50: vec![70.0; 4],
-        p90: vec![70.0; 4],
-        period: Period::Week(chrono::Weekday::Mon),
-        ..forecast("A", 70.0, 0.0, 4)
-    };
+    let f = flat(day(2026, 11, 23), Period::Week(chrono::Weekday::Mon), 70.0, 4);
     let ds = Dataset {
         products: vec![product("A", 1, 0, 1, 2.0)],
         inventory: vec![inv("A", 100.0, 0.0, None)],
         sold_until: [("W".to_string(), day(2026, 11, 27))].into_iter().collect(),
         ..Dataset::default()
     };
-    let plan = build_plan(
-        &ds,
-        std::slice::from_ref(&f),
-        &Adjustments::new(),
-        &flat_service(0.9, 0.1),
-    );
-    let l = &plan.lines[0];
+    let l = &line_of(&ds, &f);
     // One day of the 2 left (20 units): 10.
     assert!((l.reorder_point - 10.0).abs() < 1e-6, "{}", l.reorder_point);
     // A day and a week's review: the 2 days left, and 6 days of the next.
@@ -758,14 +745,7 @@ fn months_stamped_on_their_last_day_plan_from_their_first() {
 #[test]
 fn weekly_stock_outs_fall_on_their_day() {
     use skuplan::domain::Period;
-    let f = SeriesForecast {
-        start: day(2026, 11, 23),
-        p10: vec![70.0; 6],
-        p50: vec![70.0; 6],
-        p90: vec![70.0; 6],
-        period: Period::Week(chrono::Weekday::Mon),
-        ..forecast("A", 70.0, 0.0, 6)
-    };
+    let f = flat(day(2026, 11, 23), Period::Week(chrono::Weekday::Mon), 70.0, 6);
     let plan = |on_hand: f64, lead: u32| {
         let ds = Dataset {
             products: vec![product("A", 1, 0, lead, 2.0)],

@@ -1426,6 +1426,20 @@ fn oracle(ds: &skuplan::domain::Dataset, future: f64) -> skuplan::plan::base::Mo
     }
 }
 
+/// A run finishes and the engine joins it (an oracle's forecasts).
+fn finish_and_join(app: &mut App, run: &Path) {
+    use skuplan::engine::events::Stop;
+    app.on_engine(EngineEvent::Finished(Box::new(run_summary(run, Stop::Finished, 2))));
+    let l = app.loaded.as_ref().unwrap();
+    let with = l.base.with_model(&l.dataset, &oracle(&l.dataset, 50.0)).unwrap();
+    let data = l.dataset.clone();
+    app.on_engine(EngineEvent::Adopted {
+        run: run.to_path_buf(),
+        base: Box::new(with),
+        data,
+    });
+}
+
 /// `R` while a new run is still being judged: the plan had the run before
 /// it, and the status line says the change is against that run's plan
 /// (it read as the new run's own change).
@@ -1436,15 +1450,7 @@ fn r_before_a_new_run_joins_names_the_run_the_plan_had() {
     let mut app = app(dir.path());
     let runs = dir.path().join("ws").join("runs");
     let (run1, run2) = (runs.join("run1"), runs.join("run2"));
-    app.on_engine(EngineEvent::Finished(Box::new(run_summary(&run1, Stop::Finished, 2))));
-    let l = app.loaded.as_ref().unwrap();
-    let with = l.base.with_model(&l.dataset, &oracle(&l.dataset, 50.0)).unwrap();
-    let data = l.dataset.clone();
-    app.on_engine(EngineEvent::Adopted {
-        run: run1.clone(),
-        base: Box::new(with),
-        data,
-    });
+    finish_and_join(&mut app, &run1);
     assert!(app.status.contains("against baselines only"), "{}", app.status);
     // A second run finishes; before its join arrives, R.
     app.on_engine(EngineEvent::Finished(Box::new(run_summary(&run2, Stop::Finished, 2))));
@@ -1492,15 +1498,7 @@ fn a_run_switched_off_stays_off_while_the_next_is_judged() {
     let baselines = app.plan.clone().unwrap();
     let runs = dir.path().join("ws").join("runs");
     let (run1, run2) = (runs.join("run1"), runs.join("run2"));
-    app.on_engine(EngineEvent::Finished(Box::new(run_summary(&run1, Stop::Finished, 2))));
-    let l = app.loaded.as_ref().unwrap();
-    let with = l.base.with_model(&l.dataset, &oracle(&l.dataset, 50.0)).unwrap();
-    let data = l.dataset.clone();
-    app.on_engine(EngineEvent::Adopted {
-        run: run1.clone(),
-        base: Box::new(with),
-        data,
-    });
+    finish_and_join(&mut app, &run1);
     app.update(Action::ToggleRun);
     assert_eq!(app.plan.as_ref().unwrap(), &baselines);
     app.on_engine(EngineEvent::Finished(Box::new(run_summary(&run2, Stop::Finished, 2))));
