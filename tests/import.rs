@@ -1148,3 +1148,22 @@ fn empty_side_files_and_negative_stock_are_said() {
     );
     assert_eq!(ok.dataset.inventory[0].on_hand, -50.0, "taken as it is");
 }
+
+/// A date format that does not fit the dates says where such a format
+/// comes from (it named only --date-format, though the config's
+/// `[import] date_format` or the workspace's last import can give it).
+#[test]
+fn a_given_date_format_that_does_not_fit_says_where_it_comes_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sales.csv");
+    fs::write(&p, "date,sku,warehouse,quantity\n2024-01-01,A,W,5\n2024-01-02,A,W,3\n").unwrap();
+    let opts = ImportOptions {
+        date_format: Some("%d.%m.%Y".into()),
+        ..ImportOptions::default()
+    };
+    let e = import_paths(&[p], &opts).unwrap_err().to_string();
+    assert!(
+        e.contains("do not match the date format %d.%m.%Y (given by --date-format, the config's [import] date_format"),
+        "{e}"
+    );
+}

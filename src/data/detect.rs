@@ -168,7 +168,10 @@ pub fn detect_date_format(samples: &[&str], forced: Option<&str>) -> Result<(Dat
         let f = forced_format(fmt);
         if !samples.iter().any(|s| parse_with(s, &f).is_some()) {
             let shown = samples.first().copied().unwrap_or_default();
-            return Err(format!("dates like '{shown}' do not match --date-format {fmt}"));
+            return Err(format!(
+                "dates like '{shown}' do not match the date format {fmt} (given by --date-format, the config's \
+                 [import] date_format or the workspace's last import)"
+            ));
         }
         return Ok((f, None));
     }
