@@ -1749,6 +1749,38 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
 /// Weekly data with a calendar of events: the Forecasts tab sums the next
 /// four weeks, its axis counts weeks and the events are marked and listed;
 /// a restock line's details show the lead time in whole weeks.
+/// Weekly data of under a year: MASE at the 52-week lag has no scale, and
+/// the Forecasts tab says why its every figure is `-`.
+#[test]
+fn weekly_data_under_a_year_says_why_mase_is_missing() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let first = NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+    let mut sales = String::from("date,sku,warehouse,quantity\n");
+    for w in 0..40u64 {
+        let d = first + chrono::Days::new(7 * w);
+        let _ = writeln!(sales, "{d},A,W,{}", 60 + w % 5);
+    }
+    std::fs::write(data.join("sales.csv"), sales).unwrap();
+    let sources = DataSources {
+        paths: vec![data.clone()],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let mut app = App::new(Workspace::open(dir.path().join("ws")).unwrap(), None);
+    app.colors = false;
+    let effects = app.on_loaded(loaded);
+    run_effects(&mut app, effects);
+    app.update(Action::GoTab(2));
+    let s = screen(&mut app, 160, 48, dir.path());
+    assert!(
+        s.contains("MASE by method:  (- : no scale for the errors: under 53 weeks of history"),
+        "{s}"
+    );
+}
+
 #[test]
 fn weekly_data_shows_weeks_events_and_converted_lead_times() {
     use std::fmt::Write as _;

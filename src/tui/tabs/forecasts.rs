@@ -248,6 +248,19 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
             }
         })
         .collect();
+    // Every `-` alike: the history has no season of the scale's lag to
+    // scale the errors by (weekly data under a year), which it did not say.
+    if parts.iter().all(|p| p.ends_with(" -")) && !parts.is_empty() {
+        parts.insert(
+            0,
+            format!(
+                "(- : no scale for the errors: under {} of history before the windows, or none that varies \
+                 over {})",
+                s.period.count(bt.spec.mase_lag + 1),
+                s.period.count(bt.spec.mase_lag)
+            ),
+        );
+    }
     parts.insert(0, "MASE by method:".into());
     if let Some(m) = run {
         let fmt = |a: &crate::forecast::metrics::Accum| {
