@@ -191,23 +191,7 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
             // The approved routes the move changes: their approvals lapse,
             // and it says so (the workstation does too).
             let decisions = replay(&ws.audit_log().load()?.records, PLAN);
-            let from = plan
-                .routes
-                .iter()
-                .find(|r| r.stops.iter().any(|s| s.order == order))
-                .map(|r| r.vehicle.clone());
-            let approved: Vec<String> = plan
-                .routes
-                .iter()
-                .filter(|r| r.vehicle == to || from.as_ref() == Some(&r.vehicle))
-                .filter(|r| {
-                    matches!(
-                        delivery::route_state(&plan, r, &decisions),
-                        (crate::plan::approval::State::Approved, false, _)
-                    )
-                })
-                .map(|r| r.vehicle.clone())
-                .collect();
+            let approved = delivery::approvals_a_move_changes(&plan, &decisions, &order, &to);
             plan = delivery::move_order(&problem, &plan, &order, &to, position.map(|p| p - 1))?;
             let r = plan.route(&to).context("the moved-to route vanished")?;
             let at = r.stops.iter().position(|s| s.order == order).map_or(0, |p| p + 1);

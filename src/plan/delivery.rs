@@ -538,6 +538,24 @@ pub fn approved_unlocked(plan: &DeliveryPlan, decisions: &HashMap<Vec<String>, L
         .collect()
 }
 
+/// The approved routes (the decision still in force) that moving `order`
+/// onto `to` changes, the route it leaves and the one it joins: their
+/// approvals lapse, and the workstation and `deliveries move` say so.
+pub fn approvals_a_move_changes(
+    plan: &DeliveryPlan,
+    decisions: &HashMap<Vec<String>, LineDecision>,
+    order: &str,
+    to: &str,
+) -> Vec<String> {
+    let from = plan.routes.iter().find(|r| r.stops.iter().any(|s| s.order == order));
+    plan.routes
+        .iter()
+        .filter(|r| r.vehicle == to || from.is_some_and(|f| f.vehicle == r.vehicle))
+        .filter(|r| matches!(route_state(plan, r, decisions), (State::Approved, false, _)))
+        .map(|r| r.vehicle.clone())
+        .collect()
+}
+
 /// [`plan`], holding the routes of the vehicles in `hold` as locked routes
 /// are held, without leaving them locked: a re-plan that kept only locked
 /// routes could hand an approved route's stops to another vehicle and send

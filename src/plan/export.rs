@@ -40,6 +40,11 @@ pub fn restock_fingerprint(l: &RestockLine) -> String {
     format!("{}@{}", l.order_qty, l.order_date)
 }
 
+/// The quantity and order day a [`restock_fingerprint`] names.
+pub fn fingerprint_parts(fingerprint: &str) -> Option<(&str, &str)> {
+    fingerprint.split_once('@')
+}
+
 /// Whether the line's decision, matching or not, was made for its present
 /// order day: a line of nothing whose decision is for an earlier day (its
 /// order is on order now) is not asked about again.
@@ -47,11 +52,7 @@ pub fn decided_for_day(decisions: &HashMap<Vec<String>, LineDecision>, l: &Resto
     let key = vec![l.sku.clone(), l.warehouse.clone()];
     decisions
         .get(&key)
-        .and_then(|d| {
-            d.fingerprint
-                .split_once('@')
-                .map(|(_, day)| day == l.order_date.to_string())
-        })
+        .and_then(|d| fingerprint_parts(&d.fingerprint).map(|(_, day)| day == l.order_date.to_string()))
         .unwrap_or(false)
 }
 

@@ -91,14 +91,12 @@ fn was_decided(app: &App, l: &crate::plan::restock::RestockLine) -> String {
     let Some(d) = app.decisions.get(&key) else {
         return " (changed since the decision: review)".into();
     };
-    let qty = d
-        .qty
-        .map(|q| q.to_string())
-        .or_else(|| d.fingerprint.split_once('@').map(|(q, _)| q.to_string()));
-    let day = d.fingerprint.split_once('@').map(|(_, day)| day.to_string());
-    let what = match (qty, day) {
-        (Some(q), Some(day)) => format!(" at {q} units on {day}"),
-        _ => String::new(),
+    let what = match crate::plan::export::fingerprint_parts(&d.fingerprint) {
+        Some((q, day)) => format!(
+            " at {} units on {day}",
+            d.qty.map_or_else(|| q.to_string(), |q| q.to_string())
+        ),
+        None => String::new(),
     };
     let by = d.user.as_deref().map(|u| format!(" by {u}")).unwrap_or_default();
     format!(" ({}{what}{by}; the line changed since: review)", d.state.name())

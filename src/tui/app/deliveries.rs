@@ -364,13 +364,7 @@ impl App {
             return;
         }
         // The approved routes the move changes: their approvals lapse.
-        let approved: Vec<String> = plan
-            .routes
-            .iter()
-            .filter(|r| r.vehicle == vehicle || from.as_ref().is_some_and(|(v, _)| *v == r.vehicle))
-            .filter(|r| self.route_state(r) == (State::Approved, false))
-            .map(|r| r.vehicle.clone())
-            .collect();
+        let approved = delivery::approvals_a_move_changes(plan, &self.route_decisions, order, vehicle);
         match delivery::move_order(problem, plan, order, vehicle, position) {
             Ok(next) => {
                 let at = next

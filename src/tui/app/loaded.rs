@@ -49,6 +49,12 @@ impl Loaded {
         }
     }
 
+    /// The run whose join the plan can use: the active run's, or an
+    /// earlier one's until the active run joins.
+    pub fn run_in_plan(&self) -> Option<&std::path::PathBuf> {
+        self.model_run.as_ref().filter(|_| self.model_base.is_some())
+    }
+
     /// What the short-history check on the baselines' base decided, for
     /// the status line; None without series forecast from their first
     /// days.

@@ -212,11 +212,7 @@ impl App {
         let before = self.plan.clone();
         // The run the plan had: an earlier one while a new run is still
         // being judged.
-        let had = self
-            .loaded
-            .as_ref()
-            .filter(|l| l.model_base.is_some())
-            .and_then(|l| l.model_run.clone());
+        let had = self.loaded.as_ref().and_then(|l| l.run_in_plan().cloned());
         let joined = had.as_ref() == Some(&a.run);
         self.recompute();
         if !a.on {
@@ -494,7 +490,7 @@ impl App {
                 };
                 let before = self.plan.clone();
                 // What the plan had: the status line's change is against it.
-                let against = match l.model_run.as_ref().filter(|_| l.model_base.is_some()) {
+                let against = match l.run_in_plan() {
                     Some(r) if *r == run => "against its earlier forecasts".to_string(),
                     Some(r) => format!("against the run {}", run_name(r)),
                     None => "against baselines only".to_string(),
@@ -547,9 +543,11 @@ impl App {
                 // failure of a join names its run (a refit's device error,
                 // a panic), and an earlier run kept then planned every edit.
                 let stale = self.joining
-                    && self.loaded.as_ref().is_some_and(|l| {
-                        l.model_base.is_some() && l.model_run.as_ref() != self.active_run.as_ref().map(|a| &a.run)
-                    });
+                    && self
+                        .loaded
+                        .as_ref()
+                        .and_then(|l| l.run_in_plan())
+                        .is_some_and(|r| Some(r) != self.active_run.as_ref().map(|a| &a.run));
                 self.joining = false;
                 self.launching = false;
                 t.running = false;

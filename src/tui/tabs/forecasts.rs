@@ -234,13 +234,16 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
     let active = l.active(app.run_on());
     let bt = &active.backtest;
     let run = active.model.as_ref();
-    let mut parts: Vec<String> = bt
+    let scores: Vec<(&String, f64)> = bt
         .methods
         .iter()
         .enumerate()
         .filter(|(_, name)| run.is_none_or(|m| m.name != **name))
-        .map(|(m, name)| {
-            let mase = bt.series_total(series, m).metrics().mase;
+        .map(|(m, name)| (name, bt.series_total(series, m).metrics().mase))
+        .collect();
+    let mut parts: Vec<String> = scores
+        .iter()
+        .map(|(name, mase)| {
             if mase.is_finite() {
                 format!("{name} {mase:.2}")
             } else {
@@ -250,7 +253,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         .collect();
     // Every `-` alike: the history has no season of the scale's lag to
     // scale the errors by (weekly data under a year), which it did not say.
-    if parts.iter().all(|p| p.ends_with(" -")) && !parts.is_empty() {
+    if !scores.is_empty() && scores.iter().all(|(_, mase)| !mase.is_finite()) {
         parts.insert(
             0,
             format!(

@@ -83,11 +83,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(a) = &app.active_run {
         // The run the plan has: this one, or an earlier one until this
         // one joins.
-        let in_plan = app
-            .loaded
-            .as_ref()
-            .filter(|l| l.model_base.is_some())
-            .and_then(|l| l.model_run.as_ref());
+        let in_plan = app.loaded.as_ref().and_then(|l| l.run_in_plan());
         let joined = in_plan == Some(&a.run);
         let state = match (a.on, joined, app.joining) {
             (false, _, _) => "off, baselines only".to_string(),
