@@ -4,6 +4,7 @@
 //! pure function of it. Logs go to the log file, never to the screen.
 
 pub mod action;
+pub mod ansi16;
 pub mod app;
 pub mod draw;
 pub mod keymap;
@@ -18,13 +19,13 @@ use anyhow::Result;
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 
 use crate::data::{ImportOptions, import_paths, report};
 use crate::engine::Engine;
 use crate::plan::base::PlanBase;
 use crate::plan::restock::RestockSettings;
 use crate::workspace::{DataSources, Workspace};
+use ansi16::Ansi16Backend;
 use app::{App, Effect, Loaded, Stale};
 use keymap::Keymap;
 
@@ -206,7 +207,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
     if opts.mouse {
         crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
     }
-    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let mut terminal = Terminal::new(Ansi16Backend::new(std::io::stdout()))?;
     terminal.clear()?;
     let mut app = App::new(opts.workspace.clone(), opts.model_dir.clone());
     app.relabels = Keymap::relabels(&opts.keys);
@@ -396,7 +397,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
 }
 
 /// Draw the screen; false when the terminal is gone (the connection dropped).
-fn draw_or_gone(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, app: &mut App) -> bool {
+fn draw_or_gone(terminal: &mut Terminal<Ansi16Backend<std::io::Stdout>>, app: &mut App) -> bool {
     match terminal.draw(|f| draw::draw(f, app)) {
         Ok(_) => true,
         Err(e) => {
