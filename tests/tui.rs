@@ -126,6 +126,62 @@ fn the_selection_stays_on_its_line_when_the_filter_or_sort_changes() {
     assert_eq!(key_of(&app).unwrap().1, other);
 }
 
+/// A what-if that moves the selected line in a sorted list, and an undo
+/// that hides a row above it, leave the cursor on the same line: the row
+/// number stayed, and the next `a` approved another line.
+#[test]
+fn the_selection_stays_on_its_line_when_the_plan_or_its_decisions_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(3));
+    app.update(Action::Sort);
+    assert_eq!(app.sort, 1, "largest first");
+    let key_of = |app: &App| app.selected_line().map(|l| l.key());
+    let n = app.restock_view().len();
+    app.selected[Tab::Restock.index()] = n - 1;
+    let chosen = app.selected_line().unwrap().clone();
+    app.update(Action::Edit);
+    let (from, to) = (chosen.order_date, chosen.order_date + chrono::Days::new(120));
+    keys(&mut app, &format!("+5000% {from}..{to} promotion"));
+    app.update(Action::Submit);
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert!(
+        app.selected() < n - 1,
+        "the line moved up the list: row {}",
+        app.selected()
+    );
+    assert_eq!(key_of(&app).unwrap(), chosen.key());
+    app.update(Action::Approve);
+    let line = app.selected_line().unwrap();
+    assert_eq!(line.key(), chosen.key());
+    assert_eq!(app.state_of(line).0, State::Approved);
+    // A line of nothing a decision keeps on the tab goes when the
+    // decision is undone: the rows below it move up, the cursor with its
+    // line.
+    app.update(Action::Sort);
+    app.update(Action::Sort);
+    assert_eq!(app.sort, 0, "data order");
+    app.selected[Tab::Restock.index()] = 0;
+    let first = app.selected_line().unwrap().clone();
+    app.update(Action::Approve);
+    app.update(Action::Edit);
+    let (from, to) = (first.order_date, first.order_date + chrono::Days::new(120));
+    keys(&mut app, &format!("=0 {from}..{to} discontinued"));
+    app.update(Action::Submit);
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert_eq!(key_of(&app).unwrap(), first.key(), "kept as review");
+    app.selected[Tab::Restock.index()] = 2;
+    let third = key_of(&app).unwrap();
+    app.update(Action::Undo);
+    let plan = app.plan.as_ref().unwrap();
+    assert!(
+        !app.restock_view().iter().any(|&i| plan.lines[i].key() == first.key()),
+        "undone: a line of nothing, not shown"
+    );
+    assert_eq!(app.selected(), 1, "the rows below moved up");
+    assert_eq!(key_of(&app).unwrap(), third);
+}
+
 /// A day's plan kept aside (another day was planned since) and shown when
 /// the workstation opens on that day becomes the workspace's plan again:
 /// `approve deliveries` in another shell acted on the other day's.

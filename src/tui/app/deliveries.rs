@@ -191,10 +191,7 @@ impl App {
             }
             Err(e) => self.error = Some(format!("the delivery plan was not saved: {e:#}")),
         }
-        self.deliveries = Some(plan);
-        let n = self.delivery_view().len();
-        let i = Tab::Deliveries.index();
-        self.selected[i] = self.selected[i].min(n.saturating_sub(1));
+        self.keeping_lines(|app| app.deliveries = Some(plan));
         said
     }
 

@@ -12,8 +12,13 @@ use crate::plan::export::{restock_fingerprint, restock_rows};
 use crate::plan::scenario::{Change, Override, Scenario};
 
 impl App {
-    /// The plan and the tables from the base and the what-if scenario.
+    /// The plan and the tables from the base and the what-if scenario,
+    /// each list's cursor kept on its line.
     pub fn recompute(&mut self) {
+        self.keeping_lines(App::recompute_plan);
+    }
+
+    fn recompute_plan(&mut self) {
         let Some(l) = &self.loaded else { return };
         let scenario = (!self.scenario.overrides.is_empty()).then_some(&self.scenario);
         let clock = std::time::Instant::now();
@@ -112,7 +117,13 @@ impl App {
         self.supplier_totals.sort_by(|a, b| b.1.total_cmp(&a.1));
     }
 
+    /// Decisions read again from the audit log (a decision here, or
+    /// another process's), each list's cursor kept on its line.
     pub(super) fn reload_decisions(&mut self) {
+        self.keeping_lines(App::read_decisions);
+    }
+
+    fn read_decisions(&mut self) {
         self.log_seen = crate::fsio::stamp(self.workspace.audit_log().path());
         match self.workspace.audit_log().load() {
             Ok(loaded) => {

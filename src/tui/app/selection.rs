@@ -17,19 +17,64 @@ impl App {
         }
     }
 
+    /// What names line `i` of `tab`'s list across a recompute: its series
+    /// (SKU and warehouse) or its route's vehicle. Indices do not carry
+    /// over, since a new plan's lines are a new list.
+    fn line_key(&self, tab: Tab, i: usize) -> Option<(String, String)> {
+        match tab {
+            Tab::Forecasts => self.forecast_rows.get(i).map(|r| (r.sku.clone(), r.warehouse.clone())),
+            Tab::Restock => self
+                .plan
+                .as_ref()?
+                .lines
+                .get(i)
+                .map(|l| (l.sku.clone(), l.warehouse.clone())),
+            Tab::Deliveries => {
+                let r = self.deliveries.as_ref()?.routes.get(i)?;
+                Some((r.vehicle.clone(), r.warehouse.clone()))
+            }
+            Tab::Data | Tab::Training => None,
+        }
+    }
+
+    /// Apply `change`, keeping each list's selection on the line it was
+    /// on wherever that line is still shown. A line no longer shown
+    /// leaves the selection on the first row when `to_top`, else on the
+    /// same row number (the line after it), within the list.
+    fn keeping(&mut self, to_top: bool, change: impl FnOnce(&mut App)) {
+        let before: Vec<(usize, Option<(String, String)>)> = LISTS
+            .iter()
+            .map(|t| {
+                let row = self.selected[t.index()];
+                let key = self.view_of(*t).get(row).and_then(|i| self.line_key(*t, *i));
+                (row, key)
+            })
+            .collect();
+        change(self);
+        for (t, (row, key)) in LISTS.iter().zip(before) {
+            let view = self.view_of(*t);
+            let found = key.and_then(|k| view.iter().position(|i| self.line_key(*t, *i).as_ref() == Some(&k)));
+            self.selected[t.index()] = match found {
+                Some(at) => at,
+                None if to_top => 0,
+                None => row.min(view.len().saturating_sub(1)),
+            };
+        }
+    }
+
     /// Apply `change` (a filter set or cleared, another sort), keeping each
     /// list's selection on the line it was on wherever that line is still
     /// shown, else on the first row. A row number alone would land on
     /// another line, and the next `a`, `=` or `e` act on it.
     pub(super) fn keeping_selection(&mut self, change: impl FnOnce(&mut App)) {
-        let before: Vec<Option<usize>> = LISTS
-            .iter()
-            .map(|t| self.view_of(*t).get(self.selected[t.index()]).copied())
-            .collect();
-        change(self);
-        for (t, line) in LISTS.iter().zip(before) {
-            let view = self.view_of(*t);
-            self.selected[t.index()] = line.and_then(|l| view.iter().position(|v| *v == l)).unwrap_or(0);
-        }
+        self.keeping(true, change);
+    }
+
+    /// Apply `change` (a recomputed plan, decisions read again, new
+    /// routes), keeping each list's selection on its line: a what-if that
+    /// moves the line in a sorted list, or a decision that hides a row
+    /// above it, must not leave the cursor on another line.
+    pub(super) fn keeping_lines(&mut self, change: impl FnOnce(&mut App)) {
+        self.keeping(false, change);
     }
 }
