@@ -95,9 +95,13 @@ fn resolve_link(link: &Path) -> Result<PathBuf> {
 }
 
 /// The temp file a write of `name` in `dir` goes through before its rename:
-/// `.NAME.tmp-PID`, the name `sweep_stale_temps` knows a left-over by.
+/// `.NAME.N.tmp-PID`, the name `sweep_stale_temps` knows a left-over by.
+/// `N` counts the process's writes, so two threads writing the same file
+/// (two loads saving one cache) never share a temp file.
 pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!(".{name}.tmp-{}", std::process::id()))
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    dir.join(format!(".{name}.{n}.tmp-{}", std::process::id()))
 }
 
 /// Remove the temp files of writes that never finished (the process was
@@ -262,13 +266,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("plan.json");
         // No process has this id (Linux allows up to 2^22).
-        let dead = dir.path().join(".plan.json.tmp-999999999");
+        let dead = dir.path().join(".plan.json.3.tmp-999999999");
         // Process 1 lives as long as the system does.
-        let live = dir.path().join(".plan.json.tmp-1");
+        let live = dir.path().join(".plan.json.0.tmp-1");
         let other = dir.path().join(".scenario.json.tmp-999999999");
         for f in [&dead, &live, &other] {
             fs::write(f, b"half").unwrap();
         }
+        // Two writes of one file (two threads) go through two temp files.
+        assert_ne!(temp_path(dir.path(), "plan.json"), temp_path(dir.path(), "plan.json"));
         atomic_write(&p, b"whole").unwrap();
         assert!(!dead.exists() || !Path::new("/proc/self").exists());
         assert!(other.exists(), "another file's temp is its own write's to sweep");

@@ -34,7 +34,8 @@ fn run_effects(app: &mut App, effects: Vec<Effect>) {
     for e in effects {
         if let Effect::PlanDeliveries(job) = e {
             let plan = job.run();
-            app.on_deliveries(plan);
+            let more = app.on_deliveries(plan);
+            run_effects(app, more);
         }
     }
 }
@@ -180,6 +181,103 @@ fn the_selection_stays_on_its_line_when_the_plan_or_its_decisions_change() {
     );
     assert_eq!(app.selected(), 1, "the rows below moved up");
     assert_eq!(key_of(&app).unwrap(), third);
+}
+
+/// While the routes are planned, a lock or a move is refused (the run's
+/// routes were saved over it), and new data makes the run's routes stale:
+/// they are dropped, not saved, and the orders as they are now planned.
+#[test]
+fn routes_planned_while_the_data_changed_are_dropped_and_planned_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::GoTab(4));
+    let effects = app.update(Action::Reoptimise);
+    assert!(app.planning_routes);
+    let locked_before: Vec<bool> = app
+        .deliveries
+        .as_ref()
+        .unwrap()
+        .routes
+        .iter()
+        .map(|r| r.locked)
+        .collect();
+    app.update(Action::Lock);
+    assert!(app.status.contains("the routes are being planned"), "{}", app.status);
+    let locked_after: Vec<bool> = app
+        .deliveries
+        .as_ref()
+        .unwrap()
+        .routes
+        .iter()
+        .map(|r| r.locked)
+        .collect();
+    assert_eq!(locked_before, locked_after, "nothing locked");
+    app.update(Action::MoveOrder);
+    assert!(app.prompt.is_none(), "no move asked for");
+    // New orders arrive (one fewer) while the run plans the old ones.
+    let orders = dir.path().join("data/orders.csv");
+    let text = std::fs::read_to_string(&orders).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let gone = lines.remove(1).split(',').next().unwrap().to_string();
+    std::fs::write(&orders, lines.join("\n") + "\n").unwrap();
+    let sources = DataSources {
+        paths: vec![dir.path().join("data")],
+        ..DataSources::default()
+    };
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    let on_load = app.on_loaded(loaded);
+    assert!(
+        !on_load.iter().any(|e| matches!(e, Effect::PlanDeliveries(_))),
+        "one run at a time"
+    );
+    // The old run ends: its routes (with the order gone) are not kept.
+    let mut again = Vec::new();
+    for e in effects {
+        if let Effect::PlanDeliveries(job) = e {
+            again = app.on_deliveries(job.run());
+        }
+    }
+    assert!(
+        app.status.contains("the data changed while the routes were planned"),
+        "{}",
+        app.status
+    );
+    assert!(app.planning_routes, "planning the new orders");
+    run_effects(&mut app, again);
+    assert!(!app.planning_routes);
+    let has = |p: &skuplan::plan::delivery::DeliveryPlan| {
+        p.routes.iter().flat_map(|r| &r.stops).any(|s| s.order == gone) || p.unserved.iter().any(|u| u.order == gone)
+    };
+    assert!(
+        !has(app.deliveries.as_ref().unwrap()),
+        "{gone} is not in the orders any more"
+    );
+    let saved = Workspace::open(dir.path().join("ws"))
+        .unwrap()
+        .load_deliveries()
+        .unwrap()
+        .unwrap();
+    assert!(!has(&saved), "nor in the saved plan");
+    // Now a lock is taken.
+    app.update(Action::Lock);
+    assert!(app.deliveries.as_ref().unwrap().routes.iter().any(|r| r.locked));
+}
+
+/// One import at a time: a second one asked for while the first runs is
+/// refused (both ran, and the one that ended last was kept).
+#[test]
+fn an_import_waits_for_the_one_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.loading = Some("importing /data/big in place of the data loaded".into());
+    app.update(Action::Import);
+    assert!(app.prompt.is_none());
+    let error = app.error.clone().unwrap_or_default();
+    assert!(error.contains("an import is running (importing /data/big"), "{error}");
+    app.loading = None;
+    app.error = None;
+    app.update(Action::Import);
+    assert!(app.prompt.is_some());
 }
 
 /// A day's plan kept aside (another day was planned since) and shown when
@@ -1255,7 +1353,10 @@ fn a_first_start_shows_a_provisional_plan_then_the_final_one() {
             Effect::Refine {
                 generation, dataset, ..
             } => refine = Some((generation, dataset)),
-            Effect::PlanDeliveries(job) => app.on_deliveries(job.run()),
+            Effect::PlanDeliveries(job) => {
+                let more = app.on_deliveries(job.run());
+                run_effects(&mut app, more);
+            }
             _ => {}
         }
     }

@@ -347,7 +347,8 @@ fn import_a_folder_replaces_a_file_joins_and_every_error_can_be_read() {
         let Some(Effect::Load(s)) = app.update(Action::Submit).into_iter().next() else {
             panic!("an import is started: {:?}", app.error);
         };
-        (s, app.loading.clone().unwrap_or_default())
+        // Not loaded here: the next import may start (one at a time).
+        (s, app.loading.take().unwrap_or_default())
     };
     let abs = |p: &std::path::Path| std::path::absolute(p).unwrap();
     // A corrected copy of the whole data set, in another folder.

@@ -340,7 +340,7 @@ async fn main_loop(opts: TuiOptions, keymap: Keymap) -> Result<()> {
             },
             plan = route_rx.recv() => {
                 if let Some(plan) = plan {
-                    app.on_deliveries(plan);
+                    effects = app.on_deliveries(plan);
                     dirty = true;
                 }
             },

@@ -8,6 +8,9 @@ use crate::workspace::{DataSources, shipped_sample};
 
 impl App {
     pub(super) fn ask_import(&mut self) {
+        if self.import_running() {
+            return;
+        }
         self.prompt = Some((Prompt::ImportPath, String::new()));
     }
 
@@ -21,6 +24,9 @@ impl App {
     /// The shipped sample is only a stand-in until the planner imports data
     /// of their own: a file imported over it replaces it too.
     pub(super) fn import(&mut self, input: &str) -> Vec<Effect> {
+        if self.import_running() {
+            return Vec::new();
+        }
         let path = PathBuf::from(input.trim());
         if input.trim().is_empty() {
             self.error = Some("type the path of a file or folder to import".into());
@@ -50,6 +56,16 @@ impl App {
         vec![Effect::Load(sources)]
     }
 
+    /// Whether an import is still running; says so. One at a time: two
+    /// loads ran side by side, and the one that ended last was kept, an
+    /// older choice over a newer one.
+    fn import_running(&mut self) -> bool {
+        if let Some(what) = &self.loading {
+            self.error = Some(format!("an import is running ({what}): import again when it is in"));
+        }
+        self.loading.is_some()
+    }
+
     /// What `M` maps: the files of the import that just failed (most often
     /// for want of a mapping), else the data loaded.
     fn to_map(&self) -> DataSources {
@@ -68,6 +84,9 @@ impl App {
 
     /// "field=column,...": the same sources imported with this mapping.
     pub(super) fn remap(&mut self, input: &str) -> Vec<Effect> {
+        if self.import_running() {
+            return Vec::new();
+        }
         match input.trim().parse::<crate::data::ColumnMap>() {
             Ok(map) => {
                 let mut sources = self.to_map();

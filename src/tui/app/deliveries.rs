@@ -64,6 +64,13 @@ impl App {
     /// Also what it kept aside, or which routes changed, to be said once
     /// the load's own message is.
     pub(super) fn load_deliveries(&mut self) -> (Vec<Effect>, Option<String>) {
+        // A run already under way plans the orders as they were: its
+        // routes are dropped when it ends, and these orders planned then
+        // (they were saved as the workspace's plan, for orders gone).
+        if self.planning_routes {
+            self.routes_outdated = true;
+            return (Vec::new(), None);
+        }
         self.delivery_problem = None;
         let Some(l) = &self.loaded else {
             return (Vec::new(), None);
@@ -159,9 +166,26 @@ impl App {
         })]
     }
 
-    /// A planning run finished.
-    pub fn on_deliveries(&mut self, plan: DeliveryPlan) {
+    /// A planning run finished: its routes are kept and saved, unless the
+    /// data changed while it ran; then they are dropped and the day's
+    /// orders as they are now are planned (the effects to run).
+    pub fn on_deliveries(&mut self, plan: DeliveryPlan) -> Vec<Effect> {
         self.planning_routes = false;
+        if std::mem::take(&mut self.routes_outdated) {
+            let (effects, why) = self.load_deliveries();
+            let mut said = "the data changed while the routes were planned: planned again for the orders as they \
+                            are now"
+                .to_string();
+            if effects.is_empty() {
+                said =
+                    "the data changed while the routes were planned: those routes were dropped (o plans again)".into();
+            }
+            self.status = match why {
+                Some(why) => format!("{said}; {why}"),
+                None => said,
+            };
+            return effects;
+        }
         self.status = format!(
             "routes planned: {} routes, {} stops, {:.0} km, {} unserved",
             plan.routes.len(),
@@ -172,6 +196,16 @@ impl App {
         if let Some(aside) = self.set_deliveries(plan, false) {
             self.status = format!("{}; {aside}", self.status);
         }
+        Vec::new()
+    }
+
+    /// Whether a change to the routes must wait for the planning run under
+    /// way (its routes would replace the change, saved over it); says so.
+    fn wait_for_routes(&mut self, what: &str) -> bool {
+        if self.planning_routes {
+            self.status = format!("the routes are being planned: {what} once they are in (they would replace it)");
+        }
+        self.planning_routes
     }
 
     /// Keep and save a changed plan; `edit`: the planner changed it (the
@@ -228,6 +262,9 @@ impl App {
     }
 
     pub(super) fn decide_route(&mut self, action: approval::Action) {
+        if self.wait_for_routes("approve or reject a route") {
+            return;
+        }
         let (Some(plan), Some(r)) = (&self.deliveries, self.selected_route()) else {
             self.status = "no route selected".into();
             return;
@@ -281,6 +318,9 @@ impl App {
     }
 
     pub(super) fn toggle_lock(&mut self) {
+        if self.wait_for_routes("lock or unlock a route") {
+            return;
+        }
         let Some(r) = self.selected_route() else { return };
         let (vehicle, locked) = (r.vehicle.clone(), !r.locked);
         let Some(mut plan) = self.deliveries.clone() else {
@@ -302,7 +342,7 @@ impl App {
     }
 
     pub(super) fn ask_move(&mut self) {
-        if self.deliveries.is_none() {
+        if self.deliveries.is_none() || self.wait_for_routes("move an order") {
             return;
         }
         let first = self
@@ -316,6 +356,9 @@ impl App {
     /// "ORDER VEHICLE [STOP]": move an order, refused with the rule it
     /// would break.
     pub(super) fn move_order(&mut self, input: &str) {
+        if self.wait_for_routes("move an order") {
+            return;
+        }
         let mut parts: Vec<&str> = input.split_whitespace().collect();
         // The prompt opens with the selected route's first order; a planner
         // who types "ORDER VEHICLE" in full types after it ("O1 O7 V3"):
@@ -422,6 +465,9 @@ impl App {
     }
 
     pub(super) fn confirm_approve_routes(&mut self) {
+        if self.wait_for_routes("approve routes") {
+            return;
+        }
         let Some(plan) = &self.deliveries else { return };
         let states: Vec<State> = self
             .delivery_view()

@@ -142,6 +142,9 @@ pub struct App {
     pub route_decisions: HashMap<Vec<String>, LineDecision>,
     /// A planning run is going on off the UI thread.
     pub planning_routes: bool,
+    /// The data changed while the routes were planned: the run's routes
+    /// are for orders as they were, and are dropped when it ends.
+    routes_outdated: bool,
     /// How routes are planned (the date is the problem's).
     pub delivery_settings: crate::plan::delivery::DeliverySettings,
     /// What the Deliveries tab's lower pane shows (Enter cycles: stops,
@@ -253,6 +256,7 @@ impl App {
             delivery_problem: None,
             route_decisions: HashMap::new(),
             planning_routes: false,
+            routes_outdated: false,
             delivery_settings: Default::default(),
             lower: LowerPane::default(),
             braille: utf8_locale(),
@@ -374,50 +378,6 @@ impl App {
             self.joining = false;
         }
         effects
-    }
-
-    /// A left click at (`x`, `y`): a tab in the tab bar, a row of the
-    /// table. Ignored while a prompt, a question or the help is open.
-    /// Returns whether anything changed.
-    pub fn click(&mut self, x: u16, y: u16) -> bool {
-        if self.prompt.is_some() || self.confirm.is_some() || self.help || self.details {
-            return false;
-        }
-        if y == 0 {
-            // The tab bar: " 1 Data  2 Training ..." (see draw::tab_bar).
-            let mut at = 0u16;
-            for (i, t) in Tab::ALL.iter().enumerate() {
-                let w = format!(" {} {} ", i + 1, t.title()).chars().count() as u16;
-                if x >= at && x < at + w {
-                    self.update(Action::GoTab(i));
-                    return true;
-                }
-                at += w;
-            }
-            return false;
-        }
-        let Some((top, rows, first)) = self.table_rows else {
-            return false;
-        };
-        if y < top || y >= top + rows {
-            return false;
-        }
-        let n = self.view_len();
-        let i = first + usize::from(y - top);
-        if i >= n {
-            return false;
-        }
-        self.selected[self.tab.index()] = i;
-        true
-    }
-
-    /// The wheel: `lines` down (negative: up).
-    pub fn wheel(&mut self, lines: i64) -> bool {
-        if self.prompt.is_some() || self.confirm.is_some() || self.help {
-            return false;
-        }
-        self.move_by(lines);
-        true
     }
 
     /// Whether plans use the active run (when it has joined).

@@ -1,6 +1,7 @@
-//! Keeping the selected row on its line when what a list shows changes.
+//! Keeping the selected row on its line when what a list shows changes,
+//! and choosing a row or a tab with the mouse.
 
-use super::{App, Tab};
+use super::{Action, App, Tab};
 
 /// The lists whose rows are lines of something (a series, a plan line, a
 /// route), each shown through a filtered, sorted view of indices.
@@ -76,5 +77,49 @@ impl App {
     /// above it, must not leave the cursor on another line.
     pub(super) fn keeping_lines(&mut self, change: impl FnOnce(&mut App)) {
         self.keeping(false, change);
+    }
+
+    /// A left click at (`x`, `y`): a tab in the tab bar, a row of the
+    /// table. Ignored while a prompt, a question or the help is open.
+    /// Returns whether anything changed.
+    pub fn click(&mut self, x: u16, y: u16) -> bool {
+        if self.prompt.is_some() || self.confirm.is_some() || self.help || self.details {
+            return false;
+        }
+        if y == 0 {
+            // The tab bar: " 1 Data  2 Training ..." (see draw::tab_bar).
+            let mut at = 0u16;
+            for (i, t) in Tab::ALL.iter().enumerate() {
+                let w = format!(" {} {} ", i + 1, t.title()).chars().count() as u16;
+                if x >= at && x < at + w {
+                    self.update(Action::GoTab(i));
+                    return true;
+                }
+                at += w;
+            }
+            return false;
+        }
+        let Some((top, rows, first)) = self.table_rows else {
+            return false;
+        };
+        if y < top || y >= top + rows {
+            return false;
+        }
+        let n = self.view_len();
+        let i = first + usize::from(y - top);
+        if i >= n {
+            return false;
+        }
+        self.selected[self.tab.index()] = i;
+        true
+    }
+
+    /// The wheel: `lines` down (negative: up).
+    pub fn wheel(&mut self, lines: i64) -> bool {
+        if self.prompt.is_some() || self.confirm.is_some() || self.help {
+            return false;
+        }
+        self.move_by(lines);
+        true
     }
 }
