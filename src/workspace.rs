@@ -461,7 +461,7 @@ impl Workspace {
         Ok(base)
     }
 
-    fn scenario_path(&self, name: &str) -> Result<PathBuf> {
+    pub fn scenario_path(&self, name: &str) -> Result<PathBuf> {
         let ok = !name.is_empty()
             && name.len() <= 64
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -476,8 +476,31 @@ impl Workspace {
     }
 
     pub fn load_scenario(&self, name: &str) -> Result<Scenario> {
+        self.scenario_if_any(name)?
+            .with_context(|| format!("no scenario called '{name}' (see `skuplan scenario list`)"))
+    }
+
+    /// The scenario named, `None` when there is none; an error naming the
+    /// file when it does not parse or holds a what-if that cannot mean
+    /// anything (a file edited by hand: +1e300 %, a range ending before
+    /// it starts), which was applied as written.
+    pub fn scenario_if_any(&self, name: &str) -> Result<Option<Scenario>> {
         let p = self.scenario_path(name)?;
-        load_json(&p)?.with_context(|| format!("no scenario called '{name}' (see `skuplan scenario list`)"))
+        let Some(s) = load_json::<Scenario>(&p)? else {
+            return Ok(None);
+        };
+        for (i, o) in s.overrides.iter().enumerate() {
+            if let Err(e) = o.check() {
+                bail!(
+                    "{}: what-if {} of {} ({}): {e}",
+                    p.display(),
+                    i + 1,
+                    s.overrides.len(),
+                    o.describe()
+                );
+            }
+        }
+        Ok(Some(s))
     }
 
     pub fn list_scenarios(&self) -> Result<Vec<String>> {

@@ -747,6 +747,75 @@ fn quantity_edit_and_what_if_recompute_the_plan() {
     assert_eq!(app.status, "no what-ifs to drop");
 }
 
+/// Saved what-ifs that cannot be read (a damaged file, a hand-edited
+/// +1e300 %) are said, left out of the plan and kept: `e` no longer saves
+/// one what-if over all of them, and `D` removes the file only when asked.
+#[test]
+fn unreadable_what_ifs_are_said_and_not_saved_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    let file = dir.path().join("ws/scenarios/what-if.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let reload = |app: &mut App| {
+        let sources = DataSources {
+            paths: vec![dir.path().join("data")],
+            ..DataSources::default()
+        };
+        app.error = None;
+        app.on_loaded(skuplan::tui::load(&sources, &ImportOptions::default()).unwrap());
+    };
+    std::fs::write(&file, "{\"name\": \"what-if\", \"overrides\": [").unwrap();
+    reload(&mut app);
+    let error = app.error.clone().unwrap_or_default();
+    assert!(error.contains("the saved what-ifs could not be read"), "{error}");
+    assert!(error.contains("what-if.json is damaged"), "{error}");
+    app.update(Action::GoTab(3));
+    app.error = None;
+    app.update(Action::Edit);
+    assert!(app.prompt.is_none(), "no what-if asked for");
+    assert!(
+        app.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("would be saved over them")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\"name\": \"what-if\", \"overrides\": ["
+    );
+    // A what-if that cannot mean anything, written by hand.
+    let mut bad = skuplan::plan::scenario::Scenario {
+        name: "what-if".into(),
+        overrides: Vec::new(),
+    };
+    let day = app.plan.as_ref().unwrap().plan_date;
+    bad.overrides.push(skuplan::plan::scenario::Override {
+        skus: Vec::new(),
+        warehouse: None,
+        from: day,
+        to: day,
+        change: skuplan::plan::scenario::Change::Percent(1e300),
+        reason: "typo".into(),
+    });
+    std::fs::write(&file, serde_json::to_vec(&bad).unwrap()).unwrap();
+    reload(&mut app);
+    let error = app.error.clone().unwrap_or_default();
+    assert!(
+        error.contains("what-if 1 of 1") && error.contains("a change runs from -100%"),
+        "{error}"
+    );
+    assert!(app.scenario.overrides.is_empty(), "left out of the plan");
+    // D asks, then removes the file; what-ifs can be made again.
+    app.update(Action::DropEdits);
+    let s = screen(&mut app, 80, 24, dir.path());
+    assert!(s.contains("remove the saved what-ifs' file"), "{s}");
+    app.update(Action::Yes);
+    assert!(!file.exists());
+    assert!(app.what_ifs_unread.is_none());
+    app.update(Action::Edit);
+    assert!(app.prompt.is_some());
+}
+
 #[test]
 fn export_writes_the_approved_lines() {
     let dir = tempfile::tempdir().unwrap();

@@ -335,6 +335,7 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 };
                 format!("approve {count} {what} shown{overturned}? (y/n)")
             }
+            Confirm::DropWhatIfs { count: 0 } => "remove the saved what-ifs' file, which cannot be read? (y/n)".into(),
             Confirm::DropWhatIfs { count } => format!(
                 "drop {}? they are gone unless saved with S (y/n)",
                 crate::tui::app::what_ifs(*count)

@@ -142,6 +142,9 @@ pub struct App {
     pub route_decisions: HashMap<Vec<String>, LineDecision>,
     /// A planning run is going on off the UI thread.
     pub planning_routes: bool,
+    /// Why the saved what-ifs could not be read: until they can, or `D`
+    /// drops them, no what-if is saved over them.
+    pub what_ifs_unread: Option<String>,
     /// The data changed while the routes were planned: the run's routes
     /// are for orders as they were, and are dropped when it ends.
     routes_outdated: bool,
@@ -256,6 +259,7 @@ impl App {
             delivery_problem: None,
             route_decisions: HashMap::new(),
             planning_routes: false,
+            what_ifs_unread: None,
             routes_outdated: false,
             delivery_settings: Default::default(),
             lower: LowerPane::default(),
@@ -298,9 +302,7 @@ impl App {
         }
         self.loading = None;
         self.load_problems = None;
-        if let Ok(s) = self.workspace.load_scenario("what-if") {
-            self.scenario = s;
-        }
+        self.read_what_ifs();
         self.loaded = Some(loaded);
         // Joined from the cache by the loader: kept only for the run that
         // is active and on now.

@@ -483,8 +483,36 @@ impl App {
         }
     }
 
+    /// The workspace's what-ifs, read as data loads. A file that cannot be
+    /// read is left as it is and said: it was passed over in silence, and
+    /// the next `e` saved one what-if over all of them.
+    pub(super) fn read_what_ifs(&mut self) {
+        match self.workspace.scenario_if_any("what-if") {
+            Ok(Some(s)) => {
+                self.scenario = s;
+                self.what_ifs_unread = None;
+            }
+            Ok(None) => self.what_ifs_unread = None,
+            Err(e) => {
+                let why = format!("{e:#}");
+                self.error = Some(format!(
+                    "the saved what-ifs could not be read, so the plan leaves them out ({why}); new what-ifs wait \
+                     until the file is fixed, or D drops it"
+                ));
+                self.what_ifs_unread = Some(why);
+            }
+        }
+    }
+
     /// e: ask for a what-if on the selected SKU.
     pub(super) fn ask_what_if(&mut self) {
+        if let Some(why) = &self.what_ifs_unread {
+            self.error = Some(format!(
+                "the saved what-ifs could not be read ({why}): a new one would be saved over them; fix the file, \
+                 or D drops it"
+            ));
+            return;
+        }
         if let Some(sku) = self.selected_sku() {
             self.prompt = Some((Prompt::EditDemand { sku }, String::new()));
         }
@@ -528,6 +556,7 @@ impl App {
     /// D: asks first (a dropped what-if is gone unless saved with S).
     pub(super) fn confirm_drop_what_ifs(&mut self) {
         match self.scenario.overrides.len() {
+            0 if self.what_ifs_unread.is_some() => self.confirm = Some(super::Confirm::DropWhatIfs { count: 0 }),
             0 => self.status = "no what-ifs to drop".into(),
             count => self.confirm = Some(super::Confirm::DropWhatIfs { count }),
         }
@@ -535,11 +564,30 @@ impl App {
 
     pub(super) fn drop_what_ifs(&mut self) {
         self.scenario.overrides.clear();
-        if let Err(e) = self.workspace.discard_scenario("what-if") {
-            tracing::warn!("discarding the what-if: {e:#}");
-        }
+        let saved = self
+            .workspace
+            .scenario_path("what-if")
+            .map(|p| p.exists())
+            .unwrap_or(false);
+        let gone = if saved {
+            self.workspace.discard_scenario("what-if")
+        } else {
+            Ok(())
+        };
         self.recompute();
-        self.status = "what-ifs discarded; back to the base forecast".into();
+        match gone {
+            Ok(()) => {
+                self.what_ifs_unread = None;
+                self.status = "what-ifs discarded; back to the base forecast".into();
+            }
+            // They come back at the next start: not "discarded".
+            Err(e) => {
+                self.error = Some(format!(
+                    "the what-ifs are off this screen, but their file was not removed and they come back at the \
+                     next start: {e:#}"
+                ));
+            }
+        }
     }
 
     /// S: ask for a name to save the what-ifs under.
@@ -555,13 +603,20 @@ impl App {
     /// name holds other what-ifs (it used to be replaced unasked).
     pub(super) fn save_scenario_as(&mut self, input: &str) {
         let name = input.trim().to_string();
-        if let Ok(old) = self.workspace.load_scenario(&name)
-            && !old.overrides.is_empty()
-            && old.overrides != self.scenario.overrides
-        {
-            let had = old.overrides.len();
-            self.confirm = Some(Confirm::ReplaceScenario { name, had });
-            return;
+        match self.workspace.scenario_if_any(&name) {
+            Ok(Some(old)) if !old.overrides.is_empty() && old.overrides != self.scenario.overrides => {
+                let had = old.overrides.len();
+                self.confirm = Some(Confirm::ReplaceScenario { name, had });
+                return;
+            }
+            // Not replaced unread: what it holds is not known.
+            Err(e) if self.workspace.scenario_path(&name).is_ok() => {
+                self.error = Some(format!(
+                    "not saved: scenario {name:?} is there but cannot be read ({e:#}); choose another name"
+                ));
+                return;
+            }
+            _ => {}
         }
         self.save_scenario(&name);
     }
