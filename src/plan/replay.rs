@@ -27,9 +27,12 @@ pub struct Outcome {
     pub periods_with_demand: usize,
     /// Of those, the periods that lost some demand.
     pub periods_stocked_out: usize,
+    /// Units demanded and served from stock, on the days counted: from
+    /// the day the first order could have arrived (the lead time after
+    /// the replay starts), as for the periods above.
     pub demand: f64,
     pub served: f64,
-    /// Sum of end-of-day stock, and the days counted.
+    /// Sum of end-of-day stock, and the days counted (as for `demand`).
     pub stock_days: f64,
     /// Sum of end-of-day stock at the product's unit cost (at its price
     /// where the cost is unknown, 0 where both are).
@@ -474,19 +477,25 @@ pub(crate) fn replay_with(
         let demand = series.values[t].max(0.0);
         let served = demand.min(stock);
         stock -= served;
-        out.demand += demand;
-        out.served += served;
         let lost = demand - served > 1e-9;
-        if lost {
-            out.stockout_days += 1;
-        }
         if let Some((_, had_demand, had_loss)) = &mut period {
             *had_demand |= demand > 0.0;
             *had_loss |= lost;
         }
-        out.stock_days += stock;
-        out.value_days += stock * p.unit_cost;
-        out.days += 1;
+        // The replay starts with S on hand and nothing on order, so until
+        // the first order can arrive it sells from a stock no policy holds
+        // (a 38-day lead: 45 days' worth, drained for 38 days). Fill and
+        // stock count from then on, the days cycle service counts: over
+        // the whole window a long lead's average stock came out 3 to 6
+        // times the policy's.
+        if t - p.from >= p.lead {
+            out.demand += demand;
+            out.served += served;
+            out.stockout_days += usize::from(lost);
+            out.stock_days += stock;
+            out.value_days += stock * p.unit_cost;
+            out.days += 1;
+        }
         on_hand = Some(stock);
     }
     // The last, partial period: from the last review to the window's end.

@@ -374,7 +374,9 @@ fn footer(sim: &Simulation, spec: &SimulationSpec) -> String {
          counts neither way); out share: the rest, periods with demand that lost some;\n  \
          fill: units served from stock / units demanded;\n  \
          avg units, avg value: end-of-{p} stock per series per {p}, in units and at unit cost\n  \
-         (at the selling price where no cost is known, 0 where neither is)\n"
+         (at the selling price where no cost is known, 0 where neither is);\n  \
+         fill and stock, like achieved, from the {p} the first order could arrive (before it, the\n  \
+         replay sells from the stock it starts with)\n"
     )
 }
 
