@@ -524,6 +524,50 @@ fn audit_log_survives_a_killed_process() {
     assert!(!log.load().unwrap().torn_tail);
 }
 
+/// A batch the disk cannot take whole is not kept in part: a full disk
+/// took the first lines of an "approve all", the command said "not
+/// saved", and a restart read those lines as decisions (and exported
+/// them). Run with a file-size limit, the batch's write fails midway.
+#[test]
+fn a_batch_the_disk_cannot_take_whole_leaves_nothing_of_it() {
+    let (home, _data) = planned_workspace();
+    let ws = skuplan::workspace::Workspace::open(home.path().join("data/workspace")).unwrap();
+    let plan = ws.load_restock().unwrap().expect("a saved plan");
+    let line = plan.lines.iter().find(|l| l.order_qty > 0).expect("a line that orders");
+    skuplan(home.path())
+        .args(["approve", "restock", "--sku", &line.sku, "--warehouse", &line.warehouse])
+        .assert()
+        .success();
+    let path = home.path().join("data/workspace/audit.log");
+    let before = fs::read(&path).unwrap();
+    assert!(before.len() < 2_000, "one record: {} bytes", before.len());
+    let bin = assert_cmd::cargo::cargo_bin("skuplan");
+    // dash counts the limit in 512-byte blocks (bash in 1024): either way
+    // well under the batch, which runs to about 20 records.
+    let blocks = (before.len() + 1_500).div_ceil(512);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {blocks}; exec '{}' approve restock --all",
+            bin.display()
+        ))
+        .env("SKUPLAN_HOME", home.path())
+        .env("USER", "carol")
+        .env_remove("SKUPLAN_CONFIG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("decisions not recorded, none of them was kept"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(&path).unwrap(), before, "the log as it was");
+    let loaded = AuditLog::open(&path).load().unwrap();
+    assert_eq!(loaded.records.len(), 1);
+    assert!(!loaded.torn_tail);
+}
+
 use std::os::unix::process::CommandExt as _;
 
 /// `plan restock` shares the workstation's cache of the plan's slow half

@@ -225,18 +225,36 @@ impl AuditLog {
             serde_json::to_writer(&mut buf, &r)?;
             buf.push(b'\n');
         }
-        // A crash mid-write may have left a torn last line, never
-        // acknowledged: cut it off so the log stays one record per line.
-        cut_torn_tail(&self.path)?;
         let mut f = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&self.path)
             .with_context(|| format!("cannot open the audit log {}", self.path.display()))?;
-        f.write_all(&buf)
-            .with_context(|| format!("cannot write the audit log {}", self.path.display()))?;
-        f.sync_data()
-            .with_context(|| format!("cannot flush the audit log {}", self.path.display()))?;
+        // One writer at a time (the workstation and `skuplan approve` may
+        // both append): a torn tail seen here is a crash's, never another
+        // writer's record under way.
+        f.lock()
+            .with_context(|| format!("cannot lock the audit log {}", self.path.display()))?;
+        // A crash mid-write may have left a torn last line, never
+        // acknowledged: cut it off so the log stays one record per line.
+        let before = cut_torn_tail(&mut f).with_context(|| format!("cannot repair {}", self.path.display()))?;
+        let written = f.write_all(&buf).and_then(|()| f.sync_data());
+        if let Err(e) = written {
+            // A full disk takes part of the batch: none of it is kept, as
+            // the error says (a restart read the whole lines of it as
+            // decisions, and exported them).
+            let undone = f.set_len(before).and_then(|()| f.sync_data());
+            let kept = match undone {
+                Ok(()) => "none of them was kept",
+                Err(_) => "part of them may stand as a last line the next read skips",
+            };
+            bail!(
+                "cannot write the audit log {} ({e}): {} decisions not recorded, {kept}",
+                self.path.display(),
+                records.len()
+            );
+        }
         Ok(())
     }
 
@@ -272,32 +290,27 @@ impl AuditLog {
     }
 }
 
-/// Truncate the file after its last newline, if something follows it.
-/// Reads one byte in the usual case.
-fn cut_torn_tail(path: &Path) -> Result<()> {
+/// Truncate the file after its last newline, if something follows it;
+/// returns its length then. Reads one byte in the usual case.
+fn cut_torn_tail(f: &mut fs::File) -> std::io::Result<u64> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = match OpenOptions::new().read(true).write(true).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
     let len = f.metadata()?.len();
     if len == 0 {
-        return Ok(());
+        return Ok(0);
     }
     f.seek(SeekFrom::End(-1))?;
     let mut last = [0u8; 1];
     f.read_exact(&mut last)?;
     if last[0] == b'\n' {
-        return Ok(());
+        return Ok(len);
     }
     let mut bytes = Vec::new();
     f.seek(SeekFrom::Start(0))?;
     f.read_to_end(&mut bytes)?;
-    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
-    f.set_len(keep as u64)?;
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) as u64;
+    f.set_len(keep)?;
     f.sync_data()?;
-    Ok(())
+    Ok(keep)
 }
 
 /// Decisions in force, most recent last: each entry one decision or one

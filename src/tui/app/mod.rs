@@ -501,7 +501,11 @@ impl App {
                 self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string());
                 self.status = what.to_string();
             }
-            Err(e) => self.error = Some(format!("the decision was not saved: {e:#}")),
+            Err(e) => {
+                // The screen shows the log as it stands.
+                self.reload_decisions();
+                self.error = Some(format!("the decision was not saved: {e:#}"));
+            }
         }
     }
 

@@ -130,7 +130,7 @@ impl App {
                 self.decisions = approval::replay(&loaded.records, "restock");
                 self.route_decisions = approval::replay(&loaded.records, crate::plan::delivery::PLAN);
                 if loaded.torn_tail {
-                    self.status = "the audit log ended in a half-written line (a crash); it was cut".into();
+                    self.status = "the audit log ends in a half-written line (a crash): it was skipped, and the next decision removes it".into();
                 }
             }
             Err(e) => self.error = Some(format!("reading the audit log: {e:#}")),
