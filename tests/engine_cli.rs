@@ -511,8 +511,11 @@ fn bench_train_reports_each_mode_on_the_chosen_device() {
             let (gf, ratio) = (num(4), num(6));
             assert!(gf > 0.0 && ratio > 0.0, "{row}");
             // The ratio is the step's rate over the matmul rate measured
-            // beside it, as printed (two decimals).
-            assert!((ratio - gf / matmul).abs() <= 0.011 + 0.02 * ratio, "{row}");
+            // beside it, within what printing the three figures (one, one
+            // and two decimals) loses: on a busy machine the rates are
+            // small, and 0.05 of each is a large share of them.
+            let printing = 0.006 + ratio * (0.051 / gf + 0.051 / matmul);
+            assert!((ratio - gf / matmul).abs() <= printing + 0.02 * ratio, "{row}");
         }
     }
     assert!(text.contains("forecast with cached embeddings: 20 series"), "{text}");

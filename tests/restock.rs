@@ -700,6 +700,58 @@ fn an_export_of_all_leaves_out_decisions_of_earlier_days() {
     assert!(restock_rows(&plan, &decided(l.order_date - Days::new(1)), true).is_empty());
 }
 
+/// A planner's quantity the line can no longer order (the products file
+/// changed its pack size, the plan's own quantity did not move) goes to
+/// review and out of the export: 36 of a product now packed in 24 was
+/// exported as approved.
+#[test]
+fn a_planner_quantity_that_is_no_longer_whole_packs_goes_to_review() {
+    use skuplan::plan::approval::{LineDecision, State};
+    use skuplan::plan::export::{restock_fingerprint, restock_rows, restock_state};
+    let plan_with = |pack: u32, moq: u32| {
+        let ds = Dataset {
+            products: vec![product("A", pack, moq, 7, 2.0)],
+            inventory: vec![inv("A", 0.0, 0.0, None)],
+            ..Dataset::default()
+        };
+        build_plan(
+            &ds,
+            &[forecast("A", 10.0, 2.0, 28)],
+            &Adjustments::new(),
+            &flat_service(0.9, 0.1),
+        )
+    };
+    let before = plan_with(12, 0);
+    let l = &before.lines[0];
+    assert!(l.order_qty > 0 && l.order_qty.is_multiple_of(12));
+    let decisions: HashMap<_, _> = [(
+        vec!["A".to_string(), "W".to_string()],
+        LineDecision {
+            state: State::Approved,
+            user: None,
+            at: None,
+            comment: None,
+            qty: Some(36),
+            fingerprint: restock_fingerprint(l),
+        },
+    )]
+    .into_iter()
+    .collect();
+    assert_eq!(restock_state(&decisions, l).0, State::Approved);
+    assert_eq!(restock_rows(&before, &decisions, false)[0].order_qty, 36);
+    // Packs of 24 (the plan's quantity kept, say), or a MOQ of 48: 36
+    // cannot be ordered as it stands.
+    for (pack, moq) in [(24, 0), (12, 48)] {
+        let mut after = before.clone();
+        after.lines[0].pack_size = pack;
+        after.lines[0].moq = moq;
+        let (state, review, d) = restock_state(&decisions, &after.lines[0]);
+        assert_eq!((state, review), (State::Proposed, true), "pack {pack}, MOQ {moq}");
+        assert!(d.is_none());
+        assert!(restock_rows(&after, &decisions, false).is_empty(), "not exported");
+    }
+}
+
 /// Months stamped on their last day: the plan orders on the month's first
 /// day (it ordered on the 30th), arrivals are first days of months, and
 /// stock due on 3 December comes in December, not November.

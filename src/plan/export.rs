@@ -40,6 +40,29 @@ pub fn restock_fingerprint(l: &RestockLine) -> String {
     format!("{}@{}", l.order_qty, l.order_date)
 }
 
+/// The state of a restock line's decision, as `approval::state_of` has
+/// it, except that a planner's quantity the line can no longer order (not
+/// whole packs, or under the MOQ, after the products file changed them)
+/// goes to review: the decision was tied to the plan's quantity, which
+/// may not have moved, and 36 of a product now packed in 24 was exported.
+pub fn restock_state(
+    decisions: &HashMap<Vec<String>, LineDecision>,
+    l: &RestockLine,
+) -> (State, bool, Option<LineDecision>) {
+    let key = [l.sku.clone(), l.warehouse.clone()];
+    let found = state_of(decisions, &key, &restock_fingerprint(l));
+    match &found.2 {
+        Some(LineDecision { qty: Some(q), .. }) if !orderable(l, *q) => (State::Proposed, true, None),
+        _ => found,
+    }
+}
+
+/// Whether `qty` can be ordered on the line: none, or whole packs of at
+/// least the MOQ.
+pub fn orderable(l: &RestockLine, qty: u32) -> bool {
+    qty == 0 || (qty.is_multiple_of(l.pack_size.max(1)) && qty >= l.moq)
+}
+
 /// The quantity and order day a [`restock_fingerprint`] names.
 pub fn fingerprint_parts(fingerprint: &str) -> Option<(&str, &str)> {
     fingerprint.split_once('@')
@@ -66,8 +89,7 @@ pub fn restock_rows(
     plan.lines
         .iter()
         .filter_map(|l| {
-            let key = vec![l.sku.clone(), l.warehouse.clone()];
-            let (state, review, d) = state_of(decisions, &key, &restock_fingerprint(l));
+            let (state, review, d) = restock_state(decisions, l);
             // A line a budget cut to nothing is listed too, with why.
             let cut = l
                 .reasons

@@ -99,7 +99,14 @@ fn was_decided(app: &App, l: &crate::plan::restock::RestockLine) -> String {
         None => String::new(),
     };
     let by = d.user.as_deref().map(|u| format!(" by {u}")).unwrap_or_default();
-    format!(" ({}{what}{by}; the line changed since: review)", d.state.name())
+    let changed = match d.qty {
+        Some(q) if !crate::plan::export::orderable(l, q) => format!(
+            "{q} is not whole packs of {} of at least the MOQ {} now",
+            l.pack_size, l.moq
+        ),
+        _ => "the line changed since".into(),
+    };
+    format!(" ({}{what}{by}; {changed}: review)", d.state.name())
 }
 
 /// Everything about the selected restock line.

@@ -154,8 +154,7 @@ impl App {
     }
 
     pub fn state_of(&self, l: &crate::plan::restock::RestockLine) -> (State, bool, Option<u32>) {
-        let key = vec![l.sku.clone(), l.warehouse.clone()];
-        let (s, review, d) = approval::state_of(&self.decisions, &key, &restock_fingerprint(l));
+        let (s, review, d) = crate::plan::export::restock_state(&self.decisions, l);
         (s, review, d.and_then(|d| d.qty))
     }
 
