@@ -262,6 +262,14 @@ impl Workspace {
 
     /// The data sources saved by the last successful import, if any. A file
     /// that cannot be read is an error, never silently replaced.
+    /// The files and folders an export must not land on: those imported
+    /// (the workspace's sources) and `data` (a command's `--data`).
+    pub fn data_paths(&self, data: Option<&PathBuf>) -> Vec<PathBuf> {
+        let mut paths = self.load_sources().ok().flatten().map(|s| s.paths).unwrap_or_default();
+        paths.extend(data.cloned());
+        paths
+    }
+
     pub fn load_sources(&self) -> Result<Option<DataSources>> {
         let path = self.sources_path();
         if !path.exists() {

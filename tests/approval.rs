@@ -568,6 +568,55 @@ fn a_batch_the_disk_cannot_take_whole_leaves_nothing_of_it() {
     assert!(!loaded.torn_tail);
 }
 
+/// An export never lands on the data: not on a data file (an export to
+/// the sales file replaced the sales history), not inside a data folder
+/// (the next import would read it as data), not on a folder; and `plan
+/// restock --out` checks its path before it saves the workspace's plan
+/// (it saved it, then failed).
+#[test]
+fn exports_never_replace_the_data_and_bad_paths_change_nothing() {
+    let (home, data) = planned_workspace();
+    // The workspace's data, as `import` records it.
+    skuplan(home.path()).arg("import").arg(data.path()).assert().success();
+    let sales = data.path().join("sales.csv");
+    let history = fs::read(&sales).unwrap();
+    let plan_file = home.path().join("data/workspace/plans/restock.json");
+    let plan_before = fs::read(&plan_file).unwrap();
+    skuplan(home.path())
+        .args(["plan", "restock", "--review-days", "14", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&sales)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("inside the data folder"));
+    skuplan(home.path())
+        .args(["plan", "restock", "--review-days", "14", "--out"])
+        .arg(home.path())
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("is a folder, not a file"));
+    assert_eq!(fs::read(&plan_file).unwrap(), plan_before, "the plan was not replaced");
+    for args in [
+        vec!["export", "restock", "--out"],
+        vec!["export", "deliveries", "--all", "--out"],
+    ] {
+        skuplan(home.path())
+            .args(&args)
+            .arg(&sales)
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains("skuplan imports").or(predicates::str::contains("data folder")));
+    }
+    assert_eq!(fs::read(&sales).unwrap(), history, "the sales history is whole");
+    // Elsewhere, it is written.
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(home.path().join("out.csv"))
+        .assert()
+        .success();
+}
+
 use std::os::unix::process::CommandExt as _;
 
 /// `plan restock` shares the workstation's cache of the plan's slow half

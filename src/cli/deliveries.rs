@@ -30,6 +30,9 @@ fn today() -> chrono::NaiveDate {
 pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
     let ws = Workspace::open(paths.workspace_dir())?;
     let _lock = ws.lock()?;
+    if let Some(out) = &args.out {
+        crate::plan::export::check_export_path(out, &ws.data_paths(args.data.as_ref()))?;
+    }
     let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
     };
@@ -399,6 +402,7 @@ pub fn approve_deliveries(
 
 pub fn export_deliveries(out: &Path, all: bool, config: &Config, paths: &Paths) -> Result<ExitCode> {
     let ws = Workspace::open(paths.workspace_dir())?;
+    crate::plan::export::check_export_path(out, &ws.data_paths(None))?;
     let plan = saved_plan(&ws)?;
     let decisions = replay(&ws.audit_log().load()?.records, PLAN);
     // The routes exported: every one with --all, else the approved.

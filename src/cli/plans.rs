@@ -126,6 +126,11 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
 
     let ws = Workspace::open(paths.workspace_dir())?;
     let _lock = ws.lock()?;
+    // Before anything is saved: a bad path replaced the workspace's plan,
+    // then failed.
+    if let Some(out) = &args.out {
+        crate::plan::export::check_export_path(out, &ws.data_paths(args.data.as_ref()))?;
+    }
     let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
     };
@@ -286,6 +291,7 @@ pub fn export_restock(out: &std::path::Path, all: bool, paths: &Paths) -> Result
     use crate::plan::export::{restock_rows, write_csv};
 
     let ws = Workspace::open(paths.workspace_dir())?;
+    crate::plan::export::check_export_path(out, &ws.data_paths(None))?;
     let plan = ws
         .load_restock()?
         .ok_or_else(|| anyhow::anyhow!("no restock plan yet: run `skuplan plan restock` first"))?;

@@ -2,9 +2,9 @@
 //! UTF-8), written atomically.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::fsio::atomic_write;
@@ -125,6 +125,48 @@ pub fn restock_rows(
             })
         })
         .collect()
+}
+
+/// Refuse an export path before anything is written: a folder, one of the
+/// data files (`data`: the files and folders imported), or a file inside
+/// a data folder (the next import would read the export as data). An
+/// export to the sales file replaced the sales history.
+pub fn check_export_path(out: &Path, data: &[PathBuf]) -> Result<()> {
+    if out.is_dir() {
+        bail!("{} is a folder, not a file: name the CSV file to write", out.display());
+    }
+    let out_real = real_path(out);
+    for d in data {
+        let d_real = real_path(d);
+        if out_real == d_real {
+            bail!(
+                "{} is one of the data files skuplan imports: an export there would replace it; name another file",
+                out.display()
+            );
+        }
+        if d_real.is_dir() && out_real.starts_with(&d_real) {
+            bail!(
+                "{} is inside the data folder {}: the next import would read the export as data; name a file \
+                 elsewhere",
+                out.display(),
+                d.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `p` with its links resolved as far as it exists: the file itself, or
+/// its folder and its name (a file not written yet).
+fn real_path(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if let Ok(real) = abs.canonicalize() {
+        return real;
+    }
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => dir.canonicalize().map_or_else(|_| abs.clone(), |d| d.join(name)),
+        _ => abs,
+    }
 }
 
 /// Write rows as CSV with a header, atomically.

@@ -563,12 +563,14 @@ impl App {
         // workstation was started from.
         let path = PathBuf::from(path.trim());
         let path = std::path::absolute(&path).unwrap_or(path);
-        let result = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .map_err(anyhow::Error::from)
-            .and_then(|_| write_csv(&path, rows));
+        let result = crate::plan::export::check_export_path(&path, &self.loaded_sources().paths);
+        let result = result.and_then(|()| {
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .map_err(anyhow::Error::from)
+                .and_then(|_| write_csv(&path, rows))
+        });
         // "1 approved line".
         let what = if rows.len() == 1 {
             what.strip_suffix('s').unwrap_or(what)
