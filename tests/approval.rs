@@ -617,6 +617,56 @@ fn exports_never_replace_the_data_and_bad_paths_change_nothing() {
         .success();
 }
 
+/// `plan restock` plans with the workspace's what-ifs, as the workstation
+/// does, and says so; `--no-what-ifs` leaves them out. It planned without
+/// them, and the lines they changed lost their approvals unsaid.
+#[test]
+fn plan_restock_keeps_the_workspace_what_ifs() {
+    let (home, data) = planned_workspace();
+    let base = saved_line(home.path(), "SKU-00001", "WH-LON");
+    let to = base.order_date + chrono::Days::new(60);
+    // The workstation's what-ifs are the scenario called what-if.
+    skuplan(home.path())
+        .args(["scenario", "new", "what-if"])
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args([
+            "scenario",
+            "set",
+            "what-if",
+            "--sku",
+            "SKU-00001",
+            "--pct",
+            "300",
+            "--reason",
+            "promo",
+        ])
+        .args(["--from", &base.order_date.to_string(), "--to", &to.to_string()])
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(data.path())
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("with the workspace's 1 what-if"));
+    let with = saved_line(home.path(), "SKU-00001", "WH-LON");
+    assert!(
+        with.order_qty > base.order_qty,
+        "{} against {}",
+        with.order_qty,
+        base.order_qty
+    );
+    skuplan(home.path())
+        .args(["plan", "restock", "--no-what-ifs", "--data"])
+        .arg(data.path())
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("what-if").not());
+    assert_eq!(saved_line(home.path(), "SKU-00001", "WH-LON").order_qty, base.order_qty);
+}
+
 use std::os::unix::process::CommandExt as _;
 
 /// `plan restock` shares the workstation's cache of the plan's slow half

@@ -306,9 +306,13 @@ pub struct PlanRestockArgs {
     pub data: Option<PathBuf>,
     #[command(flatten)]
     pub map: MapArgs,
-    /// Apply this scenario's overrides.
+    /// Apply this scenario's overrides; by default the workspace's what-ifs
+    /// (those the workstation plans with), if there are any.
     #[arg(long)]
     pub scenario: Option<String>,
+    /// Plan without the workspace's what-ifs.
+    #[arg(long, conflicts_with = "scenario")]
+    pub no_what_ifs: bool,
     /// Also write the lines that order, and those a decision or a budget cut
     /// names, each with its state, to this CSV file.
     #[arg(long)]

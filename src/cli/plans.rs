@@ -169,7 +169,23 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
         }
         settings.budget.insert(wh.to_string(), amount);
     }
-    let scenario = args.scenario.as_deref().map(|n| ws.load_scenario(n)).transpose()?;
+    // The workspace's plan is the one the workstation shows: with its
+    // what-ifs unless told otherwise (it was planned without them, and
+    // the approvals of the lines they changed were voided unsaid).
+    let scenario = match (&args.scenario, args.no_what_ifs) {
+        (Some(n), _) => Some(ws.load_scenario(n)?),
+        (None, true) => None,
+        (None, false) => {
+            let own = ws.scenario_if_any("what-if")?.filter(|s| !s.overrides.is_empty());
+            if let Some(s) = &own {
+                emit(&format!(
+                    "with the workspace's {} (the workstation's; `--no-what-ifs` plans without them)\n",
+                    crate::tui::app::what_ifs(s.overrides.len())
+                ))?;
+            }
+            own
+        }
+    };
     let run = chosen_run(&ws, args.run.as_deref(), args.no_run)?;
     let (base, _) = plan_bases(&ds, &settings, None, &ws)?;
     let with = match run.as_deref().map(|r| join_run(&base, &ds, r, &ws)) {
