@@ -187,6 +187,28 @@ fn budget_keeps_the_most_valuable_lines() {
     assert!(plan.total_cost() <= 145.0);
 }
 
+/// Between two lines short alike, the budget keeps the one that avoids
+/// more shortage per unit of money: the cheaper (the unit cost cancelled
+/// out of the ranking, and the first line in the data was kept).
+#[test]
+fn budget_prefers_the_shortage_avoided_per_money() {
+    let ds = Dataset {
+        products: vec![product("DEAR", 1, 0, 7, 10.0), product("CHEAP", 1, 0, 7, 1.0)],
+        demand: vec![history("DEAR", 10.0), history("CHEAP", 10.0)],
+        inventory: vec![inv("DEAR", 0.0, 0.0, None), inv("CHEAP", 0.0, 0.0, None)],
+        ..Dataset::default()
+    };
+    let fc = vec![forecast("DEAR", 10.0, 0.0, 28), forecast("CHEAP", 10.0, 0.0, 28)];
+    let mut settings = flat_service(0.95, 0.0);
+    // Enough for the cheap line's 140 units, not for the dear one's.
+    settings.budget = HashMap::from([("W".to_string(), 150.0)]);
+    let plan = build_plan(&ds, &fc, &Adjustments::new(), &settings);
+    let qty = |sku: &str| plan.lines.iter().find(|l| l.sku == sku).unwrap().order_qty;
+    assert_eq!(qty("CHEAP"), 140);
+    assert_eq!(qty("DEAR"), 1, "what the 10 left buy");
+    assert!(plan.total_cost() <= 150.0);
+}
+
 fn arb_case() -> impl Strategy<Value = (f64, f64, f64, f64, u32, u32, u32, bool)> {
     (
         0.0f64..50.0,  // p50

@@ -805,13 +805,14 @@ fn apply_budgets(lines: &mut [RestockLine], settings: &RestockSettings) {
             .filter(|i| lines[*i].warehouse == *wh && lines[*i].order_qty > 0)
             .collect();
         // Shortage avoided: what the order covers of the demand the current
-        // position does not. Worth per money spent on the line.
+        // position does not, in units per money spent on the line (the
+        // unit cost cancelled out, and a dear line outranked a cheap one
+        // that avoided three times the shortage per money).
         let worth = |l: &RestockLine| {
             let short = (l.protection_demand - l.inventory_position)
                 .max(0.0)
                 .min(f64::from(l.order_qty));
-            let cost = l.line_cost.max(1e-9);
-            (short + 0.01 * f64::from(l.order_qty)) * l.unit_cost.max(1e-9) / cost
+            (short + 0.01 * f64::from(l.order_qty)) / l.line_cost.max(1e-9)
         };
         idx.sort_by(|a, b| worth(&lines[*b]).total_cmp(&worth(&lines[*a])).then(a.cmp(b)));
         let mut left = *budget;
