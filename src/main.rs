@@ -58,7 +58,18 @@ fn run() -> Result<ExitCode> {
         config_file: config_path,
         ..paths
     };
-    let _guard = logging::init(&paths.log_dir, &config.log.level)?;
+    let _guard = match logging::init(&paths.log_dir, &config.log.level) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skuplan: running without a log: {e} ({})",
+                e.root_cause()
+            );
+            None
+        }
+    };
     tracing::info!(command = ?cli.command, "start");
 
     skuplan::cli::dispatch(cli.command, &config, &paths)

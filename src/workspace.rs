@@ -260,8 +260,6 @@ impl Workspace {
         self.root.join("sources.json")
     }
 
-    /// The data sources saved by the last successful import, if any. A file
-    /// that cannot be read is an error, never silently replaced.
     /// The files and folders an export must not land on: those imported
     /// (the workspace's sources) and `data` (a command's `--data`).
     pub fn data_paths(&self, data: Option<&PathBuf>) -> Vec<PathBuf> {
@@ -270,6 +268,8 @@ impl Workspace {
         paths
     }
 
+    /// The data sources saved by the last successful import, if any. A file
+    /// that cannot be read is an error, never silently replaced.
     pub fn load_sources(&self) -> Result<Option<DataSources>> {
         let path = self.sources_path();
         if !path.exists() {

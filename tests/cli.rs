@@ -32,6 +32,21 @@ fn version_says_where_files_live() {
 
 /// A key binding the workstation cannot take is refused naming the config
 /// file and the actions there are, before any screen opens.
+/// A log that cannot be written (a read-only home; here its file is a
+/// folder) is said once, and the command runs: tracing-appender's start
+/// panicked there, for every command, even reading ones.
+#[test]
+fn a_log_that_cannot_be_written_does_not_stop_a_command() {
+    let home = tempfile::tempdir().unwrap();
+    fs::create_dir_all(home.path().join("logs/skuplan.log")).unwrap();
+    skuplan(home.path())
+        .args(["scenario", "list"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("running without a log: cannot write the log"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
 #[test]
 fn a_bad_key_binding_names_the_config_file() {
     let home = tempfile::tempdir().unwrap();
