@@ -473,3 +473,51 @@ fn cover_counts_whole_periods_and_the_share_of_the_last() {
     assert_eq!(Period::Week(Weekday::Mon).add(d(2026, 3, 4), 2), d(2026, 3, 18));
     assert_eq!(Period::Day.add(d(2026, 3, 1), 5), d(2026, 3, 6));
 }
+
+/// ABC classes and the lumpy rule read a year of the series' periods: 52
+/// weeks of weekly data, not 365 (seven years, where a line that sold well
+/// long ago outranked this year's best seller), and a year of months.
+#[test]
+fn a_year_of_weeks_or_months_is_a_year() {
+    use skuplan::domain::{Dataset, DemandSeries};
+    use skuplan::plan::demand::intermittency_up_to;
+    use skuplan::plan::restock::{Abc, abc_classes};
+    let weekly = |sku: &str, values: Vec<f64>| DemandSeries {
+        sku: sku.into(),
+        warehouse: "W".into(),
+        start: day(2020, 1, 6),
+        values,
+        promo: None,
+        period: Period::Week(Weekday::Mon),
+    };
+    // Three years of weeks: OLD sold 100 a week in the first two, nothing
+    // since; NEW sold 20 a week in the last year only.
+    let old: Vec<f64> = (0..156).map(|i| if i < 104 { 100.0 } else { 0.0 }).collect();
+    let new: Vec<f64> = (0..156).map(|i| if i >= 104 { 20.0 } else { 0.0 }).collect();
+    let ds = Dataset {
+        demand: vec![weekly("OLD", old), weekly("NEW", new)],
+        ..Dataset::default()
+    };
+    let classes = abc_classes(&ds, (0.8, 0.95));
+    assert_eq!(classes[&("NEW".to_string(), "W".to_string())], Abc::A);
+    assert_ne!(classes[&("OLD".to_string(), "W".to_string())], Abc::A);
+    // Sold every week of the last year, after two years of nothing: smooth
+    // now, not intermittent over 156 weeks.
+    let s = weekly(
+        "NEW",
+        (0..156)
+            .map(|i| if i >= 104 { 20.0 + (i % 3) as f64 } else { 0.0 })
+            .collect(),
+    );
+    assert_eq!(intermittency_up_to(&s, s.values.len()), None);
+    // Two years of months, sold in one month in three: judged on its
+    // year (it needed 28 months of history, so monthly data was never
+    // lumpy before its third year).
+    let months = DemandSeries {
+        period: Period::Month(MonthStamp::First),
+        start: day(2023, 1, 1),
+        values: (0..24).map(|i| if i % 3 == 0 { 50.0 } else { 0.0 }).collect(),
+        ..s
+    };
+    assert!(intermittency_up_to(&months, months.values.len()).is_some());
+}

@@ -303,7 +303,8 @@ pub fn intermittency(history: Option<&DemandSeries>) -> Option<f64> {
 /// would have judged.
 pub fn intermittency_up_to(s: &DemandSeries, n: usize) -> Option<f64> {
     let n = n.min(s.values.len());
-    intermittency_with(&s.values[..n], s.promo.as_deref().map(|p| &p[..n.min(p.len())]))
+    let promo = s.promo.as_deref().map(|p| &p[..n.min(p.len())]);
+    intermittency_over(&s.values[..n], promo, s.period.from_days(365))
 }
 
 /// The same with the history's promotion flags (same indexing as
@@ -311,9 +312,16 @@ pub fn intermittency_up_to(s: &DemandSeries, n: usize) -> Option<f64> {
 /// sizes, since a promotion's lift is planned, not a surprise. The
 /// dispersion is still that of every day.
 pub fn intermittency_with(values: &[f64], promo: Option<&[bool]>) -> Option<f64> {
-    let skip = values.len().saturating_sub(365);
+    intermittency_over(values, promo, 365)
+}
+
+/// [`intermittency_with`] over the last `year` periods (365 days, 52
+/// weeks, 12 months: 365 weeks of weekly data were read as a year), from
+/// at least 28 of them (a year of months, where there are fewer).
+pub fn intermittency_over(values: &[f64], promo: Option<&[bool]>, year: usize) -> Option<f64> {
+    let skip = values.len().saturating_sub(year.max(1));
     let v = &values[skip..];
-    if v.len() < 28 {
+    if v.len() < 28.min(year.max(1)) {
         return None;
     }
     let promoted = |j: usize| promo.and_then(|p| p.get(skip + j)).copied().unwrap_or(false);

@@ -474,7 +474,9 @@ pub fn abc_classes(ds: &Dataset, cuts: (f64, f64)) -> HashMap<(String, String), 
                 .get(s.sku.as_str())
                 .and_then(|p| p.unit_cost.or(p.price))
                 .unwrap_or(1.0);
-            let recent = &s.values[s.values.len().saturating_sub(365)..];
+            // A year of the series' periods (365 weeks of weekly data
+            // were read as a year, and old lines outranked new ones).
+            let recent = &s.values[s.values.len().saturating_sub(s.period.from_days(365))..];
             ((s.sku.clone(), s.warehouse.clone()), recent.iter().sum::<f64>() * unit)
         })
         .collect();
