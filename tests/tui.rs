@@ -2296,6 +2296,45 @@ fn what_if_dates_are_read_as_typed() {
     );
     let e = app.parse_edit(&sku, "+50% 2026-13-01 bad month").unwrap_err();
     assert!(e.contains("expected a date YYYY-MM-DD"), "{e}");
+    // Spaced ranges are ranges (the second date went into the reason, and
+    // the what-if ran four weeks); other date forms are refused (they
+    // were kept as the reason, from the plan's first day).
+    for typed in [
+        "+50% 2026-07-10 .. 2026-07-12 fair",
+        "+50% 2026-07-10 to 2026-07-12 fair",
+    ] {
+        let o = app.parse_edit(&sku, typed).unwrap();
+        assert_eq!(
+            (o.from, o.to, o.reason.as_str()),
+            (d("2026-07-10"), d("2026-07-12"), "fair"),
+            "{typed}"
+        );
+    }
+    for typed in [
+        "+20% 24/12/2026 uk date",
+        "+20% 12/24/2026 us",
+        "+20% 24.12.2026 dotted",
+    ] {
+        let e = app.parse_edit(&sku, typed).unwrap_err();
+        assert!(e.contains("expected a date YYYY-MM-DD"), "{typed}: {e}");
+    }
+    // Every warehouse unless @WH names one, before the dates or after.
+    let wh = app.plan.as_ref().unwrap().lines[0].warehouse.clone();
+    assert_eq!(app.parse_edit(&sku, "+50% fair").unwrap().warehouse, None);
+    for typed in [
+        format!("+50% @{wh} 2026-07-10..2026-07-12 fair"),
+        format!("+50% 2026-07-10..2026-07-12 @{wh} fair"),
+    ] {
+        let o = app.parse_edit(&sku, &typed).unwrap();
+        assert_eq!(
+            (o.warehouse.as_deref(), o.reason.as_str()),
+            (Some(wh.as_str()), "fair"),
+            "{typed}"
+        );
+        assert_eq!((o.from, o.to), (d("2026-07-10"), d("2026-07-12")), "{typed}");
+    }
+    let e = app.parse_edit(&sku, "+50% @NOWHERE fair").unwrap_err();
+    assert!(e.contains("no such warehouse"), "{e}");
     let mut app = app;
     app.update(Action::GoTab(3));
     app.update(Action::Edit);

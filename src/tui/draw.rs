@@ -305,7 +305,9 @@ fn message_line(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Prompt::Filter => "filter: ".to_string(),
             Prompt::ExportPath => "export approved lines to: ".to_string(),
             Prompt::ImportPath => "import file or folder: ".to_string(),
-            Prompt::EditDemand { sku } => format!("what-if for {sku} (+20% [FROM..TO] reason | =N reason): "),
+            Prompt::EditDemand { sku } => {
+                format!("what-if for {sku}, every warehouse (+20% [@WH] [FROM..TO] reason | =N ...): ")
+            }
             Prompt::SetQty { key } => format!("order quantity for {} at {}: ", key.0, key.1),
             Prompt::ScenarioName => "save the what-ifs as scenario: ".to_string(),
             Prompt::Mapping => "column mapping (field=column,...): ".to_string(),

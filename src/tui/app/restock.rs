@@ -417,7 +417,42 @@ impl App {
         } else {
             return Err(format!("{change:?}: expected +N% / -N% or =N units a day"));
         };
-        let rest: Vec<&str> = parts.collect();
+        let mut rest: Vec<&str> = parts.collect();
+        // "@WH" before the dates or the reason: one warehouse (every one
+        // otherwise, as the prompt says).
+        let warehouse_of = |t: &str| -> Result<Option<String>, String> {
+            let Some(w) = t.strip_prefix('@') else {
+                return Ok(None);
+            };
+            let known = self.loaded.as_ref().is_none_or(|l| {
+                l.dataset.demand.iter().any(|s| s.warehouse == w)
+                    || l.dataset.inventory.iter().any(|i| i.warehouse == w)
+            });
+            if w.is_empty() || !known {
+                return Err(format!(
+                    "@{w}: no such warehouse in the data (@WH limits a what-if to one)"
+                ));
+            }
+            Ok(Some(w.to_string()))
+        };
+        let mut warehouse = match rest.first() {
+            Some(t) => warehouse_of(t)?,
+            None => None,
+        };
+        if warehouse.is_some() {
+            rest.remove(0);
+        }
+        // "D .. D" and "D to D" are "D..D".
+        let joined;
+        if rest.len() >= 3 && matches!(rest[1], ".." | "to") && looks_like_a_date(rest[0]) {
+            joined = format!("{}..{}", rest[0], rest[2]);
+            rest.splice(0..3, [joined.as_str()]);
+        }
+        // A date in another form (24/12/2026, 12/24/2026, 24.12.2026) is
+        // refused, not kept as the reason's first word.
+        if let Some(t) = rest.first().filter(|t| looks_like_a_date(t) && !t.contains('-')) {
+            return Err(format!("{t:?}: expected a date YYYY-MM-DD"));
+        }
         let start = self.plan.as_ref().map(|p| p.plan_date).unwrap_or_default();
         let d = |s: &str| {
             NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?}: expected a date YYYY-MM-DD"))
@@ -440,12 +475,21 @@ impl App {
             }
             _ => (start, four_weeks(start)?, rest.join(" ")),
         };
+        // Or after the dates: "+20% 2026-12-01..2026-12-24 @WH-MAN promo".
+        let (first, more) = reason.split_once(' ').unwrap_or((reason.as_str(), ""));
+        let reason = match warehouse_of(first)? {
+            Some(w) if warehouse.is_none() => {
+                warehouse = Some(w);
+                more.to_string()
+            }
+            _ => reason,
+        };
         if reason.trim().is_empty() {
             return Err("say why (a reason is kept with every what-if)".into());
         }
         let o = Override {
             skus: vec![sku.to_string()],
-            warehouse: None,
+            warehouse,
             from,
             to,
             change,
@@ -454,7 +498,16 @@ impl App {
         o.check()?;
         Ok(o)
     }
+}
 
+/// Whether a word is a date in some form: digits with '-', '/' or '.'
+/// between them (2026-12-24, 24/12/2026, 24.12.2026).
+fn looks_like_a_date(t: &str) -> bool {
+    let seps = t.chars().filter(|c| matches!(c, '-' | '/' | '.')).count();
+    seps == 2 && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.'))
+}
+
+impl App {
     /// What-ifs kept in the workspace that name no SKU of the data loaded
     /// (made on other data): said after the load's message, since they
     /// count in the tab's "N what-ifs" and change nothing here.
@@ -521,7 +574,11 @@ impl App {
     pub(super) fn add_what_if(&mut self, sku: &str, input: &str) {
         match self.parse_edit(sku, input) {
             Ok(o) => {
-                let mut text = format!("{} {} {}..{}: {}", sku, o.change, o.from, o.to, o.reason);
+                let at = o
+                    .warehouse
+                    .as_deref()
+                    .map_or_else(|| "every warehouse".to_string(), |w| format!("at {w}"));
+                let mut text = format!("{} {} {}..{} {at}: {}", sku, o.change, o.from, o.to, o.reason);
                 // Kept, as the CLI keeps it (the what-if may be meant for
                 // later), but said.
                 if let Some(first) = self.plan.as_ref().map(|p| p.plan_date).filter(|f| o.to < *f) {
