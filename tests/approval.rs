@@ -667,6 +667,39 @@ fn plan_restock_keeps_the_workspace_what_ifs() {
     assert_eq!(saved_line(home.path(), "SKU-00001", "WH-LON").order_qty, base.order_qty);
 }
 
+/// An exported line a planner's quantity changed says so beside the
+/// plan's reason (an order of 12 went out as "stock covers lead time and
+/// review period"), and a comment that starts like a formula is exported
+/// as text (`=HYPERLINK(...)` ran when the file was opened).
+#[test]
+fn an_export_says_the_planner_set_the_quantity_and_keeps_comments_as_text() {
+    let (home, _data) = planned_workspace();
+    let ws = skuplan::workspace::Workspace::open(home.path().join("data/workspace")).unwrap();
+    let plan = ws.load_restock().unwrap().expect("a saved plan");
+    let line = plan.lines.iter().find(|l| l.order_qty > 0).expect("a line that orders");
+    let asked = line.order_qty + 10 * line.pack_size.max(1);
+    skuplan(home.path())
+        .args(["approve", "restock", "--sku", &line.sku, "--warehouse", &line.warehouse])
+        .args(["--qty", &asked.to_string(), "--comment", "=HYPERLINK(\"http://x\")"])
+        .assert()
+        .success();
+    let (_, rows) = export_all(home.path());
+    let row = rows
+        .iter()
+        .find(|r| r.sku == line.sku && r.warehouse == line.warehouse)
+        .unwrap();
+    assert_eq!(row.order_qty, asked);
+    assert!(
+        row.reason.starts_with(&format!(
+            "the planner's quantity {asked} (the plan's {}: ",
+            line.order_qty
+        )),
+        "{}",
+        row.reason
+    );
+    assert_eq!(row.comment, "'=HYPERLINK(\"http://x\")");
+}
+
 use std::os::unix::process::CommandExt as _;
 
 /// `plan restock` shares the workstation's cache of the plan's slow half

@@ -821,7 +821,7 @@ pub fn delivery_rows(
             continue;
         }
         let (state, approver, approved_at) = crate::plan::approval::export_columns(state, review, d.as_ref());
-        let comment = d.as_ref().and_then(|d| d.comment.clone()).unwrap_or_default();
+        let comment = crate::plan::export::as_text(&d.as_ref().and_then(|d| d.comment.clone()).unwrap_or_default());
         for (i, s) in r.stops.iter().enumerate() {
             let (lat, lon, x, y) = match s.location {
                 Location::LatLon { lat, lon } => (Some(lat), Some(lon), None, None),

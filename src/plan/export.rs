@@ -117,14 +117,37 @@ pub fn restock_rows(
                 unit_cost: l.cost_known().then_some(l.unit_cost),
                 line_cost: l.cost_for(qty).map(|c| (c * 100.0).round() / 100.0),
                 method: l.method.clone(),
-                reason: l.reason_text(),
+                // The planner's quantity said beside the plan's reason
+                // (an order of 12 went out as "stock covers lead time").
+                reason: match d.as_ref().and_then(|d| d.qty) {
+                    Some(q) if q != l.order_qty => {
+                        format!(
+                            "the planner's quantity {q} (the plan's {}: {})",
+                            l.order_qty,
+                            l.reason_text()
+                        )
+                    }
+                    _ => l.reason_text(),
+                },
                 state,
                 approver,
                 approved_at,
-                comment: d.as_ref().and_then(|d| d.comment.clone()).unwrap_or_default(),
+                comment: as_text(&d.as_ref().and_then(|d| d.comment.clone()).unwrap_or_default()),
             })
         })
         .collect()
+}
+
+/// Free text typed by a planner (a comment), as a spreadsheet reads it:
+/// text that starts like a formula (`=`, `+`, `-`, `@`) gets a leading
+/// `'`, so `=HYPERLINK(...)` in a comment is shown, not run, when the
+/// export is opened.
+pub fn as_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
 }
 
 /// Refuse an export path before anything is written: a folder, one of the
