@@ -700,6 +700,37 @@ fn an_export_says_the_planner_set_the_quantity_and_keeps_comments_as_text() {
     assert_eq!(row.comment, "'=HYPERLINK(\"http://x\")");
 }
 
+/// With under a year of history the plan's levels are fitted on the days
+/// just before it, and the summary says so (it claimed last year's weeks).
+#[test]
+fn the_summary_says_what_the_levels_were_fitted_on() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    skuplan(home.path())
+        .args([
+            "sample-data",
+            "--skus",
+            "10",
+            "--warehouses",
+            "1",
+            "--days",
+            "330",
+            "--out",
+        ])
+        .arg(data.path())
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["plan", "restock", "--data"])
+        .arg(data.path())
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "fitted on a replay of the 182 days just before the plan: under a year of history",
+        ))
+        .stdout(predicates::str::contains("same weeks last year").not());
+}
+
 use std::os::unix::process::CommandExt as _;
 
 /// `plan restock` shares the workstation's cache of the plan's slow half

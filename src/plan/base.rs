@@ -286,12 +286,15 @@ impl PlanBase {
         };
         let (year, level) = (ds.period().year(), ds.period().from_days(LEVEL_DAYS));
         let mut prepared = prepare(year, year - level);
+        let mut recent = None;
         if prepared.is_empty() {
             prepared = prepare(level, 0);
+            recent = Some(LEVEL_DAYS);
         }
         let t_replays = clock.elapsed();
         if !prepared.is_empty() {
             settings.levels = Some(simulate::fit_service_levels(ds, &prepared, &settings));
+            settings.levels_on_recent_days = recent;
         }
         tracing::info!(
             backtest = ?t_backtest,

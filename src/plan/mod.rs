@@ -2,6 +2,7 @@
 //! the policy's replay, the plan's cached base, approvals, delivery routes
 //! and their CSV exports.
 
+pub mod abc;
 pub mod approval;
 pub mod base;
 pub mod calibration;

@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use super::abc::{Abc, abc_classes};
+
 use super::demand::z;
 pub use super::demand::{
     DailyForecast, intermittency, intermittency_up_to, nb_quantile, round_order, sum_stats, sum_stats_part,
@@ -75,6 +77,11 @@ pub struct RestockSettings {
     /// stocked to; the fitted level takes that back.
     #[serde(default)]
     pub levels: Option<ServiceTargets>,
+    /// Days of the replay `levels` were fitted on, when that was the days
+    /// just before the plan (under a year of history), not the same weeks
+    /// a year before: the summary says which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels_on_recent_days: Option<usize>,
     /// Forecasts made outside plan (the fine-tuned model) and their own
     /// safety-stock rules, measured on days that method never learnt from:
     /// lines whose forecast carries this method name use them instead of
@@ -145,16 +152,10 @@ impl Default for RestockSettings {
             budget: HashMap::new(),
             calibration: Calibration::default(),
             levels: None,
+            levels_on_recent_days: None,
             external: None,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Abc {
-    A,
-    B,
-    C,
 }
 
 /// One proposed order.
@@ -460,45 +461,6 @@ fn quantile_of(sorted: &[f64], p: f64) -> Option<f64> {
     }
     let rank = (p.clamp(0.0, 1.0) * n as f64).ceil() as usize;
     Some(sorted[rank.clamp(1, n) - 1])
-}
-
-/// ABC class of each (sku, warehouse) by the value of its last year's
-/// demand at unit cost (price when there is no cost, 1 when neither).
-pub fn abc_classes(ds: &Dataset, cuts: (f64, f64)) -> HashMap<(String, String), Abc> {
-    let products: HashMap<&str, &Product> = ds.products.iter().map(|p| (p.sku.as_str(), p)).collect();
-    let mut values: Vec<((String, String), f64)> = ds
-        .demand
-        .iter()
-        .map(|s| {
-            let unit = products
-                .get(s.sku.as_str())
-                .and_then(|p| p.unit_cost.or(p.price))
-                .unwrap_or(1.0);
-            // A year of the series' periods (365 weeks of weekly data
-            // were read as a year, and old lines outranked new ones).
-            let recent = &s.values[s.values.len().saturating_sub(s.period.from_days(365))..];
-            ((s.sku.clone(), s.warehouse.clone()), recent.iter().sum::<f64>() * unit)
-        })
-        .collect();
-    values.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let total: f64 = values.iter().map(|v| v.1).sum();
-    let mut cum = 0.0;
-    values
-        .into_iter()
-        .map(|(k, v)| {
-            // Class by the share before this item, so the top item is A.
-            let share = if total > 0.0 { cum / total } else { 1.0 };
-            cum += v;
-            let c = if share < cuts.0 {
-                Abc::A
-            } else if share < cuts.1 {
-                Abc::B
-            } else {
-                Abc::C
-            };
-            (k, c)
-        })
-        .collect()
 }
 
 /// Lines whose forecast the planner overrode, with the override's reason,

@@ -52,12 +52,19 @@ pub fn summary(plan: &RestockPlan) -> String {
         100.0 * s.level(Abc::A),
         100.0 * s.level(Abc::B),
         100.0 * s.level(Abc::C),
-        if s.levels.is_some() {
-            " (fitted on a replay of the same weeks last year)"
-        } else {
+        match (s.levels.is_some(), s.levels_on_recent_days) {
+            (true, None) => " (fitted on a replay of the same weeks last year)".to_string(),
+            // Under a year of history: said, as simulate says it (the
+            // summary claimed last year's weeks, which the data lacks).
+            (true, Some(days)) => {
+                format!(" (fitted on a replay of the {days} days just before the plan: under a year of history)")
+            }
             // Said, not left to be guessed (monthly data rarely has the
             // history a replay needs).
-            " (the targets themselves: too little history before the plan to replay the policy and fit levels)"
+            (false, _) => {
+                " (the targets themselves: too little history before the plan to replay the policy and fit levels)"
+                    .to_string()
+            }
         }
     );
     for (title, map) in [("warehouse", &by_wh), ("supplier", &by_sup)] {
