@@ -47,6 +47,38 @@ fn a_log_that_cannot_be_written_does_not_stop_a_command() {
         .stderr(predicate::str::contains("panicked").not());
 }
 
+/// `evaluate` on series it cannot score every way (one never sold, one
+/// that never varies) writes empty cells, not `NaN`, and a window a late
+/// `--origin` cuts at the data's end says how much of it is scored.
+#[test]
+fn evaluate_writes_no_nan_and_says_when_a_window_is_cut() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut sales = String::from("date,sku,warehouse,quantity\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    for i in 0..200u64 {
+        let d = start + chrono::Days::new(i);
+        sales.push_str(&format!("{d},ZERO,W,0\n{d},FLAT,W,4\n{d},MOVES,W,{}\n", 3 + i % 5));
+    }
+    fs::write(data.path().join("sales.csv"), sales).unwrap();
+    let last = start + chrono::Days::new(199);
+    let origin = last - chrono::Days::new(7);
+    skuplan(home.path())
+        .args(["evaluate", "--windows", "1", "--origin", &origin.to_string(), "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "note: from --origin {origin} the data ends after 7 days ({last}): the latest window scores 7 of its 28"
+        )));
+    let csv = fs::read_to_string(out.path().join("metrics_by_series.csv")).unwrap();
+    assert!(!csv.to_lowercase().contains("nan"), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("ZERO,W,")), "{csv}");
+}
+
 #[test]
 fn a_bad_key_binding_names_the_config_file() {
     let home = tempfile::tempdir().unwrap();

@@ -141,6 +141,20 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
             spec.windows = fit;
         }
     }
+    // A window from a late --origin ends at the data's last day: said, as
+    // the header counts the horizon ("1 window of 28 days" scored 7).
+    if let (Some((_, last)), Some(o)) = (imported.dataset.date_range(), origin) {
+        let o = period.floor(o);
+        let left = period.between(o, period.floor(last)).max(0) as usize;
+        if left < spec.horizon {
+            emit(&format!(
+                "note: from --origin {o} the data ends after {left} {} ({last}): the latest window scores {left} of \
+                 its {}\n",
+                period.plural(),
+                spec.horizon
+            ))?;
+        }
+    }
     let mut bt = backtest::run(&imported.dataset, &methods, &spec).map_err(anyhow::Error::msg)?;
     if let Some(r) = &run {
         crate::engine::run::add_to_backtest(r, &imported.dataset, &mut bt)?;

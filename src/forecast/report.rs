@@ -198,16 +198,23 @@ struct SeriesRow<'a> {
     method: &'a str,
     champion: bool,
     points: usize,
-    smape: f64,
-    mase: f64,
-    wape: f64,
-    bias: f64,
-    mse: f64,
-    pinball_p10: f64,
-    pinball_p50: f64,
-    pinball_p90: f64,
-    wql: f64,
-    coverage: f64,
+    // Empty where a score cannot be had (no demand to scale WAPE by, a
+    // series that never varies at the MASE lag): `NaN` was written.
+    smape: Option<f64>,
+    mase: Option<f64>,
+    wape: Option<f64>,
+    bias: Option<f64>,
+    mse: Option<f64>,
+    pinball_p10: Option<f64>,
+    pinball_p50: Option<f64>,
+    pinball_p90: Option<f64>,
+    wql: Option<f64>,
+    coverage: Option<f64>,
+}
+
+/// A score, or nothing where it is not a number.
+fn score(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
 }
 
 #[derive(Serialize)]
@@ -252,16 +259,16 @@ pub fn write_outputs(
                 method: name,
                 champion: champions.final_choice[s] == Some(m),
                 points: x.points,
-                smape: x.smape,
-                mase: x.mase,
-                wape: x.wape,
-                bias: x.bias,
-                mse: x.mse,
-                pinball_p10: x.pinball[0],
-                pinball_p50: x.pinball[1],
-                pinball_p90: x.pinball[2],
-                wql: x.wql,
-                coverage: x.coverage,
+                smape: score(x.smape),
+                mase: score(x.mase),
+                wape: score(x.wape),
+                bias: score(x.bias),
+                mse: score(x.mse),
+                pinball_p10: score(x.pinball[0]),
+                pinball_p50: score(x.pinball[1]),
+                pinball_p90: score(x.pinball[2]),
+                wql: score(x.wql),
+                coverage: score(x.coverage),
             });
         }
     }
