@@ -152,6 +152,12 @@ fn hand_computed_plan() {
     let c = &plan.lines[2];
     assert_eq!(c.order_qty, 50);
     assert!(c.reasons.iter().any(|r| matches!(r, Reason::MoqRaised { to: 50, .. })));
+    // The text names the MOQ, and the packs where they took it higher
+    // ("MOQ raised 13 to 36" read as if the MOQ were 36).
+    let text = |from: f64, to: u32, moq: u32, pack: u32| Reason::MoqRaised { from, to, moq, pack }.to_string();
+    assert_eq!(text(11.0, 50, 50, 10), "MOQ 50 raised 11 to 50");
+    assert_eq!(text(13.0, 36, 30, 12), "MOQ 30 raised 13 to 36 (packs of 12)");
+    assert_eq!(text(13.0, 36, 0, 0), "MOQ raised 13 to 36", "a plan saved before");
 }
 
 #[test]

@@ -592,8 +592,8 @@ pub struct SampleArgs {
     pub skus: u64,
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
     pub warehouses: u64,
-    /// Days of sales history.
-    /// Days of sales (at least 28: a plan needs four weeks to learn from).
+    /// Days of sales history (at least 28: a plan needs four weeks to
+    /// learn from).
     #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u64).range(28..))]
     pub days: u64,
     #[arg(long, default_value_t = 42)]

@@ -20,8 +20,16 @@ pub enum Reason {
     Promotion,
     /// The planner's what-if changed the demand.
     Override(String),
-    /// The MOQ raised the quantity.
-    MoqRaised { from: f64, to: u32 },
+    /// The MOQ raised the quantity (and packs, where `to` is above it; 0
+    /// for both in plans saved before they were kept).
+    MoqRaised {
+        from: f64,
+        to: u32,
+        #[serde(default)]
+        moq: u32,
+        #[serde(default)]
+        pack: u32,
+    },
     /// The budget cap cut the quantity.
     BudgetCut { from: u32 },
     /// Stock covers the protection interval: nothing to order.
@@ -66,7 +74,13 @@ impl fmt::Display for Reason {
             Reason::StockOut(d) => write!(f, "stock-out on {d} without this order"),
             Reason::Promotion => write!(f, "promotion in the protection interval"),
             Reason::Override(r) => write!(f, "override: {r}"),
-            Reason::MoqRaised { from, to } => write!(f, "MOQ raised {from:.0} to {to}"),
+            // "MOQ 30 raised 13 to 36 (packs of 12)": the MOQ gave 30, the
+            // packs the rest (it read as if the MOQ were 36).
+            Reason::MoqRaised { from, to, moq, pack } if *pack > 1 && to > moq => {
+                write!(f, "MOQ {moq} raised {from:.0} to {to} (packs of {pack})")
+            }
+            Reason::MoqRaised { from, to, moq, .. } if *moq > 0 => write!(f, "MOQ {moq} raised {from:.0} to {to}"),
+            Reason::MoqRaised { from, to, .. } => write!(f, "MOQ raised {from:.0} to {to}"),
             Reason::BudgetCut { from } => write!(f, "budget cap cut it from {from}"),
             Reason::Covered => write!(f, "stock covers lead time and review period"),
             Reason::NoDemandForecast { sold, over } if *sold > 0.0 => write!(
@@ -118,7 +132,7 @@ impl Reason {
             Reason::StockOut(d) => format!("out {}", d.format("%m-%d")),
             Reason::Promotion => "promo".into(),
             Reason::Override(r) => format!("what-if {r}"),
-            Reason::MoqRaised { from, to } => format!("MOQ {from:.0}->{to}"),
+            Reason::MoqRaised { from, to, .. } => format!("MOQ {from:.0}->{to}"),
             Reason::BudgetCut { from } => format!("budget cut {from}"),
             Reason::Covered => "covered".into(),
             Reason::NoDemandForecast { sold, .. } if *sold > 0.0 => format!("0 forecast, sold {sold:.0}"),

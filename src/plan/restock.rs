@@ -693,7 +693,12 @@ fn line_for(
         reasons.push(Reason::Override(why.clone()));
     }
     if qty > 0 && f64::from(moq) > raw.ceil() {
-        reasons.push(Reason::MoqRaised { from: raw, to: qty });
+        reasons.push(Reason::MoqRaised {
+            from: raw,
+            to: qty,
+            moq,
+            pack,
+        });
     }
     if qty == 0 && s <= 1e-9 {
         // What it sold over the last four weeks, in the data's periods.
