@@ -851,3 +851,56 @@ fn shift_changes_and_new_orders_are_seen() {
     );
     assert!(skuplan::plan::route_drift::orders_not_in(&plan, &dataset()).is_empty());
 }
+
+/// A delivery order or a vehicle of more than 40 million units is refused
+/// with the row and the bound: the solver counts loads in hundredths in 32
+/// bits, and larger ones were clamped alike (an order of 50 million fitted
+/// a vehicle of 45 million).
+#[test]
+fn loads_beyond_what_the_solver_counts_are_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data-in");
+    fs::create_dir_all(&data).unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    for f in fs::read_dir(&sample).unwrap() {
+        let f = f.unwrap();
+        fs::copy(f.path(), data.join(f.file_name())).unwrap();
+    }
+    let bump = |file: &str, col: usize, value: &str| {
+        let text = fs::read_to_string(data.join(file)).unwrap();
+        let changed: String = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut f: Vec<String> = l.split(',').map(str::to_string).collect();
+                if i == 1 {
+                    f[col] = value.to_string();
+                }
+                f.join(",") + "\n"
+            })
+            .collect();
+        fs::write(data.join(file), changed).unwrap();
+    };
+    bump("orders.csv", 6, "50000000");
+    let header = fs::read_to_string(data.join("fleet.csv")).unwrap();
+    let cap = header
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == "capacity")
+        .unwrap();
+    bump("fleet.csv", cap, "45000000");
+    skuplan(home.path())
+        .args(["import", "--check"])
+        .arg(&data)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("row 2, column 'quantity', value '50000000'"))
+        .stdout(predicates::str::contains(
+            "at most 40 million units: no route carries more",
+        ))
+        .stdout(predicates::str::contains(
+            "a capacity above 0 (at most 40 million units)",
+        ));
+}

@@ -50,6 +50,12 @@ fn number_cell(
 /// Units on hand, on order or ordered: at most a billion, as a sales row's.
 const MAX_UNITS: f64 = 1e9;
 
+/// A delivery order's quantity and a vehicle's capacity: at most 40
+/// million. The route solver counts loads in hundredths in 32 bits (up to
+/// 42.9 million units): larger ones were clamped alike, and an order fitted
+/// a vehicle too small for it.
+const MAX_LOAD: f64 = 4e7;
+
 /// [`number_cell`] between `min` and `max`.
 fn bounded_cell(
     t: &Table,
@@ -451,8 +457,8 @@ pub(super) fn read_orders(
             t,
             Field::Quantity,
             i,
-            (0.0, MAX_UNITS),
-            "a quantity of 0 or more (at most a billion units)",
+            (0.0, MAX_LOAD),
+            "a quantity of 0 or more (at most 40 million units: no route carries more)",
             problems,
         ) {
             Ok(None) => {
@@ -526,7 +532,14 @@ pub(super) fn read_fleet(t: &Table, problems: &mut Problems, acc: &mut Acc) {
     for i in 0..t.height() {
         let id = required_text(t, Field::Id, i, problems);
         let wh = required_text(t, Field::Warehouse, i, problems);
-        let cap = match number_cell(t, Field::Capacity, i, f64::MIN_POSITIVE, "a capacity above 0", problems) {
+        let cap = match bounded_cell(
+            t,
+            Field::Capacity,
+            i,
+            (f64::MIN_POSITIVE, MAX_LOAD),
+            "a capacity above 0 (at most 40 million units)",
+            problems,
+        ) {
             Ok(None) => {
                 problems.error(
                     &t.label,

@@ -185,8 +185,10 @@ pub fn round_order(raw: f64, moq: u32, pack: u32) -> u32 {
     }
     let pack = pack.max(1);
     let need = raw.ceil().max(f64::from(moq));
-    let packs = (need / f64::from(pack)).ceil();
-    (packs * f64::from(pack)).min(f64::from(u32::MAX)) as u32
+    // Whole packs even at the ceiling (4294967295 was ordered, not a
+    // multiple of anything).
+    let packs = (need / f64::from(pack)).ceil().min(f64::from(u32::MAX / pack));
+    (packs * f64::from(pack)) as u32
 }
 
 /// The sum of `values` over `cover` periods from `from`, the last by its

@@ -823,6 +823,7 @@ mod tests {
         assert_eq!(round_order(13.0, 10, 6), 18);
         assert_eq!(round_order(12.0, 0, 6), 12);
         assert_eq!(round_order(5.0, 0, 0), 5);
+        assert_eq!(round_order(1e12, 0, 7) % 7, 0, "whole packs at the ceiling");
     }
 
     #[test]
