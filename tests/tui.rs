@@ -962,7 +962,15 @@ fn a_mapping_after_a_failed_import_maps_the_files_that_failed() {
     let Err(report) = skuplan::tui::load(&sources, &ImportOptions::default()) else {
         panic!("columns nothing recognises must fail the import");
     };
+    assert!(report.contains("--map"), "{report}");
     app.on_load_failed(report);
+    // The way out named is the workstation's key, not the flag.
+    let said = format!(
+        "{} {}",
+        app.error.clone().unwrap_or_default(),
+        app.load_problems.clone().unwrap_or_default()
+    );
+    assert!(!said.contains("--map") && said.contains("M (the mapping)"), "{said}");
     app.update(Action::Remap);
     keys(&mut app, "date=Datum,sku=Artikel,warehouse=Lager,quantity=Menge");
     let Some(Effect::Load(mapped)) = app.update(Action::Submit).into_iter().next() else {

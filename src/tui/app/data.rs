@@ -133,6 +133,9 @@ impl App {
     /// The import failed: nothing changes (the data already loaded stays),
     /// and the Data tab shows every problem with its file, row and column.
     pub fn on_load_failed(&mut self, message: String) {
+        // The import's messages name the command line's --map; here the
+        // mapping is `M`.
+        let message = message.replace("--map", "M (the mapping)");
         self.show_failure(&message, "the import failed, nothing was changed");
         // The error line goes with the next key; the status line keeps
         // saying what happened (it said what the import replaced).

@@ -46,7 +46,11 @@ impl App {
                         ));
                     }
                 }
-                Err(e) => self.error = Some(format!("the plan was not saved: {e:#}")),
+                Err(e) => {
+                    self.error = Some(format!("the plan was not saved: {e:#}"));
+                    // The tab bar no longer says "saved" over it.
+                    self.last_save = None;
+                }
             }
         }
         tracing::debug!(?planned, saved = ?(clock.elapsed() - planned), lines = plan.lines.len(), "plan recomputed");
