@@ -71,6 +71,37 @@ fn every_tab_renders_at_80x24_and_160x48() {
     }
 }
 
+/// The help scrolls where it does not fit (at 60x20 its last third could
+/// not be read), within its keys, and opens at the top again.
+#[test]
+fn the_help_scrolls_on_a_small_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path());
+    app.update(Action::Help);
+    let s = screen(&mut app, 60, 20, dir.path());
+    assert!(s.contains("keys 1-"), "{s}");
+    assert!(!s.contains("recent messages"), "{s}");
+    for _ in 0..100 {
+        app.update(Action::Down);
+    }
+    let s = screen(&mut app, 60, 20, dir.path());
+    assert!(s.contains("recent messages"), "the last key: {s}");
+    let scrolled = app.help_scroll;
+    app.update(Action::Up);
+    screen(&mut app, 60, 20, dir.path());
+    assert_eq!(
+        app.help_scroll,
+        scrolled - 1,
+        "one up from the bottom, not from 100 down"
+    );
+    app.update(Action::Back);
+    app.update(Action::Help);
+    assert_eq!(app.help_scroll, 0);
+    // Where it fits, nothing to scroll.
+    let s = screen(&mut app, 120, 60, dir.path());
+    assert!(s.contains("keys (? or Esc closes)"), "{s}");
+}
+
 /// Filtering, clearing the filter and sorting keep the selected row on
 /// its line wherever that line is still shown: a row number kept alone
 /// landed on another line, and the next `a` approved that one.

@@ -41,7 +41,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         details(f, body, app, &theme);
     }
     if app.help {
-        help(f, body, &theme, &app.relabels);
+        app.help_scroll = help(f, body, &theme, &app.relabels, app.help_scroll);
     }
     if app.show_messages {
         messages(f, body, app, &theme);
@@ -403,7 +403,10 @@ const HELP: &[(&str, &str)] = &[
     ("? / H / q", "this help / recent messages, whole / quit"),
 ];
 
-fn help(f: &mut Frame, area: Rect, theme: &Theme, relabels: &[(String, String)]) {
+/// The keys, scrolled `scroll` lines down where they do not fit (at
+/// 60x20 the last third could not be read); returns the scroll, within
+/// what there is to scroll.
+fn help(f: &mut Frame, area: Rect, theme: &Theme, relabels: &[(String, String)], scroll: u16) -> u16 {
     let w = area.width.min(76);
     let h = (HELP.len() as u16 + 2).min(area.height);
     let r = Rect {
@@ -419,11 +422,24 @@ fn help(f: &mut Frame, area: Rect, theme: &Theme, relabels: &[(String, String)])
             Line::from(vec![Span::styled(format!("{k:<20}"), theme.title()), Span::raw(*what)])
         })
         .collect();
+    let text = Paragraph::new(lines).wrap(Wrap { trim: true });
+    let total = u16::try_from(text.line_count(w.saturating_sub(2))).unwrap_or(u16::MAX);
+    let room = h.saturating_sub(2);
+    let scroll = scroll.min(total.saturating_sub(room));
+    let title = if total > room {
+        format!(
+            " keys {}-{} of {total} (j/k scroll; ? or Esc closes) ",
+            scroll + 1,
+            (scroll + room).min(total)
+        )
+    } else {
+        " keys (? or Esc closes) ".to_string()
+    };
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::ALL).title(" keys (? or Esc closes) ")),
+        text.scroll((scroll, 0))
+            .block(Block::default().borders(Borders::ALL).title(title)),
         r,
     );
+    scroll
 }

@@ -128,6 +128,8 @@ pub struct App {
     pub show_messages: bool,
     /// Messages scrolled past at the top of that list (j/k, PgUp/PgDn, g/G).
     pub messages_scroll: usize,
+    /// Lines the help is scrolled down.
+    pub help_scroll: u16,
     /// The status and error lines last recorded in `messages`.
     recorded: (String, Option<String>),
     /// The workspace holds training-text embeddings from an earlier run
@@ -253,6 +255,7 @@ impl App {
             messages: std::collections::VecDeque::new(),
             show_messages: false,
             messages_scroll: 0,
+            help_scroll: 0,
             recorded: (String::new(), None),
             texts_cached: false,
             deliveries: None,
@@ -674,8 +677,15 @@ impl App {
             return Vec::new();
         }
         if self.help {
-            if matches!(action, Action::Help | Action::Back | Action::Quit) {
-                self.help = false;
+            let s = &mut self.help_scroll;
+            match action {
+                Action::Help | Action::Back | Action::Quit => self.help = false,
+                // Kept within the keys by the draw.
+                Action::Down => *s = s.saturating_add(1),
+                Action::Up => *s = s.saturating_sub(1),
+                Action::PageDown => *s = s.saturating_add(10),
+                Action::PageUp => *s = s.saturating_sub(10),
+                _ => {}
             }
             return Vec::new();
         }
@@ -719,7 +729,10 @@ impl App {
             Action::PageDown => self.move_by(self.page.max(1) as i64),
             Action::Top => self.move_by(i64::MIN / 2),
             Action::Bottom => self.move_by(i64::MAX / 2),
-            Action::Help => self.help = true,
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             Action::Messages => {
                 self.show_messages = true;
                 self.messages_scroll = 0;
