@@ -42,7 +42,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    create_dir_durably(&dir)?;
     let name = path
         .file_name()
         .with_context(|| format!("{} is not a file path", path.display()))?
@@ -92,6 +92,30 @@ fn resolve_link(link: &Path) -> Result<PathBuf> {
         }
     }
     anyhow::bail!("{}: too many levels of symbolic links", link.display())
+}
+
+/// Create `dir` and the folders above it that are missing, each synced
+/// into its parent: a file saved in a folder made just now (`plans/` on
+/// first use) is durable only once the folder's own entry is.
+pub fn create_dir_durably(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        missing.push(d.to_path_buf());
+        at = d.parent();
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    for d in missing {
+        if let Some(parent) = d.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Ok(p) = File::open(parent)
+        {
+            let _ = p.sync_all();
+        }
+    }
+    Ok(())
 }
 
 /// The temp file a write of `name` in `dir` goes through before its rename:
@@ -285,6 +309,16 @@ mod tests {
         fs::write(&cached, b"half").unwrap();
         let _: Option<u8> = load_keyed(dir.path(), "import-", "abc");
         assert!(!cached.exists() || !Path::new("/proc/self").exists());
+    }
+
+    #[test]
+    fn a_write_into_new_folders_creates_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a/b/c/plan.json");
+        atomic_write(&p, b"x").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"x");
+        create_dir_durably(&dir.path().join("a/b")).unwrap();
+        assert!(create_dir_durably(&p).is_err(), "a file is no folder");
     }
 
     #[test]

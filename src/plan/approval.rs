@@ -212,8 +212,9 @@ impl AuditLog {
             return Ok(());
         }
         if let Some(dir) = self.path.parent() {
-            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            crate::fsio::create_dir_durably(dir)?;
         }
+        let new = !self.path.exists();
         let mut buf = Vec::new();
         // Decisions appended together are undone together.
         let batch = (records.len() > 1).then(batch_id);
@@ -240,6 +241,15 @@ impl AuditLog {
         // acknowledged: cut it off so the log stays one record per line.
         let before = cut_torn_tail(&mut f).with_context(|| format!("cannot repair {}", self.path.display()))?;
         let written = f.write_all(&buf).and_then(|()| f.sync_data());
+        // The log's first record is durable once the log's own entry in
+        // its folder is.
+        if new
+            && written.is_ok()
+            && let Some(dir) = self.path.parent()
+            && let Ok(d) = fs::File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
         if let Err(e) = written {
             // A full disk takes part of the batch: none of it is kept, as
             // the error says (a restart read the whole lines of it as
