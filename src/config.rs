@@ -55,6 +55,9 @@ pub struct ImportConfig {
     pub date_format: Option<String>,
     /// Warehouse of sales files that name none.
     pub default_warehouse: String,
+    /// SKUs that are no stock (postage, fees, manual adjustments): left out
+    /// of every import, so that nothing forecasts or orders them.
+    pub exclude_skus: Vec<String>,
 }
 
 impl Default for ImportConfig {
@@ -63,6 +66,7 @@ impl Default for ImportConfig {
             map: ColumnMap::default(),
             date_format: None,
             default_warehouse: "main".into(),
+            exclude_skus: Vec::new(),
         }
     }
 }

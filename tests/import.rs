@@ -1167,3 +1167,42 @@ fn a_given_date_format_that_does_not_fit_says_where_it_comes_from() {
         "{e}"
     );
 }
+
+/// SKUs the config's `[import] exclude_skus` names are no stock (postage,
+/// fees): their sales, product rows and stock are left out, and the import
+/// says which it found (online-retail-2010's POST and BANK CHARGES were
+/// planned as orders, and an approve-all sent them to the supplier file).
+#[test]
+fn skus_the_config_excludes_are_left_out_and_said() {
+    use skuplan::data::{ImportOptions, import_paths};
+    let dir = tempfile::tempdir().unwrap();
+    let mut sales = String::from("date,sku,warehouse,quantity\n");
+    for d in 1..=28 {
+        sales.push_str(&format!(
+            "2026-02-{d:02},A1,W,3\n2026-02-{d:02},POST,W,1\n2026-02-{d:02},BANK CHARGES,W,1\n"
+        ));
+    }
+    std::fs::write(dir.path().join("sales.csv"), sales).unwrap();
+    std::fs::write(
+        dir.path().join("inventory.csv"),
+        "sku,warehouse,on_hand\nA1,W,5\nPOST,W,0\n",
+    )
+    .unwrap();
+    let opts = ImportOptions {
+        exclude_skus: vec!["POST".into(), "BANK CHARGES".into(), "NOT THERE".into()],
+        ..ImportOptions::default()
+    };
+    let i = import_paths(&[dir.path().to_path_buf()], &opts).unwrap();
+    let skus: Vec<&str> = i.dataset.demand.iter().map(|s| s.sku.as_str()).collect();
+    assert_eq!(skus, ["A1"]);
+    assert!(i.dataset.inventory.iter().all(|r| r.sku == "A1"));
+    let said: Vec<String> = i.report.problems.iter().map(|p| p.message.clone()).collect();
+    assert!(
+        said.iter()
+            .any(|m| m.starts_with("2 SKUs left out, as the config asks") && m.ends_with("BANK CHARGES, POST")),
+        "{said:?}"
+    );
+    // Without the list, all three are read.
+    let all = import_paths(&[dir.path().to_path_buf()], &ImportOptions::default()).unwrap();
+    assert_eq!(all.dataset.demand.len(), 3);
+}

@@ -319,6 +319,7 @@ pub fn forecast(args: ForecastArgs, config: &Config) -> Result<ExitCode> {
     let opts = sources.import_options(&ImportOptions {
         product_defaults: config.products.clone(),
         default_warehouse: config.import.default_warehouse.clone(),
+        exclude_skus: config.import.exclude_skus.clone(),
         ..ImportOptions::default()
     });
     let data = match import_paths(&sources.paths, &opts) {

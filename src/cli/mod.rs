@@ -164,6 +164,7 @@ pub(crate) fn import_setup(
             .or_else(|| config.import.date_format.clone()),
         product_defaults: config.products.clone(),
         default_warehouse: config.import.default_warehouse.clone(),
+        exclude_skus: config.import.exclude_skus.clone(),
         period: map_args.period.or(saved_period),
         strict: map_args.strict || saved_strict,
         ..ImportOptions::default()

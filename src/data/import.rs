@@ -51,6 +51,10 @@ pub struct ImportOptions {
     /// reading them as returns.
     #[serde(default)]
     pub strict: bool,
+    /// SKUs that are no stock (postage, fees, manual adjustments): left out
+    /// of the data, so that nothing forecasts or orders them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_skus: Vec<String>,
 }
 
 impl Default for ImportOptions {
@@ -64,6 +68,7 @@ impl Default for ImportOptions {
             new_series_days: 90,
             period: None,
             strict: false,
+            exclude_skus: Vec::new(),
         }
     }
 }
@@ -503,7 +508,8 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
 
     let clock = std::time::Instant::now();
     let period = acc.period().unwrap_or_default();
-    let dataset = acc.finish(&opts.product_defaults, &mut problems);
+    let mut dataset = acc.finish(&opts.product_defaults, &mut problems);
+    leave_out(&mut dataset, &opts.exclude_skus, &mut problems);
     tracing::debug!(
         ms = clock.elapsed().as_millis(),
         series = dataset.demand.len(),
@@ -523,6 +529,49 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
     }
     report.summary = Some(summarize(&dataset, acc_rows(&report), opts, period));
     Ok(Imported { dataset, report })
+}
+
+/// Leave out the SKUs the config's `[import] exclude_skus` names: their
+/// sales, product rows and stock. Said, with those found, so a planner
+/// sees what the plans do not hold (online-retail-2010's POST, DOT and
+/// BANK CHARGES were planned as orders).
+fn leave_out(ds: &mut Dataset, skus: &[String], problems: &mut Problems) {
+    if skus.is_empty() {
+        return;
+    }
+    let listed: HashSet<&str> = skus.iter().map(|s| s.trim()).collect();
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    ds.demand.retain(|s| {
+        let out = listed.contains(s.sku.as_str());
+        if out {
+            found.insert(s.sku.clone());
+        }
+        !out
+    });
+    ds.products.retain(|p| !listed.contains(p.sku.as_str()));
+    ds.inventory.retain(|i| !listed.contains(i.sku.as_str()));
+    ds.sold_until.retain(|sku, _| !listed.contains(sku.as_str()));
+    if found.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = found.iter().take(8).map(String::as_str).collect();
+    let more = found.len().saturating_sub(shown.len());
+    problems.warning(
+        "config [import] exclude_skus",
+        None,
+        None,
+        None,
+        format!(
+            "{} SKUs left out, as the config asks (no stock: nothing forecasts or orders them): {}{}",
+            found.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ),
+    );
 }
 
 fn acc_rows(report: &ImportReport) -> usize {
