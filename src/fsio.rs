@@ -109,9 +109,12 @@ pub fn create_dir_durably(dir: &Path) -> Result<()> {
     }
     fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
     for d in missing {
-        if let Some(parent) = d.parent().filter(|p| !p.as_os_str().is_empty())
-            && let Ok(p) = File::open(parent)
-        {
+        // A relative folder's parent may be "": the current folder.
+        let parent = match d.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if let Ok(p) = File::open(parent) {
             let _ = p.sync_all();
         }
     }

@@ -252,7 +252,8 @@ impl Workspace {
 
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
-        fs::create_dir_all(&root).with_context(|| format!("cannot create workspace folder {}", root.display()))?;
+        crate::fsio::create_dir_durably(&root)
+            .with_context(|| format!("cannot create workspace folder {}", root.display()))?;
         Ok(Workspace { root })
     }
 

@@ -542,8 +542,8 @@ fn a_batch_the_disk_cannot_take_whole_leaves_nothing_of_it() {
     let before = fs::read(&path).unwrap();
     assert!(before.len() < 2_000, "one record: {} bytes", before.len());
     let bin = assert_cmd::cargo::cargo_bin("skuplan");
-    // dash counts the limit in 512-byte blocks (bash in 1024): either way
-    // well under the batch, which runs to about 20 records.
+    // In 512-byte blocks (dash, and bash as sh; bash itself counts 1024):
+    // either way well under the batch, which runs to about 20 records.
     let blocks = (before.len() + 1_500).div_ceil(512);
     let out = std::process::Command::new("sh")
         .arg("-c")

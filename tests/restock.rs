@@ -778,6 +778,26 @@ fn a_planner_quantity_that_is_no_longer_whole_packs_goes_to_review() {
         assert!(d.is_none());
         assert!(restock_rows(&after, &decisions, false).is_empty(), "not exported");
     }
+    // Approving it again takes: the quantity is first set again in whole
+    // packs (an approval alone kept 36, and the line stayed in review).
+    use skuplan::plan::approval::{Action, Record, replay};
+    use skuplan::plan::export::requantify;
+    let fp = restock_fingerprint(l);
+    let key = vec!["A".to_string(), "W".to_string()];
+    let mut log = vec![
+        Record::new("restock", key.clone(), fp.clone(), Action::SetQty { qty: 36 }, None),
+        Record::new("restock", key.clone(), fp.clone(), Action::Approve, None),
+    ];
+    let mut after = before.clone();
+    after.lines[0].pack_size = 24;
+    let again = requantify(&replay(&log, "restock"), &after.lines[0]).expect("set again");
+    assert_eq!(again.action, Action::SetQty { qty: 48 });
+    log.push(again);
+    log.push(Record::new("restock", key, fp, Action::Approve, None));
+    let decided = replay(&log, "restock");
+    assert_eq!(restock_state(&decided, &after.lines[0]).0, State::Approved);
+    assert_eq!(restock_rows(&after, &decided, false)[0].order_qty, 48);
+    assert!(requantify(&decided, &after.lines[0]).is_none(), "nothing more to set");
 }
 
 /// Months stamped on their last day: the plan orders on the month's first

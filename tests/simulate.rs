@@ -57,6 +57,10 @@ fn steady_demand_is_always_served() {
     assert_eq!(t.periods_with_demand, 19);
     assert_eq!(t.periods_stocked_out, 0);
     assert_eq!(t.reviews, 20);
+    // A lead time as long as the replay counts no day: no fill and no
+    // stock to speak of (it read as 100 % fill and no stock).
+    let none = skuplan::plan::replay::Outcome::default();
+    assert!(none.fill_rate().is_nan() && none.average_stock().is_nan() && none.average_value().is_nan());
 }
 
 #[test]

@@ -292,6 +292,18 @@ fn routes_planned_while_the_data_changed_are_dropped_and_planned_again() {
     // Now a lock is taken.
     app.update(Action::Lock);
     assert!(app.deliveries.as_ref().unwrap().routes.iter().any(|r| r.locked));
+    // Data loaded again with the same orders (new sales, say) keeps the
+    // run's routes: only a change to the day's orders drops them.
+    let effects = app.update(Action::Reoptimise);
+    let loaded = skuplan::tui::load(&sources, &ImportOptions::default()).unwrap();
+    app.on_loaded(loaded);
+    for e in effects {
+        if let Effect::PlanDeliveries(job) = e {
+            assert!(app.on_deliveries(job.run()).is_empty(), "nothing planned again");
+        }
+    }
+    assert!(app.status.starts_with("routes planned"), "{}", app.status);
+    assert!(!app.planning_routes);
 }
 
 /// One import at a time: a second one asked for while the first runs is
@@ -809,6 +821,15 @@ fn unreadable_what_ifs_are_said_and_not_saved_over() {
             .as_deref()
             .unwrap_or_default()
             .contains("would be saved over them")
+    );
+    // Nor is a scenario opened over them.
+    app.update(Action::OpenScenario);
+    assert!(app.prompt.is_none(), "no scenario asked for");
+    assert!(
+        app.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("opening a scenario would save over them")
     );
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
@@ -2374,6 +2395,9 @@ fn what_if_dates_are_read_as_typed() {
     }
     let e = app.parse_edit(&sku, "+50% @NOWHERE fair").unwrap_err();
     assert!(e.contains("no such warehouse"), "{e}");
+    // "to" starting a reason is the reason's, not a range.
+    let o = app.parse_edit(&sku, "+30% 2026-07-10 to match a rival").unwrap();
+    assert_eq!((o.from, o.reason.as_str()), (d("2026-07-10"), "to match a rival"));
     let mut app = app;
     app.update(Action::GoTab(3));
     app.update(Action::Edit);

@@ -31,7 +31,9 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
     let ws = Workspace::open(paths.workspace_dir())?;
     let _lock = ws.lock()?;
     if let Some(out) = &args.out {
-        crate::plan::export::check_export_path(out, &ws.data_paths(args.data.as_ref()))?;
+        let mut data = ws.data_paths(args.data.as_ref());
+        data.extend(args.matrix.iter().cloned());
+        crate::plan::export::check_export_path(out, &data)?;
     }
     let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));

@@ -18,6 +18,15 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
     let ws = Workspace::open(paths.workspace_dir())?;
     let given: Vec<PathBuf> = args.data.iter().cloned().collect();
     let (sources, opts) = import_setup(&given, &args.map, config, &ws)?;
+    // Its two files go into --out: not into the data (the next import
+    // would read them as data).
+    if let Some(dir) = &args.out {
+        let mut data = ws.data_paths(None);
+        data.extend(sources.iter().cloned());
+        for f in ["metrics_by_series.csv", "champion_forecast.csv"] {
+            crate::plan::export::check_export_path(&dir.join(f), &data)?;
+        }
+    }
     let imported = match ws.import(&sources, &opts) {
         Ok(i) => i,
         Err(failed) => {

@@ -176,7 +176,10 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
         (Some(n), _) => Some(ws.load_scenario(n)?),
         (None, true) => None,
         (None, false) => {
-            let own = ws.scenario_if_any("what-if")?.filter(|s| !s.overrides.is_empty());
+            let own = ws
+                .scenario_if_any("what-if")
+                .map_err(|e| anyhow::anyhow!("{e:#} (`--no-what-ifs` plans without the workspace's what-ifs)"))?
+                .filter(|s| !s.overrides.is_empty());
             if let Some(s) = &own {
                 emit(&format!(
                     "with the workspace's {} (the workstation's; `--no-what-ifs` plans without them)\n",
@@ -270,9 +273,24 @@ pub fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
     }
     let mut records = Vec::new();
     let mut notes = String::new();
+    let decided = crate::plan::approval::replay(&ws.audit_log().load()?.records, "restock");
     for l in &chosen {
         let key = vec![l.sku.clone(), l.warehouse.clone()];
         let fp = restock_fingerprint(l);
+        // A quantity set before that the line can no longer order (its
+        // pack size changed) is set again in whole packs, or the decision
+        // would not take.
+        if args.qty.is_none()
+            && let Some(again) = crate::plan::export::requantify(&decided, l)
+        {
+            if let crate::plan::approval::Action::SetQty { qty } = again.action {
+                notes.push_str(&format!(
+                    "{} at {}: the quantity set before is now {qty} (whole packs of {})\n",
+                    l.sku, l.warehouse, l.pack_size
+                ));
+            }
+            records.push(again);
+        }
         if let Some(asked) = args.qty {
             let (q, said) = crate::plan::approval::planner_qty(l, asked);
             if !said.is_empty() {

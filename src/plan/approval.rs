@@ -235,8 +235,16 @@ impl AuditLog {
         // One writer at a time (the workstation and `skuplan approve` may
         // both append): a torn tail seen here is a crash's, never another
         // writer's record under way.
-        f.lock()
-            .with_context(|| format!("cannot lock the audit log {}", self.path.display()))?;
+        match f.lock() {
+            Ok(()) => {}
+            // Some network file systems take no locks: appended as before.
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                tracing::warn!("the audit log {} cannot be locked here: {e}", self.path.display());
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot lock the audit log {}", self.path.display()));
+            }
+        }
         // A crash mid-write may have left a torn last line, never
         // acknowledged: cut it off so the log stays one record per line.
         let before = cut_torn_tail(&mut f).with_context(|| format!("cannot repair {}", self.path.display()))?;

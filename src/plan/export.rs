@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::fsio::atomic_write;
-use crate::plan::approval::{LineDecision, State, export_columns, state_of};
+use crate::plan::approval::{LineDecision, Record, State, export_columns, state_of};
 use crate::plan::restock::{RestockLine, RestockPlan};
 
 /// One exported restock line.
@@ -55,6 +55,24 @@ pub fn restock_state(
         Some(LineDecision { qty: Some(q), .. }) if !orderable(l, *q) => (State::Proposed, true, None),
         _ => found,
     }
+}
+
+/// A decision on a line whose planner's quantity it can no longer order
+/// (see [`restock_state`]) first sets that quantity again, raised to the
+/// MOQ and whole packs as `=` would: a new approval alone kept the old
+/// quantity, and the line stayed in review however often it was approved.
+/// The record to write before the decision, if any.
+pub fn requantify(decisions: &HashMap<Vec<String>, LineDecision>, l: &RestockLine) -> Option<Record> {
+    let key = vec![l.sku.clone(), l.warehouse.clone()];
+    let q = decisions.get(&key)?.qty.filter(|q| !orderable(l, *q))?;
+    let (again, _) = crate::plan::approval::planner_qty(l, q);
+    Some(Record::new(
+        "restock",
+        key,
+        restock_fingerprint(l),
+        crate::plan::approval::Action::SetQty { qty: again },
+        None,
+    ))
 }
 
 /// Whether `qty` can be ordered on the line: none, or whole packs of at

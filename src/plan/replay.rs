@@ -77,28 +77,33 @@ impl Outcome {
         }
     }
 
-    /// Units served from stock over units demanded (1 without demand).
+    /// Units served from stock over units demanded (1 without demand; NaN
+    /// without a day counted: a lead time as long as the replay).
     pub fn fill_rate(&self) -> f64 {
-        if self.demand > 0.0 {
+        if self.days == 0 {
+            f64::NAN
+        } else if self.demand > 0.0 {
             self.served / self.demand
         } else {
             1.0
         }
     }
 
-    /// End-of-day stock in units, per series per day.
+    /// End-of-day stock in units, per series per day (NaN without a day
+    /// counted).
     pub fn average_stock(&self) -> f64 {
         if self.days == 0 {
-            0.0
+            f64::NAN
         } else {
             self.stock_days / self.days as f64
         }
     }
 
-    /// End-of-day stock at unit cost, per series per day.
+    /// End-of-day stock at unit cost, per series per day (NaN without a
+    /// day counted).
     pub fn average_value(&self) -> f64 {
         if self.days == 0 {
-            0.0
+            f64::NAN
         } else {
             self.value_days / self.days as f64
         }

@@ -329,12 +329,18 @@ fn line(who: &str, o: &Outcome, target: Option<(f64, f64)>) -> String {
     // Data without costs or prices has no stock value: "-", not 0.00.
     let value = o.average_value();
     let value = if value > 0.0 { format!("{value:.2}") } else { "-".into() };
+    // A lead time as long as the replay counts no day: "-", not 0.
+    let units = o.average_stock();
+    let units = if units.is_finite() {
+        format!("{units:.1}")
+    } else {
+        "-".into()
+    };
     format!(
-        "{who} {:>7} {t:>7} {l:>7} {:>9} {gap:>8} {:>7} {:>10.1} {value:>11} {:>10}",
+        "{who} {:>7} {t:>7} {l:>7} {:>9} {gap:>8} {:>7} {units:>10} {value:>11} {:>10}",
         o.series,
         pct(csl),
         pct(o.fill_rate()),
-        o.average_stock(),
         pct(o.stockout_share()),
     )
 }

@@ -408,13 +408,6 @@ const HELP: &[(&str, &str)] = &[
 /// what there is to scroll.
 fn help(f: &mut Frame, area: Rect, theme: &Theme, relabels: &[(String, String)], scroll: u16) -> u16 {
     let w = area.width.min(76);
-    let h = (HELP.len() as u16 + 2).min(area.height);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
     let lines: Vec<Line> = HELP
         .iter()
         .map(|(k, what)| {
@@ -424,6 +417,14 @@ fn help(f: &mut Frame, area: Rect, theme: &Theme, relabels: &[(String, String)],
         .collect();
     let text = Paragraph::new(lines).wrap(Wrap { trim: true });
     let total = u16::try_from(text.line_count(w.saturating_sub(2))).unwrap_or(u16::MAX);
+    // As tall as the keys wrap to, where the screen allows.
+    let h = total.saturating_add(2).min(area.height);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
     let room = h.saturating_sub(2);
     let scroll = scroll.min(total.saturating_sub(room));
     let title = if total > room {

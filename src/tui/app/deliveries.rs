@@ -96,27 +96,15 @@ impl App {
                 None
             }
         };
-        let wanted: HashSet<&str> = problem
-            .depots
-            .iter()
-            .flat_map(|d| d.orders.iter().map(|o| o.id.as_str()))
-            .chain(problem.unplannable.iter().map(|u| u.order.as_str()))
-            .collect();
         if let Some(plan) = saved {
             let changed = route_drift::changed_routes(&plan, &l.dataset);
-            let have: HashSet<&str> = plan
-                .routes
-                .iter()
-                .flat_map(|r| r.stops.iter().map(|s| s.order.as_str()))
-                .chain(plan.unserved.iter().map(|u| u.order.as_str()))
-                .collect();
-            if have == wanted && changed.is_empty() {
+            if holds_the_orders(&plan, &problem) && changed.is_empty() {
                 // One kept aside for this day becomes the workspace's plan
                 // again, so `approve deliveries` in another shell acts on
                 // the routes shown (it kept acting on the other day's).
                 let current = self.workspace.load_deliveries().ok().flatten();
                 if current.is_some_and(|c| c.date == plan.date) {
-                    self.deliveries = Some(plan);
+                    self.keeping_lines(|app| app.deliveries = Some(plan));
                     return (Vec::new(), None);
                 }
                 return (Vec::new(), self.set_deliveries(plan, false));
@@ -171,7 +159,9 @@ impl App {
     /// orders as they are now are planned (the effects to run).
     pub fn on_deliveries(&mut self, plan: DeliveryPlan) -> Vec<Effect> {
         self.planning_routes = false;
-        if std::mem::take(&mut self.routes_outdated) {
+        // Routes for orders as they still are (new sales, same orders) are
+        // kept: only a change to the day's orders or fleet drops them.
+        if std::mem::take(&mut self.routes_outdated) && !self.fits_the_data(&plan) {
             let (effects, why) = self.load_deliveries();
             let mut said = "the data changed while the routes were planned: planned again for the orders as they \
                             are now"
@@ -197,6 +187,28 @@ impl App {
             self.status = format!("{}; {aside}", self.status);
         }
         Vec::new()
+    }
+
+    /// Whether `plan` is for the day's orders of the data loaded now, each
+    /// as it was when planned, with the fleet it was planned for.
+    fn fits_the_data(&self, plan: &DeliveryPlan) -> bool {
+        let Some(l) = &self.loaded else { return false };
+        if l.dataset.orders.is_empty() || l.dataset.fleet.is_empty() {
+            return false;
+        }
+        let date = delivery::default_date(&l.dataset.orders, chrono::Local::now().date_naive());
+        let Ok(problem) = DeliveryProblem::build(&l.dataset, date, None) else {
+            return false;
+        };
+        // The problem the run planned (kept while it ran) has this fleet.
+        let same_fleet = self.delivery_problem.as_ref().is_some_and(|p| {
+            let fleet = |p: &DeliveryProblem| p.depots.iter().flat_map(|d| d.fleet.clone()).collect::<Vec<_>>();
+            fleet(p) == fleet(&problem)
+        });
+        plan.date == problem.date
+            && same_fleet
+            && holds_the_orders(plan, &problem)
+            && route_drift::changed_routes(plan, &l.dataset).is_empty()
     }
 
     /// Whether a change to the routes must wait for the planning run under
@@ -546,4 +558,22 @@ impl App {
         let p = self.default_delivery_export_path();
         self.suggest(Prompt::ExportDeliveries, p.display().to_string());
     }
+}
+
+/// Whether `plan` routes (or lists as not served) exactly the orders of
+/// `problem`'s day.
+fn holds_the_orders(plan: &DeliveryPlan, problem: &DeliveryProblem) -> bool {
+    let wanted: HashSet<&str> = problem
+        .depots
+        .iter()
+        .flat_map(|d| d.orders.iter().map(|o| o.id.as_str()))
+        .chain(problem.unplannable.iter().map(|u| u.order.as_str()))
+        .collect();
+    let have: HashSet<&str> = plan
+        .routes
+        .iter()
+        .flat_map(|r| r.stops.iter().map(|s| s.order.as_str()))
+        .chain(plan.unserved.iter().map(|u| u.order.as_str()))
+        .collect();
+    have == wanted
 }

@@ -570,9 +570,8 @@ impl App {
         let result = result.and_then(|()| {
             path.parent()
                 .filter(|p| !p.as_os_str().is_empty())
-                .map_or(Ok(()), std::fs::create_dir_all)
-                .map_err(anyhow::Error::from)
-                .and_then(|_| write_csv(&path, rows))
+                .map_or(Ok(()), crate::fsio::create_dir_durably)
+                .and_then(|()| write_csv(&path, rows))
         });
         // "1 approved line".
         let what = if rows.len() == 1 {

@@ -246,9 +246,18 @@ impl App {
             self.status = format!("{} at {} is already {verb} (u undoes it)", l.sku, l.warehouse);
             return;
         }
-        let what = format!("{verb} {} at {}", l.sku, l.warehouse);
-        let rec = Record::new("restock", key, restock_fingerprint(l), action, None);
-        self.record(vec![rec], &what);
+        let mut what = format!("{verb} {} at {}", l.sku, l.warehouse);
+        let mut records: Vec<Record> = crate::plan::export::requantify(&self.decisions, l)
+            .into_iter()
+            .collect();
+        if let Some(approval::Action::SetQty { qty }) = records.first().map(|r| &r.action) {
+            what.push_str(&format!(
+                " at {qty} (the quantity set before, in whole packs of {} now)",
+                l.pack_size
+            ));
+        }
+        records.push(Record::new("restock", key, restock_fingerprint(l), action, None));
+        self.record(records, &what);
     }
 
     pub(super) fn approve_all(&mut self) {
@@ -258,17 +267,20 @@ impl App {
             .into_iter()
             .map(|i| &plan.lines[i])
             .filter(|l| l.order_qty > 0 && self.state_of(l).0 != State::Approved)
-            .map(|l| {
-                Record::new(
+            .flat_map(|l| {
+                let approve = Record::new(
                     "restock",
                     vec![l.sku.clone(), l.warehouse.clone()],
                     restock_fingerprint(l),
                     approval::Action::Approve,
                     None,
-                )
+                );
+                crate::plan::export::requantify(&self.decisions, l)
+                    .into_iter()
+                    .chain([approve])
             })
             .collect();
-        let n = records.len();
+        let n = records.iter().filter(|r| r.action == approval::Action::Approve).count();
         self.record(records, &format!("approved {n} lines"));
     }
 
@@ -448,7 +460,8 @@ impl App {
         }
         // "D .. D" and "D to D" are "D..D".
         let joined;
-        if rest.len() >= 3 && matches!(rest[1], ".." | "to") && looks_like_a_date(rest[0]) {
+        if rest.len() >= 3 && matches!(rest[1], ".." | "to") && looks_like_a_date(rest[0]) && looks_like_a_date(rest[2])
+        {
             joined = format!("{}..{}", rest[0], rest[2]);
             rest.splice(0..3, [joined.as_str()]);
         }
@@ -551,6 +564,8 @@ impl App {
             Ok(None) => self.what_ifs_unread = None,
             Err(e) => {
                 let why = format!("{e:#}");
+                // Those read at an earlier load are not planned either.
+                self.scenario.overrides.clear();
                 self.error = Some(format!(
                     "the saved what-ifs could not be read, so the plan leaves them out ({why}); new what-ifs wait \
                      until the file is fixed, or D drops it"
@@ -702,6 +717,14 @@ impl App {
 
     /// O: list the saved scenarios and ask which to open.
     pub(super) fn ask_open_scenario(&mut self) {
+        // Opening one saves it as the what-ifs, over a file not read.
+        if let Some(why) = &self.what_ifs_unread {
+            self.error = Some(format!(
+                "the saved what-ifs could not be read ({why}): opening a scenario would save over them; fix the \
+                 file, or D drops it"
+            ));
+            return;
+        }
         match self.workspace.list_scenarios() {
             Ok(names) => {
                 let names: Vec<String> = names.into_iter().filter(|n| n != "what-if").collect();
