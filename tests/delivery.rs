@@ -580,13 +580,7 @@ fn exported_rows(out: &Path) -> Vec<DeliveryExportRow> {
 #[test]
 fn a_route_whose_orders_changed_is_planned_again_not_exported() {
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data-in");
-    fs::create_dir_all(&data).unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    for f in fs::read_dir(&sample).unwrap() {
-        let f = f.unwrap();
-        fs::copy(f.path(), data.join(f.file_name())).unwrap();
-    }
+    let data = sample_copy(home.path());
     plan_day(home.path(), &data, "2026-11-28");
     skuplan(home.path())
         .args(["approve", "deliveries", "--all"])
@@ -859,13 +853,7 @@ fn shift_changes_and_new_orders_are_seen() {
 #[test]
 fn loads_beyond_what_the_solver_counts_are_refused() {
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data-in");
-    fs::create_dir_all(&data).unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    for f in fs::read_dir(&sample).unwrap() {
-        let f = f.unwrap();
-        fs::copy(f.path(), data.join(f.file_name())).unwrap();
-    }
+    let data = sample_copy(home.path());
     let bump = |file: &str, col: usize, value: &str| {
         let text = fs::read_to_string(data.join(file)).unwrap();
         let changed: String = text
@@ -903,4 +891,16 @@ fn loads_beyond_what_the_solver_counts_are_refused() {
         .stdout(predicates::str::contains(
             "a capacity above 0 (at most 40 million units)",
         ));
+}
+
+/// A copy of the shipped sample data in `home/data-in`, to change.
+fn sample_copy(home: &Path) -> std::path::PathBuf {
+    let data = home.join("data-in");
+    fs::create_dir_all(&data).unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    for f in fs::read_dir(&sample).unwrap() {
+        let f = f.unwrap();
+        fs::copy(f.path(), data.join(f.file_name())).unwrap();
+    }
+    data
 }

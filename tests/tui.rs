@@ -224,25 +224,19 @@ fn routes_planned_while_the_data_changed_are_dropped_and_planned_again() {
     app.update(Action::GoTab(4));
     let effects = app.update(Action::Reoptimise);
     assert!(app.planning_routes);
-    let locked_before: Vec<bool> = app
-        .deliveries
-        .as_ref()
-        .unwrap()
-        .routes
-        .iter()
-        .map(|r| r.locked)
-        .collect();
+    let locks = |app: &App| -> Vec<bool> {
+        app.deliveries
+            .as_ref()
+            .unwrap()
+            .routes
+            .iter()
+            .map(|r| r.locked)
+            .collect()
+    };
+    let locked_before = locks(&app);
     app.update(Action::Lock);
     assert!(app.status.contains("the routes are being planned"), "{}", app.status);
-    let locked_after: Vec<bool> = app
-        .deliveries
-        .as_ref()
-        .unwrap()
-        .routes
-        .iter()
-        .map(|r| r.locked)
-        .collect();
-    assert_eq!(locked_before, locked_after, "nothing locked");
+    assert_eq!(locked_before, locks(&app), "nothing locked");
     app.update(Action::MoveOrder);
     assert!(app.prompt.is_none(), "no move asked for");
     // New orders arrive (one fewer) while the run plans the old ones.
