@@ -300,6 +300,13 @@ fn the_training_tab_shows_the_texts_being_encoded_and_a_cancel_there() {
 fn pause_and_cancel_without_a_training_say_why() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = bare_app(dir.path());
+    // Away from the Training tab its keys say where they work (they did
+    // nothing, unsaid).
+    for key in [Action::StartTraining, Action::CycleMode, Action::MoreEpochs] {
+        app.status.clear();
+        assert!(app.update(key).is_empty());
+        assert_eq!(app.status, "that key works on the Training tab (2)");
+    }
     app.update(Action::GoTab(1));
     for key in [Action::PauseResume, Action::CancelTraining] {
         app.status.clear();

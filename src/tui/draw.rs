@@ -382,7 +382,7 @@ const HELP: &[(&str, &str)] = &[
     ("1-5, Tab/S-Tab, h/l", "switch tabs"),
     ("j/k, arrows", "move"),
     ("PgUp/PgDn, g/G", "page, top, bottom"),
-    ("Enter / Esc", "a line's details / back"),
+    ("Enter / Esc", "a restock line's details / back"),
     ("/", "filter (Esc clears)"),
     ("s", "sort (cycle)"),
     ("a / r / A", "approve / reject / approve all shown"),

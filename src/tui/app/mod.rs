@@ -801,6 +801,18 @@ impl App {
             Action::CycleMode if self.tab == Tab::Training && !self.training.running => self.cycle_mode(),
             Action::MoreEpochs if self.tab == Tab::Training && !self.training.running => self.more_epochs(),
             Action::FewerEpochs if self.tab == Tab::Training && !self.training.running => self.fewer_epochs(),
+            // Said, not passed over in silence.
+            Action::StartTraining
+            | Action::RefitRun
+            | Action::PauseResume
+            | Action::CancelTraining
+            | Action::CycleMode
+            | Action::MoreEpochs
+            | Action::FewerEpochs
+                if self.tab != Tab::Training =>
+            {
+                self.status = "that key works on the Training tab (2)".into();
+            }
             _ => {}
         }
         Vec::new()
