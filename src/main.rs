@@ -25,7 +25,7 @@ fn main() -> ExitCode {
             // connection) it would panic.
             use std::io::Write as _;
             let _ = writeln!(std::io::stderr(), "skuplan: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(skuplan::cli::exit_code(&e))
         }
     }
 }

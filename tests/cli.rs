@@ -85,6 +85,58 @@ fn evaluate_writes_no_nan_and_says_when_a_window_is_cut() {
     assert!(csv.lines().any(|l| l.starts_with("ZERO,W,")), "{csv}");
 }
 
+/// Exit codes: 2 for a command asked for wrongly (as clap's own
+/// refusals), 1 for anything else that fails (no plan yet, a file, the
+/// data). Every error exited 2, so scripts could not tell a typo from a
+/// missing plan.
+#[test]
+fn usage_errors_exit_two_and_other_failures_one() {
+    let home = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (vec!["approve", "restock"], "say which lines"),
+        (vec!["approve", "deliveries"], "say which routes"),
+        (
+            vec!["plan", "restock", "--budget", "nowhere"],
+            "expected WAREHOUSE=AMOUNT",
+        ),
+        (
+            vec![
+                "scenario",
+                "set",
+                "x",
+                "--from",
+                "2026-01-02",
+                "--to",
+                "2026-01-01",
+                "--pct",
+                "5",
+                "--reason",
+                "r",
+            ],
+            "is before --from",
+        ),
+        (vec!["export", "restock", "--out", "."], "is a folder"),
+    ] {
+        skuplan(home.path())
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+    for (args, says) in [
+        (vec!["export", "restock", "--out", "x.csv"], "no restock plan yet"),
+        (vec!["approve", "restock", "--all"], "no restock plan yet"),
+        (vec!["scenario", "compare", "nope"], "no scenario called"),
+    ] {
+        skuplan(home.path())
+            .current_dir(home.path())
+            .args(&args)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(says));
+    }
+}
+
 /// A key binding the workstation cannot take is refused naming the config
 /// file and the actions there are, before any screen opens.
 #[test]

@@ -33,7 +33,7 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
     if let Some(out) = &args.out {
         let mut data = ws.data_paths(args.data.as_ref());
         data.extend(args.matrix.iter().cloned());
-        crate::plan::export::check_export_path(out, &data)?;
+        super::check_out(out, &data)?;
     }
     let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
@@ -191,7 +191,7 @@ pub fn deliveries(cmd: DeliveriesCommand, config: &Config, paths: &Paths) -> Res
                 return Ok(ExitCode::from(1));
             };
             if position == Some(0) {
-                bail!("--position counts from 1 (the first stop)");
+                return Err(super::usage("--position counts from 1 (the first stop)"));
             }
             // The approved routes the move changes: their approvals lapse,
             // and it says so (the workstation does too).
@@ -343,7 +343,7 @@ pub fn approve_deliveries(
     paths: &Paths,
 ) -> Result<ExitCode> {
     if vehicle.is_none() && !all {
-        bail!("say which routes: --vehicle V, or --all");
+        return Err(super::usage("say which routes: --vehicle V, or --all"));
     }
     let ws = Workspace::open(paths.workspace_dir())?;
     let plan = saved_plan(&ws)?;
@@ -404,7 +404,7 @@ pub fn approve_deliveries(
 
 pub fn export_deliveries(out: &Path, all: bool, config: &Config, paths: &Paths) -> Result<ExitCode> {
     let ws = Workspace::open(paths.workspace_dir())?;
-    crate::plan::export::check_export_path(out, &ws.data_paths(None))?;
+    super::check_out(out, &ws.data_paths(None))?;
     let plan = saved_plan(&ws)?;
     let decisions = replay(&ws.audit_log().load()?.records, PLAN);
     // The routes exported: every one with --all, else the approved.

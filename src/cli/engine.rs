@@ -315,7 +315,7 @@ pub fn forecast(args: ForecastArgs, config: &Config) -> Result<ExitCode> {
         },
         None => loaded.meta.sources.clone(),
     };
-    crate::plan::export::check_export_path(&args.out, &sources.paths)?;
+    super::check_out(&args.out, &sources.paths)?;
     let opts = sources.import_options(&ImportOptions {
         product_defaults: config.products.clone(),
         default_warehouse: config.import.default_warehouse.clone(),

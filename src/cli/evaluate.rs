@@ -24,7 +24,7 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         let mut data = ws.data_paths(None);
         data.extend(sources.iter().cloned());
         for f in ["metrics_by_series.csv", "champion_forecast.csv"] {
-            crate::plan::export::check_export_path(&dir.join(f), &data)?;
+            super::check_out(&dir.join(f), &data)?;
         }
     }
     let imported = match ws.import(&sources, &opts) {
@@ -36,7 +36,9 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
     };
     let period = imported.dataset.period();
     if args.horizon == Some(0) || args.windows == Some(0) || args.step == Some(0) || args.mase_lag == Some(0) {
-        anyhow::bail!("--horizon, --windows, --step and --mase-lag count periods: each must be 1 or more");
+        return Err(super::usage(
+            "--horizon, --windows, --step and --mase-lag count periods: each must be 1 or more",
+        ));
     }
     // An origin outside the data scores nothing: say so rather than print
     // a table of zeros.
@@ -53,7 +55,10 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         for n in names {
             if !methods.iter().any(|m| m.name() == n) {
                 let known: Vec<&str> = methods.iter().map(|m| m.name()).collect();
-                anyhow::bail!("unknown method '{n}'; methods are: {}", known.join(", "));
+                return Err(super::usage(format!(
+                    "unknown method '{n}'; methods are: {}",
+                    known.join(", ")
+                )));
             }
         }
         methods.retain(|m| names.iter().any(|n| n == m.name()));
@@ -76,13 +81,16 @@ pub fn evaluate(args: EvaluateArgs, config: &Config, paths: &Paths) -> Result<Ex
         if let Some(o) = origin
             && o != r.meta.train_end
         {
-            anyhow::bail!(
+            return Err(super::usage(format!(
                 "--origin {o}: the run learnt up to {}, so it can only be judged from that day",
                 r.meta.train_end
-            );
+            )));
         }
         if horizon > r.meta.horizon {
-            anyhow::bail!("--horizon {horizon}: the run forecasts {} days", r.meta.horizon);
+            return Err(super::usage(format!(
+                "--horizon {horizon}: the run forecasts {} days",
+                r.meta.horizon
+            )));
         }
         origin = Some(r.meta.train_end);
     }

@@ -24,6 +24,38 @@ pub use args::Cli;
 use args::{ApproveCommand, Command, ExportCommand, MapArgs, ModelCommand, PlanCommand, TuiArgs};
 
 /// Run one command (the workstation when none is given).
+/// An error in how a command was asked for (options that do not go
+/// together, a value out of range, an unknown name among fixed ones): the
+/// process exits 2, as for the options clap itself refuses. Every other
+/// error (a file, the data, the workspace's state) exits 1.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A usage error saying `message` (exit 2).
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.into()))
+}
+
+/// The exit code of an error: 2 for a usage error anywhere in its chain,
+/// 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.chain().any(|c| c.is::<UsageError>()) { 2 } else { 1 }
+}
+
+/// `--out` checked before anything is written or saved (see
+/// `check_export_path`): a path it refuses is a usage error.
+fn check_out(out: &std::path::Path, data: &[PathBuf]) -> Result<()> {
+    crate::plan::export::check_export_path(out, data).map_err(|e| usage(format!("{e:#}")))
+}
+
 pub fn dispatch(command: Option<Command>, config: &Config, paths: &Paths) -> Result<ExitCode> {
     let Some(mut command) = command else {
         return tui(TuiArgs::default(), config, paths);
@@ -103,7 +135,9 @@ fn tui(args: TuiArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
     crate::tui::keymap::Keymap::with_overrides(&config.keys)
         .map_err(|e| anyhow::anyhow!("config {}: {e}", paths.config_file.display()))?;
     if !std::io::stdout().is_terminal() {
-        anyhow::bail!("the workstation needs a terminal; for scripts use the commands (see --help)");
+        return Err(usage(
+            "the workstation needs a terminal; for scripts use the commands (see --help)",
+        ));
     }
     let ws = Workspace::open(paths.workspace_dir())?;
     let given: Vec<PathBuf> = args.data.iter().cloned().collect();

@@ -129,7 +129,7 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     // Before anything is saved: a bad path replaced the workspace's plan,
     // then failed.
     if let Some(out) = &args.out {
-        crate::plan::export::check_export_path(out, &ws.data_paths(args.data.as_ref()))?;
+        super::check_out(out, &ws.data_paths(args.data.as_ref()))?;
     }
     let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
@@ -144,11 +144,11 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     for b in &args.budget {
         let (wh, amount) = b
             .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--budget {b}: expected WAREHOUSE=AMOUNT"))?;
+            .ok_or_else(|| super::usage(format!("--budget {b}: expected WAREHOUSE=AMOUNT")))?;
         let amount: f64 = amount
             .trim()
             .parse()
-            .map_err(|_| anyhow::anyhow!("--budget {b}: '{amount}' is not an amount"))?;
+            .map_err(|_| super::usage(format!("--budget {b}: '{amount}' is not an amount")))?;
         let wh = wh.trim();
         if !ds.warehouses.iter().any(|w| w.id == wh) && !ds.demand.iter().any(|s| s.warehouse == wh) {
             let mut known: Vec<&str> = ds
@@ -165,7 +165,7 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
             );
         }
         if !(amount >= 0.0 && amount.is_finite()) {
-            anyhow::bail!("--budget {b}: the amount must be 0 or more");
+            return Err(super::usage(format!("--budget {b}: the amount must be 0 or more")));
         }
         settings.budget.insert(wh.to_string(), amount);
     }
@@ -246,7 +246,7 @@ pub fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
     use crate::plan::export::restock_fingerprint;
 
     if args.sku.is_none() && args.warehouse.is_none() && !args.all {
-        anyhow::bail!("say which lines: --sku S, --warehouse W, or --all");
+        return Err(super::usage("say which lines: --sku S, --warehouse W, or --all"));
     }
     let ws = Workspace::open(paths.workspace_dir())?;
     let plan = ws
@@ -325,7 +325,7 @@ pub fn export_restock(out: &std::path::Path, all: bool, paths: &Paths) -> Result
     use crate::plan::export::{restock_rows, write_csv};
 
     let ws = Workspace::open(paths.workspace_dir())?;
-    crate::plan::export::check_export_path(out, &ws.data_paths(None))?;
+    super::check_out(out, &ws.data_paths(None))?;
     let plan = ws
         .load_restock()?
         .ok_or_else(|| anyhow::anyhow!("no restock plan yet: run `skuplan plan restock` first"))?;
@@ -360,12 +360,12 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
             );
         }
         if args.days < 28 || args.days as i64 > span - 28 {
-            anyhow::bail!(
+            return Err(super::usage(format!(
                 "--days {}: the replay needs at least 28 days, and 28 days of history before it; this data has \
                  {span} days ({first} to {last}), so --days can be 28 to {}",
                 args.days,
                 span - 28
-            );
+            )));
         }
     }
     let methods = crate::forecast::baselines::baselines_for(ds.period());
@@ -395,7 +395,7 @@ pub fn simulate(args: SimulateArgs, config: &Config, paths: &Paths) -> Result<Ex
     }
     if let Some(run) = &args.run {
         if one.is_some() {
-            anyhow::bail!("--run replays each series' champion: leave out --method");
+            return Err(super::usage("--run replays each series' champion: leave out --method"));
         }
         let ds = std::sync::Arc::new(ds);
         let ext = replay_model(&args, run, &ds, &spec, &ws)?;

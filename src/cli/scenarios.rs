@@ -34,15 +34,14 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
             emit(&format!("scenario '{name}' created\n"))?;
         }
         ScenarioCommand::Set(a) => {
-            let mut s = ws.load_scenario(&a.name)?;
             let to = a.to.unwrap_or(a.from);
             if to < a.from {
-                anyhow::bail!("--to {to} is before --from {}", a.from);
+                return Err(super::usage(format!("--to {to} is before --from {}", a.from)));
             }
             let change = match (a.pct, a.qty) {
                 (Some(p), _) => Change::Percent(p),
                 (None, Some(q)) if q >= 0.0 => Change::Quantity(q),
-                _ => anyhow::bail!("give --pct X or --qty N (0 or more)"),
+                _ => return Err(super::usage("give --pct X or --qty N (0 or more)")),
             };
             let o = Override {
                 skus: a.sku,
@@ -52,7 +51,10 @@ pub fn scenario(cmd: ScenarioCommand, config: &Config, paths: &Paths) -> Result<
                 change,
                 reason: a.reason,
             };
-            o.check().map_err(|e| anyhow::anyhow!("{e}; nothing recorded"))?;
+            o.check().map_err(|e| super::usage(format!("{e}; nothing recorded")))?;
+            // The request checked first: a usage error says so whether or
+            // not the scenario is there.
+            let mut s = ws.load_scenario(&a.name)?;
             emit(&format!("scenario '{}': {}\n", s.name, o.describe()))?;
             // Against the workspace's plan, what the override would miss:
             // kept all the same (the data may change), but said.
