@@ -263,9 +263,28 @@ impl Workspace {
 
     /// The files and folders an export must not land on: those imported
     /// (the workspace's sources) and `data` (a command's `--data`).
+    /// Also the data the saved plans were made from (a `plan --data`
+    /// without an `import`), and the workspace's own files: everything but
+    /// its `exports/` folder (an export over `audit.log` lost every
+    /// decision).
     pub fn data_paths(&self, data: Option<&PathBuf>) -> Vec<PathBuf> {
         let mut paths = self.load_sources().ok().flatten().map(|s| s.paths).unwrap_or_default();
         paths.extend(data.cloned());
+        if let Ok(Some(p)) = self.load_restock() {
+            paths.extend(p.data);
+        }
+        if let Ok(Some(p)) = self.load_deliveries() {
+            paths.extend(p.data);
+            paths.extend(p.matrix_file);
+        }
+        if let Ok(entries) = fs::read_dir(&self.root) {
+            paths.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.file_name().is_some_and(|n| n != "exports")),
+            );
+        }
         paths
     }
 
@@ -639,9 +658,10 @@ impl Workspace {
             if !same {
                 continue;
             }
-            file.set_len(0)?;
-            writeln!(file, "{}", std::process::id())?;
-            file.sync_all()?;
+            file.set_len(0)
+                .and_then(|()| writeln!(file, "{}", std::process::id()))
+                .and_then(|()| file.sync_all())
+                .with_context(|| format!("writing {}", path.display()))?;
             return Ok(WorkspaceLock { path, file });
         }
         bail!("could not lock {}", path.display())

@@ -591,7 +591,7 @@ fn exports_never_replace_the_data_and_bad_paths_change_nothing() {
         .arg(&sales)
         .assert()
         .failure()
-        .stderr(predicates::str::contains("inside the data folder"));
+        .stderr(predicates::str::contains("a folder skuplan reads"));
     skuplan(home.path())
         .args(["plan", "restock", "--review-days", "14", "--out"])
         .arg(home.path())
@@ -603,12 +603,9 @@ fn exports_never_replace_the_data_and_bad_paths_change_nothing() {
         vec!["export", "restock", "--out"],
         vec!["export", "deliveries", "--all", "--out"],
     ] {
-        skuplan(home.path())
-            .args(&args)
-            .arg(&sales)
-            .assert()
-            .failure()
-            .stderr(predicates::str::contains("skuplan imports").or(predicates::str::contains("data folder")));
+        skuplan(home.path()).args(&args).arg(&sales).assert().failure().stderr(
+            predicates::str::contains("a file skuplan reads").or(predicates::str::contains("a folder skuplan reads")),
+        );
     }
     assert_eq!(fs::read(&sales).unwrap(), history, "the sales history is whole");
     // Elsewhere, it is written.
@@ -731,6 +728,42 @@ fn the_summary_says_what_the_levels_were_fitted_on() {
             "fitted on a replay of the 182 days just before the plan: under a year of history",
         ))
         .stdout(predicates::str::contains("same weeks last year").not());
+}
+
+/// A plan made with `--data` and no `import` still keeps its exports off
+/// that data, and no export lands on the workspace's own files (one over
+/// `audit.log` lost every decision).
+#[test]
+fn exports_keep_off_a_plans_data_and_the_workspace() {
+    let (home, data) = planned_workspace();
+    let sales = data.path().join("sales.csv");
+    let history = fs::read(&sales).unwrap();
+    let log = home.path().join("data/workspace/audit.log");
+    skuplan(home.path())
+        .args(["approve", "restock", "--all"])
+        .assert()
+        .success();
+    let decisions = fs::read(&log).unwrap();
+    for out in [
+        sales.clone(),
+        log.clone(),
+        home.path().join("data/workspace/plans/new.csv"),
+    ] {
+        skuplan(home.path())
+            .args(["export", "restock", "--out"])
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("skuplan reads"));
+    }
+    assert_eq!(fs::read(&sales).unwrap(), history);
+    assert_eq!(fs::read(&log).unwrap(), decisions);
+    // The workspace's exports folder is where the workstation writes them.
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(home.path().join("data/workspace/exports/today.csv"))
+        .assert()
+        .success();
 }
 
 use std::os::unix::process::CommandExt as _;

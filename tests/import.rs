@@ -1202,6 +1202,10 @@ fn skus_the_config_excludes_are_left_out_and_said() {
             .any(|m| m.starts_with("2 SKUs left out, as the config asks") && m.ends_with("BANK CHARGES, POST")),
         "{said:?}"
     );
+    assert!(
+        said.iter().any(|m| m == "no SKU in the data is called \"NOT THERE\""),
+        "{said:?}"
+    );
     // Without the list, all three are read.
     let all = import_paths(&[dir.path().to_path_buf()], &ImportOptions::default()).unwrap();
     assert_eq!(all.dataset.demand.len(), 3);

@@ -79,7 +79,7 @@ fn the_help_scrolls_on_a_small_screen() {
     let mut app = app(dir.path());
     app.update(Action::Help);
     let s = screen(&mut app, 60, 20, dir.path());
-    assert!(s.contains("keys 1-"), "{s}");
+    assert!(s.contains("keys: lines 1-"), "{s}");
     assert!(!s.contains("recent messages"), "{s}");
     for _ in 0..100 {
         app.update(Action::Down);
@@ -2389,6 +2389,26 @@ fn what_if_dates_are_read_as_typed() {
     }
     let e = app.parse_edit(&sku, "+50% @NOWHERE fair").unwrap_err();
     assert!(e.contains("no such warehouse"), "{e}");
+    // Ranges typed other ways are ranges, or refused: never four weeks
+    // with the end date in the reason.
+    for typed in [
+        "+50% 2026-07-10.. 2026-07-12 fair",
+        "+50% 2026-07-10 ..2026-07-12 fair",
+        "+50% 2026-07-10 TO 2026-07-12 fair",
+    ] {
+        let o = app.parse_edit(&sku, typed).unwrap();
+        assert_eq!((o.to, o.reason.as_str()), (d("2026-07-12"), "fair"), "{typed}");
+    }
+    for typed in [
+        "+50% 2026-07-10 - 2026-07-12 fair",
+        "+50% 2026-07-10 .. fair",
+        "+50% 20260710 fair",
+        "+50% @WH-A @WH-B two",
+    ] {
+        assert!(app.parse_edit(&sku, typed).is_err(), "{typed}");
+    }
+    let e = app.parse_edit(&sku, &format!("+50% @{wh} @{wh} twice")).unwrap_err();
+    assert!(e.contains("one @WH per what-if"), "{e}");
     // "to" starting a reason is the reason's, not a range.
     let o = app.parse_edit(&sku, "+30% 2026-07-10 to match a rival").unwrap();
     assert_eq!((o.from, o.reason.as_str()), (d("2026-07-10"), "to match a rival"));

@@ -315,7 +315,10 @@ pub fn forecast(args: ForecastArgs, config: &Config) -> Result<ExitCode> {
         },
         None => loaded.meta.sources.clone(),
     };
-    super::check_out(&args.out, &sources.paths)?;
+    // Nor into the run it reads (over its run.json, it was lost).
+    let mut reads = sources.paths.clone();
+    reads.push(args.run.clone());
+    super::check_out(&args.out, &reads)?;
     let opts = sources.import_options(&ImportOptions {
         product_defaults: config.products.clone(),
         default_warehouse: config.import.default_warehouse.clone(),

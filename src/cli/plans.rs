@@ -222,6 +222,11 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     {
         emit(&describe_model(m, &base.plan(&ds, scenario.as_ref()), &plan))?;
     }
+    let mut plan = plan;
+    plan.data = args
+        .data
+        .as_ref()
+        .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone()));
     ws.save_restock(&plan)?;
     emit(&budget_lines(&plan))?;
     let decisions = replay(&ws.audit_log().load()?.records, "restock");

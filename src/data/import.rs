@@ -551,6 +551,23 @@ fn leave_out(ds: &mut Dataset, skus: &[String], problems: &mut Problems) {
     ds.products.retain(|p| !listed.contains(p.sku.as_str()));
     ds.inventory.retain(|i| !listed.contains(i.sku.as_str()));
     ds.sold_until.retain(|sku, _| !listed.contains(sku.as_str()));
+    // A listed SKU the data does not hold is said too (a typo in the
+    // config would otherwise leave its SKU planned, unsaid).
+    let mut absent: Vec<String> = listed
+        .iter()
+        .filter(|s| !found.contains(**s))
+        .map(|s| format!("{s:?}"))
+        .collect();
+    if !absent.is_empty() {
+        absent.sort_unstable();
+        problems.warning(
+            "config [import] exclude_skus",
+            None,
+            None,
+            None,
+            format!("no SKU in the data is called {}", absent.join(", ")),
+        );
+    }
     if found.is_empty() {
         return;
     }

@@ -181,14 +181,15 @@ pub fn check_export_path(out: &Path, data: &[PathBuf]) -> Result<()> {
         let d_real = real_path(d);
         if out_real == d_real {
             bail!(
-                "{} is one of the data files skuplan imports: an export there would replace it; name another file",
+                "{} is a file skuplan reads (the data, a run, or the workspace's own): an export there would \
+                 replace it; name another file",
                 out.display()
             );
         }
         if d_real.is_dir() && out_real.starts_with(&d_real) {
             bail!(
-                "{} is inside the data folder {}: the next import would read the export as data; name a file \
-                 elsewhere",
+                "{} is inside {}, a folder skuplan reads (the data, a run, or the workspace's own; a new file in \
+                 a data folder is read as data at the next import): name a file elsewhere",
                 out.display(),
                 d.display()
             );

@@ -295,6 +295,10 @@ pub struct RestockPlan {
     /// Products in the products file that no line covers, and why.
     #[serde(default)]
     pub not_forecast: Vec<crate::forecast::launch::NotForecast>,
+    /// The data a command's `--data` planned it from, which exports must
+    /// not land on (the workspace's own data is in its sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<std::path::PathBuf>,
 }
 
 impl RestockPlan {
@@ -550,6 +554,7 @@ pub fn build_plan(
         settings: settings.clone(),
         lines,
         not_forecast: Vec::new(),
+        data: None,
     }
 }
 

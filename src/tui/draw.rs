@@ -429,7 +429,7 @@ fn help(f: &mut Frame, area: Rect, theme: &Theme, relabels: &[(String, String)],
     let scroll = scroll.min(total.saturating_sub(room));
     let title = if total > room {
         format!(
-            " keys {}-{} of {total} (j/k scroll; ? or Esc closes) ",
+            " keys: lines {}-{} of {total} (j/k, g/G scroll; ? or Esc closes) ",
             scroll + 1,
             (scroll + room).min(total)
         )

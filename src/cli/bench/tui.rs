@@ -72,6 +72,7 @@ pub fn tui_bench(sizes: &[usize], repeat: usize) -> Result<String> {
             settings: RestockSettings::default(),
             lines: (0..n).map(line).collect(),
             not_forecast: Vec::new(),
+            data: None,
         });
         app.forecast_rows = (0..n)
             .map(|i| ForecastRow {

@@ -566,7 +566,9 @@ impl App {
         // workstation was started from.
         let path = PathBuf::from(path.trim());
         let path = std::path::absolute(&path).unwrap_or(path);
-        let result = crate::plan::export::check_export_path(&path, &self.loaded_sources().paths);
+        let mut data = self.loaded_sources().paths;
+        data.extend(self.workspace.data_paths(None));
+        let result = crate::plan::export::check_export_path(&path, &data);
         let result = result.and_then(|()| {
             path.parent()
                 .filter(|p| !p.as_os_str().is_empty())
@@ -684,6 +686,8 @@ impl App {
                 Action::Up => *s = s.saturating_sub(1),
                 Action::PageDown => *s = s.saturating_add(10),
                 Action::PageUp => *s = s.saturating_sub(10),
+                Action::Top => *s = 0,
+                Action::Bottom => *s = u16::MAX,
                 _ => {}
             }
             return Vec::new();

@@ -458,12 +458,23 @@ impl App {
         if warehouse.is_some() {
             rest.remove(0);
         }
-        // "D .. D" and "D to D" are "D..D".
+        // "D .. D", "D to D" (TO, To), "D.. D" and "D ..D" are "D..D".
         let joined;
-        if rest.len() >= 3 && matches!(rest[1], ".." | "to") && looks_like_a_date(rest[0]) && looks_like_a_date(rest[2])
+        let sep = rest.get(1).map(|w| w.to_lowercase()).unwrap_or_default();
+        if rest.len() >= 3
+            && matches!(sep.as_str(), ".." | "to")
+            && looks_like_a_date(rest[0])
+            && looks_like_a_date(rest[2])
         {
             joined = format!("{}..{}", rest[0], rest[2]);
             rest.splice(0..3, [joined.as_str()]);
+        } else if rest.len() >= 2 {
+            let (a, b) = (rest[0].trim_end_matches('.'), rest[1].trim_start_matches('.'));
+            let split = rest[0].ends_with("..") != rest[1].starts_with("..");
+            if split && looks_like_a_date(a) && looks_like_a_date(b) {
+                joined = format!("{a}..{b}");
+                rest.splice(0..2, [joined.as_str()]);
+            }
         }
         // A date in another form (24/12/2026, 12/24/2026, 24.12.2026) is
         // refused, not kept as the reason's first word.
@@ -499,8 +510,23 @@ impl App {
                 warehouse = Some(w);
                 more.to_string()
             }
-            _ => reason,
+            Some(_) => return Err("one @WH per what-if (a second went into the reason)".into()),
+            None => reason,
         };
+        // What is left of a range typed another way ("D.. D2", "D ..D2",
+        // "D - D2", "D TO D2") is refused, not kept as the reason while
+        // the what-if runs four weeks.
+        let mut words = reason.split_whitespace();
+        let (w1, w2) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let dateish = |w: &str| looks_like_a_date(w) || looks_like_a_date(w.trim_start_matches('.'));
+        if dateish(w1) || w1.starts_with("..") || (matches!(w1.to_lowercase().as_str(), "to" | "-") && dateish(w2)) {
+            return Err(format!(
+                "{w1:?}: expected the reason after the dates; a range is FROM..TO (or FROM .. TO, FROM to TO)"
+            ));
+        }
+        if w1.starts_with('@') {
+            return Err("one @WH per what-if, before the dates or just after them".into());
+        }
         if reason.trim().is_empty() {
             return Err("say why (a reason is kept with every what-if)".into());
         }
@@ -521,7 +547,9 @@ impl App {
 /// between them (2026-12-24, 24/12/2026, 24.12.2026).
 fn looks_like_a_date(t: &str) -> bool {
     let seps = t.chars().filter(|c| matches!(c, '-' | '/' | '.')).count();
-    seps == 2 && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.'))
+    let digits = t.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.'));
+    // Or eight digits, as the importer reads 20261224.
+    (seps == 2 && digits) || (t.len() == 8 && t.chars().all(|c| c.is_ascii_digit()))
 }
 
 impl App {
