@@ -27,7 +27,7 @@ impl App {
         if self.import_running() {
             return Vec::new();
         }
-        let path = PathBuf::from(input.trim());
+        let path = typed_path(input);
         if input.trim().is_empty() {
             self.error = Some("type the path of a file or folder to import".into());
             return Vec::new();
@@ -181,6 +181,17 @@ pub fn is_shipped_sample(sources: &DataSources) -> bool {
 }
 
 /// Complete a path prefix with the longest common prefix of the matches.
+/// A path typed at a prompt, `~/` read as the home folder as a shell
+/// would (`~/x.csv` was written to a folder called `~`).
+pub fn typed_path(input: &str) -> PathBuf {
+    let t = input.trim();
+    match (t.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ if t == "~" => std::env::var_os("HOME").map_or_else(|| PathBuf::from(t), PathBuf::from),
+        _ => PathBuf::from(t),
+    }
+}
+
 pub fn complete_path(input: &str) -> String {
     let p = std::path::Path::new(input);
     let (dir, prefix) = if input.ends_with('/') {
@@ -219,4 +230,25 @@ pub fn complete_path(input: &str) -> String {
         out.push('/');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_home_folder_is_the_home_folder() {
+        let Some(home) = std::env::var_os("HOME") else { return };
+        assert_eq!(
+            typed_path(" ~/exports/x.csv "),
+            PathBuf::from(&home).join("exports/x.csv")
+        );
+        assert_eq!(typed_path("~"), PathBuf::from(&home));
+        assert_eq!(typed_path("a/~/b.csv"), PathBuf::from("a/~/b.csv"));
+        assert_eq!(
+            typed_path("~other/x"),
+            PathBuf::from("~other/x"),
+            "another user's is left as typed"
+        );
+    }
 }

@@ -564,7 +564,7 @@ impl App {
     fn write_export<T: serde::Serialize + Default>(&mut self, path: &str, rows: &[T], what: &str) {
         // Said in full: "rel.csv" alone hid that it went to the folder the
         // workstation was started from.
-        let path = PathBuf::from(path.trim());
+        let path = data::typed_path(path);
         let path = std::path::absolute(&path).unwrap_or(path);
         let mut data = self.loaded_sources().paths;
         data.extend(self.workspace.data_paths(None));
