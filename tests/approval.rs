@@ -66,14 +66,28 @@ fn planned_workspace() -> (tempfile::TempDir, tempfile::TempDir) {
     (home, data)
 }
 
+/// The workspace's saved restock plan.
+fn saved_plan(home: &Path) -> skuplan::plan::RestockPlan {
+    let ws = skuplan::workspace::Workspace::open(home.join("data/workspace")).unwrap();
+    ws.load_restock().unwrap().expect("a saved plan")
+}
+
 /// The saved plan's line for `sku` at `warehouse`.
 fn saved_line(home: &Path, sku: &str, warehouse: &str) -> skuplan::plan::restock::RestockLine {
-    let ws = skuplan::workspace::Workspace::open(home.join("data/workspace")).unwrap();
-    let plan = ws.load_restock().unwrap().expect("a saved plan");
-    plan.lines
+    saved_plan(home)
+        .lines
         .into_iter()
         .find(|l| l.sku == sku && l.warehouse == warehouse)
         .expect("the line")
+}
+
+/// The saved plan's first line that orders something.
+fn ordering_line(home: &Path) -> skuplan::plan::restock::RestockLine {
+    saved_plan(home)
+        .lines
+        .into_iter()
+        .find(|l| l.order_qty > 0)
+        .expect("a line that orders")
 }
 
 /// A quantity the planner sets is ordered as plan quantities are: raised
@@ -533,9 +547,7 @@ fn audit_log_survives_a_killed_process() {
 #[test]
 fn a_batch_the_disk_cannot_take_whole_leaves_nothing_of_it() {
     let (home, _data) = planned_workspace();
-    let ws = skuplan::workspace::Workspace::open(home.path().join("data/workspace")).unwrap();
-    let plan = ws.load_restock().unwrap().expect("a saved plan");
-    let line = plan.lines.iter().find(|l| l.order_qty > 0).expect("a line that orders");
+    let line = ordering_line(home.path());
     skuplan(home.path())
         .args(["approve", "restock", "--sku", &line.sku, "--warehouse", &line.warehouse])
         .assert()
@@ -673,9 +685,7 @@ fn plan_restock_keeps_the_workspace_what_ifs() {
 #[test]
 fn an_export_says_the_planner_set_the_quantity_and_keeps_comments_as_text() {
     let (home, _data) = planned_workspace();
-    let ws = skuplan::workspace::Workspace::open(home.path().join("data/workspace")).unwrap();
-    let plan = ws.load_restock().unwrap().expect("a saved plan");
-    let line = plan.lines.iter().find(|l| l.order_qty > 0).expect("a line that orders");
+    let line = ordering_line(home.path());
     let asked = line.order_qty + 10 * line.pack_size.max(1);
     skuplan(home.path())
         .args(["approve", "restock", "--sku", &line.sku, "--warehouse", &line.warehouse])

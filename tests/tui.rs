@@ -2026,9 +2026,6 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     );
 }
 
-/// Weekly data with a calendar of events: the Forecasts tab sums the next
-/// four weeks, its axis counts weeks and the events are marked and listed;
-/// a restock line's details show the lead time in whole weeks.
 /// Weekly data of under a year: MASE at the 52-week lag has no scale, and
 /// the Forecasts tab says why its every figure is `-`.
 #[test]
@@ -2061,6 +2058,9 @@ fn weekly_data_under_a_year_says_why_mase_is_missing() {
     );
 }
 
+/// Weekly data with a calendar of events: the Forecasts tab sums the next
+/// four weeks, its axis counts weeks and the events are marked and listed;
+/// a restock line's details show the lead time in whole weeks.
 #[test]
 fn weekly_data_shows_weeks_events_and_converted_lead_times() {
     use std::fmt::Write as _;

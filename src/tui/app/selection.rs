@@ -21,18 +21,21 @@ impl App {
     /// What names line `i` of `tab`'s list across a recompute: its series
     /// (SKU and warehouse) or its route's vehicle. Indices do not carry
     /// over, since a new plan's lines are a new list.
-    fn line_key(&self, tab: Tab, i: usize) -> Option<(String, String)> {
+    fn line_key(&self, tab: Tab, i: usize) -> Option<(&str, &str)> {
         match tab {
-            Tab::Forecasts => self.forecast_rows.get(i).map(|r| (r.sku.clone(), r.warehouse.clone())),
+            Tab::Forecasts => self
+                .forecast_rows
+                .get(i)
+                .map(|r| (r.sku.as_str(), r.warehouse.as_str())),
             Tab::Restock => self
                 .plan
                 .as_ref()?
                 .lines
                 .get(i)
-                .map(|l| (l.sku.clone(), l.warehouse.clone())),
+                .map(|l| (l.sku.as_str(), l.warehouse.as_str())),
             Tab::Deliveries => {
                 let r = self.deliveries.as_ref()?.routes.get(i)?;
-                Some((r.vehicle.clone(), r.warehouse.clone()))
+                Some((r.vehicle.as_str(), r.warehouse.as_str()))
             }
             Tab::Data | Tab::Training => None,
         }
@@ -47,14 +50,19 @@ impl App {
             .iter()
             .map(|t| {
                 let row = self.selected[t.index()];
+                // Owned: `change` replaces the lines it names.
                 let key = self.view_of(*t).get(row).and_then(|i| self.line_key(*t, *i));
-                (row, key)
+                (row, key.map(|(a, b)| (a.to_string(), b.to_string())))
             })
             .collect();
         change(self);
         for (t, (row, key)) in LISTS.iter().zip(before) {
             let view = self.view_of(*t);
-            let found = key.and_then(|k| view.iter().position(|i| self.line_key(*t, *i).as_ref() == Some(&k)));
+            // Compared in place, with no copy of every row's names.
+            let found = key.and_then(|(a, b)| {
+                view.iter()
+                    .position(|i| self.line_key(*t, *i) == Some((a.as_str(), b.as_str())))
+            });
             self.selected[t.index()] = match found {
                 Some(at) => at,
                 None if to_top => 0,
