@@ -509,7 +509,9 @@ fn bench_train_reports_each_mode_on_the_chosen_device() {
             assert_eq!((cols[4], cols[6]), ("-", "-"), "{row}");
         } else {
             let (gf, ratio) = (num(4), num(6));
-            assert!(gf > 0.0 && ratio > 0.0, "{row}");
+            // Rates this small print as 0.0 and 0.00: the other tests of this
+            // file train beside it, and can slow its step that much.
+            assert!(gf >= 0.0 && ratio >= 0.0, "{row}");
             // The ratio is the step's rate over the matmul rate measured
             // beside it, within what printing the three figures (one, one
             // and two decimals) loses: on a busy machine the rates are
