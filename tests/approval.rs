@@ -903,3 +903,70 @@ fn the_workstation_and_the_cli_share_the_plan_and_the_log() {
     app.recompute();
     assert!(app.error.is_none(), "{:?}", app.error);
 }
+
+/// The saved plan records the data it was planned from. After the files
+/// change (imported again but not planned, or a workstation killed between
+/// taking new files and saving their plan), deciding on its lines and
+/// exporting them are refused, saying why, until it is planned again.
+#[test]
+fn a_plan_of_data_changed_since_is_neither_decided_nor_exported_unsaid() {
+    use predicates::str::contains;
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    sample(home.path(), data.path());
+    skuplan(home.path()).arg("import").arg(data.path()).assert().success();
+    skuplan(home.path()).args(["plan", "restock"]).assert().success();
+    let (_, rows) = export_all(home.path());
+    assert!(!rows.is_empty());
+    // The stock count changes under the plan.
+    let inventory = data.path().join("inventory.csv");
+    let text = fs::read_to_string(&inventory).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    cells[2] = (cells[2].parse::<u32>().unwrap() + 500).to_string();
+    lines[1] = cells.join(",");
+    fs::write(&inventory, lines.join("\n") + "\n").unwrap();
+
+    let out = home.path().join("approved.csv");
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(contains("was made from other data").and(contains("skuplan plan restock")));
+    assert!(!out.exists(), "nothing written");
+    let log = home.path().join("data/workspace/audit.log");
+    let logged = fs::read(&log).unwrap_or_default();
+    skuplan(home.path())
+        .args(["approve", "restock", "--all"])
+        .assert()
+        .code(1)
+        .stderr(contains("changed since").and(contains("--stale-ok")));
+    assert_eq!(fs::read(&log).unwrap_or_default(), logged, "nothing recorded");
+    // Asked for, the plan as it is.
+    skuplan(home.path())
+        .args(["export", "restock", "--stale-ok", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("may be out of date"));
+    // Planned again, it is the data's plan.
+    skuplan(home.path()).args(["plan", "restock"]).assert().success();
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("may be out of date").not());
+    // Files that no longer import cannot be planned again: the plan of
+    // their last import that did is the one to act on, and that is said.
+    cells[2] = "abc".to_string();
+    lines[1] = cells.join(",");
+    fs::write(&inventory, lines.join("\n") + "\n").unwrap();
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("do not import now").and(contains("last import that did")));
+}

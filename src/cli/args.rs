@@ -204,7 +204,9 @@ pub struct ForecastArgs {
     /// CSV to write: sku,warehouse,date,p10,p50,p90,model.
     #[arg(long)]
     pub out: PathBuf,
-    /// Forecast from this day instead of the run's train end.
+    /// Forecast from this day with the run's own weights. By default: from
+    /// the data's last day, with the run's refit for this data when it has
+    /// one (the forecast a plan uses).
     #[arg(long)]
     pub origin: Option<NaiveDate>,
     #[arg(long, default_value = "auto")]
@@ -422,6 +424,10 @@ pub struct ApproveArgs {
     pub qty: Option<u32>,
     #[arg(long)]
     pub comment: Option<String>,
+    /// Decide on the saved plan even though the data it was planned from
+    /// changed since (otherwise refused: plan again first).
+    #[arg(long)]
+    pub stale_ok: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -433,6 +439,10 @@ pub enum ExportCommand {
         /// Every line that orders something or carries a decision.
         #[arg(long)]
         all: bool,
+        /// Export the saved plan even though the data it was planned from
+        /// changed since (otherwise refused: plan again first).
+        #[arg(long)]
+        stale_ok: bool,
     },
     /// The stops of approved routes (or all, with their state) as CSV.
     Deliveries {

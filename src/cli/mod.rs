@@ -69,14 +69,16 @@ pub fn dispatch(command: Option<Command>, config: &Config, paths: &Paths) -> Res
         Command::Plan(PlanCommand::Restock(args)) => plans::plan_restock(args, config, paths),
         Command::Plan(PlanCommand::Deliveries(args)) => deliveries::plan_deliveries(args, config, paths),
         Command::Deliveries(cmd) => deliveries::deliveries(cmd, config, paths),
-        Command::Approve(ApproveCommand::Restock(args)) => plans::approve_restock(args, paths),
+        Command::Approve(ApproveCommand::Restock(args)) => plans::approve_restock(args, config, paths),
         Command::Approve(ApproveCommand::Deliveries {
             vehicle,
             all,
             reject,
             comment,
         }) => deliveries::approve_deliveries(vehicle, all, reject, comment, config, paths),
-        Command::Export(ExportCommand::Restock { out, all }) => plans::export_restock(&out, all, paths),
+        Command::Export(ExportCommand::Restock { out, all, stale_ok }) => {
+            plans::export_restock(&out, all, stale_ok, config, paths)
+        }
         Command::Export(ExportCommand::Deliveries { out, all }) => {
             deliveries::export_deliveries(&out, all, config, paths)
         }
@@ -173,17 +175,20 @@ pub(crate) fn import_setup(
     config: &Config,
     ws: &Workspace,
 ) -> Result<(Vec<PathBuf>, ImportOptions)> {
-    let (sources, saved_map, saved_date_format, saved_period, saved_strict) = if given.is_empty() {
-        let d = default_sources(ws)?;
-        (d.paths, d.map, d.date_format, d.period, d.strict)
-    } else {
-        // Absolute, as the workspace saves them: the same files are then
-        // the same import, and its kept copy is found, from any folder.
-        let given = given
+    // Absolute, as the workspace saves them: the same files are then the
+    // same import, and its kept copy is found, from any folder (the shipped
+    // sample is found as `sample-data` in the current folder).
+    let absolute = |paths: &[PathBuf]| -> Vec<PathBuf> {
+        paths
             .iter()
             .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-            .collect();
-        (given, Default::default(), None, None, false)
+            .collect()
+    };
+    let (sources, saved_map, saved_date_format, saved_period, saved_strict) = if given.is_empty() {
+        let d = default_sources(ws)?;
+        (absolute(&d.paths), d.map, d.date_format, d.period, d.strict)
+    } else {
+        (absolute(given), Default::default(), None, None, false)
     };
     let mut map = config.import.map.merged_with(&saved_map);
     if let Some(m) = &map_args.map {
@@ -213,13 +218,52 @@ pub(crate) fn load_dataset(
     config: &Config,
     ws: &Workspace,
 ) -> Result<Option<crate::domain::Dataset>> {
+    Ok(load_dataset_keyed(data, map, config, ws)?.map(|(d, _)| d))
+}
+
+/// The same, with the files' [`crate::workspace::data_key`] as read.
+pub(crate) fn load_dataset_keyed(
+    data: Option<&PathBuf>,
+    map: &MapArgs,
+    config: &Config,
+    ws: &Workspace,
+) -> Result<Option<(crate::domain::Dataset, Option<String>)>> {
     let given: Vec<PathBuf> = data.into_iter().cloned().collect();
     let (sources, opts) = import_setup(&given, map, config, ws)?;
-    match ws.import(&sources, &opts) {
-        Ok(i) => Ok(Some(i.dataset)),
+    match ws.import_keyed(&sources, &opts) {
+        Ok((i, key)) => Ok(Some((i.dataset, key))),
         Err(failed) => {
             emit(&report::render(&failed.report))?;
             Ok(None)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan saved by the workstation records the key of the data it
+    /// loaded, and the commands check it against the key they compute
+    /// for the workspace's data: the two must agree on the same files, or
+    /// every export of a workstation's plan would be refused as stale.
+    #[test]
+    fn the_workstation_and_the_commands_key_the_same_data_alike() {
+        let home = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(home.path().join("ws")).unwrap();
+        let config = Config::default();
+        // As `tui` starts on a new workspace (the shipped sample).
+        let (paths, opts) = import_setup(&[], &MapArgs::default(), &config, &ws).unwrap();
+        let sources = DataSources::of_import(&paths, &opts);
+        let loaded = crate::tui::load_with_cache(&sources, &opts, Some(&ws), true).unwrap();
+        let commands = || {
+            let (paths, opts) = import_setup(&[], &MapArgs::default(), &config, &ws).unwrap();
+            crate::workspace::data_key(&paths, &opts)
+        };
+        assert!(loaded.data_key.is_some());
+        assert_eq!(loaded.data_key, commands());
+        // And once the workstation has remembered the data as its own.
+        ws.save_sources(&loaded.sources).unwrap();
+        assert_eq!(loaded.data_key, commands());
     }
 }

@@ -131,7 +131,7 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     if let Some(out) = &args.out {
         super::check_out(out, &ws.data_paths(args.data.as_ref()))?;
     }
-    let Some(ds) = load_dataset(args.data.as_ref(), &args.map, config, &ws)? else {
+    let Some((ds, data_key)) = super::load_dataset_keyed(args.data.as_ref(), &args.map, config, &ws)? else {
         return Ok(ExitCode::from(1));
     };
     let mut settings = crate::plan::RestockSettings {
@@ -227,6 +227,7 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
         .data
         .as_ref()
         .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone()));
+    plan.data_key = data_key;
     ws.save_restock(&plan)?;
     emit(&budget_lines(&plan))?;
     let decisions = replay(&ws.audit_log().load()?.records, "restock");
@@ -246,7 +247,63 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
+/// Refuses a saved plan whose data changed since it was planned: the
+/// workspace's files (or the import settings: the config's mapping,
+/// exclusions, product defaults) no longer import to what it was planned
+/// from, say after `skuplan import`, or a workstation killed between
+/// taking new files and saving their plan. Its lines would be decided and
+/// exported on numbers the data no longer gives. Files that no longer
+/// import at all cannot be planned again: the plan of their last import
+/// that did is then the one to act on (as the workstation shows it), said.
+/// A plan made from a command's `--data` is not checked (its mapping is
+/// not kept), nor one saved before plans recorded their data.
+fn check_plan_current(plan: &RestockPlan, stale_ok: bool, config: &Config, ws: &Workspace) -> Result<()> {
+    let (Some(planned), None) = (&plan.data_key, &plan.data) else {
+        return Ok(());
+    };
+    let (sources, opts) = super::import_setup(&[], &Default::default(), config, ws)?;
+    if crate::workspace::data_key(&sources, &opts).as_deref() == Some(planned.as_str()) {
+        return Ok(());
+    }
+    let (why, fix) = match ws.import(&sources, &opts) {
+        Ok(_) => (
+            "the workspace's data or its import settings changed since".to_string(),
+            "Plan again with `skuplan plan restock` (decisions on lines whose quantity and order day stay the same \
+             carry over)",
+        ),
+        Err(failed) => {
+            let last = ws.last_good_import(&sources, &opts);
+            let problems = failed.report.problems.len();
+            if let Some((_, at, _)) = last.filter(|(_, _, key)| key.as_deref() == Some(planned.as_str())) {
+                emit(&format!(
+                    "note: the workspace's files do not import now ({problems} problems: `skuplan import --check` \
+                     lists them); this plan is of their last import that did, of {at}\n"
+                ))?;
+                return Ok(());
+            }
+            (
+                format!(
+                    "the workspace's files do not import now ({problems} problems), and it is older than their last import that did"
+                ),
+                "Fix the files (`skuplan import --check` lists the problems) and plan again",
+            )
+        }
+    };
+    if stale_ok {
+        emit(&format!(
+            "note: the saved restock plan ({}) may be out of date: {why} (--stale-ok)\n",
+            plan.plan_date
+        ))?;
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the saved restock plan (planned for {}) was made from other data: {why}. {fix}, or pass --stale-ok to use \
+         the plan as it is",
+        plan.plan_date
+    )
+}
+
+pub fn approve_restock(args: ApproveArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
     use crate::plan::approval::{Action, Record};
     use crate::plan::export::restock_fingerprint;
 
@@ -257,6 +314,7 @@ pub fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
     let plan = ws
         .load_restock()?
         .ok_or_else(|| anyhow::anyhow!("no restock plan yet: run `skuplan plan restock` first"))?;
+    check_plan_current(&plan, args.stale_ok, config, &ws)?;
     let chosen: Vec<_> = plan
         .lines
         .iter()
@@ -325,7 +383,13 @@ pub fn approve_restock(args: ApproveArgs, paths: &Paths) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export_restock(out: &std::path::Path, all: bool, paths: &Paths) -> Result<ExitCode> {
+pub fn export_restock(
+    out: &std::path::Path,
+    all: bool,
+    stale_ok: bool,
+    config: &Config,
+    paths: &Paths,
+) -> Result<ExitCode> {
     use crate::plan::approval::replay;
     use crate::plan::export::{restock_rows, write_csv};
 
@@ -334,6 +398,7 @@ pub fn export_restock(out: &std::path::Path, all: bool, paths: &Paths) -> Result
     let plan = ws
         .load_restock()?
         .ok_or_else(|| anyhow::anyhow!("no restock plan yet: run `skuplan plan restock` first"))?;
+    check_plan_current(&plan, stale_ok, config, &ws)?;
     let loaded = ws.audit_log().load()?;
     let rows = restock_rows(&plan, &replay(&loaded.records, "restock"), all);
     write_csv(out, &rows)?;

@@ -299,6 +299,10 @@ pub struct RestockPlan {
     /// not land on (the workspace's own data is in its sources).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<std::path::PathBuf>,
+    /// The [`crate::workspace::data_key`] of the files it was planned
+    /// from: an export of it checks that they have not changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_key: Option<String>,
 }
 
 impl RestockPlan {
@@ -555,6 +559,7 @@ pub fn build_plan(
         lines,
         not_forecast: Vec::new(),
         data: None,
+        data_key: None,
     }
 }
 

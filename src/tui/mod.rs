@@ -56,22 +56,23 @@ pub fn load_with_cache(
     provisional_first: bool,
 ) -> Result<Loaded, String> {
     let opts = sources.import_options(base_opts);
-    let (imported, stale) = match cache {
-        Some(ws) => match ws.import(&sources.paths, &opts) {
-            Ok(i) => (i, None),
+    let (imported, data_key, stale) = match cache {
+        Some(ws) => match ws.import_keyed(&sources.paths, &opts) {
+            Ok((i, key)) => (i, key, None),
             // The files no longer import: the last import of them that
             // did, with the failure, rather than nothing.
             Err(f) => {
                 let failure = report::render(&f.report);
-                let (last, at) = ws
+                let (last, at, key) = ws
                     .last_good_import(&sources.paths, &opts)
                     .ok_or_else(|| failure.clone())?;
                 tracing::warn!(%at, "the sources failed to import; the last good import of them is shown");
-                (last, Some(Stale { failure, at }))
+                (last, key, Some(Stale { failure, at }))
             }
         },
         None => (
             import_paths(&sources.paths, &opts).map_err(|f| report::render(&f.report))?,
+            crate::workspace::data_key(&sources.paths, &opts),
             None,
         ),
     };
@@ -115,6 +116,7 @@ pub fn load_with_cache(
         launches: None,
         provisional,
         cache_key: key,
+        data_key,
         stale,
     })
 }

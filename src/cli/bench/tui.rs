@@ -73,6 +73,7 @@ pub fn tui_bench(sizes: &[usize], repeat: usize) -> Result<String> {
             lines: (0..n).map(line).collect(),
             not_forecast: Vec::new(),
             data: None,
+            data_key: None,
         });
         app.forecast_rows = (0..n)
             .map(|i| ForecastRow {

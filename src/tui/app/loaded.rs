@@ -18,6 +18,10 @@ pub struct Loaded {
     /// The data's cache key ([`PlanBase::key`]), when a workspace cache
     /// was consulted: the refinement saves under it.
     pub cache_key: Option<String>,
+    /// The files' [`crate::workspace::data_key`] as imported: the plans
+    /// saved from this data record it, so an export can tell when the
+    /// files changed since.
+    pub data_key: Option<String>,
     /// `base` with the active run among the champions, once joined.
     pub model_base: Option<PlanBase>,
     /// The run `model_base` was joined with.

@@ -22,7 +22,8 @@ impl App {
         let Some(l) = &self.loaded else { return };
         let scenario = (!self.scenario.overrides.is_empty()).then_some(&self.scenario);
         let clock = std::time::Instant::now();
-        let plan = l.active(self.run_on()).plan(&l.dataset, scenario);
+        let mut plan = l.active(self.run_on()).plan(&l.dataset, scenario);
+        plan.data_key = l.data_key.clone();
         let planned = clock.elapsed();
         // The plan on the screen is the workspace's plan: `skuplan approve`
         // and `skuplan export` act on these very lines (a provisional plan
