@@ -208,6 +208,27 @@ impl AuditLog {
 
     /// Append records and flush them to disk; returns once they are durable.
     pub fn append(&self, records: &[Record]) -> Result<()> {
+        self.append_checked(records, |_| Ok(true))
+    }
+
+    /// Take back the most recent decision (or batch) on `plan` still in
+    /// force, as [`next_undo`] names it in the log read under the log's
+    /// lock: what is undone is what was read, never a decision another
+    /// shell appended between a read and the write. Returns what was
+    /// undone, or None when nothing is left to undo (nothing written).
+    pub fn undo(&self, plan: &str) -> Result<Option<Undone>> {
+        let mut undone = None;
+        let undo = Record::new(plan, Vec::new(), String::new(), Action::Undo, None);
+        self.append_checked(std::slice::from_ref(&undo), |records| {
+            undone = next_undo(records, plan);
+            Ok(undone.is_some())
+        })?;
+        Ok(undone)
+    }
+
+    /// Append `records` when `check`, given the log as it stands under the
+    /// lock, says to (`Ok(false)`: nothing written, and no error).
+    fn append_checked(&self, records: &[Record], check: impl FnOnce(&[Record]) -> Result<bool>) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
@@ -248,6 +269,9 @@ impl AuditLog {
         // A crash mid-write may have left a torn last line, never
         // acknowledged: cut it off so the log stays one record per line.
         let before = cut_torn_tail(&mut f).with_context(|| format!("cannot repair {}", self.path.display()))?;
+        if !check(&self.load()?.records)? {
+            return Ok(());
+        }
         let written = f.write_all(&buf).and_then(|()| f.sync_data());
         // The log's first record is durable once the log's own entry in
         // its folder is.
@@ -335,6 +359,9 @@ fn cut_torn_tail(f: &mut fs::File) -> std::io::Result<u64> {
 /// batch (its records' keys and the action of its first).
 type Undoable = Vec<(Option<String>, Vec<Vec<String>>, Vec<Action>)>;
 
+/// What an undo takes back: the lines' keys, and what was done to them.
+pub type Undone = (Vec<Vec<String>>, Vec<Action>);
+
 /// Replay the records of one plan into the state of each line.
 pub fn replay(records: &[Record], plan: &str) -> HashMap<Vec<String>, LineDecision> {
     replay_with_undoable(records, plan).0
@@ -344,7 +371,7 @@ pub fn replay(records: &[Record], plan: &str) -> HashMap<Vec<String>, LineDecisi
 /// decision or batch still in force, and what it did (each kind of action
 /// once, in order: a quantity set with its approval is both). None when
 /// nothing is left to undo.
-pub fn next_undo(records: &[Record], plan: &str) -> Option<(Vec<Vec<String>>, Vec<Action>)> {
+pub fn next_undo(records: &[Record], plan: &str) -> Option<Undone> {
     replay_with_undoable(records, plan)
         .1
         .pop()
@@ -476,6 +503,36 @@ mod tests {
         assert_eq!(state_of(&d, &k("A"), "12@d").0, State::Proposed);
         assert!(state_of(&d, &k("A"), "12@d").1);
         assert_eq!(state_of(&d, &k("A"), "10@d").0, State::Approved);
+    }
+
+    /// `undo` chooses under the log's lock: it takes back, and names, the
+    /// most recent decision in the file, another process's appended since
+    /// this one last read it included; with nothing left it writes nothing.
+    #[test]
+    fn undo_takes_back_what_the_log_holds_when_it_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open(&path);
+        assert_eq!(log.undo("restock").unwrap(), None);
+        assert!(!path.exists() || fs::metadata(&path).unwrap().len() == 0);
+        let k = |s: &str| vec![s.to_string(), "W".to_string()];
+        log.append(&[rec("A", "1@d", Action::Approve)]).unwrap();
+        // Another shell, after the screen read the log.
+        AuditLog::open(&path)
+            .append(&[rec("B", "1@d", Action::Reject)])
+            .unwrap();
+        assert_eq!(log.undo("restock").unwrap(), Some((vec![k("B")], vec![Action::Reject])));
+        let d = replay(&log.load().unwrap().records, "restock");
+        assert_eq!(d[&k("A")].state, State::Approved);
+        assert!(!d.contains_key(&k("B")));
+        assert_eq!(
+            log.undo("restock").unwrap(),
+            Some((vec![k("A")], vec![Action::Approve]))
+        );
+        let len = fs::metadata(&path).unwrap().len();
+        assert_eq!(log.undo("restock").unwrap(), None);
+        assert_eq!(fs::metadata(&path).unwrap().len(), len, "nothing written");
+        assert!(replay(&log.load().unwrap().records, "restock").is_empty());
     }
 
     #[test]

@@ -516,16 +516,19 @@ impl App {
     /// whole "approve all" at once), saying what it was; nothing is written
     /// when there is none.
     fn undo(&mut self, plan: &str) {
-        let records = match self.workspace.audit_log().load() {
-            Ok(l) => l.records,
+        // Chosen and written under the log's lock: a decision another shell
+        // appended since the screen last read the log is not undone unsaid.
+        let (keys, actions) = match self.workspace.audit_log().undo(plan) {
+            Ok(Some(undone)) => undone,
+            Ok(None) => {
+                self.status = "nothing to undo".into();
+                return;
+            }
             Err(e) => {
+                self.reload_decisions();
                 self.error = Some(format!("nothing was undone: {e:#}"));
                 return;
             }
-        };
-        let Some((keys, actions)) = approval::next_undo(&records, plan) else {
-            self.status = "nothing to undo".into();
-            return;
         };
         let mut lines = keys.clone();
         lines.sort();
@@ -555,8 +558,9 @@ impl App {
                 format!("undid {did} of {} {unit} at once: {}{more}", ks.len(), named.join(", "))
             }
         };
-        let rec = Record::new(plan, Vec::new(), String::new(), approval::Action::Undo, None);
-        self.record(vec![rec], &what);
+        self.reload_decisions();
+        self.last_save = Some(chrono::Local::now().format("%H:%M:%S").to_string());
+        self.status = what;
     }
 
     /// Write export rows to the path typed (its folder made if needed);
