@@ -1210,3 +1210,176 @@ fn skus_the_config_excludes_are_left_out_and_said() {
     let all = import_paths(&[dir.path().to_path_buf()], &ImportOptions::default()).unwrap();
     assert_eq!(all.dataset.demand.len(), 3);
 }
+
+/// A CSV saved in Windows-1252 (a spreadsheet's "Save as CSV" on Windows)
+/// or UTF-16 reads with its letters, the row where it stopped being UTF-8
+/// said: replacing each accented byte with one sign made `CAFé` and `CAFè`
+/// one SKU, unsaid, and a header byte failed the whole file.
+#[test]
+fn csv_files_in_other_encodings_keep_their_letters_and_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp1252 = dir.path().join("sales.csv");
+    let mut bytes = b"date,sku,quantity,Bemerkung f".to_vec();
+    bytes.push(0xFC); // ü
+    bytes.extend_from_slice(b"r\n2024-01-01,CAF");
+    bytes.push(0xE9); // é
+    bytes.extend_from_slice(b",1,\n2024-01-01,CAF");
+    bytes.push(0xE8); // è
+    bytes.extend_from_slice(b",2,\n");
+    fs::write(&cp1252, &bytes).unwrap();
+    let i = import(std::slice::from_ref(&cp1252)).unwrap_or_else(|e| panic!("{e}"));
+    let mut skus: Vec<&str> = i.dataset.demand.iter().map(|s| s.sku.as_str()).collect();
+    skus.sort_unstable();
+    assert_eq!(skus, ["CAFè", "CAFé"]);
+    let said = i
+        .report
+        .problems
+        .iter()
+        .find(|p| p.message.contains("not UTF-8"))
+        .expect("the encoding is said");
+    assert_eq!(said.severity, Severity::Warning);
+    assert_eq!(said.row, Some(1), "the header's ü is the first");
+    assert!(
+        said.message.contains("Windows-1252") && said.message.contains("Bemerkung für"),
+        "{said:?}"
+    );
+
+    // UTF-16 with its byte order mark, as some exporters write.
+    let utf16 = dir.path().join("utf16.csv");
+    let text = "date,sku,quantity\n2024-01-01,CAFé,3\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    fs::write(&utf16, &bytes).unwrap();
+    let i = import(&[utf16]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(i.dataset.demand[0].sku, "CAFé");
+    assert_eq!(i.dataset.demand[0].values, vec![3.0]);
+    assert!(i.report.problems.iter().any(|p| p.message.contains("UTF-16LE")));
+}
+
+/// Rules an audit found missing: an event at a warehouse the warehouses
+/// file does not list is an error like any other row's; a typo among a
+/// flag column's yes/no words is read as no and said (it made an event of
+/// kind "maybe"); a pack of billions is refused (a plan ordered 4,294,967,295
+/// units); a column mapped to two fields is refused as a usage error.
+#[test]
+fn events_packs_and_maps_are_checked_like_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = fixture("good");
+    let copy = |name: &str| {
+        let to = dir.path().join(name);
+        fs::copy(good.join(name), &to).unwrap();
+        to
+    };
+    let sales = copy("sales.csv");
+    let warehouses = copy("warehouses.csv");
+    let holidays = dir.path().join("holidays.csv");
+    fs::write(
+        &holidays,
+        "Date,Store,IsHoliday\n2024-01-01,W1,TRUE\n2024-01-02,W9,TRUE\n2024-01-03,W1,maybe\n2024-01-04,W2,FALSE\n",
+    )
+    .unwrap();
+    let e = import(&[sales.clone(), warehouses.clone(), holidays.clone()]).unwrap_err();
+    let p = e
+        .report
+        .problems
+        .iter()
+        .find(|p| p.value.as_deref() == Some("W9"))
+        .unwrap_or_else(|| panic!("{e}"));
+    assert_eq!((p.severity, p.row), (Severity::Error, Some(3)));
+    assert!(p.message.contains("not in the warehouses file"), "{p:?}");
+
+    fs::write(
+        &holidays,
+        "Date,Store,IsHoliday\n2024-01-01,W1,TRUE\n2024-01-03,W1,maybe\n2024-01-04,W2,FALSE\n2024-01-05,W2,perhaps\n",
+    )
+    .unwrap();
+    let i = import(&[sales.clone(), warehouses, holidays]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(i.dataset.events.len(), 1, "{:?}", i.dataset.events);
+    let p = i
+        .report
+        .problems
+        .iter()
+        .find(|p| p.value.as_deref() == Some("maybe"))
+        .expect("the typo is said");
+    assert_eq!((p.severity, p.row), (Severity::Warning, Some(3)));
+    assert!(p.message.contains("read as no (and 1 more rows)"), "{p:?}");
+
+    let products = dir.path().join("products.csv");
+    fs::write(
+        &products,
+        "sku,title,pack_size,moq\nA1,Pan,4294967295,0\nB2,Jacket,6,20000000\n",
+    )
+    .unwrap();
+    let e = import(&[sales, products]).unwrap_err();
+    let said: Vec<(Option<usize>, Option<&str>, &str)> = e
+        .report
+        .problems
+        .iter()
+        .map(|p| (p.row, p.column.as_deref(), p.message.as_str()))
+        .collect();
+    assert!(
+        said.contains(&(
+            Some(2),
+            Some("pack_size"),
+            "expected a whole pack size of 1 to 1,000,000"
+        )),
+        "{said:?}"
+    );
+    assert!(
+        said.contains(&(
+            Some(3),
+            Some("moq"),
+            "expected a whole minimum order quantity of 0 to 10,000,000"
+        )),
+        "{said:?}"
+    );
+
+    let twice = "sku=item,warehouse=item"
+        .parse::<skuplan::data::ColumnMap>()
+        .unwrap_err();
+    assert!(twice.contains("column 'item' as both 'sku' and 'warehouse'"), "{twice}");
+    // The config's map names fields as --map does (and the old names still read).
+    let from_config: skuplan::data::ColumnMap =
+        toml::from_str("lead_time_days = \"lt\"\nservice_min = \"svc\"\nspeed = \"kmh\"\n").unwrap();
+    let again: skuplan::data::ColumnMap = "lead_time_days=lt,service_min=svc,speed_kmh=kmh".parse().unwrap();
+    assert_eq!(from_config, again);
+    assert_eq!(
+        serde_json::to_string(&again).unwrap(),
+        r#"{"lead_time_days":"lt","service_min":"svc","speed_kmh":"kmh"}"#
+    );
+}
+
+/// A daily sales file's prices are read as a transaction file's are (the
+/// median of the sold rows', for a SKU the products file does not list),
+/// and a price that is no number of 0 or more is said and left out: both
+/// went unread, unsaid.
+#[test]
+fn a_sales_files_prices_are_read_and_bad_ones_said() {
+    let i = import_written(&[(
+        "sales.csv",
+        "date,sku,warehouse,quantity,price\n2024-01-01,A,W,2,4.00\n2024-01-02,A,W,1,abc\n2024-01-03,A,W,3,5.00\n\
+         2024-01-04,A,W,0,99\n2024-01-05,A,W,1,-7\n2024-01-06,A,W,1,6.00\n",
+    )]);
+    let a = i.dataset.products.iter().find(|p| p.sku == "A").unwrap();
+    assert_eq!(
+        a.price,
+        Some(5.0),
+        "the median of 4, 5 and 6 (a row selling none is not a sale)"
+    );
+    let p = i
+        .report
+        .problems
+        .iter()
+        .find(|p| p.column.as_deref() == Some("price"))
+        .expect("said");
+    assert_eq!(
+        (p.severity, p.row, p.value.as_deref()),
+        (Severity::Warning, Some(3), Some("abc"))
+    );
+    assert!(
+        p.message.contains("expected a price of 0 or more") && p.message.contains("(1 more rows like it)"),
+        "{p:?}"
+    );
+}

@@ -52,6 +52,8 @@ pub(super) struct Acc {
     pub(super) orders: Vec<(DeliveryOrder, String, usize)>,
     pub(super) fleet: Vec<(Vehicle, String, usize)>,
     pub(super) events: Vec<crate::domain::Event>,
+    /// The warehouse each event row names, with its file and row.
+    pub(super) event_warehouses: Vec<(String, String, usize)>,
     returns: ReturnsSummary,
     /// The period of the demand files, and the first file that set it.
     period: Option<(Period, String)>,
@@ -64,6 +66,26 @@ pub(super) struct Acc {
 }
 
 impl Acc {
+    /// A SKU's selling price, for products the data does not list: the
+    /// median unit price of `sold` rows (those with a price above 0).
+    fn note_prices(&mut self, sold: LazyFrame) -> PolarsResult<()> {
+        let prices = sold
+            .filter(col("price").gt(lit(0.0)))
+            .group_by([col("sku")])
+            .agg([col("price").median().alias("price")])
+            .collect()?;
+        let skus = prices.column("sku")?.str()?;
+        let ps = prices.column("price")?.f64()?;
+        for (s, p) in skus.iter().zip(ps.iter()) {
+            if let (Some(s), Some(p)) = (s, p)
+                && p.is_finite()
+            {
+                self.prices.entry(s.to_string()).or_insert(p);
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn finish(&mut self, defaults: &ProductDefaults, problems: &mut Problems) -> Dataset {
         // Warehouses named anywhere must exist when a warehouse file was given.
         let known: HashSet<String> = self.warehouses.iter().map(|w| w.id.clone()).collect();
@@ -89,7 +111,8 @@ impl Acc {
                 .iter()
                 .map(|(r, f, row)| (&r.warehouse, f, *row))
                 .chain(self.orders.iter().map(|(o, f, row)| (&o.warehouse, f, *row)))
-                .chain(self.fleet.iter().map(|(v, f, row)| (&v.warehouse, f, *row)));
+                .chain(self.fleet.iter().map(|(v, f, row)| (&v.warehouse, f, *row)))
+                .chain(self.event_warehouses.iter().map(|(w, f, row)| (w, f, *row)));
             for (wh, file, row) in refs {
                 if !known.contains(wh) {
                     problems.error(file, Some(row), Some("warehouse"), Some(wh), why(wh));
@@ -452,9 +475,9 @@ pub(super) fn read_demand(
         if let Some(d) = c(Field::Description) {
             exprs.push(d.str().strip_chars(lit(NULL)).alias("description"));
         }
-        if let Some(p) = c(Field::Price) {
-            exprs.push(number(p).alias("price"));
-        }
+    }
+    if let Some(p) = c(Field::Price) {
+        exprs.push(number(p).alias("price"));
     }
     // DataFrame clones share their column buffers: this copies no data,
     // but for a date column whose cells are fixed up before they are read
@@ -561,6 +584,7 @@ pub(super) fn read_demand(
         return Ok(found);
     }
     super::flags::warn_unread_flags(t, problems);
+    super::flags::warn_unread_prices(t, problems);
     let parsed = leave_out_far_dates(t, parsed, problems)?;
 
     // The file's period, from its distinct dates.
@@ -698,6 +722,11 @@ pub(super) fn read_demand(
     }
     let has_promo = t.col(Field::Promo).is_some();
     let demand_rows = if sales {
+        // A daily sales file's prices, as a transaction file's (until
+        // session 26 they were not read at all).
+        if t.col(Field::Price).is_some() {
+            acc.note_prices(parsed.clone().lazy().filter(col("qty").gt(lit(0.0))))?;
+        }
         // One row per period already (unless summed into longer ones);
         // duplicates are found when series are built.
         parsed
@@ -759,29 +788,10 @@ pub(super) fn read_demand(
             }
         }
         if t.col(Field::Price).is_some() {
-            // A SKU's selling price, for products the data does not list:
-            // the median unit price of its sold lines.
-            let prices = good
-                .clone()
-                .filter(
-                    cancelled
-                        .clone()
-                        .not()
-                        .and(col("qty").gt(lit(0.0)))
-                        .and(col("price").gt(lit(0.0))),
-                )
-                .group_by([col("sku")])
-                .agg([col("price").median().alias("price")])
-                .collect()?;
-            let skus = prices.column("sku")?.str()?;
-            let ps = prices.column("price")?.f64()?;
-            for (s, p) in skus.iter().zip(ps.iter()) {
-                if let (Some(s), Some(p)) = (s, p)
-                    && p.is_finite()
-                {
-                    acc.prices.entry(s.to_string()).or_insert(p);
-                }
-            }
+            acc.note_prices(
+                good.clone()
+                    .filter(cancelled.clone().not().and(col("qty").gt(lit(0.0)))),
+            )?;
         }
         // Several lines a day add up when the series is built.
         good.filter(cancelled.not().and(col("qty").gt(lit(0.0)))).collect()?

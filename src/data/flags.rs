@@ -1,4 +1,5 @@
-//! Yes/no columns (a promotion, an event flag) read as the words they hold.
+//! Yes/no columns (a promotion, an event flag) read as the words they hold,
+//! and prices that read as none.
 
 use crate::data::mapping::{Field, NO, YES};
 use crate::data::problems::Problems;
@@ -31,5 +32,33 @@ pub(super) fn warn_unread_flags(t: &Table, problems: &mut Problems) {
                 ),
             );
         }
+    }
+}
+
+/// A price that is no number of 0 or more (`abc`, `-71.45`, `NaN`) is left
+/// out of the SKU's price: said once, with its first such row and how many
+/// more (it was dropped unsaid).
+pub(super) fn warn_unread_prices(t: &Table, problems: &mut Problems) {
+    let Some(col) = t.text_column(Field::Price) else { return };
+    let reads = |v: &str| {
+        let v = v.trim();
+        v.is_empty() || v.parse::<f64>().is_ok_and(|p| p.is_finite() && p >= 0.0)
+    };
+    let mut odd = col.iter().enumerate().filter(|(_, v)| v.is_some_and(|v| !reads(v)));
+    if let Some((i, v)) = odd.next() {
+        let more = odd.count();
+        problems.warning(
+            &t.label,
+            Some(t.row(i)),
+            t.col(Field::Price),
+            v,
+            format!(
+                "expected a price of 0 or more; left out of the SKU's price{}",
+                match more {
+                    0 => String::new(),
+                    n => format!(" ({n} more rows like it)"),
+                }
+            ),
+        );
     }
 }

@@ -375,6 +375,9 @@ pub fn import_paths(paths: &[PathBuf], opts: &ImportOptions) -> Result<Imported,
             if deferred {
                 continue;
             }
+            for n in &frame.notes {
+                problems.warning(&label, n.row, None, None, n.message.clone());
+            }
             // The table's own rows (a wide table's, not its long form's).
             let rows = frame.table_rows.unwrap_or(frame.df.height());
             let mut df = frame.df;

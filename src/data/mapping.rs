@@ -157,9 +157,13 @@ impl fmt::Display for FileKind {
     }
 }
 
-/// A logical field; `--map` names these on its left side.
+/// A logical field; `--map` names these on its left side. The config's
+/// `map` and the workspace's files name them the same way, by
+/// [`Field::name`] (until session 26 serde's own names, `lead_time`,
+/// `service` and `speed`, which `--map` and README did not know; those are
+/// still read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&'static str")]
 pub enum Field {
     Date,
     Sku,
@@ -296,14 +300,34 @@ impl fmt::Display for Field {
     }
 }
 
+impl TryFrom<String> for Field {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Field> for &'static str {
+    fn from(f: Field) -> Self {
+        f.name()
+    }
+}
+
 impl FromStr for Field {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let n = normalize(s);
+        let earlier = match n.as_str() {
+            "leadtime" => Some(Field::LeadTime),
+            "service" => Some(Field::Service),
+            "speed" => Some(Field::Speed),
+            _ => None,
+        };
         Field::ALL
             .into_iter()
             .find(|f| normalize(f.name()) == n)
+            .or(earlier)
             .ok_or_else(|| {
                 let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
                 format!("unknown field '{s}'; fields are: {}", names.join(", "))
@@ -364,7 +388,7 @@ impl FromStr for ColumnMap {
 
     /// `sku=item,warehouse=store,quantity=sales`
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut map = BTreeMap::new();
+        let mut map: BTreeMap<Field, String> = BTreeMap::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (field, column) = part
                 .split_once('=')
@@ -373,6 +397,13 @@ impl FromStr for ColumnMap {
             let column = column.trim();
             if column.is_empty() {
                 return Err(format!("'{part}' in --map names no column"));
+            }
+            // One column read as two fields: store-item's `item` as the SKU
+            // and the warehouse made 820,000 "duplicate row" errors.
+            if let Some((other, _)) = map.iter().find(|(_, c)| normalize(c) == normalize(column)) {
+                return Err(format!(
+                    "--map reads column '{column}' as both '{other}' and '{field}'; a column gives one field"
+                ));
             }
             if map.insert(field, column.to_string()).is_some() {
                 return Err(format!("--map gives field '{field}' twice"));

@@ -119,7 +119,14 @@ pub(super) fn reading(ca: &StringChunked, decimal: Decimal) -> Reading {
             continue;
         };
         if !written_in(s, decimal) {
-            return Reading::AsIs;
+            // A word among the numbers (`abc`, `12kg`) is its own row's
+            // error, whichever way the column reads: it no longer turned
+            // every `3,5` of a `;` file into one too. Digits and marks in
+            // another convention leave the column as written.
+            if s.bytes().all(|c| c.is_ascii_digit() || b"+-.,".contains(&c)) {
+                return Reading::AsIs;
+            }
+            continue;
         }
         comma |= s.contains(',');
         grouped |= s.matches('.').count() > 1;
@@ -243,8 +250,12 @@ mod tests {
         let fixed = rewritten(&ca, Decimal::Comma).expect("rewritten");
         let got: Vec<Option<&str>> = fixed.iter().collect();
         assert_eq!(got, vec![Some("3.5"), Some("12"), None, Some(" "), Some("1000.25")]);
-        // One value written otherwise: left alone, to be reported as written.
-        assert!(rewritten(&column(&[Some("3,5"), Some("lots")]), Decimal::Comma).is_none());
+        // One number written otherwise: left alone, to be reported as written.
+        assert!(rewritten(&column(&[Some("3,5"), Some("1,234.5")]), Decimal::Comma).is_none());
+        // A word is its own row's error: the rest still read (every `3,5`
+        // was reported beside it).
+        let fixed = rewritten(&column(&[Some("3,5"), Some("lots")]), Decimal::Comma).expect("rewritten");
+        assert_eq!((fixed.get(0), fixed.get(1)), (Some("3.5"), Some("lots")));
         // Nothing to rewrite.
         assert!(matches!(
             reading(&column(&[Some("3"), Some("4")]), Decimal::Comma),

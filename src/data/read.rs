@@ -48,6 +48,9 @@ pub(super) struct TextFrame {
     /// Problems found while reading that count only if the table is read
     /// (a workbook's note sheet, left out, never reports them).
     pub(super) deferred: Vec<Deferred>,
+    /// Warnings about how the file was read (an encoding other than
+    /// UTF-8), said when the table is read.
+    pub(super) notes: Vec<Deferred>,
 }
 
 /// A problem found while reading, reported once the table's columns are
@@ -90,6 +93,15 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
             if meta.len() == 0 {
                 return Err("the file is empty; expected a header row and data".into());
             }
+            // A file in another encoding is read from a UTF-8 copy of it,
+            // made here and removed once read; its rows are the same.
+            let (copy, notes) = match utf8_copy(path)? {
+                Some((copy, note)) => (Some(copy), vec![note]),
+                None => (None, Vec::new()),
+            };
+            let copy_str = copy.as_ref().map(|c| c.to_string_lossy().to_string());
+            let path_str = copy_str.unwrap_or(path_str);
+            let path: &Path = copy.as_deref().unwrap_or(path);
             let sep = sniff_separator(path).map_err(|e| format!("cannot read the file: {e}"))?;
             let read = |ragged: bool| {
                 LazyCsvReader::new(PlRefPath::from(path_str.as_str()))
@@ -124,6 +136,7 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 rows,
                 table_rows: None,
                 deferred,
+                notes,
             })
         }
         Format::Parquet => {
@@ -144,6 +157,7 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 rows: None,
                 table_rows: None,
                 deferred: Vec::new(),
+                notes: Vec::new(),
             })
         }
         Format::Workbook => Err("a workbook is read sheet by sheet".into()),
@@ -355,6 +369,103 @@ fn blank_lines_at(path: &Path, at: u64) -> u64 {
 
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).to_string()
+}
+
+/// A UTF-8 copy of a CSV file that is not UTF-8, and the warning that
+/// says so; `None` for a UTF-8 file (with or without its BOM). A file
+/// with a UTF-16 byte order mark is read as UTF-16. Any other file that is
+/// not UTF-8 is read as Windows-1252, the Western European encoding
+/// spreadsheet programs save CSV in on Windows: until session 26 its
+/// accented letters were each replaced by one sign, so `CAFé` and `CAFè`
+/// became one SKU, unsaid. (In Windows-1252 every byte is a letter, so
+/// it reads any file; what it cannot know is that the file was Greek or
+/// Cyrillic, hence the warning.)
+fn utf8_copy(path: &Path) -> Result<Option<(tempfile::TempPath, Deferred)>, ReadError> {
+    use std::io::Write as _;
+    let cannot = |e: std::io::Error| format!("cannot read the file: {e}");
+    if is_utf8(path).map_err(cannot)? {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).map_err(cannot)?;
+    let (text, row, message) = match encoding_rs::Encoding::for_bom(&bytes) {
+        Some((enc, _)) if enc == encoding_rs::UTF_8 => return Ok(None),
+        Some((enc, bom)) => (
+            enc.decode_without_bom_handling(&bytes[bom..]).0,
+            None,
+            format!("the file is {}: read as such", enc.name()),
+        ),
+        None => match std::str::from_utf8(&bytes) {
+            Ok(_) => return Ok(None),
+            Err(e) => {
+                let at = e.valid_up_to();
+                let row = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+                let byte = bytes[at];
+                let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes);
+                let shown: String = text[..]
+                    .lines()
+                    .nth(row - 1)
+                    .map(|l| l.chars().take(60).collect())
+                    .unwrap_or_default();
+                (
+                    text,
+                    Some(row),
+                    format!(
+                        "the file is not UTF-8 (this row is the first with a byte that is not, 0x{byte:02X}): read \
+                         as Windows-1252, as spreadsheet programs save CSV on Windows, so the row reads '{shown}'; \
+                         if letters look wrong, save the file as UTF-8"
+                    ),
+                )
+            }
+        },
+    };
+    let mut copy = tempfile::Builder::new()
+        .prefix(".skuplan-utf8-")
+        .suffix(".csv")
+        .tempfile()
+        .map_err(|e| format!("cannot make a UTF-8 copy of the file to read: {e}"))?;
+    copy.write_all(text.as_bytes())
+        .and_then(|()| copy.flush())
+        .map_err(|e| format!("cannot make a UTF-8 copy of the file to read: {e}"))?;
+    Ok(Some((
+        copy.into_temp_path(),
+        Deferred {
+            row,
+            column: None,
+            value: None,
+            message,
+        },
+    )))
+}
+
+/// Whether a file is UTF-8 without a UTF-16 byte order mark, read a
+/// megabyte at a time (a large sales file is not held twice).
+fn is_utf8(path: &Path) -> std::io::Result<bool> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    // The bytes of a character cut by the end of a read, carried over.
+    let mut carry = 0usize;
+    let mut first = true;
+    loop {
+        let n = f.read(&mut buf[carry..])?;
+        let end = carry + n;
+        if first && encoding_rs::Encoding::for_bom(&buf[..end]).is_some_and(|(e, _)| e != encoding_rs::UTF_8) {
+            return Ok(false);
+        }
+        first = false;
+        match std::str::from_utf8(&buf[..end]) {
+            Ok(_) => carry = 0,
+            // Cut mid-character: only while more is to come.
+            Err(e) if e.error_len().is_none() && n > 0 => {
+                let at = e.valid_up_to();
+                buf.copy_within(at..end, 0);
+                carry = end - at;
+            }
+            Err(_) => return Ok(false),
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+    }
 }
 
 /// Comma unless the header line has more semicolons or tabs.

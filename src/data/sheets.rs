@@ -314,6 +314,7 @@ fn sheet_frame(cells: &[Used]) -> Result<TextFrame, ReadError> {
         rows: Some(body.iter().map(|(r, _)| *r as usize + 1).collect()),
         table_rows: None,
         deferred,
+        notes: Vec::new(),
     })
 }
 

@@ -55,6 +55,10 @@ const MAX_UNITS: f64 = 1e9;
 /// 42.9 million units): larger ones were clamped alike, and an order fitted
 /// a vehicle too small for it.
 const MAX_LOAD: f64 = 4e7;
+/// The largest pack size and minimum order a product row may give: more
+/// is a typo, not a supplier's terms (as much as a planner may order).
+const MAX_PACK: u32 = 1_000_000;
+const MAX_MOQ: u32 = 10_000_000;
 
 /// [`number_cell`] between `min` and `max`.
 fn bounded_cell(
@@ -90,10 +94,20 @@ fn bounded_cell(
     }
 }
 
-fn whole_cell(t: &Table, f: Field, i: usize, min: u32, what: &str, problems: &mut Problems) -> Result<Option<u32>, ()> {
+/// A whole number in `range`, or an error saying `what` was expected.
+fn whole_cell(
+    t: &Table,
+    f: Field,
+    i: usize,
+    range: std::ops::RangeInclusive<u32>,
+    what: &str,
+    problems: &mut Problems,
+) -> Result<Option<u32>, ()> {
     let Some(s) = t.cell(f, i) else { return Ok(None) };
     match parse_number(s) {
-        Some(v) if v.fract() == 0.0 && v >= f64::from(min) && v <= f64::from(u32::MAX) => Ok(Some(v as u32)),
+        Some(v) if v.fract() == 0.0 && v >= f64::from(*range.start()) && v <= f64::from(*range.end()) => {
+            Ok(Some(v as u32))
+        }
         _ => {
             problems.error(&t.label, Some(t.row(i)), t.col(f), Some(s), format!("expected {what}"));
             Err(())
@@ -194,38 +208,35 @@ pub(super) fn read_products(
         }
         let unit_cost = number_cell(t, Field::UnitCost, i, 0.0, "a unit cost of 0 or more", problems);
         let price = number_cell(t, Field::Price, i, 0.0, "a price of 0 or more", problems);
-        let pack = whole_cell(t, Field::PackSize, i, 1, "a whole pack size of 1 or more", problems);
+        // A pack or an MOQ of billions is a typo: ordered as given, a plan
+        // line came to 4,294,967,295 units (a planner's own quantity stops
+        // at ten million).
+        let pack = whole_cell(
+            t,
+            Field::PackSize,
+            i,
+            1..=MAX_PACK,
+            "a whole pack size of 1 to 1,000,000",
+            problems,
+        );
         let moq = whole_cell(
             t,
             Field::Moq,
             i,
-            0,
-            "a whole minimum order quantity of 0 or more",
+            0..=MAX_MOQ,
+            "a whole minimum order quantity of 0 to 10,000,000",
             problems,
         );
+        // A plan forecasts the lead time ahead: years of it are a typo (and
+        // ran a plan out of memory).
         let lead = whole_cell(
             t,
             Field::LeadTime,
             i,
-            0,
-            "a lead time in whole days, 0 or more",
+            0..=crate::domain::MAX_LEAD_DAYS,
+            &format!("a lead time in whole days, 0 to {}", crate::domain::MAX_LEAD_DAYS),
             problems,
-        )
-        .and_then(|v| match v {
-            // A plan forecasts the lead time ahead: years of it are a typo
-            // (and ran a plan out of memory).
-            Some(days) if days > crate::domain::MAX_LEAD_DAYS => {
-                problems.error(
-                    &t.label,
-                    Some(t.row(i)),
-                    t.col(Field::LeadTime),
-                    Some(&days.to_string()),
-                    format!("expected a lead time of at most {} days", crate::domain::MAX_LEAD_DAYS),
-                );
-                Err(())
-            }
-            v => Ok(v),
-        });
+        );
         let launch = date_cell(t, Field::LaunchDate, i, launch_format.as_ref(), problems);
         let (Ok(unit_cost), Ok(price), Ok(pack), Ok(moq), Ok(lead), Ok(launch)) =
             (unit_cost, price, pack, moq, lead, launch)
@@ -615,6 +626,13 @@ pub(super) fn read_events(
     let fmt = column_date_format(t, Field::Date, date_format, problems);
     let flag_col = t.col(Field::Flag).map(str::to_string);
     let flag_word = flag_col.as_deref().map(|c| super::mapping::flag_kind(c).to_string());
+    // A flag column of yes/no words: another word in it is a typo, read as
+    // no and said (it made an event of kind "maybe"); a column of words
+    // alone names the events' kinds.
+    let lower = |i: usize| t.cell(Field::Flag, i).map(|v| v.trim().to_ascii_lowercase());
+    let yes_no =
+        (0..t.height()).any(|i| lower(i).is_some_and(|v| YES.contains(&v.as_str()) || NO.contains(&v.as_str())));
+    let mut unclear: Option<(usize, String, usize)> = None;
     for i in 0..t.height() {
         let Ok(date) = date_cell(t, Field::Date, i, fmt.as_ref(), problems) else {
             continue;
@@ -645,6 +663,12 @@ pub(super) fn read_events(
                     flag_word.clone()
                 } else if NO.contains(&v.as_str()) {
                     continue;
+                } else if yes_no {
+                    match &mut unclear {
+                        Some((_, _, more)) => *more += 1,
+                        None => unclear = Some((t.row(i), v, 0)),
+                    }
+                    continue;
                 } else {
                     Some(v)
                 }
@@ -653,6 +677,9 @@ pub(super) fn read_events(
         if name.is_none() && kind.is_none() {
             // Neither a name nor a set flag: nothing happens that day.
             continue;
+        }
+        if let Some(w) = &warehouse {
+            acc.event_warehouses.push((w.clone(), t.label.clone(), t.row(i)));
         }
         let kind = kind
             .or_else(|| flag_word.clone())
@@ -663,6 +690,21 @@ pub(super) fn read_events(
             name: name.or_else(|| flag_col.clone()).unwrap_or_else(|| kind.clone()),
             kind,
         });
+    }
+    if let Some((row, value, more)) = unclear {
+        problems.warning(
+            &t.label,
+            Some(row),
+            flag_col.as_deref(),
+            Some(&value),
+            format!(
+                "expected a yes or no word, as the column's other rows hold; read as no{}",
+                match more {
+                    0 => String::new(),
+                    n => format!(" (and {n} more rows)"),
+                }
+            ),
+        );
     }
     fmt.map(|f| f.shown())
 }

@@ -456,6 +456,7 @@ pub(super) fn lengthen(
             rows: Some(rows),
             table_rows: Some(keep.iter().filter(|k| **k).count()),
             deferred,
+            notes: frame.notes.clone(),
         },
         true,
     ))
