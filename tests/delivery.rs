@@ -300,6 +300,47 @@ fn approvals_follow_the_route_and_export_lists_approved_stops() {
     assert_eq!(more.order_sequence(), r0.order_sequence());
 }
 
+/// A re-plan may hand a rejected route, stop for stop, to a twin vehicle
+/// (same capacity and shift): it stays rejected there (it came back as
+/// "proposed"), with the rejection's author; an approval stays with its
+/// vehicle.
+#[test]
+fn a_rejected_route_on_a_twin_vehicle_is_still_rejected() {
+    use skuplan::plan::approval::State;
+    let (_, plan) = planned();
+    let r0 = plan.routes.iter().find(|r| !r.stops.is_empty()).unwrap().clone();
+    let mut twin = r0.clone();
+    twin.vehicle = format!("{}-TWIN", r0.vehicle);
+    let mut again = plan.clone();
+    again.routes.push(twin.clone());
+    let decided = |action: Action| {
+        replay(
+            &[Record::new(PLAN, plan.key(&r0), r0.fingerprint(), action, None)],
+            PLAN,
+        )
+    };
+    let (state, review, d) = delivery::route_state(&again, &twin, &decided(Action::Reject));
+    assert_eq!((state, review), (State::Rejected, false));
+    assert!(d.is_some_and(|d| d.user.is_some()));
+    assert!(
+        delivery_rows(&again, &decided(Action::Reject), true)
+            .iter()
+            .filter(|r| r.vehicle == twin.vehicle)
+            .all(|r| r.state == "rejected")
+    );
+    assert_eq!(
+        delivery::route_state(&again, &twin, &decided(Action::Approve)).0,
+        State::Proposed
+    );
+    // Another day's rejection is not this day's.
+    let mut other_day = again.clone();
+    other_day.date = other_day.date.map(|d| d.succ_opt().unwrap());
+    assert_eq!(
+        delivery::route_state(&other_day, &twin, &decided(Action::Reject)).0,
+        State::Proposed
+    );
+}
+
 #[test]
 fn a_road_matrix_replaces_straight_lines_and_gaps_in_it_are_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -490,6 +531,54 @@ fn plan_day(home: &Path, data: &Path, date: &str) -> String {
         .stdout
         .clone();
     String::from_utf8(out).unwrap()
+}
+
+/// A plan made from a command's `--data` is not planned over from other
+/// data (the workspace's) while it has the planner's work on it: the locks
+/// were held over other orders and the "changed" routes said were another
+/// data's. `--unlock-all` plans the other data afresh; without work on the
+/// plan, it is planned afresh and said.
+#[test]
+fn a_plan_of_other_data_is_not_planned_over_unasked() {
+    use predicates::prelude::*;
+    let home = tempfile::tempdir().unwrap();
+    let own = home.path().join("own");
+    fs::create_dir_all(&own).unwrap();
+    for f in fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data")).unwrap() {
+        let f = f.unwrap().path();
+        fs::copy(&f, own.join(f.file_name().unwrap())).unwrap();
+    }
+    plan_day(home.path(), &own, "2026-11-28");
+    let plain = || {
+        let mut c = skuplan(home.path());
+        c.args(["plan", "deliveries", "--date", "2026-11-28", "--iterations", "500"]);
+        c
+    };
+    let ws = skuplan::workspace::Workspace::open(home.path().join("data/workspace")).unwrap();
+    let van = ws.load_deliveries().unwrap().unwrap().routes[0].vehicle.clone();
+    skuplan(home.path())
+        .args(["deliveries", "lock", &van])
+        .assert()
+        .success();
+    let before = fs::read(home.path().join("data/workspace/plans/deliveries.json")).unwrap();
+    plain()
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("was made from --data").and(predicate::str::contains("1 locked or decided")));
+    assert_eq!(
+        fs::read(home.path().join("data/workspace/plans/deliveries.json")).unwrap(),
+        before
+    );
+    plain().arg("--unlock-all").assert().success();
+    let now = ws.load_deliveries().unwrap().unwrap();
+    assert_eq!(now.data, None);
+    assert!(now.routes.iter().all(|r| !r.locked));
+    // Back to its own data, with nothing on the plan: planned afresh, said.
+    let text = plan_day(home.path(), &own, "2026-11-28");
+    assert!(
+        text.contains("was made from the workspace's data: this plans --data"),
+        "{text}"
+    );
 }
 
 /// Planning another day keeps the planner's locked routes of the day

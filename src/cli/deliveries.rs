@@ -57,21 +57,57 @@ pub fn plan_deliveries(args: PlanDeliveriesArgs, config: &Config, paths: &Paths)
     } else {
         ws.deliveries_for(date)?
     };
+    let decisions = replay(&ws.audit_log().load()?.records, PLAN);
+    // A plan made from other data (a command's --data, or the workspace's
+    // when this one has --data) is not this data's to carry on: its locks
+    // were held over other orders and the changes said were nonsense.
+    // With the planner's work on it, it is not replaced unasked.
+    let absolute = |p: &std::path::PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+    let data = args.data.as_ref().map(absolute);
+    let saved = match saved {
+        Some(p) if p.data != data => {
+            let worked = p
+                .routes
+                .iter()
+                .filter(|r| r.locked || decisions.contains_key(&p.key(r)))
+                .count();
+            let from = |d: &Option<std::path::PathBuf>| {
+                d.as_ref().map_or_else(
+                    || "the workspace's data".to_string(),
+                    |d| format!("--data {}", d.display()),
+                )
+            };
+            if worked > 0 {
+                bail!(
+                    "the saved delivery plan was made from {} and has {worked} locked or decided routes; this plans \
+                     {}. Plan it with the data it came from, or --unlock-all to plan this data afresh (its routes' \
+                     decisions stay in the audit log)",
+                    from(&p.data),
+                    from(&data)
+                );
+            }
+            emit(&format!(
+                "the saved delivery plan was made from {}: this plans {} afresh\n",
+                from(&p.data),
+                from(&data)
+            ))?;
+            None
+        }
+        other => other,
+    };
     let same_day = saved.as_ref().filter(|p| p.date == date);
     let kept = same_day.map_or(0, |p| p.routes.iter().filter(|r| r.locked).count());
     let problem = problem(&ds, date, args.matrix.as_deref())?;
     // Approved routes are held as locked ones are (as `reoptimise` and the
     // workstation do), unless their own orders changed since.
     let changed = same_day.map(|p| changed_routes(p, &ds)).unwrap_or_default();
-    let decisions = replay(&ws.audit_log().load()?.records, PLAN);
     let mut hold = same_day
         .map(|p| delivery::approved_unlocked(p, &decisions))
         .unwrap_or_default();
     hold.retain(|v| !changed.iter().any(|c| &c.vehicle == v));
     let mut plan = delivery::plan_holding(&problem, &settings, saved.as_ref(), &hold);
-    let absolute = |p: &std::path::PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
     plan.matrix_file = args.matrix.as_ref().map(absolute);
-    plan.data = args.data.as_ref().map(absolute);
+    plan.data = data;
     let aside = ws.save_deliveries(&plan)?;
     emit(&summary(&plan))?;
     if let Some((day, locked)) = aside {

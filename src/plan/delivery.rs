@@ -12,6 +12,7 @@
 //! or where it fits best), lock a route, re-optimise the rest. Locked
 //! routes are kept as they are by every later planning run for that day.
 
+pub use super::export::DeliveryExportRow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -762,32 +763,6 @@ pub fn set_locked(plan: &mut DeliveryPlan, vehicle: &str, locked: bool) -> Resul
     Ok(())
 }
 
-/// One exported stop.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DeliveryExportRow {
-    pub date: String,
-    pub warehouse: String,
-    pub vehicle: String,
-    pub seq: usize,
-    pub order: String,
-    pub customer: String,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    pub x: Option<f64>,
-    pub y: Option<f64>,
-    pub arrival: String,
-    pub service_start: String,
-    pub departure: String,
-    pub quantity: f64,
-    pub load_after: f64,
-    pub state: String,
-    pub approver: String,
-    pub approved_at: String,
-    /// The comment given with the decision in force, if any.
-    #[serde(default)]
-    pub comment: String,
-}
-
 /// The state of a route given the audit log's decisions, and whether a
 /// decision taken on an earlier version of it needs a fresh look.
 pub fn route_state(
@@ -798,7 +773,21 @@ pub fn route_state(
     // A decision recorded before session 23 names the sequence alone: it
     // cannot tell whether the orders changed since, so it asks for a fresh
     // look (it stays in the audit log).
-    let (state, review, d) = state_of(decisions, &plan.key(route), &route.fingerprint());
+    let fingerprint = route.fingerprint();
+    let key = plan.key(route);
+    let (state, review, d) = state_of(decisions, &key, &fingerprint);
+    // The very route the planner rejected, planned again for a twin vehicle
+    // (same capacity and shift: a re-plan hands equal routes to either),
+    // is still rejected: it came back as "proposed", the rejection passed
+    // over unsaid. An approval stays with its vehicle.
+    if state == State::Proposed
+        && !route.stops.is_empty()
+        && let Some(d) = decisions.iter().find_map(|(k, d)| {
+            (k.first() == key.first() && d.state == State::Rejected && d.fingerprint == fingerprint).then_some(d)
+        })
+    {
+        return (State::Rejected, false, Some(d.clone()));
+    }
     // A route that breaks a rule (after a change the fingerprint does not
     // see: a slower vehicle, another road matrix) is no longer approved.
     if state == State::Approved && !route.problems.is_empty() {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fsio::atomic_write;
 use crate::plan::approval::{LineDecision, Record, State, export_columns, state_of};
@@ -229,4 +229,29 @@ pub fn write_csv<T: Serialize + Default>(path: &Path, rows: &[T]) -> Result<()> 
         bytes = full[..end].to_vec();
     }
     atomic_write(path, &bytes)
+}
+/// One exported stop.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryExportRow {
+    pub date: String,
+    pub warehouse: String,
+    pub vehicle: String,
+    pub seq: usize,
+    pub order: String,
+    pub customer: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub x: Option<f64>,
+    pub y: Option<f64>,
+    pub arrival: String,
+    pub service_start: String,
+    pub departure: String,
+    pub quantity: f64,
+    pub load_after: f64,
+    pub state: String,
+    pub approver: String,
+    pub approved_at: String,
+    /// The comment given with the decision in force, if any.
+    #[serde(default)]
+    pub comment: String,
 }

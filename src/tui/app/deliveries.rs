@@ -380,7 +380,9 @@ impl App {
                 .as_ref()
                 .is_some_and(|p| p.depots.iter().any(|d| d.fleet.iter().any(|f| f.id == v)))
         };
-        if parts.len() >= 3 && !is_vehicle(parts[1]) && is_vehicle(parts[2]) {
+        // (A third word that is no stop number is the vehicle too, one the
+        // fleet may not have: said as such, not as a bad stop number.)
+        if parts.len() >= 3 && !is_vehicle(parts[1]) && (is_vehicle(parts[2]) || parts[2].parse::<usize>().is_err()) {
             parts.remove(0);
         }
         let (order, vehicle, position) = match parts.as_slice() {
