@@ -88,19 +88,35 @@ fn train_forecast_evaluate_on_the_sample_data() {
         .arg(&out)
         .assert()
         .success()
-        .stdout(predicate::str::contains("x 7 days"));
+        .stdout(predicate::str::contains("x 7 days").and(predicate::str::contains(
+            "from 2026-11-27, the data's last day (refit up to 2026-11-27",
+        )));
     let text = fs::read_to_string(&out).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("sku,warehouse,date,p10,p50,p90,model"));
     let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
     assert_eq!(rows.len() % 7, 0);
     assert!(rows.len() >= 600 * 7 / 2);
-    assert_eq!(rows[0][2], "2026-11-21", "forecasts start the day after the train end");
+    assert_eq!(
+        rows[0][2], "2026-11-28",
+        "by default forecasts start the day after the data's last day, from the refit"
+    );
     for r in &rows {
         let q: Vec<f64> = r[3..6].iter().map(|v| v.parse().unwrap()).collect();
         assert!(0.0 <= q[0] && q[0] <= q[1] && q[1] <= q[2], "{r:?}");
         assert_eq!(r[6], "finetuned");
     }
+    // From a day asked for, with the run's own weights.
+    skuplan(home.path())
+        .args(["forecast", "--origin", "2026-11-20", "--run"])
+        .arg(&run)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("from 2026-11-20, the run's own weights"));
+    let text = fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().nth(1).unwrap().split(',').nth(2), Some("2026-11-21"));
 
     // Judged beside the baselines: trained to an earlier day, scored after.
     let run2 = home.path().join("run2");

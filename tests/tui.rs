@@ -1256,6 +1256,13 @@ fn deliveries_are_approved_moved_locked_replanned_and_exported() {
     app.update(Action::Submit);
     let e = app.error.clone().unwrap_or_default();
     assert!(e.is_empty() || e.starts_with("not moved:"), "{e}");
+    // So is a vehicle the fleet does not have, and it is said as such.
+    app.error = None;
+    app.update(Action::MoveOrder);
+    keys(&mut app, &format!("{order} NO-SUCH-VAN"));
+    app.update(Action::Submit);
+    let e = app.error.clone().unwrap_or_default();
+    assert!(e.contains("no vehicle called NO-SUCH-VAN"), "{e}");
 
     // Lock the selected route, re-plan: the lock survives.
     let locked = app.selected_route().unwrap().vehicle.clone();
@@ -1938,15 +1945,18 @@ fn a_finished_run_joins_the_champions_and_r_switches_it_off_and_on() {
     app.update(Action::Back);
     // The Forecasts tab gives the run's MASE on its own held-out days,
     // beside the baselines' champion on those days, not among the
-    // baselines' backtest windows.
+    // baselines' backtest windows; first, so that 80x24 shows it whole
+    // (after the baselines' list it was cut off).
     app.update(Action::GoTab(2));
-    let s = screen(&mut app, 160, 48, dir.path());
-    let at = s.find("MASE by method:").expect("the MASE line");
-    let line = &s[at..];
-    let held = line.find("| on the run's held-out days").expect("the run's own days");
-    assert!(!line[..held].contains("finetuned"), "{line}");
-    assert!(line[held..].contains("finetuned"), "{line}");
-    assert!(line[held..].contains("the baselines'"), "{line}");
+    for (w, h) in [(160, 48), (80, 24)] {
+        let s = screen(&mut app, w, h, dir.path());
+        let held = s.find("MASE on the run's held-out days").expect("the run's own days");
+        let at = s.find("MASE by method:").expect("the MASE line");
+        assert!(held < at, "{s}");
+        let run_part = &s[held..at];
+        assert!(run_part.contains("finetuned") && run_part.contains("champion"), "{s}");
+        assert!(!s[at..].contains("finetuned"), "{s}");
+    }
     app.update(Action::GoTab(3));
     // Off: exactly the baselines' plan; on again: the model's.
     app.update(Action::ToggleRun);

@@ -333,13 +333,25 @@ pub fn forecast(args: ForecastArgs, config: &Config) -> Result<ExitCode> {
         }
     };
     crate::engine::protocol::check_data(&args.run, &loaded.meta, &data)?;
-    let fc = run::forecast(&loaded, &data, args.origin)?;
+    // By default the forecast a plan uses, from the data's last day (until
+    // session 26 the run's train end: a month already past, with the
+    // run's own weights though a refit was there).
+    let (fc, from) = match args.origin {
+        Some(origin) => (
+            run::forecast(&loaded, &data, Some(origin))?,
+            format!("{origin}, the run's own weights"),
+        ),
+        None => {
+            let (fc, how) = crate::engine::protocol::future_forecast(&args.run, &loaded, &data, Some(args.device))?;
+            let last = data.date_range().map(|(_, l)| l.to_string()).unwrap_or_default();
+            (fc, format!("{last}, the data's last day ({how})"))
+        }
+    };
     let rows = run::write_forecast_csv(&args.out, &fc)?;
     emit(&format!(
-        "{} series x {} days ({rows} rows) from {} written to {}\n",
+        "{} series x {} days ({rows} rows) from {from} written to {}\n",
         fc.len(),
         loaded.meta.horizon,
-        args.origin.unwrap_or(loaded.meta.train_end),
         args.out.display()
     ))?;
     Ok(ExitCode::SUCCESS)

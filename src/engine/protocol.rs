@@ -238,7 +238,31 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
         }
         reviews.push((day, quantiles(Some(day))?));
     }
-    let (future, future_from) = match refit_of(dir, data) {
+    let (future, future_from) = future_forecast(dir, &loaded, data, device)?;
+    Ok(ModelForecasts {
+        name: METHOD.to_string(),
+        run: run_label(&loaded),
+        held_out_origin: loaded.meta.train_end,
+        held_out,
+        future: future.into_iter().map(Some).collect(),
+        future_from,
+        reviews,
+    })
+}
+
+/// The forecast a plan uses: from the data's last day, with the run's
+/// refit for this data (up to that day, or an earlier one when days were
+/// added since), else the run's own weights; and which, in words.
+pub fn future_forecast(
+    dir: &Path,
+    loaded: &LoadedRun,
+    data: &Dataset,
+    device: Option<DeviceChoice>,
+) -> Result<(Vec<crate::domain::SeriesForecast>, String)> {
+    let (_, last) = data
+        .date_range()
+        .ok_or_else(|| anyhow!("the data has no sales history"))?;
+    Ok(match refit_of(dir, data) {
         Some((r, until)) if until == last => {
             let refit = run::load_run(&r, device)?;
             (
@@ -251,21 +275,12 @@ pub fn model_forecasts(dir: &Path, data: &Dataset, device: Option<DeviceChoice>)
             format!("no refit for this data: its refit up to {until} (learnt up to {until}) from {last}"),
         ),
         None => (
-            run::forecast(&loaded, data, Some(last))?,
+            run::forecast(loaded, data, Some(last))?,
             format!(
                 "no refit for this data: the run's own weights (learnt up to {}) from {last}",
                 loaded.meta.train_end
             ),
         ),
-    };
-    Ok(ModelForecasts {
-        name: METHOD.to_string(),
-        run: run_label(&loaded),
-        held_out_origin: loaded.meta.train_end,
-        held_out,
-        future: future.into_iter().map(Some).collect(),
-        future_from,
-        reviews,
     })
 }
 

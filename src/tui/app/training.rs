@@ -465,7 +465,10 @@ impl App {
                     )),
                     ..TrainingView::default()
                 };
-                self.status = format!("refitting the run up to {until} ({epochs} epochs)");
+                self.status = format!(
+                    "refitting the run up to {until} ({})",
+                    crate::engine::events::epochs(epochs)
+                );
             }
             EngineEvent::Adopted { run, base, data } => {
                 t.running = false;

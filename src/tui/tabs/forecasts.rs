@@ -112,8 +112,6 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
     };
     let s = &l.dataset.demand[series];
     let similar = app.similar.as_ref().filter(|(sku, _)| *sku == r.sku);
-    let info_rows = if similar.is_some() { 4 } else { 2 };
-    let [chart_area, info_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(info_rows)]).areas(area);
     let hist_days = 56usize.min(s.values.len());
     let start = s.values.len() - hist_days;
     let history: Vec<(f64, f64)> = s.values[start..]
@@ -218,7 +216,7 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
                     format!("-{hist_days}{}", s.period.abbrev()),
                     hist_days as f64 / (hist_days + horizon.max(1)) as f64,
                     format!("+{horizon}{}", s.period.abbrev()),
-                    chart_area.width,
+                    area.width,
                 )),
         )
         .y_axis(
@@ -226,7 +224,6 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
                 .bounds([0.0, max_y * 1.05])
                 .labels(["0".to_string(), format!("{max_y:.0}")]),
         );
-    f.render_widget(c, chart_area);
     // The methods' errors on this series (MASE over the backtest windows).
     // A run is judged on its own held-out days, beside its baseline
     // champion on the same days: its figure beside the baselines' windows
@@ -265,6 +262,9 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
         );
     }
     parts.insert(0, "MASE by method:".into());
+    // The run's like-for-like figure first: after the baselines' list it
+    // was cut off at 80x24, and the run read as a champion with the worst
+    // score of all.
     if let Some(m) = run {
         let fmt = |a: &crate::forecast::metrics::Accum| {
             let mase = a.metrics().mase;
@@ -274,28 +274,33 @@ fn detail(f: &mut Frame, area: Rect, app: &App, row: usize, theme: &Theme) {
                 "-".into()
             }
         };
-        parts.push(match m.scores.get(series).copied().flatten() {
+        let said = match m.scores.get(series).copied().flatten() {
             Some((run, champion)) => format!(
-                "| on the run's held-out days {}..{}: {} {}, the baselines' champion {}",
+                "MASE on the run's held-out days {}..{}: {} {}, the baselines' champion {} |",
                 m.held_out.0,
                 m.held_out.1,
                 m.name,
                 fmt(&run),
                 fmt(&champion)
             ),
-            None => format!("| {}: not judged on this series", m.name),
-        });
+            None => format!("{}: not judged on this series |", m.name),
+        };
+        parts.insert(0, said);
     }
     if !upcoming.is_empty() {
         parts.push(format!("| events ahead: {}", upcoming.join(", ")));
     }
     if let Some((_, items)) = similar {
-        parts.push(format!("| similar products: {}", neighbours(items, info_area.width)));
+        parts.push(format!("| similar products: {}", neighbours(items, area.width)));
     }
-    f.render_widget(
-        Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }),
-        info_area,
-    );
+    let info = Paragraph::new(Line::styled(parts.join("  "), theme.dim())).wrap(ratatui::widgets::Wrap { trim: true });
+    // As many rows as the text wraps to, leaving the chart five at least
+    // (two rows, four with the neighbours, cut the rest off).
+    let rows = u16::try_from(info.line_count(area.width)).unwrap_or(u16::MAX);
+    let rows = rows.min(area.height.saturating_sub(5)).max(2);
+    let [chart_area, info_area] = Layout::vertical([Constraint::Min(5), Constraint::Length(rows)]).areas(area);
+    f.render_widget(c, chart_area);
+    f.render_widget(info, info_area);
 }
 
 /// X-axis labels: `first` and `last` at the ends and "today" at `at` (a
