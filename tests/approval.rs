@@ -557,8 +557,9 @@ fn a_batch_the_disk_cannot_take_whole_leaves_nothing_of_it() {
     assert!(before.len() < 2_000, "one record: {} bytes", before.len());
     let bin = assert_cmd::cargo::cargo_bin("skuplan");
     // In 512-byte blocks (dash, and bash as sh; bash itself counts 1024):
-    // either way well under the batch, which runs to about 20 records.
-    let blocks = (before.len() + 1_500).div_ceil(512);
+    // either way under the batch, about 10 records of 175 bytes (the line
+    // approved already is not recorded again).
+    let blocks = (before.len() + 300).div_ceil(1024);
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
@@ -918,6 +919,20 @@ fn a_plan_of_data_changed_since_is_neither_decided_nor_exported_unsaid() {
     skuplan(home.path()).args(["plan", "restock"]).assert().success();
     let (_, rows) = export_all(home.path());
     assert!(!rows.is_empty());
+    // A decision already in force is not recorded again (an undo took the
+    // copy back, the lines staying approved).
+    skuplan(home.path())
+        .args(["approve", "restock", "--all"])
+        .assert()
+        .success()
+        .stdout(contains("recorded"));
+    let logged = fs::read(home.path().join("data/workspace/audit.log")).unwrap();
+    skuplan(home.path())
+        .args(["approve", "restock", "--all"])
+        .assert()
+        .success()
+        .stdout(contains("approved already: nothing recorded").and(contains("recorded 1").not()));
+    assert_eq!(fs::read(home.path().join("data/workspace/audit.log")).unwrap(), logged);
     // The stock count changes under the plan.
     let inventory = data.path().join("inventory.csv");
     let text = fs::read_to_string(&inventory).unwrap();
@@ -958,6 +973,18 @@ fn a_plan_of_data_changed_since_is_neither_decided_nor_exported_unsaid() {
         .assert()
         .success()
         .stdout(contains("may be out of date").not());
+    // A plan read with options of its own (not kept) is not checked.
+    skuplan(home.path())
+        .args(["plan", "restock", "--period", "day"])
+        .assert()
+        .success();
+    skuplan(home.path())
+        .args(["export", "restock", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("out of date").not());
+    skuplan(home.path()).args(["plan", "restock"]).assert().success();
     // Files that no longer import cannot be planned again: the plan of
     // their last import that did is the one to act on, and that is said.
     cells[2] = "abc".to_string();

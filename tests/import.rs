@@ -1240,7 +1240,9 @@ fn csv_files_in_other_encodings_keep_their_letters_and_say_so() {
     assert_eq!(said.severity, Severity::Warning);
     assert_eq!(said.row, Some(1), "the header's ü is the first");
     assert!(
-        said.message.contains("Windows-1252") && said.message.contains("Bemerkung für"),
+        said.message.contains("Windows-1252")
+            && said.message.contains("Bemerkung für")
+            && said.message.contains("(and 2 more rows)"),
         "{said:?}"
     );
 
@@ -1256,13 +1258,34 @@ fn csv_files_in_other_encodings_keep_their_letters_and_say_so() {
     assert_eq!(i.dataset.demand[0].sku, "CAFé");
     assert_eq!(i.dataset.demand[0].values, vec![3.0]);
     assert!(i.report.problems.iter().any(|p| p.message.contains("UTF-16LE")));
+
+    // Two exports pasted together: the UTF-8 rows keep their letters (the
+    // whole file read as Windows-1252 made `CAFé` into `CAFÃ©`).
+    let mixed = dir.path().join("mixed.csv");
+    let mut bytes = "date,sku,quantity\n2024-01-01,CAFé,1\n2024-01-01,CAF"
+        .as_bytes()
+        .to_vec();
+    bytes.push(0xE8); // è
+    bytes.extend_from_slice(b",2\n");
+    fs::write(&mixed, &bytes).unwrap();
+    let i = import(&[mixed]).unwrap_or_else(|e| panic!("{e}"));
+    let mut skus: Vec<&str> = i.dataset.demand.iter().map(|s| s.sku.as_str()).collect();
+    skus.sort_unstable();
+    assert_eq!(skus, ["CAFè", "CAFé"]);
+    let said = i
+        .report
+        .problems
+        .iter()
+        .find(|p| p.message.contains("not UTF-8"))
+        .unwrap();
+    assert_eq!(said.row, Some(3));
 }
 
 /// Rules an audit found missing: an event at a warehouse the warehouses
 /// file does not list is an error like any other row's; a typo among a
 /// flag column's yes/no words is read as no and said (it made an event of
 /// kind "maybe"); a pack of billions is refused (a plan ordered 4,294,967,295
-/// units); a column mapped to two fields is refused as a usage error.
+/// units); the config's map names fields as `--map` does.
 #[test]
 fn events_packs_and_maps_are_checked_like_the_rest() {
     let dir = tempfile::tempdir().unwrap();
@@ -1292,7 +1315,8 @@ fn events_packs_and_maps_are_checked_like_the_rest() {
 
     fs::write(
         &holidays,
-        "Date,Store,IsHoliday\n2024-01-01,W1,TRUE\n2024-01-03,W1,maybe\n2024-01-04,W2,FALSE\n2024-01-05,W2,perhaps\n",
+        "Date,Store,IsHoliday\n2024-01-01,W1,TRUE\n2024-01-03,W1,maybe\n2024-01-04,W2,FALSE\n2024-01-05,W2,perhaps\n\
+         2024-01-06,W2,FALSE\n2024-01-07,W2,FALSE\n",
     )
     .unwrap();
     let i = import(&[sales.clone(), warehouses, holidays]).unwrap_or_else(|e| panic!("{e}"));
@@ -1305,6 +1329,17 @@ fn events_packs_and_maps_are_checked_like_the_rest() {
         .expect("the typo is said");
     assert_eq!((p.severity, p.row), (Severity::Warning, Some(3)));
     assert!(p.message.contains("read as no (and 1 more rows)"), "{p:?}");
+    // A column of kinds, with "no" on days without one, is read as kinds.
+    let kinds = dir.path().join("events.csv");
+    fs::write(
+        &kinds,
+        "date,flag\n2024-01-01,holiday\n2024-01-02,no\n2024-01-03,0\n2024-01-04,markdown\n",
+    )
+    .unwrap();
+    let i = import(&[sales.clone(), kinds]).unwrap_or_else(|e| panic!("{e}"));
+    let mut got: Vec<&str> = i.dataset.events.iter().map(|e| e.kind.as_str()).collect();
+    got.sort_unstable();
+    assert_eq!(got, ["holiday", "markdown"]);
 
     let products = dir.path().join("products.csv");
     fs::write(
@@ -1336,10 +1371,6 @@ fn events_packs_and_maps_are_checked_like_the_rest() {
         "{said:?}"
     );
 
-    let twice = "sku=item,warehouse=item"
-        .parse::<skuplan::data::ColumnMap>()
-        .unwrap_err();
-    assert!(twice.contains("column 'item' as both 'sku' and 'warehouse'"), "{twice}");
     // The config's map names fields as --map does (and the old names still read).
     let from_config: skuplan::data::ColumnMap =
         toml::from_str("lead_time_days = \"lt\"\nservice_min = \"svc\"\nspeed = \"kmh\"\n").unwrap();
@@ -1382,4 +1413,41 @@ fn a_sales_files_prices_are_read_and_bad_ones_said() {
         p.message.contains("expected a price of 0 or more") && p.message.contains("(1 more rows like it)"),
         "{p:?}"
     );
+}
+
+/// Parquet as pandas writes it: a SKU kept as a float (123.0) is the `123`
+/// of the products file (it made an orphan product row), a timestamp with
+/// a time zone reads (it failed the whole file), and a column no text can
+/// be made of fails the file only where a field is read from it.
+#[test]
+fn parquet_floats_and_zoned_timestamps_read_as_the_other_files_do() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let ms: Vec<i64> = (0..3).map(|d| 1_704_067_200_000 + d * 86_400_000).collect(); // 2024-01-01..03 UTC
+    let date = Series::new("date".into(), ms)
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))
+        .unwrap();
+    let mut df = DataFrame::new_infer_height(vec![
+        date.into_column(),
+        Column::new("sku".into(), [123.0f64, 123.0, 124.0]),
+        Column::new("quantity".into(), [2.0f64, 3.5, 1.0]),
+    ])
+    .unwrap();
+    let sales = dir.path().join("sales.parquet");
+    let mut f = fs::File::create(&sales).unwrap();
+    ParquetWriter::new(&mut f).finish(&mut df).unwrap();
+    let products = dir.path().join("products.csv");
+    fs::write(&products, "sku,title\n123,Mug\n124,Jug\n").unwrap();
+    let i = import(&[sales, products]).unwrap_or_else(|e| panic!("{e}"));
+    let mut skus: Vec<&str> = i.dataset.demand.iter().map(|s| s.sku.as_str()).collect();
+    skus.sort_unstable();
+    assert_eq!(skus, ["123", "124"]);
+    assert!(
+        i.dataset.products.iter().all(|p| !p.synthesized),
+        "{:?}",
+        i.dataset.products
+    );
+    let mug = i.dataset.demand.iter().find(|s| s.sku == "123").unwrap();
+    assert_eq!(mug.values, vec![2.0, 3.5, 0.0], "to the data's last day");
+    assert_eq!(mug.start, day(2024, 1, 1));
 }

@@ -227,7 +227,11 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
         .data
         .as_ref()
         .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone()));
-    plan.data_key = data_key;
+    // Options given here are not kept, so an export could not read the
+    // data as this plan did: such a plan is not checked, as one of --data.
+    let m = &args.map;
+    let own_reading = m.map.is_some() || m.date_format.is_some() || m.period.is_some() || m.strict;
+    plan.data_key = data_key.filter(|_| !own_reading);
     ws.save_restock(&plan)?;
     emit(&budget_lines(&plan))?;
     let decisions = replay(&ws.audit_log().load()?.records, "restock");
@@ -255,38 +259,26 @@ pub fn plan_restock(args: PlanRestockArgs, config: &Config, paths: &Paths) -> Re
 /// exported on numbers the data no longer gives. Files that no longer
 /// import at all cannot be planned again: the plan of their last import
 /// that did is then the one to act on (as the workstation shows it), said.
-/// A plan made from a command's `--data` is not checked (its mapping is
-/// not kept), nor one saved before plans recorded their data.
+/// A plan made from a command's `--data` (or its own `--map`, `--period`,
+/// `--strict` or `--date-format`) is not checked, as those are not kept;
+/// nor one saved before plans recorded their data.
 fn check_plan_current(plan: &RestockPlan, stale_ok: bool, config: &Config, ws: &Workspace) -> Result<()> {
     let (Some(planned), None) = (&plan.data_key, &plan.data) else {
         return Ok(());
     };
-    let (sources, opts) = super::import_setup(&[], &Default::default(), config, ws)?;
-    if crate::workspace::data_key(&sources, &opts).as_deref() == Some(planned.as_str()) {
-        return Ok(());
-    }
-    let (why, fix) = match ws.import(&sources, &opts) {
-        Ok(_) => (
-            "the workspace's data or its import settings changed since".to_string(),
-            "Plan again with `skuplan plan restock` (decisions on lines whose quantity and order day stay the same \
-             carry over)",
+    let (why, fix) = match super::import_setup(&[], &Default::default(), config, ws) {
+        Err(e) => (
+            format!("the workspace's data cannot be read now ({e:#})"),
+            "Import the data again (`skuplan import PATH`) and plan again",
         ),
-        Err(failed) => {
-            let last = ws.last_good_import(&sources, &opts);
-            let problems = failed.report.problems.len();
-            if let Some((_, at, _)) = last.filter(|(_, _, key)| key.as_deref() == Some(planned.as_str())) {
-                emit(&format!(
-                    "note: the workspace's files do not import now ({problems} problems: `skuplan import --check` \
-                     lists them); this plan is of their last import that did, of {at}\n"
-                ))?;
+        Ok((sources, opts)) => {
+            if crate::workspace::data_key(&sources, &opts).as_deref() == Some(planned.as_str()) {
                 return Ok(());
             }
-            (
-                format!(
-                    "the workspace's files do not import now ({problems} problems), and it is older than their last import that did"
-                ),
-                "Fix the files (`skuplan import --check` lists the problems) and plan again",
-            )
+            match stale_why(&sources, &opts, planned, ws)? {
+                Some(why) => why,
+                None => return Ok(()),
+            }
         }
     };
     if stale_ok {
@@ -303,8 +295,47 @@ fn check_plan_current(plan: &RestockPlan, stale_ok: bool, config: &Config, ws: &
     )
 }
 
+/// Why a plan of data `planned` is not the data's now, and what to do;
+/// `None` when the files no longer import and the plan is of their last
+/// import that did (said in a note): as current as a plan can be.
+fn stale_why(
+    sources: &[PathBuf],
+    opts: &crate::data::ImportOptions,
+    planned: &str,
+    ws: &Workspace,
+) -> Result<Option<(String, &'static str)>> {
+    Ok(Some(match ws.import(sources, opts) {
+        Ok(_) => (
+            "the workspace's data or its import settings changed since".to_string(),
+            "Plan again with `skuplan plan restock` (decisions on lines whose quantity and order day stay the same \
+             carry over)",
+        ),
+        Err(failed) => {
+            let last = ws.last_good_import(sources, opts);
+            let problems = match failed.report.problems.len() {
+                1 => "1 problem".to_string(),
+                n => format!("{n} problems"),
+            };
+            if let Some((_, at, _)) = last.filter(|(_, _, key)| key.as_deref() == Some(planned)) {
+                emit(&format!(
+                    "note: the workspace's files do not import now ({problems}: `skuplan import --check` lists \
+                     them); this plan is of their last import that did, of {at}\n"
+                ))?;
+                return Ok(None);
+            }
+            (
+                format!(
+                    "the workspace's files do not import now ({problems}), and it is older than their last import \
+                     that did"
+                ),
+                "Fix the files (`skuplan import --check` lists the problems) and plan again",
+            )
+        }
+    }))
+}
+
 pub fn approve_restock(args: ApproveArgs, config: &Config, paths: &Paths) -> Result<ExitCode> {
-    use crate::plan::approval::{Action, Record};
+    use crate::plan::approval::{Action, Record, State};
     use crate::plan::export::restock_fingerprint;
 
     if args.sku.is_none() && args.warehouse.is_none() && !args.all {
@@ -337,9 +368,23 @@ pub fn approve_restock(args: ApproveArgs, config: &Config, paths: &Paths) -> Res
     let mut records = Vec::new();
     let mut notes = String::new();
     let decided = crate::plan::approval::replay(&ws.audit_log().load()?.records, "restock");
+    let wanted = if args.reject { State::Rejected } else { State::Approved };
+    let mut already = 0usize;
     for l in &chosen {
         let key = vec![l.sku.clone(), l.warehouse.clone()];
         let fp = restock_fingerprint(l);
+        // A decision already in force on this very line is not recorded
+        // again, as the workstation's `a` does: a second record of it was
+        // what an undo took back, the line staying approved.
+        let (state, _, d) = crate::plan::approval::state_of(&decided, &key, &fp);
+        if args.qty.is_none()
+            && state == wanted
+            && crate::plan::export::requantify(&decided, l).is_none()
+            && (args.comment.is_none() || d.as_ref().is_some_and(|d| d.comment == args.comment))
+        {
+            already += 1;
+            continue;
+        }
         // A quantity set before that the line can no longer order (its
         // pack size changed) is set again in whole packs, or the decision
         // would not take.
@@ -373,13 +418,23 @@ pub fn approve_restock(args: ApproveArgs, config: &Config, paths: &Paths) -> Res
     let log = ws.audit_log();
     log.append(&records)?;
     emit(&notes)?;
-    emit(&format!(
-        "recorded {} {} by {} in {}\n",
-        chosen.len(),
-        if args.reject { "rejections" } else { "approvals" },
-        crate::plan::approval::current_user(),
-        log.path().display()
-    ))?;
+    let what = if args.reject { "rejected" } else { "approved" };
+    if already > 0 {
+        emit(&format!(
+            "{already} of the lines chosen {} {what} already: nothing recorded for {}\n",
+            if already == 1 { "was" } else { "were" },
+            if already == 1 { "it" } else { "them" }
+        ))?;
+    }
+    if already < chosen.len() {
+        emit(&format!(
+            "recorded {} {} by {} in {}\n",
+            chosen.len() - already,
+            if args.reject { "rejections" } else { "approvals" },
+            crate::plan::approval::current_user(),
+            log.path().display()
+        ))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

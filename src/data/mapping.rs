@@ -398,13 +398,6 @@ impl FromStr for ColumnMap {
             if column.is_empty() {
                 return Err(format!("'{part}' in --map names no column"));
             }
-            // One column read as two fields: store-item's `item` as the SKU
-            // and the warehouse made 820,000 "duplicate row" errors.
-            if let Some((other, _)) = map.iter().find(|(_, c)| normalize(c) == normalize(column)) {
-                return Err(format!(
-                    "--map reads column '{column}' as both '{other}' and '{field}'; a column gives one field"
-                ));
-            }
             if map.insert(field, column.to_string()).is_some() {
                 return Err(format!("--map gives field '{field}' twice"));
             }

@@ -143,12 +143,28 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
             let df = LazyFrame::scan_parquet(PlRefPath::from(path_str.as_str()), ScanArgsParquet::default())
                 .and_then(LazyFrame::collect)
                 .map_err(|e| format!("is not a readable Parquet file: {}", first_line(&e.to_string())))?;
+            // A column that reads as no text is an error only where the
+            // import uses it (a list column beside the data failed the file).
+            let mut deferred = Vec::new();
             let cols: Vec<Column> = df
                 .columns()
                 .iter()
-                .map(|c| c.cast(&DataType::String))
-                .collect::<PolarsResult<_>>()
-                .map_err(|e| format!("has a column that cannot be read as text: {e}"))?;
+                .map(|c| {
+                    parquet_text(c).unwrap_or_else(|e| {
+                        deferred.push(Deferred {
+                            row: None,
+                            column: Some(c.name().to_string()),
+                            value: None,
+                            message: format!(
+                                "its values ({}) cannot be read as text: {}",
+                                c.dtype(),
+                                first_line(&e.to_string())
+                            ),
+                        });
+                        Column::full_null(c.name().clone(), c.len(), &DataType::String)
+                    })
+                })
+                .collect();
             let df = DataFrame::new_infer_height(cols).map_err(|e| e.to_string())?;
             Ok(TextFrame {
                 df,
@@ -156,11 +172,31 @@ pub(super) fn read_text_frame(path: &Path) -> Result<TextFrame, ReadError> {
                 decimal: Decimal::Point,
                 rows: None,
                 table_rows: None,
-                deferred: Vec::new(),
+                deferred,
                 notes: Vec::new(),
             })
         }
         Format::Workbook => Err("a workbook is read sheet by sheet".into()),
+    }
+}
+
+/// A Parquet column as text. Whole floats read as their digits: a SKU kept
+/// as 123.0 is the `123` a CSV file or a workbook gives (it matched no
+/// product row). A timestamp with a time zone reads in UTC (its text
+/// failed the whole file).
+fn parquet_text(c: &Column) -> PolarsResult<Column> {
+    match c.dtype() {
+        DataType::Float32 | DataType::Float64 => {
+            let f = c.cast(&DataType::Float64)?;
+            let whole = f.f64()?.iter().flatten().all(|v| v.fract() == 0.0 && v.abs() < 9.0e15);
+            if whole {
+                f.cast(&DataType::Int64)?.cast(&DataType::String)
+            } else {
+                c.cast(&DataType::String)
+            }
+        }
+        DataType::Datetime(unit, Some(_)) => c.cast(&DataType::Datetime(*unit, None))?.cast(&DataType::String),
+        _ => c.cast(&DataType::String),
     }
 }
 
@@ -373,59 +409,73 @@ fn first_line(s: &str) -> String {
 
 /// A UTF-8 copy of a CSV file that is not UTF-8, and the warning that
 /// says so; `None` for a UTF-8 file (with or without its BOM). A file
-/// with a UTF-16 byte order mark is read as UTF-16. Any other file that is
-/// not UTF-8 is read as Windows-1252, the Western European encoding
-/// spreadsheet programs save CSV in on Windows: until session 26 its
-/// accented letters were each replaced by one sign, so `CAFé` and `CAFè`
-/// became one SKU, unsaid. (In Windows-1252 every byte is a letter, so
-/// it reads any file; what it cannot know is that the file was Greek or
-/// Cyrillic, hence the warning.)
+/// with a UTF-16 byte order mark is read as UTF-16. In any other, each
+/// line that is not UTF-8 is read as Windows-1252, the Western European
+/// encoding spreadsheet programs save CSV in on Windows, and the others as
+/// they are (two exports pasted together keep both their letters): until
+/// session 26 each such byte was replaced by one sign, so `CAFé` and
+/// `CAFè` became one SKU, unsaid. (In Windows-1252 every byte is a letter,
+/// so it reads any line; what it cannot know is that the file was Greek
+/// or Cyrillic, hence the warning.) The copy is written a line at a time.
 fn utf8_copy(path: &Path) -> Result<Option<(tempfile::TempPath, Deferred)>, ReadError> {
-    use std::io::Write as _;
+    use std::io::{BufRead as _, Write as _};
     let cannot = |e: std::io::Error| format!("cannot read the file: {e}");
     if is_utf8(path).map_err(cannot)? {
         return Ok(None);
     }
-    let bytes = std::fs::read(path).map_err(cannot)?;
-    let (text, row, message) = match encoding_rs::Encoding::for_bom(&bytes) {
-        Some((enc, _)) if enc == encoding_rs::UTF_8 => return Ok(None),
-        Some((enc, bom)) => (
-            enc.decode_without_bom_handling(&bytes[bom..]).0,
-            None,
-            format!("the file is {}: read as such", enc.name()),
-        ),
-        None => match std::str::from_utf8(&bytes) {
-            Ok(_) => return Ok(None),
-            Err(e) => {
-                let at = e.valid_up_to();
-                let row = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
-                let byte = bytes[at];
-                let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes);
-                let shown: String = text[..]
-                    .lines()
-                    .nth(row - 1)
-                    .map(|l| l.chars().take(60).collect())
-                    .unwrap_or_default();
-                (
-                    text,
-                    Some(row),
-                    format!(
-                        "the file is not UTF-8 (this row is the first with a byte that is not, 0x{byte:02X}): read \
-                         as Windows-1252, as spreadsheet programs save CSV on Windows, so the row reads '{shown}'; \
-                         if letters look wrong, save the file as UTF-8"
-                    ),
-                )
-            }
-        },
-    };
-    let mut copy = tempfile::Builder::new()
+    let copy = tempfile::Builder::new()
         .prefix(".skuplan-utf8-")
         .suffix(".csv")
         .tempfile()
         .map_err(|e| format!("cannot make a UTF-8 copy of the file to read: {e}"))?;
-    copy.write_all(text.as_bytes())
-        .and_then(|()| copy.flush())
-        .map_err(|e| format!("cannot make a UTF-8 copy of the file to read: {e}"))?;
+    let mut out = std::io::BufWriter::new(copy.as_file());
+    let mut input = std::io::BufReader::new(std::fs::File::open(path).map_err(cannot)?);
+    let written = |e: std::io::Error| format!("cannot make a UTF-8 copy of the file to read: {e}");
+    let utf16 =
+        encoding_rs::Encoding::for_bom(input.fill_buf().map_err(cannot)?).filter(|(e, _)| *e != encoding_rs::UTF_8);
+    let (row, message) = if let Some((enc, bom)) = utf16 {
+        let mut bytes = Vec::new();
+        input.read_to_end(&mut bytes).map_err(cannot)?;
+        let (text, _) = enc.decode_without_bom_handling(&bytes[bom..]);
+        out.write_all(text.as_bytes()).map_err(written)?;
+        (None, format!("the file is {}: read as such", enc.name()))
+    } else {
+        let (mut line, mut row, mut first, mut others) = (Vec::new(), 0usize, None, 0usize);
+        loop {
+            line.clear();
+            if input.read_until(b'\n', &mut line).map_err(cannot)? == 0 {
+                break;
+            }
+            row += 1;
+            match std::str::from_utf8(&line) {
+                Ok(text) => out.write_all(text.as_bytes()).map_err(written)?,
+                Err(e) => {
+                    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&line);
+                    if first.is_none() {
+                        let shown: String = text.trim_end().chars().take(60).collect();
+                        first = Some((row, line[e.valid_up_to()], shown));
+                    } else {
+                        others += 1;
+                    }
+                    out.write_all(text.as_bytes()).map_err(written)?;
+                }
+            }
+        }
+        let (row, byte, shown) = first.unwrap_or_default();
+        let more = match others {
+            0 => String::new(),
+            n => format!(" (and {n} more rows)"),
+        };
+        (
+            Some(row),
+            format!(
+                "not UTF-8 (the byte 0x{byte:02X}): this row{more} read as Windows-1252, as spreadsheet programs \
+                 save CSV on Windows, so it reads '{shown}'; if letters look wrong, save the file as UTF-8"
+            ),
+        )
+    };
+    out.flush().map_err(written)?;
+    drop(out);
     Ok(Some((
         copy.into_temp_path(),
         Deferred {

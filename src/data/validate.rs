@@ -626,12 +626,17 @@ pub(super) fn read_events(
     let fmt = column_date_format(t, Field::Date, date_format, problems);
     let flag_col = t.col(Field::Flag).map(str::to_string);
     let flag_word = flag_col.as_deref().map(|c| super::mapping::flag_kind(c).to_string());
-    // A flag column of yes/no words: another word in it is a typo, read as
-    // no and said (it made an event of kind "maybe"); a column of words
-    // alone names the events' kinds.
-    let lower = |i: usize| t.cell(Field::Flag, i).map(|v| v.trim().to_ascii_lowercase());
-    let yes_no =
-        (0..t.height()).any(|i| lower(i).is_some_and(|v| YES.contains(&v.as_str()) || NO.contains(&v.as_str())));
+    // A flag column of yes/no words (one yes at least, and most of its
+    // values): another word in it is a typo, read as no and said (it made
+    // an event of kind "maybe"). Otherwise its words are the events' kinds,
+    // and a "no" or "0" marks a day without one.
+    let words: Vec<String> = (0..t.height())
+        .filter_map(|i| t.cell(Field::Flag, i).map(|v| v.trim().to_ascii_lowercase()))
+        .filter(|v| !v.is_empty())
+        .collect();
+    let yes = words.iter().filter(|v| YES.contains(&v.as_str())).count();
+    let no = words.iter().filter(|v| NO.contains(&v.as_str())).count();
+    let yes_no = yes > 0 && 2 * (yes + no) > words.len();
     let mut unclear: Option<(usize, String, usize)> = None;
     for i in 0..t.height() {
         let Ok(date) = date_cell(t, Field::Date, i, fmt.as_ref(), problems) else {

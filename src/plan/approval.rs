@@ -208,7 +208,7 @@ impl AuditLog {
 
     /// Append records and flush them to disk; returns once they are durable.
     pub fn append(&self, records: &[Record]) -> Result<()> {
-        self.append_checked(records, |_| Ok(true))
+        self.append_checked(records, None)
     }
 
     /// Take back the most recent decision (or batch) on `plan` still in
@@ -219,16 +219,20 @@ impl AuditLog {
     pub fn undo(&self, plan: &str) -> Result<Option<Undone>> {
         let mut undone = None;
         let undo = Record::new(plan, Vec::new(), String::new(), Action::Undo, None);
-        self.append_checked(std::slice::from_ref(&undo), |records| {
-            undone = next_undo(records, plan);
-            Ok(undone.is_some())
-        })?;
+        self.append_checked(
+            std::slice::from_ref(&undo),
+            Some(&mut |records: &[Record]| {
+                undone = next_undo(records, plan);
+                Ok(undone.is_some())
+            }),
+        )?;
         Ok(undone)
     }
 
-    /// Append `records` when `check`, given the log as it stands under the
-    /// lock, says to (`Ok(false)`: nothing written, and no error).
-    fn append_checked(&self, records: &[Record], check: impl FnOnce(&[Record]) -> Result<bool>) -> Result<()> {
+    /// Append `records`; with a `check`, only when it says to, given the
+    /// log as it stands under the lock (`Ok(false)`: nothing written, and no
+    /// error). The log is read only for a check.
+    fn append_checked(&self, records: &[Record], check: Option<Check<'_>>) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
@@ -269,7 +273,9 @@ impl AuditLog {
         // A crash mid-write may have left a torn last line, never
         // acknowledged: cut it off so the log stays one record per line.
         let before = cut_torn_tail(&mut f).with_context(|| format!("cannot repair {}", self.path.display()))?;
-        if !check(&self.load()?.records)? {
+        if let Some(check) = check
+            && !check(&self.load()?.records)?
+        {
             return Ok(());
         }
         let written = f.write_all(&buf).and_then(|()| f.sync_data());
@@ -361,6 +367,9 @@ type Undoable = Vec<(Option<String>, Vec<Vec<String>>, Vec<Action>)>;
 
 /// What an undo takes back: the lines' keys, and what was done to them.
 pub type Undone = (Vec<Vec<String>>, Vec<Action>);
+
+/// Whether to append, given the log's records (see `append_checked`).
+type Check<'a> = &'a mut dyn FnMut(&[Record]) -> Result<bool>;
 
 /// Replay the records of one plan into the state of each line.
 pub fn replay(records: &[Record], plan: &str) -> HashMap<Vec<String>, LineDecision> {

@@ -782,9 +782,11 @@ pub fn route_state(
     // over unsaid. An approval stays with its vehicle.
     if state == State::Proposed
         && !route.stops.is_empty()
-        && let Some(d) = decisions.iter().find_map(|(k, d)| {
-            (k.first() == key.first() && d.state == State::Rejected && d.fingerprint == fingerprint).then_some(d)
-        })
+        && let Some(d) = decisions
+            .iter()
+            .filter(|(k, d)| k.first() == key.first() && d.state == State::Rejected && d.fingerprint == fingerprint)
+            .map(|(_, d)| d)
+            .max_by(|a, b| a.at.cmp(&b.at))
     {
         return (State::Rejected, false, Some(d.clone()));
     }

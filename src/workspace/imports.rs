@@ -13,20 +13,33 @@ const IMPORT_PREFIX: &str = "import-";
 /// beside it, without one pushing the other out.
 const IMPORTS_KEPT: usize = 3;
 
-/// The data's own key: the import's options and every file it would
-/// read, by name and by content (not by date: a file copied back keeps its
-/// date). The same on every build and machine (FNV-1a), so a saved plan
-/// records it and a later build can tell whether the data changed since.
-/// `None` when a path cannot be read; the import then says why.
+/// The data's own key: the import options that shape the data and every
+/// file the import would read, by file name and by content (not by folder:
+/// the shipped sample is `./sample-data` or the build tree's copy; not by
+/// date: a file copied back keeps its date). The same on every build and
+/// machine (FNV-1a), so a saved plan records it and a later build can tell
+/// whether the data changed since. `None` when a path cannot be read; the
+/// import then says why.
 pub fn data_key(paths: &[PathBuf], opts: &crate::data::ImportOptions) -> Option<String> {
     use std::io::Read;
     let files = crate::data::import::source_files(paths)?;
     let mut h = crate::fsio::Fnv1a::default();
     h.eat(b"data-1");
-    h.eat(&serde_json::to_vec(opts).ok()?);
+    // Only what the data depends on: a field added to the options (or the
+    // report's own settings) does not make every saved plan read as stale.
+    let shaping = (
+        &opts.map,
+        &opts.date_format,
+        &opts.product_defaults,
+        &opts.default_warehouse,
+        &opts.period,
+        opts.strict,
+        &opts.exclude_skus,
+    );
+    h.eat(&serde_json::to_vec(&shaping).ok()?);
     let mut buf = vec![0u8; 1 << 20];
     for path in &files {
-        h.eat(path.as_os_str().as_encoded_bytes());
+        h.eat(path.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
         h.eat(&[0]);
         let mut file = fs::File::open(path).ok()?;
         let mut len = 0u64;
@@ -195,6 +208,43 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// The key a plan records: the same files by name and content in any
+    /// folder (the shipped sample is found in the current folder or the
+    /// build tree), other content or other options another key; the
+    /// report's own settings are not the data's.
+    #[test]
+    fn the_data_key_follows_names_content_and_shaping_options() {
+        use crate::data::ImportOptions;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |folder: &str, text: &str| {
+            let d = dir.path().join(folder);
+            fs::create_dir_all(&d).unwrap();
+            fs::write(d.join("sales.csv"), text).unwrap();
+            vec![d]
+        };
+        let text = "date,sku,quantity\n2024-01-01,A,3\n";
+        let opts = ImportOptions::default();
+        let a = data_key(&write("a", text), &opts);
+        assert!(a.is_some());
+        assert_eq!(a, data_key(&write("b", text), &opts));
+        assert_ne!(a, data_key(&write("c", "date,sku,quantity\n2024-01-01,A,4\n"), &opts));
+        let strict = ImportOptions {
+            strict: true,
+            ..ImportOptions::default()
+        };
+        assert_ne!(a, data_key(&write("a", text), &strict));
+        let chattier = ImportOptions {
+            max_problems_per_sort: 99,
+            ..ImportOptions::default()
+        };
+        assert_eq!(a, data_key(&write("a", text), &chattier));
+        // Renamed, a file may read as another kind: another key.
+        let d = dir.path().join("d");
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("orders.csv"), text).unwrap();
+        assert_ne!(a, data_key(&[d], &opts));
     }
 
     #[test]
