@@ -531,9 +531,10 @@ fn audit_log_survives_a_killed_process() {
         loaded.records.len()
     );
     assert!(loaded.records.iter().all(|r| r.user == "bob"));
-    // And the workspace keeps working: another decision appends cleanly.
+    // And the workspace keeps working: another decision appends cleanly
+    // (with a comment of its own, so the lines approved already take it).
     skuplan(home.path())
-        .args(["approve", "restock", "--all"])
+        .args(["approve", "restock", "--all", "--comment", "after the crash"])
         .assert()
         .success();
     assert!(log.load().unwrap().records.len() > loaded.records.len());
