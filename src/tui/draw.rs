@@ -427,14 +427,9 @@ fn help(f: &mut Frame, area: Rect, theme: &Theme, relabels: &[(String, String)],
     };
     let room = h.saturating_sub(2);
     let scroll = scroll.min(total.saturating_sub(room));
-    let title = if total > room {
-        format!(
-            " keys: lines {}-{} of {total} (j/k, g/G scroll; ? or Esc closes) ",
-            scroll + 1,
-            (scroll + room).min(total)
-        )
-    } else {
-        " keys (? or Esc closes) ".to_string()
+    let title = match tabs::shown_of(usize::from(scroll), usize::from(room), usize::from(total)) {
+        Some(shown) => format!(" keys: lines {shown} (j/k, g/G scroll; ? or Esc closes) "),
+        None => " keys (? or Esc closes) ".to_string(),
     };
     f.render_widget(Clear, r);
     f.render_widget(

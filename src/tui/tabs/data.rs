@@ -64,14 +64,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     app.data_rows = rows.saturating_sub(visible) + 1;
     app.page = visible;
     app.selected[0] = top;
-    let title = if rows > visible {
-        format!(
-            " data: rows {}-{} of {rows} (j/k, PgDn, G scroll) ",
-            top + 1,
-            (top + visible).min(rows)
-        )
-    } else {
-        " data ".to_string()
+    let title = match super::shown_of(top, visible, rows) {
+        Some(shown) => format!(" data: rows {shown} (j/k, PgDn, G scroll) "),
+        None => " data ".to_string(),
     };
     f.render_widget(
         text.scroll((u16::try_from(top).unwrap_or(u16::MAX), 0))

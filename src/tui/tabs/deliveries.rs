@@ -254,15 +254,9 @@ fn stops(f: &mut Frame, stops_area: Rect, app: &App, theme: &Theme) {
             } else {
                 format!(" (breaks: {})", r.problems.join("; "))
             };
-            let title = if total <= rows {
-                format!(" stops of {}{breaks} ", r.vehicle)
-            } else {
-                format!(
-                    " stops of {}{breaks}: {}-{} of {total} ([ ] scroll) ",
-                    r.vehicle,
-                    first + 1,
-                    (first + rows).min(total)
-                )
+            let title = match super::shown_of(first, rows, total) {
+                None => format!(" stops of {}{breaks} ", r.vehicle),
+                Some(shown) => format!(" stops of {}{breaks}: {shown} ([ ] scroll) ", r.vehicle),
             };
             fit(&title, usize::from(stops_area.width))
         },
@@ -338,14 +332,9 @@ fn not_served(f: &mut Frame, area: Rect, text: Paragraph<'static>, count: usize,
     let rows = area.height.saturating_sub(1) as usize;
     let total = text.line_count(area.width);
     let first = offset.min(total.saturating_sub(rows));
-    let title = if total > rows {
-        format!(
-            " {count} orders not served: lines {}-{} of {total} ([ ] scroll, Enter: next view) ",
-            first + 1,
-            (first + rows).min(total)
-        )
-    } else {
-        format!(" {count} orders not served (Enter: next view) ")
+    let title = match super::shown_of(first, rows, total) {
+        Some(shown) => format!(" {count} orders not served: lines {shown} ([ ] scroll, Enter: next view) "),
+        None => format!(" {count} orders not served (Enter: next view) "),
     };
     f.render_widget(
         text.scroll((first.min(u16::MAX as usize) as u16, 0))

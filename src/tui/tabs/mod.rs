@@ -24,6 +24,13 @@ pub fn decision_style(
     }
 }
 
+/// "3-20 of 39": the lines a scrolled view shows from `first` (counted
+/// from 0), `rows` at a time, of `total`; `None` when they all fit. Every
+/// scrolled view's title says it so.
+pub fn shown_of(first: usize, rows: usize, total: usize) -> Option<String> {
+    (total > rows).then(|| format!("{}-{} of {total}", first + 1, (first + rows).min(total)))
+}
+
 /// Cut `s` to `n` characters, marking the cut.
 pub fn fit(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
